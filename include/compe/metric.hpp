@@ -1,0 +1,120 @@
+#pragma once
+/// Competition metrics and their registry.
+///
+/// Every metric is a row of one explicit table (src/metric/builtin_metrics.cpp): name, aliases,
+/// summary, direction, accepted tasks, whether it needs probabilities, and a factory.
+/// A spec is "name" or "name@arg" (e.g. "map@5", "pinball@0.9"), parsed once by make().
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace compe::metric {
+
+enum class Direction { kMaximize, kMinimize };
+
+/// Task kinds, combinable as a bit set.
+enum Task : unsigned {
+  kBinary = 1u << 0,
+  kMulticlass = 1u << 1,
+  kRegression = 1u << 2,
+  kMultilabel = 1u << 3,
+  kRanking = 1u << 4,  ///< label lists, e.g. map@k
+};
+
+/// "binary", "multiclass", "regression", "multilabel", "ranking".
+std::string_view task_name(Task t);
+/// Parses a task name; throws Error(kInvalidArgument) listing the valid names.
+Task parse_task(std::string_view name);
+
+/// Ragged lists of integer labels, row i = labels[offsets[i] .. offsets[i+1]).
+struct LabelLists {
+  std::vector<std::size_t> offsets{0};
+  std::vector<std::int64_t> labels;
+  std::size_t rows() const { return offsets.size() - 1; }
+  std::span<const std::int64_t> row(std::size_t i) const {
+    return {labels.data() + offsets[i], offsets[i + 1] - offsets[i]};
+  }
+  void push_row(std::span<const std::int64_t> r) {
+    labels.insert(labels.end(), r.begin(), r.end());
+    offsets.push_back(labels.size());
+  }
+};
+
+/// What a metric scores. Row-major matrices; spans are views owned by the caller.
+///  - binary: y_true in {0,1} (n); y_pred n x 1 = score/probability of class 1 (label metrics
+///    threshold at 0.5), or n x 2 probabilities (column 1 is used).
+///  - multiclass: y_true class index 0..k-1 (n); y_pred n x k probabilities (label metrics take the
+///    argmax) or n x 1 predicted class indices for label metrics.
+///  - regression: y_true (n), y_pred n x 1.
+///  - multilabel: y_true n x k in {0,1}, y_pred n x k.
+///  - ranking (map@k, ...): true_lists and pred_lists (ranked), y_true/y_pred empty.
+///  - ndcg@k: y_true n x k relevances, y_pred n x k scores (scikit-learn's layout).
+struct Inputs {
+  std::span<const double> y_true;
+  std::size_t true_cols = 1;
+  std::span<const double> y_pred;
+  std::size_t pred_cols = 1;
+  std::span<const double> weights;  ///< empty = unweighted; else one per row, >= 0
+  const LabelLists* true_lists = nullptr;
+  const LabelLists* pred_lists = nullptr;
+  std::size_t rows() const;
+};
+
+struct Info;
+
+class Metric {
+ public:
+  virtual ~Metric() = default;
+  /// Scores the inputs. Throws Error(kInvalidArgument) on shape mismatch, NaN/inf predictions,
+  /// labels out of range, or where scikit-learn raises (e.g. roc_auc with one class only).
+  virtual double score(const Inputs& in) const = 0;
+  const Info& info() const { return *info_; }
+  /// The spec this metric was made from, canonicalised ("map@5").
+  const std::string& spec() const { return spec_; }
+
+ protected:
+  Metric(const Info& info, std::string spec) : info_(&info), spec_(std::move(spec)) {}
+
+ private:
+  const Info* info_;
+  std::string spec_;
+};
+
+enum class ArgKind { kNone, kOptionalInt, kRequiredInt, kRequiredReal };
+
+struct Info {
+  std::string name;
+  std::vector<std::string> aliases;
+  std::string summary;
+  Direction direction = Direction::kMaximize;
+  unsigned tasks = 0;         ///< bit set of Task
+  bool needs_proba = false;   ///< scores probabilities/scores rather than hard labels
+  bool supports_weights = false;
+  ArgKind arg = ArgKind::kNone;
+  std::function<std::unique_ptr<Metric>(const Info&, std::optional<double> arg)> factory;
+
+  bool accepts(Task t) const { return (tasks & t) != 0; }
+  bool greater_is_better() const { return direction == Direction::kMaximize; }
+};
+
+/// Every built-in metric, in a stable order.
+std::span<const Info> builtin();
+/// The row for a name or alias (no @arg); throws Error(kNotFound) listing known names and the
+/// closest match.
+const Info& find(std::string_view name);
+/// Builds a metric from "name" or "name@arg". Throws kNotFound / kInvalidArgument.
+std::unique_ptr<Metric> make(std::string_view spec);
+/// A sensible default metric for a task (roc_auc, log_loss, rmse, ...).
+std::string default_for(Task t);
+
+/// Convenience: make(spec)->score(in).
+double score(std::string_view spec, const Inputs& in);
+
+}  // namespace compe::metric

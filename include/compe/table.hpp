@@ -1,0 +1,116 @@
+#pragma once
+/// Columnar tables and the CSV reader/writer.
+///
+/// A Table is a list of equally long, named Columns. A column holds one type:
+///  - kFloat64: values in `f64`; missing is NaN.
+///  - kInt64: values in `i64`; missing rows are flagged in `missing` (empty when none is missing).
+///  - kString: categorical codes in `codes` (index into `dict`, -1 = missing); `dict` holds the
+///    distinct values in first-seen order.
+/// Tables are values: copying one copies its data. Not thread-safe for concurrent mutation.
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace compe {
+
+enum class DType : std::uint8_t { kFloat64, kInt64, kString };
+
+/// "float64", "int64", "string".
+std::string_view dtype_name(DType t);
+/// Parses "float64"/"float"/"f64", "int64"/"int"/"i64", "string"/"str"/"category". Throws kInvalidArgument.
+DType parse_dtype(std::string_view name);
+
+struct Column {
+  std::string name;
+  DType type = DType::kFloat64;
+  std::vector<double> f64;
+  std::vector<std::int64_t> i64;
+  std::vector<std::uint8_t> missing;  ///< kInt64 only: 1 = missing; empty = none missing
+  std::vector<std::int32_t> codes;    ///< kString only
+  std::vector<std::string> dict;      ///< kString only
+
+  static Column from_f64(std::string name, std::vector<double> values);
+  static Column from_i64(std::string name, std::vector<std::int64_t> values);
+  /// Builds a string column; values equal to std::nullopt are missing.
+  static Column from_strings(std::string name, const std::vector<std::optional<std::string>>& values);
+
+  std::size_t size() const;
+  bool is_missing(std::size_t row) const;
+  /// Numeric value of a row (kFloat64, kInt64); NaN when missing. kString: throws kInvalidArgument.
+  double as_double(std::size_t row) const;
+  /// The cell as text, as the CSV writer would write it ("" when missing).
+  std::string to_string(std::size_t row) const;
+  /// The string value of a kString row (empty view when missing).
+  std::string_view str(std::size_t row) const;
+  std::size_t count_missing() const;
+  /// A column of the given rows, in that order (indices must be < size()).
+  Column take(const std::vector<std::size_t>& rows) const;
+};
+
+class Table {
+ public:
+  Table() = default;
+
+  std::size_t num_rows() const { return columns_.empty() ? 0 : columns_.front().size(); }
+  std::size_t num_columns() const { return columns_.size(); }
+  const std::vector<Column>& columns() const { return columns_; }
+  const Column& column(std::size_t i) const { return columns_.at(i); }
+  Column& column(std::size_t i) { return columns_.at(i); }
+  /// Throws Error(kNotFound) naming the table's source, the column, the closest known name.
+  const Column& column(std::string_view name) const;
+  std::optional<std::size_t> find(std::string_view name) const;
+  bool has(std::string_view name) const { return find(name).has_value(); }
+  std::vector<std::string> column_names() const;
+
+  /// Appends a column. Throws kInvalidArgument on a duplicate name or a length mismatch.
+  void add_column(Column c);
+  /// Removes a column by name (no-op when absent).
+  void drop_column(std::string_view name);
+  /// A table of the given rows, in that order.
+  Table take(const std::vector<std::size_t>& rows) const;
+
+  /// Where the table came from (a path as the user typed it), used in error messages.
+  std::string source;
+
+ private:
+  std::vector<Column> columns_;
+};
+
+struct CsvReadOptions {
+  char delimiter = ',';
+  /// Per-column type overrides; other columns are inferred (int64 if every non-missing cell is an
+  /// integer, else float64 if every one is a number, else string).
+  std::map<std::string, DType, std::less<>> dtypes;
+  /// Cells equal to one of these (after no trimming) are missing.
+  std::vector<std::string> na_values = {"", "NA", "NaN", "nan", "null"};
+  /// Threads for parsing; 0 = all cores. Small files parse on one thread.
+  std::size_t threads = 0;
+  /// Name shown in error messages; defaults to the path as given.
+  std::string display_name;
+};
+
+/// Reads a CSV file (RFC 4180: quoted fields with embedded delimiters, quotes and newlines; CRLF or
+/// LF; optional UTF-8 BOM). The first row is the header.
+/// Throws Error(kNotFound) for a missing file and Error(kParse) with "file:line:column: what was
+/// expected" for an empty file, ragged rows, unterminated quotes, invalid UTF-8 or duplicate names
+/// in the header, and cells that do not parse as a type forced through `dtypes`.
+Table read_csv(const std::filesystem::path& path, const CsvReadOptions& options = {});
+/// Same, from memory; `name` is used in messages.
+Table read_csv_string(std::string_view data, std::string_view name, const CsvReadOptions& options = {});
+
+/// CSV text of a table: header, then rows; doubles in the shortest form that round-trips exactly;
+/// fields quoted only when they contain the delimiter, a quote, CR or LF (or start/end with space).
+std::string to_csv_string(const Table& table);
+/// Writes to_csv_string(table) to `path` atomically.
+void write_csv(const Table& table, const std::filesystem::path& path);
+
+/// The shortest decimal text that parses back to exactly `v` ("nan", "inf", "-inf" for non-finite).
+std::string format_double(double v);
+
+}  // namespace compe

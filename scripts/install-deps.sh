@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs every Debian package compe's build, tests and benchmarks need.
+# Idempotent: when everything is present it returns in well under a second.
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake pkg-config git python3
+  libfmt-dev nlohmann-json3-dev libcli11-dev libtomlplusplus-dev libfast-float-dev
+  libeigen3-dev libsqlite3-dev libpq-dev libcpp-httplib-dev libxgboost-dev
+  libgtest-dev libgmock-dev googletest libbenchmark-dev
+)
+# Reference implementations used only by golden generators and peer benchmarks (make bench).
+if [[ "${COMPE_WITH_PEERS:-0}" == "1" ]]; then
+  PACKAGES+=(python3-sklearn python3-pandas python3-scipy python3-numpy python3-xgboost)
+fi
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+echo "install-deps: installing ${missing[*]}"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
