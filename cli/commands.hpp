@@ -5,5 +5,10 @@
 
 namespace compe::cli {
 
+void add_list_command(CLI::App& app);
+void add_score_command(CLI::App& app);
+void add_init_command(CLI::App& app);
+void add_folds_command(CLI::App& app);
+void add_audit_command(CLI::App& app);
 
 }  // namespace compe::cli
