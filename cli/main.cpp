@@ -14,6 +14,8 @@ int main(int argc, char** argv) {
   compe::cli::add_init_command(app);
   compe::cli::add_folds_command(app);
   compe::cli::add_audit_command(app);
+  compe::cli::add_run_command(app, argc, argv);
+  compe::cli::add_runs_command(app);
   compe::cli::add_score_command(app);
   compe::cli::add_list_command(app);
   try {

@@ -13,5 +13,8 @@ step "$compe" init "$ws" --from "$root/examples/titanic/data"
 cd "$ws"
 step "$compe" folds
 step "$compe" audit
-step "$compe" score --solution "$root/examples/titanic/data/solution.csv" \
-  --submission "$root/examples/titanic/data/sample_submission.csv"
+step "$compe" run --model xgboost --name xgb-baseline
+step "$compe" run --model linear --name linear-baseline
+step "$compe" runs
+best=$("$compe" runs --sort best --limit 1 --json | python3 -c "import json,sys; print(json.load(sys.stdin)['runs'][0]['run_id'])")
+step "$compe" score --solution "$root/examples/titanic/data/solution.csv" --submission "runs/$best/submission.csv"
