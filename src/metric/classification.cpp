@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "compe/util.hpp"
 #include "metric/detail.hpp"
 
 namespace compe::metric::detail {
@@ -45,22 +46,10 @@ class Classification final : public Metric {
 
   double score(const Inputs& in) const override {
     Labels l = class_labels(in, spec());
-    if (avg_ == Average::kBinary && (kind_ == Kind::kF1 || kind_ == Kind::kPrecision ||
-                                     kind_ == Kind::kRecall)) {
-      auto not_binary = [](std::int64_t v) { return v != 0 && v != 1; };
-      auto bad_t = std::find_if(l.y_true.begin(), l.y_true.end(), not_binary);
-      auto bad_p = std::find_if(l.y_pred.begin(), l.y_pred.end(), not_binary);
-      if (bad_t != l.y_true.end() || bad_p != l.y_pred.end()) {
-        bool t = bad_t != l.y_true.end();
-        auto row = t ? bad_t - l.y_true.begin() : bad_p - l.y_pred.begin();
-        fail(ErrorCode::kInvalidArgument,
-             "{}: {} row {} is class {}; binary {} needs labels 0 and 1 (use {}_macro, {}_micro "
-             "or {}_weighted for multiclass)",
-             spec(), t ? "y_true" : "y_pred", row, t ? *bad_t : *bad_p, info().name, info().name,
-             info().name, info().name);
-      }
-    }
     Confusion m = confusion(l, in);
+    if (avg_ == Average::kBinary && (kind_ == Kind::kF1 || kind_ == Kind::kPrecision ||
+                                     kind_ == Kind::kRecall))
+      check_binary_labels(m);
     std::size_t k = m.k();
     std::vector<double> true_sum(k, 0), pred_sum(k, 0);
     double total = 0, correct = 0;
@@ -144,6 +133,20 @@ class Classification final : public Metric {
   }
 
  private:
+  // scikit-learn's average='binary': at most two labels between y_true and y_pred, and when there
+  // are two, one of them is the positive label 1.
+  void check_binary_labels(const Confusion& m) const {
+    bool has_one = std::binary_search(m.labels.begin(), m.labels.end(), 1);
+    if (m.k() > 2 || (m.k() == 2 && !has_one)) {
+      std::vector<std::string> names;
+      for (auto v : m.labels) names.push_back(std::to_string(v));
+      fail(ErrorCode::kInvalidArgument,
+           "{}: y_true and y_pred hold the labels [{}]; binary {} needs labels 0 and 1 with 1 "
+           "positive (use {}_macro, {}_micro or {}_weighted for multiclass)",
+           spec(), join(names), info().name, info().name, info().name, info().name);
+    }
+  }
+
   Kind kind_;
   Average avg_;
 };

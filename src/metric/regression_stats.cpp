@@ -91,7 +91,7 @@ class RegressionStat final : public Metric {
       sw += weight(in, i);
       swy += weight(in, i) * in.y_true[i];
     }
-    double mean = swy / sw, num = 0, den = 0;
+    double mean = constant(in.y_true) ? in.y_true[0] : swy / sw, num = 0, den = 0;
     for (std::size_t i = 0; i < n; ++i) {
       double w = weight(in, i), e = in.y_true[i] - in.y_pred[i], d = in.y_true[i] - mean;
       num += w * e * e;
