@@ -138,11 +138,16 @@ std::vector<double> numeric_predictions(const Table& submission, const Column& c
   std::string sub = src(submission, "submission");
   const Column& pid = submission.column(id);
   if (col.type == DType::kString) {
-    for (std::size_t r = 0; r < col.size(); ++r)
-      if (!col.is_missing(r))
-        fail(ErrorCode::kInvalidArgument,
+    for (std::size_t r = 0; r < col.size(); ++r) {
+      if (col.is_missing(r)) continue;
+      std::string cell(col.str(r));
+      char* end = nullptr;
+      std::strtod(cell.c_str(), &end);
+      if (!cell.empty() && end && *end == '\0') continue;  // a number among text cells
+      fail(ErrorCode::kInvalidArgument,
              "{}: column '{}' must be numeric, found '{}' at line {} (id '{}')", sub, col.name,
-             col.str(r), r + 2, pid.to_string(r));
+           col.str(r), r + 2, pid.to_string(r));
+    }
   }
   std::vector<double> out(sol_rows, 0.0);
   std::vector<std::string> bad;

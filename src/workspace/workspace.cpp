@@ -296,6 +296,7 @@ InitReport init_workspace(const InitOptions& opt) {
     }
   }
 
+  if (!meta.is_object()) meta = nlohmann::json::object();
   c.name = meta.value("name", fs::absolute(from).lexically_normal().filename().string());
   if (c.name.empty()) c.name = fs::absolute(from).parent_path().filename().string();
   c.id_column = opt.id.value_or(sample.column(0).name);

@@ -59,7 +59,7 @@ TEST(WorkspaceConfig, ErrorsNameKeyValueAndAllowed) {
   EXPECT_NE(error_of(replace(kGood, "k = 4", "k = \"four\"")).find("'folds.k' must be an integer"), std::string::npos);
   EXPECT_NE(error_of(replace(kGood, "metric = \"roc_auc\"", "metric = \"rmse\"")).find("does not apply to a binary task"),
             std::string::npos);
-  EXPECT_NE(error_of(replace(kGood, "strategy = \"stratified_kfold\"", "strategy = \"stratified\"")).find("folds.strategy"),
+  EXPECT_NE(error_of(replace(kGood, "strategy = \"stratified_kfold\"", "strategy = \"stratifed_k\"")).find("folds.strategy"),
             std::string::npos);
   EXPECT_NE(error_of(replace(kGood, "seed = 3", "sed = 3")).find("compe.toml:17: unknown key 'folds.sed' (did you mean 'folds.seed'?)"),
             std::string::npos);
