@@ -34,6 +34,8 @@ PYEOF
 
 "$BUILD/bench/bench_splits" "$WORK/data.csv" "$WORK/compe.txt" stratified_group_kfold 5 1 0 3 \
   | tee "$WORK/compe.log"
+"$BUILD/bench/bench_splits" "$WORK/data.csv" "$WORK/compe_plain.txt" stratified_group_kfold 5 0 0 1 \
+  | sed 's/^compe/compe (shuffle=false)/'
 
 "$PY" - "$WORK" <<'PYEOF'
 import re
@@ -53,6 +55,13 @@ for f, (_, test) in enumerate(StratifiedGroupKFold(5, shuffle=True, random_state
     folds[test] = f
 sk_s = time.perf_counter() - t
 print(f"scikit-learn {sklearn.__version__} StratifiedGroupKFold(shuffle=True): split {sk_s:.3f} s")
+# For context: the unshuffled reference (its shuffle=True separates groups from their class counts).
+t = time.perf_counter()
+plain = np.full(len(y), -1)
+for f, (_, test) in enumerate(StratifiedGroupKFold(5).split(np.zeros((len(y), 1)), y, groups)):
+    plain[test] = f
+print(f"scikit-learn {sklearn.__version__} StratifiedGroupKFold(shuffle=False): split "
+      f"{time.perf_counter() - t:.3f} s")
 compe = np.loadtxt(f"{work}/compe.txt", dtype=int)
 compe_s = float(re.search(r"split ([0-9.]+) s", open(f"{work}/compe.log").read()).group(1))
 
@@ -67,9 +76,12 @@ def balance(f):
 def groups_whole(f):
     return bool((pd.Series(f).groupby(groups).nunique() == 1).all())
 
-for name, f in [("compe", compe), ("sklearn", folds)]:
+for name, f in [("compe", compe), ("sklearn", folds), ("sklearn-noshuffle", plain)]:
     sizes = np.bincount(f, minlength=5)
-    print(f"{name:8s} balance max|fold share - share| = {balance(f):.5f}  fold sizes {sizes.tolist()}"
+    print(f"{name:17s} balance max|fold share - share| = {balance(f):.2e}  fold sizes {sizes.tolist()}"
           f"  groups whole: {groups_whole(f)}")
-print(f"ratio sklearn/compe: {sk_s / compe_s:.0f}x")
+print(f"ratio sklearn/compe (shuffle=True): {sk_s / compe_s:.0f}x")
+same = np.array_equal(np.loadtxt(f"{work}/compe_plain.txt", dtype=int), plain)
+print(f"compe shuffle=false folds identical to sklearn shuffle=False: {same}")
+print(f"compe balance no worse than sklearn's: {balance(compe) <= balance(folds)}")
 PYEOF
