@@ -280,6 +280,44 @@ def multilabel_cases():
     return cases
 
 
+def sweep_cases():
+    """Many small random data sets: exact folds for every deterministic reference splitter."""
+    rng = np.random.default_rng(6)
+    cases = []
+    for i in range(20):
+        n = int(rng.integers(12, 300))
+        k = int(rng.integers(2, 8))
+        n_classes = int(rng.integers(2, 11))
+        probs = rng.dirichlet(np.ones(n_classes))
+        y = rng.choice(n_classes, size=n, p=probs) * 2 - 3
+        n_groups = int(rng.integers(k, max(k + 1, n // 2)))
+        groups = rng.integers(0, n_groups, n) * 10 - 40
+        for strategy, cv, with_y, with_groups in [
+                ("stratified_kfold", StratifiedKFold(k), True, False),
+                ("group_kfold", GroupKFold(k), False, True),
+                ("stratified_group_kfold", StratifiedGroupKFold(k), True, True)]:
+            if with_groups and len(np.unique(groups)) < k:
+                continue
+            extra = {}
+            if with_y:
+                extra["y"] = ints(y)
+            if with_groups:
+                extra["groups"] = ints(groups)
+            c = base(f"sweep{i}_{strategy}", strategy, k, False, n, **extra)
+            with warnings.catch_warnings(record=True) as w:
+                warnings.simplefilter("always")
+                try:
+                    c["folds"] = folds_from(cv, n, y if with_y else None,
+                                            groups if with_groups else None)
+                    c["check"] = "exact"
+                    c["warns"] = any("least populated" in str(x.message) for x in w)
+                except ValueError as e:
+                    c["check"] = "error"
+                    c["message"] = str(e)
+            cases.append(c)
+    return cases
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     write("kfold.json", kfold_cases())
@@ -288,6 +326,7 @@ def main():
     write("stratified_group_kfold.json", sgkf_cases())
     write("timeseries.json", timeseries_cases())
     write("multilabel.json", multilabel_cases())
+    write("sweep.json", sweep_cases())
 
 
 if __name__ == "__main__":
