@@ -14,7 +14,9 @@
 ///  - stratified_kfold: scikit-learn 1.2 StratifiedKFold's allocation (classes in order of first
 ///    appearance, round robin over the sorted target, each class's members take their folds in
 ///    blocks, the block labels shuffled per class when shuffle=true). shuffle=false is exact.
-///    A continuous target (y_is_class=false) is first cut into `bins` quantile bins.
+///    A continuous target (y_is_class=false) is first cut into `bins` quantile bins: rows sorted
+///    by value (stably), sorted position p in bin floor(p * bins / rows), equal values all in the
+///    bin of the first of them (so there may be fewer than `bins` bins).
 ///  - group_kfold: scikit-learn 1.2 GroupKFold (largest group to the lightest fold). shuffle=false
 ///    is exact (numpy's argsort tie order included); shuffle=true orders groups of equal size at
 ///    random, which keeps the same fold sizes.
@@ -27,8 +29,16 @@
 ///    rows / (k + 1) rows each at the end of the time order, earlier rows fold -1; rows ordered by
 ///    `time` (stable: ties keep row order) or row order. With groups, a group seen in fold f's
 ///    validation block is dropped from fold f's training rows.
-///  - multilabel_stratified_kfold: iterative stratification (Sechidis, Tsoumakas, Vlahavas 2011).
-///  - multilabel_stratified_group_kfold: the same greedy over groups as units.
+///  - multilabel_stratified_kfold: iterative stratification (Sechidis, Tsoumakas, Vlahavas 2011),
+///    as in the iterative-stratification package: take the label with the fewest positives among
+///    unassigned rows; each such row goes to the fold that still wants the most positives of it,
+///    ties to the fold that wants the most rows, then at random (shuffle=true) or lowest fold.
+///  - multilabel_stratified_group_kfold: the same greedy with groups as the units (a group carries
+///    its rows' label counts and row count; no group is split). The rarest remaining label is
+///    taken; the unassigned groups holding it go, largest count of that label first, to the fold
+///    with the largest remaining demand for that label (the group's rarest), ties to the fold with
+///    the largest remaining demand for rows (the smallest), then at random or lowest fold. Groups
+///    without any label go, largest first, to the fold wanting the most rows.
 ///
 /// Randomness: one std::mt19937_64 seeded with Spec::seed, integers below n drawn by rejection and
 /// shuffles by Fisher-Yates (src/split/rng.hpp), so results do not depend on the standard

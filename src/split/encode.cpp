@@ -24,17 +24,31 @@ void check_class_value(double v, std::size_t row) {
 }  // namespace
 
 Codes encode_groups(std::span<const std::int64_t> groups) {
+  // Codes by first appearance through a hash map, then renumbered in increasing value: one pass
+  // over the rows and a sort of the distinct values only.
   const std::size_t n = groups.size();
-  std::vector<std::size_t> order(n);
-  std::iota(order.begin(), order.end(), std::size_t{0});
-  std::sort(order.begin(), order.end(),
-            [&](std::size_t a, std::size_t b) { return groups[a] < groups[b]; });
-  Codes c;
-  c.code.assign(n, 0);
+  std::unordered_map<std::int64_t, int> first_seen;
+  std::vector<std::int64_t> values;
+  std::vector<int> seen_code(n);
   for (std::size_t i = 0; i < n; ++i) {
-    if (i == 0 || groups[order[i]] != groups[order[i - 1]]) c.count.push_back(0);
-    c.code[order[i]] = static_cast<int>(c.count.size() - 1);
-    ++c.count.back();
+    auto [it, added] = first_seen.try_emplace(groups[i], static_cast<int>(values.size()));
+    if (added) values.push_back(groups[i]);
+    seen_code[i] = it->second;
+  }
+  std::vector<int> by_value(values.size());
+  std::iota(by_value.begin(), by_value.end(), 0);
+  std::sort(by_value.begin(), by_value.end(), [&](int a, int b) {
+    return values[static_cast<std::size_t>(a)] < values[static_cast<std::size_t>(b)];
+  });
+  std::vector<int> rank(values.size());
+  for (std::size_t r = 0; r < by_value.size(); ++r) rank[static_cast<std::size_t>(by_value[r])] = static_cast<int>(r);
+  Codes c;
+  c.code.resize(n);
+  c.count.assign(values.size(), 0);
+  for (std::size_t i = 0; i < n; ++i) {
+    int code = rank[static_cast<std::size_t>(seen_code[i])];
+    c.code[i] = code;
+    ++c.count[static_cast<std::size_t>(code)];
   }
   return c;
 }

@@ -110,12 +110,17 @@ namespace {
 // np.std(row, ddof=0) of n values spaced `stride` apart, with numpy's order of operations.
 double numpy_std(const double* a, std::size_t n, std::size_t stride, std::vector<double>& scratch) {
   const double mean = numpy_sum(a, n, stride) / static_cast<double>(n);
-  scratch.resize(n);
+  double small[8];
+  double* sq = small;
+  if (n > 8) {
+    scratch.resize(n);
+    sq = scratch.data();
+  }
   for (std::size_t i = 0; i < n; ++i) {
     double d = a[i * stride] - mean;
-    scratch[i] = d * d;
+    sq[i] = d * d;
   }
-  return std::sqrt(numpy_sum(scratch.data(), n, 1) / static_cast<double>(n));
+  return std::sqrt(numpy_sum(sq, n, 1) / static_cast<double>(n));
 }
 
 bool numpy_isclose(double a, double b) {
@@ -156,7 +161,6 @@ std::vector<int> stratified_group_kfold(const Spec& spec, const Inputs& in, Warn
   std::vector<int> group_fold(g_n, 0);
   for (std::size_t g : order) {
     const double* gc = &group_counts[g * c_n];
-    for (std::size_t i = 0; i < k * c_n; ++i) share[i] = fold_counts[i] / class_total[i % c_n];
     std::size_t best = 0;
     double min_eval = std::numeric_limits<double>::infinity();
     double min_samples = std::numeric_limits<double>::infinity();
@@ -173,7 +177,10 @@ std::vector<int> stratified_group_kfold(const Spec& spec, const Inputs& in, Warn
         best = f;
       }
     }
-    for (std::size_t c = 0; c < c_n; ++c) fold_counts[best * c_n + c] += gc[c];
+    for (std::size_t c = 0; c < c_n; ++c) {
+      fold_counts[best * c_n + c] += gc[c];
+      share[best * c_n + c] = fold_counts[best * c_n + c] / class_total[c];
+    }
     group_fold[g] = static_cast<int>(best);
   }
   std::vector<int> folds(in.rows);

@@ -243,6 +243,39 @@ def multilabel_data(rng, n, n_labels):
     return (rng.random((n, n_labels)) < p).astype(int)
 
 
+def iterative_stratification_lowest_ties(labels, k):
+    """Sechidis et al.'s iterative stratification in the iterative-stratification package's
+    formulation (MultilabelStratifiedKFold with shuffle=False), every random tie-break replaced by
+    the lowest index, which is what compe does with shuffle=false."""
+    labels = np.asarray(labels, dtype=bool)
+    n = labels.shape[0]
+    r = np.full(k, 1.0 / k)
+    test_folds = np.zeros(n, dtype=int)
+    c_folds = r * n
+    c_folds_labels = np.outer(r, labels.sum(axis=0))
+    unprocessed = np.ones(n, dtype=bool)
+    while np.any(unprocessed):
+        num_labels = labels[unprocessed].sum(axis=0)
+        if num_labels.sum() == 0:
+            for i in np.where(unprocessed)[0]:
+                f = np.where(c_folds == c_folds.max())[0][0]
+                test_folds[i] = f
+                c_folds[f] -= 1
+            break
+        label = np.where(num_labels == num_labels[np.nonzero(num_labels)].min())[0][0]
+        for i in np.where(labels[:, label] & unprocessed)[0]:
+            col = c_folds_labels[:, label]
+            cand = np.where(col == col.max())[0]
+            if len(cand) > 1:
+                cand = cand[np.where(c_folds[cand] == c_folds[cand].max())[0]]
+            f = cand[0]
+            test_folds[i] = f
+            unprocessed[i] = False
+            c_folds_labels[f, labels[i]] -= 1
+            c_folds[f] -= 1
+    return test_folds
+
+
 def multilabel_cases():
     rng = np.random.default_rng(5)
     cases = []
@@ -253,6 +286,16 @@ def multilabel_cases():
     cases.append(c)
     c = dict(c, name="mskf_12_labels_noshuffle", shuffle=False)
     cases.append(c)
+    # The algorithm itself, on data with empty rows and ties: exact folds from the port above.
+    for i, (n, n_labels, k) in enumerate([(40, 3, 3), (300, 8, 5), (517, 20, 4)]):
+        y = multilabel_data(rng, n, n_labels)
+        y[rng.random(n) < 0.2] = 0
+        c = base(f"mskf_port_{i}", "multilabel_stratified_kfold", k, False, n, check="exact",
+                 y_cols=n_labels, y=ints(y.ravel()),
+                 reference="iterative stratification port in gen_splits.py, lowest-index ties")
+        c["folds"] = iterative_stratification_lowest_ties(y, k).tolist()
+        c["warns"] = bool((y.sum(axis=0) < k).any())
+        cases.append(c)
     # Groups of 1..8 rows whose rows share most labels (as images of one patient would).
     n_groups = 400
     sizes = rng.integers(1, 9, n_groups)
@@ -280,6 +323,44 @@ def multilabel_cases():
     return cases
 
 
+def sweep_cases():
+    """Many small random data sets: exact folds for every deterministic reference splitter."""
+    rng = np.random.default_rng(6)
+    cases = []
+    for i in range(20):
+        n = int(rng.integers(12, 300))
+        k = int(rng.integers(2, 8))
+        n_classes = int(rng.integers(2, 11))
+        probs = rng.dirichlet(np.ones(n_classes))
+        y = rng.choice(n_classes, size=n, p=probs) * 2 - 3
+        n_groups = int(rng.integers(k, max(k + 1, n // 2)))
+        groups = rng.integers(0, n_groups, n) * 10 - 40
+        for strategy, cv, with_y, with_groups in [
+                ("stratified_kfold", StratifiedKFold(k), True, False),
+                ("group_kfold", GroupKFold(k), False, True),
+                ("stratified_group_kfold", StratifiedGroupKFold(k), True, True)]:
+            if with_groups and len(np.unique(groups)) < k:
+                continue
+            extra = {}
+            if with_y:
+                extra["y"] = ints(y)
+            if with_groups:
+                extra["groups"] = ints(groups)
+            c = base(f"sweep{i}_{strategy}", strategy, k, False, n, **extra)
+            with warnings.catch_warnings(record=True) as w:
+                warnings.simplefilter("always")
+                try:
+                    c["folds"] = folds_from(cv, n, y if with_y else None,
+                                            groups if with_groups else None)
+                    c["check"] = "exact"
+                    c["warns"] = any("least populated" in str(x.message) for x in w)
+                except ValueError as e:
+                    c["check"] = "error"
+                    c["message"] = str(e)
+            cases.append(c)
+    return cases
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     write("kfold.json", kfold_cases())
@@ -288,6 +369,7 @@ def main():
     write("stratified_group_kfold.json", sgkf_cases())
     write("timeseries.json", timeseries_cases())
     write("multilabel.json", multilabel_cases())
+    write("sweep.json", sweep_cases())
 
 
 if __name__ == "__main__":
