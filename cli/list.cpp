@@ -3,6 +3,7 @@
 
 #include "commands.hpp"
 #include "compe/metric.hpp"
+#include "compe/model.hpp"
 #include "compe/split.hpp"
 #include "compe/util.hpp"
 #include "output.hpp"
@@ -18,7 +19,7 @@ static std::string tasks_text(unsigned tasks) {
 }
 
 void add_list_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand("list", "List the built-in metrics or splitters");
+  auto* cmd = app.add_subcommand("list", "List the built-in metrics, models or splitters");
   cmd->require_subcommand(1);
   static bool json = false;
   auto* metrics = cmd->add_subcommand("metrics", "Metrics: name, direction, tasks, summary");
@@ -46,6 +47,21 @@ void add_list_command(CLI::App& app) {
                       m.needs_proba ? "proba" : "label", m.summary});
     }
     print_table({"metric", "best", "tasks", "input", "summary"}, rows);
+  });
+  auto* models = cmd->add_subcommand("models", "Model backends: name, tasks, summary, default parameters");
+  models->add_flag("--json", json, "Print one JSON document");
+  models->callback([] {
+    if (json) {
+      nlohmann::json doc = nlohmann::json::array();
+      for (const auto& m : model::builtin())
+        doc.push_back({{"name", m.name}, {"aliases", m.aliases}, {"summary", m.summary},
+                       {"tasks", tasks_text(m.tasks)}, {"defaults", m.default_params}});
+      print_json(doc);
+      return;
+    }
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& m : model::builtin()) rows.push_back({m.name, tasks_text(m.tasks), m.summary});
+    print_table({"model", "tasks", "summary"}, rows);
   });
   auto* splitters = cmd->add_subcommand("splitters", "Cross-validation splitters");
   splitters->add_flag("--json", json, "Print one JSON document");
