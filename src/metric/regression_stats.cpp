@@ -61,6 +61,8 @@ class RegressionStat final : public Metric {
       case Kind::kMedianAe: return median_ae(in, n);
       case Kind::kPearson:
       case Kind::kSpearman: {
+        if (!in.weights.empty())
+          fail(ErrorCode::kInvalidArgument, "{}: does not take sample weights", spec());
         if (n < 2)
           fail(ErrorCode::kInvalidArgument, "{}: {} row(s); a correlation needs at least 2",
                spec(), n);
