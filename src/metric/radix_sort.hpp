@@ -7,9 +7,18 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <vector>
 
 namespace compe::metric::detail {
+
+/// Maps a double to an unsigned key with the same order (-0.0 and +0.0 map alike).
+inline std::uint64_t order_key(double d) {
+  if (d == 0.0) d = 0.0;
+  std::uint64_t u;
+  std::memcpy(&u, &d, sizeof u);
+  return (u & 0x8000000000000000ULL) ? ~u : (u | 0x8000000000000000ULL);
+}
 
 /// Sorts v ascending by key(item) (a std::uint64_t), stably; tmp is resized and used as scratch.
 /// Passes whose digit is the same for every item are skipped.
