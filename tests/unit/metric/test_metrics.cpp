@@ -182,8 +182,11 @@ TEST(MetricRadix, SortsLikeStdSortAndIsStable) {
     auto expected = v;
     std::stable_sort(expected.begin(), expected.end(),
                      [](const auto& a, const auto& b) { return a.first < b.first; });
-    cm::detail::radix_sort(v, tmp, [](const auto& x) { return x.first; });
-    EXPECT_EQ(v, expected) << n;
+    for (int threads : {1, 3}) {
+      auto sorted = v;
+      cm::detail::radix_sort(sorted, tmp, [](const auto& x) { return x.first; }, threads);
+      EXPECT_EQ(sorted, expected) << n << " rows, " << threads << " threads";
+    }
   }
   EXPECT_LT(cm::detail::order_key(-1.5), cm::detail::order_key(-0.5));
   EXPECT_LT(cm::detail::order_key(-0.5), cm::detail::order_key(0.0));
