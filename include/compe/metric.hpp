@@ -75,7 +75,11 @@ class Metric {
  public:
   virtual ~Metric() = default;
   /// Scores the inputs. Throws Error(kInvalidArgument) on shape mismatch, NaN/inf predictions,
-  /// labels out of range, or where scikit-learn raises (e.g. roc_auc with one class only).
+  /// labels out of range, negative weights, or where scikit-learn raises (e.g. roc_auc with one
+  /// class only); where scikit-learn returns NaN (r2 of one row, a constant vector's
+  /// correlation, kappa with one label) it throws too. Messages name the metric and the row.
+  /// Const and safe to call concurrently; large inputs use OpenMP threads internally, and the
+  /// result does not depend on the thread count.
   virtual double score(const Inputs& in) const = 0;
   const Info& info() const { return *info_; }
   /// The spec this metric was made from, canonicalised ("map@5").
