@@ -2,7 +2,10 @@
 // data read from two .npy files (float64, 1-D) written by bench/peers/metrics.sh.
 //
 //   bench_metrics Y.npy P.npy [repeats]
-// Prints one line per measurement: "<name> <best seconds> <value>".
+// Prints one line per measurement: "<name> <best wall seconds> <value> <CPU seconds of that run>"
+// (CPU time summed over threads: on a busy shared machine it shows the work apart from waiting).
+
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <chrono>
@@ -48,14 +51,27 @@ std::vector<double> read_npy(const std::string& path) {
   return v;
 }
 
+double cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         1e-6 * static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+}
+
+struct Timing {
+  double wall = 1e300, cpu = 0;
+};
+
 template <typename Fn>
-double best_of(int repeats, Fn fn) {
-  double best = 1e300;
+Timing best_of(int repeats, Fn fn) {
+  Timing best;
   for (int r = 0; r < repeats; ++r) {
+    double c0 = cpu_seconds();
     auto t0 = std::chrono::steady_clock::now();
     fn();
     auto t1 = std::chrono::steady_clock::now();
-    best = std::min(best, std::chrono::duration<double>(t1 - t0).count());
+    double wall = std::chrono::duration<double>(t1 - t0).count();
+    if (wall < best.wall) best = {wall, cpu_seconds() - c0};
   }
   return best;
 }
@@ -76,17 +92,18 @@ int main(int argc, char** argv) {
     for (const char* spec : {"roc_auc", "log_loss"}) {
       auto m = compe::metric::make(spec);
       double value = 0;
-      double t = best_of(repeats, [&] { value = m->score(in); });
-      std::printf("%s %.6f %.17g\n", spec, t, value);
+      Timing t = best_of(repeats, [&] { value = m->score(in); });
+      std::printf("%s %.6f %.17g %.6f\n", spec, t.wall, value, t.cpu);
     }
     std::vector<double> copy;
-    double t = best_of(repeats, [&] {
+    Timing t = best_of(repeats, [&] {
       copy = p;
       std::sort(copy.begin(), copy.end());
     });
     // The copy is part of the timed step; time it alone so it can be subtracted.
-    double tc = best_of(repeats, [&] { copy = p; });
-    std::printf("std_sort %.6f %.17g\n", t - tc, copy[copy.size() / 2]);
+    Timing tc = best_of(repeats, [&] { copy = p; });
+    std::printf("std_sort %.6f %.17g %.6f\n", t.wall - tc.wall, copy[copy.size() / 2],
+                t.cpu - tc.cpu);
   } catch (const compe::Error& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;
