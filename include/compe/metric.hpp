@@ -48,14 +48,19 @@ struct LabelLists {
 };
 
 /// What a metric scores. Row-major matrices; spans are views owned by the caller.
-///  - binary: y_true in {0,1} (n); y_pred n x 1 = score/probability of class 1 (label metrics
-///    threshold at 0.5), or n x 2 probabilities (column 1 is used).
-///  - multiclass: y_true class index 0..k-1 (n); y_pred n x k probabilities (label metrics take the
-///    argmax) or n x 1 predicted class indices for label metrics.
+///  - binary: y_true in {0,1} (n); y_pred n x 1 = score/probability of class 1, or n x 2
+///    probabilities (column 1 is used).
+///  - multiclass: y_true class index 0..k-1 (n); y_pred n x k probabilities (roc_auc: rows must
+///    sum to 1 and every class occur in y_true), or n x 1 predicted labels for label metrics.
+///  - label metrics (accuracy, f1, mcc, qwk, ...) derive hard labels: the argmax of n x k
+///    probabilities (first maximum); an n x 1 y_pred of integers is taken as labels, otherwise as
+///    probabilities of class 1 in [0, 1] with p > 0.5 -> 1. y_true holds integer labels (any
+///    integers when y_pred is n x 1). Averages run over the labels present in y_true or y_pred.
 ///  - regression: y_true (n), y_pred n x 1.
 ///  - multilabel: y_true n x k in {0,1}, y_pred n x k.
-///  - ranking (map@k, ...): true_lists and pred_lists (ranked), y_true/y_pred empty.
-///  - ndcg@k: y_true n x k relevances, y_pred n x k scores (scikit-learn's layout).
+///  - ranking, map@k: true_lists and pred_lists (ranked); y_true/y_pred may be empty.
+///  - ranking, ndcg@k: y_true n x d relevances >= 0, y_pred n x d scores (scikit-learn's
+///    layout), d >= 2.
 /// Rows named in error messages are 0-based indices.
 struct Inputs {
   std::span<const double> y_true;
