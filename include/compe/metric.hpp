@@ -107,11 +107,11 @@ struct Info {
   std::vector<std::string> aliases;
   std::string summary;
   Direction direction = Direction::kMaximize;
-  unsigned tasks = 0;         ///< bit set of Task
-  bool needs_proba = false;   ///< scores probabilities/scores rather than hard labels
+  unsigned tasks = 0;        ///< bit set of Task
+  bool needs_proba = false;  ///< scores probabilities/scores rather than hard labels
   bool supports_weights = false;
   ArgKind arg = ArgKind::kNone;
-  std::string arg_help;       ///< what the @arg means, e.g. "k: ranks counted (default: all)"
+  std::string arg_help;  ///< what the @arg means, e.g. "k: ranks counted (default: all)"
   std::function<std::unique_ptr<Metric>(const Info&, std::optional<double> arg)> factory;
 
   bool accepts(Task t) const { return (tasks & t) != 0; }

@@ -20,10 +20,18 @@ struct Weighted {
   std::uint64_t key;
   double w;
 };
-inline std::uint64_t key_of(std::uint64_t k) { return k; }
-inline std::uint64_t key_of(const Weighted& x) { return x.key; }
-inline double weight_of(std::uint64_t) { return 1.0; }
-inline double weight_of(const Weighted& x) { return x.w; }
+inline std::uint64_t key_of(std::uint64_t k) {
+  return k;
+}
+inline std::uint64_t key_of(const Weighted& x) {
+  return x.key;
+}
+inline double weight_of(std::uint64_t) {
+  return 1.0;
+}
+inline double weight_of(const Weighted& x) {
+  return x.w;
+}
 
 struct FreeDeleter {
   void operator()(void* p) const { std::free(p); }
@@ -215,10 +223,9 @@ double binary_auc(std::span<const double> score, std::size_t stride, std::size_t
     return auc_of(split_sort<std::uint64_t>(score.data(), stride, col, y.data(), y_stride, y_col,
                                             nullptr, n, metric),
                   metric);
-  return auc_of(
-      split_sort<Weighted>(score.data(), stride, col, y.data(), y_stride, y_col, w.data(), n,
-                           metric),
-      metric);
+  return auc_of(split_sort<Weighted>(score.data(), stride, col, y.data(), y_stride, y_col, w.data(),
+                                     n, metric),
+                metric);
 }
 
 namespace {
@@ -275,8 +282,8 @@ class MultilabelAuc final : public Metric {
     check_matrix(in, spec());
     std::size_t k = in.true_cols;
     if (in.pred_cols != k)
-      fail(ErrorCode::kInvalidArgument, "{}: y_true has {} label columns but y_pred {}", spec(),
-           k, in.pred_cols);
+      fail(ErrorCode::kInvalidArgument, "{}: y_true has {} label columns but y_pred {}", spec(), k,
+           in.pred_cols);
     check_binary_truth(in.y_true, k, spec());
     double total = 0;
     for (std::size_t c = 0; c < k; ++c) {

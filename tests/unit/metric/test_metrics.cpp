@@ -104,7 +104,8 @@ TEST(MetricNames, SpecsAndArguments) {
 }
 
 TEST(MetricNames, TasksAndDefaults) {
-  for (cm::Task t : {cm::kBinary, cm::kMulticlass, cm::kRegression, cm::kMultilabel, cm::kRanking}) {
+  for (cm::Task t :
+       {cm::kBinary, cm::kMulticlass, cm::kRegression, cm::kMultilabel, cm::kRanking}) {
     EXPECT_EQ(cm::parse_task(cm::task_name(t)), t);
     std::string d = cm::default_for(t);
     auto m = cm::make(d);
@@ -125,7 +126,8 @@ TEST(MetricValues, HandComputed) {
   EXPECT_DOUBLE_EQ(cm::score("roc_auc", vec({0, 0, 1, 1}, {0.1, 0.4, 0.35, 0.8})), 0.75);
   EXPECT_DOUBLE_EQ(cm::score("roc_auc", vec({0, 1}, {0.5, 0.5})), 0.5);
   // n x 2 probabilities: column 1 is scored.
-  EXPECT_DOUBLE_EQ(cm::score("roc_auc", vec({0, 0, 1, 1}, {0.9, 0.1, 0.6, 0.4, 0.65, 0.35, 0.2, 0.8}, 2)), 0.75);
+  EXPECT_DOUBLE_EQ(
+      cm::score("roc_auc", vec({0, 0, 1, 1}, {0.9, 0.1, 0.6, 0.4, 0.65, 0.35, 0.2, 0.8}, 2)), 0.75);
   EXPECT_DOUBLE_EQ(cm::score("average_precision", vec({0, 1, 1, 0}, {0.1, 0.9, 0.4, 0.6})),
                    (1.0 + 2.0 / 3.0) / 2.0);
   EXPECT_NEAR(cm::score("log_loss", vec({1}, {0.0})), -std::log(1e-15), 1e-12);
@@ -184,7 +186,8 @@ TEST(MetricRadix, SortsLikeStdSortAndIsStable) {
                      [](const auto& a, const auto& b) { return a.first < b.first; });
     for (int threads : {1, 3}) {
       auto sorted = v;
-      cm::detail::radix_sort(sorted, tmp, [](const auto& x) { return x.first; }, threads);
+      cm::detail::radix_sort(
+          sorted, tmp, [](const auto& x) { return x.first; }, threads);
       EXPECT_EQ(sorted, expected) << n << " rows, " << threads << " threads";
     }
   }

@@ -114,8 +114,10 @@ Data make_data(cm::Task task, std::size_t n = 61) {
           d.y_pred.push_back(std::round((rel * 0.2 + u(rng)) * 10) / 10);
         }
         std::vector<std::int64_t> t, p;
-        for (int j = 0; j < 1 + static_cast<int>(u(rng) * 3); ++j) t.push_back(static_cast<int>(u(rng) * 8));
-        for (int j = 0; j < static_cast<int>(u(rng) * 7); ++j) p.push_back(static_cast<int>(u(rng) * 8));
+        for (int j = 0; j < 1 + static_cast<int>(u(rng) * 3); ++j)
+          t.push_back(static_cast<int>(u(rng) * 8));
+        for (int j = 0; j < static_cast<int>(u(rng) * 7); ++j)
+          p.push_back(static_cast<int>(u(rng) * 8));
         d.true_lists.push_row(t);
         d.pred_lists.push_row(p);
       }
@@ -138,7 +140,9 @@ void expect_invalid(const cm::Metric& m, const cm::Inputs& in, const std::string
   }
 }
 
-bool close(double a, double b) { return std::fabs(a - b) <= 1e-12 * std::max(1.0, std::fabs(b)); }
+bool close(double a, double b) {
+  return std::fabs(a - b) <= 1e-12 * std::max(1.0, std::fabs(b));
+}
 
 }  // namespace
 
@@ -168,7 +172,8 @@ TEST(MetricRegistry, EveryRow) {
     EXPECT_EQ(cm::make(m->spec())->spec(), m->spec());
     if (info.arg != cm::ArgKind::kNone) {
       EXPECT_FALSE(info.arg_help.empty());
-      bool integral = info.arg == cm::ArgKind::kOptionalInt || info.arg == cm::ArgKind::kRequiredInt;
+      bool integral =
+          info.arg == cm::ArgKind::kOptionalInt || info.arg == cm::ArgKind::kRequiredInt;
       std::string spec = info.name + (integral ? "@3" : "@0.25");
       EXPECT_EQ(cm::make(spec)->spec(), spec);
     } else {
