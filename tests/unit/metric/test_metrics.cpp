@@ -63,6 +63,32 @@ double reference_auc(const std::vector<double>& y, const std::vector<double>& s,
   return static_cast<double>(area / (pos * neg));
 }
 
+/// Reference average precision with a comparison sort: sum over distinct scores, highest first,
+/// of (recall gain) x (precision at that score).
+double reference_ap(const std::vector<double>& y, const std::vector<double>& s,
+                    const std::vector<double>& w) {
+  std::vector<std::size_t> idx(y.size());
+  for (std::size_t i = 0; i < idx.size(); ++i) idx[i] = i;
+  std::sort(idx.begin(), idx.end(), [&](auto a, auto b) { return s[a] > s[b]; });
+  long double total_pos = 0;
+  for (std::size_t i = 0; i < y.size(); ++i) total_pos += y[i] * (w.empty() ? 1.0 : w[i]);
+  long double tp = 0, fp = 0, ap = 0;
+  for (std::size_t i = 0; i < idx.size();) {
+    std::size_t j = i;
+    long double pw = 0, nw = 0;
+    while (j < idx.size() && s[idx[j]] == s[idx[i]]) {
+      double wi = w.empty() ? 1.0 : w[idx[j]];
+      (y[idx[j]] != 0 ? pw : nw) += wi;
+      ++j;
+    }
+    tp += pw;
+    fp += nw;
+    ap += pw / total_pos * tp / (tp + fp);
+    i = j;
+  }
+  return static_cast<double>(ap);
+}
+
 }  // namespace
 
 TEST(MetricNames, UnknownNameSuggestsClosest) {
@@ -197,7 +223,7 @@ TEST(MetricRadix, SortsLikeStdSortAndIsStable) {
   EXPECT_LT(cm::detail::order_key(0.0), cm::detail::order_key(1e-300));
 }
 
-TEST(MetricRadix, LargeAucMatchesComparisonSort) {
+TEST(MetricRadix, LargeAucAndApMatchComparisonSort) {
   std::mt19937_64 rng(5);
   std::uniform_real_distribution<double> u(0, 1);
   const std::size_t n = 400000;
@@ -209,6 +235,14 @@ TEST(MetricRadix, LargeAucMatchesComparisonSort) {
   }
   EXPECT_NEAR(cm::score("roc_auc", vec(y, s)), reference_auc(y, s, {}), 1e-12);
   EXPECT_NEAR(cm::score("roc_auc", vec(y, s, 1, w)), reference_auc(y, s, w), 1e-12);
+  EXPECT_NEAR(cm::score("average_precision", vec(y, s)), reference_ap(y, s, {}), 1e-12);
+  EXPECT_NEAR(cm::score("average_precision", vec(y, s, 1, w)), reference_ap(y, s, w), 1e-12);
+  // Label errors are found on the parallel path too, naming the first bad row.
+  std::vector<double> bad = y;
+  bad[n - 10] = 2.0;
+  bad[n / 2 + 7] = -1.0;
+  EXPECT_NE(error_of("roc_auc", vec(bad, s)).find(fmt::format("row {} ", n / 2 + 7)),
+            std::string::npos);
 }
 
 TEST(MetricParallel, SameResultForAnyThreadCount) {
