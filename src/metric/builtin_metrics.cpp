@@ -55,27 +55,27 @@ std::vector<Info> make_table() {
                   kClassify, false, true, new_classification));
   for (const char* m : {"f1", "precision", "recall"}) {
     std::string base = m;
-    t.push_back(row(base, {}, base + " of the positive class (label 1)", kMax, kBinary, false,
-                    true, new_classification));
+    t.push_back(row(base, {}, base + " of the positive class (label 1)", kMax, kBinary, false, true,
+                    new_classification));
     t.push_back(row(base + "_macro", {}, "unweighted mean of per-class " + base, kMax, kClassify,
                     false, true, new_classification));
-    t.push_back(row(base + "_micro", {}, base + " from counts pooled over classes", kMax,
-                    kClassify, false, true, new_classification));
+    t.push_back(row(base + "_micro", {}, base + " from counts pooled over classes", kMax, kClassify,
+                    false, true, new_classification));
     t.push_back(row(base + "_weighted", {}, "per-class " + base + " averaged by class support",
                     kMax, kClassify, false, true, new_classification));
   }
-  t.push_back(row("mcc", {"matthews_corrcoef"}, "Matthews correlation coefficient", kMax,
-                  kClassify, false, true, new_classification));
+  t.push_back(row("mcc", {"matthews_corrcoef"}, "Matthews correlation coefficient", kMax, kClassify,
+                  false, true, new_classification));
   t.push_back(row("qwk", {"quadratic_weighted_kappa", "cohen_kappa_quadratic"},
                   "Cohen's kappa with quadratic weights over the sorted labels present", kMax,
                   kClassify, false, true, new_classification));
   // Regression.
-  t.push_back(row("rmse", {}, "root mean squared error", kMin, kRegression, false, true,
-                  new_elementwise));
-  t.push_back(row("mse", {}, "mean squared error", kMin, kRegression, false, true,
-                  new_elementwise));
-  t.push_back(row("mae", {}, "mean absolute error", kMin, kRegression, false, true,
-                  new_elementwise));
+  t.push_back(
+      row("rmse", {}, "root mean squared error", kMin, kRegression, false, true, new_elementwise));
+  t.push_back(
+      row("mse", {}, "mean squared error", kMin, kRegression, false, true, new_elementwise));
+  t.push_back(
+      row("mae", {}, "mean absolute error", kMin, kRegression, false, true, new_elementwise));
   t.push_back(row("rmsle", {}, "root mean squared error of log1p; values must be >= 0", kMin,
                   kRegression, false, true, new_elementwise));
   t.push_back(row("mape", {}, "mean absolute percentage error, as a fraction", kMin, kRegression,
@@ -105,8 +105,8 @@ std::vector<Info> make_table() {
                   "mean average precision of ranked label lists against true label sets", kMax,
                   kRanking, false, false, new_map, ArgKind::kOptionalInt,
                   "k: predictions counted per row (default: all)"));
-  t.push_back(row("ndcg", {}, "normalised discounted cumulative gain of scores vs relevances",
-                  kMax, kRanking, true, true, new_ndcg, ArgKind::kOptionalInt,
+  t.push_back(row("ndcg", {}, "normalised discounted cumulative gain of scores vs relevances", kMax,
+                  kRanking, true, true, new_ndcg, ArgKind::kOptionalInt,
                   "k: top positions counted (default: all)"));
   return t;
 }
@@ -126,11 +126,16 @@ std::span<const Info> builtin() {
 
 std::string_view task_name(Task t) {
   switch (t) {
-    case kBinary: return "binary";
-    case kMulticlass: return "multiclass";
-    case kRegression: return "regression";
-    case kMultilabel: return "multilabel";
-    case kRanking: return "ranking";
+    case kBinary:
+      return "binary";
+    case kMulticlass:
+      return "multiclass";
+    case kRegression:
+      return "regression";
+    case kMultilabel:
+      return "multilabel";
+    case kRanking:
+      return "ranking";
   }
   return "unknown";
 }
@@ -147,8 +152,7 @@ const Info& find(std::string_view name) {
   std::string key = lower(name);
   for (const Info& info : builtin()) {
     if (info.name == key) return info;
-    if (std::find(info.aliases.begin(), info.aliases.end(), key) != info.aliases.end())
-      return info;
+    if (std::find(info.aliases.begin(), info.aliases.end(), key) != info.aliases.end()) return info;
   }
   std::vector<std::string> names, all;
   for (const Info& info : builtin()) {
@@ -179,13 +183,12 @@ std::unique_ptr<Metric> make(std::string_view spec) {
     double v = 0;
     auto [ptr, ec] = std::from_chars(arg_text.data(), arg_text.data() + arg_text.size(), v);
     if (ec != std::errc() || ptr != arg_text.data() + arg_text.size() || !std::isfinite(v))
-      fail(ErrorCode::kInvalidArgument, "metric '{}': argument '{}' is not a number; {}",
-           info.name, arg_text, info.arg_help);
+      fail(ErrorCode::kInvalidArgument, "metric '{}': argument '{}' is not a number; {}", info.name,
+           arg_text, info.arg_help);
     bool integral = info.arg == ArgKind::kOptionalInt || info.arg == ArgKind::kRequiredInt;
     if (integral && (v != std::floor(v) || v < 1 || v > 1e9))
-      fail(ErrorCode::kInvalidArgument,
-           "metric '{}': argument '{}' must be a positive integer; {}", info.name, arg_text,
-           info.arg_help);
+      fail(ErrorCode::kInvalidArgument, "metric '{}': argument '{}' must be a positive integer; {}",
+           info.name, arg_text, info.arg_help);
     arg = v;
   } else if (info.arg == ArgKind::kRequiredInt || info.arg == ArgKind::kRequiredReal) {
     fail(ErrorCode::kInvalidArgument, "metric '{}' needs an argument: '{}@...'; {}", info.name,
@@ -196,15 +199,22 @@ std::unique_ptr<Metric> make(std::string_view spec) {
 
 std::string default_for(Task t) {
   switch (t) {
-    case kBinary: return "roc_auc";
-    case kMulticlass: return "log_loss";
-    case kRegression: return "rmse";
-    case kMultilabel: return "multilabel_log_loss";
-    case kRanking: return "map@10";
+    case kBinary:
+      return "roc_auc";
+    case kMulticlass:
+      return "log_loss";
+    case kRegression:
+      return "rmse";
+    case kMultilabel:
+      return "multilabel_log_loss";
+    case kRanking:
+      return "map@10";
   }
   fail(ErrorCode::kInvalidArgument, "no default metric for task {}", static_cast<unsigned>(t));
 }
 
-double score(std::string_view spec, const Inputs& in) { return make(spec)->score(in); }
+double score(std::string_view spec, const Inputs& in) {
+  return make(spec)->score(in);
+}
 
 }  // namespace compe::metric

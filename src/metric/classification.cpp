@@ -37,7 +37,9 @@ Confusion confusion(const Labels& l, const Inputs& in) {
   return m;
 }
 
-double safe_div(double a, double b) { return b == 0.0 ? 0.0 : a / b; }
+double safe_div(double a, double b) {
+  return b == 0.0 ? 0.0 : a / b;
+}
 
 class Classification final : public Metric {
  public:
@@ -47,8 +49,8 @@ class Classification final : public Metric {
   double score(const Inputs& in) const override {
     Labels l = class_labels(in, spec());
     Confusion m = confusion(l, in);
-    if (avg_ == Average::kBinary && (kind_ == Kind::kF1 || kind_ == Kind::kPrecision ||
-                                     kind_ == Kind::kRecall))
+    if (avg_ == Average::kBinary &&
+        (kind_ == Kind::kF1 || kind_ == Kind::kPrecision || kind_ == Kind::kRecall))
       check_binary_labels(m);
     std::size_t k = m.k();
     std::vector<double> true_sum(k, 0), pred_sum(k, 0);
@@ -61,7 +63,8 @@ class Classification final : public Metric {
         if (t == p) correct += m.at(t, p);
       }
     switch (kind_) {
-      case Kind::kAccuracy: return correct / total;
+      case Kind::kAccuracy:
+        return correct / total;
       case Kind::kBalanced: {
         double sum = 0;
         std::size_t classes = 0;
@@ -100,15 +103,19 @@ class Classification final : public Metric {
                spec());
         return 1.0 - observed / expected;
       }
-      default: break;
+      default:
+        break;
     }
     auto per_class = [&](std::size_t c) {
       double precision = safe_div(m.at(c, c), pred_sum[c]);
       double recall = safe_div(m.at(c, c), true_sum[c]);
       switch (kind_) {
-        case Kind::kPrecision: return precision;
-        case Kind::kRecall: return recall;
-        default: return safe_div(2 * precision * recall, precision + recall);
+        case Kind::kPrecision:
+          return precision;
+        case Kind::kRecall:
+          return recall;
+        default:
+          return safe_div(2 * precision * recall, precision + recall);
       }
     };
     switch (avg_) {
@@ -117,7 +124,8 @@ class Classification final : public Metric {
         if (it == m.labels.end() || *it != 1) return 0.0;
         return per_class(static_cast<std::size_t>(it - m.labels.begin()));
       }
-      case Average::kMicro: return correct / total;
+      case Average::kMicro:
+        return correct / total;
       case Average::kMacro: {
         double sum = 0;
         for (std::size_t c = 0; c < k; ++c) sum += per_class(c);
@@ -157,21 +165,33 @@ std::unique_ptr<Metric> new_classification(const Info& info, std::optional<doubl
   const std::string& n = info.name;
   Kind kind = Kind::kAccuracy;
   Average avg = Average::kBinary;
-  if (n == "accuracy") kind = Kind::kAccuracy;
-  else if (n == "balanced_accuracy") kind = Kind::kBalanced;
-  else if (n == "mcc") kind = Kind::kMcc;
-  else if (n == "qwk") kind = Kind::kQwk;
+  if (n == "accuracy")
+    kind = Kind::kAccuracy;
+  else if (n == "balanced_accuracy")
+    kind = Kind::kBalanced;
+  else if (n == "mcc")
+    kind = Kind::kMcc;
+  else if (n == "qwk")
+    kind = Kind::kQwk;
   else {
     std::string base = n.substr(0, n.find('_'));
     std::string suffix = n.find('_') == std::string::npos ? "" : n.substr(n.find('_') + 1);
-    if (base == "f1") kind = Kind::kF1;
-    else if (base == "precision") kind = Kind::kPrecision;
-    else if (base == "recall") kind = Kind::kRecall;
-    else COMPE_ASSERT(!"unknown classification metric");
-    if (suffix == "macro") avg = Average::kMacro;
-    else if (suffix == "micro") avg = Average::kMicro;
-    else if (suffix == "weighted") avg = Average::kWeighted;
-    else COMPE_ASSERT(suffix.empty());
+    if (base == "f1")
+      kind = Kind::kF1;
+    else if (base == "precision")
+      kind = Kind::kPrecision;
+    else if (base == "recall")
+      kind = Kind::kRecall;
+    else
+      COMPE_ASSERT(!"unknown classification metric");
+    if (suffix == "macro")
+      avg = Average::kMacro;
+    else if (suffix == "micro")
+      avg = Average::kMicro;
+    else if (suffix == "weighted")
+      avg = Average::kWeighted;
+    else
+      COMPE_ASSERT(suffix.empty());
   }
   return std::make_unique<Classification>(info, canonical_spec(info, arg), kind, avg);
 }

@@ -42,8 +42,8 @@ void check_weights(const Inputs& in, std::size_t rows, const std::string& metric
   for (std::size_t i = 0; i < rows; ++i) {
     double w = in.weights[i];
     if (!std::isfinite(w) || w < 0)
-      fail(ErrorCode::kInvalidArgument,
-           "{}: weight row {} is {}; expected a finite number >= 0", metric, i, w);
+      fail(ErrorCode::kInvalidArgument, "{}: weight row {} is {}; expected a finite number >= 0",
+           metric, i, w);
     sum += w;
   }
   if (!(sum > 0))
@@ -52,8 +52,9 @@ void check_weights(const Inputs& in, std::size_t rows, const std::string& metric
 
 std::size_t check_matrix(const Inputs& in, const std::string& metric) {
   if (in.true_cols == 0 || in.pred_cols == 0)
-    fail(ErrorCode::kInvalidArgument, "{}: y_true has {} columns and y_pred {}; expected at least 1",
-         metric, in.true_cols, in.pred_cols);
+    fail(ErrorCode::kInvalidArgument,
+         "{}: y_true has {} columns and y_pred {}; expected at least 1", metric, in.true_cols,
+         in.pred_cols);
   if (in.y_true.size() % in.true_cols != 0)
     fail(ErrorCode::kInvalidArgument, "{}: y_true has {} values, not a multiple of its {} columns",
          metric, in.y_true.size(), in.true_cols);
@@ -93,7 +94,9 @@ void check_binary_truth(std::span<const double> y, std::size_t cols, const std::
   }
 }
 
-static bool is_integer(double v) { return std::floor(v) == v && std::fabs(v) < 9.0e15; }
+static bool is_integer(double v) {
+  return std::floor(v) == v && std::fabs(v) < 9.0e15;
+}
 
 Labels class_labels(const Inputs& in, const std::string& metric) {
   std::size_t n = check_vector(in, metric, 0);

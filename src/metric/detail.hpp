@@ -72,14 +72,6 @@ double binary_auc(std::span<const double> score, std::size_t stride, std::size_t
                   std::span<const double> y, std::size_t y_stride, std::size_t y_col,
                   std::span<const double> w, const std::string& metric);
 
-/// Maps a double to an unsigned key with the same order (-0.0 and +0.0 map alike).
-inline std::uint64_t order_key(double d) {
-  if (d == 0.0) d = 0.0;
-  std::uint64_t u;
-  std::memcpy(&u, &d, sizeof u);
-  return (u & 0x8000000000000000ULL) ? ~u : (u | 0x8000000000000000ULL);
-}
-
 // Factories, one per family file.
 std::unique_ptr<Metric> new_elementwise(const Info& info, std::optional<double> arg);
 std::unique_ptr<Metric> new_log_loss(const Info& info, std::optional<double> arg);

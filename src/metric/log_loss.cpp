@@ -11,7 +11,9 @@ namespace {
 
 constexpr double kEps = 1e-15;
 
-inline double clip(double p) { return std::min(std::max(p, kEps), 1.0 - kEps); }
+inline double clip(double p) {
+  return std::min(std::max(p, kEps), 1.0 - kEps);
+}
 
 /// -log of the normalised clipped probability of label y (0/1) from a class-1 probability.
 inline double binary_loss(double y, double p) {
@@ -78,8 +80,8 @@ class MultilabelLogLoss final : public Metric {
     std::size_t n = check_matrix(in, spec());
     std::size_t k = in.true_cols;
     if (in.pred_cols != k)
-      fail(ErrorCode::kInvalidArgument, "{}: y_true has {} label columns but y_pred {}", spec(),
-           k, in.pred_cols);
+      fail(ErrorCode::kInvalidArgument, "{}: y_true has {} label columns but y_pred {}", spec(), k,
+           in.pred_cols);
     check_binary_truth(in.y_true, k, spec());
     for (std::size_t i = 0; i < in.y_pred.size(); ++i)
       if (in.y_pred[i] < 0.0 || in.y_pred[i] > 1.0)

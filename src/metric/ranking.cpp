@@ -91,10 +91,12 @@ class Ndcg final : public Metric {
       ideal.assign(rel, rel + d);
       std::sort(ideal.begin(), ideal.end(), std::greater<>());
       double idcg = 0;
-      for (std::size_t j = 0; j < k; ++j) idcg += ideal[j] / std::log2(static_cast<double>(j) + 2.0);
+      for (std::size_t j = 0; j < k; ++j)
+        idcg += ideal[j] / std::log2(static_cast<double>(j) + 2.0);
       // DCG with tied scores sharing the mean gain of their group.
       std::iota(order.begin(), order.end(), 0);
-      std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return sc[a] > sc[b]; });
+      std::sort(order.begin(), order.end(),
+                [&](std::size_t a, std::size_t b) { return sc[a] > sc[b]; });
       double dcg = 0, prev_cum = 0;
       for (std::size_t a = 0; a < d;) {
         std::size_t b = a;

@@ -57,13 +57,17 @@ class RegressionStat final : public Metric {
   double score(const Inputs& in) const override {
     std::size_t n = check_vector(in, spec(), 1);
     switch (kind_) {
-      case Kind::kR2: return r2(in, n);
-      case Kind::kMedianAe: return median_ae(in, n);
+      case Kind::kR2:
+        return r2(in, n);
+      case Kind::kMedianAe:
+        return median_ae(in, n);
       case Kind::kPearson:
       case Kind::kSpearman: {
+        if (!in.weights.empty())
+          fail(ErrorCode::kInvalidArgument, "{}: does not take sample weights", spec());
         if (n < 2)
-          fail(ErrorCode::kInvalidArgument, "{}: {} row(s); a correlation needs at least 2",
-               spec(), n);
+          fail(ErrorCode::kInvalidArgument, "{}: {} row(s); a correlation needs at least 2", spec(),
+               n);
         double r = kind_ == Kind::kPearson
                        ? pearson(in.y_true, in.y_pred)
                        : pearson(average_ranks(in.y_true), average_ranks(in.y_pred));
@@ -121,8 +125,8 @@ class RegressionStat final : public Metric {
     double run = 0;
     for (std::size_t i = 0; i < n; ++i) cdf[i] = run += in.weights[idx[i]];
     double half = 0.5 * cdf.back();
-    std::size_t at = static_cast<std::size_t>(std::lower_bound(cdf.begin(), cdf.end(), half) -
-                                              cdf.begin());
+    std::size_t at =
+        static_cast<std::size_t>(std::lower_bound(cdf.begin(), cdf.end(), half) - cdf.begin());
     return err[idx[std::min(at, n - 1)]];
   }
 
