@@ -68,7 +68,12 @@ class PostgresDb final : public Db {
     exec_script("SET client_min_messages = warning");
     if (!schema.empty()) {
       std::string quoted = quote_ident(schema);
-      exec_script(fmt::format("CREATE SCHEMA IF NOT EXISTS {}", quoted));
+      try {
+        exec_script(fmt::format("CREATE SCHEMA IF NOT EXISTS {}", quoted));
+      } catch (const DbError&) {
+        // Two first openers may race to create it; only a schema still missing is an error.
+        if (query("SELECT 1 FROM pg_namespace WHERE nspname = ?", {schema}).empty()) throw;
+      }
       exec_script(fmt::format("SET search_path TO {}", quoted));
     }
   }
