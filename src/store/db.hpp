@@ -3,6 +3,7 @@
 // SQL is written once with `?` placeholders; backends translate what differs.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -41,8 +42,15 @@ class Db {
   virtual Dialect dialect() const = 0;
   /// Runs statements without parameters (schema steps); several separated by ';'.
   virtual void exec_script(std::string_view sql) = 0;
+  /// Runs one statement and calls fn on each row (one Row object reused: copy what you keep).
+  virtual void for_each_row(std::string_view sql, std::span<const Value> params,
+                            const std::function<void(const Row&)>& fn) = 0;
   /// Runs one statement; returns its rows (none for writes without RETURNING).
-  virtual std::vector<Row> query(std::string_view sql, std::span<const Value> params) = 0;
+  std::vector<Row> query(std::string_view sql, std::span<const Value> params) {
+    std::vector<Row> rows;
+    for_each_row(sql, params, [&](const Row& r) { rows.push_back(r); });
+    return rows;
+  }
   /// Runs one write; returns the number of rows it changed.
   virtual std::int64_t exec(std::string_view sql, std::span<const Value> params) = 0;
   /// Starts a write transaction that holds the write lock from the start (SQLite: BEGIN

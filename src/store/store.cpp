@@ -437,25 +437,20 @@ class SqlStore final : public Store {
 
   std::vector<MetricPoint> read_metrics(const std::string& run_id, const std::string& key) override {
     return read("read_metrics", [&] {
-      std::vector<Row> rows;
-      const char* order = " ORDER BY key, COALESCE(fold, -1), step";
-      if (key.empty()) {
-        rows = db_->query(std::string("SELECT key, fold, step, value FROM metrics WHERE run_id = ?") + order,
-                          {run_id});
-      } else {
-        rows = db_->query(
-            std::string("SELECT key, fold, step, value FROM metrics WHERE run_id = ? AND key = ?") + order,
-            {run_id, key});
-      }
       std::vector<MetricPoint> out;
-      out.reserve(rows.size());
-      for (const Row& r : rows) {
-        MetricPoint p;
+      auto add = [&](const Row& r) {
+        MetricPoint& p = out.emplace_back();
         p.key = r.str(0);
         if (!r.is_null(1)) p.fold = static_cast<int>(r.i64(1));
         p.step = r.i64(2);
         p.value = r.f64(3);
-        out.push_back(std::move(p));
+      };
+      const char* order = " ORDER BY key, fold NULLS FIRST, step";
+      const std::string cols = "SELECT key, fold, step, value FROM metrics WHERE run_id = ?";
+      if (key.empty()) {
+        db_->for_each_row(cols + order, std::array<Value, 1>{run_id}, add);
+      } else {
+        db_->for_each_row(cols + " AND key = ?" + order, std::array<Value, 2>{run_id, key}, add);
       }
       return out;
     });

@@ -90,35 +90,34 @@ class PostgresDb final : public Db {
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) throw DbError(error_of(r.get()));
   }
 
-  std::vector<Row> query(std::string_view sql, std::span<const Value> params) override {
+  void for_each_row(std::string_view sql, std::span<const Value> params,
+                    const std::function<void(const Row&)>& fn) override {
     Result r = run(sql, params);
-    std::vector<Row> rows;
     int nrows = PQntuples(r.get());
     int ncols = PQnfields(r.get());
-    rows.reserve(static_cast<std::size_t>(nrows));
+    Row row;
+    row.cells.resize(static_cast<std::size_t>(ncols));
     for (int i = 0; i < nrows; ++i) {
-      Row row;
-      row.cells.reserve(static_cast<std::size_t>(ncols));
       for (int c = 0; c < ncols; ++c) {
+        Value& cell = row.cells[static_cast<std::size_t>(c)];
         if (PQgetisnull(r.get(), i, c)) {
-          row.cells.emplace_back(std::monostate{});
+          cell = std::monostate{};
           continue;
         }
         const char* text = PQgetvalue(r.get(), i, c);
         Oid type = PQftype(r.get(), c);
         if (type == kInt2 || type == kInt4 || type == kInt8) {
-          row.cells.emplace_back(std::int64_t{std::strtoll(text, nullptr, 10)});
+          cell = std::int64_t{std::strtoll(text, nullptr, 10)};
         } else if (type == kFloat4 || type == kFloat8 || type == kNumeric) {
-          row.cells.emplace_back(std::strtod(text, nullptr));
+          cell = std::strtod(text, nullptr);
         } else if (type == kBool) {
-          row.cells.emplace_back(std::int64_t{text[0] == 't' ? 1 : 0});
+          cell = std::int64_t{text[0] == 't' ? 1 : 0};
         } else {
-          row.cells.emplace_back(std::string(text, static_cast<std::size_t>(PQgetlength(r.get(), i, c))));
+          cell = std::string(text, static_cast<std::size_t>(PQgetlength(r.get(), i, c)));
         }
       }
-      rows.push_back(std::move(row));
+      fn(row);
     }
-    return rows;
   }
 
   std::int64_t exec(std::string_view sql, std::span<const Value> params) override {

@@ -47,6 +47,8 @@ class SqliteDb final : public Db {
       // crashes (only power loss may drop the last transactions, never corrupt the file).
       query("PRAGMA journal_mode = WAL", {});
       exec_script("PRAGMA synchronous = NORMAL");
+      // Metric batches touch many pages: a larger cache keeps them from spilling mid-transaction.
+      exec_script("PRAGMA cache_size = -65536");
     }
   }
   ~SqliteDb() override {
@@ -68,31 +70,40 @@ class SqliteDb final : public Db {
     }
   }
 
-  std::vector<Row> query(std::string_view sql, std::span<const Value> params) override {
+  void for_each_row(std::string_view sql, std::span<const Value> params,
+                    const std::function<void(const Row&)>& fn) override {
     sqlite3_stmt* s = prepare(sql, params);
-    std::vector<Row> rows;
-    int ncol = sqlite3_column_count(s);
+    struct Reset {
+      sqlite3_stmt* s;
+      ~Reset() { sqlite3_reset(s); }
+    } reset{s};
+    Row row;
+    auto ncol = static_cast<std::size_t>(sqlite3_column_count(s));
+    row.cells.resize(ncol);
     for (;;) {
       int rc = sqlite3_step(s);
       if (rc == SQLITE_DONE) break;
-      if (rc != SQLITE_ROW) step_failed(s);
-      Row row;
-      row.cells.reserve(static_cast<std::size_t>(ncol));
-      for (int c = 0; c < ncol; ++c) {
-        switch (sqlite3_column_type(s, c)) {
-          case SQLITE_NULL: row.cells.emplace_back(std::monostate{}); break;
-          case SQLITE_INTEGER: row.cells.emplace_back(std::int64_t{sqlite3_column_int64(s, c)}); break;
-          case SQLITE_FLOAT: row.cells.emplace_back(sqlite3_column_double(s, c)); break;
+      if (rc != SQLITE_ROW) throw DbError(sqlite3_errmsg(db_));
+      for (std::size_t c = 0; c < ncol; ++c) {
+        int ci = static_cast<int>(c);
+        Value& cell = row.cells[c];
+        switch (sqlite3_column_type(s, ci)) {
+          case SQLITE_NULL: cell = std::monostate{}; break;
+          case SQLITE_INTEGER: cell = std::int64_t{sqlite3_column_int64(s, ci)}; break;
+          case SQLITE_FLOAT: cell = sqlite3_column_double(s, ci); break;
           default: {
-            const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(s, c));
-            row.cells.emplace_back(std::string(text, static_cast<std::size_t>(sqlite3_column_bytes(s, c))));
+            const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(s, ci));
+            auto n = static_cast<std::size_t>(sqlite3_column_bytes(s, ci));
+            if (auto* str = std::get_if<std::string>(&cell)) {
+              str->assign(text, n);
+            } else {
+              cell = std::string(text, n);
+            }
           }
         }
       }
-      rows.push_back(std::move(row));
+      fn(row);
     }
-    sqlite3_reset(s);
-    return rows;
   }
 
   std::int64_t exec(std::string_view sql, std::span<const Value> params) override {
