@@ -53,6 +53,10 @@ class Db {
   }
   /// Runs one write; returns the number of rows it changed.
   virtual std::int64_t exec(std::string_view sql, std::span<const Value> params) = 0;
+  /// Inserts many rows into `table` (values row-major, columns.size() per row) inside the
+  /// current transaction, by the backend's fastest means (multi-row INSERT, COPY).
+  virtual void insert_rows(std::string_view table, std::span<const char* const> columns,
+                           std::span<const Value> values) = 0;
   /// Starts a write transaction that holds the write lock from the start (SQLite: BEGIN
   /// IMMEDIATE), so read-then-write sequences never fail half-way on a lock upgrade.
   virtual void begin_write() = 0;

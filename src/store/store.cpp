@@ -35,7 +35,6 @@ namespace {
 constexpr std::array kRunStatusNames = {"running", "finished", "failed", "interrupted"};
 constexpr std::array kTrialStateNames = {"waiting", "running", "complete", "pruned", "failed"};
 constexpr std::string_view kBase32 = "abcdefghijklmnopqrstuvwxyz234567";
-constexpr std::size_t kMetricChunk = 256;  // rows per multi-row INSERT of metric points
 
 std::string new_run_id() {
   // std::random_device per id (not a seeded engine): a forked child never repeats its parent.
@@ -403,35 +402,22 @@ class SqlStore final : public Store {
     if (points.empty()) return;
     write("log_metrics", [&] {
       require_run(run_id);
-      std::vector<Value> params;
-      params.reserve(kMetricChunk * 5);
-      auto add = [&](const MetricPoint& p) {
+      static constexpr const char* kColumns[] = {"run_id", "key", "fold", "step", "value"};
+      std::vector<Value> values;
+      values.reserve(points.size() * 5);
+      for (const MetricPoint& p : points) {
         if (p.key.empty()) fail(ErrorCode::kInvalidArgument, "log_metrics: run '{}': empty metric key", run_id);
-        params.emplace_back(run_id);
-        params.emplace_back(p.key);
+        values.emplace_back(run_id);
+        values.emplace_back(p.key);
         if (p.fold) {
-          params.emplace_back(std::int64_t{*p.fold});
+          values.emplace_back(std::int64_t{*p.fold});
         } else {
-          params.emplace_back(std::monostate{});
+          values.emplace_back(std::monostate{});
         }
-        params.emplace_back(p.step);
-        params.emplace_back(p.value);
-      };
-      std::size_t i = 0;
-      if (points.size() >= kMetricChunk) {
-        const std::string& sql = metric_insert_sql(kMetricChunk);
-        for (; i + kMetricChunk <= points.size(); i += kMetricChunk) {
-          params.clear();
-          for (std::size_t k = i; k < i + kMetricChunk; ++k) add(points[k]);
-          db_->exec(sql, params);
-        }
+        values.emplace_back(p.step);
+        values.emplace_back(p.value);
       }
-      const std::string& one = metric_insert_sql(1);
-      for (; i < points.size(); ++i) {
-        params.clear();
-        add(points[i]);
-        db_->exec(one, params);
-      }
+      db_->insert_rows("metrics", kColumns, values);
     });
   }
 
@@ -722,14 +708,6 @@ class SqlStore final : public Store {
     }
   }
 
-  const std::string& metric_insert_sql(std::size_t rows) {
-    auto it = metric_sql_.find(rows);
-    if (it != metric_sql_.end()) return it->second;
-    std::string sql = "INSERT INTO metrics (run_id, key, fold, step, value) VALUES ";
-    for (std::size_t i = 0; i < rows; ++i) sql += i ? ", (?, ?, ?, ?, ?)" : "(?, ?, ?, ?, ?)";
-    return metric_sql_.emplace(rows, std::move(sql)).first->second;
-  }
-
   Study load_study(const std::string& name) {
     auto rows = db_->query("SELECT name, directions, sampler, created_ms FROM studies WHERE name = ?", {name});
     if (rows.empty()) fail(ErrorCode::kNotFound, "no study '{}' in store '{}'", name, url_);
@@ -771,7 +749,6 @@ class SqlStore final : public Store {
   std::unique_ptr<Db> db_;
   std::string url_;
   std::string host_;
-  std::map<std::size_t, std::string> metric_sql_;
 };
 
 bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }

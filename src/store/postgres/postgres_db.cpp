@@ -5,11 +5,13 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <iterator>
 #include <string>
 #include <unordered_map>
 #include <utility>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "store/db.hpp"
 
@@ -126,6 +128,38 @@ class PostgresDb final : public Db {
     return (n && *n) ? std::strtoll(n, nullptr, 10) : 0;
   }
 
+  // COPY ... FROM STDIN in text format: one round trip per megabyte instead of per statement.
+  void insert_rows(std::string_view table, std::span<const char* const> columns,
+                   std::span<const Value> values) override {
+    std::string sql = fmt::format("COPY {} ({}) FROM STDIN", table, fmt::join(columns, ", "));
+    Result start(PQexec(conn_, sql.c_str()));
+    if (PQresultStatus(start.get()) != PGRES_COPY_IN) throw DbError(error_of(start.get()));
+    std::string buf;
+    buf.reserve(1 << 20);
+    auto flush = [&] {
+      if (!buf.empty() && PQputCopyData(conn_, buf.data(), static_cast<int>(buf.size())) != 1) {
+        throw DbError(trim_message(PQerrorMessage(conn_)));
+      }
+      buf.clear();
+    };
+    const std::size_t width = columns.size();
+    try {
+      for (std::size_t i = 0; i < values.size(); ++i) {
+        append_copy_field(buf, values[i]);
+        buf += (i + 1) % width == 0 ? '\n' : '\t';
+        if (buf.size() >= (1 << 20)) flush();
+      }
+      flush();
+    } catch (const DbError&) {
+      PQputCopyEnd(conn_, "compe: copy abandoned");
+      drain();
+      throw;
+    }
+    if (PQputCopyEnd(conn_, nullptr) != 1) throw DbError(trim_message(PQerrorMessage(conn_)));
+    std::string err = drain();
+    if (!err.empty()) throw DbError(err);
+  }
+
   void begin_write() override { exec_script("BEGIN"); }
   void commit() override { exec_script("COMMIT"); }
   void rollback() noexcept override {
@@ -150,6 +184,43 @@ class PostgresDb final : public Db {
     std::string s(q);
     PQfreemem(q);
     return s;
+  }
+
+  static void append_copy_field(std::string& buf, const Value& v) {
+    if (const auto* n = std::get_if<std::int64_t>(&v)) {
+      fmt::format_to(std::back_inserter(buf), "{}", *n);
+    } else if (const auto* d = std::get_if<double>(&v)) {
+      if (std::isnan(*d)) {
+        buf += "\\N";
+      } else if (std::isinf(*d)) {
+        buf += *d > 0 ? "Infinity" : "-Infinity";
+      } else {
+        fmt::format_to(std::back_inserter(buf), "{}", *d);
+      }
+    } else if (const auto* t = std::get_if<std::string>(&v)) {
+      for (char c : *t) {
+        switch (c) {
+          case '\\': buf += "\\\\"; break;
+          case '\n': buf += "\\n"; break;
+          case '\r': buf += "\\r"; break;
+          case '\t': buf += "\\t"; break;
+          default: buf += c;
+        }
+      }
+    } else {
+      buf += "\\N";
+    }
+  }
+
+  // Collects the results that end a COPY; returns the first error message, "" when none.
+  std::string drain() {
+    std::string err;
+    while (PGresult* r = PQgetResult(conn_)) {
+      auto st = PQresultStatus(r);
+      if (st != PGRES_COMMAND_OK && err.empty()) err = error_of(r);
+      PQclear(r);
+    }
+    return err;
   }
 
   std::string error_of(PGresult* r) {

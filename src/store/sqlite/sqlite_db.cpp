@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "store/db.hpp"
 
@@ -116,6 +117,19 @@ class SqliteDb final : public Db {
     return sqlite3_changes64(db_);
   }
 
+  void insert_rows(std::string_view table, std::span<const char* const> columns,
+                   std::span<const Value> values) override {
+    constexpr std::size_t kRowsPerStatement = 256;
+    const std::size_t width = columns.size();
+    std::size_t rows = values.size() / width;
+    std::size_t done = 0;
+    while (done < rows) {
+      std::size_t n = rows - done >= kRowsPerStatement ? kRowsPerStatement : 1;
+      exec(insert_sql(table, columns, n), values.subspan(done * width, n * width));
+      done += n;
+    }
+  }
+
   void begin_write() override { exec_script("BEGIN IMMEDIATE"); }
   void commit() override { exec_script("COMMIT"); }
   void rollback() noexcept override {
@@ -170,7 +184,20 @@ class SqliteDb final : public Db {
     return s;
   }
 
+  const std::string& insert_sql(std::string_view table, std::span<const char* const> columns, std::size_t rows) {
+    std::string key = fmt::format("{}/{}/{}", table, fmt::join(columns, ","), rows);
+    auto it = insert_sql_.find(key);
+    if (it != insert_sql_.end()) return it->second;
+    std::string one = "(?";
+    for (std::size_t c = 1; c < columns.size(); ++c) one += ", ?";
+    one += ")";
+    std::string sql = fmt::format("INSERT INTO {} ({}) VALUES {}", table, fmt::join(columns, ", "), one);
+    for (std::size_t r = 1; r < rows; ++r) sql += ", " + one;
+    return insert_sql_.emplace(std::move(key), std::move(sql)).first->second;
+  }
+
   sqlite3* db_ = nullptr;
+  std::unordered_map<std::string, std::string> insert_sql_;
   std::unordered_map<std::string, std::unique_ptr<Stmt>> cache_;
 };
 

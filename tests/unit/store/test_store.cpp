@@ -11,6 +11,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <set>
 #include <sstream>
@@ -409,6 +410,7 @@ TEST_P(StoreTest, MetricSeriesRoundTripInBatches) {
   }
   pts.push_back({"wall", std::nullopt, 0, 12.0});
   pts.push_back({"wall", std::nullopt, 1, std::nan("")});
+  pts.push_back({"odd\\key\twith\nescapes é", 3, -1, -std::numeric_limits<double>::infinity()});
   store_->log_metrics(r.id, pts);
   MetricPoint o{"valid-auc", 0, 0, 42.0};
   store_->log_metrics(other.id, {&o, 1});
@@ -423,12 +425,17 @@ TEST_P(StoreTest, MetricSeriesRoundTripInBatches) {
   EXPECT_DOUBLE_EQ(auc[1999].value, 0.5 + 999e-4 + 1);
   auto all = store_->read_metrics(r.id);
   ASSERT_EQ(all.size(), pts.size());
-  EXPECT_EQ(all[0].key, "train-loss");
+  EXPECT_EQ(all[0].key, "odd\\key\twith\nescapes é");  // sorts first
   auto wall = store_->read_metrics(r.id, "wall");
   ASSERT_EQ(wall.size(), 2u);
   EXPECT_FALSE(wall[0].fold.has_value());
   EXPECT_EQ(wall[0].value, 12.0);
   EXPECT_TRUE(std::isnan(wall[1].value));
+  auto odd = store_->read_metrics(r.id, "odd\\key\twith\nescapes é");
+  ASSERT_EQ(odd.size(), 1u);
+  EXPECT_EQ(odd[0].fold, 3);
+  EXPECT_EQ(odd[0].step, -1);
+  EXPECT_EQ(odd[0].value, -std::numeric_limits<double>::infinity());
   EXPECT_TRUE(store_->read_metrics(r.id, "absent").empty());
   EXPECT_EQ(store_->read_metrics(other.id).size(), 1u);
 
