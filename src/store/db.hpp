@@ -60,6 +60,8 @@ class Db {
   /// Starts a write transaction that holds the write lock from the start (SQLite: BEGIN
   /// IMMEDIATE), so read-then-write sequences never fail half-way on a lock upgrade.
   virtual void begin_write() = 0;
+  /// Starts a read-only transaction: the reads inside see one consistent snapshot.
+  virtual void begin_read() = 0;
   virtual void commit() = 0;
   virtual void rollback() noexcept = 0;
   /// Inside a transaction: serialises schema migration between concurrent openers.

@@ -651,9 +651,16 @@ class SqlStore final : public Store {
   std::invoke_result_t<F&> read(std::string_view op, F&& fn) {
     std::lock_guard lock(mu_);
     try {
-      return fn();
+      db_->begin_read();
+      auto out = fn();
+      db_->commit();
+      return out;
     } catch (const DbError& e) {
+      db_->rollback();
       fail(ErrorCode::kStorage, "store '{}': {} failed: {}", url_, op, e.what());
+    } catch (...) {
+      db_->rollback();
+      throw;
     }
   }
 

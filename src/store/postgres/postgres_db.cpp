@@ -161,6 +161,7 @@ class PostgresDb final : public Db {
   }
 
   void begin_write() override { exec_script("BEGIN"); }
+  void begin_read() override { exec_script("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"); }
   void commit() override { exec_script("COMMIT"); }
   void rollback() noexcept override {
     if (PQtransactionStatus(conn_) != PQTRANS_IDLE) PQclear(PQexec(conn_, "ROLLBACK"));

@@ -131,6 +131,7 @@ class SqliteDb final : public Db {
   }
 
   void begin_write() override { exec_script("BEGIN IMMEDIATE"); }
+  void begin_read() override { exec_script("BEGIN DEFERRED"); }
   void commit() override { exec_script("COMMIT"); }
   void rollback() noexcept override {
     if (!sqlite3_get_autocommit(db_)) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
