@@ -817,6 +817,26 @@ TEST_P(StoreTest, RejectsStoreFromNewerVersion) {
   EXPECT_NE(msg.find("newer"), std::string::npos) << msg;
 }
 
+TEST_P(StoreTest, BackendErrorsNameTheOperation) {
+  if (!shared()) GTEST_SKIP() << "needs a second connection";
+  StoredRun r = make_run("r");
+  raw_db()->exec_script("DROP TABLE run_tags");
+  std::string msg;
+  ErrorCode code = ErrorCode::kInternal;
+  try {
+    store_->add_tag(r.id, "t");
+  } catch (const Error& e) {
+    code = e.code();
+    msg = e.what();
+  }
+  EXPECT_EQ(code, ErrorCode::kStorage);
+  EXPECT_NE(msg.find("add_tag failed"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("run_tags"), std::string::npos) << msg;  // the backend's own words
+  // The failed transaction left the connection usable.
+  store_->set_note(r.id, "still works");
+  EXPECT_EQ(error_code_of([&] { store_->get_run(r.id); }), ErrorCode::kStorage);
+}
+
 TEST_P(StoreTest, ConcurrentOpenersMigrateOnce) {
   if (!shared()) GTEST_SKIP() << "needs a second connection";
   wipe();
