@@ -58,7 +58,7 @@ class Result {
 
 class PostgresDb final : public Db {
  public:
-  PostgresDb(const std::string& url, const std::string& schema) {
+  PostgresDb(const std::string& url, const std::string& schema) : schema_(schema) {
     conn_ = PQconnectdb(url.c_str());
     if (PQstatus(conn_) != CONNECTION_OK) {
       std::string msg = trim_message(PQerrorMessage(conn_));
@@ -67,17 +67,7 @@ class PostgresDb final : public Db {
       throw DbError(msg);
     }
     PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
-    exec_script("SET client_min_messages = warning");
-    if (!schema.empty()) {
-      std::string quoted = quote_ident(schema);
-      try {
-        exec_script(fmt::format("CREATE SCHEMA IF NOT EXISTS {}", quoted));
-      } catch (const DbError&) {
-        // Two first openers may race to create it; only a schema still missing is an error.
-        if (query("SELECT 1 FROM pg_namespace WHERE nspname = ?", {schema}).empty()) throw;
-      }
-      exec_script(fmt::format("SET search_path TO {}", quoted));
-    }
+    setup_session();
   }
   ~PostgresDb() override { PQfinish(conn_); }
 
@@ -160,8 +150,8 @@ class PostgresDb final : public Db {
     if (!err.empty()) throw DbError(err);
   }
 
-  void begin_write() override { exec_script("BEGIN"); }
-  void begin_read() override { exec_script("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"); }
+  void begin_write() override { begin("BEGIN"); }
+  void begin_read() override { begin("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"); }
   void commit() override { exec_script("COMMIT"); }
   void rollback() noexcept override {
     if (PQtransactionStatus(conn_) != PQTRANS_IDLE) PQclear(PQexec(conn_, "ROLLBACK"));
@@ -179,6 +169,34 @@ class PostgresDb final : public Db {
   }
 
  private:
+  void setup_session() {
+    exec_script("SET client_min_messages = warning");
+    if (schema_.empty()) return;
+    std::string quoted = quote_ident(schema_);
+    try {
+      exec_script(fmt::format("CREATE SCHEMA IF NOT EXISTS {}", quoted));
+    } catch (const DbError&) {
+      // Two first openers may race to create it; only a schema still missing is an error.
+      if (query("SELECT 1 FROM pg_namespace WHERE nspname = ?", {schema_}).empty()) throw;
+    }
+    exec_script(fmt::format("SET search_path TO {}", quoted));
+  }
+
+  // Every store operation starts here, so a connection the server dropped (restart, idle
+  // timeout, terminated backend) is re-established once before anything of the operation ran.
+  void begin(const char* sql) {
+    try {
+      exec_script(sql);
+    } catch (const DbError&) {
+      if (PQstatus(conn_) != CONNECTION_BAD) throw;
+      PQreset(conn_);
+      if (PQstatus(conn_) != CONNECTION_OK) throw DbError(trim_message(PQerrorMessage(conn_)));
+      prepared_.clear();
+      setup_session();
+      exec_script(sql);
+    }
+  }
+
   std::string quote_ident(const std::string& name) {
     char* q = PQescapeIdentifier(conn_, name.c_str(), name.size());
     if (!q) throw DbError(trim_message(PQerrorMessage(conn_)));
@@ -263,6 +281,7 @@ class PostgresDb final : public Db {
     return r;
   }
 
+  std::string schema_;
   PGconn* conn_ = nullptr;
   std::unordered_map<std::string, std::string> prepared_;
 };

@@ -85,7 +85,8 @@ class StoreTest : public testing::TestWithParam<Backend> {
         if (!pg || !*pg) GTEST_SKIP() << "COMPE_TEST_POSTGRES is not set";
         pg_base_ = pg;
         schema_ = "compe_test_" + tag;
-        url_ = pg_base_ + (pg_base_.find('?') == std::string::npos ? "?" : "&") + "schema=" + schema_;
+        url_ = pg_base_ + (pg_base_.find('?') == std::string::npos ? "?" : "&") + "schema=" + schema_ +
+               "&application_name=" + schema_;
         break;
       }
     }
@@ -835,6 +836,18 @@ TEST_P(StoreTest, BackendErrorsNameTheOperation) {
   // The failed transaction left the connection usable.
   store_->set_note(r.id, "still works");
   EXPECT_EQ(error_code_of([&] { store_->get_run(r.id); }), ErrorCode::kStorage);
+}
+
+TEST_P(StoreTest, PostgresReconnectsAfterTheServerDropsTheConnection) {
+  if (GetParam() != Backend::kPostgres) GTEST_SKIP() << "PostgreSQL only";
+  StoredRun r = make_run("r");
+  auto killed = raw_db()->query(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = ?", {schema_});
+  ASSERT_EQ(killed.size(), 1u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(store_->get_run(r.id).name, "r");  // reconnected, search path restored
+  store_->add_tag(r.id, "after");
+  EXPECT_EQ(store_->get_run(r.id).tags, std::set<std::string>{"after"});
 }
 
 TEST_P(StoreTest, ConcurrentOpenersMigrateOnce) {
