@@ -94,18 +94,20 @@ int main(int argc, char** argv) {
     for (std::int64_t done = 0; done < points;) {
       buf.clear();
       for (std::int64_t k = 0; k < batch && done < points; ++k, ++done) {
-        buf.push_back({"valid-auc", static_cast<int>(done % 5), done / 5, 0.5 + 1e-7 * static_cast<double>(done)});
+        buf.push_back({"valid-auc", static_cast<int>(done % 5), done / 5,
+                       0.5 + 1e-7 * static_cast<double>(done)});
       }
       store->log_metrics(run.id, buf);
     }
     double log_s = seconds_since(t0);
-    fmt::print("log_metrics: {} points in batches of {}: {:.3f} s wall, {:.3f} s cpu ({:.0f} points/s)\n", points,
-               batch, log_s, cpu_seconds() - c0, static_cast<double>(points) / log_s);
+    fmt::print(
+        "log_metrics: {} points in batches of {}: {:.3f} s wall, {:.3f} s cpu ({:.0f} points/s)\n",
+        points, batch, log_s, cpu_seconds() - c0, static_cast<double>(points) / log_s);
     t0 = Clock::now();
     c0 = cpu_seconds();
     auto back = store->read_metrics(run.id, "valid-auc");
-    fmt::print("read_metrics: {} points: {:.3f} s wall, {:.3f} s cpu\n", back.size(), seconds_since(t0),
-               cpu_seconds() - c0);
+    fmt::print("read_metrics: {} points: {:.3f} s wall, {:.3f} s cpu\n", back.size(),
+               seconds_since(t0), cpu_seconds() - c0);
 
     // 2. A run list with many runs.
     t0 = Clock::now();
@@ -119,12 +121,13 @@ int main(int argc, char** argv) {
       if (i % 10 == 0) r.tags = {"keep"};
       r.fold_scores = {{0, 0.8}, {1, 0.81}, {2, 0.79}, {3, 0.8}, {4, 0.82}};
       r = store->create_run(r);
-      store->finish_run(r.id, {.status = compe::RunStatus::kFinished,
-                               .cv_score = 0.5 + static_cast<double>((i * 7919) % 10007) / 20014.0});
+      store->finish_run(r.id,
+                        {.status = compe::RunStatus::kFinished,
+                         .cv_score = 0.5 + static_cast<double>((i * 7919) % 10007) / 20014.0});
     }
     double create_s = seconds_since(t0);
-    fmt::print("create_run + finish_run: {} runs: {:.3f} s wall, {:.3f} s cpu ({:.0f} runs/s)\n", runs, create_s,
-               cpu_seconds() - c0, static_cast<double>(runs) / create_s);
+    fmt::print("create_run + finish_run: {} runs: {:.3f} s wall, {:.3f} s cpu ({:.0f} runs/s)\n",
+               runs, create_s, cpu_seconds() - c0, static_cast<double>(runs) / create_s);
 
     struct Case {
       const char* name;

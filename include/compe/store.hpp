@@ -49,12 +49,12 @@ struct Run {
   std::optional<std::int64_t> ended_ms;
   std::optional<std::int64_t> heartbeat_ms;
   nlohmann::json config = nlohmann::json::object();  ///< the resolved experiment
-  std::string parent_id;                              ///< "" when none
+  std::string parent_id;                             ///< "" when none
   std::string folds_hash;
   std::string data_hash;
-  std::string metric;     ///< metric name, e.g. "auc"
-  std::string direction;  ///< "maximize", "minimize" or ""
-  std::optional<double> cv_score;   ///< overall OOF score
+  std::string metric;                 ///< metric name, e.g. "auc"
+  std::string direction;              ///< "maximize", "minimize" or ""
+  std::optional<double> cv_score;     ///< overall OOF score
   std::map<int, double> fold_scores;  ///< fold -> score
   std::set<std::string> tags;
   std::string note;
@@ -66,7 +66,7 @@ struct Run {
   std::string git_branch;
   std::optional<bool> git_dirty;
   nlohmann::json versions = nlohmann::json::object();  ///< e.g. {"compe": "0.1.0", "xgboost": ...}
-  std::string error;  ///< why a failed or interrupted run stopped
+  std::string error;                                   ///< why a failed or interrupted run stopped
   std::optional<double> wall_seconds;
   std::optional<double> cpu_seconds;
   std::optional<std::int64_t> peak_memory_bytes;
@@ -113,13 +113,13 @@ enum class RunSort {
 /// Selects runs for list_runs. Empty strings and unset optionals do not filter.
 struct RunFilter {
   std::optional<RunStatus> status;
-  std::string tag;             ///< runs carrying this tag
-  std::string name_contains;   ///< case-sensitive substring of the name
-  std::string metric;          ///< exact metric name
+  std::string tag;            ///< runs carrying this tag
+  std::string name_contains;  ///< case-sensitive substring of the name
+  std::string metric;         ///< exact metric name
   std::string parent_id;
   RunSort sort = RunSort::kCreated;
-  bool descending = true;      ///< kCreated and kCvScore only
-  std::int64_t limit = 50;     ///< 0 = no limit
+  bool descending = true;   ///< kCreated and kCvScore only
+  std::int64_t limit = 50;  ///< 0 = no limit
   std::int64_t offset = 0;
 };
 
@@ -134,7 +134,7 @@ struct MetricPoint {
   std::string key;
   std::optional<int> fold;  ///< unset for whole-run series
   std::int64_t step = 0;
-  double value = 0;         ///< NaN is stored and read back as NaN
+  double value = 0;  ///< NaN is stored and read back as NaN
 };
 
 struct Artifact {
@@ -176,9 +176,9 @@ struct Trial {
   std::int64_t number = 0;  ///< 0, 1, 2, ... unique within the study
   TrialState state = TrialState::kRunning;
   nlohmann::json params = nlohmann::json::object();
-  std::vector<double> values;                      ///< one per objective once complete
-  std::map<std::int64_t, double> intermediate;     ///< step -> value (for pruners)
-  std::string run_id;                              ///< "" when none
+  std::vector<double> values;                   ///< one per objective once complete
+  std::map<std::int64_t, double> intermediate;  ///< step -> value (for pruners)
+  std::string run_id;                           ///< "" when none
   std::string error;
   std::int64_t created_ms = 0;
   std::optional<std::int64_t> started_ms;
@@ -253,8 +253,8 @@ class Store {
   /// Atomically takes the lowest-numbered waiting trial and makes it running; nullopt when none.
   /// Concurrent claimers never get the same trial.
   virtual std::optional<Trial> claim_trial(const std::string& study) = 0;
-  virtual void report_intermediate(const std::string& study, std::int64_t number,
-                                   std::int64_t step, double value) = 0;
+  virtual void report_intermediate(const std::string& study, std::int64_t number, std::int64_t step,
+                                   double value) = 0;
   virtual void set_trial_run(const std::string& study, std::int64_t number,
                              const std::string& run_id) = 0;
   /// Ends a trial: state complete (values required), pruned or failed (error recorded).

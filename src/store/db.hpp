@@ -30,7 +30,7 @@ struct Row {
 
   bool is_null(std::size_t i) const { return std::holds_alternative<std::monostate>(cells.at(i)); }
   std::int64_t i64(std::size_t i) const;
-  double f64(std::size_t i) const;  ///< NULL reads as NaN
+  double f64(std::size_t i) const;       ///< NULL reads as NaN
   std::string str(std::size_t i) const;  ///< NULL reads as ""
   std::optional<std::int64_t> opt_i64(std::size_t i) const;
   std::optional<double> opt_f64(std::size_t i) const;

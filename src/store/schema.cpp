@@ -125,7 +125,9 @@ static_assert(std::size(kMigrations) == kStoreSchemaVersion,
 
 }  // namespace
 
-std::span<const Migration> migrations() { return kMigrations; }
+std::span<const Migration> migrations() {
+  return kMigrations;
+}
 
 int read_schema_version(Db& db) {
   if (!db.has_table("schema_version")) return 0;
@@ -139,7 +141,8 @@ int migrate(Db& db, const std::string& shown_url) {
   if (version == kStoreSchemaVersion) return version;
   if (version > kStoreSchemaVersion) {
     fail(ErrorCode::kStorage,
-         "store '{}' has schema version {}, newer than this compe {} (knows up to {}): upgrade compe",
+         "store '{}' has schema version {}, newer than this compe {} (knows up to {}): upgrade "
+         "compe",
          shown_url, version, COMPE_VERSION, kStoreSchemaVersion);
   }
   db.begin_write();
@@ -148,14 +151,16 @@ int migrate(Db& db, const std::string& shown_url) {
     version = read_schema_version(db);
     if (version == 0) {
       if (db.has_table("runs")) {
-        fail(ErrorCode::kStorage, "store '{}' has a 'runs' table but no schema_version: not a compe store",
-             shown_url);
+        fail(ErrorCode::kStorage,
+             "store '{}' has a 'runs' table but no schema_version: not a compe store", shown_url);
       }
-      db.exec_script("CREATE TABLE schema_version (version INTEGER NOT NULL, applied_ms BIGINT NOT NULL)");
+      db.exec_script(
+          "CREATE TABLE schema_version (version INTEGER NOT NULL, applied_ms BIGINT NOT NULL)");
     }
     if (version > kStoreSchemaVersion) {
       fail(ErrorCode::kStorage,
-           "store '{}' has schema version {}, newer than this compe {} (knows up to {}): upgrade compe",
+           "store '{}' has schema version {}, newer than this compe {} (knows up to {}): upgrade "
+           "compe",
            shown_url, version, COMPE_VERSION, kStoreSchemaVersion);
     }
     int from = version;

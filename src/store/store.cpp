@@ -8,8 +8,8 @@
 #include <array>
 #include <cerrno>
 #include <climits>
-#include <csignal>
 #include <cmath>
+#include <csignal>
 #include <ctime>
 #include <filesystem>
 #include <mutex>
@@ -59,8 +59,12 @@ bool pid_alive(std::int64_t pid) {
   return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
 }
 
-Value opt(const std::optional<double>& v) { return v ? Value(*v) : Value(); }
-Value opt(const std::optional<std::int64_t>& v) { return v ? Value(*v) : Value(); }
+Value opt(const std::optional<double>& v) {
+  return v ? Value(*v) : Value();
+}
+Value opt(const std::optional<std::int64_t>& v) {
+  return v ? Value(*v) : Value();
+}
 
 json parse_json(const std::string& text, std::string_view what) {
   json j = json::parse(text, nullptr, false);
@@ -108,7 +112,8 @@ Run run_from_row(const Row& r) {
 }
 
 constexpr const char* kTrialColumns =
-    "study, number, state, params, objective_values, run_id, error, created_ms, started_ms, ended_ms";
+    "study, number, state, params, objective_values, run_id, error, created_ms, started_ms, "
+    "ended_ms";
 
 Trial trial_from_row(const Row& r) {
   Trial t;
@@ -138,8 +143,8 @@ Study study_from_row(const Row& r) {
 
 void check_direction(const std::string& d, std::string_view what) {
   if (d != "maximize" && d != "minimize") {
-    fail(ErrorCode::kInvalidArgument, "{}: direction '{}' is not valid, expected 'maximize' or 'minimize'",
-         what, d);
+    fail(ErrorCode::kInvalidArgument,
+         "{}: direction '{}' is not valid, expected 'maximize' or 'minimize'", what, d);
   }
 }
 
@@ -172,16 +177,37 @@ class SqlStore final : public Store {
         run.id = new_run_id();
         std::int64_t n = db_->exec(
             "INSERT INTO runs (id, name, status, created_ms, started_ms, heartbeat_ms, config, "
-            "parent_id, folds_hash, data_hash, metric, direction, note, command, workdir, host, pid, "
+            "parent_id, folds_hash, data_hash, metric, direction, note, command, workdir, host, "
+            "pid, "
             "git_commit, git_branch, git_dirty, versions, error, wall_seconds, cpu_seconds, "
-            "peak_memory_bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+            "peak_memory_bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+            "?, ?, "
             "?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
-            {run.id, run.name, std::string(run_status_name(run.status)), run.created_ms, run.started_ms,
-             opt(run.heartbeat_ms), run.config.dump(), run.parent_id, run.folds_hash, run.data_hash,
-             run.metric, run.direction, run.note, run.command, run.workdir, run.host, run.pid,
-             run.git_commit, run.git_branch,
-             run.git_dirty ? Value(std::int64_t{*run.git_dirty ? 1 : 0}) : Value(), run.versions.dump(),
-             run.error, opt(run.wall_seconds), opt(run.cpu_seconds), opt(run.peak_memory_bytes)});
+            {run.id,
+             run.name,
+             std::string(run_status_name(run.status)),
+             run.created_ms,
+             run.started_ms,
+             opt(run.heartbeat_ms),
+             run.config.dump(),
+             run.parent_id,
+             run.folds_hash,
+             run.data_hash,
+             run.metric,
+             run.direction,
+             run.note,
+             run.command,
+             run.workdir,
+             run.host,
+             run.pid,
+             run.git_commit,
+             run.git_branch,
+             run.git_dirty ? Value(std::int64_t{*run.git_dirty ? 1 : 0}) : Value(),
+             run.versions.dump(),
+             run.error,
+             opt(run.wall_seconds),
+             opt(run.cpu_seconds),
+             opt(run.peak_memory_bytes)});
         if (n == 1) break;
         COMPE_ASSERT(attempt < 16);  // 2^40 ids: repeated collisions mean a broken generator
       }
@@ -206,14 +232,17 @@ class SqlStore final : public Store {
       bool valid = !prefix.empty() && prefix.size() <= 8 &&
                    std::all_of(prefix.begin(), prefix.end(),
                                [](char c) { return kBase32.find(c) != std::string_view::npos; });
-      if (!valid) fail(ErrorCode::kNotFound, "no run '{}' in store '{}': run ids are 8 characters a-z, 2-7", prefix, url_);
-      auto rows = db_->query("SELECT id FROM runs WHERE id LIKE ? ORDER BY id LIMIT 6", {prefix + "%"});
+      if (!valid)
+        fail(ErrorCode::kNotFound, "no run '{}' in store '{}': run ids are 8 characters a-z, 2-7",
+             prefix, url_);
+      auto rows =
+          db_->query("SELECT id FROM runs WHERE id LIKE ? ORDER BY id LIMIT 6", {prefix + "%"});
       if (rows.empty()) fail(ErrorCode::kNotFound, "no run '{}' in store '{}'", prefix, url_);
       if (rows.size() > 1) {
         std::vector<std::string> ids;
         for (const Row& r : rows) ids.push_back(r.str(0));
-        fail(ErrorCode::kInvalidArgument, "run id prefix '{}' is ambiguous: {}{}", prefix, join(ids),
-             rows.size() > 5 ? ", ..." : "");
+        fail(ErrorCode::kInvalidArgument, "run id prefix '{}' is ambiguous: {}{}", prefix,
+             join(ids), rows.size() > 5 ? ", ..." : "");
       }
       return rows[0].str(0);
     });
@@ -296,7 +325,8 @@ class SqlStore final : public Store {
         params.emplace_back(f.tag);
       }
       if (!f.name_contains.empty()) {
-        where += db_->dialect() == Dialect::kSqlite ? " AND instr(name, ?) > 0" : " AND strpos(name, ?) > 0";
+        where += db_->dialect() == Dialect::kSqlite ? " AND instr(name, ?) > 0"
+                                                    : " AND strpos(name, ?) > 0";
         params.emplace_back(f.name_contains);
       }
       if (!f.metric.empty()) {
@@ -313,21 +343,24 @@ class SqlStore final : public Store {
       const char* dir = f.descending ? "DESC" : "ASC";
       std::string order;
       switch (f.sort) {
-        case RunSort::kCreated: order = fmt::format("created_ms {0}, id {0}", dir); break;
+        case RunSort::kCreated:
+          order = fmt::format("created_ms {0}, id {0}", dir);
+          break;
         case RunSort::kCvScore:
           order = fmt::format("(cv_score IS NULL), cv_score {}, created_ms DESC, id", dir);
           break;
         case RunSort::kBest:
           order =
-              "(cv_score IS NULL), CASE WHEN direction = 'maximize' THEN -cv_score ELSE cv_score END, "
+              "(cv_score IS NULL), CASE WHEN direction = 'maximize' THEN -cv_score ELSE cv_score "
+              "END, "
               "created_ms DESC, id";
           break;
       }
       params.emplace_back(f.limit == 0 ? std::int64_t{INT64_MAX} : f.limit);
       params.emplace_back(f.offset);
-      auto rows = db_->query(
-          fmt::format("SELECT {} FROM runs{} ORDER BY {} LIMIT ? OFFSET ?", kRunColumns, where, order),
-          params);
+      auto rows = db_->query(fmt::format("SELECT {} FROM runs{} ORDER BY {} LIMIT ? OFFSET ?",
+                                         kRunColumns, where, order),
+                             params);
       page.runs.reserve(rows.size());
       for (const Row& r : rows) page.runs.push_back(run_from_row(r));
       fill_details(page.runs);
@@ -406,7 +439,8 @@ class SqlStore final : public Store {
       std::vector<Value> values;
       values.reserve(points.size() * 5);
       for (const MetricPoint& p : points) {
-        if (p.key.empty()) fail(ErrorCode::kInvalidArgument, "log_metrics: run '{}': empty metric key", run_id);
+        if (p.key.empty())
+          fail(ErrorCode::kInvalidArgument, "log_metrics: run '{}': empty metric key", run_id);
         values.emplace_back(run_id);
         values.emplace_back(p.key);
         if (p.fold) {
@@ -421,7 +455,8 @@ class SqlStore final : public Store {
     });
   }
 
-  std::vector<MetricPoint> read_metrics(const std::string& run_id, const std::string& key) override {
+  std::vector<MetricPoint> read_metrics(const std::string& run_id,
+                                        const std::string& key) override {
     return read("read_metrics", [&] {
       std::vector<MetricPoint> out;
       auto add = [&](const Row& r) {
@@ -446,22 +481,26 @@ class SqlStore final : public Store {
 
   void add_artifact(const Artifact& a) override {
     write("add_artifact", [&] {
-      if (a.name.empty()) fail(ErrorCode::kInvalidArgument, "add_artifact: run '{}': empty artifact name", a.run_id);
+      if (a.name.empty())
+        fail(ErrorCode::kInvalidArgument, "add_artifact: run '{}': empty artifact name", a.run_id);
       require_run(a.run_id);
       db_->exec(
-          "INSERT INTO artifacts (run_id, name, path, size, sha, kind, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?) "
+          "INSERT INTO artifacts (run_id, name, path, size, sha, kind, created_ms) VALUES (?, ?, "
+          "?, ?, ?, ?, ?) "
           "ON CONFLICT (run_id, name) DO UPDATE SET path = excluded.path, size = excluded.size, "
           "sha = excluded.sha, kind = excluded.kind, created_ms = excluded.created_ms",
-          {a.run_id, a.name, a.path, a.size, a.sha, a.kind, a.created_ms ? a.created_ms : now_unix_ms()});
+          {a.run_id, a.name, a.path, a.size, a.sha, a.kind,
+           a.created_ms ? a.created_ms : now_unix_ms()});
     });
   }
 
   std::vector<Artifact> list_artifacts(const std::string& run_id) override {
     return read("list_artifacts", [&] {
       std::vector<Artifact> out;
-      for (const Row& r : db_->query("SELECT run_id, name, path, size, sha, kind, created_ms FROM artifacts "
-                                     "WHERE run_id = ? ORDER BY name",
-                                     {run_id})) {
+      for (const Row& r :
+           db_->query("SELECT run_id, name, path, size, sha, kind, created_ms FROM artifacts "
+                      "WHERE run_id = ? ORDER BY name",
+                      {run_id})) {
         out.push_back({r.str(0), r.str(1), r.str(2), r.i64(3), r.str(4), r.str(5), r.i64(6)});
       }
       return out;
@@ -471,8 +510,11 @@ class SqlStore final : public Store {
   void add_lb_score(const LbScore& s) override {
     write("add_lb_score", [&] {
       require_run(s.run_id);
-      db_->exec("INSERT INTO lb_scores (run_id, public_score, private_score, time_ms, note) VALUES (?, ?, ?, ?, ?)",
-                {s.run_id, s.public_score, opt(s.private_score), s.time_ms ? s.time_ms : now_unix_ms(), s.note});
+      db_->exec(
+          "INSERT INTO lb_scores (run_id, public_score, private_score, time_ms, note) VALUES (?, "
+          "?, ?, ?, ?)",
+          {s.run_id, s.public_score, opt(s.private_score), s.time_ms ? s.time_ms : now_unix_ms(),
+           s.note});
     });
   }
 
@@ -486,7 +528,8 @@ class SqlStore final : public Store {
         rows = db_->query(std::string(cols) + " WHERE run_id = ? ORDER BY time_ms", {run_id});
       }
       std::vector<LbScore> out;
-      for (const Row& r : rows) out.push_back({r.str(0), r.f64(1), r.opt_f64(2), r.i64(3), r.str(4)});
+      for (const Row& r : rows)
+        out.push_back({r.str(0), r.f64(1), r.opt_f64(2), r.i64(3), r.str(4)});
       return out;
     });
   }
@@ -497,7 +540,8 @@ class SqlStore final : public Store {
     return write("create_study", [&] {
       if (s.name.empty()) fail(ErrorCode::kInvalidArgument, "create_study: empty study name");
       if (s.directions.empty()) {
-        fail(ErrorCode::kInvalidArgument, "create_study '{}': at least one direction is needed", s.name);
+        fail(ErrorCode::kInvalidArgument, "create_study '{}': at least one direction is needed",
+             s.name);
       }
       for (const auto& d : s.directions) check_direction(d, fmt::format("study '{}'", s.name));
       Study out = s;
@@ -508,7 +552,8 @@ class SqlStore final : public Store {
           {s.name, json(s.directions).dump(), s.sampler.dump(), out.created_ms});
       if (n == 0) {
         if (!load_if_exists) {
-          fail(ErrorCode::kInvalidArgument, "study '{}' already exists in store '{}'", s.name, url_);
+          fail(ErrorCode::kInvalidArgument, "study '{}' already exists in store '{}'", s.name,
+               url_);
         }
         return load_study(s.name);
       }
@@ -523,7 +568,8 @@ class SqlStore final : public Store {
   std::vector<Study> list_studies() override {
     return read("list_studies", [&] {
       std::vector<Study> out;
-      for (const Row& r : db_->query("SELECT name, directions, sampler, created_ms FROM studies ORDER BY name", {})) {
+      for (const Row& r : db_->query(
+               "SELECT name, directions, sampler, created_ms FROM studies ORDER BY name", {})) {
         out.push_back(study_from_row(r));
       }
       return out;
@@ -542,7 +588,8 @@ class SqlStore final : public Store {
     return write("claim_trial", [&]() -> std::optional<Trial> {
       // SQLite: BEGIN IMMEDIATE already excludes other writers. PostgreSQL: lock the row and let
       // concurrent claimers skip it rather than wait for it.
-      std::string sql = "SELECT number FROM trials WHERE study = ? AND state = 'waiting' ORDER BY number LIMIT 1";
+      std::string sql =
+          "SELECT number FROM trials WHERE study = ? AND state = 'waiting' ORDER BY number LIMIT 1";
       if (db_->dialect() == Dialect::kPostgres) sql += " FOR UPDATE SKIP LOCKED";
       auto rows = db_->query(sql, {study});
       if (rows.empty()) {
@@ -550,8 +597,9 @@ class SqlStore final : public Store {
         return std::nullopt;
       }
       std::int64_t number = rows[0].i64(0);
-      db_->exec("UPDATE trials SET state = 'running', started_ms = ? WHERE study = ? AND number = ?",
-                {now_unix_ms(), study, number});
+      db_->exec(
+          "UPDATE trials SET state = 'running', started_ms = ? WHERE study = ? AND number = ?",
+          {now_unix_ms(), study, number});
       return load_trial(study, number);
     });
   }
@@ -560,16 +608,19 @@ class SqlStore final : public Store {
                            double value) override {
     write("report_intermediate", [&] {
       require_trial(study, number);
-      db_->exec("INSERT INTO trial_intermediate (study, number, step, value) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (study, number, step) DO UPDATE SET value = excluded.value",
-                {study, number, step, value});
+      db_->exec(
+          "INSERT INTO trial_intermediate (study, number, step, value) VALUES (?, ?, ?, ?) "
+          "ON CONFLICT (study, number, step) DO UPDATE SET value = excluded.value",
+          {study, number, step, value});
     });
   }
 
-  void set_trial_run(const std::string& study, std::int64_t number, const std::string& run_id) override {
+  void set_trial_run(const std::string& study, std::int64_t number,
+                     const std::string& run_id) override {
     write("set_trial_run", [&] {
       if (!run_id.empty()) require_run(run_id);
-      if (db_->exec("UPDATE trials SET run_id = ? WHERE study = ? AND number = ?", {run_id, study, number}) == 0) {
+      if (db_->exec("UPDATE trials SET run_id = ? WHERE study = ? AND number = ?",
+                    {run_id, study, number}) == 0) {
         not_found_trial(study, number);
       }
     });
@@ -579,19 +630,22 @@ class SqlStore final : public Store {
                     std::span<const double> values, const std::string& error) override {
     write("finish_trial", [&] {
       if (state == TrialState::kWaiting || state == TrialState::kRunning) {
-        fail(ErrorCode::kInvalidArgument, "finish_trial: study '{}' trial {}: state '{}' does not end a trial",
-             study, number, trial_state_name(state));
+        fail(ErrorCode::kInvalidArgument,
+             "finish_trial: study '{}' trial {}: state '{}' does not end a trial", study, number,
+             trial_state_name(state));
       }
       Study s = load_study(study);
       if (state == TrialState::kComplete && values.size() != s.directions.size()) {
         fail(ErrorCode::kInvalidArgument,
-             "finish_trial: study '{}' trial {}: {} objective values given, the study has {} directions", study,
-             number, values.size(), s.directions.size());
+             "finish_trial: study '{}' trial {}: {} objective values given, the study has {} "
+             "directions",
+             study, number, values.size(), s.directions.size());
       }
       json vals = json::array();
       for (double v : values) vals.push_back(std::isfinite(v) ? json(v) : json(nullptr));
       std::int64_t n = db_->exec(
-          "UPDATE trials SET state = ?, objective_values = ?, error = ?, ended_ms = ? WHERE study = ? AND number = ?",
+          "UPDATE trials SET state = ?, objective_values = ?, error = ?, ended_ms = ? WHERE study "
+          "= ? AND number = ?",
           {std::string(trial_state_name(state)), vals.dump(), error, now_unix_ms(), study, number});
       if (n == 0) not_found_trial(study, number);
     });
@@ -601,13 +655,15 @@ class SqlStore final : public Store {
     return read("get_trial", [&] { return load_trial(study, number); });
   }
 
-  std::vector<Trial> list_trials(const std::string& study, std::optional<TrialState> state) override {
+  std::vector<Trial> list_trials(const std::string& study,
+                                 std::optional<TrialState> state) override {
     return read("list_trials", [&] {
       load_study(study);
       std::vector<Row> rows;
       std::string sql = fmt::format("SELECT {} FROM trials WHERE study = ?", kTrialColumns);
       if (state) {
-        rows = db_->query(sql + " AND state = ? ORDER BY number", {study, std::string(trial_state_name(*state))});
+        rows = db_->query(sql + " AND state = ? ORDER BY number",
+                          {study, std::string(trial_state_name(*state))});
       } else {
         rows = db_->query(sql + " ORDER BY number", {study});
       }
@@ -616,7 +672,8 @@ class SqlStore final : public Store {
       for (const Row& r : rows) out.push_back(trial_from_row(r));
       std::map<std::int64_t, Trial*> by_number;
       for (Trial& t : out) by_number[t.number] = &t;
-      for (const Row& r : db_->query("SELECT number, step, value FROM trial_intermediate WHERE study = ?", {study})) {
+      for (const Row& r : db_->query(
+               "SELECT number, step, value FROM trial_intermediate WHERE study = ?", {study})) {
         auto it = by_number.find(r.i64(0));
         if (it != by_number.end()) it->second->intermediate[r.i64(1)] = r.f64(2);
       }
@@ -675,20 +732,24 @@ class SqlStore final : public Store {
     if (db_->query("SELECT 1 FROM runs WHERE id = ?", {id}).empty()) not_found_run(id);
   }
   void require_trial(const std::string& study, std::int64_t number) {
-    if (db_->query("SELECT 1 FROM trials WHERE study = ? AND number = ?", {study, number}).empty()) {
+    if (db_->query("SELECT 1 FROM trials WHERE study = ? AND number = ?", {study, number})
+            .empty()) {
       not_found_trial(study, number);
     }
   }
 
   void put_fold_score(const std::string& id, int fold, double score) {
-    db_->exec("INSERT INTO fold_scores (run_id, fold, score) VALUES (?, ?, ?) "
-              "ON CONFLICT (run_id, fold) DO UPDATE SET score = excluded.score",
-              {id, std::int64_t{fold}, score});
+    db_->exec(
+        "INSERT INTO fold_scores (run_id, fold, score) VALUES (?, ?, ?) "
+        "ON CONFLICT (run_id, fold) DO UPDATE SET score = excluded.score",
+        {id, std::int64_t{fold}, score});
   }
 
   void put_tag(const std::string& id, const std::string& tag) {
     if (tag.empty()) fail(ErrorCode::kInvalidArgument, "run '{}': empty tag", id);
-    db_->exec("INSERT INTO run_tags (run_id, tag) VALUES (?, ?) ON CONFLICT (run_id, tag) DO NOTHING", {id, tag});
+    db_->exec(
+        "INSERT INTO run_tags (run_id, tag) VALUES (?, ?) ON CONFLICT (run_id, tag) DO NOTHING",
+        {id, tag});
   }
 
   // Tags and fold scores of `runs`, a few ids per query.
@@ -705,29 +766,35 @@ class SqlStore final : public Store {
         ids.emplace_back(runs[i].id);
         marks += i == begin ? "?" : ", ?";
       }
-      for (const Row& r : db_->query(fmt::format("SELECT run_id, tag FROM run_tags WHERE run_id IN ({})", marks), ids)) {
+      for (const Row& r : db_->query(
+               fmt::format("SELECT run_id, tag FROM run_tags WHERE run_id IN ({})", marks), ids)) {
         by_id.at(r.str(0))->tags.insert(r.str(1));
       }
-      for (const Row& r :
-           db_->query(fmt::format("SELECT run_id, fold, score FROM fold_scores WHERE run_id IN ({})", marks), ids)) {
+      for (const Row& r : db_->query(
+               fmt::format("SELECT run_id, fold, score FROM fold_scores WHERE run_id IN ({})",
+                           marks),
+               ids)) {
         by_id.at(r.str(0))->fold_scores[static_cast<int>(r.i64(1))] = r.f64(2);
       }
     }
   }
 
   Study load_study(const std::string& name) {
-    auto rows = db_->query("SELECT name, directions, sampler, created_ms FROM studies WHERE name = ?", {name});
+    auto rows = db_->query(
+        "SELECT name, directions, sampler, created_ms FROM studies WHERE name = ?", {name});
     if (rows.empty()) fail(ErrorCode::kNotFound, "no study '{}' in store '{}'", name, url_);
     return study_from_row(rows[0]);
   }
 
   Trial load_trial(const std::string& study, std::int64_t number) {
-    auto rows = db_->query(fmt::format("SELECT {} FROM trials WHERE study = ? AND number = ?", kTrialColumns),
-                           {study, number});
+    auto rows = db_->query(
+        fmt::format("SELECT {} FROM trials WHERE study = ? AND number = ?", kTrialColumns),
+        {study, number});
     if (rows.empty()) not_found_trial(study, number);
     Trial t = trial_from_row(rows[0]);
-    for (const Row& r : db_->query("SELECT step, value FROM trial_intermediate WHERE study = ? AND number = ?",
-                                   {study, number})) {
+    for (const Row& r :
+         db_->query("SELECT step, value FROM trial_intermediate WHERE study = ? AND number = ?",
+                    {study, number})) {
       t.intermediate[r.i64(0)] = r.f64(1);
     }
     return t;
@@ -736,8 +803,9 @@ class SqlStore final : public Store {
   Trial new_trial(const std::string& study, const json& params, TrialState state) {
     // The study row's counter hands out numbers: the UPDATE locks the row (PostgreSQL) or runs
     // under the write lock (SQLite), so concurrent workers never share a number.
-    auto rows = db_->query("UPDATE studies SET next_number = next_number + 1 WHERE name = ? RETURNING next_number",
-                           {study});
+    auto rows = db_->query(
+        "UPDATE studies SET next_number = next_number + 1 WHERE name = ? RETURNING next_number",
+        {study});
     if (rows.empty()) fail(ErrorCode::kNotFound, "no study '{}' in store '{}'", study, url_);
     Trial t;
     t.study = study;
@@ -746,9 +814,11 @@ class SqlStore final : public Store {
     t.params = params.is_null() ? json::object() : params;
     t.created_ms = now_unix_ms();
     if (state == TrialState::kRunning) t.started_ms = t.created_ms;
-    db_->exec("INSERT INTO trials (study, number, state, params, created_ms, started_ms) VALUES (?, ?, ?, ?, ?, ?)",
-              {study, t.number, std::string(trial_state_name(state)), t.params.dump(), t.created_ms,
-               opt(t.started_ms)});
+    db_->exec(
+        "INSERT INTO trials (study, number, state, params, created_ms, started_ms) VALUES (?, ?, "
+        "?, ?, ?, ?)",
+        {study, t.number, std::string(trial_state_name(state)), t.params.dump(), t.created_ms,
+         opt(t.started_ms)});
     return t;
   }
 
@@ -758,7 +828,9 @@ class SqlStore final : public Store {
   std::string host_;
 };
 
-bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+bool starts_with(std::string_view s, std::string_view p) {
+  return s.substr(0, p.size()) == p;
+}
 
 // Removes the query parameter `schema=NAME` (compe's own, unknown to libpq) from a URL.
 std::string take_schema_param(std::string& url) {
@@ -843,13 +915,16 @@ std::string redact_url(const std::string& url) {
 
 }  // namespace store
 
-std::string_view run_status_name(RunStatus status) { return kRunStatusNames.at(static_cast<std::size_t>(status)); }
+std::string_view run_status_name(RunStatus status) {
+  return kRunStatusNames.at(static_cast<std::size_t>(status));
+}
 
 RunStatus parse_run_status(std::string_view name) {
   for (std::size_t i = 0; i < kRunStatusNames.size(); ++i) {
     if (name == kRunStatusNames[i]) return static_cast<RunStatus>(i);
   }
-  fail(ErrorCode::kInvalidArgument, "run status '{}' is not valid, expected one of: running, finished, failed, interrupted",
+  fail(ErrorCode::kInvalidArgument,
+       "run status '{}' is not valid, expected one of: running, finished, failed, interrupted",
        name);
 }
 
@@ -862,7 +937,8 @@ TrialState parse_trial_state(std::string_view name) {
     if (name == kTrialStateNames[i]) return static_cast<TrialState>(i);
   }
   fail(ErrorCode::kInvalidArgument,
-       "trial state '{}' is not valid, expected one of: waiting, running, complete, pruned, failed", name);
+       "trial state '{}' is not valid, expected one of: waiting, running, complete, pruned, failed",
+       name);
 }
 
 std::int64_t now_unix_ms() {
@@ -877,8 +953,8 @@ std::string iso8601_utc(std::int64_t unix_ms) {
   std::time_t t = static_cast<std::time_t>(secs);
   std::tm tm{};
   ::gmtime_r(&t, &tm);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                     tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900, tm.tm_mon + 1,
+                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
 }
 
 std::string default_store_path(const std::string& workspace) {
@@ -887,7 +963,8 @@ std::string default_store_path(const std::string& workspace) {
 
 std::unique_ptr<Store> open_store(const std::string& url_or_path) {
   std::string shown = store::redact_url(url_or_path);
-  if (url_or_path.empty()) fail(ErrorCode::kInvalidArgument, "store location is empty: give a path or a URL");
+  if (url_or_path.empty())
+    fail(ErrorCode::kInvalidArgument, "store location is empty: give a path or a URL");
   std::unique_ptr<Db> db;
   try {
     if (starts_with(url_or_path, "postgresql://") || starts_with(url_or_path, "postgres://")) {
@@ -897,13 +974,15 @@ std::unique_ptr<Store> open_store(const std::string& url_or_path) {
     } else {
       std::string path = url_or_path;
       if (starts_with(path, "sqlite://")) path = path.substr(9);  // sqlite:///abs -> /abs
-      if (path.empty()) fail(ErrorCode::kInvalidArgument, "store URL '{}' names no file", url_or_path);
+      if (path.empty())
+        fail(ErrorCode::kInvalidArgument, "store URL '{}' names no file", url_or_path);
       if (path != ":memory:") {
         std::filesystem::path parent = std::filesystem::path(path).parent_path();
         std::error_code ec;
         if (!parent.empty()) std::filesystem::create_directories(parent, ec);
-        if (ec) fail(ErrorCode::kStorage, "cannot open store '{}': cannot create folder '{}': {}", shown,
-                     parent.string(), ec.message());
+        if (ec)
+          fail(ErrorCode::kStorage, "cannot open store '{}': cannot create folder '{}': {}", shown,
+               parent.string(), ec.message());
       }
       db = store::open_sqlite(path);
     }

@@ -66,7 +66,8 @@ class PostgresDb final : public Db {
       conn_ = nullptr;
       throw DbError(msg);
     }
-    PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
+    PQsetNoticeProcessor(
+        conn_, [](void*, const char*) {}, nullptr);
     setup_session();
   }
   ~PostgresDb() override { PQfinish(conn_); }
@@ -162,9 +163,10 @@ class PostgresDb final : public Db {
   }
 
   bool has_table(const std::string& table) override {
-    return !query("SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() "
-                  "AND table_name = ?",
-                  {table})
+    return !query(
+                "SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() "
+                "AND table_name = ?",
+                {table})
                 .empty();
   }
 
@@ -219,11 +221,20 @@ class PostgresDb final : public Db {
     } else if (const auto* t = std::get_if<std::string>(&v)) {
       for (char c : *t) {
         switch (c) {
-          case '\\': buf += "\\\\"; break;
-          case '\n': buf += "\\n"; break;
-          case '\r': buf += "\\r"; break;
-          case '\t': buf += "\\t"; break;
-          default: buf += c;
+          case '\\':
+            buf += "\\\\";
+            break;
+          case '\n':
+            buf += "\\n";
+            break;
+          case '\r':
+            buf += "\\r";
+            break;
+          case '\t':
+            buf += "\\t";
+            break;
+          default:
+            buf += c;
         }
       }
     } else {

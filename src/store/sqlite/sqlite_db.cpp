@@ -89,9 +89,15 @@ class SqliteDb final : public Db {
         int ci = static_cast<int>(c);
         Value& cell = row.cells[c];
         switch (sqlite3_column_type(s, ci)) {
-          case SQLITE_NULL: cell = std::monostate{}; break;
-          case SQLITE_INTEGER: cell = std::int64_t{sqlite3_column_int64(s, ci)}; break;
-          case SQLITE_FLOAT: cell = sqlite3_column_double(s, ci); break;
+          case SQLITE_NULL:
+            cell = std::monostate{};
+            break;
+          case SQLITE_INTEGER:
+            cell = std::int64_t{sqlite3_column_int64(s, ci)};
+            break;
+          case SQLITE_FLOAT:
+            cell = sqlite3_column_double(s, ci);
+            break;
           default: {
             const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(s, ci));
             auto n = static_cast<std::size_t>(sqlite3_column_bytes(s, ci));
@@ -154,8 +160,8 @@ class SqliteDb final : public Db {
     auto it = cache_.find(key);
     if (it == cache_.end()) {
       sqlite3_stmt* s = nullptr;
-      if (sqlite3_prepare_v3(db_, key.data(), static_cast<int>(key.size()), SQLITE_PREPARE_PERSISTENT,
-                             &s, nullptr) != SQLITE_OK) {
+      if (sqlite3_prepare_v3(db_, key.data(), static_cast<int>(key.size()),
+                             SQLITE_PREPARE_PERSISTENT, &s, nullptr) != SQLITE_OK) {
         throw DbError(sqlite3_errmsg(db_));
       }
       it = cache_.emplace(std::move(key), std::make_unique<Stmt>(s)).first;
@@ -185,14 +191,16 @@ class SqliteDb final : public Db {
     return s;
   }
 
-  const std::string& insert_sql(std::string_view table, std::span<const char* const> columns, std::size_t rows) {
+  const std::string& insert_sql(std::string_view table, std::span<const char* const> columns,
+                                std::size_t rows) {
     std::string key = fmt::format("{}/{}/{}", table, fmt::join(columns, ","), rows);
     auto it = insert_sql_.find(key);
     if (it != insert_sql_.end()) return it->second;
     std::string one = "(?";
     for (std::size_t c = 1; c < columns.size(); ++c) one += ", ?";
     one += ")";
-    std::string sql = fmt::format("INSERT INTO {} ({}) VALUES {}", table, fmt::join(columns, ", "), one);
+    std::string sql =
+        fmt::format("INSERT INTO {} ({}) VALUES {}", table, fmt::join(columns, ", "), one);
     for (std::size_t r = 1; r < rows; ++r) sql += ", " + one;
     return insert_sql_.emplace(std::move(key), std::move(sql)).first->second;
   }
@@ -204,6 +212,8 @@ class SqliteDb final : public Db {
 
 }  // namespace
 
-std::unique_ptr<Db> open_sqlite(const std::string& path) { return std::make_unique<SqliteDb>(path); }
+std::unique_ptr<Db> open_sqlite(const std::string& path) {
+  return std::make_unique<SqliteDb>(path);
+}
 
 }  // namespace compe::store

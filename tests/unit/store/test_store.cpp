@@ -40,9 +40,12 @@ enum class Backend { kMemory, kFile, kPostgres };
 
 std::string backend_name(const testing::TestParamInfo<Backend>& info) {
   switch (info.param) {
-    case Backend::kMemory: return "SqliteMemory";
-    case Backend::kFile: return "SqliteFile";
-    case Backend::kPostgres: return "Postgres";
+    case Backend::kMemory:
+      return "SqliteMemory";
+    case Backend::kFile:
+      return "SqliteFile";
+    case Backend::kPostgres:
+      return "Postgres";
   }
   return "?";
 }
@@ -75,7 +78,9 @@ class StoreTest : public testing::TestWithParam<Backend> {
     static std::atomic<int> counter{0};
     std::string tag = fmt::format("{}_{}_{}", ::getpid(), compe::now_unix_ms(), counter++);
     switch (GetParam()) {
-      case Backend::kMemory: url_ = ":memory:"; break;
+      case Backend::kMemory:
+        url_ = ":memory:";
+        break;
       case Backend::kFile:
         dir_ = fs::temp_directory_path() / ("compe-store-test-" + tag);
         url_ = (dir_ / "ws" / ".compe" / "compe.db").string();
@@ -85,8 +90,8 @@ class StoreTest : public testing::TestWithParam<Backend> {
         if (!pg || !*pg) GTEST_SKIP() << "COMPE_TEST_POSTGRES is not set";
         pg_base_ = pg;
         schema_ = "compe_test_" + tag;
-        url_ = pg_base_ + (pg_base_.find('?') == std::string::npos ? "?" : "&") + "schema=" + schema_ +
-               "&application_name=" + schema_;
+        url_ = pg_base_ + (pg_base_.find('?') == std::string::npos ? "?" : "&") +
+               "schema=" + schema_ + "&application_name=" + schema_;
         break;
       }
     }
@@ -97,7 +102,8 @@ class StoreTest : public testing::TestWithParam<Backend> {
     store_.reset();
     if (!dir_.empty()) fs::remove_all(dir_);
     if (!schema_.empty()) {
-      compe::store::open_postgres(pg_base_, "")->exec_script(fmt::format("DROP SCHEMA \"{}\" CASCADE", schema_));
+      compe::store::open_postgres(pg_base_, "")
+          ->exec_script(fmt::format("DROP SCHEMA \"{}\" CASCADE", schema_));
     }
   }
 
@@ -140,7 +146,8 @@ class StoreTest : public testing::TestWithParam<Backend> {
 };
 
 INSTANTIATE_TEST_SUITE_P(Store, StoreTest,
-                         testing::Values(Backend::kMemory, Backend::kFile, Backend::kPostgres), backend_name);
+                         testing::Values(Backend::kMemory, Backend::kFile, Backend::kPostgres),
+                         backend_name);
 
 TEST_P(StoreTest, OpensAtCurrentSchemaVersion) {
   EXPECT_EQ(store_->schema_version(), compe::kStoreSchemaVersion);
@@ -221,7 +228,8 @@ TEST_P(StoreTest, RunIdsAreShortUniqueAndReadable) {
 
 TEST_P(StoreTest, UnknownRunIsNotFound) {
   EXPECT_EQ(error_code_of([&] { store_->get_run("zzzzzzzz"); }), ErrorCode::kNotFound);
-  EXPECT_EQ(error_code_of([&] { store_->update_run("zzzzzzzz", {.name = "x"}); }), ErrorCode::kNotFound);
+  EXPECT_EQ(error_code_of([&] { store_->update_run("zzzzzzzz", {.name = "x"}); }),
+            ErrorCode::kNotFound);
   EXPECT_EQ(error_code_of([&] { store_->finish_run("zzzzzzzz", {}); }), ErrorCode::kNotFound);
   EXPECT_EQ(error_code_of([&] { store_->add_fold_score("zzzzzzzz", 0, 1); }), ErrorCode::kNotFound);
   EXPECT_EQ(error_code_of([&] { store_->add_tag("zzzzzzzz", "t"); }), ErrorCode::kNotFound);
@@ -229,7 +237,8 @@ TEST_P(StoreTest, UnknownRunIsNotFound) {
   EXPECT_EQ(error_code_of([&] { store_->heartbeat("zzzzzzzz"); }), ErrorCode::kNotFound);
   MetricPoint p{"k", std::nullopt, 0, 1.0};
   EXPECT_EQ(error_code_of([&] { store_->log_metrics("zzzzzzzz", {&p, 1}); }), ErrorCode::kNotFound);
-  EXPECT_EQ(error_code_of([&] { store_->add_lb_score({.run_id = "zzzzzzzz"}); }), ErrorCode::kNotFound);
+  EXPECT_EQ(error_code_of([&] { store_->add_lb_score({.run_id = "zzzzzzzz"}); }),
+            ErrorCode::kNotFound);
   EXPECT_EQ(error_code_of([&] { store_->add_artifact({.run_id = "zzzzzzzz", .name = "a"}); }),
             ErrorCode::kNotFound);
   std::string msg = error_message_of([&] { store_->get_run("zzzzzzzz"); });
@@ -243,7 +252,8 @@ TEST_P(StoreTest, ResolvesUniqueIdPrefixes) {
   EXPECT_EQ(store_->resolve_run_id(ids[0].substr(0, 7)), ids[0]);
   std::map<char, int> first;
   for (const auto& id : ids) first[id[0]]++;
-  auto shared_letter = std::find_if(first.begin(), first.end(), [](auto& kv) { return kv.second > 1; });
+  auto shared_letter =
+      std::find_if(first.begin(), first.end(), [](auto& kv) { return kv.second > 1; });
   ASSERT_NE(shared_letter, first.end());
   EXPECT_EQ(error_code_of([&] { store_->resolve_run_id(std::string(1, shared_letter->first)); }),
             ErrorCode::kInvalidArgument);
@@ -253,8 +263,11 @@ TEST_P(StoreTest, ResolvesUniqueIdPrefixes) {
 
 TEST_P(StoreTest, UpdateRunChangesOnlyGivenFields) {
   StoredRun r = make_run("before");
-  store_->update_run(r.id, {.name = "after", .config = nlohmann::json{{"a", 1}}, .git_dirty = false,
-                            .cv_score = 0.75, .peak_memory_bytes = 99});
+  store_->update_run(r.id, {.name = "after",
+                            .config = nlohmann::json{{"a", 1}},
+                            .git_dirty = false,
+                            .cv_score = 0.75,
+                            .peak_memory_bytes = 99});
   StoredRun got = store_->get_run(r.id);
   EXPECT_EQ(got.name, "after");
   EXPECT_EQ(got.config, (nlohmann::json{{"a", 1}}));
@@ -272,7 +285,9 @@ TEST_P(StoreTest, FinishRunRecordsOutcomeAndFoldScores) {
   store_->add_fold_score(r.id, 0, 0.8);
   store_->add_fold_score(r.id, 1, 0.7);
   store_->add_fold_score(r.id, 1, 0.9);  // replaces
-  store_->finish_run(r.id, {.status = RunStatus::kFinished, .cv_score = 0.85, .fold_scores = {{2, 0.86}},
+  store_->finish_run(r.id, {.status = RunStatus::kFinished,
+                            .cv_score = 0.85,
+                            .fold_scores = {{2, 0.86}},
                             .wall_seconds = 12.5});
   StoredRun got = store_->get_run(r.id);
   EXPECT_EQ(got.status, RunStatus::kFinished);
@@ -320,7 +335,8 @@ TEST_P(StoreTest, ListRunsFiltersSortsAndPages) {
     if (i % 3 == 0) r.tags = {"good"};
     runs.push_back(store_->create_run(r));
     if (i % 5 != 0) {
-      store_->finish_run(runs.back().id, {.status = RunStatus::kFinished, .cv_score = (i * 7 % 30) / 30.0});
+      store_->finish_run(runs.back().id,
+                         {.status = RunStatus::kFinished, .cv_score = (i * 7 % 30) / 30.0});
       runs.back().cv_score = (i * 7 % 30) / 30.0;
     } else if (i == 5) {
       store_->finish_run(runs.back().id, {.status = RunStatus::kFailed, .error = "x"});
@@ -339,7 +355,7 @@ TEST_P(StoreTest, ListRunsFiltersSortsAndPages) {
   EXPECT_EQ(page.runs.front().id, runs[29].id);
   EXPECT_EQ(page.runs.back().id, runs[0].id);
   EXPECT_EQ(page.runs[26].tags, std::set<std::string>{"good"});  // runs[3]
-  EXPECT_TRUE(page.runs[27].tags.empty());  // runs[2]
+  EXPECT_TRUE(page.runs[27].tags.empty());                       // runs[2]
   page = store_->list_runs({.descending = false});
   EXPECT_EQ(page.runs.front().id, runs[0].id);
 
@@ -359,13 +375,16 @@ TEST_P(StoreTest, ListRunsFiltersSortsAndPages) {
   EXPECT_EQ(store_->list_runs({.status = RunStatus::kFailed}).total, 1);
   EXPECT_EQ(store_->list_runs({.status = RunStatus::kFinished}).total, 24);
   EXPECT_EQ(store_->list_runs({.tag = "good"}).total, 10);
-  for (const StoredRun& r : store_->list_runs({.tag = "good"}).runs) EXPECT_TRUE(r.tags.count("good"));
+  for (const StoredRun& r : store_->list_runs({.tag = "good"}).runs)
+    EXPECT_TRUE(r.tags.count("good"));
   EXPECT_EQ(store_->list_runs({.name_contains = "xgb"}).total, 15);
-  EXPECT_EQ(store_->list_runs({.name_contains = "XGB"}).total, 0);  // case-sensitive in both backends
+  EXPECT_EQ(store_->list_runs({.name_contains = "XGB"}).total,
+            0);  // case-sensitive in both backends
   EXPECT_EQ(store_->list_runs({.name_contains = "-1"}).total, 11);  // 1, 10..19
   EXPECT_EQ(store_->list_runs({.metric = "rmse"}).total, 10);
-  EXPECT_EQ(store_->list_runs({.status = RunStatus::kFinished, .tag = "good", .metric = "auc"}).total,
-            5);  // 3, 6, 9, 12, 18
+  EXPECT_EQ(
+      store_->list_runs({.status = RunStatus::kFinished, .tag = "good", .metric = "auc"}).total,
+      5);  // 3, 6, 9, 12, 18
   auto small = store_->list_runs({.tag = "good", .limit = 2});
   EXPECT_EQ(small.total, 10);
   EXPECT_EQ(small.runs.size(), 2u);
@@ -384,7 +403,8 @@ TEST_P(StoreTest, ListRunsFiltersSortsAndPages) {
     }
   }
   EXPECT_FALSE(by_cv.runs.back().cv_score.has_value());
-  auto by_cv_asc = store_->list_runs({.metric = "auc", .sort = RunSort::kCvScore, .descending = false});
+  auto by_cv_asc =
+      store_->list_runs({.metric = "auc", .sort = RunSort::kCvScore, .descending = false});
   EXPECT_LE(*by_cv_asc.runs[0].cv_score, *by_cv_asc.runs[1].cv_score);
   EXPECT_FALSE(by_cv_asc.runs.back().cv_score.has_value());
 
@@ -450,9 +470,24 @@ TEST_P(StoreTest, MetricSeriesRoundTripInBatches) {
 
 TEST_P(StoreTest, ArtifactsAddReplaceList) {
   StoredRun r = make_run("r");
-  store_->add_artifact({.run_id = r.id, .name = "oof", .path = "runs/a/oof.csv", .size = 10, .sha = "aa", .kind = "oof"});
-  store_->add_artifact({.run_id = r.id, .name = "model", .path = "runs/a/m.json", .size = 5, .sha = "bb", .kind = "model"});
-  store_->add_artifact({.run_id = r.id, .name = "oof", .path = "runs/a/oof2.csv", .size = 11, .sha = "cc", .kind = "oof"});
+  store_->add_artifact({.run_id = r.id,
+                        .name = "oof",
+                        .path = "runs/a/oof.csv",
+                        .size = 10,
+                        .sha = "aa",
+                        .kind = "oof"});
+  store_->add_artifact({.run_id = r.id,
+                        .name = "model",
+                        .path = "runs/a/m.json",
+                        .size = 5,
+                        .sha = "bb",
+                        .kind = "model"});
+  store_->add_artifact({.run_id = r.id,
+                        .name = "oof",
+                        .path = "runs/a/oof2.csv",
+                        .size = 11,
+                        .sha = "cc",
+                        .kind = "oof"});
   auto arts = store_->list_artifacts(r.id);
   ASSERT_EQ(arts.size(), 2u);
   EXPECT_EQ(arts[0].name, "model");
@@ -462,7 +497,8 @@ TEST_P(StoreTest, ArtifactsAddReplaceList) {
   EXPECT_EQ(arts[1].sha, "cc");
   EXPECT_EQ(arts[1].kind, "oof");
   EXPECT_GT(arts[1].created_ms, 0);
-  EXPECT_EQ(error_code_of([&] { store_->add_artifact({.run_id = r.id}); }), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(error_code_of([&] { store_->add_artifact({.run_id = r.id}); }),
+            ErrorCode::kInvalidArgument);
   EXPECT_TRUE(store_->list_artifacts(make_run("x").id).empty());
 }
 
@@ -470,7 +506,8 @@ TEST_P(StoreTest, LeaderboardScores) {
   StoredRun a = make_run("a");
   StoredRun b = make_run("b");
   store_->add_lb_score({.run_id = a.id, .public_score = 0.81, .time_ms = 1000, .note = "first"});
-  store_->add_lb_score({.run_id = b.id, .public_score = 0.82, .private_score = 0.79, .time_ms = 2000});
+  store_->add_lb_score(
+      {.run_id = b.id, .public_score = 0.82, .private_score = 0.79, .time_ms = 2000});
   store_->add_lb_score({.run_id = a.id, .public_score = 0.815});
   auto la = store_->list_lb_scores(a.id);
   ASSERT_EQ(la.size(), 2u);
@@ -485,7 +522,8 @@ TEST_P(StoreTest, LeaderboardScores) {
 }
 
 TEST_P(StoreTest, StudiesAndTrials) {
-  compe::Study s{.name = "xgb-tune", .directions = {"maximize"}, .sampler = {{"kind", "tpe"}, {"seed", 1}}};
+  compe::Study s{
+      .name = "xgb-tune", .directions = {"maximize"}, .sampler = {{"kind", "tpe"}, {"seed", 1}}};
   compe::Study made = store_->create_study(s);
   EXPECT_GT(made.created_ms, 0);
   EXPECT_EQ(error_code_of([&] { store_->create_study(s); }), ErrorCode::kInvalidArgument);
@@ -495,7 +533,8 @@ TEST_P(StoreTest, StudiesAndTrials) {
   EXPECT_EQ(store_->get_study("xgb-tune").directions, std::vector<std::string>{"maximize"});
   EXPECT_EQ(error_code_of([&] { store_->create_study({.name = "bad", .directions = {"up"}}); }),
             ErrorCode::kInvalidArgument);
-  EXPECT_EQ(error_code_of([&] { store_->create_study({.name = "none"}); }), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(error_code_of([&] { store_->create_study({.name = "none"}); }),
+            ErrorCode::kInvalidArgument);
   store_->create_study({.name = "multi", .directions = {"maximize", "minimize"}});
   EXPECT_EQ(store_->list_studies().size(), 2u);
 
@@ -524,7 +563,8 @@ TEST_P(StoreTest, StudiesAndTrials) {
   store_->report_intermediate("xgb-tune", 0, 20, 0.76);
   StoredRun r = make_run("trial-0");
   store_->set_trial_run("xgb-tune", 0, r.id);
-  EXPECT_EQ(error_code_of([&] { store_->set_trial_run("xgb-tune", 0, "zzzzzzzz"); }), ErrorCode::kNotFound);
+  EXPECT_EQ(error_code_of([&] { store_->set_trial_run("xgb-tune", 0, "zzzzzzzz"); }),
+            ErrorCode::kNotFound);
   double v = 0.8;
   store_->finish_trial("xgb-tune", 0, TrialState::kComplete, {&v, 1});
   std::vector<double> two{1, 2};
@@ -536,7 +576,8 @@ TEST_P(StoreTest, StudiesAndTrials) {
   store_->finish_trial("xgb-tune", 2, TrialState::kFailed, {}, "xgboost: bad param");
   EXPECT_EQ(error_code_of([&] { store_->finish_trial("xgb-tune", 9, TrialState::kPruned, {}); }),
             ErrorCode::kNotFound);
-  EXPECT_EQ(error_code_of([&] { store_->report_intermediate("xgb-tune", 9, 1, 1); }), ErrorCode::kNotFound);
+  EXPECT_EQ(error_code_of([&] { store_->report_intermediate("xgb-tune", 9, 1, 1); }),
+            ErrorCode::kNotFound);
 
   auto got = store_->get_trial("xgb-tune", 0);
   EXPECT_EQ(got.state, TrialState::kComplete);
@@ -642,7 +683,7 @@ TEST_P(StoreTest, ConcurrentThreadsNeverShareTrialNumbers) {
     n_claimed += claimed[t].size();
   }
   EXPECT_EQ(n_created, std::size_t{kThreads * kPerThread});
-  EXPECT_EQ(n_claimed, std::size_t{kQueued});  // 100 claim attempts, 60 queued trials
+  EXPECT_EQ(n_claimed, std::size_t{kQueued});        // 100 claim attempts, 60 queued trials
   EXPECT_EQ(numbers.size(), n_created + n_claimed);  // no number handed out twice
   EXPECT_EQ(*numbers.rbegin(), kQueued + kThreads * kPerThread - 1);  // none lost
   EXPECT_EQ(store_->list_runs({.limit = 0}).total, kThreads * kPerThread);
@@ -805,7 +846,8 @@ TEST_P(StoreTest, MigratesVersion1Store) {
 TEST_P(StoreTest, RejectsStoreFromNewerVersion) {
   if (!shared()) GTEST_SKIP() << "needs a second connection";
   store_.reset();
-  raw_db()->exec("INSERT INTO schema_version (version, applied_ms) VALUES (?, ?)", {std::int64_t{99}, std::int64_t{0}});
+  raw_db()->exec("INSERT INTO schema_version (version, applied_ms) VALUES (?, ?)",
+                 {std::int64_t{99}, std::int64_t{0}});
   std::string msg;
   try {
     open_again();
@@ -842,7 +884,8 @@ TEST_P(StoreTest, PostgresReconnectsAfterTheServerDropsTheConnection) {
   if (GetParam() != Backend::kPostgres) GTEST_SKIP() << "PostgreSQL only";
   StoredRun r = make_run("r");
   auto killed = raw_db()->query(
-      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = ?", {schema_});
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = ?",
+      {schema_});
   ASSERT_EQ(killed.size(), 1u);
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
   EXPECT_EQ(store_->get_run(r.id).name, "r");  // reconnected, search path restored
@@ -911,11 +954,12 @@ TEST(StoreUrl, PostgresErrorsNeverShowThePassword) {
 }
 
 TEST(StoreNames, StatusesAndStatesRoundTrip) {
-  for (auto s : {RunStatus::kRunning, RunStatus::kFinished, RunStatus::kFailed, RunStatus::kInterrupted}) {
+  for (auto s :
+       {RunStatus::kRunning, RunStatus::kFinished, RunStatus::kFailed, RunStatus::kInterrupted}) {
     EXPECT_EQ(compe::parse_run_status(compe::run_status_name(s)), s);
   }
-  for (auto s : {TrialState::kWaiting, TrialState::kRunning, TrialState::kComplete, TrialState::kPruned,
-                 TrialState::kFailed}) {
+  for (auto s : {TrialState::kWaiting, TrialState::kRunning, TrialState::kComplete,
+                 TrialState::kPruned, TrialState::kFailed}) {
     EXPECT_EQ(compe::parse_trial_state(compe::trial_state_name(s)), s);
   }
   EXPECT_EQ(error_code_of([] { compe::parse_run_status("done"); }), ErrorCode::kInvalidArgument);
