@@ -7,7 +7,9 @@ namespace compe::store {
 namespace {
 
 // Free-form values (config, versions, params, sampler) are JSON text in both dialects, so the
-// two schemas stay identical. Times are unix milliseconds.
+// two schemas stay identical. Times are unix milliseconds. Metric points reference their series
+// without a foreign key (a per-row check would dominate bulk inserts on PostgreSQL); only the
+// store writes them, in the transaction that creates the series. A whole-run series has fold -1.
 constexpr Migration kMigrations[] = {
     {1, "runs, tags, fold scores, metric series, artifacts, leaderboard scores",
      R"sql(
@@ -53,14 +55,24 @@ CREATE TABLE fold_scores (
   score DOUBLE PRECISION,
   PRIMARY KEY (run_id, fold)
 );
-CREATE TABLE metrics (
+CREATE TABLE counters (
+  name TEXT PRIMARY KEY,
+  value BIGINT NOT NULL
+);
+INSERT INTO counters (name, value) VALUES ('metric_series', 0);
+CREATE TABLE metric_series (
+  id BIGINT PRIMARY KEY,
   run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
   key TEXT NOT NULL,
-  fold INTEGER,
+  fold INTEGER NOT NULL,
+  UNIQUE (run_id, key, fold)
+);
+CREATE TABLE metric_points (
+  series_id BIGINT NOT NULL,
   step BIGINT NOT NULL,
   value DOUBLE PRECISION
 );
-CREATE INDEX metrics_run_key ON metrics (run_id, key, fold, step);
+CREATE INDEX metric_points_series ON metric_points (series_id, step);
 CREATE TABLE artifacts (
   run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
   name TEXT NOT NULL,

@@ -46,14 +46,24 @@ CREATE TABLE fold_scores (
   score DOUBLE PRECISION,
   PRIMARY KEY (run_id, fold)
 );
-CREATE TABLE metrics (
+CREATE TABLE counters (
+  name TEXT PRIMARY KEY,
+  value BIGINT NOT NULL
+);
+INSERT INTO counters (name, value) VALUES ('metric_series', 0);
+CREATE TABLE metric_series (
+  id BIGINT PRIMARY KEY,
   run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
   key TEXT NOT NULL,
-  fold INTEGER,
+  fold INTEGER NOT NULL,
+  UNIQUE (run_id, key, fold)
+);
+CREATE TABLE metric_points (
+  series_id BIGINT NOT NULL,
   step BIGINT NOT NULL,
   value DOUBLE PRECISION
 );
-CREATE INDEX metrics_run_key ON metrics (run_id, key, fold, step);
+CREATE INDEX metric_points_series ON metric_points (series_id, step);
 CREATE TABLE artifacts (
   run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
   name TEXT NOT NULL,
@@ -93,9 +103,11 @@ VALUES
 INSERT INTO run_tags (run_id, tag) VALUES ('abcd2345', 'baseline'), ('abcd2345', 'xgb'), ('efgh6723', 'xgb');
 INSERT INTO fold_scores (run_id, fold, score) VALUES
   ('abcd2345', 0, 0.87), ('abcd2345', 1, 0.88), ('abcd2345', 2, 0.8693), ('efgh6723', 0, 0.9);
-INSERT INTO metrics (run_id, key, fold, step, value) VALUES
-  ('abcd2345', 'valid-auc', 0, 0, 0.7), ('abcd2345', 'valid-auc', 0, 1, 0.8),
-  ('abcd2345', 'valid-auc', 1, 0, 0.71), ('abcd2345', 'train-seconds', NULL, 0, 59.5);
+INSERT INTO metric_series (id, run_id, key, fold) VALUES
+  (1, 'abcd2345', 'valid-auc', 0), (2, 'abcd2345', 'valid-auc', 1), (3, 'abcd2345', 'train-seconds', -1);
+UPDATE counters SET value = 3 WHERE name = 'metric_series';
+INSERT INTO metric_points (series_id, step, value) VALUES
+  (1, 0, 0.7), (1, 1, 0.8), (2, 0, 0.71), (3, 0, 59.5);
 INSERT INTO artifacts (run_id, name, path, size, sha, kind, created_ms) VALUES
   ('abcd2345', 'oof', 'runs/abcd2345/oof.csv', 12345, 'a1b2c3', 'oof', 1767225660000);
 INSERT INTO lb_scores (run_id, public_score, private_score, time_ms, note) VALUES

@@ -466,6 +466,11 @@ TEST_P(StoreTest, MetricSeriesRoundTripInBatches) {
   EXPECT_EQ(error_code_of([&] { store_->log_metrics(r.id, bad); }), ErrorCode::kInvalidArgument);
   EXPECT_TRUE(store_->read_metrics(r.id, "x").empty());
   store_->log_metrics(r.id, {});  // empty batch is fine
+  MetricPoint negative{"x", -1, 0, 1.0};
+  EXPECT_EQ(error_code_of([&] {
+              store_->log_metrics(r.id, {&negative, 1});
+            }),
+            ErrorCode::kInvalidArgument);
 }
 
 TEST_P(StoreTest, ArtifactsAddReplaceList) {
@@ -649,6 +654,7 @@ TEST_P(StoreTest, ConcurrentThreadsNeverShareTrialNumbers) {
   store_->create_study({.name = "s", .directions = {"minimize"}});
   constexpr int kThreads = 4, kPerThread = 25, kQueued = 60;
   for (int i = 0; i < kQueued; ++i) store_->enqueue_trial("s", {{"i", i}});
+  std::string curves = make_run("curves").id;  // every thread logs to it, creating series at once
   std::vector<std::vector<std::int64_t>> created(kThreads), claimed(kThreads);
   std::vector<std::thread> threads;
   std::atomic<int> failures{0};
@@ -663,6 +669,8 @@ TEST_P(StoreTest, ConcurrentThreadsNeverShareTrialNumbers) {
           s.create_run(r);
           created[t].push_back(s.create_trial("s", {}).number);
           if (auto c = s.claim_trial("s")) claimed[t].push_back(c->number);
+          std::vector<MetricPoint> pts(10, MetricPoint{fmt::format("k{}", i % 3), t % 2, i, 1.0});
+          s.log_metrics(curves, pts);
         }
       } catch (const std::exception& e) {
         ADD_FAILURE() << e.what();
@@ -686,8 +694,13 @@ TEST_P(StoreTest, ConcurrentThreadsNeverShareTrialNumbers) {
   EXPECT_EQ(n_claimed, std::size_t{kQueued});        // 100 claim attempts, 60 queued trials
   EXPECT_EQ(numbers.size(), n_created + n_claimed);  // no number handed out twice
   EXPECT_EQ(*numbers.rbegin(), kQueued + kThreads * kPerThread - 1);  // none lost
-  EXPECT_EQ(store_->list_runs({.limit = 0}).total, kThreads * kPerThread);
+  EXPECT_EQ(store_->list_runs({.limit = 0}).total, kThreads * kPerThread + 1);
   EXPECT_TRUE(store_->list_trials("s", TrialState::kWaiting).empty());
+  auto pts = store_->read_metrics(curves);
+  EXPECT_EQ(pts.size(), std::size_t{kThreads * kPerThread * 10});
+  std::set<std::pair<std::string, int>> series;
+  for (const auto& p : pts) series.insert({p.key, p.fold.value_or(-1)});
+  EXPECT_EQ(series.size(), 6u);  // 3 keys x 2 folds, each created once
 }
 
 TEST_P(StoreTest, ConcurrentProcessesNeverShareTrialNumbers) {
@@ -829,7 +842,17 @@ TEST_P(StoreTest, MigratesVersion1Store) {
   EXPECT_EQ(failed.parent_id, "abcd2345");
   EXPECT_EQ(failed.error, "fold 2: out of memory");
   EXPECT_EQ(store_->read_metrics("abcd2345", "valid-auc").size(), 3u);
-  EXPECT_EQ(store_->read_metrics("abcd2345").size(), 4u);
+  auto curves = store_->read_metrics("abcd2345");
+  ASSERT_EQ(curves.size(), 4u);
+  EXPECT_EQ(curves[0].key, "train-seconds");
+  EXPECT_FALSE(curves[0].fold.has_value());
+  EXPECT_EQ(curves[3].fold, 1);
+  StoredRun linear = store_->get_run("ijkl7777");
+  MetricPoint more{"valid-auc", 0, 2, 0.9};
+  store_->log_metrics("abcd2345", {&more, 1});  // appends to the old series
+  store_->log_metrics(linear.id, {&more, 1});   // a new series after the old ids
+  EXPECT_EQ(store_->read_metrics("abcd2345", "valid-auc").size(), 4u);
+  EXPECT_EQ(store_->read_metrics(linear.id).size(), 1u);
   EXPECT_EQ(store_->list_artifacts("abcd2345").at(0).path, "runs/abcd2345/oof.csv");
   EXPECT_EQ(store_->list_lb_scores().at(0).note, "first submission");
   EXPECT_EQ(store_->list_runs({.tag = "xgb"}).total, 2);
