@@ -232,6 +232,9 @@ class Store {
   virtual std::vector<MetricPoint> read_metrics(const std::string& run_id,
                                                 const std::string& key = "") = 0;
 
+  /// The distinct metric keys logged for a run, sorted.
+  virtual std::vector<std::string> metric_keys(const std::string& run_id) = 0;
+
   // ---- artifacts and leaderboard ----
   /// Adds or replaces (same run and name) an artifact record.
   virtual void add_artifact(const Artifact& artifact) = 0;

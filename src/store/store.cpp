@@ -490,6 +490,17 @@ class SqlStore final : public Store {
     });
   }
 
+  std::vector<std::string> metric_keys(const std::string& run_id) override {
+    return read("metric_keys", [&] {
+      std::vector<std::string> keys;
+      for (const Row& r : db_->query(
+               "SELECT DISTINCT key FROM metric_series WHERE run_id = ? ORDER BY key", {run_id})) {
+        keys.push_back(r.str(0));
+      }
+      return keys;
+    });
+  }
+
   // ---- artifacts and leaderboard ----
 
   void add_artifact(const Artifact& a) override {

@@ -458,6 +458,10 @@ TEST_P(StoreTest, MetricSeriesRoundTripInBatches) {
   EXPECT_EQ(odd[0].step, -1);
   EXPECT_EQ(odd[0].value, -std::numeric_limits<double>::infinity());
   EXPECT_TRUE(store_->read_metrics(r.id, "absent").empty());
+  EXPECT_EQ(
+      store_->metric_keys(r.id),
+      (std::vector<std::string>{"odd\\key\twith\nescapes é", "train-loss", "valid-auc", "wall"}));
+  EXPECT_TRUE(store_->metric_keys(make_run("empty").id).empty());
   EXPECT_EQ(store_->read_metrics(other.id).size(), 1u);
 
   // A batch is all or nothing: a bad point at the end leaves none of the batch.
