@@ -93,7 +93,8 @@ struct RunPatch {
   std::optional<std::int64_t> peak_memory_bytes;
 };
 
-/// The outcome of a run, written by finish_run in one transaction.
+/// The outcome of a run, written by finish_run in one transaction. Unset optionals keep what
+/// the run already has.
 struct RunResult {
   RunStatus status = RunStatus::kFinished;
   std::optional<double> cv_score;
@@ -107,7 +108,7 @@ struct RunResult {
 enum class RunSort {
   kCreated,  ///< newest first (descending) by default
   kCvScore,  ///< by raw cv score; runs without a score last
-  kBest,     ///< best first by each run's own direction; runs without a score last
+  kBest,     ///< best first by each run's own direction ("" sorts as minimize); unscored last
 };
 
 /// Selects runs for list_runs. Empty strings and unset optionals do not filter.
@@ -214,8 +215,9 @@ class Store {
   virtual RunPage list_runs(const RunFilter& filter) = 0;
   /// Records that the run's process is alive (now).
   virtual void heartbeat(const std::string& id) = 0;
-  /// Turns `running` runs into `interrupted` when their process is gone (same host, pid not
-  /// alive) or their last sign of life (heartbeat, else start) is older than heartbeat_timeout.
+  /// Turns `running` runs into `interrupted`: runs of this host whose process is gone (pid not
+  /// alive), and runs of other hosts whose last sign of life (heartbeat, else start) is older
+  /// than heartbeat_timeout. A run whose process is alive on this host is left alone.
   /// Returns the ids changed.
   virtual std::vector<std::string> mark_interrupted_stale(
       std::chrono::milliseconds heartbeat_timeout = std::chrono::minutes(10)) = 0;

@@ -179,11 +179,9 @@ class SqlStore final : public Store {
         std::int64_t n = db_->exec(
             "INSERT INTO runs (id, name, status, created_ms, started_ms, heartbeat_ms, config, "
             "parent_id, folds_hash, data_hash, metric, direction, note, command, workdir, host, "
-            "pid, "
-            "git_commit, git_branch, git_dirty, versions, error, wall_seconds, cpu_seconds, "
+            "pid, git_commit, git_branch, git_dirty, versions, error, wall_seconds, cpu_seconds, "
             "peak_memory_bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-            "?, ?, "
-            "?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+            "?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
             {run.id,
              run.name,
              std::string(run_status_name(run.status)),
@@ -241,7 +239,7 @@ class SqlStore final : public Store {
       if (rows.empty()) fail(ErrorCode::kNotFound, "no run '{}' in store '{}'", prefix, url_);
       if (rows.size() > 1) {
         std::vector<std::string> ids;
-        for (const Row& r : rows) ids.push_back(r.str(0));
+        for (std::size_t i = 0; i < rows.size() && i < 5; ++i) ids.push_back(rows[i].str(0));
         fail(ErrorCode::kInvalidArgument, "run id prefix '{}' is ambiguous: {}{}", prefix,
              join(ids), rows.size() > 5 ? ", ..." : "");
       }
@@ -292,7 +290,8 @@ class SqlStore final : public Store {
     write("finish_run", [&] {
       std::int64_t now = now_unix_ms();
       std::int64_t n = db_->exec(
-          "UPDATE runs SET status = ?, ended_ms = ?, heartbeat_ms = ?, cv_score = ?, error = ?, "
+          "UPDATE runs SET status = ?, ended_ms = ?, heartbeat_ms = ?, "
+          "cv_score = COALESCE(?, cv_score), error = ?, "
           "wall_seconds = COALESCE(?, wall_seconds), cpu_seconds = COALESCE(?, cpu_seconds), "
           "peak_memory_bytes = COALESCE(?, peak_memory_bytes) WHERE id = ?",
           {std::string(run_status_name(res.status)), now, now, opt(res.cv_score), res.error,
@@ -352,8 +351,8 @@ class SqlStore final : public Store {
           break;
         case RunSort::kBest:
           order =
-              "(cv_score IS NULL), CASE WHEN direction = 'maximize' THEN -cv_score ELSE cv_score "
-              "END, "
+              "(cv_score IS NULL), "
+              "CASE WHEN direction = 'maximize' THEN -cv_score ELSE cv_score END, "
               "created_ms DESC, id";
           break;
       }
@@ -386,8 +385,11 @@ class SqlStore final : public Store {
           {std::string("running")});
       for (const Row& r : rows) {
         std::string why;
-        if (r.str(1) == host_ && r.i64(2) > 0 && !pid_alive(r.i64(2))) {
+        bool local = r.str(1) == host_ && r.i64(2) > 0;
+        if (local && !pid_alive(r.i64(2))) {
           why = fmt::format("interrupted: process {} on {} is gone", r.i64(2), host_);
+        } else if (local) {
+          continue;  // alive here: a long fold without heartbeats is not a dead run
         } else if (r.i64(3) < now - timeout.count()) {
           why = fmt::format("interrupted: no heartbeat since {}", iso8601_utc(r.i64(3)));
         } else {

@@ -285,6 +285,7 @@ TEST_P(StoreTest, FinishRunRecordsOutcomeAndFoldScores) {
   store_->add_fold_score(r.id, 0, 0.8);
   store_->add_fold_score(r.id, 1, 0.7);
   store_->add_fold_score(r.id, 1, 0.9);  // replaces
+  store_->update_run(r.id, {.cv_score = 0.5});
   store_->finish_run(r.id, {.status = RunStatus::kFinished,
                             .cv_score = 0.85,
                             .fold_scores = {{2, 0.86}},
@@ -296,6 +297,11 @@ TEST_P(StoreTest, FinishRunRecordsOutcomeAndFoldScores) {
   ASSERT_TRUE(got.ended_ms.has_value());
   EXPECT_GE(*got.ended_ms, got.started_ms);
   EXPECT_EQ(got.wall_seconds, 12.5);
+
+  StoredRun kept = make_run("kept");
+  store_->update_run(kept.id, {.cv_score = 0.61});
+  store_->finish_run(kept.id, {.status = RunStatus::kFinished});
+  EXPECT_EQ(store_->get_run(kept.id).cv_score, 0.61);  // unset in the result: kept
 
   StoredRun bad = make_run("bad");
   store_->finish_run(bad.id, {.status = RunStatus::kFailed, .error = "fold 3: out of memory"});
@@ -618,6 +624,9 @@ TEST_P(StoreTest, HeartbeatAndStaleRunsBecomeInterrupted) {
   remote.started_ms = compe::now_unix_ms() - 3'600'000;
   remote.heartbeat_ms = remote.started_ms;
   remote = store_->create_run(remote);
+  StoredRun slow_local;  // this process, heartbeat long ago: alive, so left alone
+  slow_local.heartbeat_ms = compe::now_unix_ms() - 3'600'000;
+  slow_local = store_->create_run(slow_local);
   StoredRun remote_fresh;
   remote_fresh.host = "another-machine";
   remote_fresh.pid = 1;
@@ -650,6 +659,7 @@ TEST_P(StoreTest, HeartbeatAndStaleRunsBecomeInterrupted) {
   EXPECT_NE(store_->get_run(remote.id).error.find("heartbeat"), std::string::npos);
   EXPECT_EQ(store_->get_run(remote_fresh.id).status, RunStatus::kRunning);
   EXPECT_EQ(store_->get_run(alive.id).status, RunStatus::kRunning);
+  EXPECT_EQ(store_->get_run(slow_local.id).status, RunStatus::kRunning);
   EXPECT_EQ(store_->get_run(done.id).status, RunStatus::kFinished);
   EXPECT_TRUE(store_->mark_interrupted_stale().empty());  // idempotent
 }
