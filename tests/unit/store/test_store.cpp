@@ -970,6 +970,20 @@ TEST(StoreUrl, OpensSqliteFromPathAndUrl) {
   EXPECT_EQ(error_code_of([] { compe::open_store(""); }), ErrorCode::kInvalidArgument);
 }
 
+TEST(StoreUrl, RefusesFilesThatAreNotCompeStores) {
+  fs::path dir = fs::temp_directory_path() / fmt::format("compe-store-foreign-{}", ::getpid());
+  fs::create_directories(dir);
+  compe::write_file_atomic(dir / "notes.txt", "this is not a database, just some text\n");
+  std::string msg = error_message_of([&] { compe::open_store((dir / "notes.txt").string()); });
+  EXPECT_NE(msg.find("cannot open store"), std::string::npos) << msg;
+  EXPECT_EQ(error_code_of([&] { compe::open_store((dir / "notes.txt").string()); }),
+            ErrorCode::kStorage);
+  compe::store::open_sqlite((dir / "other.db").string())->exec_script("CREATE TABLE runs (x)");
+  msg = error_message_of([&] { compe::open_store((dir / "other.db").string()); });
+  EXPECT_NE(msg.find("not a compe store"), std::string::npos) << msg;
+  fs::remove_all(dir);
+}
+
 TEST(StoreUrl, PostgresErrorsNeverShowThePassword) {
   EXPECT_EQ(compe::store::redact_url("postgresql://bob:s3cret@db.example:5432/compe?schema=x"),
             "postgresql://bob:***@db.example:5432/compe?schema=x");
