@@ -262,7 +262,8 @@ class Store {
                                    double value) = 0;
   virtual void set_trial_run(const std::string& study, std::int64_t number,
                              const std::string& run_id) = 0;
-  /// Ends a trial: state complete (values required), pruned or failed (error recorded).
+  /// Ends a waiting or running trial: state complete (one value per direction), pruned or
+  /// failed (error recorded). Ending a trial twice is Error(kInvalidArgument).
   virtual void finish_trial(const std::string& study, std::int64_t number, TrialState state,
                             std::span<const double> values, const std::string& error = "") = 0;
   virtual Trial get_trial(const std::string& study, std::int64_t number) = 0;

@@ -669,11 +669,16 @@ class SqlStore final : public Store {
       }
       json vals = json::array();
       for (double v : values) vals.push_back(std::isfinite(v) ? json(v) : json(nullptr));
+      // The state test is in the UPDATE itself, so two finishers cannot both succeed.
       std::int64_t n = db_->exec(
-          "UPDATE trials SET state = ?, objective_values = ?, error = ?, ended_ms = ? WHERE study "
-          "= ? AND number = ?",
+          "UPDATE trials SET state = ?, objective_values = ?, error = ?, ended_ms = ? "
+          "WHERE study = ? AND number = ? AND state IN ('waiting', 'running')",
           {std::string(trial_state_name(state)), vals.dump(), error, now_unix_ms(), study, number});
-      if (n == 0) not_found_trial(study, number);
+      if (n == 0) {
+        Trial t = load_trial(study, number);  // not found -> error
+        fail(ErrorCode::kInvalidArgument, "finish_trial: study '{}' trial {} is already {}", study,
+             number, trial_state_name(t.state));
+      }
     });
   }
 

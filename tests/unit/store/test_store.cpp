@@ -582,6 +582,8 @@ TEST_P(StoreTest, StudiesAndTrials) {
             ErrorCode::kNotFound);
   double v = 0.8;
   store_->finish_trial("xgb-tune", 0, TrialState::kComplete, {&v, 1});
+  EXPECT_EQ(error_code_of([&] { store_->finish_trial("xgb-tune", 0, TrialState::kFailed, {}); }),
+            ErrorCode::kInvalidArgument);  // ended once only
   std::vector<double> two{1, 2};
   EXPECT_EQ(error_code_of([&] { store_->finish_trial("xgb-tune", 1, TrialState::kComplete, two); }),
             ErrorCode::kInvalidArgument);
