@@ -15,7 +15,8 @@
 /// password is never shown); unknown runs, studies or trials throw Error(kNotFound); bad
 /// arguments Error(kInvalidArgument).
 /// Thread safety: one Store may be shared by threads (calls are serialised on its connection);
-/// for parallel writers open one Store per thread or process.
+/// for parallel writers open one Store per thread or process. A Store must not cross fork():
+/// a child process opens its own.
 
 #include <nlohmann/json.hpp>
 
@@ -278,6 +279,7 @@ class Store {
 ///   "postgresql://user[:pw]@host[:port]/db[?...]" or "postgres://..."  PostgreSQL; the extra
 ///       query parameter `schema=NAME` keeps compe's tables in that schema (created if missing),
 ///       so several workspaces can share one database.
+/// A PostgreSQL store reconnects once when the server dropped its connection between calls.
 /// Throws Error(kStorage) when the store cannot be opened, or when it was written by a newer
 /// compe (schema version above kStoreSchemaVersion).
 std::unique_ptr<Store> open_store(const std::string& url_or_path);
