@@ -19,7 +19,10 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <cstdlib>
 #include <limits>
+#include <memory>
+#include <new>
 #include <optional>
 #include <unordered_map>
 
@@ -234,49 +237,130 @@ inline const char* parse_int_fast(const char* p, const char* end, std::int64_t& 
   return p;
 }
 
+constexpr double kPow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                             1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+// "[-]digits[.digits]" whose digits form an integer m <= 2^53 (at most 19 digits): the value
+// m / 10^k is then one correctly rounded division of two exact doubles, hence exact (the same
+// fast path fast_float takes, without its general parsing). Anything else returns nullptr.
+inline const char* parse_decimal_fast(const char* p, const char* end, double& out) {
+  bool neg = false;
+  if (p < end && *p == '-') {
+    neg = true;
+    ++p;
+  }
+  std::uint64_t m = 0;
+  const char* s = p;
+  while (p < end) {
+    unsigned d = static_cast<unsigned>(static_cast<unsigned char>(*p)) - unsigned{'0'};
+    if (d > 9) break;
+    m = m * 10 + d;
+    ++p;
+  }
+  auto digits = p - s;
+  std::ptrdiff_t frac = 0;
+  if (p < end && *p == '.') {
+    const char* f = ++p;
+    while (p < end) {
+      unsigned d = static_cast<unsigned>(static_cast<unsigned char>(*p)) - unsigned{'0'};
+      if (d > 9) break;
+      m = m * 10 + d;
+      ++p;
+    }
+    frac = p - f;
+    digits += frac;
+  }
+  if (digits == 0 || digits > 19 || m > (std::uint64_t{1} << 53)) return nullptr;
+  double v = static_cast<double>(m);
+  if (frac) v /= kPow10[frac];
+  out = neg ? -v : v;
+  return p;
+}
+
+// Asks for transparent huge pages on a large allocation: far fewer page faults when it is first
+// written. Advisory only.
+void advise_huge(void* p, std::size_t bytes) {
+  constexpr std::size_t kPage = 4096;
+  if (bytes < (std::size_t{4} << 20)) return;
+  auto b = (reinterpret_cast<std::uintptr_t>(p) + kPage - 1) & ~(kPage - 1);
+  auto e = (reinterpret_cast<std::uintptr_t>(p) + bytes) & ~(kPage - 1);
+  if (e > b) ::madvise(reinterpret_cast<void*>(b), e - b, MADV_HUGEPAGE);
+}
+
+// Uninitialised storage for the cells of one column of a chunk (never zero-filled: every cell
+// up to the row count is written).
+template <typename T>
+class CellBuffer {
+ public:
+  void allocate(std::size_t cap, std::size_t keep) {
+    std::size_t bytes = std::max<std::size_t>(cap, 1) * sizeof(T);
+    constexpr std::size_t kHuge = std::size_t{2} << 20;
+    void* raw = bytes >= kHuge ? std::aligned_alloc(kHuge, (bytes + kHuge - 1) / kHuge * kHuge)
+                               : std::malloc(bytes);
+    if (!raw) throw std::bad_alloc();
+    advise_huge(raw, bytes);
+    T* fresh = static_cast<T*>(raw);
+    if (keep) std::memcpy(fresh, data_.get(), keep * sizeof(T));
+    data_.reset(fresh);
+  }
+  void release() { data_.reset(); }
+  T& operator[](std::size_t i) { return data_.get()[i]; }
+  const T* data() const { return data_.get(); }
+
+ private:
+  struct Free {
+    void operator()(T* p) const { std::free(p); }
+  };
+  std::unique_ptr<T, Free> data_;
+};
+
+// Cells are written by index into buffers kept at the chunk's capacity (grown a row at a time),
+// so the hot loop has no per-cell size checks.
 struct ColumnBuild {
   Kind kind = Kind::kInt;
-  std::vector<std::int64_t> i64;
-  std::vector<std::uint8_t> missing;  // kInt: 1 = missing
-  std::vector<double> f64;
-  std::vector<std::int32_t> codes;
+  CellBuffer<std::int64_t> i64;
+  CellBuffer<std::uint8_t> missing;  // kInt: 1 = missing
+  CellBuffer<double> f64;
+  CellBuffer<std::int32_t> codes;
   csv::StringDict dict;
 
-  void reset(Kind k, std::size_t reserve) {
+  void reset(Kind k, std::size_t cap) {
     kind = k;
-    i64.clear();
-    missing.clear();
-    f64.clear();
-    codes.clear();
+    i64.release();
+    missing.release();
+    f64.release();
+    codes.release();
     dict.clear();
-    switch (k) {
-      case Kind::kInt:
-        i64.reserve(reserve);
-        missing.reserve(reserve);
-        break;
-      case Kind::kFloat: f64.reserve(reserve); break;
-      case Kind::kStr: codes.reserve(reserve); break;
-    }
+    grow(cap, 0);
   }
 
-  void push_missing() {
+  void grow(std::size_t cap, std::size_t rows) {
     switch (kind) {
       case Kind::kInt:
-        i64.push_back(0);
-        missing.push_back(1);
+        i64.allocate(cap, rows);
+        missing.allocate(cap, rows);
         break;
-      case Kind::kFloat: f64.push_back(kNaN); break;
-      case Kind::kStr: codes.push_back(-1); break;
+      case Kind::kFloat: f64.allocate(cap, rows); break;
+      case Kind::kStr: codes.allocate(cap, rows); break;
     }
   }
 
-  void int_to_float() {
-    f64.resize(i64.size());
-    for (std::size_t i = 0; i < i64.size(); ++i)
-      f64[i] = missing[i] ? kNaN : static_cast<double>(i64[i]);
-    f64.reserve(i64.capacity());
-    std::vector<std::int64_t>().swap(i64);
-    std::vector<std::uint8_t>().swap(missing);
+  void set_missing(std::size_t r) {
+    switch (kind) {
+      case Kind::kInt:
+        i64[r] = 0;
+        missing[r] = 1;
+        break;
+      case Kind::kFloat: f64[r] = kNaN; break;
+      case Kind::kStr: codes[r] = -1; break;
+    }
+  }
+
+  void int_to_float(std::size_t rows, std::size_t cap) {
+    f64.allocate(cap, 0);
+    for (std::size_t i = 0; i < rows; ++i) f64[i] = missing[i] ? kNaN : static_cast<double>(i64[i]);
+    i64.release();
+    missing.release();
     kind = Kind::kFloat;
   }
 };
@@ -297,11 +381,11 @@ class ChunkParser {
   // Parses the chunk with columns starting at `kinds` (which may only become more general).
   void run(std::vector<Kind> kinds) {
     chunk_.error.reset();
-    std::size_t reserve = estimate_rows();
+    cap_ = std::max<std::size_t>(estimate_rows(), 16);
     try {
       for (;;) {
         chunk_.cols.resize(kinds.size());
-        for (std::size_t j = 0; j < kinds.size(); ++j) chunk_.cols[j].reset(kinds[j], reserve);
+        for (std::size_t j = 0; j < kinds.size(); ++j) chunk_.cols[j].reset(kinds[j], cap_);
         chunk_.rows = 0;
         // A column that turns out to hold text restarts the chunk: its earlier cells were not kept.
         std::optional<std::size_t> to_text = parse_rows();
@@ -340,6 +424,10 @@ class ChunkParser {
         p = ctx.skip_eol(p);  // blank line
         continue;
       }
+      if (rows == cap_) {
+        cap_ *= 2;
+        for (auto& c : chunk_.cols) c.grow(cap_, rows);
+      }
       for (std::size_t j = 0; j < ncols; ++j) {
         ColumnBuild& c = chunk_.cols[j];
         const char* t = nullptr;
@@ -347,30 +435,36 @@ class ChunkParser {
           std::int64_t v;
           const char* q = parse_int_fast(p, end, v);
           if (q && ctx.is_terminator(q)) {
-            c.i64.push_back(v);
-            c.missing.push_back(0);
+            c.i64[rows] = v;
+            c.missing[rows] = 0;
             t = q;
           } else if (ctx.is_terminator(p)) {
-            c.push_missing();
+            c.set_missing(rows);
             t = p;
           }
         } else if (c.kind == Kind::kFloat && fast) {
           if (ctx.is_terminator(p)) {
-            c.f64.push_back(kNaN);
+            c.f64[rows] = kNaN;
             t = p;
           } else {
             double v;
-            auto r = fast_float::from_chars(p, end, v);
-            if (r.ec == std::errc() && ctx.is_terminator(r.ptr)) {
-              c.f64.push_back(v);
-              t = r.ptr;
+            const char* q = parse_decimal_fast(p, end, v);
+            if (q && ctx.is_terminator(q)) {
+              c.f64[rows] = v;
+              t = q;
+            } else {
+              auto r = fast_float::from_chars(p, end, v);
+              if (r.ec == std::errc() && ctx.is_terminator(r.ptr)) {
+                c.f64[rows] = v;
+                t = r.ptr;
+              }
             }
           }
         }
         if (!t) {
           Field f;
           t = ctx.scan_field(p, f, scratch_, j + 1);
-          if (!store(c, j, f, p)) return j;
+          if (!store(c, j, rows, f, p)) return j;
         }
         if (t < end && *t == delim) {
           if (j + 1 == ncols) too_many(row_start, t);
@@ -391,11 +485,11 @@ class ChunkParser {
   }
 
   // Stores a cell found by the general scanner. False when the column must become text.
-  bool store(ColumnBuild& c, std::size_t j, const Field& f, const char* at) {
+  bool store(ColumnBuild& c, std::size_t j, std::size_t row, const Field& f, const char* at) {
     const Context& ctx = ctx_;
     std::string_view s = f.text;
     if ((s.empty() && (c.kind != Kind::kStr || ctx.na_empty)) || ctx.is_na(s)) {
-      c.push_missing();
+      c.set_missing(row);
       return true;
     }
     const std::optional<DType>& forced = ctx.forced[j];
@@ -403,15 +497,15 @@ class ChunkParser {
       case Kind::kInt: {
         std::int64_t v;
         if (parse_int_text(s, v)) {
-          c.i64.push_back(v);
-          c.missing.push_back(0);
+          c.i64[row] = v;
+          c.missing[row] = 0;
           return true;
         }
         if (forced) bad_cell(j, s, at, "an integer");
         double d;
         if (parse_float_text(s, d)) {
-          c.int_to_float();
-          c.f64.push_back(d);
+          c.int_to_float(row, cap_);
+          c.f64[row] = d;
           return true;
         }
         return false;
@@ -419,13 +513,13 @@ class ChunkParser {
       case Kind::kFloat: {
         double d;
         if (parse_float_text(s, d)) {
-          c.f64.push_back(d);
+          c.f64[row] = d;
           return true;
         }
         if (forced) bad_cell(j, s, at, "a number");
         return false;
       }
-      case Kind::kStr: c.codes.push_back(c.dict.intern(s, f.stable)); return true;
+      case Kind::kStr: c.codes[row] = c.dict.intern(s, f.stable); return true;
     }
     return true;
   }
@@ -453,6 +547,7 @@ class ChunkParser {
 
   const Context& ctx_;
   Chunk& chunk_;
+  std::size_t cap_ = 0;  // rows the cell buffers can hold
   std::string scratch_;
 };
 
@@ -581,6 +676,14 @@ std::vector<Chunk> split_chunks(const Context& ctx, const char* begin, std::size
   return chunks;
 }
 
+// A vector of n cells, asking for huge pages before it is first written.
+template <typename T>
+void size_output(std::vector<T>& v, std::size_t n) {
+  v.reserve(n);
+  advise_huge(v.data(), n * sizeof(T));
+  v.resize(n);
+}
+
 Table build_table(const Context& ctx, std::vector<Chunk>& chunks, const std::vector<Kind>& kinds,
                   std::size_t threads) {
   const std::size_t ncols = ctx.columns.size();
@@ -595,59 +698,57 @@ Table build_table(const Context& ctx, std::vector<Chunk>& chunks, const std::vec
       switch (kinds[j]) {
         case Kind::kFloat: {
           col.type = DType::kFloat64;
-          if (chunks.size() == 1 && chunks[0].cols[j].kind == Kind::kFloat) {
-            col.f64 = std::move(chunks[0].cols[j].f64);
-            break;
-          }
-          col.f64.resize(total);
+          size_output(col.f64, total);
           for (std::size_t i = 0; i < chunks.size(); ++i) {
             ColumnBuild& c = chunks[i].cols[j];
+            const std::size_t rows = chunks[i].rows;
             double* out = col.f64.data() + offsets[i];
             if (c.kind == Kind::kFloat) {
-              std::copy(c.f64.begin(), c.f64.end(), out);
+              std::copy_n(c.f64.data(), rows, out);
             } else {
-              for (std::size_t r = 0; r < c.i64.size(); ++r)
+              for (std::size_t r = 0; r < rows; ++r)
                 out[r] = c.missing[r] ? kNaN : static_cast<double>(c.i64[r]);
             }
-            std::vector<double>().swap(c.f64);
+            c.f64.release();
+            c.i64.release();
+            c.missing.release();
           }
           break;
         }
         case Kind::kInt: {
           col.type = DType::kInt64;
-          if (chunks.size() == 1) {
-            col.i64 = std::move(chunks[0].cols[j].i64);
-            col.missing = std::move(chunks[0].cols[j].missing);
-          } else {
-            col.i64.resize(total);
-            col.missing.resize(total);
-            for (std::size_t i = 0; i < chunks.size(); ++i) {
-              ColumnBuild& c = chunks[i].cols[j];
-              std::copy(c.i64.begin(), c.i64.end(), col.i64.begin() + static_cast<std::ptrdiff_t>(offsets[i]));
-              std::copy(c.missing.begin(), c.missing.end(),
-                        col.missing.begin() + static_cast<std::ptrdiff_t>(offsets[i]));
-              std::vector<std::int64_t>().swap(c.i64);
-              std::vector<std::uint8_t>().swap(c.missing);
-            }
+          size_output(col.i64, total);
+          size_output(col.missing, total);
+          bool any_missing = false;
+          for (std::size_t i = 0; i < chunks.size(); ++i) {
+            ColumnBuild& c = chunks[i].cols[j];
+            const std::size_t rows = chunks[i].rows;
+            std::copy_n(c.i64.data(), rows, col.i64.data() + offsets[i]);
+            std::copy_n(c.missing.data(), rows, col.missing.data() + offsets[i]);
+            any_missing = any_missing || std::find(c.missing.data(), c.missing.data() + rows, 1) !=
+                                             c.missing.data() + rows;
+            c.i64.release();
+            c.missing.release();
           }
-          if (std::find(col.missing.begin(), col.missing.end(), 1) == col.missing.end())
-            std::vector<std::uint8_t>().swap(col.missing);
+          if (!any_missing) std::vector<std::uint8_t>().swap(col.missing);
           break;
         }
         case Kind::kStr: {
           col.type = DType::kString;
-          col.codes.resize(total);
+          size_output(col.codes, total);
           csv::StringDict dict;
           std::vector<std::int32_t> remap;
           for (std::size_t i = 0; i < chunks.size(); ++i) {
             ColumnBuild& c = chunks[i].cols[j];
+            const std::size_t rows = chunks[i].rows;
             COMPE_ASSERT(c.kind == Kind::kStr);
             remap.resize(c.dict.size());
             for (std::size_t k = 0; k < c.dict.size(); ++k)
               remap[k] = dict.intern(c.dict.values()[k], true);
             std::int32_t* out = col.codes.data() + offsets[i];
-            for (std::size_t r = 0; r < c.codes.size(); ++r)
+            for (std::size_t r = 0; r < rows; ++r)
               out[r] = c.codes[r] < 0 ? -1 : remap[static_cast<std::size_t>(c.codes[r])];
+            c.codes.release();
           }
           col.dict.reserve(dict.size());
           for (auto v : dict.values()) col.dict.emplace_back(v);

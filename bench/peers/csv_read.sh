@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Side-by-side CSV reading: compe::read_csv against pandas.read_csv on the same files.
+#   bench/peers/csv_read.sh BUILD_DIR [ROWS]
+# Generates (once, seeded) a ROWS x 50 numeric file and a ROWS x 20 mixed file (floats, ints,
+# short strings from a 40-word vocabulary, some empty cells) under $CSV_BENCH_DIR
+# (default /tmp/compe_csv_bench), then prints the best of 3 wall times of each reader and the
+# ratio pandas / compe. pandas runs under /usr/bin/python3 (Debian's pandas); its time covers
+# read_csv only, not the interpreter start.
+set -euo pipefail
+build=${1:?usage: csv_read.sh BUILD_DIR [ROWS]}
+rows=${2:-1000000}
+tool="$build/bench/bench_csv_read"
+dir=${CSV_BENCH_DIR:-/tmp/compe_csv_bench}
+mkdir -p "$dir"
+[[ -x "$tool" ]] || { echo "missing $tool: build the bench_csv_read target" >&2; exit 2; }
+
+for kind in numeric mixed; do
+  file="$dir/$kind-$rows.csv"
+  seed=$([[ $kind == numeric ]] && echo 42 || echo 43)
+  [[ -f "$file" ]] || "$tool" --generate "$kind" "$rows" "$seed" "$file"
+done
+
+printf '%-8s %10s %12s %10s %10s %7s\n' file MB shape compe_s pandas_s ratio
+for kind in numeric mixed; do
+  file="$dir/$kind-$rows.csv"
+  mb=$(( $(stat -c %s "$file") / 1000000 ))
+  compe=$("$tool" "$file" --repeat 3 2>/dev/null)
+  out=$(/usr/bin/python3 - "$file" <<'PY'
+import sys, time
+import pandas as pd
+best = float("inf")
+for _ in range(3):
+    t = time.perf_counter()
+    df = pd.read_csv(sys.argv[1])
+    best = min(best, time.perf_counter() - t)
+print(f"{best:.4f} {df.shape[0]}x{df.shape[1]}")
+PY
+)
+  read -r pandas shape <<<"$out"
+  ratio=$(awk -v a="$pandas" -v b="$compe" 'BEGIN { printf "%.1f", a / b }')
+  printf '%-8s %10s %12s %10s %10s %6sx\n' "$kind" "$mb" "$shape" "$compe" "$pandas" "$ratio"
+done
+echo "cores: $(nproc), load average: $(cut -d' ' -f1-3 /proc/loadavg)"
