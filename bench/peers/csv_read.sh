@@ -23,7 +23,7 @@ done
 printf '%-8s %10s %12s %10s %10s %7s\n' file MB shape compe_s pandas_s ratio
 for kind in numeric mixed; do
   file="$dir/$kind-$rows.csv"
-  mb=$(( $(stat -c %s "$file") / 1000000 ))
+  mb=$(( $(stat -L -c %s "$file") / 1000000 ))
   compe=$("$tool" "$file" --repeat 3 2>/dev/null)
   out=$(/usr/bin/python3 - "$file" <<'PY'
 import sys, time

@@ -29,7 +29,7 @@ class StringDict {
         return code;
       }
       auto k = static_cast<std::size_t>(code);
-      if (hashes_[k] == h && values_[k] == s) return code;
+      if (hashes_[k] == h && equal(values_[k], s)) return code;
     }
   }
 
@@ -44,6 +44,31 @@ class StringDict {
   }
 
  private:
+  static bool equal(std::string_view a, std::string_view b) {
+    std::size_t n = a.size();
+    if (n != b.size()) return false;
+    if (n > 16) return std::memcmp(a.data(), b.data(), n) == 0;
+    if (n < 4) {
+      for (std::size_t i = 0; i < n; ++i)
+        if (a[i] != b[i]) return false;
+      return true;
+    }
+    if (n < 8) {
+      std::uint32_t x0, x1, y0, y1;  // first and last four bytes
+      std::memcpy(&x0, a.data(), 4);
+      std::memcpy(&y0, b.data(), 4);
+      std::memcpy(&x1, a.data() + n - 4, 4);
+      std::memcpy(&y1, b.data() + n - 4, 4);
+      return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+    }
+    std::uint64_t a0, a1, b0, b1;  // first and last eight bytes (overlapping when n < 16)
+    std::memcpy(&a0, a.data(), 8);
+    std::memcpy(&b0, b.data(), 8);
+    std::memcpy(&a1, a.data() + n - 8, 8);
+    std::memcpy(&b1, b.data() + n - 8, 8);
+    return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+  }
+
   // Eight bytes at a time with a multiply-xorshift mix; cells are mostly short.
   static std::size_t hash(std::string_view s) {
     const char* p = s.data();

@@ -114,6 +114,7 @@ struct Context {
   std::vector<std::string> columns;
   std::vector<std::string> na_values;
   bool na_empty = false;
+  std::uint64_t na_lengths = 0;  // bit n set: some NA marker has n bytes (n < 64)
   bool fast_numbers = true;
   std::vector<std::optional<DType>> forced;
 
@@ -129,6 +130,7 @@ struct Context {
     return p == end ? p : p + 1;
   }
   bool is_na(std::string_view s) const {
+    if (s.size() < 64 && !((na_lengths >> s.size()) & 1)) return false;
     for (const auto& v : na_values)
       if (v.size() == s.size() && v == s) return true;
     return false;
@@ -460,6 +462,18 @@ class ChunkParser {
               }
             }
           }
+        } else if (c.kind == Kind::kStr && p < end && *p != '"') {
+          // Unquoted text: scanned here rather than by the general scanner.
+          const char* q = p;
+          while (q < end && *q != delim && *q != '\n' && *q != '\r') ++q;
+          if (ctx.is_terminator(q)) {
+            std::string_view text(p, static_cast<std::size_t>(q - p));
+            if (ctx.is_na(text))
+              c.codes[rows] = -1;
+            else
+              c.codes[rows] = c.dict.intern(text, true);
+            t = q;
+          }
         }
         if (!t) {
           Field f;
@@ -775,6 +789,7 @@ Table parse(std::string_view data, std::string_view name, const CsvReadOptions& 
          name);
   for (const auto& v : ctx.na_values) {
     if (v.empty()) ctx.na_empty = true;
+    ctx.na_lengths |= v.size() < 64 ? std::uint64_t{1} << v.size() : 0;
     double d;
     std::int64_t i;
     // A numeric-looking NA marker (say "-999") must be checked on every cell: no fast path.
