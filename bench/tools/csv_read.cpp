@@ -1,10 +1,13 @@
 // Times compe::read_csv on a file, and generates the benchmark files.
 //
-//   bench_csv_read FILE [--threads N] [--repeat N]   prints the best wall time in seconds
+//   bench_csv_read FILE [--threads N] [--repeat N]   prints "WALL CPU": the best wall time in
+//     seconds and the process CPU time (all threads) of that run
 //   bench_csv_read --generate numeric|mixed ROWS SEED OUT
 //     numeric: 50 float columns; mixed: 20 columns of floats, ints, short strings from a small
 //     vocabulary, with some empty cells.
+#include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -85,15 +88,20 @@ int main(int argc, char** argv) {
       if (std::strcmp(argv[i], "--threads") == 0) options.threads = std::strtoull(argv[i + 1], nullptr, 10);
       if (std::strcmp(argv[i], "--repeat") == 0) repeat = std::atoi(argv[i + 1]);
     }
-    double best = 1e300;
+    double best = 1e300, best_cpu = 0;
     for (int k = 0; k < repeat; ++k) {
       auto t0 = std::chrono::steady_clock::now();
+      std::clock_t c0 = std::clock();
       compe::Table t = compe::read_csv(argv[1], options);
+      double cpu = static_cast<double>(std::clock() - c0) / CLOCKS_PER_SEC;
       double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      best = std::min(best, s);
+      if (s < best) {
+        best = s;
+        best_cpu = cpu;
+      }
       if (k == 0) std::fprintf(stderr, "%zu rows x %zu columns\n", t.num_rows(), t.num_columns());
     }
-    std::printf("%.4f\n", best);
+    std::printf("%.4f %.4f\n", best, best_cpu);
   } catch (const compe::Error& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 2;

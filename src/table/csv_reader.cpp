@@ -819,8 +819,10 @@ Table parse(std::string_view data, std::string_view name, const CsvReadOptions& 
   const std::size_t threads = resolve_threads(options.threads);
   const std::size_t body = static_cast<std::size_t>(ctx.end - p);
   std::size_t n = 1;
-  if (options.chunk_bytes > 0)
-    n = std::max<std::size_t>(1, (body + options.chunk_bytes - 1) / options.chunk_bytes);
+  if (options.chunk_bytes > 0) {
+    std::size_t piece = std::max<std::size_t>(options.chunk_bytes, 64);
+    n = std::max<std::size_t>(1, (body + piece - 1) / piece);
+  }
   else if (threads > 1 && body >= kMinParallelBytes)
     n = std::min(threads * kChunksPerThread, body / (kMinParallelBytes / 4));
   std::vector<Chunk> chunks = split_chunks(ctx, p, n, threads);
