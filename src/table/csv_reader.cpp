@@ -205,6 +205,19 @@ struct Context {
   }
 };
 
+// std::count with a narrow accumulator per block, which compilers vectorise well.
+std::size_t count_byte(const char* p, const char* end, char c) {
+  std::size_t total = 0;
+  while (p < end) {
+    std::size_t n = std::min<std::size_t>(static_cast<std::size_t>(end - p), 4096);
+    std::uint32_t block = 0;
+    for (std::size_t i = 0; i < n; ++i) block += p[i] == c ? 1 : 0;
+    total += block;
+    p += n;
+  }
+  return total;
+}
+
 bool parse_int_text(std::string_view s, std::int64_t& out) {
   if (s.size() > 1 && s[0] == '+' && s[1] != '-') s.remove_prefix(1);
   auto r = std::from_chars(s.data(), s.data() + s.size(), out);
@@ -289,35 +302,52 @@ void advise_huge(void* p, std::size_t bytes) {
   if (e > b) ::madvise(reinterpret_cast<void*>(b), e - b, MADV_HUGEPAGE);
 }
 
-// Uninitialised storage for the cells of one column of a chunk (never zero-filled: every cell
-// up to the row count is written).
+// Storage for the cells of one column of a chunk: either a region of the table's final column
+// (when the chunk's type for the column is the one guessed up front) or a buffer of its own.
+// Never zero-filled: every cell up to the row count is written.
 template <typename T>
 class CellBuffer {
  public:
-  void allocate(std::size_t cap, std::size_t keep) {
+  void allocate(std::size_t cap) {
     std::size_t bytes = std::max<std::size_t>(cap, 1) * sizeof(T);
     constexpr std::size_t kHuge = std::size_t{2} << 20;
     void* raw = bytes >= kHuge ? std::aligned_alloc(kHuge, (bytes + kHuge - 1) / kHuge * kHuge)
                                : std::malloc(bytes);
     if (!raw) throw std::bad_alloc();
     advise_huge(raw, bytes);
-    T* fresh = static_cast<T*>(raw);
-    if (keep) std::memcpy(fresh, data_.get(), keep * sizeof(T));
-    data_.reset(fresh);
+    owned_.reset(static_cast<T*>(raw));
+    ptr_ = owned_.get();
   }
-  void release() { data_.reset(); }
-  T& operator[](std::size_t i) { return data_.get()[i]; }
-  const T* data() const { return data_.get(); }
+  void attach(T* external) {
+    owned_.reset();
+    ptr_ = external;
+  }
+  void release() {
+    owned_.reset();
+    ptr_ = nullptr;
+  }
+  T& operator[](std::size_t i) { return ptr_[i]; }
+  T* data() const { return ptr_; }
+  bool external() const { return ptr_ && !owned_; }
 
  private:
   struct Free {
     void operator()(T* p) const { std::free(p); }
   };
-  std::unique_ptr<T, Free> data_;
+  std::unique_ptr<T, Free> owned_;
+  T* ptr_ = nullptr;
 };
 
-// Cells are written by index into buffers kept at the chunk's capacity (grown a row at a time),
-// so the hot loop has no per-cell size checks.
+// Where a chunk writes a column of the guessed type: pointers into the final column at the
+// chunk's provisional row offset (null when the column was guessed as another type).
+struct ColumnTarget {
+  Kind kind = Kind::kInt;
+  std::int64_t* i64 = nullptr;
+  std::uint8_t* missing = nullptr;
+  double* f64 = nullptr;
+  std::int32_t* codes = nullptr;
+};
+
 struct ColumnBuild {
   Kind kind = Kind::kInt;
   CellBuffer<std::int64_t> i64;
@@ -325,6 +355,7 @@ struct ColumnBuild {
   CellBuffer<double> f64;
   CellBuffer<std::int32_t> codes;
   csv::StringDict dict;
+  ColumnTarget target;
 
   void reset(Kind k, std::size_t cap) {
     kind = k;
@@ -333,17 +364,13 @@ struct ColumnBuild {
     f64.release();
     codes.release();
     dict.clear();
-    grow(cap, 0);
-  }
-
-  void grow(std::size_t cap, std::size_t rows) {
-    switch (kind) {
+    switch (k) {
       case Kind::kInt:
-        i64.allocate(cap, rows);
-        missing.allocate(cap, rows);
+        place(i64, target.i64, cap);
+        place(missing, target.missing, cap);
         break;
-      case Kind::kFloat: f64.allocate(cap, rows); break;
-      case Kind::kStr: codes.allocate(cap, rows); break;
+      case Kind::kFloat: place(f64, target.f64, cap); break;
+      case Kind::kStr: place(codes, target.codes, cap); break;
     }
   }
 
@@ -359,11 +386,20 @@ struct ColumnBuild {
   }
 
   void int_to_float(std::size_t rows, std::size_t cap) {
-    f64.allocate(cap, 0);
+    place(f64, target.f64, cap);
     for (std::size_t i = 0; i < rows; ++i) f64[i] = missing[i] ? kNaN : static_cast<double>(i64[i]);
     i64.release();
     missing.release();
     kind = Kind::kFloat;
+  }
+
+ private:
+  template <typename T>
+  static void place(CellBuffer<T>& buf, T* external, std::size_t cap) {
+    if (external)
+      buf.attach(external);
+    else
+      buf.allocate(cap);
   }
 };
 
@@ -372,22 +408,51 @@ struct Chunk {
   const char* end = nullptr;
   const char* stop = nullptr;  // where parsing stopped; == end when the chunk was aligned
   std::size_t rows = 0;
+  // Provisional placement: rows of earlier chunks are at most their line count (+1), so the chunk
+  // may write at row `first` of the final columns, `cap` rows at most.
+  std::size_t first = 0;
+  std::size_t cap = 0;
   std::vector<ColumnBuild> cols;
   std::optional<RawError> error;
 };
 
+// The table's columns, allocated before parsing at their guessed types and an upper bound of rows.
+struct Output {
+  Kind guess = Kind::kInt;
+  std::vector<std::int64_t> i64;
+  std::vector<std::uint8_t> missing;
+  std::vector<double> f64;
+  std::vector<std::int32_t> codes;
+};
+
 class ChunkParser {
  public:
-  ChunkParser(const Context& ctx, Chunk& chunk) : ctx_(ctx), chunk_(chunk) {}
+  ChunkParser(const Context& ctx, Chunk& chunk, std::vector<Output>* outputs)
+      : ctx_(ctx), chunk_(chunk), outputs_(outputs) {}
 
   // Parses the chunk with columns starting at `kinds` (which may only become more general).
   void run(std::vector<Kind> kinds) {
     chunk_.error.reset();
-    cap_ = std::max<std::size_t>(estimate_rows(), 16);
+    chunk_.cols.resize(kinds.size());
+    for (std::size_t j = 0; j < kinds.size(); ++j) {
+      ColumnTarget& t = chunk_.cols[j].target;
+      t = ColumnTarget{};
+      if (!outputs_) continue;
+      Output& o = (*outputs_)[j];
+      t.kind = o.guess;
+      std::size_t at = chunk_.first;
+      switch (o.guess) {
+        case Kind::kInt:
+          t.i64 = o.i64.data() + at;
+          t.missing = o.missing.data() + at;
+          break;
+        case Kind::kFloat: t.f64 = o.f64.data() + at; break;
+        case Kind::kStr: t.codes = o.codes.data() + at; break;
+      }
+    }
     try {
       for (;;) {
-        chunk_.cols.resize(kinds.size());
-        for (std::size_t j = 0; j < kinds.size(); ++j) chunk_.cols[j].reset(kinds[j], cap_);
+        for (std::size_t j = 0; j < kinds.size(); ++j) chunk_.cols[j].reset(kinds[j], chunk_.cap);
         chunk_.rows = 0;
         // A column that turns out to hold text restarts the chunk: its earlier cells were not kept.
         std::optional<std::size_t> to_text = parse_rows();
@@ -401,16 +466,6 @@ class ChunkParser {
   }
 
  private:
-  std::size_t estimate_rows() const {
-    std::size_t size = static_cast<std::size_t>(chunk_.end - chunk_.begin);
-    std::size_t sample = std::min<std::size_t>(size, 1 << 16);
-    if (sample == 0) return 0;
-    auto lines = static_cast<std::size_t>(std::count(chunk_.begin, chunk_.begin + sample, '\n'));
-    if (lines == 0) return 16;
-    return static_cast<std::size_t>(static_cast<double>(size) / static_cast<double>(sample) *
-                                    static_cast<double>(lines) * 1.05) + 16;
-  }
-
   // Returns the column that must become text (restart), or nullopt when the chunk is done.
   std::optional<std::size_t> parse_rows() {
     const Context& ctx = ctx_;
@@ -426,10 +481,7 @@ class ChunkParser {
         p = ctx.skip_eol(p);  // blank line
         continue;
       }
-      if (rows == cap_) {
-        cap_ *= 2;
-        for (auto& c : chunk_.cols) c.grow(cap_, rows);
-      }
+      COMPE_ASSERT(rows < chunk_.cap);
       for (std::size_t j = 0; j < ncols; ++j) {
         ColumnBuild& c = chunk_.cols[j];
         const char* t = nullptr;
@@ -518,7 +570,7 @@ class ChunkParser {
         if (forced) bad_cell(j, s, at, "an integer");
         double d;
         if (parse_float_text(s, d)) {
-          c.int_to_float(row, cap_);
+          c.int_to_float(row, chunk_.cap);
           c.f64[row] = d;
           return true;
         }
@@ -561,7 +613,7 @@ class ChunkParser {
 
   const Context& ctx_;
   Chunk& chunk_;
-  std::size_t cap_ = 0;  // rows the cell buffers can hold
+  std::vector<Output>* outputs_;
   std::string scratch_;
 };
 
@@ -665,7 +717,7 @@ std::vector<Chunk> split_chunks(const Context& ctx, const char* begin, std::size
   std::vector<std::size_t> quotes(n);
   parallel_for(n, threads, [&](std::size_t b, std::size_t e) {
     for (std::size_t i = b; i < e; ++i)
-      quotes[i] = static_cast<std::size_t>(std::count(nominal[i], nominal[i + 1], '"'));
+      quotes[i] = count_byte(nominal[i], nominal[i + 1], '"');
   });
   std::vector<const char*> cut{begin};
   std::size_t parity = 0;  // quotes in [begin, nominal[i])
@@ -698,8 +750,10 @@ void size_output(std::vector<T>& v, std::size_t n) {
   v.resize(n);
 }
 
-Table build_table(const Context& ctx, std::vector<Chunk>& chunks, const std::vector<Kind>& kinds,
-                  std::size_t threads) {
+// Moves the cells of chunks written in place down to their final rows; converts or copies the
+// others. Chunks are visited in order and rows only move down, so nothing unread is overwritten.
+Table build_table(const Context& ctx, std::vector<Chunk>& chunks, std::vector<Output>& outputs,
+                  const std::vector<Kind>& kinds, std::size_t threads) {
   const std::size_t ncols = ctx.columns.size();
   std::vector<std::size_t> offsets(chunks.size() + 1, 0);
   for (std::size_t i = 0; i < chunks.size(); ++i) offsets[i + 1] = offsets[i] + chunks[i].rows;
@@ -708,48 +762,59 @@ Table build_table(const Context& ctx, std::vector<Chunk>& chunks, const std::vec
   parallel_for(ncols, threads, [&](std::size_t b, std::size_t e) {
     for (std::size_t j = b; j < e; ++j) {
       Column& col = columns[j];
+      Output& o = outputs[j];
       col.name = ctx.columns[j];
+      const bool in_place = o.guess == kinds[j];
       switch (kinds[j]) {
         case Kind::kFloat: {
           col.type = DType::kFloat64;
-          size_output(col.f64, total);
+          if (in_place)
+            col.f64 = std::move(o.f64);
+          else
+            size_output(col.f64, total);
           for (std::size_t i = 0; i < chunks.size(); ++i) {
             ColumnBuild& c = chunks[i].cols[j];
             const std::size_t rows = chunks[i].rows;
             double* out = col.f64.data() + offsets[i];
             if (c.kind == Kind::kFloat) {
-              std::copy_n(c.f64.data(), rows, out);
+              if (c.f64.data() != out) std::memmove(out, c.f64.data(), rows * sizeof(double));
             } else {
               for (std::size_t r = 0; r < rows; ++r)
                 out[r] = c.missing[r] ? kNaN : static_cast<double>(c.i64[r]);
             }
-            c.f64.release();
-            c.i64.release();
-            c.missing.release();
           }
+          col.f64.resize(total);
           break;
         }
         case Kind::kInt: {
           col.type = DType::kInt64;
-          size_output(col.i64, total);
-          size_output(col.missing, total);
-          bool any_missing = false;
+          if (in_place) {
+            col.i64 = std::move(o.i64);
+            col.missing = std::move(o.missing);
+          } else {
+            size_output(col.i64, total);
+            size_output(col.missing, total);
+          }
           for (std::size_t i = 0; i < chunks.size(); ++i) {
             ColumnBuild& c = chunks[i].cols[j];
             const std::size_t rows = chunks[i].rows;
-            std::copy_n(c.i64.data(), rows, col.i64.data() + offsets[i]);
-            std::copy_n(c.missing.data(), rows, col.missing.data() + offsets[i]);
-            any_missing = any_missing || std::find(c.missing.data(), c.missing.data() + rows, 1) !=
-                                             c.missing.data() + rows;
-            c.i64.release();
-            c.missing.release();
+            std::int64_t* out = col.i64.data() + offsets[i];
+            std::uint8_t* miss = col.missing.data() + offsets[i];
+            if (c.i64.data() != out) std::memmove(out, c.i64.data(), rows * sizeof(std::int64_t));
+            if (c.missing.data() != miss) std::memmove(miss, c.missing.data(), rows);
           }
-          if (!any_missing) std::vector<std::uint8_t>().swap(col.missing);
+          col.i64.resize(total);
+          col.missing.resize(total);
+          if (std::find(col.missing.begin(), col.missing.end(), 1) == col.missing.end())
+            std::vector<std::uint8_t>().swap(col.missing);
           break;
         }
         case Kind::kStr: {
           col.type = DType::kString;
-          size_output(col.codes, total);
+          if (in_place)
+            col.codes = std::move(o.codes);
+          else
+            size_output(col.codes, total);
           csv::StringDict dict;
           std::vector<std::int32_t> remap;
           for (std::size_t i = 0; i < chunks.size(); ++i) {
@@ -759,16 +824,19 @@ Table build_table(const Context& ctx, std::vector<Chunk>& chunks, const std::vec
             remap.resize(c.dict.size());
             for (std::size_t k = 0; k < c.dict.size(); ++k)
               remap[k] = dict.intern(c.dict.values()[k], true);
+            const std::int32_t* in = c.codes.data();
             std::int32_t* out = col.codes.data() + offsets[i];
             for (std::size_t r = 0; r < rows; ++r)
-              out[r] = c.codes[r] < 0 ? -1 : remap[static_cast<std::size_t>(c.codes[r])];
-            c.codes.release();
+              out[r] = in[r] < 0 ? -1 : remap[static_cast<std::size_t>(in[r])];
           }
+          col.codes.resize(total);
           col.dict.reserve(dict.size());
           for (auto v : dict.values()) col.dict.emplace_back(v);
           break;
         }
       }
+      for (auto& chunk : chunks) chunk.cols[j] = ColumnBuild();
+      o = Output();
     }
   });
   Table table;
@@ -827,12 +895,49 @@ Table parse(std::string_view data, std::string_view name, const CsvReadOptions& 
     n = std::min(threads * kChunksPerThread, body / (kMinParallelBytes / 4));
   std::vector<Chunk> chunks = split_chunks(ctx, p, n, threads);
 
+  // Upper bounds of each chunk's rows: its line count, +1 for a last row without a newline.
+  parallel_for(chunks.size(), threads, [&](std::size_t b, std::size_t e) {
+    for (std::size_t i = b; i < e; ++i)
+      chunks[i].cap = 1 + count_byte(chunks[i].begin, chunks[i].end, '\n');
+  });
+  std::size_t total_cap = 0;
+  for (auto& c : chunks) {
+    c.first = total_cap;
+    total_cap += c.cap;
+  }
+
+  // Guess each column's type from the first rows, and allocate the final columns at that type,
+  // so that chunks agreeing with the guess write their cells in place.
+  std::vector<Kind> guess = kinds;
+  if (!chunks.empty()) {
+    Chunk sample{p, p + std::min<std::size_t>(body, 1 << 16)};
+    sample.cap = 1 + count_byte(sample.begin, sample.end, '\n');
+    ChunkParser(ctx, sample, nullptr).run(kinds);
+    if (!sample.error)
+      for (std::size_t j = 0; j < ncols; ++j) guess[j] = sample.cols[j].kind;
+  }
+  std::vector<Output> outputs(ncols);
+  parallel_for(ncols, threads, [&](std::size_t b, std::size_t e) {
+    for (std::size_t j = b; j < e; ++j) {
+      Output& o = outputs[j];
+      o.guess = guess[j];
+      switch (o.guess) {
+        case Kind::kInt:
+          size_output(o.i64, total_cap);
+          size_output(o.missing, total_cap);
+          break;
+        case Kind::kFloat: size_output(o.f64, total_cap); break;
+        case Kind::kStr: size_output(o.codes, total_cap); break;
+      }
+    }
+  });
+
   auto parse_all = [&](const std::vector<std::size_t>& which, const std::vector<Kind>& start) {
     std::atomic<std::size_t> next{0};
     std::size_t t = std::min(threads, which.size());
     parallel_for(t, t, [&](std::size_t, std::size_t) {
       for (std::size_t i = next++; i < which.size(); i = next++)
-        ChunkParser(ctx, chunks[which[i]]).run(start);
+        ChunkParser(ctx, chunks[which[i]], &outputs).run(start);
     });
   };
   std::vector<std::size_t> all(chunks.size());
@@ -845,7 +950,8 @@ Table parse(std::string_view data, std::string_view name, const CsvReadOptions& 
     if (chunks[i].stop != chunks[i].end) {
       chunks.resize(i + 1);
       chunks[i].end = ctx.end;
-      ChunkParser(ctx, chunks[i]).run(kinds);
+      chunks[i].cap = total_cap - chunks[i].first;  // the space of all later chunks
+      ChunkParser(ctx, chunks[i], &outputs).run(kinds);
       if (chunks[i].error) ctx.report(*chunks[i].error);
       break;
     }
@@ -867,7 +973,7 @@ Table parse(std::string_view data, std::string_view name, const CsvReadOptions& 
     for (std::size_t i : redo)
       if (chunks[i].error) ctx.report(*chunks[i].error);
   }
-  return build_table(ctx, chunks, final_kinds, threads);
+  return build_table(ctx, chunks, outputs, final_kinds, threads);
 }
 
 }  // namespace
