@@ -7,6 +7,13 @@
 // chunk are kept, not thrown, until every earlier chunk is known to be aligned, so a misaligned
 // chunk never reports a spurious error. Line numbers are counted from the start of the buffer
 // when an error is reported, which keeps them right whatever the chunking.
+//
+// The final columns are allocated before parsing, at the types the first rows suggest and with
+// room for one row per line. Each chunk writes the columns whose type matches that guess straight
+// into them, at a provisional offset (the line count of the chunks before it); merging then only
+// moves rows down where earlier chunks had blank lines or quoted newlines, converts the chunks
+// that disagree (int64 cells of a float64 column), and maps each chunk's string codes to the
+// table's dictionary, built chunk by chunk in file order so first-seen order is kept.
 
 #include <fcntl.h>
 #include <sys/mman.h>

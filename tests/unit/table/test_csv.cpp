@@ -502,6 +502,33 @@ TEST(CsvRead, SameResultWhateverTheThreadCount) {
   }
 }
 
+TEST(CsvRead, ColumnsWhoseTypeChangesAfterTheFirstRows) {
+  // Types are guessed from the first rows; later chunks may disagree in either direction.
+  std::string text = "a,b,c,d\n";
+  for (int r = 0; r < 6000; ++r) {
+    bool late = r >= 5000;
+    text += fmt::format("{},{},{},{}\n", late ? fmt::format("{}", r) : fmt::format("{}.5", r),
+                        late ? fmt::format("{}.25", r) : fmt::format("{}", r),
+                        late ? fmt::format("w{}", r % 7) : fmt::format("{}", r % 5),
+                        r % 3 == 0 ? "" : fmt::format("{}", r));
+  }
+  Table one = read(text, threaded(1, 0));
+  EXPECT_EQ(one.column("a").type, DType::kFloat64);
+  EXPECT_EQ(one.column("a").f64[5500], 5500.0);
+  EXPECT_EQ(one.column("b").type, DType::kFloat64);
+  EXPECT_EQ(one.column("b").f64[10], 10.0);
+  EXPECT_EQ(one.column("b").f64[5001], 5001.25);
+  EXPECT_EQ(one.column("c").type, DType::kString);
+  EXPECT_EQ(one.column("c").str(5999), "w0");
+  EXPECT_EQ(one.column("c").dict.front(), "0");
+  EXPECT_EQ(one.column("d").type, DType::kInt64);
+  EXPECT_EQ(one.column("d").count_missing(), 2000u);
+  for (std::size_t chunk : {300, 4096, 20000}) {
+    SCOPED_TRACE(chunk);
+    expect_same_table(one, read(text, threaded(3, chunk)));
+  }
+}
+
 TEST(CsvRead, ErrorLineIsRightWhenMultithreaded) {
   std::string text = big_csv(11, 20000, true);
   // Break row 15000: one field too many. Its physical line counts every newline before it.
