@@ -212,6 +212,25 @@ struct Context {
   }
 };
 
+// The first delimiter, '\n' or '\r' at or after p (or end), eight bytes at a time.
+inline const char* find_special(const char* p, const char* end, char delim) {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ULL, kHigh = 0x8080808080808080ULL;
+  const std::uint64_t d = kOnes * static_cast<unsigned char>(delim);
+  const std::uint64_t n = kOnes * static_cast<unsigned char>('\n');
+  const std::uint64_t r = kOnes * static_cast<unsigned char>('\r');
+  auto zero_bytes = [](std::uint64_t x) { return (x - kOnes) & ~x & kHigh; };
+  while (end - p >= 8) {
+    std::uint64_t w;
+    std::memcpy(&w, p, 8);
+    // The lowest flagged byte is exact (borrows only flag bytes above a real match).
+    std::uint64_t m = zero_bytes(w ^ d) | zero_bytes(w ^ n) | zero_bytes(w ^ r);
+    if (m) return p + (__builtin_ctzll(m) >> 3);
+    p += 8;
+  }
+  while (p < end && *p != delim && *p != '\n' && *p != '\r') ++p;
+  return p;
+}
+
 // std::count with a narrow accumulator per block, which compilers vectorise well.
 std::size_t count_byte(const char* p, const char* end, char c) {
   std::size_t total = 0;
@@ -523,8 +542,7 @@ class ChunkParser {
           }
         } else if (c.kind == Kind::kStr && p < end && *p != '"') {
           // Unquoted text: scanned here rather than by the general scanner.
-          const char* q = p;
-          while (q < end && *q != delim && *q != '\n' && *q != '\r') ++q;
+          const char* q = find_special(p, end, delim);
           if (ctx.is_terminator(q)) {
             std::string_view text(p, static_cast<std::size_t>(q - p));
             if (ctx.is_na(text))
