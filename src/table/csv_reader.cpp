@@ -257,6 +257,51 @@ bool parse_float_text(std::string_view s, double& out) {
   return r.ec == std::errc() && r.ptr == s.data() + s.size();
 }
 
+// The number of leading ASCII digits in the eight bytes of w (in memory order) and their value.
+inline unsigned leading_digits(std::uint64_t w, std::uint64_t& value) {
+  const std::uint64_t hi = w & 0xF0F0F0F0F0F0F0F0ULL;
+  const std::uint64_t hi6 = (w + 0x0606060606060606ULL) & 0xF0F0F0F0F0F0F0F0ULL;
+  // Non-zero bytes are not digits; carries only reach bytes above a non-digit.
+  const std::uint64_t bad = (hi ^ 0x3030303030303030ULL) | (hi6 ^ 0x3030303030303030ULL);
+  const unsigned nd = bad ? static_cast<unsigned>(__builtin_ctzll(bad)) >> 3 : 8;
+  if (nd == 0) {
+    value = 0;
+    return 0;
+  }
+  // Keep the nd digits as the low end of an eight-digit number with leading zeros, then combine
+  // pairs, quads and the two halves.
+  std::uint64_t v = (w - 0x3030303030303030ULL) << ((8 - nd) * 8);
+  v = (v * 10) + (v >> 8);
+  v = (((v & 0x000000FF000000FFULL) * 0x000F424000000064ULL) +
+       (((v >> 16) & 0x000000FF000000FFULL) * 0x0000271000000001ULL)) >> 32;
+  value = static_cast<std::uint32_t>(v);
+  return nd;
+}
+
+constexpr std::uint64_t kPow10Int[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
+
+// Appends the digits at p to m (which may wrap past 19 digits: callers reject those) and counts
+// them; returns the first non-digit.
+inline const char* read_digits(const char* p, const char* end, std::uint64_t& m, std::ptrdiff_t& count) {
+  while (end - p >= 8) {
+    std::uint64_t w, v;
+    std::memcpy(&w, p, 8);
+    unsigned nd = leading_digits(w, v);
+    m = m * kPow10Int[nd] + v;
+    p += nd;
+    count += nd;
+    if (nd < 8) return p;
+  }
+  while (p < end) {
+    unsigned d = static_cast<unsigned>(static_cast<unsigned char>(*p)) - unsigned{'0'};
+    if (d > 9) break;
+    m = m * 10 + d;
+    ++p;
+    ++count;
+  }
+  return p;
+}
+
 // Up to 18 digits with an optional '-': cannot overflow. Longer numbers take the slow path.
 inline const char* parse_int_fast(const char* p, const char* end, std::int64_t& out) {
   bool neg = false;
@@ -264,15 +309,9 @@ inline const char* parse_int_fast(const char* p, const char* end, std::int64_t& 
     neg = true;
     ++p;
   }
-  const char* s = p;
   std::uint64_t v = 0;
-  while (p < end) {
-    unsigned d = static_cast<unsigned>(static_cast<unsigned char>(*p)) - unsigned{'0'};
-    if (d > 9) break;
-    v = v * 10 + d;
-    ++p;
-  }
-  auto n = p - s;
+  std::ptrdiff_t n = 0;
+  p = read_digits(p, end, v, n);
   if (n == 0 || n > 18) return nullptr;
   out = neg ? -static_cast<std::int64_t>(v) : static_cast<std::int64_t>(v);
   return p;
@@ -291,24 +330,11 @@ inline const char* parse_decimal_fast(const char* p, const char* end, double& ou
     ++p;
   }
   std::uint64_t m = 0;
-  const char* s = p;
-  while (p < end) {
-    unsigned d = static_cast<unsigned>(static_cast<unsigned char>(*p)) - unsigned{'0'};
-    if (d > 9) break;
-    m = m * 10 + d;
-    ++p;
-  }
-  auto digits = p - s;
+  std::ptrdiff_t digits = 0;
+  p = read_digits(p, end, m, digits);
   std::ptrdiff_t frac = 0;
   if (p < end && *p == '.') {
-    const char* f = ++p;
-    while (p < end) {
-      unsigned d = static_cast<unsigned>(static_cast<unsigned char>(*p)) - unsigned{'0'};
-      if (d > 9) break;
-      m = m * 10 + d;
-      ++p;
-    }
-    frac = p - f;
+    p = read_digits(p + 1, end, m, frac);
     digits += frac;
   }
   if (digits == 0 || digits > 19 || m > (std::uint64_t{1} << 53)) return nullptr;
