@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Box fusion side by side: compe (build/bench/bench_wbf) and ensemble_boxes on the same file of
+# detections (5 models x 1,000 images x 100 boxes, 10 labels), WBF iou_thr 0.55, skip 0.0; then
+# compe's boxes per second for nms, soft_nms and nmw (and the peer's, with PEER_ALL=1).
+#
+#   bash bench/peers/wbf.sh BUILD_DIR
+#
+# ensemble_boxes is not a Debian package: the peer runs only when ENSEMBLE_BOXES_DIR names a
+# checkout of github.com/ZFTurbo/Weighted-Boxes-Fusion (the folder holding ensemble_boxes/).
+# It imports numba in __init__; when numba is missing a pass-through `jit` is put on PYTHONPATH
+# (WBF never uses numba; nms then runs as plain NumPy).
+set -euo pipefail
+build=${1:-build}
+tool="$build/bench/bench_wbf"
+threads=${THREADS:-1}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+data="$work/detections.f64"
+
+"$tool" gen "$data" --images 1000 --models 5 --boxes 100 --labels 10 --seed 42
+
+compe_line=$("$tool" run "$data" --method wbf --iou-thr 0.55 --skip-thr 0.0 --threads "$threads" --repeat 3)
+echo "$compe_line"
+for m in nms soft_nms nmw; do
+  "$tool" run "$data" --method "$m" --threads "$threads" --repeat 3
+done
+
+if [[ -z "${ENSEMBLE_BOXES_DIR:-}" ]]; then
+  echo "peer: skipped (set ENSEMBLE_BOXES_DIR to a Weighted-Boxes-Fusion checkout)"
+  exit 0
+fi
+
+pypath="$ENSEMBLE_BOXES_DIR"
+if ! /usr/bin/python3 -c 'import numba' 2>/dev/null; then
+  mkdir -p "$work/stub"
+  cat >"$work/stub/numba.py" <<'PY'
+def jit(*args, **kwargs):
+    if len(args) == 1 and callable(args[0]) and not kwargs:
+        return args[0]
+    return lambda f: f
+PY
+  pypath="$pypath:$work/stub"
+fi
+
+peer_line=$(PYTHONPATH="$pypath" /usr/bin/python3 - "$data" "${PEER_ALL:-0}" <<'PY'
+import sys, time, warnings
+import numpy as np
+import ensemble_boxes as eb
+warnings.simplefilter("ignore")
+rows = np.fromfile(sys.argv[1]).reshape(-1, 8)
+images = []
+for img in np.unique(rows[:, 0]):
+    r = rows[rows[:, 0] == img]
+    per = [r[r[:, 1] == m] for m in np.unique(r[:, 1])]
+    images.append(([p[:, 2:6].tolist() for p in per], [p[:, 6].tolist() for p in per],
+                   [p[:, 7].tolist() for p in per]))
+calls = [("wbf", lambda b, s, l: eb.weighted_boxes_fusion(b, s, l, iou_thr=0.55, skip_box_thr=0.0))]
+if sys.argv[2] == "1":
+    calls += [("nms", lambda b, s, l: eb.nms(b, s, l)),
+              ("soft_nms", lambda b, s, l: eb.soft_nms(b, s, l)),
+              ("nmw", lambda b, s, l: eb.non_maximum_weighted(b, s, l))]
+for name, fn in calls:
+    t0 = time.perf_counter()
+    out = [fn(*im) for im in images]
+    secs = time.perf_counter() - t0
+    n_out = sum(len(o[1]) for o in out)
+    checksum = sum(float((o[1] + o[0][:, 0] + o[0][:, 3]).sum()) for o in out)
+    print(f"peer method={name} images={len(images)} boxes_in={len(rows)} boxes_out={n_out} "
+          f"seconds={secs:.3f} boxes_per_s={len(rows) / secs:.0f} checksum={checksum:.6f}")
+PY
+)
+echo "$peer_line"
+c=$(sed -n 's/.*seconds=\([0-9.]*\).*/\1/p' <<<"$compe_line")
+p=$(head -1 <<<"$peer_line" | sed -n 's/.*seconds=\([0-9.]*\).*/\1/p')
+cs=$(sed -n 's/.*checksum=\([0-9.]*\).*/\1/p' <<<"$compe_line")
+ps=$(head -1 <<<"$peer_line" | sed -n 's/.*checksum=\([0-9.]*\).*/\1/p')
+/usr/bin/python3 -c "print(f'wbf: compe {float($c):.3f}s  ensemble_boxes {float($p):.3f}s  ratio {float($p)/float($c):.1f}x  checksum diff {abs(float($cs)-float($ps)):.2e}')"
