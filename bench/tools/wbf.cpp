@@ -6,6 +6,8 @@
 //   bench_wbf run PATH [--method wbf] [--threads T] [--repeat R] [--iou-thr X] [--skip-thr S]
 //       fuses every image (best of R timed runs; reading the file is not timed) and prints one
 //       line: method, threads, images, boxes in/out, seconds, boxes per second, checksum.
+//       --dump OUT writes the fused boxes as rows of 7 float64 (image, x1, y1, x2, y2, score,
+//       label) in output order.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -25,7 +27,7 @@ namespace det = compe::detect;
 namespace {
 
 struct Args {
-  std::string mode, path, method = "wbf";
+  std::string mode, path, method = "wbf", dump;
   long images = 1000, models = 5, boxes = 100, labels = 10, seed = 42, threads = 1, repeat = 3;
   double iou_thr = -1, skip_thr = 0.0;
 };
@@ -48,6 +50,7 @@ Args parse(int argc, char** argv) {
     else if (k == "--threads") a.threads = std::stol(v);
     else if (k == "--repeat") a.repeat = std::stol(v);
     else if (k == "--method") a.method = v;
+    else if (k == "--dump") a.dump = v;
     else if (k == "--iou-thr") a.iou_thr = std::stod(v);
     else if (k == "--skip-thr") a.skip_thr = std::stod(v);
     else {
@@ -152,6 +155,18 @@ int run(const Args& a) {
   double checksum = 0;
   for (const auto& boxes : out) {
     for (const auto& b : boxes) checksum += b.score + b.x1 + b.y2;
+  }
+  if (!a.dump.empty()) {
+    std::vector<double> rows;
+    for (std::size_t i = 0; i < out.size(); ++i) {
+      for (const auto& b : out[i]) {
+        rows.insert(rows.end(), {static_cast<double>(i), b.x1, b.y1, b.x2, b.y2, b.score,
+                                 static_cast<double>(b.label)});
+      }
+    }
+    std::ofstream f(a.dump, std::ios::binary);
+    f.write(reinterpret_cast<const char*>(rows.data()),
+            static_cast<std::streamsize>(rows.size() * sizeof(double)));
   }
   fmt::print("compe method={} threads={} images={} boxes_in={} boxes_out={} seconds={:.6f} "
              "boxes_per_s={:.0f} checksum={:.6f}\n",
