@@ -3,7 +3,7 @@
 # detections (5 models x 1,000 images x 100 boxes, 10 labels), WBF iou_thr 0.55, skip 0.0; then
 # compe's boxes per second for nms, soft_nms and nmw (and the peer's, with PEER_ALL=1).
 #
-#   bash bench/peers/wbf.sh BUILD_DIR
+#   bash bench/peers/wbf.sh BUILD_DIR      (THREADS=1, IMAGES=1000 by default)
 #
 # ensemble_boxes is not a Debian package: the peer runs only when ENSEMBLE_BOXES_DIR names a
 # checkout of github.com/ZFTurbo/Weighted-Boxes-Fusion (the folder holding ensemble_boxes/).
@@ -13,17 +13,19 @@ set -euo pipefail
 build=${1:-build}
 tool="$build/bench/bench_wbf"
 threads=${THREADS:-1}
+images=${IMAGES:-1000}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 data="$work/detections.f64"
 
-"$tool" gen "$data" --images 1000 --models 5 --boxes 100 --labels 10 --seed 42
+"$tool" gen "$data" --images "$images" --models 5 --boxes 100 --labels 10 --seed 42
 
 compe_line=$("$tool" run "$data" --method wbf --iou-thr 0.55 --skip-thr 0.0 --threads "$threads" \
   --repeat 3 --dump "$work/wbf.out")
-echo "$compe_line"
+echo "$compe_line" | tee "$work/compe.txt"
 for m in nms soft_nms nmw; do
-  "$tool" run "$data" --method "$m" --threads "$threads" --repeat 3 --dump "$work/$m.out"
+  "$tool" run "$data" --method "$m" --threads "$threads" --repeat 3 --dump "$work/$m.out" |
+    tee -a "$work/compe.txt"
 done
 
 if [[ -z "${ENSEMBLE_BOXES_DIR:-}" ]]; then
@@ -82,7 +84,16 @@ for name, fn in calls:
           f"images_differing={bad} max_abs_diff={worst:.2e}")
 PY
 )
-echo "$peer_line"
-c=$(sed -n 's/.*seconds=\([0-9.]*\).*/\1/p' <<<"$compe_line")
-p=$(head -1 <<<"$peer_line" | sed -n 's/.*seconds=\([0-9.]*\).*/\1/p')
-/usr/bin/python3 -c "print(f'wbf: compe {float($c):.3f}s  ensemble_boxes {float($p):.3f}s  ratio {float($p)/float($c):.1f}x')"
+echo "$peer_line" | tee "$work/peer.txt"
+/usr/bin/python3 - "$work" <<'PY'
+import re, sys
+def parse(path):
+    out = {}
+    for line in open(path):
+        kv = dict(re.findall(r"(\w+)=(\S+)", line))
+        out[kv["method"]] = float(kv["seconds"])
+    return out
+c, p = parse(f"{sys.argv[1]}/compe.txt"), parse(f"{sys.argv[1]}/peer.txt")
+for m in p:
+    print(f"{m}: compe {c[m]:.3f}s  ensemble_boxes {p[m]:.3f}s  ratio {p[m] / c[m]:.1f}x")
+PY
