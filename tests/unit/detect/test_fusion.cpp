@@ -151,6 +151,12 @@ TEST(DetectWbf, ReferenceAvgOverflowsAndCorrectedDoesNot) {
   ASSERT_EQ(ref.size(), 2u);
   EXPECT_NEAR(ref[0].score, 4.0 / 3.0, 1e-6);  // the reference's 1.33333337
   EXPECT_NEAR(ref[1].score, 0.5 / 3.0, 1e-7);
+  det::Params overflow = p;
+  overflow.allows_overflow = true;  // scaled by boxes / sum(weights): 2 boxes, weights sum 3
+  auto over = det::make("wbf", overflow)->fuse(img);
+  ASSERT_EQ(over.size(), 2u);
+  EXPECT_NEAR(over[0].score, 4.0 / 3.0, 1e-6);
+  EXPECT_NEAR(over[1].score, 0.5 / 3.0, 1e-7);
   p.corrected_conf = true;
   auto fixed = det::make("wbf", p)->fuse(img);
   ASSERT_EQ(fixed.size(), 2u);
