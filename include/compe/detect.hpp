@@ -154,8 +154,9 @@ class Fuser {
  public:
   virtual ~Fuser() = default;
 
-  /// Fuses one image. `out` is cleared and receives the boxes in the reference's order; `report`
-  /// is added to. Throws Error(kInvalidArgument) when the lists of a model differ in length, the
+  /// Fuses one image. `out` is cleared and receives the boxes in the reference's order (wbf, nmw:
+  /// descending score over all labels; nms, soft_nms: labels ascending, then the order in which
+  /// each label's boxes were kept); `report` is added to. Throws Error(kInvalidArgument) when the lists of a model differ in length, the
   /// number of weights differs from the number of models, a score or coordinate is NaN or
   /// infinite, or (BadBoxPolicy::kError) a box is inverted, outside [0, 1] or of zero area.
   virtual void fuse(std::span<const ModelDetections> models, std::vector<Box>& out, Report& report,
