@@ -1,6 +1,7 @@
 // Hand-computed fusion cases, input checks and the batch API.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <random>
@@ -357,4 +358,35 @@ TEST(DetectArgsort, ReproducesNumpyTieOrder) {
   for (double& x : r) x = static_cast<double>(rng() % 50);
   det::numpy_argsort(r, order);
   for (std::size_t i = 1; i < order.size(); ++i) ASSERT_LE(r[order[i - 1]], r[order[i]]);
+}
+
+TEST(DetectGrouping, ManyAndNegativeLabelsStaySeparate) {
+  // 700 boxes, the same corners, labels spread over negative and large values: nothing fuses,
+  // wbf keeps score order and nms returns labels in ascending order.
+  det::ImageDetections img(2);
+  std::mt19937 rng(1);
+  std::vector<std::int64_t> labels;
+  for (int i = 0; i < 700; ++i) labels.push_back((i * 7919) % 700 - 350 + (i % 3) * 1000000007LL);
+  std::shuffle(labels.begin(), labels.end(), rng);
+  for (int i = 0; i < 700; ++i) {
+    auto& m = img[static_cast<std::size_t>(i % 2)];
+    m.boxes.push_back({0.1, 0.1, 0.4, 0.4});
+    m.scores.push_back(0.001 * (i + 1));
+    m.labels.push_back(labels[static_cast<std::size_t>(i)]);
+  }
+  auto wbf = det::make("wbf")->fuse(img);
+  ASSERT_EQ(wbf.size(), 700u);
+  for (std::size_t i = 1; i < wbf.size(); ++i) EXPECT_GT(wbf[i - 1].score, wbf[i].score);
+  auto nms = det::make("nms")->fuse(img);
+  ASSERT_EQ(nms.size(), 700u);
+  for (std::size_t i = 1; i < nms.size(); ++i) EXPECT_LT(nms[i - 1].label, nms[i].label);
+  // Repeated labels across images with a reused workspace give the same result.
+  det::Workspace ws;
+  det::Report r;
+  std::vector<det::Box> out;
+  auto f = det::make("wbf");
+  f->fuse(img, out, r, ws);
+  f->fuse(img, out, r, ws);
+  ASSERT_EQ(out.size(), wbf.size());
+  for (std::size_t i = 0; i < out.size(); ++i) EXPECT_EQ(out[i].label, wbf[i].label);
 }
