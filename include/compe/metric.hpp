@@ -56,6 +56,7 @@ struct LabelLists {
 ///  - multilabel: y_true n x k in {0,1}, y_pred n x k.
 ///  - ranking (map@k, ...): true_lists and pred_lists (ranked), y_true/y_pred empty.
 ///  - ndcg@k: y_true n x k relevances, y_pred n x k scores (scikit-learn's layout).
+/// Rows named in error messages are 0-based indices.
 struct Inputs {
   std::span<const double> y_true;
   std::size_t true_cols = 1;
@@ -64,6 +65,7 @@ struct Inputs {
   std::span<const double> weights;  ///< empty = unweighted; else one per row, >= 0
   const LabelLists* true_lists = nullptr;
   const LabelLists* pred_lists = nullptr;
+  /// Rows: y_true.size() / true_cols, or true_lists->rows() when y_true is empty.
   std::size_t rows() const;
 };
 
@@ -87,7 +89,9 @@ class Metric {
   std::string spec_;
 };
 
-enum class ArgKind { kNone, kOptionalInt, kRequiredInt, kRequiredReal };
+/// What may follow '@' in a spec. Optional arguments fall back to the row's documented default
+/// (map: no cut-off, ndcg: all documents, pinball: 0.5).
+enum class ArgKind { kNone, kOptionalInt, kRequiredInt, kRequiredReal, kOptionalReal };
 
 struct Info {
   std::string name;
@@ -98,6 +102,7 @@ struct Info {
   bool needs_proba = false;   ///< scores probabilities/scores rather than hard labels
   bool supports_weights = false;
   ArgKind arg = ArgKind::kNone;
+  std::string arg_help;       ///< what the @arg means, e.g. "k: ranks counted (default: all)"
   std::function<std::unique_ptr<Metric>(const Info&, std::optional<double> arg)> factory;
 
   bool accepts(Task t) const { return (tasks & t) != 0; }

@@ -91,6 +91,9 @@ struct CsvReadOptions {
   std::vector<std::string> na_values = {"", "NA", "NaN", "nan", "null"};
   /// Threads for parsing; 0 = all cores. Small files parse on one thread.
   std::size_t threads = 0;
+  /// Target size in bytes of the pieces a file is split into for parsing; 0 = automatic (a few
+  /// pieces per thread, none for small files). The result does not depend on it.
+  std::size_t chunk_bytes = 0;
   /// Name shown in error messages; defaults to the path as given.
   std::string display_name;
 };

@@ -1,0 +1,289 @@
+#pragma once
+/// Model backends, the feature matrix they consume, and target encoding.
+///
+/// The fold loop builds one FeatureMatrix and one Target per experiment, then for every fold calls
+/// Model::fit_predict with the fold's train and valid row indices. A backend trains on the train
+/// rows and predicts the valid rows (out-of-fold) and every test row.
+///
+/// Backends are rows of one explicit table (src/model/builtin_models.cpp): name, aliases, summary,
+/// supported tasks, default parameters, the parameter names it knows, and a factory.
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "compe/metric.hpp"
+#include "compe/table.hpp"
+
+namespace compe::model {
+
+using metric::Task;
+
+// ---------------------------------------------------------------------------------------------
+// Features
+// ---------------------------------------------------------------------------------------------
+
+enum class FeatureKind : std::uint8_t { kNumeric, kCategorical };
+
+/// "numeric", "categorical".
+std::string_view feature_kind_name(FeatureKind k);
+
+struct FeatureInfo {
+  std::string name;
+  FeatureKind kind = FeatureKind::kNumeric;
+  /// Categorical: number of levels seen in the train rows (codes 0..num_categories-1).
+  std::size_t num_categories = 0;
+  /// Categorical: the level of each code, as text (numbers as format_double writes them).
+  std::vector<std::string> levels;
+};
+
+/// Which columns become features.
+struct FeatureSpec {
+  /// Excluded from the features (empty = none).
+  std::string id_column;
+  /// Excluded from the features.
+  std::vector<std::string> target_columns;
+  /// When non-empty, exactly these columns, in this order (each must exist in train).
+  std::vector<std::string> keep;
+  /// Removed from the features (each must exist in train).
+  std::vector<std::string> drop;
+  /// Numeric columns to treat as categorical (each must be a feature). String columns are always
+  /// categorical.
+  std::vector<std::string> categorical;
+};
+
+/// A categorical feature whose test rows hold levels never seen in train.
+struct UnseenLevels {
+  std::string feature;
+  std::size_t rows = 0;                ///< test rows with an unseen level (now missing)
+  std::vector<std::string> examples;   ///< up to 5 of the unseen levels, first seen first
+};
+
+/// What FeatureMatrix::build changed in the data, for the caller to print.
+struct FeatureReport {
+  std::vector<UnseenLevels> unseen;
+  /// One line per feature with unseen levels ("" when none), e.g.
+  /// "feature 'city': 3 test rows have levels not seen in train (treated as missing): Oslo, Rome".
+  std::string to_string() const;
+};
+
+/// Dense float32 features for train and test rows, built once per experiment.
+///
+/// Row-major: value(row, f) = train()[row * num_features() + f]. Missing is NaN.
+/// Numeric columns (float64, int64) are converted to float. Categorical features hold codes
+/// 0..c-1 as floats; the levels are those seen in the train rows, ordered ascending (byte order for
+/// text, numeric order for numbers) so codes do not depend on row order. A level found only in the
+/// test rows becomes missing and is counted in report().
+///
+/// Immutable after build(); safe to read from many threads.
+class FeatureMatrix {
+ public:
+  /// Builds the matrices. Throws Error(kNotFound) for a keep/drop/categorical name absent from
+  /// train, Error(kInvalidArgument) when test lacks a feature column (naming it), when a feature
+  /// column has a different kind in test (text vs numbers), or when no feature remains.
+  static FeatureMatrix build(const Table& train, const Table& test, const FeatureSpec& spec);
+
+  std::size_t num_features() const { return features_.size(); }
+  std::size_t num_train_rows() const { return num_train_; }
+  std::size_t num_test_rows() const { return num_test_; }
+  const std::vector<FeatureInfo>& features() const { return features_; }
+  std::vector<std::string> feature_names() const;
+  std::span<const float> train() const { return train_; }
+  std::span<const float> test() const { return test_; }
+  float train_at(std::size_t row, std::size_t f) const { return train_[row * features_.size() + f]; }
+  float test_at(std::size_t row, std::size_t f) const { return test_[row * features_.size() + f]; }
+  bool has_categorical() const;
+  const FeatureReport& report() const { return report_; }
+
+ private:
+  std::vector<FeatureInfo> features_;
+  std::size_t num_train_ = 0;
+  std::size_t num_test_ = 0;
+  std::vector<float> train_;
+  std::vector<float> test_;
+  FeatureReport report_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Targets
+// ---------------------------------------------------------------------------------------------
+
+enum class TargetTransform : std::uint8_t { kNone, kLog1p };
+
+/// "none", "log1p".
+std::string_view target_transform_name(TargetTransform t);
+/// Parses "none"/"" or "log1p"; throws Error(kInvalidArgument) listing the valid names.
+TargetTransform parse_target_transform(std::string_view name);
+
+/// The training target, encoded for the models.
+///  - binary: values in {0,1}. A numeric column with values in {0,1} is kept; otherwise exactly two
+///    distinct labels are mapped to 0/1 in ascending order (classes[1] is the positive class).
+///  - multiclass: labels mapped to 0..k-1 in ascending order (numbers numerically, text by bytes);
+///    classes[i] is the label of class i.
+///  - regression: numeric values; with kLog1p the models see log1p(y) and their predictions are
+///    brought back with expm1 by inverse_transform().
+struct Target {
+  Task task = Task::kRegression;
+  std::size_t num_class = 1;  ///< multiclass: k; binary: 2; regression: 1
+  std::vector<double> y;      ///< one per train row, encoded (and transformed)
+  std::vector<std::string> classes;  ///< binary/multiclass: label text per class index
+  TargetTransform transform = TargetTransform::kNone;
+  std::string column;         ///< the source column's name
+
+  /// Encodes a column. Throws Error(kInvalidArgument) naming the column and row for a missing
+  /// target, a binary target with other than two labels, a non-numeric regression target,
+  /// log1p on a value <= -1, a transform on a classification task, or a multiclass target with
+  /// fewer than two classes.
+  static Target encode(const Column& column, Task task,
+                       TargetTransform transform = TargetTransform::kNone);
+
+  /// Number of prediction columns a model returns: num_class for multiclass, else 1.
+  std::size_t prediction_columns() const { return task == Task::kMulticlass ? num_class : 1; }
+  /// Brings model-scale predictions back to the target's scale (expm1 for log1p), in place.
+  void inverse_transform(std::span<double> predictions) const;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Fold input and output
+// ---------------------------------------------------------------------------------------------
+
+/// A user metric for early stopping: scores the valid predictions of the current iteration.
+struct Evaluator {
+  std::string name;
+  bool greater_is_better = true;
+  /// Called with the valid rows' predictions, row-major n_valid x cols, on the model's scale,
+  /// in the order of FoldData::valid_rows.
+  std::function<double(std::span<const double> predictions, std::size_t cols)> score;
+};
+
+/// The raw tables and workspace paths, for backends that hand the data to another program
+/// (the `command` backend). Others ignore it.
+struct SourceData {
+  const Table* train = nullptr;
+  const Table* test = nullptr;
+  std::string id_column;
+  std::vector<std::string> target_columns;
+  /// Folder for this experiment's scratch files; the backend makes fold<k>/ inside it.
+  std::filesystem::path work_dir;
+  /// Working directory for the external program (empty = the current one).
+  std::filesystem::path cwd;
+  /// The workspace's folds.csv (id,fold), passed on when set.
+  std::filesystem::path folds_csv;
+  std::size_t num_folds = 0;
+};
+
+struct FoldData {
+  const FeatureMatrix* features = nullptr;
+  const Target* target = nullptr;
+  /// Train-table row indices (into the FeatureMatrix train rows and Target::y).
+  std::span<const std::size_t> train_rows;
+  std::span<const std::size_t> valid_rows;
+  /// Empty = unweighted; else one weight per train-table row, >= 0.
+  std::span<const double> weights;
+  /// The competition metric spec ("roc_auc", "rmse", ...); backends with a native equivalent use
+  /// it for early stopping and curves. May be empty.
+  std::string metric;
+  /// Optional user metric for early stopping when the backend has no native equivalent.
+  const Evaluator* evaluator = nullptr;
+  int fold = 0;
+  std::uint64_t seed = 0;
+  /// Threads the backend may use (0 = all cores).
+  std::size_t threads = 0;
+  const SourceData* source = nullptr;
+};
+
+/// One metric's values per boosting iteration (or per solver step).
+struct Curve {
+  std::string metric;
+  std::vector<double> train;
+  std::vector<double> valid;
+};
+
+struct FoldResult {
+  std::size_t cols = 1;              ///< prediction columns k
+  std::vector<double> valid_pred;    ///< n_valid x k row-major, in FoldData::valid_rows order
+  std::vector<double> test_pred;     ///< n_test x k row-major, in test-row order
+  /// Binary: P(class 1); multiclass: class probabilities; regression: the value (on the model's
+  /// scale: apply Target::inverse_transform for the target's).
+  std::size_t best_iteration = 0;    ///< 0-based; iterative backends only
+  std::size_t num_iterations = 0;    ///< iterations actually run
+  std::map<std::string, double> importance;  ///< feature name -> gain (or |coefficient|)
+  std::vector<Curve> curves;
+  std::filesystem::path log_file;    ///< external backends: where the program's output went
+};
+
+/// Progress of a long fit; backends call it from the fitting thread.
+struct Progress {
+  int fold = 0;
+  std::size_t iteration = 0;
+  std::size_t total = 0;
+  std::string message;  ///< e.g. "valid-auc:0.91"
+};
+using ProgressCallback = std::function<void(const Progress&)>;
+
+// ---------------------------------------------------------------------------------------------
+// Backends and their registry
+// ---------------------------------------------------------------------------------------------
+
+struct Info;
+
+class Model {
+ public:
+  virtual ~Model() = default;
+  /// Trains on data.train_rows and predicts data.valid_rows and every test row.
+  /// `params` is a JSON object of backend parameters (defaults filled in by resolve_params, or
+  /// not: the backend fills in missing defaults itself). Throws Error(kInvalidArgument) for an
+  /// unknown or ill-typed parameter, Error(kBackend) when the backend fails.
+  /// A model may be used for several folds in turn and from several threads at once.
+  virtual FoldResult fit_predict(const FoldData& data, const nlohmann::json& params,
+                                 const ProgressCallback& progress) = 0;
+  const Info& info() const { return *info_; }
+
+ protected:
+  explicit Model(const Info& info) : info_(&info) {}
+
+ private:
+  const Info* info_;
+};
+
+struct Info {
+  std::string name;
+  std::vector<std::string> aliases;
+  std::string summary;
+  unsigned tasks = 0;  ///< bit set of metric::Task
+  /// Default parameters (a JSON object).
+  nlohmann::json default_params;
+  /// Parameter names the backend accepts. `open_params` backends also pass through names they
+  /// do not interpret, checked against `known_params` plus `passthrough_params`.
+  std::vector<std::string> known_params;
+  std::vector<std::string> passthrough_params;
+  std::function<std::unique_ptr<Model>(const Info&)> factory;
+
+  bool accepts(Task t) const { return (tasks & t) != 0; }
+};
+
+/// Every built-in backend, in a stable order.
+std::span<const Info> builtin();
+/// The row for a name or alias; throws Error(kNotFound) listing known names and the closest match.
+const Info& find(std::string_view name);
+/// A new model of the named backend.
+std::unique_ptr<Model> make(std::string_view name);
+/// `user` merged over the backend's defaults. Throws Error(kInvalidArgument) when `user` is not an
+/// object or names a parameter the backend does not know (naming the key, the closest match and
+/// listing the known ones).
+nlohmann::json resolve_params(const Info& info, const nlohmann::json& user);
+
+/// The number of test rows and valid rows of a result match the fold; every prediction is finite.
+/// Throws Error(kBackend) naming the backend, fold, row and column of the first NaN/inf.
+void check_predictions(const FoldResult& result, const FoldData& data, std::string_view backend);
+
+}  // namespace compe::model

@@ -1,0 +1,209 @@
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <set>
+#include <unordered_map>
+
+#include "compe/error.hpp"
+#include "compe/model.hpp"
+#include "compe/util.hpp"
+
+namespace compe::model {
+
+namespace {
+
+constexpr float kMissing = std::numeric_limits<float>::quiet_NaN();
+constexpr std::size_t kMaxUnseenExamples = 5;
+
+bool contains(const std::vector<std::string>& v, const std::string& s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+void require_in_train(const Table& train, const std::vector<std::string>& names,
+                      std::string_view what) {
+  for (const auto& n : names) {
+    if (!train.has(n)) {
+      auto known = train.column_names();
+      auto close = closest_match(n, known);
+      fail(ErrorCode::kNotFound, "features.{}: column '{}' is not in the train table '{}'{}", what,
+           n, train.source, close.empty() ? "" : " (did you mean '" + close + "'?)");
+    }
+  }
+}
+
+// Encodes one categorical column of train and test into codes of the train levels.
+void encode_categorical(const Column& tr, const Column& te, FeatureInfo& info,
+                        std::vector<float>& train_out, std::vector<float>& test_out,
+                        std::size_t f, std::size_t nf, FeatureReport& report) {
+  UnseenLevels unseen;
+  unseen.feature = info.name;
+  if (tr.type == DType::kString) {
+    // Levels actually present in train rows, sorted by bytes.
+    std::vector<char> used(tr.dict.size(), 0);
+    for (auto c : tr.codes)
+      if (c >= 0) used[static_cast<std::size_t>(c)] = 1;
+    std::vector<std::string> levels;
+    for (std::size_t i = 0; i < tr.dict.size(); ++i)
+      if (used[i]) levels.push_back(tr.dict[i]);
+    std::sort(levels.begin(), levels.end());
+    levels.erase(std::unique(levels.begin(), levels.end()), levels.end());
+    std::unordered_map<std::string_view, float> index;
+    for (std::size_t i = 0; i < levels.size(); ++i) index.emplace(levels[i], static_cast<float>(i));
+    std::vector<float> train_map(tr.dict.size(), kMissing);
+    for (std::size_t i = 0; i < tr.dict.size(); ++i)
+      if (used[i]) train_map[i] = index.at(tr.dict[i]);
+    for (std::size_t r = 0; r < tr.codes.size(); ++r)
+      train_out[r * nf + f] = tr.codes[r] < 0 ? kMissing : train_map[static_cast<std::size_t>(tr.codes[r])];
+    std::vector<float> test_map(te.dict.size(), kMissing);
+    for (std::size_t i = 0; i < te.dict.size(); ++i) {
+      auto it = index.find(te.dict[i]);
+      if (it != index.end()) test_map[i] = it->second;
+    }
+    std::vector<char> reported(te.dict.size(), 0);
+    for (std::size_t r = 0; r < te.codes.size(); ++r) {
+      auto c = te.codes[r];
+      float v = c < 0 ? kMissing : test_map[static_cast<std::size_t>(c)];
+      if (c >= 0 && std::isnan(v)) {
+        ++unseen.rows;
+        auto ci = static_cast<std::size_t>(c);
+        if (!reported[ci] && unseen.examples.size() < kMaxUnseenExamples) {
+          reported[ci] = 1;
+          unseen.examples.push_back(te.dict[ci]);
+        }
+      }
+      test_out[r * nf + f] = v;
+    }
+    info.levels = std::move(levels);
+  } else {
+    std::set<double> seen;
+    for (std::size_t r = 0; r < tr.size(); ++r)
+      if (!tr.is_missing(r)) seen.insert(tr.as_double(r));
+    std::vector<double> levels(seen.begin(), seen.end());
+    auto code_of = [&](double v) -> float {
+      auto it = std::lower_bound(levels.begin(), levels.end(), v);
+      if (it == levels.end() || *it != v) return kMissing;
+      return static_cast<float>(it - levels.begin());
+    };
+    for (std::size_t r = 0; r < tr.size(); ++r)
+      train_out[r * nf + f] = tr.is_missing(r) ? kMissing : code_of(tr.as_double(r));
+    std::set<double> reported;
+    for (std::size_t r = 0; r < te.size(); ++r) {
+      if (te.is_missing(r)) {
+        test_out[r * nf + f] = kMissing;
+        continue;
+      }
+      double v = te.as_double(r);
+      float code = code_of(v);
+      if (std::isnan(code)) {
+        ++unseen.rows;
+        if (reported.insert(v).second && unseen.examples.size() < kMaxUnseenExamples)
+          unseen.examples.push_back(format_double(v));
+      }
+      test_out[r * nf + f] = code;
+    }
+    for (double v : levels) info.levels.push_back(format_double(v));
+  }
+  info.num_categories = info.levels.size();
+  if (unseen.rows > 0) report.unseen.push_back(std::move(unseen));
+}
+
+void encode_numeric(const Column& c, std::vector<float>& out, std::size_t f, std::size_t nf) {
+  if (c.type == DType::kFloat64) {
+    for (std::size_t r = 0; r < c.f64.size(); ++r) out[r * nf + f] = static_cast<float>(c.f64[r]);
+  } else {
+    for (std::size_t r = 0; r < c.i64.size(); ++r)
+      out[r * nf + f] = c.is_missing(r) ? kMissing : static_cast<float>(c.i64[r]);
+  }
+}
+
+}  // namespace
+
+std::string_view feature_kind_name(FeatureKind k) {
+  return k == FeatureKind::kCategorical ? "categorical" : "numeric";
+}
+
+std::string FeatureReport::to_string() const {
+  std::string out;
+  for (const auto& u : unseen) {
+    out += fmt::format(
+        "feature '{}': {} test row{} {} levels not seen in train (treated as missing): {}\n",
+        u.feature, u.rows, u.rows == 1 ? "" : "s", u.rows == 1 ? "has" : "have",
+        join(u.examples));
+  }
+  return out;
+}
+
+std::vector<std::string> FeatureMatrix::feature_names() const {
+  std::vector<std::string> names;
+  names.reserve(features_.size());
+  for (const auto& f : features_) names.push_back(f.name);
+  return names;
+}
+
+bool FeatureMatrix::has_categorical() const {
+  return std::any_of(features_.begin(), features_.end(),
+                     [](const FeatureInfo& f) { return f.kind == FeatureKind::kCategorical; });
+}
+
+FeatureMatrix FeatureMatrix::build(const Table& train, const Table& test, const FeatureSpec& spec) {
+  require_in_train(train, spec.keep, "keep");
+  require_in_train(train, spec.drop, "drop");
+  require_in_train(train, spec.categorical, "categorical");
+
+  std::vector<std::string> names;
+  if (!spec.keep.empty()) {
+    for (const auto& n : spec.keep) {
+      if (contains(names, n)) fail(ErrorCode::kInvalidArgument, "features.keep: column '{}' is listed twice", n);
+      names.push_back(n);
+    }
+  } else {
+    for (const auto& c : train.columns()) {
+      if (c.name == spec.id_column || contains(spec.target_columns, c.name)) continue;
+      names.push_back(c.name);
+    }
+  }
+  std::erase_if(names, [&](const std::string& n) { return contains(spec.drop, n); });
+  if (names.empty())
+    fail(ErrorCode::kInvalidArgument,
+         "no feature columns remain in '{}' after removing the id, target and dropped columns",
+         train.source);
+  for (const auto& n : spec.categorical) {
+    if (!contains(names, n))
+      fail(ErrorCode::kInvalidArgument,
+           "features.categorical: column '{}' is not a feature (it is the id, a target or dropped)", n);
+  }
+
+  FeatureMatrix m;
+  m.num_train_ = train.num_rows();
+  m.num_test_ = test.num_rows();
+  const std::size_t nf = names.size();
+  m.train_.assign(m.num_train_ * nf, kMissing);
+  m.test_.assign(m.num_test_ * nf, kMissing);
+
+  for (std::size_t f = 0; f < nf; ++f) {
+    const Column& tr = train.column(names[f]);
+    auto te_index = test.find(names[f]);
+    if (!te_index)
+      fail(ErrorCode::kInvalidArgument, "test table '{}' lacks the feature column '{}' found in train '{}'",
+           test.source, names[f], train.source);
+    const Column& te = test.column(*te_index);
+    if ((tr.type == DType::kString) != (te.type == DType::kString))
+      fail(ErrorCode::kInvalidArgument,
+           "feature column '{}' is {} in train '{}' but {} in test '{}': expected the same kind",
+           names[f], dtype_name(tr.type), train.source, dtype_name(te.type), test.source);
+    FeatureInfo info;
+    info.name = names[f];
+    bool categorical = tr.type == DType::kString || contains(spec.categorical, names[f]);
+    if (categorical) {
+      info.kind = FeatureKind::kCategorical;
+      encode_categorical(tr, te, info, m.train_, m.test_, f, nf, m.report_);
+    } else {
+      encode_numeric(tr, m.train_, f, nf);
+      encode_numeric(te, m.test_, f, nf);
+    }
+    m.features_.push_back(std::move(info));
+  }
+  return m;
+}
+
+}  // namespace compe::model

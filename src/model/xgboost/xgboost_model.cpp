@@ -1,0 +1,449 @@
+// The XGBoost backend: the only file that includes the XGBoost C API.
+
+#include <xgboost/c_api.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <limits>
+#include <mutex>
+#include <optional>
+
+#include "compe/error.hpp"
+#include "compe/model.hpp"
+#include "compe/util.hpp"
+#include "model/backends.hpp"
+#include "model/params.hpp"
+
+namespace compe::model {
+
+namespace {
+
+constexpr std::string_view kName = "xgboost";
+
+// Every C API call goes through here: a non-zero status becomes a backend error naming the call
+// and carrying XGBoost's own message.
+void check(int status, const char* call) {
+  if (status != 0) fail(ErrorCode::kBackend, "xgboost: {} failed: {}", call, XGBGetLastError());
+}
+#define COMPE_XGB(fn, ...) check(fn(__VA_ARGS__), #fn)
+
+class DMatrix {
+ public:
+  DMatrix() = default;
+  explicit DMatrix(DMatrixHandle h) : h_(h) {}
+  DMatrix(const DMatrix&) = delete;
+  DMatrix& operator=(const DMatrix&) = delete;
+  DMatrix(DMatrix&& o) noexcept : h_(std::exchange(o.h_, nullptr)) {}
+  DMatrix& operator=(DMatrix&& o) noexcept {
+    std::swap(h_, o.h_);
+    return *this;
+  }
+  ~DMatrix() {
+    if (h_) XGDMatrixFree(h_);
+  }
+  DMatrixHandle get() const { return h_; }
+
+ private:
+  DMatrixHandle h_ = nullptr;
+};
+
+class Booster {
+ public:
+  Booster(DMatrixHandle* cache, bst_ulong n) { COMPE_XGB(XGBoosterCreate, cache, n, &h_); }
+  Booster(const Booster&) = delete;
+  Booster& operator=(const Booster&) = delete;
+  ~Booster() {
+    if (h_) XGBoosterFree(h_);
+  }
+  BoosterHandle get() const { return h_; }
+  void set(const std::string& key, const std::string& value) {
+    int status = XGBoosterSetParam(h_, key.c_str(), value.c_str());
+    if (status != 0)
+      fail(ErrorCode::kBackend, "xgboost: XGBoosterSetParam({} = {}) failed: {}", key, value,
+           XGBGetLastError());
+  }
+
+ private:
+  BoosterHandle h_ = nullptr;
+};
+
+// Parameters compe interprets itself (the rest pass to XGBoosterSetParam after a name check).
+const std::vector<std::string>& own_params() {
+  static const std::vector<std::string> names = {
+      "num_boost_round", "early_stopping_rounds", "objective", "num_class", "eval_metric",
+      "nthread",         "seed",                  "tree_method", "max_cat_to_onehot"};
+  return names;
+}
+
+// XGBoost 1.7's learner and tree-booster parameters, so a misspelt name fails instead of being
+// silently ignored.
+const std::vector<std::string>& native_params() {
+  static const std::vector<std::string> names = {
+      "booster", "verbosity", "validate_parameters", "disable_default_eval_metric",
+      "base_score", "eta", "learning_rate", "gamma", "min_split_loss", "max_depth",
+      "min_child_weight", "max_delta_step", "subsample", "sampling_method", "colsample_bytree",
+      "colsample_bylevel", "colsample_bynode", "lambda", "reg_lambda", "alpha", "reg_alpha",
+      "sketch_eps", "scale_pos_weight", "updater", "refresh_leaf", "process_type", "grow_policy",
+      "max_leaves", "max_bin", "predictor", "num_parallel_tree", "monotone_constraints",
+      "interaction_constraints", "max_cat_threshold", "single_precision_histogram",
+      "deterministic_histogram", "gpu_id", "seed_per_iteration", "tweedie_variance_power",
+      "huber_slope", "quantile_alpha", "aft_loss_distribution", "aft_loss_distribution_scale",
+      "sample_type", "normalize_type", "rate_drop", "one_drop", "skip_drop", "feature_selector",
+      "top_k", "lambdarank_pair_method", "max_cached_hist_node", "random_state",
+      "use_rmm", "fail_on_invalid_gpu_id"};
+  return names;
+}
+
+std::string param_text(const std::string& key, const nlohmann::json& v) {
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_boolean()) return v.get<bool>() ? "1" : "0";
+  if (v.is_number_integer()) return v.dump();
+  if (v.is_number_float()) return format_double(v.get<double>());
+  if (v.is_array()) {  // monotone_constraints = [1, -1] -> "(1,-1)"
+    std::string out = "(";
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      if (i) out += ",";
+      out += param_text(key, v[i]);
+    }
+    return out + ")";
+  }
+  fail(ErrorCode::kInvalidArgument, "xgboost parameter '{}': unsupported value {}", key, v.dump());
+}
+
+// The XGBoost eval_metric equivalent to a competition metric, or "" when there is none.
+std::string native_metric(std::string_view spec, Task task) {
+  auto name = spec.substr(0, spec.find('@'));
+  bool multi = task == Task::kMulticlass;
+  if (name == "roc_auc" || name == "auc") return task == Task::kRegression ? "" : "auc";
+  if (name == "average_precision" || name == "pr_auc" || name == "aucpr")
+    return task == Task::kBinary ? "aucpr" : "";
+  if (name == "log_loss" || name == "logloss" || name == "mlogloss" || name == "cross_entropy")
+    return task == Task::kRegression ? "" : (multi ? "mlogloss" : "logloss");
+  if (name == "accuracy" || name == "error") return task == Task::kRegression ? "" : (multi ? "merror" : "error");
+  if (task != Task::kRegression) return "";
+  if (name == "rmse" || name == "mse") return "rmse";
+  if (name == "mae") return "mae";
+  if (name == "rmsle") return "rmsle";
+  if (name == "mape") return "mape";
+  return "";
+}
+
+bool native_greater_is_better(std::string_view metric) {
+  for (std::string_view m : {"auc", "aucpr", "map", "ndcg", "pre"})
+    if (metric.substr(0, metric.find('@')) == m) return true;
+  return false;
+}
+
+std::string default_objective(Task task) {
+  switch (task) {
+    case Task::kBinary: return "binary:logistic";
+    case Task::kMulticlass: return "multi:softprob";
+    default: return "reg:squarederror";
+  }
+}
+
+void set_feature_types(DMatrixHandle h, const FeatureMatrix& fm) {
+  if (!fm.has_categorical()) return;
+  std::vector<const char*> types;
+  for (const auto& f : fm.features()) types.push_back(f.kind == FeatureKind::kCategorical ? "c" : "q");
+  COMPE_XGB(XGDMatrixSetStrFeatureInfo, h, "feature_type", types.data(), types.size());
+}
+
+DMatrix dmatrix_from(std::span<const float> data, std::size_t rows, const FeatureMatrix& fm,
+                     int threads) {
+  DMatrixHandle h = nullptr;
+  COMPE_XGB(XGDMatrixCreateFromMat_omp, data.data(), rows, fm.num_features(),
+            std::numeric_limits<float>::quiet_NaN(), &h, threads);
+  DMatrix m(h);
+  set_feature_types(h, fm);
+  return m;
+}
+
+DMatrix slice(const DMatrix& full, std::span<const std::size_t> rows, const FeatureMatrix& fm) {
+  std::vector<int> idx(rows.size());
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    COMPE_ASSERT(rows[i] <= static_cast<std::size_t>(std::numeric_limits<int>::max()));
+    idx[i] = static_cast<int>(rows[i]);
+  }
+  DMatrixHandle h = nullptr;
+  COMPE_XGB(XGDMatrixSliceDMatrixEx, full.get(), idx.data(), idx.size(), &h, 0);
+  DMatrix m(h);
+  set_feature_types(h, fm);
+  return m;
+}
+
+std::vector<double> predict(const Booster& b, const DMatrix& m, std::size_t iteration_end,
+                            std::size_t expected_rows, std::size_t cols) {
+  std::string config = fmt::format(
+      R"({{"type":0,"training":false,"iteration_begin":0,"iteration_end":{},"strict_shape":false}})",
+      iteration_end);
+  const bst_ulong* shape = nullptr;
+  bst_ulong dim = 0;
+  const float* out = nullptr;
+  COMPE_XGB(XGBoosterPredictFromDMatrix, b.get(), m.get(), config.c_str(), &shape, &dim, &out);
+  std::size_t total = 1;
+  for (bst_ulong i = 0; i < dim; ++i) total *= shape[i];
+  if (total != expected_rows * cols)
+    fail(ErrorCode::kBackend, "xgboost: prediction has {} values, expected {} rows x {} columns",
+         total, expected_rows, cols);
+  return std::vector<double>(out, out + total);
+}
+
+// One "[i]\ttrain-auc:0.9\tvalid-auc:0.8" line -> (dataset, metric, value) triples.
+struct EvalValue {
+  bool valid = false;
+  std::string metric;
+  double value = 0;
+};
+std::vector<EvalValue> parse_eval(std::string_view line) {
+  std::vector<EvalValue> out;
+  std::size_t pos = line.find('\t');
+  while (pos != std::string_view::npos) {
+    std::size_t next = line.find('\t', pos + 1);
+    std::string_view tok = line.substr(pos + 1, next == std::string_view::npos ? next : next - pos - 1);
+    pos = next;
+    auto colon = tok.rfind(':');
+    if (colon == std::string_view::npos) continue;
+    EvalValue v;
+    std::string_view name = tok.substr(0, colon);
+    if (name.starts_with("train-")) {
+      name.remove_prefix(6);
+    } else if (name.starts_with("valid-")) {
+      v.valid = true;
+      name.remove_prefix(6);
+    } else {
+      continue;
+    }
+    v.metric = std::string(name);
+    std::string num(tok.substr(colon + 1));
+    char* end = nullptr;
+    v.value = std::strtod(num.c_str(), &end);
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+// The full train DMatrix (labels and weights set) and the test DMatrix, built once per model and
+// reused by every fold that shares the same feature matrix, target and weights.
+struct Cache {
+  const FeatureMatrix* features = nullptr;
+  const Target* target = nullptr;
+  const double* weights = nullptr;
+  std::size_t num_weights = 0;
+  DMatrix train;
+  DMatrix test;
+};
+
+class XgboostModel final : public Model {
+ public:
+  explicit XgboostModel(const Info& info) : Model(info) {}
+
+  FoldResult fit_predict(const FoldData& data, const nlohmann::json& user_params,
+                         const ProgressCallback& progress) override;
+
+ private:
+  std::mutex mutex_;
+  Cache cache_;
+};
+
+FoldResult XgboostModel::fit_predict(const FoldData& data, const nlohmann::json& user_params,
+                                     const ProgressCallback& progress) {
+  check_fold_data(data);
+  const nlohmann::json params = resolve_params(info(), user_params);
+  const FeatureMatrix& fm = *data.features;
+  const Target& target = *data.target;
+  const Task task = target.task;
+  const std::size_t k = target.prediction_columns();
+
+  const auto rounds = param_int(params, kName, "num_boost_round", 1000, 1);
+  const auto patience = param_int(params, kName, "early_stopping_rounds", 0, 0);
+  const int threads = static_cast<int>(param_int(
+      params, kName, "nthread", static_cast<std::int64_t>(resolve_threads(data.threads)), 0));
+  const auto seed = param_int(params, kName, "seed", static_cast<std::int64_t>(data.seed % (1ull << 31)), 0);
+  const std::string objective = param_string(params, kName, "objective", default_objective(task));
+  {
+    bool ok = (task == Task::kBinary && objective.starts_with("binary:")) ||
+              (task == Task::kMulticlass && objective == "multi:softprob") ||
+              (task == Task::kRegression && (objective.starts_with("reg:") ||
+                                              objective.starts_with("count:") ||
+                                              objective.starts_with("survival:")));
+    if (!ok || objective == "binary:logitraw" || objective == "binary:hinge")
+      fail(ErrorCode::kInvalidArgument,
+           "xgboost parameter 'objective' = '{}' does not fit a {} task: expected {}", objective,
+           metric::kBinary == task ? "binary" : (task == Task::kMulticlass ? "multiclass" : "regression"),
+           task == Task::kBinary ? "binary:logistic"
+                                 : (task == Task::kMulticlass ? "multi:softprob" : "reg:*"));
+  }
+  if (params.contains("num_class") && task == Task::kMulticlass &&
+      param_int(params, kName, "num_class", 0, 0) != static_cast<std::int64_t>(target.num_class))
+    fail(ErrorCode::kInvalidArgument, "xgboost parameter 'num_class' = {} but the target '{}' has {} classes",
+         params["num_class"].dump(), target.column, target.num_class);
+  const std::string tree_method = param_string(params, kName, "tree_method", "hist");
+  if (fm.has_categorical() && tree_method != "hist" && tree_method != "approx" && tree_method != "gpu_hist")
+    fail(ErrorCode::kInvalidArgument,
+         "xgboost parameter 'tree_method' = '{}' cannot use categorical features: expected hist or approx",
+         tree_method);
+
+  FoldResult result;
+  result.cols = k;
+  DMatrix dtrain, dvalid;
+  const DMatrix* dtest = nullptr;
+  {
+    std::lock_guard lock(mutex_);
+    if (cache_.features != &fm || cache_.target != &target ||
+        cache_.weights != data.weights.data() || cache_.num_weights != data.weights.size()) {
+      cache_ = Cache{};
+      cache_.train = dmatrix_from(fm.train(), fm.num_train_rows(), fm, threads);
+      std::vector<float> labels(target.y.begin(), target.y.end());
+      COMPE_XGB(XGDMatrixSetFloatInfo, cache_.train.get(), "label", labels.data(), labels.size());
+      if (!data.weights.empty()) {
+        std::vector<float> w(data.weights.begin(), data.weights.end());
+        COMPE_XGB(XGDMatrixSetFloatInfo, cache_.train.get(), "weight", w.data(), w.size());
+      }
+      if (fm.num_test_rows() > 0) cache_.test = dmatrix_from(fm.test(), fm.num_test_rows(), fm, threads);
+      cache_.features = &fm;
+      cache_.target = &target;
+      cache_.weights = data.weights.data();
+      cache_.num_weights = data.weights.size();
+    }
+    dtrain = slice(cache_.train, data.train_rows, fm);
+    if (!data.valid_rows.empty()) dvalid = slice(cache_.train, data.valid_rows, fm);
+    dtest = fm.num_test_rows() > 0 ? &cache_.test : nullptr;
+  }
+
+  std::vector<DMatrixHandle> cache{dtrain.get()};
+  if (dvalid.get()) cache.push_back(dvalid.get());
+  Booster booster(cache.data(), cache.size());
+  booster.set("objective", objective);
+  if (task == Task::kMulticlass) booster.set("num_class", std::to_string(target.num_class));
+  booster.set("tree_method", tree_method);
+  booster.set("nthread", std::to_string(threads));
+  booster.set("seed", std::to_string(seed));
+  booster.set("verbosity", "1");
+  for (const auto& [key, value] : params.items()) {
+    if (std::find(own_params().begin(), own_params().end(), key) != own_params().end() &&
+        key != "max_cat_to_onehot")
+      continue;
+    booster.set(key, param_text(key, value));
+  }
+
+  // Early-stopping metric: the user's eval_metric (last one), else the competition metric's
+  // native equivalent, else the user evaluator, else the objective's default metric.
+  bool use_evaluator = false;
+  std::vector<std::string> eval_metrics;
+  if (auto it = params.find("eval_metric"); it != params.end() && !it->is_null()) {
+    if (it->is_array()) {
+      for (const auto& m : *it) eval_metrics.push_back(param_text("eval_metric", m));
+    } else {
+      eval_metrics.push_back(param_text("eval_metric", *it));
+    }
+  } else if (auto native = native_metric(data.metric, task); !native.empty()) {
+    eval_metrics.push_back(native);
+  } else if (data.evaluator && data.evaluator->score) {
+    use_evaluator = true;
+  }
+  for (const auto& m : eval_metrics) booster.set("eval_metric", m);
+
+  const bool has_valid = dvalid.get() != nullptr;
+  const char* names[] = {"train", "valid"};
+  std::vector<DMatrixHandle> evals{dtrain.get()};
+  if (has_valid) evals.push_back(dvalid.get());
+
+  std::optional<double> best;
+  bool greater = true;
+  std::size_t best_iter = 0;
+  std::size_t iter = 0;
+  Curve user_curve;
+  if (use_evaluator) user_curve.metric = data.evaluator->name;
+  for (; iter < static_cast<std::size_t>(rounds); ++iter) {
+    COMPE_XGB(XGBoosterUpdateOneIter, booster.get(), static_cast<int>(iter), dtrain.get());
+    const char* line = nullptr;
+    COMPE_XGB(XGBoosterEvalOneIter, booster.get(), static_cast<int>(iter), evals.data(), names,
+              evals.size(), &line);
+    auto values = parse_eval(line ? line : "");
+    std::optional<double> stop_value;
+    std::string message;
+    for (const auto& v : values) {
+      auto curve = std::find_if(result.curves.begin(), result.curves.end(),
+                                [&](const Curve& c) { return c.metric == v.metric; });
+      if (curve == result.curves.end()) {
+        result.curves.push_back(Curve{v.metric, {}, {}});
+        curve = std::prev(result.curves.end());
+      }
+      (v.valid ? curve->valid : curve->train).push_back(v.value);
+      if (v.valid) {
+        stop_value = v.value;
+        greater = native_greater_is_better(v.metric);
+        message = fmt::format("valid-{}:{}", v.metric, v.value);
+      }
+    }
+    if (use_evaluator && has_valid) {
+      auto pred = predict(booster, dvalid, iter + 1, data.valid_rows.size(), k);
+      double s = data.evaluator->score(pred, k);
+      user_curve.valid.push_back(s);
+      stop_value = s;
+      greater = data.evaluator->greater_is_better;
+      message = fmt::format("valid-{}:{}", data.evaluator->name, s);
+    }
+    if (progress) progress(Progress{data.fold, iter + 1, static_cast<std::size_t>(rounds), message});
+    if (stop_value && !std::isnan(*stop_value)) {
+      if (!best || (greater ? *stop_value > *best : *stop_value < *best)) {
+        best = stop_value;
+        best_iter = iter;
+      } else if (patience > 0 && iter - best_iter >= static_cast<std::size_t>(patience)) {
+        ++iter;
+        break;
+      }
+    }
+  }
+  if (use_evaluator) result.curves.push_back(std::move(user_curve));
+  result.num_iterations = iter;
+  result.best_iteration = (patience > 0 && best) ? best_iter : iter - 1;
+
+  if (has_valid)
+    result.valid_pred = predict(booster, dvalid, result.best_iteration + 1, data.valid_rows.size(), k);
+  if (dtest) {
+    std::lock_guard lock(mutex_);  // the test DMatrix is shared by every fold
+    result.test_pred = predict(booster, *dtest, result.best_iteration + 1, fm.num_test_rows(), k);
+  }
+
+  bst_ulong n_features = 0, dim = 0;
+  const char** fnames = nullptr;
+  const bst_ulong* shape = nullptr;
+  const float* scores = nullptr;
+  COMPE_XGB(XGBoosterFeatureScore, booster.get(), R"({"importance_type":"total_gain","feature_map":""})",
+            &n_features, &fnames, &dim, &shape, &scores);
+  std::size_t per_feature = 1;
+  for (bst_ulong i = 1; i < dim; ++i) per_feature *= shape[i];
+  for (bst_ulong i = 0; i < n_features; ++i) {
+    std::string_view fname = fnames[i];
+    std::size_t index = 0;
+    if (fname.starts_with("f")) {
+      auto [ptr, ec] = std::from_chars(fname.data() + 1, fname.data() + fname.size(), index);
+      if (ec != std::errc() || index >= fm.num_features()) continue;
+    } else {
+      continue;
+    }
+    double total = 0;
+    for (std::size_t j = 0; j < per_feature; ++j) total += scores[i * per_feature + j];
+    result.importance[fm.features()[index].name] = total;
+  }
+  check_predictions(result, data, kName);
+  return result;
+}
+
+}  // namespace
+
+std::unique_ptr<Model> make_xgboost(const Info& info) { return std::make_unique<XgboostModel>(info); }
+
+nlohmann::json xgboost_default_params() {
+  return {{"num_boost_round", 1000}, {"early_stopping_rounds", 100}, {"learning_rate", 0.05},
+          {"max_depth", 6},          {"tree_method", "hist"},       {"max_cat_to_onehot", 4}};
+}
+
+std::vector<std::string> xgboost_known_params() { return own_params(); }
+
+std::vector<std::string> xgboost_passthrough_params() { return native_params(); }
+
+}  // namespace compe::model
