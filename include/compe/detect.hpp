@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -210,5 +211,40 @@ std::vector<std::vector<Box>> fuse_batch(const Fuser& fuser, std::span<const Ima
 /// elements, heapsort past the depth limit) of `values`, written to `order` (resized to n).
 /// Ties come out as NumPy orders them, which is what the reference's `argsort()[::-1]` relies on.
 void numpy_argsort(std::span<const double> values, std::vector<std::uint32_t>& order);
+
+// ---------------------------------------------------------------- CSV detections
+
+/// Corner layout of a detections CSV: `image_id,x1,y1,x2,y2,score,label` (kXyxy) or
+/// `image_id,x,y,w,h,score,label` (kXywh: x2 = x + w, y2 = y + h).
+enum class BoxFormat { kXyxy, kXywh };
+/// "xyxy", "xywh".
+std::string_view box_format_name(BoxFormat f);
+/// Parses "xyxy"/"xywh"; throws kInvalidArgument.
+BoxFormat parse_box_format(std::string_view name);
+
+/// One model's detections over many images, read from one CSV file.
+struct DetectionsFile {
+  std::string source;                   ///< the path as given, for messages
+  std::vector<std::string> image_ids;   ///< in first-seen order
+  std::vector<ModelDetections> images;  ///< images[i] belongs to image_ids[i]
+};
+
+/// Reads a detections CSV (other columns are ignored; image_id is read as text). Throws
+/// kNotFound for a missing file or column, kParse (file:line) for an empty cell or a value that is
+/// not a number (label: not an integer). Box checks happen at fusion time.
+DetectionsFile read_detections_csv(const std::filesystem::path& path, BoxFormat format);
+
+/// Lines up several models' files by image id: the union of ids in first-seen order (file by
+/// file); a model with no rows for an image contributes empty lists. `image_ids` receives the ids.
+std::vector<ImageDetections> align_models(std::span<const DetectionsFile> files,
+                                          std::vector<std::string>& image_ids);
+
+/// CSV text of fused boxes: header, then one row per box, image by image in the given order;
+/// numbers in the shortest form that round-trips. boxes.size() must equal image_ids.size().
+std::string detections_csv_string(std::span<const std::string> image_ids,
+                                  std::span<const std::vector<Box>> boxes, BoxFormat format);
+/// Writes detections_csv_string(...) to `path` atomically.
+void write_detections_csv(const std::filesystem::path& path, std::span<const std::string> image_ids,
+                          std::span<const std::vector<Box>> boxes, BoxFormat format);
 
 }  // namespace compe::detect
