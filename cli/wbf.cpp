@@ -1,5 +1,6 @@
 // compe wbf: fuse several models' detections (WBF, NMS, soft-NMS, NMW) from CSV files.
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -65,7 +66,8 @@ void add_wbf_command(CLI::App& app) {
   struct Args {
     std::vector<std::string> files;
     std::string method = "wbf", weights, conf_type, format = "xyxy", out, soft_method;
-    double iou_thr = -1, skip_thr = 0, sigma = 0.5, thresh = 0.001;
+    std::optional<double> iou_thr;
+    double skip_thr = 0, sigma = 0.5, thresh = 0.001;
     bool corrected_conf = false, decayed = false, strict = false, json = false;
     std::size_t threads = 0;
   };
@@ -99,7 +101,7 @@ void add_wbf_command(CLI::App& app) {
       fail(ErrorCode::kInvalidArgument, "--weights has {} values for {} model files; expected one each",
            p.weights.size(), a->files.size());
     }
-    if (a->iou_thr >= 0) p.iou_thr = a->iou_thr;
+    p.iou_thr = a->iou_thr;
     p.skip_box_thr = a->skip_thr;
     if (!a->conf_type.empty()) p.conf_type = detect::parse_conf_type(a->conf_type);
     p.corrected_conf = a->corrected_conf;
