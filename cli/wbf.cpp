@@ -28,7 +28,8 @@ std::vector<double> parse_weights(const std::string& text) {
       used = 0;
     }
     if (item.empty() || used != item.size()) {
-      fail(ErrorCode::kInvalidArgument, "--weights: '{}' is not a number; expected W1,W2,...", item);
+      fail(ErrorCode::kInvalidArgument, "--weights: '{}' is not a number; expected W1,W2,...",
+           item);
     }
     w.push_back(v);
   }
@@ -48,7 +49,9 @@ void add_wbf_command(CLI::App& app) {
     if (*json_methods) {
       nlohmann::json rows = nlohmann::json::array();
       for (const auto& r : detect::builtin()) {
-        rows.push_back({{"name", r.name}, {"aliases", r.aliases}, {"summary", r.summary},
+        rows.push_back({{"name", r.name},
+                        {"aliases", r.aliases},
+                        {"summary", r.summary},
                         {"default_iou_thr", r.default_iou_thr}});
       }
       print_json({{"methods", rows}});
@@ -72,7 +75,8 @@ void add_wbf_command(CLI::App& app) {
     std::size_t threads = 0;
   };
   auto a = std::make_shared<Args>();
-  auto* cmd = group->add_subcommand("fuse", "Fuse the detections of several models, image by image");
+  auto* cmd =
+      group->add_subcommand("fuse", "Fuse the detections of several models, image by image");
   cmd->add_option("MODEL_FILES", a->files, "One CSV per model: image_id,x1,y1,x2,y2,score,label")
       ->required();
   cmd->add_option("--method", a->method, "wbf, nms, soft_nms or nmw (see `compe wbf methods`)");
@@ -98,8 +102,9 @@ void add_wbf_command(CLI::App& app) {
     detect::Params p;
     if (!a->weights.empty()) p.weights = parse_weights(a->weights);
     if (!p.weights.empty() && p.weights.size() != a->files.size()) {
-      fail(ErrorCode::kInvalidArgument, "--weights has {} values for {} model files; expected one each",
-           p.weights.size(), a->files.size());
+      fail(ErrorCode::kInvalidArgument,
+           "--weights has {} values for {} model files; expected one each", p.weights.size(),
+           a->files.size());
     }
     p.iou_thr = a->iou_thr;
     p.skip_box_thr = a->skip_thr;
@@ -148,9 +153,10 @@ void add_wbf_command(CLI::App& app) {
     fmt::print("{}: {} images, {} boxes from {} models -> {} boxes in {}\n", fuser->info().name,
                r.images, r.boxes_in, a->files.size(), r.boxes_out, a->out);
     if (r.swapped_boxes + r.clipped_coords + r.zero_area_dropped > 0) {
-      fmt::print("fixed input: {} boxes with swapped corners, {} coordinates clipped to [0, 1], {} "
-                 "zero-area boxes dropped\n",
-                 r.swapped_boxes, r.clipped_coords, r.zero_area_dropped);
+      fmt::print(
+          "fixed input: {} boxes with swapped corners, {} coordinates clipped to [0, 1], {} "
+          "zero-area boxes dropped\n",
+          r.swapped_boxes, r.clipped_coords, r.zero_area_dropped);
     }
     if (r.below_skip_thr > 0) fmt::print("{} boxes below --skip-thr ignored\n", r.below_skip_thr);
   });

@@ -42,17 +42,28 @@ Args parse(int argc, char** argv) {
   a.path = argv[2];
   for (int i = 3; i + 1 < argc; i += 2) {
     std::string k = argv[i], v = argv[i + 1];
-    if (k == "--images") a.images = std::stol(v);
-    else if (k == "--models") a.models = std::stol(v);
-    else if (k == "--boxes") a.boxes = std::stol(v);
-    else if (k == "--labels") a.labels = std::stol(v);
-    else if (k == "--seed") a.seed = std::stol(v);
-    else if (k == "--threads") a.threads = std::stol(v);
-    else if (k == "--repeat") a.repeat = std::stol(v);
-    else if (k == "--method") a.method = v;
-    else if (k == "--dump") a.dump = v;
-    else if (k == "--iou-thr") a.iou_thr = std::stod(v);
-    else if (k == "--skip-thr") a.skip_thr = std::stod(v);
+    if (k == "--images")
+      a.images = std::stol(v);
+    else if (k == "--models")
+      a.models = std::stol(v);
+    else if (k == "--boxes")
+      a.boxes = std::stol(v);
+    else if (k == "--labels")
+      a.labels = std::stol(v);
+    else if (k == "--seed")
+      a.seed = std::stol(v);
+    else if (k == "--threads")
+      a.threads = std::stol(v);
+    else if (k == "--repeat")
+      a.repeat = std::stol(v);
+    else if (k == "--method")
+      a.method = v;
+    else if (k == "--dump")
+      a.dump = v;
+    else if (k == "--iou-thr")
+      a.iou_thr = std::stod(v);
+    else if (k == "--skip-thr")
+      a.skip_thr = std::stod(v);
     else {
       fmt::print(stderr, "unknown option {}\n", k);
       std::exit(2);
@@ -168,10 +179,11 @@ int run(const Args& a) {
     f.write(reinterpret_cast<const char*>(rows.data()),
             static_cast<std::streamsize>(rows.size() * sizeof(double)));
   }
-  fmt::print("compe method={} threads={} images={} boxes_in={} boxes_out={} seconds={:.6f} "
-             "boxes_per_s={:.0f} checksum={:.6f}\n",
-             a.method, a.threads, images.size(), total, report.boxes_out, best,
-             static_cast<double>(total) / best, checksum);
+  fmt::print(
+      "compe method={} threads={} images={} boxes_in={} boxes_out={} seconds={:.6f} "
+      "boxes_per_s={:.0f} checksum={:.6f}\n",
+      a.method, a.threads, images.size(), total, report.boxes_out, best,
+      static_cast<double>(total) / best, checksum);
   return 0;
 }
 

@@ -54,10 +54,12 @@ using ImageDetections = std::vector<ModelDetections>;
 
 /// WBF confidence of a cluster (the reference's conf_type).
 enum class ConfType {
-  kAvg,                  ///< "avg": mean weighted score, rescaled by min(models, boxes) / sum(weights)
-  kMax,                  ///< "max": highest weighted score / max(weights)
-  kBoxAndModelAvg,       ///< "box_and_model_avg": weight-averaged score x weight of models present / sum(weights)
-  kAbsentModelAwareAvg,  ///< "absent_model_aware_avg": sum(s*w) / (cluster weights + absent models' weights)
+  kAvg,             ///< "avg": mean weighted score, rescaled by min(models, boxes) / sum(weights)
+  kMax,             ///< "max": highest weighted score / max(weights)
+  kBoxAndModelAvg,  ///< "box_and_model_avg": weight-averaged score x weight of models present /
+                    ///< sum(weights)
+  kAbsentModelAwareAvg,  ///< "absent_model_aware_avg": sum(s*w) / (cluster weights + absent models'
+                         ///< weights)
 };
 /// "avg", "max", "box_and_model_avg", "absent_model_aware_avg".
 std::string_view conf_type_name(ConfType t);
@@ -86,7 +88,8 @@ struct Params {
   /// weights=None (all 1 for wbf/nmw; unweighted scores for nms/soft_nms, which otherwise scale
   /// each score by weight / sum(weights) like the reference).
   std::vector<double> weights;
-  /// Boxes match when IoU > iou_thr (strictly). Empty = the method's default (Info::default_iou_thr).
+  /// Boxes match when IoU > iou_thr (strictly). Empty = the method's default
+  /// (Info::default_iou_thr).
   std::optional<double> iou_thr;
   /// wbf, nmw: boxes with score < skip_box_thr are ignored before anything else.
   double skip_box_thr = 0.0;
@@ -157,9 +160,10 @@ class Fuser {
 
   /// Fuses one image. `out` is cleared and receives the boxes in the reference's order (wbf, nmw:
   /// descending score over all labels; nms, soft_nms: labels ascending, then the order in which
-  /// each label's boxes were kept); `report` is added to. Throws Error(kInvalidArgument) when the lists of a model differ in length, the
-  /// number of weights differs from the number of models, a score or coordinate is NaN or
-  /// infinite, or (BadBoxPolicy::kError) a box is inverted, outside [0, 1] or of zero area.
+  /// each label's boxes were kept); `report` is added to. Throws Error(kInvalidArgument) when the
+  /// lists of a model differ in length, the number of weights differs from the number of models, a
+  /// score or coordinate is NaN or infinite, or (BadBoxPolicy::kError) a box is inverted, outside
+  /// [0, 1] or of zero area.
   virtual void fuse(std::span<const ModelDetections> models, std::vector<Box>& out, Report& report,
                     Workspace& ws) const = 0;
 
@@ -183,7 +187,7 @@ struct Info {
   std::string name;
   std::vector<std::string> aliases;
   std::string summary;
-  unsigned uses = 0;            ///< bit set of Uses
+  unsigned uses = 0;  ///< bit set of Uses
   double default_iou_thr = 0.55;
   /// True when given weights rescale scores by weight / sum(weights) (nms, soft_nms), so unit
   /// weights are not the same as no weights.
@@ -204,7 +208,8 @@ std::unique_ptr<Fuser> make(std::string_view name, Params params = {});
 
 /// Fuses many images in parallel (compe::parallel_for over images, one Workspace per thread).
 /// Result i belongs to images[i]. `threads` 0 = all cores. Errors name the image index.
-std::vector<std::vector<Box>> fuse_batch(const Fuser& fuser, std::span<const ImageDetections> images,
+std::vector<std::vector<Box>> fuse_batch(const Fuser& fuser,
+                                         std::span<const ImageDetections> images,
                                          Report* report = nullptr, std::size_t threads = 0);
 
 /// NumPy 1.24's argsort order (introsort: median-of-3 quicksort, insertion sort below 17

@@ -19,7 +19,9 @@ std::vector<std::string> columns_of(BoxFormat f) {
 
 }  // namespace
 
-std::string_view box_format_name(BoxFormat f) { return f == BoxFormat::kXywh ? "xywh" : "xyxy"; }
+std::string_view box_format_name(BoxFormat f) {
+  return f == BoxFormat::kXywh ? "xywh" : "xyxy";
+}
 
 BoxFormat parse_box_format(std::string_view name) {
   if (name == "xyxy") return BoxFormat::kXyxy;
@@ -44,8 +46,7 @@ DetectionsFile read_detections_csv(const std::filesystem::path& path, BoxFormat 
       for (const std::string& n : names) {
         if (!head.has(n)) {
           fail(ErrorCode::kNotFound, "{}: no column '{}'; expected columns {} ({} boxes), got {}",
-               path.string(), n, join(names), box_format_name(format),
-               join(head.column_names()));
+               path.string(), n, join(names), box_format_name(format), join(head.column_names()));
         }
       }
     }
@@ -60,8 +61,8 @@ DetectionsFile read_detections_csv(const std::filesystem::path& path, BoxFormat 
   for (std::size_t r = 0; r < t.num_rows(); ++r) {
     for (std::size_t c = 0; c < cols.size(); ++c) {
       if (cols[c]->is_missing(r)) {
-        fail(ErrorCode::kParse, "{}:{}: column '{}' is empty or NaN; expected a number", shown, r + 2,
-             names[c]);
+        fail(ErrorCode::kParse, "{}:{}: column '{}' is empty or NaN; expected a number", shown,
+             r + 2, names[c]);
       }
     }
     const std::string id(cols[0]->str(r));
@@ -71,8 +72,7 @@ DetectionsFile read_detections_csv(const std::filesystem::path& path, BoxFormat 
       out.images.emplace_back();
     }
     ModelDetections& md = out.images[it->second];
-    const double a = cols[1]->f64[r], b = cols[2]->f64[r], c = cols[3]->f64[r],
-                 d = cols[4]->f64[r];
+    const double a = cols[1]->f64[r], b = cols[2]->f64[r], c = cols[3]->f64[r], d = cols[4]->f64[r];
     if (format == BoxFormat::kXywh) {
       md.boxes.push_back({a, b, a + c, b + d});
     } else {

@@ -15,7 +15,9 @@
 
 namespace compe::detect {
 
-double iou(const Coords& a, const Coords& b) { return iou_inline(a, b); }
+double iou(const Coords& a, const Coords& b) {
+  return iou_inline(a, b);
+}
 
 Report& Report::operator+=(const Report& o) {
   images += o.images;
@@ -43,7 +45,9 @@ std::vector<Box> Fuser::fuse(std::span<const ModelDetections> models, Report* re
   return out;
 }
 
-double Fuser::iou_thr() const { return params_.iou_thr.value_or(info_->default_iou_thr); }
+double Fuser::iou_thr() const {
+  return params_.iou_thr.value_or(info_->default_iou_thr);
+}
 
 namespace {
 
@@ -87,9 +91,10 @@ void collect(std::span<const ModelDetections> models, const Params& p, bool use_
       const bool strict = p.bad_boxes == BadBoxPolicy::kError;
       if (c.x2 < c.x1 || c.y2 < c.y1) {
         if (strict) {
-          fail(ErrorCode::kInvalidArgument,
-               "model {}, box {}: inverted corners ({}, {}, {}, {}); expected x1 <= x2 and y1 <= y2",
-               m, j, c.x1, c.y1, c.x2, c.y2);
+          fail(
+              ErrorCode::kInvalidArgument,
+              "model {}, box {}: inverted corners ({}, {}, {}, {}); expected x1 <= x2 and y1 <= y2",
+              m, j, c.x1, c.y1, c.x2, c.y2);
         }
         if (c.x2 < c.x1) std::swap(c.x1, c.x2);
         if (c.y2 < c.y1) std::swap(c.y1, c.y2);
@@ -191,7 +196,8 @@ void group_by_label(Workspace::Impl& ws, bool ascending_labels) {
 // Entries of group g in the reference's processing order: argsort of scores, reversed.
 void sorted_group(Workspace::Impl& ws, const Group& g) {
   ws.values.clear();
-  for (std::uint32_t i = g.begin; i < g.end; ++i) ws.values.push_back(ws.entries[ws.by_label[i]].score);
+  for (std::uint32_t i = g.begin; i < g.end; ++i)
+    ws.values.push_back(ws.entries[ws.by_label[i]].score);
   numpy_argsort(ws.values, ws.order);
   ws.sorted.clear();
   for (std::size_t k = ws.order.size(); k-- > 0;) {
@@ -209,7 +215,9 @@ void emit_sorted(Workspace::Impl& ws, std::vector<Box>& out) {
   for (std::size_t k = ws.order.size(); k-- > 0;) out.push_back(ws.fused[ws.order[k]]);
 }
 
-float f32(double v) { return static_cast<float>(v); }
+float f32(double v) {
+  return static_cast<float>(v);
+}
 
 // ---------------------------------------------------------------- weighted boxes fusion
 
@@ -272,8 +280,13 @@ class WbfFuser final : public Fuser {
       }
       for (Cluster& c : ws.clusters) {
         if (c.n > 1 && c.conf == 0.0) ++report.zero_conf_clusters;
-        Box b{c.box.x1, c.box.y1, c.box.x2, c.box.y2, rescale(c, ws, w_sum, w_max, n_models),
-              ws.sorted[static_cast<std::size_t>(c.first)].label, -1};
+        Box b{c.box.x1,
+              c.box.y1,
+              c.box.x2,
+              c.box.y2,
+              rescale(c, ws, w_sum, w_max, n_models),
+              ws.sorted[static_cast<std::size_t>(c.first)].label,
+              -1};
         ws.fused.push_back(b);
       }
     }
@@ -560,8 +573,9 @@ std::unique_ptr<Fuser> make_soft_nms(const Info& info, Params p) {
   return std::make_unique<NmsFuser>(info, std::move(p), true);
 }
 
-std::vector<std::vector<Box>> fuse_batch(const Fuser& fuser, std::span<const ImageDetections> images,
-                                         Report* report, std::size_t threads) {
+std::vector<std::vector<Box>> fuse_batch(const Fuser& fuser,
+                                         std::span<const ImageDetections> images, Report* report,
+                                         std::size_t threads) {
   std::vector<std::vector<Box>> result(images.size());
   std::mutex mu;
   Report total;

@@ -25,7 +25,7 @@ struct Group {
 };
 
 struct Cluster {
-  Coords box;                  // corners used for matching and output
+  Coords box;                   // corners used for matching and output
   float acc[4] = {0, 0, 0, 0};  // running float32 sum of score * corner, as the reference keeps it
   double plain[4] = {0, 0, 0, 0};
   double conf = 0, wsum = 0, maxs = 0;
@@ -52,7 +52,7 @@ struct LabelSlot {
 };
 
 struct Workspace::Impl {
-  std::vector<LabelSlot> slots;          // open-addressing label -> group id
+  std::vector<LabelSlot> slots;  // open-addressing label -> group id
   std::vector<std::uint32_t> used_slots;
   std::vector<std::int32_t> entry_group;
   std::vector<std::uint32_t> group_count;

@@ -17,7 +17,9 @@ using nlohmann::json;
 
 namespace {
 
-fs::path cases_dir() { return fs::path(COMPE_TEST_DATA) / "golden" / "cases" / "wbf"; }
+fs::path cases_dir() {
+  return fs::path(COMPE_TEST_DATA) / "golden" / "cases" / "wbf";
+}
 
 std::vector<fs::path> case_files() {
   std::vector<fs::path> files;
@@ -32,8 +34,8 @@ det::ImageDetections inputs_of(const json& in) {
   det::ImageDetections models(in.at("boxes").size());
   for (std::size_t m = 0; m < models.size(); ++m) {
     for (const auto& b : in.at("boxes")[m]) {
-      models[m].boxes.push_back({b[0].get<double>(), b[1].get<double>(), b[2].get<double>(),
-                                 b[3].get<double>()});
+      models[m].boxes.push_back(
+          {b[0].get<double>(), b[1].get<double>(), b[2].get<double>(), b[3].get<double>()});
     }
     for (const auto& s : in.at("scores")[m]) models[m].scores.push_back(s.get<double>());
     for (const auto& l : in.at("labels")[m]) {
@@ -95,7 +97,9 @@ void check_case(const json& c, double tol) {
 
 }  // namespace
 
-TEST(WbfGolden, AllCasesPresent) { EXPECT_EQ(case_files().size(), 48u); }
+TEST(WbfGolden, AllCasesPresent) {
+  EXPECT_EQ(case_files().size(), 48u);
+}
 
 TEST(WbfGolden, EveryCaseMatchesReference) {
   std::size_t checked = 0;
@@ -119,7 +123,8 @@ TEST(WbfGolden, RandomCasesMatchReference) {
   const json& cases = doc.at("cases");
   ASSERT_EQ(cases.size(), 96u);
   for (std::size_t i = 0; i < cases.size(); ++i) {
-    SCOPED_TRACE("random case " + std::to_string(i) + " " + cases[i].at("function").get<std::string>());
+    SCOPED_TRACE("random case " + std::to_string(i) + " " +
+                 cases[i].at("function").get<std::string>());
     check_case(cases[i], tol);
   }
 }

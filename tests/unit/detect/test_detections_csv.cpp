@@ -25,8 +25,9 @@ fs::path temp_file(const std::string& name, const std::string& content) {
 
 TEST(DetectCsv, ReadsXyxyAndXywh) {
   auto a = det::read_detections_csv(
-      temp_file("a.csv", "image_id,x1,y1,x2,y2,score,label\nimg1,0.1,0.2,0.5,0.6,0.9,3\n"
-                         "img2,0,0,1,1,0.5,1\nimg1,0.2,0.2,0.3,0.3,0.4,3\n"),
+      temp_file("a.csv",
+                "image_id,x1,y1,x2,y2,score,label\nimg1,0.1,0.2,0.5,0.6,0.9,3\n"
+                "img2,0,0,1,1,0.5,1\nimg1,0.2,0.2,0.3,0.3,0.4,3\n"),
       det::BoxFormat::kXyxy);
   ASSERT_EQ(a.image_ids, (std::vector<std::string>{"img1", "img2"}));
   ASSERT_EQ(a.images[0].boxes.size(), 2u);
@@ -55,7 +56,9 @@ TEST(DetectCsv, ErrorsNameFileAndLine) {
   EXPECT_EQ(code(temp_file("m.csv", "image_id,x1,y1,x2,score,label\na,0,0,1,0.5,1\n"), msg),
             compe::ErrorCode::kNotFound);
   EXPECT_NE(msg.find("'y2'"), std::string::npos) << msg;
-  EXPECT_EQ(code(temp_file("e.csv", "image_id,x1,y1,x2,y2,score,label\na,0,0,1,1,0.5,1\nb,0,0,1,,0.5,1\n"), msg),
+  EXPECT_EQ(code(temp_file("e.csv",
+                           "image_id,x1,y1,x2,y2,score,label\na,0,0,1,1,0.5,1\nb,0,0,1,,0.5,1\n"),
+                 msg),
             compe::ErrorCode::kParse);
   EXPECT_NE(msg.find(":3"), std::string::npos) << msg;
   EXPECT_EQ(code(temp_file("l.csv", "image_id,x1,y1,x2,y2,score,label\na,0,0,1,1,0.5,cat\n"), msg),

@@ -22,8 +22,7 @@ det::ModelDetections model(std::vector<det::Coords> boxes, std::vector<double> s
 
 // Two overlapping boxes (IoU 0.81) from two models, one label.
 det::ImageDetections pair_image() {
-  return {model({{0.1, 0.1, 0.5, 0.5}}, {0.9}, {0}),
-          model({{0.12, 0.1, 0.52, 0.5}}, {0.6}, {0})};
+  return {model({{0.1, 0.1, 0.5, 0.5}}, {0.9}, {0}), model({{0.12, 0.1, 0.52, 0.5}}, {0.6}, {0})};
 }
 
 det::ImageDetections random_image(std::mt19937& rng, int models, int boxes, int labels) {
@@ -85,7 +84,11 @@ TEST(DetectWbf, WeightsAndConfTypes) {
   img[1].boxes.push_back({0.7, 0.7, 0.9, 0.9});
   img[1].scores.push_back(0.6);
   img[1].labels.push_back(0);
-  struct Expect { det::ConfType type; double pair; double single; };
+  struct Expect {
+    det::ConfType type;
+    double pair;
+    double single;
+  };
   const Expect cases[] = {
       {det::ConfType::kAvg, 2.4 / 2 * 2 / 3, 0.6 / 3},
       {det::ConfType::kMax, 1.8 / 2, 0.6 / 2},
@@ -117,7 +120,8 @@ TEST(DetectWbf, LabelsAreFusedSeparately) {
 }
 
 TEST(DetectWbf, SkipThresholdIsStrictAndCounted) {
-  det::ImageDetections img = {model({{0.1, 0.1, 0.5, 0.5}, {0.6, 0.6, 0.8, 0.8}}, {0.3, 0.29}, {0, 0})};
+  det::ImageDetections img = {
+      model({{0.1, 0.1, 0.5, 0.5}, {0.6, 0.6, 0.8, 0.8}}, {0.3, 0.29}, {0, 0})};
   det::Params p;
   p.skip_box_thr = 0.3;
   det::Report r;
@@ -243,14 +247,22 @@ TEST(DetectNmw, BestBoxScoreWithIouWeightedCorners) {
 TEST(DetectInput, BadInputIsAnErrorOrCountedClip) {
   using compe::ErrorCode;
   auto wbf = det::make("wbf");
-  EXPECT_EQ(error_code_of([&] { wbf->fuse(det::ImageDetections{model({{0, 0, 1, 1}}, {0.5, 0.4}, {0})}); }),
+  EXPECT_EQ(error_code_of([&] {
+              wbf->fuse(det::ImageDetections{model({{0, 0, 1, 1}}, {0.5, 0.4}, {0})});
+            }),
             ErrorCode::kInvalidArgument);
-  EXPECT_EQ(error_code_of([&] { wbf->fuse(det::ImageDetections{model({{0, 0, 1, 1}}, {0.5}, {})}); }),
+  EXPECT_EQ(error_code_of([&] {
+              wbf->fuse(det::ImageDetections{model({{0, 0, 1, 1}}, {0.5}, {})});
+            }),
             ErrorCode::kInvalidArgument);
   const double nan = std::numeric_limits<double>::quiet_NaN();
-  EXPECT_EQ(error_code_of([&] { wbf->fuse(det::ImageDetections{model({{0, 0, 1, 1}}, {nan}, {0})}); }),
+  EXPECT_EQ(error_code_of([&] {
+              wbf->fuse(det::ImageDetections{model({{0, 0, 1, 1}}, {nan}, {0})});
+            }),
             ErrorCode::kInvalidArgument);
-  EXPECT_EQ(error_code_of([&] { wbf->fuse(det::ImageDetections{model({{0, nan, 1, 1}}, {0.5}, {0})}); }),
+  EXPECT_EQ(error_code_of([&] {
+              wbf->fuse(det::ImageDetections{model({{0, nan, 1, 1}}, {0.5}, {0})});
+            }),
             ErrorCode::kInvalidArgument);
   det::Params p;
   p.weights = {1, 2, 3};
@@ -263,8 +275,9 @@ TEST(DetectInput, BadInputIsAnErrorOrCountedClip) {
   }
 
   // The reference's clip: swap inverted corners, clip to [0, 1], drop zero area; all counted.
-  det::ImageDetections img = {model({{0.5, 0.5, 0.1, 0.1}, {-0.2, 0.1, 1.3, 0.4}, {0.3, 0.3, 0.3, 0.6}},
-                                    {0.9, 0.8, 0.7}, {0, 1, 2})};
+  det::ImageDetections img = {
+      model({{0.5, 0.5, 0.1, 0.1}, {-0.2, 0.1, 1.3, 0.4}, {0.3, 0.3, 0.3, 0.6}}, {0.9, 0.8, 0.7},
+            {0, 1, 2})};
   for (const det::Info& row : det::builtin()) {
     SCOPED_TRACE(row.name);
     det::Report r;
@@ -346,13 +359,13 @@ TEST(DetectArgsort, ReproducesNumpyTieOrder) {
                                  0.5, 0.7, 0.5, 0.5, 0.1, 0.9, 0.5, 0.5, 0.3, 0.5, 0.1, 0.5};
   std::vector<std::uint32_t> order;
   det::numpy_argsort(v, order);
-  EXPECT_EQ(order, (std::vector<std::uint32_t>{1, 5, 17, 10, 23, 12, 21, 6, 22, 20, 19, 16, 15,
-                                               0, 11, 8, 7, 4, 2, 13, 24, 14, 9, 18, 3}));
+  EXPECT_EQ(order, (std::vector<std::uint32_t>{1, 5,  17, 10, 23, 12, 21, 6,  22, 20, 19, 16, 15,
+                                               0, 11, 8,  7,  4,  2,  13, 24, 14, 9,  18, 3}));
   det::numpy_argsort(std::vector<double>(40, 0.25), order);
-  EXPECT_EQ(order, (std::vector<std::uint32_t>{0,  22, 23, 24, 25, 26, 27, 28, 21, 29,
-                                               31, 32, 33, 34, 35, 36, 37, 30, 20, 19,
-                                               18, 1,  2,  3,  4,  5,  6,  7,  8,  9,
-                                               10, 11, 12, 13, 14, 15, 16, 17, 38, 39}));
+  EXPECT_EQ(order,
+            (std::vector<std::uint32_t>{0,  22, 23, 24, 25, 26, 27, 28, 21, 29, 31, 32, 33, 34,
+                                        35, 36, 37, 30, 20, 19, 18, 1,  2,  3,  4,  5,  6,  7,
+                                        8,  9,  10, 11, 12, 13, 14, 15, 16, 17, 38, 39}));
   std::mt19937 rng(3);
   std::vector<double> r(5000);
   for (double& x : r) x = static_cast<double>(rng() % 50);
