@@ -38,8 +38,8 @@ struct Box {
 };
 
 /// Intersection over union of two valid boxes: inter / (area(a) + area(b) - inter), the
-/// reference's formula and evaluation order. 0 when they do not overlap. Both boxes must have a
-/// positive area (otherwise the result is NaN for two empty boxes).
+/// reference's formula and evaluation order. 0 when the intersection is empty (touching edges
+/// included), so an empty box has IoU 0 with anything.
 double iou(const Coords& a, const Coords& b);
 
 /// One model's detections for one image, as the reference takes them: three parallel lists.
