@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   compe::cli::add_track_commands(app, argc, argv);
   compe::cli::add_score_command(app);
   compe::cli::add_list_command(app);
+  compe::cli::add_wbf_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

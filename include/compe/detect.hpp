@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -37,8 +38,8 @@ struct Box {
 };
 
 /// Intersection over union of two valid boxes: inter / (area(a) + area(b) - inter), the
-/// reference's formula and evaluation order. 0 when they do not overlap. Both boxes must have a
-/// positive area (otherwise the result is NaN for two empty boxes).
+/// reference's formula and evaluation order. 0 when the intersection is empty (touching edges
+/// included), so an empty box has IoU 0 with anything.
 double iou(const Coords& a, const Coords& b);
 
 /// One model's detections for one image, as the reference takes them: three parallel lists.
@@ -53,10 +54,12 @@ using ImageDetections = std::vector<ModelDetections>;
 
 /// WBF confidence of a cluster (the reference's conf_type).
 enum class ConfType {
-  kAvg,                  ///< "avg": mean weighted score, rescaled by min(models, boxes) / sum(weights)
-  kMax,                  ///< "max": highest weighted score / max(weights)
-  kBoxAndModelAvg,       ///< "box_and_model_avg": weight-averaged score x weight of models present / sum(weights)
-  kAbsentModelAwareAvg,  ///< "absent_model_aware_avg": sum(s*w) / (cluster weights + absent models' weights)
+  kAvg,             ///< "avg": mean weighted score, rescaled by min(models, boxes) / sum(weights)
+  kMax,             ///< "max": highest weighted score / max(weights)
+  kBoxAndModelAvg,  ///< "box_and_model_avg": weight-averaged score x weight of models present /
+                    ///< sum(weights)
+  kAbsentModelAwareAvg,  ///< "absent_model_aware_avg": sum(s*w) / (cluster weights + absent models'
+                         ///< weights)
 };
 /// "avg", "max", "box_and_model_avg", "absent_model_aware_avg".
 std::string_view conf_type_name(ConfType t);
@@ -85,7 +88,8 @@ struct Params {
   /// weights=None (all 1 for wbf/nmw; unweighted scores for nms/soft_nms, which otherwise scale
   /// each score by weight / sum(weights) like the reference).
   std::vector<double> weights;
-  /// Boxes match when IoU > iou_thr (strictly). Empty = the method's default (Info::default_iou_thr).
+  /// Boxes match when IoU > iou_thr (strictly). Empty = the method's default
+  /// (Info::default_iou_thr).
   std::optional<double> iou_thr;
   /// wbf, nmw: boxes with score < skip_box_thr are ignored before anything else.
   double skip_box_thr = 0.0;
@@ -154,10 +158,12 @@ class Fuser {
  public:
   virtual ~Fuser() = default;
 
-  /// Fuses one image. `out` is cleared and receives the boxes in the reference's order; `report`
-  /// is added to. Throws Error(kInvalidArgument) when the lists of a model differ in length, the
-  /// number of weights differs from the number of models, a score or coordinate is NaN or
-  /// infinite, or (BadBoxPolicy::kError) a box is inverted, outside [0, 1] or of zero area.
+  /// Fuses one image. `out` is cleared and receives the boxes in the reference's order (wbf, nmw:
+  /// descending score over all labels; nms, soft_nms: labels ascending, then the order in which
+  /// each label's boxes were kept); `report` is added to. Throws Error(kInvalidArgument) when the
+  /// lists of a model differ in length, the number of weights differs from the number of models, a
+  /// score or coordinate is NaN or infinite, or (BadBoxPolicy::kError) a box is inverted, outside
+  /// [0, 1] or of zero area.
   virtual void fuse(std::span<const ModelDetections> models, std::vector<Box>& out, Report& report,
                     Workspace& ws) const = 0;
 
@@ -181,7 +187,7 @@ struct Info {
   std::string name;
   std::vector<std::string> aliases;
   std::string summary;
-  unsigned uses = 0;            ///< bit set of Uses
+  unsigned uses = 0;  ///< bit set of Uses
   double default_iou_thr = 0.55;
   /// True when given weights rescale scores by weight / sum(weights) (nms, soft_nms), so unit
   /// weights are not the same as no weights.
@@ -202,12 +208,48 @@ std::unique_ptr<Fuser> make(std::string_view name, Params params = {});
 
 /// Fuses many images in parallel (compe::parallel_for over images, one Workspace per thread).
 /// Result i belongs to images[i]. `threads` 0 = all cores. Errors name the image index.
-std::vector<std::vector<Box>> fuse_batch(const Fuser& fuser, std::span<const ImageDetections> images,
+std::vector<std::vector<Box>> fuse_batch(const Fuser& fuser,
+                                         std::span<const ImageDetections> images,
                                          Report* report = nullptr, std::size_t threads = 0);
 
 /// NumPy 1.24's argsort order (introsort: median-of-3 quicksort, insertion sort below 17
 /// elements, heapsort past the depth limit) of `values`, written to `order` (resized to n).
 /// Ties come out as NumPy orders them, which is what the reference's `argsort()[::-1]` relies on.
 void numpy_argsort(std::span<const double> values, std::vector<std::uint32_t>& order);
+
+// ---------------------------------------------------------------- CSV detections
+
+/// Corner layout of a detections CSV: `image_id,x1,y1,x2,y2,score,label` (kXyxy) or
+/// `image_id,x,y,w,h,score,label` (kXywh: x2 = x + w, y2 = y + h).
+enum class BoxFormat { kXyxy, kXywh };
+/// "xyxy", "xywh".
+std::string_view box_format_name(BoxFormat f);
+/// Parses "xyxy"/"xywh"; throws kInvalidArgument.
+BoxFormat parse_box_format(std::string_view name);
+
+/// One model's detections over many images, read from one CSV file.
+struct DetectionsFile {
+  std::string source;                   ///< the path as given, for messages
+  std::vector<std::string> image_ids;   ///< in first-seen order
+  std::vector<ModelDetections> images;  ///< images[i] belongs to image_ids[i]
+};
+
+/// Reads a detections CSV (other columns are ignored; image_id is read as text). Throws
+/// kNotFound for a missing file or column, kParse (file:line) for an empty cell or a value that is
+/// not a number (label: not an integer). Box checks happen at fusion time.
+DetectionsFile read_detections_csv(const std::filesystem::path& path, BoxFormat format);
+
+/// Lines up several models' files by image id: the union of ids in first-seen order (file by
+/// file); a model with no rows for an image contributes empty lists. `image_ids` receives the ids.
+std::vector<ImageDetections> align_models(std::span<const DetectionsFile> files,
+                                          std::vector<std::string>& image_ids);
+
+/// CSV text of fused boxes: header, then one row per box, image by image in the given order;
+/// numbers in the shortest form that round-trips. boxes.size() must equal image_ids.size().
+std::string detections_csv_string(std::span<const std::string> image_ids,
+                                  std::span<const std::vector<Box>> boxes, BoxFormat format);
+/// Writes detections_csv_string(...) to `path` atomically.
+void write_detections_csv(const std::filesystem::path& path, std::span<const std::string> image_ids,
+                          std::span<const std::vector<Box>> boxes, BoxFormat format);
 
 }  // namespace compe::detect

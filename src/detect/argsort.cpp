@@ -80,8 +80,10 @@ void numpy_argsort(std::span<const double> values, std::vector<std::uint32_t>& o
         std::uint32_t* pj = pr - 1;
         std::swap(*pm, *pj);
         for (;;) {
-          do ++pi; while (v[*pi] < pivot);
-          do --pj; while (pivot < v[*pj]);
+          do ++pi;
+          while (v[*pi] < pivot);
+          do --pj;
+          while (pivot < v[*pj]);
           if (pi >= pj) break;
           std::swap(*pi, *pj);
         }

@@ -51,18 +51,21 @@ const std::vector<Info>& table() {
 }
 
 constexpr std::array<std::string_view, 4> kConfTypeNames = {"avg", "max", "box_and_model_avg",
-                                                             "absent_model_aware_avg"};
+                                                            "absent_model_aware_avg"};
 
 }  // namespace
 
-std::string_view conf_type_name(ConfType t) { return kConfTypeNames[static_cast<std::size_t>(t)]; }
+std::string_view conf_type_name(ConfType t) {
+  return kConfTypeNames[static_cast<std::size_t>(t)];
+}
 
 ConfType parse_conf_type(std::string_view name) {
   for (std::size_t i = 0; i < kConfTypeNames.size(); ++i) {
     if (kConfTypeNames[i] == name) return static_cast<ConfType>(i);
   }
   std::vector<std::string> names(kConfTypeNames.begin(), kConfTypeNames.end());
-  fail(ErrorCode::kInvalidArgument, "unknown conf_type '{}'; expected one of {}", name, join(names));
+  fail(ErrorCode::kInvalidArgument, "unknown conf_type '{}'; expected one of {}", name,
+       join(names));
 }
 
 std::string_view soft_nms_kind_name(SoftNmsKind k) {
@@ -76,7 +79,9 @@ SoftNmsKind parse_soft_nms_kind(std::string_view name) {
        name);
 }
 
-std::span<const Info> builtin() { return table(); }
+std::span<const Info> builtin() {
+  return table();
+}
 
 const Info& find(std::string_view name) {
   std::vector<std::string> known;
@@ -110,8 +115,9 @@ std::unique_ptr<Fuser> make(std::string_view name, Params p) {
   unused(kUsesConfType, p.conf_type != def.conf_type, "conf_type");
   unused(kUsesConfType, p.allows_overflow, "allows_overflow");
   unused(kUsesConfType, p.corrected_conf, "corrected_conf");
-  unused(kUsesSoftNms, p.soft_kind != def.soft_kind || p.sigma != def.sigma ||
-                           p.thresh != def.thresh || p.decayed_scores,
+  unused(kUsesSoftNms,
+         p.soft_kind != def.soft_kind || p.sigma != def.sigma || p.thresh != def.thresh ||
+             p.decayed_scores,
          "soft-NMS parameters (method, sigma, thresh, decayed_scores)");
   if (p.corrected_conf && (p.conf_type != ConfType::kAvg || p.allows_overflow)) {
     fail(ErrorCode::kInvalidArgument,

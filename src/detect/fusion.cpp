@@ -16,12 +16,7 @@
 namespace compe::detect {
 
 double iou(const Coords& a, const Coords& b) {
-  const double xa = std::max(a.x1, b.x1), ya = std::max(a.y1, b.y1);
-  const double xb = std::min(a.x2, b.x2), yb = std::min(a.y2, b.y2);
-  const double inter = std::max(xb - xa, 0.0) * std::max(yb - ya, 0.0);
-  const double area_a = (a.x2 - a.x1) * (a.y2 - a.y1);
-  const double area_b = (b.x2 - b.x1) * (b.y2 - b.y1);
-  return inter / (area_a + area_b - inter);
+  return iou_inline(a, b);
 }
 
 Report& Report::operator+=(const Report& o) {
@@ -50,7 +45,9 @@ std::vector<Box> Fuser::fuse(std::span<const ModelDetections> models, Report* re
   return out;
 }
 
-double Fuser::iou_thr() const { return params_.iou_thr.value_or(info_->default_iou_thr); }
+double Fuser::iou_thr() const {
+  return params_.iou_thr.value_or(info_->default_iou_thr);
+}
 
 namespace {
 
@@ -94,9 +91,10 @@ void collect(std::span<const ModelDetections> models, const Params& p, bool use_
       const bool strict = p.bad_boxes == BadBoxPolicy::kError;
       if (c.x2 < c.x1 || c.y2 < c.y1) {
         if (strict) {
-          fail(ErrorCode::kInvalidArgument,
-               "model {}, box {}: inverted corners ({}, {}, {}, {}); expected x1 <= x2 and y1 <= y2",
-               m, j, c.x1, c.y1, c.x2, c.y2);
+          fail(
+              ErrorCode::kInvalidArgument,
+              "model {}, box {}: inverted corners ({}, {}, {}, {}); expected x1 <= x2 and y1 <= y2",
+              m, j, c.x1, c.y1, c.x2, c.y2);
         }
         if (c.x2 < c.x1) std::swap(c.x1, c.x2);
         if (c.y2 < c.y1) std::swap(c.y1, c.y2);
@@ -138,33 +136,68 @@ void collect(std::span<const ModelDetections> models, const Params& p, bool use_
 
 // Splits ws.entries into label groups: ws.by_label holds entry indices grouped by label, input
 // order inside a group; ws.groups lists the groups by first appearance (the reference's dict
-// order) or by ascending label (np.unique, used by nms).
+// order) or by ascending label (np.unique, used by nms). Linear time: a small open-addressing
+// table gives each label a group id in order of first appearance, then a counting sort.
 void group_by_label(Workspace::Impl& ws, bool ascending_labels) {
   const std::size_t n = ws.entries.size();
-  ws.by_label.resize(n);
-  for (std::size_t i = 0; i < n; ++i) ws.by_label[i] = static_cast<std::uint32_t>(i);
-  std::sort(ws.by_label.begin(), ws.by_label.end(), [&](std::uint32_t a, std::uint32_t b) {
-    const auto la = ws.entries[a].label, lb = ws.entries[b].label;
-    return la != lb ? la < lb : a < b;
-  });
+  for (std::uint32_t slot : ws.used_slots) ws.slots[slot].group = -1;
+  ws.used_slots.clear();
+  if (ws.slots.size() < 64) ws.slots.assign(64, LabelSlot{});
+  ws.entry_group.resize(n);
+  ws.group_count.clear();
   ws.groups.clear();
-  for (std::size_t i = 0; i < n;) {
-    std::size_t j = i + 1;
-    while (j < n && ws.entries[ws.by_label[j]].label == ws.entries[ws.by_label[i]].label) ++j;
-    ws.groups.push_back({static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(j),
-                         ws.by_label[i]});
-    i = j;
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::int64_t label = ws.entries[i].label;
+    if ((ws.group_count.size() + 1) * 2 > ws.slots.size()) {
+      // Grow and re-insert the labels seen so far (amortised; the table is kept across images).
+      std::vector<LabelSlot> old;
+      old.swap(ws.slots);
+      ws.slots.assign(old.size() * 2, LabelSlot{});
+      ws.used_slots.clear();
+      const std::size_t mask = ws.slots.size() - 1;
+      for (const LabelSlot& o : old) {
+        if (o.group < 0) continue;
+        std::size_t h = (static_cast<std::uint64_t>(o.label) * 0x9E3779B97F4A7C15ULL) >> 17 & mask;
+        while (ws.slots[h].group >= 0) h = (h + 1) & mask;
+        ws.slots[h] = o;
+        ws.used_slots.push_back(static_cast<std::uint32_t>(h));
+      }
+    }
+    const std::size_t mask = ws.slots.size() - 1;
+    std::size_t h = (static_cast<std::uint64_t>(label) * 0x9E3779B97F4A7C15ULL) >> 17 & mask;
+    while (ws.slots[h].group >= 0 && ws.slots[h].label != label) h = (h + 1) & mask;
+    if (ws.slots[h].group < 0) {
+      ws.slots[h] = {label, static_cast<std::int32_t>(ws.group_count.size())};
+      ws.used_slots.push_back(static_cast<std::uint32_t>(h));
+      ws.group_count.push_back(0);
+      ws.groups.push_back({0, 0, static_cast<std::uint32_t>(i)});
+    }
+    const auto g = static_cast<std::size_t>(ws.slots[h].group);
+    ws.entry_group[i] = static_cast<std::int32_t>(g);
+    ++ws.group_count[g];
   }
-  if (!ascending_labels) {
-    std::sort(ws.groups.begin(), ws.groups.end(),
-              [](const Group& a, const Group& b) { return a.first_entry < b.first_entry; });
+  std::uint32_t at = 0;
+  for (std::size_t g = 0; g < ws.groups.size(); ++g) {
+    ws.groups[g].begin = ws.groups[g].end = at;
+    at += ws.group_count[g];
+  }
+  ws.by_label.resize(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    Group& g = ws.groups[static_cast<std::size_t>(ws.entry_group[i])];
+    ws.by_label[g.end++] = static_cast<std::uint32_t>(i);
+  }
+  if (ascending_labels) {
+    std::sort(ws.groups.begin(), ws.groups.end(), [&](const Group& a, const Group& b) {
+      return ws.entries[a.first_entry].label < ws.entries[b.first_entry].label;
+    });
   }
 }
 
 // Entries of group g in the reference's processing order: argsort of scores, reversed.
 void sorted_group(Workspace::Impl& ws, const Group& g) {
   ws.values.clear();
-  for (std::uint32_t i = g.begin; i < g.end; ++i) ws.values.push_back(ws.entries[ws.by_label[i]].score);
+  for (std::uint32_t i = g.begin; i < g.end; ++i)
+    ws.values.push_back(ws.entries[ws.by_label[i]].score);
   numpy_argsort(ws.values, ws.order);
   ws.sorted.clear();
   for (std::size_t k = ws.order.size(); k-- > 0;) {
@@ -182,7 +215,9 @@ void emit_sorted(Workspace::Impl& ws, std::vector<Box>& out) {
   for (std::size_t k = ws.order.size(); k-- > 0;) out.push_back(ws.fused[ws.order[k]]);
 }
 
-float f32(double v) { return static_cast<float>(v); }
+float f32(double v) {
+  return static_cast<float>(v);
+}
 
 // ---------------------------------------------------------------- weighted boxes fusion
 
@@ -220,7 +255,7 @@ class WbfFuser final : public Fuser {
         std::int32_t best = -1;
         double best_iou = thr;
         for (std::size_t ci = 0; ci < ws.clusters.size(); ++ci) {
-          const double v = iou(ws.clusters[ci].box, e.c);
+          const double v = iou_inline(ws.clusters[ci].box, e.c);
           if (v > best_iou) {
             best_iou = v;
             best = static_cast<std::int32_t>(ci);
@@ -245,8 +280,13 @@ class WbfFuser final : public Fuser {
       }
       for (Cluster& c : ws.clusters) {
         if (c.n > 1 && c.conf == 0.0) ++report.zero_conf_clusters;
-        Box b{c.box.x1, c.box.y1, c.box.x2, c.box.y2, rescale(c, ws, w_sum, w_max, n_models),
-              ws.sorted[static_cast<std::size_t>(c.first)].label, -1};
+        Box b{c.box.x1,
+              c.box.y1,
+              c.box.x2,
+              c.box.y2,
+              rescale(c, ws, w_sum, w_max, n_models),
+              ws.sorted[static_cast<std::size_t>(c.first)].label,
+              -1};
         ws.fused.push_back(b);
       }
     }
@@ -364,7 +404,7 @@ class NmwFuser final : public Fuser {
         double best_iou = thr;
         for (std::size_t ci = 0; ci < ws.clusters.size(); ++ci) {
           // Matching is against each cluster's first (highest-scored) box, not a fused one.
-          const double v = iou(ws.clusters[ci].box, e.c);
+          const double v = iou_inline(ws.clusters[ci].box, e.c);
           if (v > best_iou) {
             best_iou = v;
             best = static_cast<std::int32_t>(ci);
@@ -390,7 +430,7 @@ class NmwFuser final : public Fuser {
         double n = 0.0;
         for (std::int32_t k = c.first; k >= 0; k = ws.next_member[static_cast<std::size_t>(k)]) {
           const Entry& e = ws.sorted[static_cast<std::size_t>(k)];
-          const double w = e.score * iou(e.c, top.c);
+          const double w = e.score * iou_inline(e.c, top.c);
           const double v[4] = {e.c.x1, e.c.y1, e.c.x2, e.c.y2};
           for (int q = 0; q < 4; ++q) {
             acc[q] = f32(static_cast<double>(acc[q]) + w * v[q]);
@@ -468,7 +508,7 @@ class NmsFuser final : public Fuser {
       out.push_back(to_box(top, top.score));
       std::size_t w = 0;
       for (std::size_t r = 1; r < alive; ++r) {
-        if (iou(top.c, ws.sorted[r].c) <= thr) ws.sorted[w++] = ws.sorted[r];
+        if (iou_inline(top.c, ws.sorted[r].c) <= thr) ws.sorted[w++] = ws.sorted[r];
       }
       alive = w;
     }
@@ -500,7 +540,7 @@ class NmsFuser final : public Fuser {
         }
       }
       for (std::size_t j = i + 1; j < n; ++j) {
-        const double ovr = iou(d[i].c, d[j].c);
+        const double ovr = iou_inline(d[i].c, d[j].c);
         double w;
         if (p.soft_kind == SoftNmsKind::kLinear) {
           w = ovr > thr ? 1.0 - ovr : 1.0;
@@ -533,8 +573,9 @@ std::unique_ptr<Fuser> make_soft_nms(const Info& info, Params p) {
   return std::make_unique<NmsFuser>(info, std::move(p), true);
 }
 
-std::vector<std::vector<Box>> fuse_batch(const Fuser& fuser, std::span<const ImageDetections> images,
-                                         Report* report, std::size_t threads) {
+std::vector<std::vector<Box>> fuse_batch(const Fuser& fuser,
+                                         std::span<const ImageDetections> images, Report* report,
+                                         std::size_t threads) {
   std::vector<std::vector<Box>> result(images.size());
   std::mutex mu;
   Report total;

@@ -17,7 +17,9 @@ using nlohmann::json;
 
 namespace {
 
-fs::path cases_dir() { return fs::path(COMPE_TEST_DATA) / "golden" / "cases" / "wbf"; }
+fs::path cases_dir() {
+  return fs::path(COMPE_TEST_DATA) / "golden" / "cases" / "wbf";
+}
 
 std::vector<fs::path> case_files() {
   std::vector<fs::path> files;
@@ -32,8 +34,8 @@ det::ImageDetections inputs_of(const json& in) {
   det::ImageDetections models(in.at("boxes").size());
   for (std::size_t m = 0; m < models.size(); ++m) {
     for (const auto& b : in.at("boxes")[m]) {
-      models[m].boxes.push_back({b[0].get<double>(), b[1].get<double>(), b[2].get<double>(),
-                                 b[3].get<double>()});
+      models[m].boxes.push_back(
+          {b[0].get<double>(), b[1].get<double>(), b[2].get<double>(), b[3].get<double>()});
     }
     for (const auto& s : in.at("scores")[m]) models[m].scores.push_back(s.get<double>());
     for (const auto& l : in.at("labels")[m]) {
@@ -71,9 +73,33 @@ std::unique_ptr<det::Fuser> fuser_of(const json& c) {
   return det::make(method, params);
 }
 
+// Checks one case (fields function, params, inputs, expected) within `tol`, order included.
+void check_case(const json& c, double tol) {
+  auto fuser = fuser_of(c);
+  ASSERT_NE(fuser, nullptr);
+  det::Report report;
+  const std::vector<det::Box> got = fuser->fuse(inputs_of(c.at("inputs")), &report);
+  const json& exp = c.at("expected");
+  ASSERT_LE(tol, 1e-6);
+  ASSERT_EQ(got.size(), exp.at("scores").size());
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    SCOPED_TRACE("box " + std::to_string(i));
+    const auto& eb = exp.at("boxes")[i];
+    EXPECT_NEAR(got[i].x1, eb[0].get<double>(), tol);
+    EXPECT_NEAR(got[i].y1, eb[1].get<double>(), tol);
+    EXPECT_NEAR(got[i].x2, eb[2].get<double>(), tol);
+    EXPECT_NEAR(got[i].y2, eb[3].get<double>(), tol);
+    EXPECT_NEAR(got[i].score, exp.at("scores")[i].get<double>(), tol);
+    EXPECT_EQ(got[i].label, static_cast<std::int64_t>(exp.at("labels")[i].get<double>()));
+  }
+  EXPECT_EQ(report.boxes_out, got.size());
+}
+
 }  // namespace
 
-TEST(WbfGolden, AllCasesPresent) { EXPECT_EQ(case_files().size(), 48u); }
+TEST(WbfGolden, AllCasesPresent) {
+  EXPECT_EQ(case_files().size(), 48u);
+}
 
 TEST(WbfGolden, EveryCaseMatchesReference) {
   std::size_t checked = 0;
@@ -81,26 +107,24 @@ TEST(WbfGolden, EveryCaseMatchesReference) {
     SCOPED_TRACE(path.filename().string());
     std::ifstream f(path);
     const json c = json::parse(f);
-    auto fuser = fuser_of(c);
-    ASSERT_NE(fuser, nullptr);
-    det::Report report;
-    const std::vector<det::Box> got = fuser->fuse(inputs_of(c.at("inputs")), &report);
-    const json& exp = c.at("expected");
-    const double tol = c.at("tolerance").at("abs").get<double>();
-    ASSERT_LE(tol, 1e-6);
-    ASSERT_EQ(got.size(), exp.at("scores").size());
-    for (std::size_t i = 0; i < got.size(); ++i) {
-      SCOPED_TRACE("box " + std::to_string(i));
-      const auto& eb = exp.at("boxes")[i];
-      EXPECT_NEAR(got[i].x1, eb[0].get<double>(), tol);
-      EXPECT_NEAR(got[i].y1, eb[1].get<double>(), tol);
-      EXPECT_NEAR(got[i].x2, eb[2].get<double>(), tol);
-      EXPECT_NEAR(got[i].y2, eb[3].get<double>(), tol);
-      EXPECT_NEAR(got[i].score, exp.at("scores")[i].get<double>(), tol);
-      EXPECT_EQ(got[i].label, static_cast<std::int64_t>(exp.at("labels")[i].get<double>()));
-    }
-    EXPECT_EQ(report.boxes_out, got.size());
+    check_case(c, c.at("tolerance").at("abs").get<double>());
     ++checked;
   }
   EXPECT_EQ(checked, 48u);
+}
+
+// Randomised cases (tests/golden/gen/wbf_random.py): score ties, inverted and out-of-range boxes,
+// weights, every conf_type and method.
+TEST(WbfGolden, RandomCasesMatchReference) {
+  std::ifstream f(cases_dir() / "random" / "cases.json");
+  ASSERT_TRUE(f) << "missing random/cases.json";
+  const json doc = json::parse(f);
+  const double tol = doc.at("tolerance").at("abs").get<double>();
+  const json& cases = doc.at("cases");
+  ASSERT_EQ(cases.size(), 96u);
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    SCOPED_TRACE("random case " + std::to_string(i) + " " +
+                 cases[i].at("function").get<std::string>());
+    check_case(cases[i], tol);
+  }
 }

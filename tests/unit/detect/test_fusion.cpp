@@ -1,6 +1,7 @@
 // Hand-computed fusion cases, input checks and the batch API.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <random>
@@ -21,8 +22,7 @@ det::ModelDetections model(std::vector<det::Coords> boxes, std::vector<double> s
 
 // Two overlapping boxes (IoU 0.81) from two models, one label.
 det::ImageDetections pair_image() {
-  return {model({{0.1, 0.1, 0.5, 0.5}}, {0.9}, {0}),
-          model({{0.12, 0.1, 0.52, 0.5}}, {0.6}, {0})};
+  return {model({{0.1, 0.1, 0.5, 0.5}}, {0.9}, {0}), model({{0.12, 0.1, 0.52, 0.5}}, {0.6}, {0})};
 }
 
 det::ImageDetections random_image(std::mt19937& rng, int models, int boxes, int labels) {
@@ -84,7 +84,11 @@ TEST(DetectWbf, WeightsAndConfTypes) {
   img[1].boxes.push_back({0.7, 0.7, 0.9, 0.9});
   img[1].scores.push_back(0.6);
   img[1].labels.push_back(0);
-  struct Expect { det::ConfType type; double pair; double single; };
+  struct Expect {
+    det::ConfType type;
+    double pair;
+    double single;
+  };
   const Expect cases[] = {
       {det::ConfType::kAvg, 2.4 / 2 * 2 / 3, 0.6 / 3},
       {det::ConfType::kMax, 1.8 / 2, 0.6 / 2},
@@ -116,7 +120,8 @@ TEST(DetectWbf, LabelsAreFusedSeparately) {
 }
 
 TEST(DetectWbf, SkipThresholdIsStrictAndCounted) {
-  det::ImageDetections img = {model({{0.1, 0.1, 0.5, 0.5}, {0.6, 0.6, 0.8, 0.8}}, {0.3, 0.29}, {0, 0})};
+  det::ImageDetections img = {
+      model({{0.1, 0.1, 0.5, 0.5}, {0.6, 0.6, 0.8, 0.8}}, {0.3, 0.29}, {0, 0})};
   det::Params p;
   p.skip_box_thr = 0.3;
   det::Report r;
@@ -151,6 +156,12 @@ TEST(DetectWbf, ReferenceAvgOverflowsAndCorrectedDoesNot) {
   ASSERT_EQ(ref.size(), 2u);
   EXPECT_NEAR(ref[0].score, 4.0 / 3.0, 1e-6);  // the reference's 1.33333337
   EXPECT_NEAR(ref[1].score, 0.5 / 3.0, 1e-7);
+  det::Params overflow = p;
+  overflow.allows_overflow = true;  // scaled by boxes / sum(weights): 2 boxes, weights sum 3
+  auto over = det::make("wbf", overflow)->fuse(img);
+  ASSERT_EQ(over.size(), 2u);
+  EXPECT_NEAR(over[0].score, 4.0 / 3.0, 1e-6);
+  EXPECT_NEAR(over[1].score, 0.5 / 3.0, 1e-7);
   p.corrected_conf = true;
   auto fixed = det::make("wbf", p)->fuse(img);
   ASSERT_EQ(fixed.size(), 2u);
@@ -236,14 +247,22 @@ TEST(DetectNmw, BestBoxScoreWithIouWeightedCorners) {
 TEST(DetectInput, BadInputIsAnErrorOrCountedClip) {
   using compe::ErrorCode;
   auto wbf = det::make("wbf");
-  EXPECT_EQ(error_code_of([&] { wbf->fuse(det::ImageDetections{model({{0, 0, 1, 1}}, {0.5, 0.4}, {0})}); }),
+  EXPECT_EQ(error_code_of([&] {
+              wbf->fuse(det::ImageDetections{model({{0, 0, 1, 1}}, {0.5, 0.4}, {0})});
+            }),
             ErrorCode::kInvalidArgument);
-  EXPECT_EQ(error_code_of([&] { wbf->fuse(det::ImageDetections{model({{0, 0, 1, 1}}, {0.5}, {})}); }),
+  EXPECT_EQ(error_code_of([&] {
+              wbf->fuse(det::ImageDetections{model({{0, 0, 1, 1}}, {0.5}, {})});
+            }),
             ErrorCode::kInvalidArgument);
   const double nan = std::numeric_limits<double>::quiet_NaN();
-  EXPECT_EQ(error_code_of([&] { wbf->fuse(det::ImageDetections{model({{0, 0, 1, 1}}, {nan}, {0})}); }),
+  EXPECT_EQ(error_code_of([&] {
+              wbf->fuse(det::ImageDetections{model({{0, 0, 1, 1}}, {nan}, {0})});
+            }),
             ErrorCode::kInvalidArgument);
-  EXPECT_EQ(error_code_of([&] { wbf->fuse(det::ImageDetections{model({{0, nan, 1, 1}}, {0.5}, {0})}); }),
+  EXPECT_EQ(error_code_of([&] {
+              wbf->fuse(det::ImageDetections{model({{0, nan, 1, 1}}, {0.5}, {0})});
+            }),
             ErrorCode::kInvalidArgument);
   det::Params p;
   p.weights = {1, 2, 3};
@@ -256,8 +275,9 @@ TEST(DetectInput, BadInputIsAnErrorOrCountedClip) {
   }
 
   // The reference's clip: swap inverted corners, clip to [0, 1], drop zero area; all counted.
-  det::ImageDetections img = {model({{0.5, 0.5, 0.1, 0.1}, {-0.2, 0.1, 1.3, 0.4}, {0.3, 0.3, 0.3, 0.6}},
-                                    {0.9, 0.8, 0.7}, {0, 1, 2})};
+  det::ImageDetections img = {
+      model({{0.5, 0.5, 0.1, 0.1}, {-0.2, 0.1, 1.3, 0.4}, {0.3, 0.3, 0.3, 0.6}}, {0.9, 0.8, 0.7},
+            {0, 1, 2})};
   for (const det::Info& row : det::builtin()) {
     SCOPED_TRACE(row.name);
     det::Report r;
@@ -339,16 +359,47 @@ TEST(DetectArgsort, ReproducesNumpyTieOrder) {
                                  0.5, 0.7, 0.5, 0.5, 0.1, 0.9, 0.5, 0.5, 0.3, 0.5, 0.1, 0.5};
   std::vector<std::uint32_t> order;
   det::numpy_argsort(v, order);
-  EXPECT_EQ(order, (std::vector<std::uint32_t>{1, 5, 17, 10, 23, 12, 21, 6, 22, 20, 19, 16, 15,
-                                               0, 11, 8, 7, 4, 2, 13, 24, 14, 9, 18, 3}));
+  EXPECT_EQ(order, (std::vector<std::uint32_t>{1, 5,  17, 10, 23, 12, 21, 6,  22, 20, 19, 16, 15,
+                                               0, 11, 8,  7,  4,  2,  13, 24, 14, 9,  18, 3}));
   det::numpy_argsort(std::vector<double>(40, 0.25), order);
-  EXPECT_EQ(order, (std::vector<std::uint32_t>{0,  22, 23, 24, 25, 26, 27, 28, 21, 29,
-                                               31, 32, 33, 34, 35, 36, 37, 30, 20, 19,
-                                               18, 1,  2,  3,  4,  5,  6,  7,  8,  9,
-                                               10, 11, 12, 13, 14, 15, 16, 17, 38, 39}));
+  EXPECT_EQ(order,
+            (std::vector<std::uint32_t>{0,  22, 23, 24, 25, 26, 27, 28, 21, 29, 31, 32, 33, 34,
+                                        35, 36, 37, 30, 20, 19, 18, 1,  2,  3,  4,  5,  6,  7,
+                                        8,  9,  10, 11, 12, 13, 14, 15, 16, 17, 38, 39}));
   std::mt19937 rng(3);
   std::vector<double> r(5000);
   for (double& x : r) x = static_cast<double>(rng() % 50);
   det::numpy_argsort(r, order);
   for (std::size_t i = 1; i < order.size(); ++i) ASSERT_LE(r[order[i - 1]], r[order[i]]);
+}
+
+TEST(DetectGrouping, ManyAndNegativeLabelsStaySeparate) {
+  // 700 boxes, the same corners, labels spread over negative and large values: nothing fuses,
+  // wbf keeps score order and nms returns labels in ascending order.
+  det::ImageDetections img(2);
+  std::mt19937 rng(1);
+  std::vector<std::int64_t> labels;
+  for (int i = 0; i < 700; ++i) labels.push_back((i * 7919) % 700 - 350 + (i % 3) * 1000000007LL);
+  std::shuffle(labels.begin(), labels.end(), rng);
+  for (int i = 0; i < 700; ++i) {
+    auto& m = img[static_cast<std::size_t>(i % 2)];
+    m.boxes.push_back({0.1, 0.1, 0.4, 0.4});
+    m.scores.push_back(0.001 * (i + 1));
+    m.labels.push_back(labels[static_cast<std::size_t>(i)]);
+  }
+  auto wbf = det::make("wbf")->fuse(img);
+  ASSERT_EQ(wbf.size(), 700u);
+  for (std::size_t i = 1; i < wbf.size(); ++i) EXPECT_GT(wbf[i - 1].score, wbf[i].score);
+  auto nms = det::make("nms")->fuse(img);
+  ASSERT_EQ(nms.size(), 700u);
+  for (std::size_t i = 1; i < nms.size(); ++i) EXPECT_LT(nms[i - 1].label, nms[i].label);
+  // Repeated labels across images with a reused workspace give the same result.
+  det::Workspace ws;
+  det::Report r;
+  std::vector<det::Box> out;
+  auto f = det::make("wbf");
+  f->fuse(img, out, r, ws);
+  f->fuse(img, out, r, ws);
+  ASSERT_EQ(out.size(), wbf.size());
+  for (std::size_t i = 0; i < out.size(); ++i) EXPECT_EQ(out[i].label, wbf[i].label);
 }

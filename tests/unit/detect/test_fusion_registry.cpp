@@ -72,7 +72,8 @@ TEST(DetectRegistry, EveryMethodHonoursTheContract) {
       EXPECT_LE(single.size(), 75u);
       EXPECT_FALSE(single.empty());
       for (const det::Box& b : single) {
-        EXPECT_TRUE(b.x1 >= 0 && b.x1 <= b.x2 && b.x2 <= 1 && b.y1 >= 0 && b.y1 <= b.y2 && b.y2 <= 1);
+        EXPECT_TRUE(b.x1 >= 0 && b.x1 <= b.x2 && b.x2 <= 1 && b.y1 >= 0 && b.y1 <= b.y2 &&
+                    b.y2 <= 1);
         EXPECT_TRUE(b.label >= 0 && b.label < 3);
         EXPECT_EQ(b.model == -1, row.fuses_coordinates);
       }
