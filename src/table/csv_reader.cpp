@@ -204,8 +204,8 @@ struct Context {
     std::size_t line = 1 + static_cast<std::size_t>(std::count(begin, e.at, '\n'));
     if (e.unterminated_quote)
       fail(ErrorCode::kParse,
-           "{}:{}:{}: unterminated quote: the quoted field of {} opened at line {} has no closing "
-           "quote; expected '\"' before the end of the file",
+           "{}:{}:{}: unterminated quote in {}: the quote opened at line {} is never closed; "
+           "expected a closing '\"' before the end of the file",
            name, line, e.field, e.what, line);
     if (e.field == 0) fail(ErrorCode::kParse, "{}:{}: {}", name, line, e.what);
     fail(ErrorCode::kParse, "{}:{}:{}: {}", name, line, e.field, e.what);
@@ -726,7 +726,12 @@ const char* parse_header(Context& ctx, const char* p) {
   for (;;) {
     Field f;
     std::size_t field = ctx.columns.size() + 1;
-    const char* t = ctx.scan_field(p, f, scratch, field);
+    const char* t = nullptr;
+    try {
+      t = ctx.scan_field(p, f, scratch, field);
+    } catch (const RawError& e) {
+      ctx.report(e);
+    }
     std::size_t bad = 0;
     if (!valid_utf8(f.text, bad))
       ctx.report(RawError{p, field,

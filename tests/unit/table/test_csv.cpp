@@ -344,7 +344,10 @@ TEST(CsvRead, UnterminatedQuoteSaysWhereItOpened) {
   EXPECT_HAS(m, "unterminated quote");
   EXPECT_HAS(m, "column 'name'");
   EXPECT_HAS(m, "opened at line 3");
-  EXPECT_HAS(m, "expected '\"'");
+  EXPECT_HAS(m, "expected a closing '\"'");
+  m = read_error("a,\"b\n1,2\n");  // in the header
+  EXPECT_HAS(m, "data.csv:1:2: unterminated quote in field 2");
+  EXPECT_HAS(m, "opened at line 1");
 }
 
 TEST(CsvRead, TextAfterClosingQuoteIsAnError) {
