@@ -48,7 +48,8 @@ void add_folds_command(CLI::App& app) {
     fa.ids.reserve(train.num_rows());
     const Column& id = train.column(cfg.id_column);
     for (std::size_t r = 0; r < id.size(); ++r) fa.ids.push_back(id.to_string(r));
-    fa.folds = split::assign_folds(f.spec, d.inputs());
+    split::Assignment asg = split::assign(f.spec, d.inputs());
+    fa.folds = std::move(asg.folds);
     fa.hash = folds_hash(fa.ids, fa.folds);
     write_folds(w.folds_path(), fa);
 
@@ -95,7 +96,7 @@ void add_folds_command(CLI::App& app) {
     if (a->json) {
       print_json({{"path", w.folds_path().string()}, {"strategy", f.spec.strategy}, {"k", k},
                   {"seed", f.spec.seed}, {"hash", fa.hash}, {"rows", fa.folds.size()},
-                  {"unassigned", unassigned}, {"folds", jf}});
+                  {"unassigned", unassigned}, {"folds", jf}, {"warnings", asg.warnings}});
       return;
     }
     std::vector<std::string> header{"fold", "rows"};
@@ -106,6 +107,7 @@ void add_folds_command(CLI::App& app) {
     fmt::print("{} folds ({}, seed {}) -> {}\n", k, f.spec.strategy, f.spec.seed, w.folds_path().string());
     print_table(header, rows);
     if (unassigned) fmt::print("{} row(s) are never validated (the first time block)\n", unassigned);
+    for (const auto& wmsg : asg.warnings) fmt::print("warning: {}\n", wmsg);
     fmt::print("folds hash: {}\n", fa.hash);
   });
 }
