@@ -250,7 +250,18 @@ class XgboostModel final : public Model {
 FoldResult XgboostModel::fit_predict(const FoldData& data, const nlohmann::json& user_params,
                                      const ProgressCallback& progress) {
   check_fold_data(data);
-  const nlohmann::json params = resolve_params(info(), user_params);
+  nlohmann::json params = resolve_params(info(), user_params);
+  // A default must not override the user's value given under XGBoost's other name for it.
+  for (const auto& [a, b] : {std::pair{"eta", "learning_rate"}, std::pair{"lambda", "reg_lambda"},
+                             std::pair{"alpha", "reg_alpha"}, std::pair{"gamma", "min_split_loss"},
+                             std::pair{"seed", "random_state"}}) {
+    bool user_a = user_params.is_object() && user_params.contains(a);
+    bool user_b = user_params.is_object() && user_params.contains(b);
+    if (user_a && user_b)
+      fail(ErrorCode::kInvalidArgument, "xgboost parameters '{}' and '{}' are the same parameter: give one", a, b);
+    if (user_a) params.erase(b);
+    if (user_b) params.erase(a);
+  }
   const FeatureMatrix& fm = *data.features;
   const Target& target = *data.target;
   const Task task = target.task;
