@@ -133,6 +133,10 @@ void check_fold_data(const FoldData& data) {
   COMPE_ASSERT(data.weights.empty() || data.weights.size() == n);
   for (auto r : data.train_rows) COMPE_ASSERT(r < n);
   for (auto r : data.valid_rows) COMPE_ASSERT(r < n);
+  for (std::size_t i = 0; i < data.weights.size(); ++i)
+    if (!(data.weights[i] >= 0) || !std::isfinite(data.weights[i]))
+      fail(ErrorCode::kInvalidArgument, "weight of train row {} is {}: expected a finite number >= 0",
+           i + 1, data.weights[i]);
   if (data.train_rows.empty())
     fail(ErrorCode::kInvalidArgument, "fold {} has no train rows", data.fold);
 }

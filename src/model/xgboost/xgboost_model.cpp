@@ -331,7 +331,7 @@ FoldResult XgboostModel::fit_predict(const FoldData& data, const nlohmann::json&
   booster.set("tree_method", tree_method);
   booster.set("nthread", std::to_string(threads));
   booster.set("seed", std::to_string(seed));
-  booster.set("verbosity", "1");
+  booster.set("verbosity", "0");  // core code never prints; users may raise it
   for (const auto& [key, value] : params.items()) {
     if (std::find(own_params().begin(), own_params().end(), key) != own_params().end() &&
         key != "max_cat_to_onehot")
