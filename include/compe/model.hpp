@@ -262,9 +262,10 @@ struct Info {
   unsigned tasks = 0;  ///< bit set of metric::Task
   /// Default parameters (a JSON object).
   nlohmann::json default_params;
-  /// Parameter names the backend accepts. `open_params` backends also pass through names they
-  /// do not interpret, checked against `known_params` plus `passthrough_params`.
+  /// Parameter names the backend interprets itself (listed in error messages).
   std::vector<std::string> known_params;
+  /// Further names the backend hands to its library unchanged (XGBoost's own parameters).
+  /// resolve_params accepts a name from either list and rejects any other.
   std::vector<std::string> passthrough_params;
   std::function<std::unique_ptr<Model>(const Info&)> factory;
 
