@@ -177,3 +177,14 @@ TEST(ModelCommand, ParameterErrors) {
   d.source = nullptr;
   EXPECT_THROW(model->fit_predict(d, {{"command", "true"}}, nullptr), Error);
 }
+
+TEST(ModelCommand, Log1pTargetPredictionsComeBackOnTheModelScale) {
+  CommandProblem p(Task::kRegression, 30, "log1p");
+  p.target = Target::encode(Column::from_f64("y", std::vector<double>(30, 4.0)), Task::kRegression,
+                            TargetTransform::kLog1p);
+  auto r = make("command")->fit_predict(p.fold(), {{"command", constant_trainer("9")}}, nullptr);
+  EXPECT_DOUBLE_EQ(r.valid_pred[0], std::log1p(9.0));
+  std::vector<double> back = r.test_pred;
+  p.target.inverse_transform(back);
+  EXPECT_NEAR(back[0], 9.0, 1e-12);
+}

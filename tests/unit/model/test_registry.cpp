@@ -134,6 +134,16 @@ TEST(ModelRegistry, EveryBackendEveryTask) {
       auto b = make(row.name)->fit_predict(d, params, nullptr);
       EXPECT_EQ(a.valid_pred, b.valid_pred);
       EXPECT_EQ(a.test_pred, b.test_pred);
+      std::vector<double> ones(120, 1.0);
+      d.weights = ones;
+      auto unit = make(row.name)->fit_predict(d, params, nullptr);
+      for (std::size_t i = 0; i < a.valid_pred.size(); ++i)
+        EXPECT_NEAR(unit.valid_pred[i], a.valid_pred[i], 1e-9) << "unit weights differ from none";
+      std::vector<double> negative(120, 1.0);
+      negative[7] = -1;
+      d.weights = negative;
+      EXPECT_THROW(make(row.name)->fit_predict(d, params, nullptr), Error);
+      d.weights = {};
       auto bad = params;
       bad["no_such_parameter"] = 1;
       EXPECT_THROW(model->fit_predict(d, bad, nullptr), Error);
