@@ -291,6 +291,7 @@ FoldResult XgboostModel::fit_predict(const FoldData& data, const nlohmann::json&
     fail(ErrorCode::kInvalidArgument, "xgboost parameter 'num_class' = {} but the target '{}' has {} classes",
          params["num_class"].dump(), target.column, target.num_class);
   const std::string tree_method = param_string(params, kName, "tree_method", "hist");
+  param_int(params, kName, "max_cat_to_onehot", 4, 1);
   if (fm.has_categorical() && tree_method != "hist" && tree_method != "approx" && tree_method != "gpu_hist")
     fail(ErrorCode::kInvalidArgument,
          "xgboost parameter 'tree_method' = '{}' cannot use categorical features: expected hist or approx",
