@@ -103,8 +103,12 @@ class FeatureMatrix {
   float test_at(std::size_t row, std::size_t f) const { return test_[row * features_.size() + f]; }
   bool has_categorical() const;
   const FeatureReport& report() const { return report_; }
+  /// Distinct for every build() in this process (copies share it): lets backends cache work
+  /// derived from a matrix without trusting its address.
+  std::uint64_t id() const { return id_; }
 
  private:
+  std::uint64_t id_ = 0;
   std::vector<FeatureInfo> features_;
   std::size_t num_train_ = 0;
   std::size_t num_test_ = 0;

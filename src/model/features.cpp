@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <limits>
 #include <set>
@@ -173,7 +174,9 @@ FeatureMatrix FeatureMatrix::build(const Table& train, const Table& test, const 
            "features.categorical: column '{}' is not a feature (it is the id, a target or dropped)", n);
   }
 
+  static std::atomic<std::uint64_t> next_id{1};
   FeatureMatrix m;
+  m.id_ = next_id.fetch_add(1);
   m.num_train_ = train.num_rows();
   m.num_test_ = test.num_rows();
   const std::size_t nf = names.size();

@@ -227,10 +227,8 @@ std::vector<EvalValue> parse_eval(std::string_view line) {
 // The full train DMatrix (labels and weights set) and the test DMatrix, built once per model and
 // reused by every fold that shares the same feature matrix, target and weights.
 struct Cache {
-  const FeatureMatrix* features = nullptr;
-  const Target* target = nullptr;
-  const double* weights = nullptr;
-  std::size_t num_weights = 0;
+  std::uint64_t features_id = 0;
+  std::uint64_t labels_hash = 0;  // of the labels and weights
   DMatrix train;
   DMatrix test;
 };
@@ -303,8 +301,11 @@ FoldResult XgboostModel::fit_predict(const FoldData& data, const nlohmann::json&
   const DMatrix* dtest = nullptr;
   {
     std::lock_guard lock(mutex_);
-    if (cache_.features != &fm || cache_.target != &target ||
-        cache_.weights != data.weights.data() || cache_.num_weights != data.weights.size()) {
+    Hasher h;
+    h.update(target.y.data(), target.y.size() * sizeof(double));
+    h.update_i64(static_cast<std::int64_t>(data.weights.size()));
+    h.update(data.weights.data(), data.weights.size() * sizeof(double));
+    if (cache_.features_id != fm.id() || cache_.labels_hash != h.digest() || !cache_.train.get()) {
       cache_ = Cache{};
       cache_.train = dmatrix_from(fm.train(), fm.num_train_rows(), fm, threads);
       std::vector<float> labels(target.y.begin(), target.y.end());
@@ -314,10 +315,8 @@ FoldResult XgboostModel::fit_predict(const FoldData& data, const nlohmann::json&
         COMPE_XGB(XGDMatrixSetFloatInfo, cache_.train.get(), "weight", w.data(), w.size());
       }
       if (fm.num_test_rows() > 0) cache_.test = dmatrix_from(fm.test(), fm.num_test_rows(), fm, threads);
-      cache_.features = &fm;
-      cache_.target = &target;
-      cache_.weights = data.weights.data();
-      cache_.num_weights = data.weights.size();
+      cache_.features_id = fm.id();
+      cache_.labels_hash = h.digest();
     }
     dtrain = slice(cache_.train, data.train_rows, fm);
     if (!data.valid_rows.empty()) dvalid = slice(cache_.train, data.valid_rows, fm);

@@ -215,3 +215,27 @@ TEST(ModelXgboost, ParameterErrors) {
     EXPECT_NE(std::string(e.what()).find("xgboost: "), std::string::npos) << e.what();
   }
 }
+
+TEST(ModelXgboost, ReusedModelFollowsDataChanges) {
+  // One model instance over different weights, targets and matrices gives what fresh ones give.
+  Problem p(Task::kBinary, 300);
+  Problem q(Task::kBinary, 300);
+  q.target.y[4] = 1 - q.target.y[4];  // a train row of fold 1
+  std::vector<double> w(300, 1.0);
+  w[0] = 7;
+  auto model = make("xgboost");
+  auto plain = model->fit_predict(p.fold(), small_params(), nullptr);
+  auto data = p.fold();
+  data.weights = w;
+  auto weighted = model->fit_predict(data, small_params(), nullptr);
+  EXPECT_EQ(weighted.valid_pred, make("xgboost")->fit_predict(data, small_params(), nullptr).valid_pred);
+  auto other = model->fit_predict(q.fold(), small_params(), nullptr);
+  EXPECT_EQ(other.valid_pred, make("xgboost")->fit_predict(q.fold(), small_params(), nullptr).valid_pred);
+  EXPECT_EQ(model->fit_predict(p.fold(), small_params(), nullptr).valid_pred, plain.valid_pred);
+  EXPECT_NE(other.valid_pred, plain.valid_pred);
+  // Same objects, labels edited in place (as after a label review).
+  p.target.y[4] = 1 - p.target.y[4];
+  auto edited = model->fit_predict(p.fold(), small_params(), nullptr);
+  EXPECT_EQ(edited.valid_pred, make("xgboost")->fit_predict(p.fold(), small_params(), nullptr).valid_pred);
+  EXPECT_NE(edited.valid_pred, plain.valid_pred);
+}
