@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <thread>
 
 #include "compe/error.hpp"
 #include "compe/model.hpp"
@@ -238,4 +239,29 @@ TEST(ModelXgboost, ReusedModelFollowsDataChanges) {
   auto edited = model->fit_predict(p.fold(), small_params(), nullptr);
   EXPECT_EQ(edited.valid_pred, make("xgboost")->fit_predict(p.fold(), small_params(), nullptr).valid_pred);
   EXPECT_NE(edited.valid_pred, plain.valid_pred);
+}
+
+TEST(ModelXgboost, ConcurrentFoldsOnOneModel) {
+  Problem p(Task::kBinary, 400);
+  std::vector<std::vector<std::size_t>> tr(4), va(4);
+  for (std::size_t f = 0; f < 4; ++f) split_rows(400, 4, f, tr[f], va[f]);
+  auto fold = [&](std::size_t f) {
+    FoldData d = p.fold();
+    d.train_rows = tr[f];
+    d.valid_rows = va[f];
+    d.threads = 1;
+    return d;
+  };
+  std::vector<FoldResult> sequential;
+  for (std::size_t f = 0; f < 4; ++f) sequential.push_back(make("xgboost")->fit_predict(fold(f), small_params(), nullptr));
+  auto shared = make("xgboost");
+  std::vector<FoldResult> parallel(4);
+  std::vector<std::thread> threads;
+  for (std::size_t f = 0; f < 4; ++f)
+    threads.emplace_back([&, f] { parallel[f] = shared->fit_predict(fold(f), small_params(), nullptr); });
+  for (auto& t : threads) t.join();
+  for (std::size_t f = 0; f < 4; ++f) {
+    EXPECT_EQ(parallel[f].valid_pred, sequential[f].valid_pred) << "fold " << f;
+    EXPECT_EQ(parallel[f].test_pred, sequential[f].test_pred) << "fold " << f;
+  }
 }
