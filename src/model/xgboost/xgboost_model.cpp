@@ -280,7 +280,7 @@ FoldResult XgboostModel::fit_predict(const FoldData& data, const nlohmann::json&
     if (!ok || objective == "binary:logitraw" || objective == "binary:hinge")
       fail(ErrorCode::kInvalidArgument,
            "xgboost parameter 'objective' = '{}' does not fit a {} task: expected {}", objective,
-           metric::kBinary == task ? "binary" : (task == Task::kMulticlass ? "multiclass" : "regression"),
+           task == Task::kBinary ? "binary" : (task == Task::kMulticlass ? "multiclass" : "regression"),
            task == Task::kBinary ? "binary:logistic"
                                  : (task == Task::kMulticlass ? "multi:softprob" : "reg:*"));
   }
