@@ -5,5 +5,13 @@
 
 namespace compe::cli {
 
+void add_list_command(CLI::App& app);
+void add_score_command(CLI::App& app);
+void add_init_command(CLI::App& app);
+void add_folds_command(CLI::App& app);
+void add_audit_command(CLI::App& app);
+void add_run_command(CLI::App& app, int argc, char** argv);
+void add_runs_command(CLI::App& app);
+void add_track_commands(CLI::App& app, int argc, char** argv);
 
 }  // namespace compe::cli

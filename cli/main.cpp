@@ -11,7 +11,14 @@ int main(int argc, char** argv) {
   CLI::App app{"compe: a workbench for machine-learning competitions", "compe"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("compe ") + COMPE_VERSION);
-  // (command groups register here)
+  compe::cli::add_init_command(app);
+  compe::cli::add_folds_command(app);
+  compe::cli::add_audit_command(app);
+  compe::cli::add_run_command(app, argc, argv);
+  compe::cli::add_runs_command(app);
+  compe::cli::add_track_commands(app, argc, argv);
+  compe::cli::add_score_command(app);
+  compe::cli::add_list_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -48,14 +48,20 @@ struct LabelLists {
 };
 
 /// What a metric scores. Row-major matrices; spans are views owned by the caller.
-///  - binary: y_true in {0,1} (n); y_pred n x 1 = score/probability of class 1 (label metrics
-///    threshold at 0.5), or n x 2 probabilities (column 1 is used).
-///  - multiclass: y_true class index 0..k-1 (n); y_pred n x k probabilities (label metrics take the
-///    argmax) or n x 1 predicted class indices for label metrics.
+///  - binary: y_true in {0,1} (n); y_pred n x 1 = score/probability of class 1, or n x 2
+///    probabilities (column 1 is used).
+///  - multiclass: y_true class index 0..k-1 (n); y_pred n x k probabilities (roc_auc: rows must
+///    sum to 1 and every class occur in y_true), or n x 1 predicted labels for label metrics.
+///  - label metrics (accuracy, f1, mcc, qwk, ...) derive hard labels: the argmax of n x k
+///    probabilities (first maximum); an n x 1 y_pred of integers is taken as labels, otherwise as
+///    probabilities of class 1 in [0, 1] with p > 0.5 -> 1. y_true holds integer labels (any
+///    integers when y_pred is n x 1). Averages run over the labels present in y_true or y_pred.
 ///  - regression: y_true (n), y_pred n x 1.
 ///  - multilabel: y_true n x k in {0,1}, y_pred n x k.
-///  - ranking (map@k, ...): true_lists and pred_lists (ranked), y_true/y_pred empty.
-///  - ndcg@k: y_true n x k relevances, y_pred n x k scores (scikit-learn's layout).
+///  - ranking, map@k: true_lists and pred_lists (ranked); y_true/y_pred may be empty.
+///  - ranking, ndcg@k: y_true n x d relevances >= 0, y_pred n x d scores (scikit-learn's
+///    layout), d >= 2.
+/// Rows named in error messages are 0-based indices.
 struct Inputs {
   std::span<const double> y_true;
   std::size_t true_cols = 1;
@@ -64,6 +70,7 @@ struct Inputs {
   std::span<const double> weights;  ///< empty = unweighted; else one per row, >= 0
   const LabelLists* true_lists = nullptr;
   const LabelLists* pred_lists = nullptr;
+  /// Rows: y_true.size() / true_cols, or true_lists->rows() when y_true is empty.
   std::size_t rows() const;
 };
 
@@ -73,7 +80,11 @@ class Metric {
  public:
   virtual ~Metric() = default;
   /// Scores the inputs. Throws Error(kInvalidArgument) on shape mismatch, NaN/inf predictions,
-  /// labels out of range, or where scikit-learn raises (e.g. roc_auc with one class only).
+  /// labels out of range, negative weights, or where scikit-learn raises (e.g. roc_auc with one
+  /// class only); where scikit-learn returns NaN (r2 of one row, a constant vector's
+  /// correlation, kappa with one label) it throws too. Messages name the metric and the row.
+  /// Const and safe to call concurrently; large inputs use OpenMP threads internally, and the
+  /// result does not depend on the thread count.
   virtual double score(const Inputs& in) const = 0;
   const Info& info() const { return *info_; }
   /// The spec this metric was made from, canonicalised ("map@5").
@@ -87,17 +98,20 @@ class Metric {
   std::string spec_;
 };
 
-enum class ArgKind { kNone, kOptionalInt, kRequiredInt, kRequiredReal };
+/// What may follow '@' in a spec. Optional arguments fall back to the row's documented default
+/// (map: no cut-off, ndcg: all documents, pinball: 0.5).
+enum class ArgKind { kNone, kOptionalInt, kRequiredInt, kRequiredReal, kOptionalReal };
 
 struct Info {
   std::string name;
   std::vector<std::string> aliases;
   std::string summary;
   Direction direction = Direction::kMaximize;
-  unsigned tasks = 0;         ///< bit set of Task
-  bool needs_proba = false;   ///< scores probabilities/scores rather than hard labels
+  unsigned tasks = 0;        ///< bit set of Task
+  bool needs_proba = false;  ///< scores probabilities/scores rather than hard labels
   bool supports_weights = false;
   ArgKind arg = ArgKind::kNone;
+  std::string arg_help;  ///< what the @arg means, e.g. "k: ranks counted (default: all)"
   std::function<std::unique_ptr<Metric>(const Info&, std::optional<double> arg)> factory;
 
   bool accepts(Task t) const { return (tasks & t) != 0; }

@@ -1,0 +1,207 @@
+// compe run: one cross-validated run of an experiment; compe runs: the recorded runs.
+#include <csignal>
+#include <filesystem>
+
+#include <fmt/core.h>
+
+#include "commands.hpp"
+#include "compe/error.hpp"
+#include "compe/run.hpp"
+#include "compe/store.hpp"
+#include "compe/util.hpp"
+#include "output.hpp"
+#include "workspace_option.hpp"
+
+namespace compe::cli {
+namespace fs = std::filesystem;
+
+namespace {
+
+std::atomic<bool> g_cancel{false};
+
+extern "C" void on_sigint(int) {
+  if (g_cancel.exchange(true)) std::_Exit(130);  // a second Ctrl-C stops at once
+}
+
+/// Draws one line per fold on a terminal: a bar over boosting iterations, then the fold's score.
+class ProgressBar {
+ public:
+  explicit ProgressBar(bool enabled) : enabled_(enabled) {}
+  void operator()(const run::Event& e) {
+    if (!enabled_) return;
+    switch (e.kind) {
+      case run::Event::kNote: fmt::print("{}\n", e.message); break;
+      case run::Event::kStart: fmt::print("run {}: {} fold(s)\n", e.message, e.num_folds); break;
+      case run::Event::kIteration: {
+        if (e.total == 0) break;
+        int width = 30;
+        int done = static_cast<int>(width * static_cast<double>(e.iteration + 1) / static_cast<double>(e.total));
+        fmt::print("\r  fold {} [{}{}] {}/{} {}\033[K", e.fold, std::string(static_cast<std::size_t>(done), '#'),
+                   std::string(static_cast<std::size_t>(std::max(0, width - done)), '.'), e.iteration + 1, e.total,
+                   e.message);
+        std::fflush(stdout);
+        break;
+      }
+      case run::Event::kFoldEnd:
+        fmt::print("\r  fold {} done: {}\033[K\n", e.fold, fmt_score(e.score));
+        break;
+      default: break;
+    }
+  }
+
+ private:
+  bool enabled_;
+};
+
+std::string command_line(int argc, char** argv) {
+  std::string out;
+  for (int i = 0; i < argc; ++i) {
+    if (i) out += ' ';
+    out += argv[i];
+  }
+  return out;
+}
+
+}  // namespace
+
+void add_run_command(CLI::App& app, int argc, char** argv) {
+  struct Args {
+    std::string experiment, model, name, workspace, store, folds, parent;
+    int threads = -1;
+    bool json = false, allow_multi = false;
+  };
+  auto a = std::make_shared<Args>();
+  std::string cmdline = command_line(argc, argv);
+  auto* cmd = app.add_subcommand("run", "Train every fold of an experiment: OOF and test predictions, CV score, submission");
+  cmd->add_option("EXPERIMENT", a->experiment, "Experiment TOML file (model, params, features)");
+  cmd->add_option("--model", a->model, "Run a backend with its defaults instead of an experiment file (xgboost, linear)");
+  cmd->add_option("--name", a->name, "Run name");
+  cmd->add_option("--parent", a->parent, "Parent run id (or prefix)");
+  cmd->add_option("--folds", a->folds, "Only these folds, e.g. 0,1");
+  cmd->add_option("--threads", a->threads, "Threads (0 = all cores)")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--workspace", a->workspace, "Workspace folder (default: the current one)");
+  cmd->add_option("--store", a->store, "Store URL (default: the workspace's SQLite store; env COMPE_STORE)");
+  cmd->add_flag("--allow-multi", a->allow_multi, "Do not warn when several hypotheses change at once");
+  cmd->add_flag("--json", a->json, "Print one JSON document");
+  cmd->callback([a, cmdline] {
+    Workspace w = open_workspace(a->workspace);
+    run::Experiment x;
+    if (!a->experiment.empty() && !a->model.empty())
+      fail(ErrorCode::kInvalidArgument, "give an experiment file or --model, not both");
+    if (!a->experiment.empty()) {
+      x = run::parse_experiment(read_file(a->experiment), a->experiment);
+    } else {
+      x.backend = a->model.empty() ? "xgboost" : a->model;
+    }
+    if (!a->name.empty()) x.name = a->name;
+    if (!a->parent.empty()) x.parent = a->parent;
+    if (a->threads >= 0) x.threads = static_cast<std::size_t>(a->threads);
+    if (!a->folds.empty()) {
+      x.folds.clear();
+      for (const auto& part : CLI::detail::split(a->folds, ',')) {
+        try {
+          std::size_t used = 0;
+          int f = std::stoi(part, &used);
+          if (used != part.size() || f < 0) throw std::invalid_argument(part);
+          x.folds.push_back(f);
+        } catch (const std::exception&) {
+          fail(ErrorCode::kInvalidArgument, "--folds: '{}' is not a fold number; expected e.g. 0,1,2", part);
+        }
+      }
+    }
+    run::Options o;
+    o.store = a->store;
+    if (o.store.empty())
+      if (const char* env = std::getenv("COMPE_STORE")) o.store = env;
+    o.command_line = cmdline;
+    o.cancel = &g_cancel;
+    o.allow_multi = a->allow_multi;
+    std::signal(SIGINT, on_sigint);
+    ProgressBar bar(!a->json && stdout_is_tty());
+    run::Summary s = run::run_experiment(w, x, o, std::ref(bar));
+    std::signal(SIGINT, SIG_DFL);
+    if (a->json) {
+      nlohmann::json folds = nlohmann::json::object();
+      for (auto& [f, v] : s.fold_scores) folds[std::to_string(f)] = v;
+      print_json({{"run_id", s.run_id}, {"name", s.name}, {"metric", s.metric}, {"cv", s.cv}, {"folds", folds},
+                  {"mean", s.mean}, {"std", s.std}, {"submission", s.submission.string()},
+                  {"oof", s.oof.string()}, {"test", s.test.string()}, {"dir", s.dir.string()},
+                  {"folds_hash", s.folds_hash}, {"notes", s.notes}, {"wall_seconds", s.wall_seconds},
+                  {"parent", s.parent_id}, {"changed", s.changed_keys}, {"multi_hypothesis", s.multi_hypothesis}});
+      return;
+    }
+    if (!stdout_is_tty())
+      for (const auto& n : s.notes) fmt::print("{}\n", n);
+    else if (s.multi_hypothesis)
+      fmt::print("\033[33m{} hypotheses changed at once: {}\033[0m\n", s.changed_keys.size(), join(s.changed_keys));
+    std::vector<std::vector<std::string>> rows;
+    for (auto& [f, v] : s.fold_scores) rows.push_back({std::to_string(f), fmt_score(v)});
+    print_table({"fold", s.metric}, rows);
+    fmt::print("mean ± std  {} ± {}\n", fmt_score(s.mean), fmt_score(s.std));
+    fmt::print("cv (oof)    {}\n", fmt_score(s.cv));
+    fmt::print("run {} ({}) in {:.1f} s\nsubmission: {}\n", s.run_id, s.name, s.wall_seconds, s.submission.string());
+  });
+}
+
+void add_runs_command(CLI::App& app) {
+  struct Args {
+    std::string workspace, store, status, tag, sort = "created";
+    int limit = 50;
+    bool json = false;
+  };
+  auto a = std::make_shared<Args>();
+  auto* cmd = app.add_subcommand("runs", "List recorded runs with their scores");
+  cmd->add_option("--workspace", a->workspace, "Workspace folder (default: the current one)");
+  cmd->add_option("--store", a->store, "Store URL (default: the workspace's; env COMPE_STORE)");
+  cmd->add_option("--status", a->status, "Only runs in this status (running, finished, failed, interrupted)");
+  cmd->add_option("--tag", a->tag, "Only runs with this tag");
+  cmd->add_option("--sort", a->sort, "created (newest first) or best")->check(CLI::IsMember({"created", "best"}));
+  cmd->add_option("--limit", a->limit, "At most this many runs (0 = all)")->check(CLI::NonNegativeNumber);
+  cmd->add_flag("--json", a->json, "Print one JSON document");
+  cmd->callback([a] {
+    std::string url = a->store;
+    if (url.empty())
+      if (const char* env = std::getenv("COMPE_STORE")) url = env;
+    if (url.empty()) {
+      Workspace w = open_workspace(a->workspace);
+      if (!fs::exists(w.store_path())) {
+        if (a->json) print_json({{"runs", nlohmann::json::array()}, {"total", 0}});
+        else fmt::print("no runs yet: start one with `compe run --model xgboost`\n");
+        return;
+      }
+      url = w.store_path().string();
+    }
+    auto store = open_store(url);
+    store->mark_interrupted_stale();
+    RunFilter f;
+    if (!a->status.empty()) f.status = parse_run_status(a->status);
+    f.tag = a->tag;
+    f.sort = a->sort == "best" ? RunSort::kBest : RunSort::kCreated;
+    f.limit = a->limit;
+    RunPage page = store->list_runs(f);
+    if (a->json) {
+      nlohmann::json runs = nlohmann::json::array();
+      for (const auto& r : page.runs) {
+        nlohmann::json folds = nlohmann::json::object();
+        for (auto& [k, v] : r.fold_scores) folds[std::to_string(k)] = v;
+        runs.push_back({{"run_id", r.id}, {"name", r.name}, {"status", run_status_name(r.status)},
+                        {"metric", r.metric}, {"cv", r.cv_score ? nlohmann::json(*r.cv_score) : nlohmann::json(nullptr)},
+                        {"folds", folds}, {"created", iso8601_utc(r.created_ms)}, {"folds_hash", r.folds_hash},
+                        {"model", r.config.value("/model/backend"_json_pointer, "")},
+                        {"tags", r.tags}, {"wall_seconds", r.wall_seconds ? nlohmann::json(*r.wall_seconds) : nlohmann::json(nullptr)}});
+      }
+      print_json({{"runs", runs}, {"total", page.total}});
+      return;
+    }
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& r : page.runs)
+      rows.push_back({r.id, r.name, std::string(run_status_name(r.status)), r.metric,
+                      r.cv_score ? fmt_score(*r.cv_score) : "-", std::to_string(r.fold_scores.size()),
+                      iso8601_utc(r.created_ms).substr(0, 19)});
+    print_table({"run", "name", "status", "metric", "cv", "folds", "created"}, rows);
+    if (page.total > static_cast<std::int64_t>(page.runs.size()))
+      fmt::print("{} of {} runs shown\n", page.runs.size(), page.total);
+  });
+}
+
+}  // namespace compe::cli

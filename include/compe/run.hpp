@@ -1,0 +1,109 @@
+#pragma once
+/// The fold loop: one cross-validated run of a model in a workspace.
+///
+/// For each fold it trains on the fold's train rows, predicts the validation rows (out-of-fold)
+/// and the test rows, scores the fold with the competition metric, and records everything in the
+/// store. It writes runs/<run-id>/: config.json, oof.csv, test.csv (fold-averaged), submission.csv
+/// (exactly the sample submission's header, ids and order), meta.json (the OOF exchange sidecar)
+/// and run.log. Writes are atomic; an interrupted run is marked interrupted and leaves no
+/// half-written artifact.
+
+#include <atomic>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "compe/workspace.hpp"
+
+namespace compe::run {
+
+/// An experiment: the model, its parameters and the features (experiments/*.toml).
+///
+///   name = "xgb-depth4"          # optional run name
+///   parent = "a1b2c3d4"          # optional parent run id (prefix)
+///   [model]
+///   backend = "xgboost"          # `compe list models`
+///   [model.params]               # backend parameters
+///   max_depth = 4
+///   [features]
+///   drop = ["name"]              # or keep = [...]
+///   categorical = ["pclass"]     # numeric columns to treat as categorical
+///   target_transform = "log1p"   # none | log1p (regression)
+///   [run]
+///   folds = [0, 1]               # a subset of folds (default: all)
+///   seed = 42
+///   threads = 0                  # 0 = all cores
+///   parallel_folds = 1           # folds trained at once; threads are divided between them
+struct Experiment {
+  std::string name;
+  std::string parent;
+  std::string backend = "xgboost";
+  nlohmann::json params = nlohmann::json::object();
+  std::vector<std::string> keep, drop, categorical;
+  std::string target_transform = "none";
+  std::vector<int> folds;  ///< empty = all
+  std::uint64_t seed = 42;
+  std::size_t threads = 0;
+  std::size_t parallel_folds = 1;
+  std::string source;  ///< the experiment file, "" when built from options
+
+  /// The experiment as JSON (stored as the run's config, diffed by later tools).
+  nlohmann::json to_json() const;
+};
+
+/// The experiment recorded in a run's config (the inverse of Experiment::to_json).
+Experiment experiment_from_json(const nlohmann::json& config);
+
+/// Parses an experiment TOML file's text; errors name the file, line, key and allowed values.
+Experiment parse_experiment(std::string_view toml_text, std::string_view display);
+
+/// Progress events for a renderer (the CLI draws bars; the Python module calls back).
+struct Event {
+  enum Kind { kStart, kFoldStart, kIteration, kFoldEnd, kNote, kEnd } kind = kNote;
+  int fold = -1;
+  int num_folds = 0;
+  std::size_t iteration = 0, total = 0;
+  double score = 0;
+  std::string message;
+};
+using EventSink = std::function<void(const Event&)>;
+
+struct Options {
+  std::string store;  ///< store URL or path; "" = the workspace's SQLite store
+  std::string command_line;  ///< recorded for reproduction
+  /// Set to true (e.g. by a SIGINT handler) to stop after the current iteration; the run is then
+  /// recorded as interrupted and an Error(kInvalidArgument, "interrupted") is thrown.
+  const std::atomic<bool>* cancel = nullptr;
+  /// Silences the warning given when a run changes more than one hypothesis against its parent.
+  bool allow_multi = false;
+};
+
+struct Summary {
+  std::string run_id;
+  std::string name;
+  std::string metric;
+  bool greater_is_better = true;
+  double cv = 0;                        ///< overall OOF score over the validated rows
+  std::map<int, double> fold_scores;
+  double mean = 0, std = 0;             ///< of the fold scores
+  std::filesystem::path dir, submission, oof, test;
+  std::string folds_hash, data_hash;
+  std::vector<std::string> notes;       ///< e.g. folds.csv created, unseen categorical levels
+  std::string parent_id;                ///< the run this one was compared with ("" = none)
+  std::vector<std::string> changed_keys;  ///< config keys that differ from the parent's
+  bool multi_hypothesis = false;        ///< more than one key changed (and not allowed)
+  double wall_seconds = 0;
+};
+
+/// Runs an experiment in a workspace. Creates folds.csv from compe.toml first when missing.
+/// Throws Error with context for bad data or config; a failure after the run was recorded marks
+/// it failed (or interrupted) in the store before rethrowing.
+Summary run_experiment(const Workspace& ws, const Experiment& exp, const Options& options,
+                       const EventSink& sink);
+
+}  // namespace compe::run

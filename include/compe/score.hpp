@@ -1,0 +1,45 @@
+#pragma once
+/// Kaggle-exact scoring of a submission against a solution.
+///
+/// The solution is in Kaggle's layout: an id column, one or more target columns, and a `Usage`
+/// column (Public, Private or Ignored; rows marked Ignored are never scored). A submission must
+/// have exactly the solution's columns other than Usage (any order), one row per solution id.
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "compe/metric.hpp"
+#include "compe/table.hpp"
+
+namespace compe::score {
+
+struct Options {
+  std::string metric;              ///< metric spec, e.g. "roc_auc", "map@5" (required)
+  std::string id_column;           ///< default: the solution's first column
+  std::optional<metric::Task> task;  ///< default: inferred from the metric and the solution
+};
+
+struct Result {
+  std::string metric;
+  metric::Direction direction = metric::Direction::kMaximize;
+  metric::Task task = metric::kBinary;
+  std::optional<double> public_score;   ///< absent when no row is Public
+  std::optional<double> private_score;  ///< absent when no row is Private
+  std::optional<double> overall_score;  ///< all Public and Private rows together
+  std::size_t public_rows = 0, private_rows = 0, ignored_rows = 0;
+};
+
+/// Validates the submission as Kaggle does and scores it on the Public and Private rows.
+/// Throws Error(kInvalidArgument) naming the first offending ids/rows and the count of others for:
+/// missing or unexpected columns, wrong row count, missing, extra or duplicate ids, non-numeric,
+/// empty, NaN or infinite predictions; Error(kNotFound) for an unknown metric.
+Result score_submission(const Table& solution, const Table& submission, const Options& options);
+
+/// Checks a submission's shape against a sample submission (same columns, same ids, no
+/// duplicates, finite numeric predictions where the sample is numeric). Used before writing or
+/// importing a submission.
+void validate_against_sample(const Table& sample, const Table& submission);
+
+}  // namespace compe::score

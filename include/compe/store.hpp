@@ -1,0 +1,296 @@
+#pragma once
+/// The run store: every run (one cross-validated training), its fold scores, metric curves,
+/// artifacts and leaderboard scores, and the studies and trials of the tuner.
+///
+/// Backends: SQLite (the embedded default, `<workspace>/.compe/compe.db`) and PostgreSQL (a team
+/// or many machines sharing one store). Both implement the same interface and pass the same
+/// conformance suite (tests/unit/store/).
+///
+/// Every write is one transaction: a killed process never leaves a torn record. A process that
+/// dies while its run is `running` leaves the run as it was last written; `mark_interrupted_stale`
+/// later turns it into `interrupted`.
+///
+/// Times are unix milliseconds (UTC); `iso8601_utc` formats them.
+/// Errors: backend failures throw Error(kStorage) naming the operation and the store (a URL's
+/// password is never shown); unknown runs, studies or trials throw Error(kNotFound); bad
+/// arguments Error(kInvalidArgument).
+/// Thread safety: one Store may be shared by threads (calls are serialised on its connection);
+/// for parallel writers open one Store per thread or process. A Store must not cross fork():
+/// a child process opens its own.
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace compe {
+
+enum class RunStatus { kRunning, kFinished, kFailed, kInterrupted };
+
+/// "running", "finished", "failed", "interrupted".
+std::string_view run_status_name(RunStatus status);
+/// Inverse of run_status_name; throws Error(kInvalidArgument) listing the valid names.
+RunStatus parse_run_status(std::string_view name);
+
+/// One recorded run.
+struct Run {
+  std::string id;  ///< 8 lowercase base32 characters, assigned by the store
+  std::string name;
+  RunStatus status = RunStatus::kRunning;
+  std::int64_t created_ms = 0;
+  std::int64_t started_ms = 0;
+  std::optional<std::int64_t> ended_ms;
+  std::optional<std::int64_t> heartbeat_ms;
+  nlohmann::json config = nlohmann::json::object();  ///< the resolved experiment
+  std::string parent_id;                             ///< "" when none
+  std::string folds_hash;
+  std::string data_hash;
+  std::string metric;                 ///< metric name, e.g. "auc"
+  std::string direction;              ///< "maximize", "minimize" or ""
+  std::optional<double> cv_score;     ///< overall OOF score
+  std::map<int, double> fold_scores;  ///< fold -> score
+  std::set<std::string> tags;
+  std::string note;
+  std::string command;  ///< command line that started the run
+  std::string workdir;
+  std::string host;
+  std::int64_t pid = 0;
+  std::string git_commit;
+  std::string git_branch;
+  std::optional<bool> git_dirty;
+  nlohmann::json versions = nlohmann::json::object();  ///< e.g. {"compe": "0.1.0", "xgboost": ...}
+  std::string error;                                   ///< why a failed or interrupted run stopped
+  std::optional<double> wall_seconds;
+  std::optional<double> cpu_seconds;
+  std::optional<std::int64_t> peak_memory_bytes;
+};
+
+/// Fields of a run to change; unset fields stay as they are.
+struct RunPatch {
+  std::optional<std::string> name;
+  std::optional<nlohmann::json> config;
+  std::optional<std::string> parent_id;
+  std::optional<std::string> folds_hash;
+  std::optional<std::string> data_hash;
+  std::optional<std::string> metric;
+  std::optional<std::string> direction;
+  std::optional<std::string> command;
+  std::optional<std::string> workdir;
+  std::optional<std::string> git_commit;
+  std::optional<std::string> git_branch;
+  std::optional<bool> git_dirty;
+  std::optional<nlohmann::json> versions;
+  std::optional<double> cv_score;
+  std::optional<double> wall_seconds;
+  std::optional<double> cpu_seconds;
+  std::optional<std::int64_t> peak_memory_bytes;
+};
+
+/// The outcome of a run, written by finish_run in one transaction. Unset optionals keep what
+/// the run already has.
+struct RunResult {
+  RunStatus status = RunStatus::kFinished;
+  std::optional<double> cv_score;
+  std::map<int, double> fold_scores;  ///< merged into those already recorded
+  std::string error;
+  std::optional<double> wall_seconds;
+  std::optional<double> cpu_seconds;
+  std::optional<std::int64_t> peak_memory_bytes;
+};
+
+enum class RunSort {
+  kCreated,  ///< newest first (descending) by default
+  kCvScore,  ///< by raw cv score; runs without a score last
+  kBest,     ///< best first by each run's own direction ("" sorts as minimize); unscored last
+};
+
+/// Selects runs for list_runs. Empty strings and unset optionals do not filter.
+struct RunFilter {
+  std::optional<RunStatus> status;
+  std::string tag;            ///< runs carrying this tag
+  std::string name_contains;  ///< case-sensitive substring of the name
+  std::string metric;         ///< exact metric name
+  std::string parent_id;
+  RunSort sort = RunSort::kCreated;
+  bool descending = true;   ///< kCreated and kCvScore only
+  std::int64_t limit = 50;  ///< 0 = no limit
+  std::int64_t offset = 0;
+};
+
+/// A page of runs and the number of runs matching the filter (ignoring limit and offset).
+struct RunPage {
+  std::vector<Run> runs;
+  std::int64_t total = 0;
+};
+
+/// One point of a metric curve, e.g. key "valid-auc", fold 2, step 150.
+struct MetricPoint {
+  std::string key;
+  std::optional<int> fold;  ///< unset for whole-run series
+  std::int64_t step = 0;
+  double value = 0;  ///< NaN is stored and read back as NaN
+};
+
+struct Artifact {
+  std::string run_id;
+  std::string name;  ///< unique per run, e.g. "oof"
+  std::string path;  ///< relative to the workspace
+  std::int64_t size = 0;
+  std::string sha;   ///< hex digest
+  std::string kind;  ///< e.g. "oof", "test", "submission", "model"
+  std::int64_t created_ms = 0;
+};
+
+/// A leaderboard score of a run's submission.
+struct LbScore {
+  std::string run_id;
+  double public_score = 0;
+  std::optional<double> private_score;
+  std::int64_t time_ms = 0;  ///< 0 on add = now
+  std::string note;
+};
+
+/// A tuning study (names are unique in a store).
+struct Study {
+  std::string name;
+  std::vector<std::string> directions;  ///< "maximize"/"minimize", one per objective
+  nlohmann::json sampler = nlohmann::json::object();
+  std::int64_t created_ms = 0;
+};
+
+enum class TrialState { kWaiting, kRunning, kComplete, kPruned, kFailed };
+
+/// "waiting", "running", "complete", "pruned", "failed".
+std::string_view trial_state_name(TrialState state);
+/// Inverse of trial_state_name; throws Error(kInvalidArgument).
+TrialState parse_trial_state(std::string_view name);
+
+struct Trial {
+  std::string study;
+  std::int64_t number = 0;  ///< 0, 1, 2, ... unique within the study
+  TrialState state = TrialState::kRunning;
+  nlohmann::json params = nlohmann::json::object();
+  std::vector<double> values;                   ///< one per objective once complete
+  std::map<std::int64_t, double> intermediate;  ///< step -> value (for pruners)
+  std::string run_id;                           ///< "" when none
+  std::string error;
+  std::int64_t created_ms = 0;
+  std::optional<std::int64_t> started_ms;
+  std::optional<std::int64_t> ended_ms;
+};
+
+/// The schema version this build writes; older stores are migrated when opened.
+inline constexpr int kStoreSchemaVersion = 2;
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  /// The store's location as given to open_store, with any password hidden.
+  virtual std::string url() const = 0;
+  /// The schema version of the opened store (== kStoreSchemaVersion after open).
+  virtual int schema_version() = 0;
+
+  // ---- runs ----
+  /// Records a new run with status running. The store assigns id and created_ms; started_ms,
+  /// heartbeat_ms, host and pid default to now / this host / this process when unset.
+  /// Other fields of `run` are stored as given (status, cv_score and ended_ms are ignored).
+  virtual Run create_run(const Run& run) = 0;
+  /// Throws Error(kNotFound) when no run has this id.
+  virtual Run get_run(const std::string& id) = 0;
+  /// The id of the one run whose id starts with `prefix`; Error(kNotFound) when none,
+  /// Error(kInvalidArgument) naming the candidates when several.
+  virtual std::string resolve_run_id(const std::string& prefix) = 0;
+  virtual void update_run(const std::string& id, const RunPatch& patch) = 0;
+  /// Sets status, ended time, scores and resource use at once.
+  virtual void finish_run(const std::string& id, const RunResult& result) = 0;
+  virtual void add_fold_score(const std::string& id, int fold, double score) = 0;
+  virtual RunPage list_runs(const RunFilter& filter) = 0;
+  /// Records that the run's process is alive (now).
+  virtual void heartbeat(const std::string& id) = 0;
+  /// Turns `running` runs into `interrupted`: runs of this host whose process is gone (pid not
+  /// alive), and runs of other hosts whose last sign of life (heartbeat, else start) is older
+  /// than heartbeat_timeout. A run whose process is alive on this host is left alone.
+  /// Returns the ids changed.
+  virtual std::vector<std::string> mark_interrupted_stale(
+      std::chrono::milliseconds heartbeat_timeout = std::chrono::minutes(10)) = 0;
+
+  virtual void set_tags(const std::string& id, const std::set<std::string>& tags) = 0;
+  virtual void add_tag(const std::string& id, const std::string& tag) = 0;
+  virtual void remove_tag(const std::string& id, const std::string& tag) = 0;
+  virtual void set_note(const std::string& id, const std::string& note) = 0;
+
+  // ---- metric series ----
+  /// Appends points in one transaction (thousands per call are cheap).
+  virtual void log_metrics(const std::string& run_id, std::span<const MetricPoint> points) = 0;
+  /// Points of a run ordered by key, fold (whole-run first), step; `key` "" = every key.
+  virtual std::vector<MetricPoint> read_metrics(const std::string& run_id,
+                                                const std::string& key = "") = 0;
+
+  /// The distinct metric keys logged for a run, sorted.
+  virtual std::vector<std::string> metric_keys(const std::string& run_id) = 0;
+
+  // ---- artifacts and leaderboard ----
+  /// Adds or replaces (same run and name) an artifact record.
+  virtual void add_artifact(const Artifact& artifact) = 0;
+  virtual std::vector<Artifact> list_artifacts(const std::string& run_id) = 0;
+  virtual void add_lb_score(const LbScore& score) = 0;
+  /// Scores of one run, or of every run when run_id is "", oldest first.
+  virtual std::vector<LbScore> list_lb_scores(const std::string& run_id = "") = 0;
+
+  // ---- studies and trials ----
+  /// Creates a study; when it exists, returns it if load_if_exists, else Error(kInvalidArgument).
+  virtual Study create_study(const Study& study, bool load_if_exists = false) = 0;
+  virtual Study get_study(const std::string& name) = 0;
+  virtual std::vector<Study> list_studies() = 0;
+  /// Creates a running trial with the next number of the study. Atomic across processes and
+  /// machines: concurrent callers never get the same number.
+  virtual Trial create_trial(const std::string& study, const nlohmann::json& params) = 0;
+  /// Queues a waiting trial with fixed params (numbered like create_trial).
+  virtual Trial enqueue_trial(const std::string& study, const nlohmann::json& params) = 0;
+  /// Atomically takes the lowest-numbered waiting trial and makes it running; nullopt when none.
+  /// Concurrent claimers never get the same trial.
+  virtual std::optional<Trial> claim_trial(const std::string& study) = 0;
+  virtual void report_intermediate(const std::string& study, std::int64_t number, std::int64_t step,
+                                   double value) = 0;
+  virtual void set_trial_run(const std::string& study, std::int64_t number,
+                             const std::string& run_id) = 0;
+  /// Ends a waiting or running trial: state complete (one value per direction), pruned or
+  /// failed (error recorded). Ending a trial twice is Error(kInvalidArgument).
+  virtual void finish_trial(const std::string& study, std::int64_t number, TrialState state,
+                            std::span<const double> values, const std::string& error = "") = 0;
+  virtual Trial get_trial(const std::string& study, std::int64_t number) = 0;
+  /// Trials of a study by number, optionally only those in `state`.
+  virtual std::vector<Trial> list_trials(const std::string& study,
+                                         std::optional<TrialState> state = std::nullopt) = 0;
+};
+
+/// Opens (creating and migrating when needed) a store:
+///   ":memory:"                              private in-memory SQLite (tests)
+///   "path/to/compe.db" or "sqlite:///abs/path" SQLite file (parent folders are created)
+///   "postgresql://user[:pw]@host[:port]/db[?...]" or "postgres://..."  PostgreSQL; the extra
+///       query parameter `schema=NAME` keeps compe's tables in that schema (created if missing),
+///       so several workspaces can share one database.
+/// A PostgreSQL store reconnects once when the server dropped its connection between calls.
+/// Throws Error(kStorage) when the store cannot be opened, or when it was written by a newer
+/// compe (schema version above kStoreSchemaVersion).
+std::unique_ptr<Store> open_store(const std::string& url_or_path);
+
+/// Default store path of a workspace: <workspace>/.compe/compe.db.
+std::string default_store_path(const std::string& workspace);
+
+/// "2026-01-31T12:34:56.789Z".
+std::string iso8601_utc(std::int64_t unix_ms);
+
+/// Current time in unix milliseconds.
+std::int64_t now_unix_ms();
+
+}  // namespace compe

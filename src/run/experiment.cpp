@@ -1,0 +1,168 @@
+#include <algorithm>
+
+#include <toml++/toml.h>
+
+#include "compe/error.hpp"
+#include "compe/run.hpp"
+#include "compe/util.hpp"
+
+namespace compe::run {
+namespace {
+
+void check_keys(const toml::table& t, const std::string& prefix, const std::vector<std::string>& allowed,
+                std::string_view display) {
+  for (const auto& [k, v] : t) {
+    std::string key(k.str());
+    if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
+    std::string hint = closest_match(key, allowed);
+    fail(ErrorCode::kInvalidArgument, "{}:{}: unknown key '{}{}'{}; allowed: {}", display,
+         v.source().begin.line, prefix, key,
+         hint.empty() ? "" : fmt::format(" (did you mean '{}{}'?)", prefix, hint), join(allowed));
+  }
+}
+
+nlohmann::json to_json(const toml::node& n) {
+  if (auto s = n.value_exact<std::string>()) return *s;
+  if (auto i = n.value_exact<std::int64_t>()) return *i;
+  if (auto d = n.value_exact<double>()) return *d;
+  if (auto b = n.value_exact<bool>()) return *b;
+  if (const auto* arr = n.as_array()) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& e : *arr) out.push_back(to_json(e));
+    return out;
+  }
+  if (const auto* t = n.as_table()) {
+    nlohmann::json out = nlohmann::json::object();
+    for (const auto& [k, v] : *t) out[std::string(k.str())] = to_json(v);
+    return out;
+  }
+  return nullptr;
+}
+
+std::vector<std::string> strings(const toml::table& t, std::string_view key, const std::string& path,
+                                 std::string_view display) {
+  std::vector<std::string> out;
+  const toml::node* n = t.get(key);
+  if (!n) return out;
+  const toml::array* arr = n->as_array();
+  if (!arr) fail(ErrorCode::kInvalidArgument, "{}:{}: '{}' must be a list of column names", display, n->source().begin.line, path);
+  for (const auto& e : *arr) {
+    auto s = e.value_exact<std::string>();
+    if (!s) fail(ErrorCode::kInvalidArgument, "{}:{}: '{}' must be a list of column names", display, n->source().begin.line, path);
+    out.push_back(*s);
+  }
+  return out;
+}
+
+}  // namespace
+
+nlohmann::json Experiment::to_json() const {
+  return {{"name", name},
+          {"parent", parent},
+          {"model", {{"backend", backend}, {"params", params}}},
+          {"features", {{"keep", keep}, {"drop", drop}, {"categorical", categorical},
+                        {"target_transform", target_transform}}},
+          {"run", {{"folds", folds}, {"seed", seed}, {"threads", threads}, {"parallel_folds", parallel_folds}}}};
+}
+
+Experiment experiment_from_json(const nlohmann::json& c) {
+  Experiment x;
+  try {
+    x.name = c.value("name", "");
+    x.parent = c.value("parent", "");
+    const auto& m = c.at("model");
+    x.backend = m.at("backend").get<std::string>();
+    x.params = m.value("params", nlohmann::json::object());
+    if (c.contains("features")) {
+      const auto& f = c.at("features");
+      x.keep = f.value("keep", std::vector<std::string>{});
+      x.drop = f.value("drop", std::vector<std::string>{});
+      x.categorical = f.value("categorical", std::vector<std::string>{});
+      x.target_transform = f.value("target_transform", "none");
+    }
+    if (c.contains("run")) {
+      const auto& r = c.at("run");
+      x.folds = r.value("folds", std::vector<int>{});
+      x.seed = r.value("seed", std::uint64_t{42});
+      x.threads = r.value("threads", std::size_t{0});
+      x.parallel_folds = r.value("parallel_folds", std::size_t{1});
+    }
+  } catch (const nlohmann::json::exception& e) {
+    fail(ErrorCode::kInvalidArgument, "the recorded run config is not an experiment: {}", e.what());
+  }
+  return x;
+}
+
+Experiment parse_experiment(std::string_view text, std::string_view display) {
+  toml::table root;
+  try {
+    root = toml::parse(text, std::string(display));
+  } catch (const toml::parse_error& e) {
+    fail(ErrorCode::kParse, "{}:{}:{}: {}", display, e.source().begin.line, e.source().begin.column,
+         e.description());
+  }
+  Experiment x;
+  x.source = std::string(display);
+  check_keys(root, "", {"name", "parent", "model", "features", "run"}, display);
+  auto str = [&](const toml::table& t, std::string_view key, const std::string& path) -> std::optional<std::string> {
+    const toml::node* n = t.get(key);
+    if (!n) return std::nullopt;
+    auto v = n->value_exact<std::string>();
+    if (!v) fail(ErrorCode::kInvalidArgument, "{}:{}: '{}' must be a string", display, n->source().begin.line, path);
+    return v;
+  };
+  auto table = [&](std::string_view key) -> const toml::table* {
+    const toml::node* n = root.get(key);
+    if (!n) return nullptr;
+    if (!n->is_table()) fail(ErrorCode::kInvalidArgument, "{}:{}: '{}' must be a table", display, n->source().begin.line, key);
+    return n->as_table();
+  };
+  x.name = str(root, "name", "name").value_or("");
+  x.parent = str(root, "parent", "parent").value_or("");
+  if (const toml::table* m = table("model")) {
+    check_keys(*m, "model.", {"backend", "params"}, display);
+    x.backend = str(*m, "backend", "model.backend").value_or("xgboost");
+    if (const toml::node* p = m->get("params")) {
+      if (!p->is_table()) fail(ErrorCode::kInvalidArgument, "{}:{}: 'model.params' must be a table", display, p->source().begin.line);
+      x.params = to_json(*p);
+    }
+  }
+  if (const toml::table* f = table("features")) {
+    check_keys(*f, "features.", {"keep", "drop", "categorical", "target_transform"}, display);
+    x.keep = strings(*f, "keep", "features.keep", display);
+    x.drop = strings(*f, "drop", "features.drop", display);
+    x.categorical = strings(*f, "categorical", "features.categorical", display);
+    x.target_transform = str(*f, "target_transform", "features.target_transform").value_or("none");
+    if (x.target_transform != "none" && x.target_transform != "log1p")
+      fail(ErrorCode::kInvalidArgument, "{}: features.target_transform is '{}', expected none or log1p", display,
+           x.target_transform);
+    if (!x.keep.empty() && !x.drop.empty())
+      fail(ErrorCode::kInvalidArgument, "{}: give features.keep or features.drop, not both", display);
+  }
+  if (const toml::table* r = table("run")) {
+    check_keys(*r, "run.", {"folds", "seed", "threads", "parallel_folds"}, display);
+    if (const toml::node* n = r->get("folds")) {
+      const toml::array* arr = n->as_array();
+      if (!arr) fail(ErrorCode::kInvalidArgument, "{}:{}: 'run.folds' must be a list of fold numbers", display, n->source().begin.line);
+      for (const auto& e : *arr) {
+        auto v = e.value_exact<std::int64_t>();
+        if (!v || *v < 0) fail(ErrorCode::kInvalidArgument, "{}:{}: 'run.folds' must be a list of fold numbers >= 0", display, n->source().begin.line);
+        x.folds.push_back(static_cast<int>(*v));
+      }
+    }
+    auto int_key = [&](std::string_view key, std::int64_t lo) -> std::optional<std::int64_t> {
+      const toml::node* n = r->get(key);
+      if (!n) return std::nullopt;
+      auto v = n->value_exact<std::int64_t>();
+      if (!v || *v < lo)
+        fail(ErrorCode::kInvalidArgument, "{}:{}: 'run.{}' must be an integer >= {}", display, n->source().begin.line, key, lo);
+      return v;
+    };
+    if (auto v = int_key("seed", 0)) x.seed = static_cast<std::uint64_t>(*v);
+    if (auto v = int_key("threads", 0)) x.threads = static_cast<std::size_t>(*v);
+    if (auto v = int_key("parallel_folds", 1)) x.parallel_folds = static_cast<std::size_t>(*v);
+  }
+  return x;
+}
+
+}  // namespace compe::run
