@@ -72,7 +72,9 @@ TEST(ModelGolden, BackendsMatchReferences) {
     d.valid_rows = valid_rows;
     d.seed = 0;
     d.threads = 1;
-    auto r = make(c["model"].get<std::string>())->fit_predict(d, c["params"], nullptr);
+    // As the fold loop does: resolve once, then the backend resolves again.
+    const Info& info = find(c["model"].get<std::string>());
+    auto r = make(info.name)->fit_predict(d, resolve_params(info, c["params"]), nullptr);
     auto valid = c["valid"].get<std::vector<double>>();
     auto test_pred = c["test"].get<std::vector<double>>();
     const double tol = c["tolerance"];

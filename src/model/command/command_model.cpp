@@ -14,6 +14,7 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -215,8 +216,13 @@ struct RunOutcome {
   int status = 0;
 };
 
+// Runs the command and waits for it, calling `tick` about every kTickSeconds: when tick throws
+// (the caller cancels the run) the command's process group is killed and the exception goes on.
+constexpr double kTickSeconds = 0.5;
+
 RunOutcome run_shell(const std::string& command, const std::vector<std::string>& env,
-                     const fs::path& cwd, const fs::path& log, double timeout_s) {
+                     const fs::path& cwd, const fs::path& log, double timeout_s,
+                     const std::function<void()>& tick) {
   posix_spawn_file_actions_t actions;
   posix_spawnattr_t attr;
   posix_spawn_file_actions_init(&actions);
@@ -251,21 +257,34 @@ RunOutcome run_shell(const std::string& command, const std::vector<std::string>&
 
   RunOutcome outcome;
   const auto start = std::chrono::steady_clock::now();
+  auto last_tick = start;
   for (;;) {
     int status = 0;
-    pid_t got = waitpid(pid, &status, timeout_s > 0 ? WNOHANG : 0);
+    pid_t got = waitpid(pid, &status, WNOHANG);
     if (got == pid) {
       outcome.status = status;
       return outcome;
     }
     if (got < 0 && errno != EINTR)
       fail(ErrorCode::kBackend, "command: waiting for '{}' failed: {}", command, std::strerror(errno));
+    const auto now = std::chrono::steady_clock::now();
     if (timeout_s > 0 && !outcome.timed_out &&
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() > timeout_s) {
+        std::chrono::duration<double>(now - start).count() > timeout_s) {
       outcome.timed_out = true;
       kill(-pid, SIGKILL);
     }
-    if (timeout_s > 0) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (tick && std::chrono::duration<double>(now - last_tick).count() >= kTickSeconds) {
+      last_tick = now;
+      try {
+        tick();
+      } catch (...) {
+        kill(-pid, SIGKILL);
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+        }
+        throw;
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
 }
 
@@ -294,7 +313,8 @@ class CommandModel final : public Model {
   // The test rows are written once per work folder and shared by every fold.
   fs::path test_csv(const SourceData& src) {
     std::lock_guard lock(mutex_);
-    fs::path path = src.work_dir / "test.csv";
+    fs::path path = src.work_dir / "command" / "test.csv";
+    fs::create_directories(path.parent_path());
     if (written_test_ != path || written_table_ != src.test) {
       write_rows(*src.test, nullptr, path);
       written_test_ = path;
@@ -330,7 +350,8 @@ FoldResult CommandModel::fit_predict(const FoldData& data, const nlohmann::json&
   const Target& target = *data.target;
   const std::size_t k = target.prediction_columns();
 
-  const fs::path fold_dir = src->work_dir / fmt::format("fold{}", data.fold);
+  // Inside the run folder, apart from the run's own artifacts (its test.csv is predictions).
+  const fs::path fold_dir = src->work_dir / "command" / fmt::format("fold{}", data.fold);
   const fs::path out_dir = fold_dir / "output";
   fs::remove_all(out_dir);
   fs::create_directories(out_dir);
@@ -371,7 +392,14 @@ FoldResult CommandModel::fit_predict(const FoldData& data, const nlohmann::json&
   FoldResult result;
   result.cols = k;
   result.log_file = fold_dir / "train.log";
-  auto outcome = run_shell(command, env, src->cwd, result.log_file, timeout_s);
+  const auto started = std::chrono::steady_clock::now();
+  std::function<void()> tick;
+  if (progress)
+    tick = [&] {
+      auto s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      progress(Progress{data.fold, 0, 1, fmt::format("running for {:.0f} s", s)});
+    };
+  auto outcome = run_shell(command, env, src->cwd, result.log_file, timeout_s, tick);
   if (outcome.timed_out)
     fail(ErrorCode::kBackend, "command '{}' (fold {}) ran past timeout_s = {} and was stopped; log {}:{}",
          command, data.fold, timeout_s, result.log_file.string(), log_tail(result.log_file));

@@ -112,7 +112,13 @@ std::string param_text(const std::string& key, const nlohmann::json& v) {
 }
 
 // The XGBoost eval_metric equivalent to a competition metric, or "" when there is none.
-std::string native_metric(std::string_view spec, Task task) {
+// XGBoost scores the model's scale: with log1p, rmse there is rmsle of the target, and no other
+// regression metric has an equivalent.
+std::string native_metric(std::string_view spec, Task task, TargetTransform transform) {
+  if (transform == TargetTransform::kLog1p) {
+    auto name = spec.substr(0, spec.find('@'));
+    return name == "rmsle" ? "rmse" : "";
+  }
   auto name = spec.substr(0, spec.find('@'));
   bool multi = task == Task::kMulticlass;
   if (name == "roc_auc" || name == "auc") return task == Task::kRegression ? "" : "auc";
@@ -248,18 +254,7 @@ class XgboostModel final : public Model {
 FoldResult XgboostModel::fit_predict(const FoldData& data, const nlohmann::json& user_params,
                                      const ProgressCallback& progress) {
   check_fold_data(data);
-  nlohmann::json params = resolve_params(info(), user_params);
-  // A default must not override the user's value given under XGBoost's other name for it.
-  for (const auto& [a, b] : {std::pair{"eta", "learning_rate"}, std::pair{"lambda", "reg_lambda"},
-                             std::pair{"alpha", "reg_alpha"}, std::pair{"gamma", "min_split_loss"},
-                             std::pair{"seed", "random_state"}}) {
-    bool user_a = user_params.is_object() && user_params.contains(a);
-    bool user_b = user_params.is_object() && user_params.contains(b);
-    if (user_a && user_b)
-      fail(ErrorCode::kInvalidArgument, "xgboost parameters '{}' and '{}' are the same parameter: give one", a, b);
-    if (user_a) params.erase(b);
-    if (user_b) params.erase(a);
-  }
+  const nlohmann::json params = resolve_params(info(), user_params);
   const FeatureMatrix& fm = *data.features;
   const Target& target = *data.target;
   const Task task = target.task;
@@ -349,7 +344,7 @@ FoldResult XgboostModel::fit_predict(const FoldData& data, const nlohmann::json&
     } else {
       eval_metrics.push_back(param_text("eval_metric", *it));
     }
-  } else if (auto native = native_metric(data.metric, task); !native.empty()) {
+  } else if (auto native = native_metric(data.metric, task, target.transform); !native.empty()) {
     eval_metrics.push_back(native);
   } else if (data.evaluator && data.evaluator->score) {
     use_evaluator = true;
@@ -456,5 +451,10 @@ nlohmann::json xgboost_default_params() {
 std::vector<std::string> xgboost_known_params() { return own_params(); }
 
 std::vector<std::string> xgboost_passthrough_params() { return native_params(); }
+
+std::vector<std::pair<std::string, std::string>> xgboost_param_aliases() {
+  return {{"eta", "learning_rate"}, {"lambda", "reg_lambda"}, {"alpha", "reg_alpha"},
+          {"gamma", "min_split_loss"}, {"seed", "random_state"}};
+}
 
 }  // namespace compe::model

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -82,8 +83,8 @@ TEST(ModelCommand, ExampleTrainerBinary) {
   ASSERT_EQ(r.test_pred.size(), 30u);
   EXPECT_GT(auc(take(p.target.y, p.valid_rows), r.valid_pred), 0.85);
   EXPECT_TRUE(fs::exists(r.log_file));
-  EXPECT_TRUE(fs::exists(p.source.work_dir / "fold1" / "train.csv"));
-  EXPECT_TRUE(fs::exists(p.source.work_dir / "test.csv"));
+  EXPECT_TRUE(fs::exists(p.source.work_dir / "command" / "fold1" / "train.csv"));
+  EXPECT_TRUE(fs::exists(p.source.work_dir / "command" / "test.csv"));
 }
 
 TEST(ModelCommand, ExampleTrainerMulticlass) {
@@ -108,7 +109,7 @@ TEST(ModelCommand, EnvironmentAndOrder) {
   for (std::size_t i = 0; i < p.valid_rows.size(); ++i)
     EXPECT_EQ(r.valid_pred[i], static_cast<double>(p.valid_rows[i]));
   EXPECT_EQ(r.test_pred[2], 100002.0);
-  std::ifstream in(p.source.work_dir / "fold1" / "output" / "env.txt");
+  std::ifstream in(p.source.work_dir / "command" / "fold1" / "output" / "env.txt");
   std::string env((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   for (const char* key : {"COMPE_FOLD=1", "COMPE_NUM_FOLDS=3", "COMPE_TASK=regression",
                           "COMPE_ID_COLUMN=id", "COMPE_TARGET_COLUMNS=y", "COMPE_SEED=5",
@@ -187,4 +188,18 @@ TEST(ModelCommand, Log1pTargetPredictionsComeBackOnTheModelScale) {
   std::vector<double> back = r.test_pred;
   p.target.inverse_transform(back);
   EXPECT_NEAR(back[0], 9.0, 1e-12);
+}
+
+TEST(ModelCommand, CancelKillsTheCommand) {
+  CommandProblem p(Task::kBinary, 30, "cancel");
+  struct Cancelled {};
+  auto t0 = std::chrono::steady_clock::now();
+  int ticks = 0;
+  EXPECT_THROW(make("command")->fit_predict(p.fold(), {{"command", "sleep 30"}},
+                                            [&](const Progress& pr) {
+                                              if (pr.message.starts_with("running") && ++ticks == 2)
+                                                throw Cancelled{};
+                                            }),
+               Cancelled);
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 10.0);
 }

@@ -58,6 +58,7 @@ TEST(ModelRegistry, ResolveParams) {
   EXPECT_EQ(p["alpha"], 3.0);
   EXPECT_EQ(p["C"], 1.0);
   EXPECT_THROW(resolve_params(info, nlohmann::json::array()), Error);
+  EXPECT_EQ(resolve_params(info, p), p);
   try {
     resolve_params(info, {{"alpah", 1}});
     FAIL();
@@ -68,6 +69,20 @@ TEST(ModelRegistry, ResolveParams) {
     EXPECT_NE(msg.find("did you mean 'alpha'"), std::string::npos) << msg;
     EXPECT_NE(msg.find("known parameters are alpha, C"), std::string::npos) << msg;
   }
+}
+
+TEST(ModelRegistry, ParameterAliasesReplaceDefaults) {
+  const Info& xgb = find("xgboost");
+  auto p = resolve_params(xgb, {{"eta", 0.3}});
+  EXPECT_EQ(p["eta"], 0.3);
+  EXPECT_FALSE(p.contains("learning_rate"));
+  EXPECT_EQ(resolve_params(xgb, p), p);  // the fold loop resolves, then the backend again
+  EXPECT_THROW(resolve_params(xgb, {{"eta", 0.3}, {"learning_rate", 0.1}}), Error);
+  for (const auto& row : builtin())
+    for (const auto& [a, b] : row.param_aliases) {
+      EXPECT_NO_THROW(resolve_params(row, {{a, 1}})) << row.name << " " << a;
+      EXPECT_NO_THROW(resolve_params(row, {{b, 1}})) << row.name << " " << b;
+    }
 }
 
 TEST(ModelRegistry, CheckPredictionsRejectsNan) {

@@ -265,3 +265,23 @@ TEST(ModelXgboost, ConcurrentFoldsOnOneModel) {
     EXPECT_EQ(parallel[f].test_pred, sequential[f].test_pred) << "fold " << f;
   }
 }
+
+TEST(ModelXgboost, Log1pTargetPicksMetricsOnTheRightScale) {
+  Problem p(Task::kRegression, 200);
+  for (double& y : p.target.y) y = std::log1p(std::abs(y));
+  p.target.transform = TargetTransform::kLog1p;
+  Evaluator eval{"rmse_original", false, [](std::span<const double>, std::size_t) { return 1.0; }};
+  auto data = p.fold();
+  data.evaluator = &eval;
+  auto names = [](const FoldResult& r) {
+    std::vector<std::string> out;
+    for (const auto& c : r.curves) out.push_back(c.metric);
+    return out;
+  };
+  data.metric = "rmsle";  // rmse of log1p values is rmsle of the target: native
+  auto r = make("xgboost")->fit_predict(data, small_params(), nullptr);
+  EXPECT_EQ(names(r), (std::vector<std::string>{"rmse"}));
+  data.metric = "rmse";   // no native equivalent on the log scale: the evaluator decides
+  r = make("xgboost")->fit_predict(data, small_params(), nullptr);
+  EXPECT_EQ(names(r).back(), "rmse_original");
+}
