@@ -17,6 +17,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -103,8 +104,12 @@ class FeatureMatrix {
   float test_at(std::size_t row, std::size_t f) const { return test_[row * features_.size() + f]; }
   bool has_categorical() const;
   const FeatureReport& report() const { return report_; }
+  /// Distinct for every build() in this process (copies share it): lets backends cache work
+  /// derived from a matrix without trusting its address.
+  std::uint64_t id() const { return id_; }
 
  private:
+  std::uint64_t id_ = 0;
   std::vector<FeatureInfo> features_;
   std::size_t num_train_ = 0;
   std::size_t num_test_ = 0;
@@ -172,7 +177,7 @@ struct SourceData {
   const Table* test = nullptr;
   std::string id_column;
   std::vector<std::string> target_columns;
-  /// Folder for this experiment's scratch files; the backend makes fold<k>/ inside it.
+  /// The run's folder; the command backend writes command/test.csv and command/fold<k>/ in it.
   std::filesystem::path work_dir;
   /// Working directory for the external program (empty = the current one).
   std::filesystem::path cwd;
@@ -221,7 +226,10 @@ struct FoldResult {
   std::filesystem::path log_file;    ///< external backends: where the program's output went
 };
 
-/// Progress of a long fit; backends call it from the fitting thread.
+/// Progress of a long fit; backends call it from the fitting thread: xgboost once per boosting
+/// round, linear once at the end, command about twice a second while the program runs.
+/// The callback may throw to cancel the fit (the backend cleans up, killing an external program,
+/// and the exception propagates unchanged).
 struct Progress {
   int fold = 0;
   std::size_t iteration = 0;
@@ -262,10 +270,14 @@ struct Info {
   unsigned tasks = 0;  ///< bit set of metric::Task
   /// Default parameters (a JSON object).
   nlohmann::json default_params;
-  /// Parameter names the backend accepts. `open_params` backends also pass through names they
-  /// do not interpret, checked against `known_params` plus `passthrough_params`.
+  /// Parameter names the backend interprets itself (listed in error messages).
   std::vector<std::string> known_params;
+  /// Further names the backend hands to its library unchanged (XGBoost's own parameters).
+  /// resolve_params accepts a name from either list and rejects any other.
   std::vector<std::string> passthrough_params;
+  /// Pairs of names for the same parameter (XGBoost's eta/learning_rate): a value given under
+  /// one name replaces a default under the other; giving both is an error.
+  std::vector<std::pair<std::string, std::string>> param_aliases;
   std::function<std::unique_ptr<Model>(const Info&)> factory;
 
   bool accepts(Task t) const { return (tasks & t) != 0; }
@@ -277,9 +289,10 @@ std::span<const Info> builtin();
 const Info& find(std::string_view name);
 /// A new model of the named backend.
 std::unique_ptr<Model> make(std::string_view name);
-/// `user` merged over the backend's defaults. Throws Error(kInvalidArgument) when `user` is not an
-/// object or names a parameter the backend does not know (naming the key, the closest match and
-/// listing the known ones).
+/// `user` merged over the backend's defaults (idempotent: resolving a resolved object changes
+/// nothing). Throws Error(kInvalidArgument) when `user` is not an object, names a parameter the
+/// backend does not know (naming the key, the closest match and listing the known ones), or gives
+/// one parameter under two alias names.
 nlohmann::json resolve_params(const Info& info, const nlohmann::json& user);
 
 /// The number of test rows and valid rows of a result match the fold; every prediction is finite.

@@ -13,6 +13,7 @@ std::unique_ptr<Model> make_xgboost(const Info& info);
 nlohmann::json xgboost_default_params();
 std::vector<std::string> xgboost_known_params();
 std::vector<std::string> xgboost_passthrough_params();
+std::vector<std::pair<std::string, std::string>> xgboost_param_aliases();
 
 std::unique_ptr<Model> make_linear(const Info& info);
 nlohmann::json linear_default_params();

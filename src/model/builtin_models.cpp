@@ -20,6 +20,7 @@ std::vector<Info> make_table() {
       .default_params = xgboost_default_params(),
       .known_params = xgboost_known_params(),
       .passthrough_params = xgboost_passthrough_params(),
+      .param_aliases = xgboost_param_aliases(),
       .factory = make_xgboost,
   });
   rows.push_back(Info{
@@ -30,6 +31,7 @@ std::vector<Info> make_table() {
       .default_params = linear_default_params(),
       .known_params = linear_known_params(),
       .passthrough_params = {},
+      .param_aliases = {},
       .factory = make_linear,
   });
   rows.push_back(Info{
@@ -40,6 +42,7 @@ std::vector<Info> make_table() {
       .default_params = command_default_params(),
       .known_params = command_known_params(),
       .passthrough_params = {},
+      .param_aliases = {},
       .factory = make_command,
   });
   return rows;
@@ -85,6 +88,13 @@ nlohmann::json resolve_params(const Info& info, const nlohmann::json& user) {
          info.name, user.dump());
   nlohmann::json out = info.default_params.is_object() ? info.default_params : nlohmann::json::object();
   if (user.is_null()) return out;
+  for (const auto& [a, b] : info.param_aliases) {
+    if (user.contains(a) && user.contains(b))
+      fail(ErrorCode::kInvalidArgument, "{} parameters '{}' and '{}' are one parameter: give only one",
+           info.name, a, b);
+    if (user.contains(a)) out.erase(b);
+    if (user.contains(b)) out.erase(a);
+  }
   for (const auto& [key, value] : user.items()) {
     bool known = std::find(info.known_params.begin(), info.known_params.end(), key) !=
                      info.known_params.end() ||
@@ -133,6 +143,10 @@ void check_fold_data(const FoldData& data) {
   COMPE_ASSERT(data.weights.empty() || data.weights.size() == n);
   for (auto r : data.train_rows) COMPE_ASSERT(r < n);
   for (auto r : data.valid_rows) COMPE_ASSERT(r < n);
+  for (std::size_t i = 0; i < data.weights.size(); ++i)
+    if (!(data.weights[i] >= 0) || !std::isfinite(data.weights[i]))
+      fail(ErrorCode::kInvalidArgument, "weight of train row {} is {}: expected a finite number >= 0",
+           i + 1, data.weights[i]);
   if (data.train_rows.empty())
     fail(ErrorCode::kInvalidArgument, "fold {} has no train rows", data.fold);
 }

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <limits>
 #include <set>
@@ -173,36 +174,49 @@ FeatureMatrix FeatureMatrix::build(const Table& train, const Table& test, const 
            "features.categorical: column '{}' is not a feature (it is the id, a target or dropped)", n);
   }
 
+  static std::atomic<std::uint64_t> next_id{1};
   FeatureMatrix m;
+  m.id_ = next_id.fetch_add(1);
   m.num_train_ = train.num_rows();
   m.num_test_ = test.num_rows();
   const std::size_t nf = names.size();
   m.train_.assign(m.num_train_ * nf, kMissing);
   m.test_.assign(m.num_test_ * nf, kMissing);
 
+  // Checks first, so an error names the first bad column rather than whichever thread failed.
+  std::vector<const Column*> tr_cols(nf), te_cols(nf);
   for (std::size_t f = 0; f < nf; ++f) {
-    const Column& tr = train.column(names[f]);
+    tr_cols[f] = &train.column(names[f]);
     auto te_index = test.find(names[f]);
     if (!te_index)
       fail(ErrorCode::kInvalidArgument, "test table '{}' lacks the feature column '{}' found in train '{}'",
            test.source, names[f], train.source);
-    const Column& te = test.column(*te_index);
-    if ((tr.type == DType::kString) != (te.type == DType::kString))
+    te_cols[f] = &test.column(*te_index);
+    if ((tr_cols[f]->type == DType::kString) != (te_cols[f]->type == DType::kString))
       fail(ErrorCode::kInvalidArgument,
            "feature column '{}' is {} in train '{}' but {} in test '{}': expected the same kind",
-           names[f], dtype_name(tr.type), train.source, dtype_name(te.type), test.source);
-    FeatureInfo info;
-    info.name = names[f];
-    bool categorical = tr.type == DType::kString || contains(spec.categorical, names[f]);
-    if (categorical) {
-      info.kind = FeatureKind::kCategorical;
-      encode_categorical(tr, te, info, m.train_, m.test_, f, nf, m.report_);
-    } else {
-      encode_numeric(tr, m.train_, f, nf);
-      encode_numeric(te, m.test_, f, nf);
-    }
-    m.features_.push_back(std::move(info));
+           names[f], dtype_name(tr_cols[f]->type), train.source, dtype_name(te_cols[f]->type),
+           test.source);
   }
+  m.features_.resize(nf);
+  std::vector<FeatureReport> reports(nf);
+  // Columns are independent: each thread fills its own columns of the row-major matrices.
+  parallel_for(nf, 0, [&](std::size_t begin, std::size_t end) {
+    for (std::size_t f = begin; f < end; ++f) {
+      FeatureInfo& info = m.features_[f];
+      info.name = names[f];
+      bool categorical = tr_cols[f]->type == DType::kString || contains(spec.categorical, names[f]);
+      if (categorical) {
+        info.kind = FeatureKind::kCategorical;
+        encode_categorical(*tr_cols[f], *te_cols[f], info, m.train_, m.test_, f, nf, reports[f]);
+      } else {
+        encode_numeric(*tr_cols[f], m.train_, f, nf);
+        encode_numeric(*te_cols[f], m.test_, f, nf);
+      }
+    }
+  });
+  for (auto& r : reports)
+    for (auto& u : r.unseen) m.report_.unseen.push_back(std::move(u));
   return m;
 }
 

@@ -112,7 +112,13 @@ std::string param_text(const std::string& key, const nlohmann::json& v) {
 }
 
 // The XGBoost eval_metric equivalent to a competition metric, or "" when there is none.
-std::string native_metric(std::string_view spec, Task task) {
+// XGBoost scores the model's scale: with log1p, rmse there is rmsle of the target, and no other
+// regression metric has an equivalent.
+std::string native_metric(std::string_view spec, Task task, TargetTransform transform) {
+  if (transform == TargetTransform::kLog1p) {
+    auto name = spec.substr(0, spec.find('@'));
+    return name == "rmsle" ? "rmse" : "";
+  }
   auto name = spec.substr(0, spec.find('@'));
   bool multi = task == Task::kMulticlass;
   if (name == "roc_auc" || name == "auc") return task == Task::kRegression ? "" : "auc";
@@ -227,10 +233,8 @@ std::vector<EvalValue> parse_eval(std::string_view line) {
 // The full train DMatrix (labels and weights set) and the test DMatrix, built once per model and
 // reused by every fold that shares the same feature matrix, target and weights.
 struct Cache {
-  const FeatureMatrix* features = nullptr;
-  const Target* target = nullptr;
-  const double* weights = nullptr;
-  std::size_t num_weights = 0;
+  std::uint64_t features_id = 0;
+  std::uint64_t labels_hash = 0;  // of the labels and weights
   DMatrix train;
   DMatrix test;
 };
@@ -271,7 +275,7 @@ FoldResult XgboostModel::fit_predict(const FoldData& data, const nlohmann::json&
     if (!ok || objective == "binary:logitraw" || objective == "binary:hinge")
       fail(ErrorCode::kInvalidArgument,
            "xgboost parameter 'objective' = '{}' does not fit a {} task: expected {}", objective,
-           metric::kBinary == task ? "binary" : (task == Task::kMulticlass ? "multiclass" : "regression"),
+           task == Task::kBinary ? "binary" : (task == Task::kMulticlass ? "multiclass" : "regression"),
            task == Task::kBinary ? "binary:logistic"
                                  : (task == Task::kMulticlass ? "multi:softprob" : "reg:*"));
   }
@@ -280,6 +284,7 @@ FoldResult XgboostModel::fit_predict(const FoldData& data, const nlohmann::json&
     fail(ErrorCode::kInvalidArgument, "xgboost parameter 'num_class' = {} but the target '{}' has {} classes",
          params["num_class"].dump(), target.column, target.num_class);
   const std::string tree_method = param_string(params, kName, "tree_method", "hist");
+  param_int(params, kName, "max_cat_to_onehot", 4, 1);
   if (fm.has_categorical() && tree_method != "hist" && tree_method != "approx" && tree_method != "gpu_hist")
     fail(ErrorCode::kInvalidArgument,
          "xgboost parameter 'tree_method' = '{}' cannot use categorical features: expected hist or approx",
@@ -291,8 +296,11 @@ FoldResult XgboostModel::fit_predict(const FoldData& data, const nlohmann::json&
   const DMatrix* dtest = nullptr;
   {
     std::lock_guard lock(mutex_);
-    if (cache_.features != &fm || cache_.target != &target ||
-        cache_.weights != data.weights.data() || cache_.num_weights != data.weights.size()) {
+    Hasher h;
+    h.update(target.y.data(), target.y.size() * sizeof(double));
+    h.update_i64(static_cast<std::int64_t>(data.weights.size()));
+    h.update(data.weights.data(), data.weights.size() * sizeof(double));
+    if (cache_.features_id != fm.id() || cache_.labels_hash != h.digest() || !cache_.train.get()) {
       cache_ = Cache{};
       cache_.train = dmatrix_from(fm.train(), fm.num_train_rows(), fm, threads);
       std::vector<float> labels(target.y.begin(), target.y.end());
@@ -302,10 +310,8 @@ FoldResult XgboostModel::fit_predict(const FoldData& data, const nlohmann::json&
         COMPE_XGB(XGDMatrixSetFloatInfo, cache_.train.get(), "weight", w.data(), w.size());
       }
       if (fm.num_test_rows() > 0) cache_.test = dmatrix_from(fm.test(), fm.num_test_rows(), fm, threads);
-      cache_.features = &fm;
-      cache_.target = &target;
-      cache_.weights = data.weights.data();
-      cache_.num_weights = data.weights.size();
+      cache_.features_id = fm.id();
+      cache_.labels_hash = h.digest();
     }
     dtrain = slice(cache_.train, data.train_rows, fm);
     if (!data.valid_rows.empty()) dvalid = slice(cache_.train, data.valid_rows, fm);
@@ -320,7 +326,7 @@ FoldResult XgboostModel::fit_predict(const FoldData& data, const nlohmann::json&
   booster.set("tree_method", tree_method);
   booster.set("nthread", std::to_string(threads));
   booster.set("seed", std::to_string(seed));
-  booster.set("verbosity", "1");
+  booster.set("verbosity", "0");  // core code never prints; users may raise it
   for (const auto& [key, value] : params.items()) {
     if (std::find(own_params().begin(), own_params().end(), key) != own_params().end() &&
         key != "max_cat_to_onehot")
@@ -338,7 +344,7 @@ FoldResult XgboostModel::fit_predict(const FoldData& data, const nlohmann::json&
     } else {
       eval_metrics.push_back(param_text("eval_metric", *it));
     }
-  } else if (auto native = native_metric(data.metric, task); !native.empty()) {
+  } else if (auto native = native_metric(data.metric, task, target.transform); !native.empty()) {
     eval_metrics.push_back(native);
   } else if (data.evaluator && data.evaluator->score) {
     use_evaluator = true;
@@ -445,5 +451,10 @@ nlohmann::json xgboost_default_params() {
 std::vector<std::string> xgboost_known_params() { return own_params(); }
 
 std::vector<std::string> xgboost_passthrough_params() { return native_params(); }
+
+std::vector<std::pair<std::string, std::string>> xgboost_param_aliases() {
+  return {{"eta", "learning_rate"}, {"lambda", "reg_lambda"}, {"alpha", "reg_alpha"},
+          {"gamma", "min_split_loss"}, {"seed", "random_state"}};
+}
 
 }  // namespace compe::model

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <thread>
 
 #include "compe/error.hpp"
 #include "compe/model.hpp"
@@ -214,4 +215,73 @@ TEST(ModelXgboost, ParameterErrors) {
     EXPECT_EQ(e.code(), ErrorCode::kBackend);
     EXPECT_NE(std::string(e.what()).find("xgboost: "), std::string::npos) << e.what();
   }
+}
+
+TEST(ModelXgboost, ReusedModelFollowsDataChanges) {
+  // One model instance over different weights, targets and matrices gives what fresh ones give.
+  Problem p(Task::kBinary, 300);
+  Problem q(Task::kBinary, 300);
+  q.target.y[4] = 1 - q.target.y[4];  // a train row of fold 1
+  std::vector<double> w(300, 1.0);
+  w[0] = 7;
+  auto model = make("xgboost");
+  auto plain = model->fit_predict(p.fold(), small_params(), nullptr);
+  auto data = p.fold();
+  data.weights = w;
+  auto weighted = model->fit_predict(data, small_params(), nullptr);
+  EXPECT_EQ(weighted.valid_pred, make("xgboost")->fit_predict(data, small_params(), nullptr).valid_pred);
+  auto other = model->fit_predict(q.fold(), small_params(), nullptr);
+  EXPECT_EQ(other.valid_pred, make("xgboost")->fit_predict(q.fold(), small_params(), nullptr).valid_pred);
+  EXPECT_EQ(model->fit_predict(p.fold(), small_params(), nullptr).valid_pred, plain.valid_pred);
+  EXPECT_NE(other.valid_pred, plain.valid_pred);
+  // Same objects, labels edited in place (as after a label review).
+  p.target.y[4] = 1 - p.target.y[4];
+  auto edited = model->fit_predict(p.fold(), small_params(), nullptr);
+  EXPECT_EQ(edited.valid_pred, make("xgboost")->fit_predict(p.fold(), small_params(), nullptr).valid_pred);
+  EXPECT_NE(edited.valid_pred, plain.valid_pred);
+}
+
+TEST(ModelXgboost, ConcurrentFoldsOnOneModel) {
+  Problem p(Task::kBinary, 400);
+  std::vector<std::vector<std::size_t>> tr(4), va(4);
+  for (std::size_t f = 0; f < 4; ++f) split_rows(400, 4, f, tr[f], va[f]);
+  auto fold = [&](std::size_t f) {
+    FoldData d = p.fold();
+    d.train_rows = tr[f];
+    d.valid_rows = va[f];
+    d.threads = 1;
+    return d;
+  };
+  std::vector<FoldResult> sequential;
+  for (std::size_t f = 0; f < 4; ++f) sequential.push_back(make("xgboost")->fit_predict(fold(f), small_params(), nullptr));
+  auto shared = make("xgboost");
+  std::vector<FoldResult> parallel(4);
+  std::vector<std::thread> threads;
+  for (std::size_t f = 0; f < 4; ++f)
+    threads.emplace_back([&, f] { parallel[f] = shared->fit_predict(fold(f), small_params(), nullptr); });
+  for (auto& t : threads) t.join();
+  for (std::size_t f = 0; f < 4; ++f) {
+    EXPECT_EQ(parallel[f].valid_pred, sequential[f].valid_pred) << "fold " << f;
+    EXPECT_EQ(parallel[f].test_pred, sequential[f].test_pred) << "fold " << f;
+  }
+}
+
+TEST(ModelXgboost, Log1pTargetPicksMetricsOnTheRightScale) {
+  Problem p(Task::kRegression, 200);
+  for (double& y : p.target.y) y = std::log1p(std::abs(y));
+  p.target.transform = TargetTransform::kLog1p;
+  Evaluator eval{"rmse_original", false, [](std::span<const double>, std::size_t) { return 1.0; }};
+  auto data = p.fold();
+  data.evaluator = &eval;
+  auto names = [](const FoldResult& r) {
+    std::vector<std::string> out;
+    for (const auto& c : r.curves) out.push_back(c.metric);
+    return out;
+  };
+  data.metric = "rmsle";  // rmse of log1p values is rmsle of the target: native
+  auto r = make("xgboost")->fit_predict(data, small_params(), nullptr);
+  EXPECT_EQ(names(r), (std::vector<std::string>{"rmse"}));
+  data.metric = "rmse";   // no native equivalent on the log scale: the evaluator decides
+  r = make("xgboost")->fit_predict(data, small_params(), nullptr);
+  EXPECT_EQ(names(r).back(), "rmse_original");
 }

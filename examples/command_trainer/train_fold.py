@@ -1,0 +1,132 @@
+#!/usr/bin/env python3
+"""Trains one fold for compe's `command` model backend (see docs/COMMAND_TRAINER.md).
+
+Standard library only: numeric columns are median-imputed and standardised, text columns are
+one-hot encoded, and a linear model (softmax / logistic / least squares) is fitted by full-batch
+gradient descent. It is an example of the protocol, not a strong model.
+
+Parameters (COMPE_PARAMS_JSON): learning_rate (0.1), epochs (200), l2 (1e-3).
+"""
+
+import csv
+import json
+import math
+import os
+import random
+
+
+def read_rows(path):
+    with open(path, newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def as_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+class Encoder:
+    """Column transforms fitted on the fold's train rows only."""
+
+    def __init__(self, rows, columns):
+        self.numeric, self.levels = {}, {}
+        for c in columns:
+            cells = [r[c] for r in rows if r[c] != ""]
+            values = [as_float(v) for v in cells]
+            if cells and all(v is not None for v in values):
+                values.sort()
+                mid = len(values) // 2
+                median = values[mid] if len(values) % 2 else 0.5 * (values[mid - 1] + values[mid])
+                mean = sum(values) / len(values)
+                sd = math.sqrt(sum((v - mean) ** 2 for v in values) / len(values)) or 1.0
+                self.numeric[c] = (median, mean, sd)
+            else:
+                self.levels[c] = sorted(set(cells))
+
+    def row(self, r):
+        out = []
+        for c, (median, mean, sd) in self.numeric.items():
+            v = as_float(r[c]) if r[c] != "" else None
+            out.append(((median if v is None else v) - mean) / sd)
+        for c, levels in self.levels.items():
+            out.extend(1.0 if r[c] == level else 0.0 for level in levels)
+        return out
+
+
+def softmax(z):
+    m = max(z)
+    e = [math.exp(v - m) for v in z]
+    s = sum(e)
+    return [v / s for v in e]
+
+
+def main():
+    env = os.environ
+    params = json.loads(env.get("COMPE_PARAMS_JSON", "{}"))
+    rate = float(params.get("learning_rate", 0.1))
+    epochs = int(params.get("epochs", 200))
+    l2 = float(params.get("l2", 1e-3))
+    random.seed(int(env["COMPE_SEED"]))
+
+    task = env["COMPE_TASK"]
+    id_col = env["COMPE_ID_COLUMN"]
+    target = env["COMPE_TARGET_COLUMNS"].split(",")[0]
+    classes = json.loads(env["COMPE_CLASSES"])
+    train = read_rows(env["COMPE_TRAIN_CSV"])
+    valid = read_rows(env["COMPE_VALID_CSV"])
+    test = read_rows(env["COMPE_TEST_CSV"])
+
+    features = [c for c in train[0] if c not in (id_col, target)]
+    enc = Encoder(train, features)
+    x = [enc.row(r) + [1.0] for r in train]
+    p = len(x[0])
+
+    if task == "regression":
+        y = [[float(r[target])] for r in train]
+        k = 1
+    else:
+        # Labels are given as in the train file; classes lists them in compe's order
+        # (binary: classes[1] is the positive class).
+        index = {label: i for i, label in enumerate(classes)}
+        k = len(classes)
+        y = [[1.0 if index[r[target]] == j else 0.0 for j in range(k)] for r in train]
+
+    w = [[0.0] * p for _ in range(k)]
+
+    def scores(row):
+        z = [sum(wj[i] * row[i] for i in range(p)) for wj in w]
+        return z if task == "regression" else softmax(z)
+
+    n = len(x)
+    for _ in range(epochs):
+        grad = [[0.0] * p for _ in range(k)]
+        for row, target_row in zip(x, y):
+            out = scores(row)
+            for j in range(k):
+                err = out[j] - target_row[j]
+                for i in range(p):
+                    grad[j][i] += err * row[i]
+        for j in range(k):
+            for i in range(p):
+                w[j][i] -= rate * (grad[j][i] / n + l2 * w[j][i])
+
+    def prediction_columns(row):
+        out = scores(enc.row(row) + [1.0])
+        return [out[1]] if task == "binary" else out
+
+    names = ["prediction"] if task != "multiclass" else [f"p_{c}" for c in classes]
+    out_dir = env["COMPE_OUTPUT_DIR"]
+    for name, rows in (("oof.csv", valid), ("test.csv", test)):
+        with open(os.path.join(out_dir, name), "w", newline="", encoding="utf-8") as f:
+            writer = csv.writer(f)
+            writer.writerow([id_col] + names)
+            for r in rows:
+                writer.writerow([r[id_col]] + [repr(v) for v in prediction_columns(r)])
+    print(f"fold {env['COMPE_FOLD']}: {n} train rows, {len(valid)} valid, {len(test)} test")
+
+
+if __name__ == "__main__":
+    main()
