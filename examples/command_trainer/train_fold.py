@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Trains one fold for compe's `command` model backend (see docs/COMMAND_TRAINER.md).
 
-Standard library only: numeric columns are median-imputed and standardised, text columns are
-one-hot encoded, and a linear model (softmax / logistic / least squares) is fitted by full-batch
+Standard library only: numeric columns are median-imputed and standardised, text columns with at
+most MAX_LEVELS distinct values are one-hot encoded (others, such as names, are left out), and a
+linear model (softmax / logistic / least squares) is fitted by full-batch
 gradient descent. It is an example of the protocol, not a strong model.
 
 Parameters (COMPE_PARAMS_JSON): learning_rate (0.1), epochs (200), l2 (1e-3).
@@ -13,6 +14,8 @@ import json
 import math
 import os
 import random
+
+MAX_LEVELS = 30
 
 
 def read_rows(path):
@@ -43,7 +46,7 @@ class Encoder:
                 mean = sum(values) / len(values)
                 sd = math.sqrt(sum((v - mean) ** 2 for v in values) / len(values)) or 1.0
                 self.numeric[c] = (median, mean, sd)
-            else:
+            elif len(set(cells)) <= MAX_LEVELS:
                 self.levels[c] = sorted(set(cells))
 
     def row(self, r):

@@ -37,6 +37,9 @@ constexpr std::size_t kLogTailLines = 20;
 constexpr std::size_t kShownIds = 5;
 
 // --- CSV in and out (the narrow subset this protocol needs) ------------------------------------
+// Prediction files are matched on the id text exactly ("007" is not "7"), so cells stay text
+// here rather than going through compe::read_csv's type inference; rows are written straight
+// from the tables without copying them into fold tables first.
 
 std::string csv_field(std::string_view s) {
   bool quote = s.find_first_of(",\"\r\n") != std::string_view::npos ||

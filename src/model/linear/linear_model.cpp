@@ -41,7 +41,7 @@ struct Preprocessor {
   std::size_t width = 0;
 
   void fit(const FeatureMatrix& fm, std::span<const std::size_t> rows, const std::vector<double>& w,
-           bool standardize, bool indicators) {
+           bool standardize, bool indicators, std::size_t max_categories) {
     const auto& feats = fm.features();
     std::vector<double> values;
     for (std::size_t f = 0; f < feats.size(); ++f) {
@@ -52,13 +52,24 @@ struct Preprocessor {
         p.categorical = true;
         p.level_slot.assign(feats[f].num_categories, -1);
         int next = 0;
-        std::vector<char> seen(feats[f].num_categories, 0);
+        std::vector<std::size_t> count(feats[f].num_categories, 0);
         for (auto r : rows) {
           float v = fm.train_at(r, f);
-          if (!std::isnan(v)) seen[static_cast<std::size_t>(v)] = 1;
+          if (!std::isnan(v)) ++count[static_cast<std::size_t>(v)];
         }
-        for (std::size_t c = 0; c < seen.size(); ++c)
-          if (seen[c]) p.level_slot[c] = next++;
+        // Keep at most max_categories levels, the most frequent (ties: lower code); the rest
+        // encode like unseen levels (all zero), so a high-cardinality column cannot blow up the
+        // dense design.
+        std::vector<std::size_t> order;
+        for (std::size_t c = 0; c < count.size(); ++c)
+          if (count[c] > 0) order.push_back(c);
+        if (order.size() > max_categories) {
+          std::stable_sort(order.begin(), order.end(),
+                           [&](std::size_t a, std::size_t b) { return count[a] > count[b]; });
+          order.resize(max_categories);
+          std::sort(order.begin(), order.end());
+        }
+        for (auto c : order) p.level_slot[c] = next++;
         p.width = static_cast<std::size_t>(next);
       } else {
         values.clear();
@@ -218,6 +229,7 @@ FoldResult LinearModel::fit_predict(const FoldData& data, const nlohmann::json& 
   const bool standardize = param_bool(params, kName, "standardize", true);
   const bool indicators = param_bool(params, kName, "missing_indicator", true);
   const bool fit_intercept = param_bool(params, kName, "fit_intercept", true);
+  const auto max_categories = static_cast<std::size_t>(param_int(params, kName, "max_categories", 100, 1));
   if (!(alpha >= 0)) fail(ErrorCode::kInvalidArgument, "linear parameter 'alpha': expected >= 0, got {}", alpha);
   if (!(c > 0)) fail(ErrorCode::kInvalidArgument, "linear parameter 'C': expected > 0, got {}", c);
   if (!(tol > 0)) fail(ErrorCode::kInvalidArgument, "linear parameter 'tol': expected > 0, got {}", tol);
@@ -230,7 +242,7 @@ FoldResult LinearModel::fit_predict(const FoldData& data, const nlohmann::json& 
     for (std::size_t i = 0; i < n; ++i) w[i] = data.weights[data.train_rows[i]];
 
   Preprocessor pre;
-  pre.fit(fm, data.train_rows, w, standardize, indicators);
+  pre.fit(fm, data.train_rows, w, standardize, indicators, max_categories);
   const std::size_t nf = fm.num_features();
   MatrixXd x = pre.transform(fm.train(), nf, data.train_rows);
   const auto p = x.cols();
@@ -364,11 +376,12 @@ std::unique_ptr<Model> make_linear(const Info& info) { return std::make_unique<L
 
 nlohmann::json linear_default_params() {
   return {{"alpha", 1.0}, {"C", 1.0}, {"max_iter", 1000}, {"tol", 1e-8}, {"standardize", true},
-          {"missing_indicator", true}, {"fit_intercept", true}};
+          {"missing_indicator", true}, {"fit_intercept", true}, {"max_categories", 100}};
 }
 
 std::vector<std::string> linear_known_params() {
-  return {"alpha", "C", "max_iter", "tol", "standardize", "missing_indicator", "fit_intercept"};
+  return {"alpha", "C", "max_iter", "tol", "standardize", "missing_indicator", "fit_intercept",
+          "max_categories"};
 }
 
 }  // namespace compe::model

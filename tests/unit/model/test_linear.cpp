@@ -169,3 +169,28 @@ TEST(ModelLinear, ParameterErrors) {
   EXPECT_THROW(model->fit_predict(fold_of(fm, target, tr, va), {{"C", -1.0}}, nullptr), Error);
   EXPECT_THROW(model->fit_predict(fold_of(fm, target, tr, va), {{"standardize", 1}}, nullptr), Error);
 }
+
+TEST(ModelLinear, MaxCategoriesKeepsTheMostFrequentLevels) {
+  // With max_categories = 1 only "a" (the most frequent) gets a column: the same model as one
+  // where "b" and "c" are missing.
+  std::vector<std::optional<std::string>> full = {"a", "a", "a", "b", "b", "c", "a", "b"};
+  std::vector<std::optional<std::string>> cut = {"a", "a", "a", std::nullopt, std::nullopt, std::nullopt, "a", std::nullopt};
+  std::vector<double> x = {0.5, 1, 2, 3, 1.5, 0, 2.5, 1}, y = {1, 2, 2.5, 4, 3, 1, 3.5, 2};
+  auto fit = [&](const std::vector<std::optional<std::string>>& c, const nlohmann::json& params) {
+    Table train, test;
+    train.add_column(Column::from_f64("x", x));
+    train.add_column(Column::from_strings("c", c));
+    train.add_column(Column::from_f64("y", y));
+    test.add_column(Column::from_f64("x", {1.0, 2.0, 3.0}));
+    test.add_column(Column::from_strings("c", {"a", "b", "c"}));
+    auto fm = FeatureMatrix::build(train, test, FeatureSpec{.target_columns = {"y"}});
+    auto target = Target::encode(train.column("y"), Task::kRegression);
+    std::vector<std::size_t> tr = {0, 1, 2, 3, 4, 5, 6, 7}, va = {};
+    return make("linear")->fit_predict(fold_of(fm, target, tr, va), params, nullptr).test_pred;
+  };
+  auto limited = fit(full, {{"max_categories", 1}});
+  auto reference = fit(cut, nlohmann::json::object());
+  ASSERT_EQ(limited.size(), 3u);
+  for (std::size_t i = 0; i < 3; ++i) EXPECT_NEAR(limited[i], reference[i], 1e-12);
+  EXPECT_NE(fit(full, nlohmann::json::object())[1], limited[1]);
+}
