@@ -1,5 +1,8 @@
 // The compe executable: parses the command line, dispatches, and translates errors once.
+#include <unistd.h>
+
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 
 #include <fmt/core.h>
@@ -8,6 +11,13 @@
 #include "compe/error.hpp"
 
 int main(int argc, char** argv) {
+  // OpenMP threads that busy-wait between parallel regions (libgomp's default) make XGBoost up to
+  // 25x slower when the cores are shared with other work. libgomp reads OMP_WAIT_POLICY when it
+  // loads, before main: so set it and start again, once, unless the user chose a policy.
+  if (std::getenv("OMP_WAIT_POLICY") == nullptr) {
+    ::setenv("OMP_WAIT_POLICY", "passive", 1);
+    ::execv("/proc/self/exe", argv);  // returns only on failure: then go on as we are
+  }
   CLI::App app{"compe: a workbench for machine-learning competitions", "compe"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("compe ") + COMPE_VERSION);
