@@ -7,6 +7,8 @@ build=${1:-build}
 compe=$(realpath "$build/compe")
 root=$(cd "$(dirname "$0")/../.." && pwd)
 py=/usr/bin/python3
+# Both sides run with the same OpenMP wait policy (compe sets passive itself unless told otherwise).
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
