@@ -12,6 +12,7 @@ void add_folds_command(CLI::App& app);
 void add_audit_command(CLI::App& app);
 void add_run_command(CLI::App& app, int argc, char** argv);
 void add_runs_command(CLI::App& app);
+void add_track_commands(CLI::App& app, int argc, char** argv);
 void add_ui_command(CLI::App& app);
 
 }  // namespace compe::cli

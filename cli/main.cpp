@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   compe::cli::add_audit_command(app);
   compe::cli::add_run_command(app, argc, argv);
   compe::cli::add_runs_command(app);
+  compe::cli::add_track_commands(app, argc, argv);
   compe::cli::add_score_command(app);
   compe::cli::add_list_command(app);
   compe::cli::add_ui_command(app);

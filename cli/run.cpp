@@ -68,7 +68,7 @@ void add_run_command(CLI::App& app, int argc, char** argv) {
   struct Args {
     std::string experiment, model, name, workspace, store, folds, parent;
     int threads = -1;
-    bool json = false;
+    bool json = false, allow_multi = false;
   };
   auto a = std::make_shared<Args>();
   std::string cmdline = command_line(argc, argv);
@@ -81,6 +81,7 @@ void add_run_command(CLI::App& app, int argc, char** argv) {
   cmd->add_option("--threads", a->threads, "Threads (0 = all cores)")->check(CLI::NonNegativeNumber);
   cmd->add_option("--workspace", a->workspace, "Workspace folder (default: the current one)");
   cmd->add_option("--store", a->store, "Store URL (default: the workspace's SQLite store; env COMPE_STORE)");
+  cmd->add_flag("--allow-multi", a->allow_multi, "Do not warn when several hypotheses change at once");
   cmd->add_flag("--json", a->json, "Print one JSON document");
   cmd->callback([a, cmdline] {
     Workspace w = open_workspace(a->workspace);
@@ -114,6 +115,7 @@ void add_run_command(CLI::App& app, int argc, char** argv) {
       if (const char* env = std::getenv("COMPE_STORE")) o.store = env;
     o.command_line = cmdline;
     o.cancel = &g_cancel;
+    o.allow_multi = a->allow_multi;
     std::signal(SIGINT, on_sigint);
     ProgressBar bar(!a->json && stdout_is_tty());
     run::Summary s = run::run_experiment(w, x, o, std::ref(bar));
@@ -124,11 +126,14 @@ void add_run_command(CLI::App& app, int argc, char** argv) {
       print_json({{"run_id", s.run_id}, {"name", s.name}, {"metric", s.metric}, {"cv", s.cv}, {"folds", folds},
                   {"mean", s.mean}, {"std", s.std}, {"submission", s.submission.string()},
                   {"oof", s.oof.string()}, {"test", s.test.string()}, {"dir", s.dir.string()},
-                  {"folds_hash", s.folds_hash}, {"notes", s.notes}, {"wall_seconds", s.wall_seconds}});
+                  {"folds_hash", s.folds_hash}, {"notes", s.notes}, {"wall_seconds", s.wall_seconds},
+                  {"parent", s.parent_id}, {"changed", s.changed_keys}, {"multi_hypothesis", s.multi_hypothesis}});
       return;
     }
     if (!stdout_is_tty())
       for (const auto& n : s.notes) fmt::print("{}\n", n);
+    else if (s.multi_hypothesis)
+      fmt::print("\033[33m{} hypotheses changed at once: {}\033[0m\n", s.changed_keys.size(), join(s.changed_keys));
     std::vector<std::vector<std::string>> rows;
     for (auto& [f, v] : s.fold_scores) rows.push_back({std::to_string(f), fmt_score(v)});
     print_table({"fold", s.metric}, rows);

@@ -2,14 +2,28 @@
 // The --workspace option shared by commands that run inside a workspace.
 #include <filesystem>
 #include <optional>
+#include <cstdlib>
+#include <memory>
 #include <string>
 
+#include "compe/store.hpp"
 #include "compe/workspace.hpp"
 
 namespace compe::cli {
 
 inline Workspace open_workspace(const std::string& dir) {
   return Workspace::discover(dir.empty() ? std::nullopt : std::optional<std::filesystem::path>(dir));
+}
+
+/// The store a command reads: --store, else $COMPE_STORE, else the workspace's SQLite file.
+inline std::unique_ptr<Store> open_run_store(const std::string& workspace, const std::string& store) {
+  std::string url = store;
+  if (url.empty())
+    if (const char* env = std::getenv("COMPE_STORE")) url = env;
+  if (url.empty()) url = open_workspace(workspace).store_path().string();
+  auto s = open_store(url);
+  s->mark_interrupted_stale();
+  return s;
 }
 
 }  // namespace compe::cli

@@ -8,6 +8,7 @@ PACKAGES=(
   libfmt-dev nlohmann-json3-dev libcli11-dev libtomlplusplus-dev libfast-float-dev
   libeigen3-dev libsqlite3-dev libpq-dev libcpp-httplib-dev libxgboost-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
+  postgresql
 )
 # Reference implementations used only by golden generators and peer benchmarks (make bench).
 if [[ "${COMPE_WITH_PEERS:-0}" == "1" ]]; then

@@ -27,6 +27,7 @@ as_owner() {
 
 if [[ "${1:-}" == "--stop" ]]; then
   dir="${2:?usage: start-postgres.sh --stop DIR}"
+  cd "$dir"
   as_owner "$bindir/pg_ctl" -D "$dir/data" -m fast stop >&2
   exit 0
 fi
@@ -36,6 +37,7 @@ if [[ -z "$dir" ]]; then dir="$(mktemp -d /tmp/compe-pg.XXXXXX)"; fi
 mkdir -p "$dir"
 dir="$(cd "$dir" && pwd)"
 if [[ $(id -u) -eq 0 ]]; then chown postgres: "$dir"; fi
+cd "$dir"  # the server's user may not be able to enter the caller's folder
 
 # A server already running from DIR is reused.
 if [[ -f "$dir/data/postmaster.pid" ]] && as_owner "$bindir/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then

@@ -56,6 +56,9 @@ struct Experiment {
   nlohmann::json to_json() const;
 };
 
+/// The experiment recorded in a run's config (the inverse of Experiment::to_json).
+Experiment experiment_from_json(const nlohmann::json& config);
+
 /// Parses an experiment TOML file's text; errors name the file, line, key and allowed values.
 Experiment parse_experiment(std::string_view toml_text, std::string_view display);
 
@@ -76,6 +79,8 @@ struct Options {
   /// Set to true (e.g. by a SIGINT handler) to stop after the current iteration; the run is then
   /// recorded as interrupted and an Error(kInvalidArgument, "interrupted") is thrown.
   const std::atomic<bool>* cancel = nullptr;
+  /// Silences the warning given when a run changes more than one hypothesis against its parent.
+  bool allow_multi = false;
 };
 
 struct Summary {
@@ -89,6 +94,9 @@ struct Summary {
   std::filesystem::path dir, submission, oof, test;
   std::string folds_hash, data_hash;
   std::vector<std::string> notes;       ///< e.g. folds.csv created, unseen categorical levels
+  std::string parent_id;                ///< the run this one was compared with ("" = none)
+  std::vector<std::string> changed_keys;  ///< config keys that differ from the parent's
+  bool multi_hypothesis = false;        ///< more than one key changed (and not allowed)
   double wall_seconds = 0;
 };
 

@@ -15,7 +15,8 @@
 /// password is never shown); unknown runs, studies or trials throw Error(kNotFound); bad
 /// arguments Error(kInvalidArgument).
 /// Thread safety: one Store may be shared by threads (calls are serialised on its connection);
-/// for parallel writers open one Store per thread or process.
+/// for parallel writers open one Store per thread or process. A Store must not cross fork():
+/// a child process opens its own.
 
 #include <nlohmann/json.hpp>
 
@@ -49,12 +50,12 @@ struct Run {
   std::optional<std::int64_t> ended_ms;
   std::optional<std::int64_t> heartbeat_ms;
   nlohmann::json config = nlohmann::json::object();  ///< the resolved experiment
-  std::string parent_id;                              ///< "" when none
+  std::string parent_id;                             ///< "" when none
   std::string folds_hash;
   std::string data_hash;
-  std::string metric;     ///< metric name, e.g. "auc"
-  std::string direction;  ///< "maximize", "minimize" or ""
-  std::optional<double> cv_score;   ///< overall OOF score
+  std::string metric;                 ///< metric name, e.g. "auc"
+  std::string direction;              ///< "maximize", "minimize" or ""
+  std::optional<double> cv_score;     ///< overall OOF score
   std::map<int, double> fold_scores;  ///< fold -> score
   std::set<std::string> tags;
   std::string note;
@@ -66,7 +67,7 @@ struct Run {
   std::string git_branch;
   std::optional<bool> git_dirty;
   nlohmann::json versions = nlohmann::json::object();  ///< e.g. {"compe": "0.1.0", "xgboost": ...}
-  std::string error;  ///< why a failed or interrupted run stopped
+  std::string error;                                   ///< why a failed or interrupted run stopped
   std::optional<double> wall_seconds;
   std::optional<double> cpu_seconds;
   std::optional<std::int64_t> peak_memory_bytes;
@@ -93,7 +94,8 @@ struct RunPatch {
   std::optional<std::int64_t> peak_memory_bytes;
 };
 
-/// The outcome of a run, written by finish_run in one transaction.
+/// The outcome of a run, written by finish_run in one transaction. Unset optionals keep what
+/// the run already has.
 struct RunResult {
   RunStatus status = RunStatus::kFinished;
   std::optional<double> cv_score;
@@ -107,19 +109,19 @@ struct RunResult {
 enum class RunSort {
   kCreated,  ///< newest first (descending) by default
   kCvScore,  ///< by raw cv score; runs without a score last
-  kBest,     ///< best first by each run's own direction; runs without a score last
+  kBest,     ///< best first by each run's own direction ("" sorts as minimize); unscored last
 };
 
 /// Selects runs for list_runs. Empty strings and unset optionals do not filter.
 struct RunFilter {
   std::optional<RunStatus> status;
-  std::string tag;             ///< runs carrying this tag
-  std::string name_contains;   ///< case-sensitive substring of the name
-  std::string metric;          ///< exact metric name
+  std::string tag;            ///< runs carrying this tag
+  std::string name_contains;  ///< case-sensitive substring of the name
+  std::string metric;         ///< exact metric name
   std::string parent_id;
   RunSort sort = RunSort::kCreated;
-  bool descending = true;      ///< kCreated and kCvScore only
-  std::int64_t limit = 50;     ///< 0 = no limit
+  bool descending = true;   ///< kCreated and kCvScore only
+  std::int64_t limit = 50;  ///< 0 = no limit
   std::int64_t offset = 0;
 };
 
@@ -134,7 +136,7 @@ struct MetricPoint {
   std::string key;
   std::optional<int> fold;  ///< unset for whole-run series
   std::int64_t step = 0;
-  double value = 0;         ///< NaN is stored and read back as NaN
+  double value = 0;  ///< NaN is stored and read back as NaN
 };
 
 struct Artifact {
@@ -176,9 +178,9 @@ struct Trial {
   std::int64_t number = 0;  ///< 0, 1, 2, ... unique within the study
   TrialState state = TrialState::kRunning;
   nlohmann::json params = nlohmann::json::object();
-  std::vector<double> values;                      ///< one per objective once complete
-  std::map<std::int64_t, double> intermediate;     ///< step -> value (for pruners)
-  std::string run_id;                              ///< "" when none
+  std::vector<double> values;                   ///< one per objective once complete
+  std::map<std::int64_t, double> intermediate;  ///< step -> value (for pruners)
+  std::string run_id;                           ///< "" when none
   std::string error;
   std::int64_t created_ms = 0;
   std::optional<std::int64_t> started_ms;
@@ -214,8 +216,9 @@ class Store {
   virtual RunPage list_runs(const RunFilter& filter) = 0;
   /// Records that the run's process is alive (now).
   virtual void heartbeat(const std::string& id) = 0;
-  /// Turns `running` runs into `interrupted` when their process is gone (same host, pid not
-  /// alive) or their last sign of life (heartbeat, else start) is older than heartbeat_timeout.
+  /// Turns `running` runs into `interrupted`: runs of this host whose process is gone (pid not
+  /// alive), and runs of other hosts whose last sign of life (heartbeat, else start) is older
+  /// than heartbeat_timeout. A run whose process is alive on this host is left alone.
   /// Returns the ids changed.
   virtual std::vector<std::string> mark_interrupted_stale(
       std::chrono::milliseconds heartbeat_timeout = std::chrono::minutes(10)) = 0;
@@ -231,6 +234,9 @@ class Store {
   /// Points of a run ordered by key, fold (whole-run first), step; `key` "" = every key.
   virtual std::vector<MetricPoint> read_metrics(const std::string& run_id,
                                                 const std::string& key = "") = 0;
+
+  /// The distinct metric keys logged for a run, sorted.
+  virtual std::vector<std::string> metric_keys(const std::string& run_id) = 0;
 
   // ---- artifacts and leaderboard ----
   /// Adds or replaces (same run and name) an artifact record.
@@ -253,11 +259,12 @@ class Store {
   /// Atomically takes the lowest-numbered waiting trial and makes it running; nullopt when none.
   /// Concurrent claimers never get the same trial.
   virtual std::optional<Trial> claim_trial(const std::string& study) = 0;
-  virtual void report_intermediate(const std::string& study, std::int64_t number,
-                                   std::int64_t step, double value) = 0;
+  virtual void report_intermediate(const std::string& study, std::int64_t number, std::int64_t step,
+                                   double value) = 0;
   virtual void set_trial_run(const std::string& study, std::int64_t number,
                              const std::string& run_id) = 0;
-  /// Ends a trial: state complete (values required), pruned or failed (error recorded).
+  /// Ends a waiting or running trial: state complete (one value per direction), pruned or
+  /// failed (error recorded). Ending a trial twice is Error(kInvalidArgument).
   virtual void finish_trial(const std::string& study, std::int64_t number, TrialState state,
                             std::span<const double> values, const std::string& error = "") = 0;
   virtual Trial get_trial(const std::string& study, std::int64_t number) = 0;
@@ -272,6 +279,7 @@ class Store {
 ///   "postgresql://user[:pw]@host[:port]/db[?...]" or "postgres://..."  PostgreSQL; the extra
 ///       query parameter `schema=NAME` keeps compe's tables in that schema (created if missing),
 ///       so several workspaces can share one database.
+/// A PostgreSQL store reconnects once when the server dropped its connection between calls.
 /// Throws Error(kStorage) when the store cannot be opened, or when it was written by a newer
 /// compe (schema version above kStoreSchemaVersion).
 std::unique_ptr<Store> open_store(const std::string& url_or_path);

@@ -85,9 +85,14 @@ class Table {
 struct CsvReadOptions {
   char delimiter = ',';
   /// Per-column type overrides; other columns are inferred (int64 if every non-missing cell is an
-  /// integer, else float64 if every one is a number, else string).
+  /// integer, else float64 if every one is a number, else string). A column with no non-missing
+  /// cell (or a header-only file) is int64. Numbers are "[+-]digits", or decimal/scientific text,
+  /// "inf" and "nan" as std::from_chars reads them; surrounding spaces make a cell text.
+  /// A forced int64/float64 column rejects a cell that does not parse (Error kParse).
   std::map<std::string, DType, std::less<>> dtypes;
-  /// Cells equal to one of these (after no trimming) are missing.
+  /// Cells equal to one of these (after no trimming, quoted or not) are missing. An empty cell
+  /// (also a quoted "") is always missing in a numeric column; in a string column it is missing
+  /// when "" is listed here (the default), else the empty string.
   std::vector<std::string> na_values = {"", "NA", "NaN", "nan", "null"};
   /// Threads for parsing; 0 = all cores. Small files parse on one thread.
   std::size_t threads = 0;
@@ -99,18 +104,28 @@ struct CsvReadOptions {
 };
 
 /// Reads a CSV file (RFC 4180: quoted fields with embedded delimiters, quotes and newlines; CRLF or
-/// LF; optional UTF-8 BOM). The first row is the header.
-/// Throws Error(kNotFound) for a missing file and Error(kParse) with "file:line:column: what was
-/// expected" for an empty file, ragged rows, unterminated quotes, invalid UTF-8 or duplicate names
-/// in the header, and cells that do not parse as a type forced through `dtypes`.
+/// LF; optional UTF-8 BOM; the final newline may be missing). The first row is the header. Blank
+/// lines are skipped, except in a one-column file where a blank line is a missing cell. A quote
+/// inside an unquoted field is text; text after a closing quote is an error. String columns get
+/// their dictionary in first-seen order; the result does not depend on `threads`.
+/// Throws Error(kNotFound) for a missing file or a `dtypes` column absent from the header, and
+/// Error(kParse) with "file:line:field: what was expected" (line 1-based, physical lines counting
+/// newlines inside quoted fields; field 1-based, with the column name) for an empty file (no
+/// header), ragged rows ("expected N fields, found M"), an unterminated quote (with the line where
+/// it opened), text after a closing quote, invalid UTF-8 or duplicate names in the header, and
+/// cells that do not parse as a type forced through `dtypes`. A header-only file gives 0 rows.
 Table read_csv(const std::filesystem::path& path, const CsvReadOptions& options = {});
 /// Same, from memory; `name` is used in messages.
 Table read_csv_string(std::string_view data, std::string_view name, const CsvReadOptions& options = {});
 
-/// CSV text of a table: header, then rows; doubles in the shortest form that round-trips exactly;
-/// fields quoted only when they contain the delimiter, a quote, CR or LF (or start/end with space).
+/// CSV text of a table: header, then rows, '\n' line endings; missing cells empty; doubles as
+/// format_double writes them, with ".0" added to whole numbers ("1.0") so that a float64 column
+/// reads back as float64; fields quoted only when they contain the delimiter, a quote, CR or LF
+/// or start/end with a space (and an empty column name, as ""). read_csv_string(to_csv_string(t))
+/// gives back t (types, values, missing) except where CSV cannot tell: a column with no
+/// non-missing value, string values that read as numbers, NA markers or the empty string.
 std::string to_csv_string(const Table& table);
-/// Writes to_csv_string(table) to `path` atomically.
+/// Writes to_csv_string(table) to `path` atomically (compe::write_file_atomic; Error(kIo)).
 void write_csv(const Table& table, const std::filesystem::path& path);
 
 /// The shortest decimal text that parses back to exactly `v` ("nan", "inf", "-inf" for non-finite).

@@ -65,6 +65,34 @@ nlohmann::json Experiment::to_json() const {
           {"run", {{"folds", folds}, {"seed", seed}, {"threads", threads}, {"parallel_folds", parallel_folds}}}};
 }
 
+Experiment experiment_from_json(const nlohmann::json& c) {
+  Experiment x;
+  try {
+    x.name = c.value("name", "");
+    x.parent = c.value("parent", "");
+    const auto& m = c.at("model");
+    x.backend = m.at("backend").get<std::string>();
+    x.params = m.value("params", nlohmann::json::object());
+    if (c.contains("features")) {
+      const auto& f = c.at("features");
+      x.keep = f.value("keep", std::vector<std::string>{});
+      x.drop = f.value("drop", std::vector<std::string>{});
+      x.categorical = f.value("categorical", std::vector<std::string>{});
+      x.target_transform = f.value("target_transform", "none");
+    }
+    if (c.contains("run")) {
+      const auto& r = c.at("run");
+      x.folds = r.value("folds", std::vector<int>{});
+      x.seed = r.value("seed", std::uint64_t{42});
+      x.threads = r.value("threads", std::size_t{0});
+      x.parallel_folds = r.value("parallel_folds", std::size_t{1});
+    }
+  } catch (const nlohmann::json::exception& e) {
+    fail(ErrorCode::kInvalidArgument, "the recorded run config is not an experiment: {}", e.what());
+  }
+  return x;
+}
+
 Experiment parse_experiment(std::string_view text, std::string_view display) {
   toml::table root;
   try {

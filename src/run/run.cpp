@@ -18,6 +18,7 @@
 #include "compe/model.hpp"
 #include "compe/score.hpp"
 #include "compe/store.hpp"
+#include "compe/track.hpp"
 #include "compe/util.hpp"
 
 namespace compe::run {
@@ -172,7 +173,6 @@ Summary run_experiment(const Workspace& ws, const Experiment& exp, const Options
   store->mark_interrupted_stale();
   Run rec;
   rec.name = exp.name.empty() ? mi.name : exp.name;
-  if (!exp.parent.empty()) rec.parent_id = store->resolve_run_id(exp.parent);
   nlohmann::json config = exp.to_json();
   config["model"]["params"] = params;
   config["competition"] = {{"name", cfg.name}, {"task", metric::task_name(cfg.task)}, {"metric", cfg.metric},
@@ -192,6 +192,30 @@ Summary run_experiment(const Workspace& ws, const Experiment& exp, const Options
     rec.git_branch = shell_line(git + "rev-parse --abbrev-ref HEAD 2>/dev/null");
     rec.git_dirty = !shell_line(git + "status --porcelain 2>/dev/null").empty();
   }
+  // One hypothesis at a time: compare with the parent (given, or the best finished run on the
+  // same folds and metric) and say what changed.
+  if (auto parent = track::choose_parent(*store, exp.parent, metric->spec(), fa.hash)) {
+    rec.parent_id = parent->id;
+    sum.parent_id = parent->id;
+    auto ignore = track::bookkeeping_keys();
+    for (const auto& ch : track::config_diff(parent->config, config, ignore)) sum.changed_keys.push_back(ch.key);
+    if (sum.changed_keys.empty()) {
+      note(fmt::format("same configuration as run {} ({})", parent->id, parent->name));
+    } else {
+      std::vector<std::string> parts;
+      for (const auto& ch : track::config_diff(parent->config, config, ignore))
+        parts.push_back(fmt::format("{}: {} -> {}", ch.key, ch.before.dump(), ch.after.dump()));
+      note(fmt::format("against run {} ({}): {}", parent->id, parent->name, join(parts, "; ")));
+      if (sum.changed_keys.size() > 1 && !opt.allow_multi) {
+        sum.multi_hypothesis = true;
+        note(fmt::format("warning: {} hypotheses changed at once ({}); test one at a time, or pass --allow-multi",
+                         sum.changed_keys.size(), join(sum.changed_keys)));
+      }
+    }
+  }
+  rec.config = config;
+  rec.versions["threads"] = resolve_threads(exp.threads);
+  rec.versions["seed"] = exp.seed;
   rec = store->create_run(rec);
   sum.run_id = rec.id;
   sum.name = rec.name;
@@ -202,6 +226,15 @@ Summary run_experiment(const Workspace& ws, const Experiment& exp, const Options
   sum.dir = ws.runs_dir() / rec.id;
   fs::create_directories(sum.dir);
   write_text(sum.dir / "config.json", config.dump(2) + "\n");
+  bool has_diff = false;
+  if (rec.git_dirty.value_or(false)) {
+    // The uncommitted change, so the run can be reproduced even if it is never committed.
+    std::string diff = shell_line(git + "diff HEAD --binary 2>/dev/null");
+    if (!diff.empty()) {
+      write_text(sum.dir / "git.diff", diff + "\n");
+      has_diff = true;
+    }
+  }
 
   const std::size_t n_test = fm.num_test_rows();
   std::vector<double> oof(train.num_rows() * cols, NAN);
@@ -410,8 +443,10 @@ Summary run_experiment(const Workspace& ws, const Experiment& exp, const Options
     write_text(sum.dir / "run.log", log);
     for (auto [name, kind] : {std::pair{"config.json", "config"}, std::pair{"oof.csv", "oof"},
                               std::pair{"test.csv", "test"}, std::pair{"submission.csv", "submission"},
-                              std::pair{"meta.json", "meta"}, std::pair{"run.log", "log"}}) {
+                              std::pair{"meta.json", "meta"}, std::pair{"run.log", "log"},
+                              std::pair{"git.diff", "diff"}}) {
       fs::path p = sum.dir / name;
+      if (std::string_view(name) == "git.diff" && !has_diff) continue;
       std::string bytes = read_file(p);
       Hasher h;
       h.update(bytes);

@@ -3,6 +3,7 @@
 // SQL is written once with `?` placeholders; backends translate what differs.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -29,7 +30,7 @@ struct Row {
 
   bool is_null(std::size_t i) const { return std::holds_alternative<std::monostate>(cells.at(i)); }
   std::int64_t i64(std::size_t i) const;
-  double f64(std::size_t i) const;  ///< NULL reads as NaN
+  double f64(std::size_t i) const;       ///< NULL reads as NaN
   std::string str(std::size_t i) const;  ///< NULL reads as ""
   std::optional<std::int64_t> opt_i64(std::size_t i) const;
   std::optional<double> opt_f64(std::size_t i) const;
@@ -41,13 +42,26 @@ class Db {
   virtual Dialect dialect() const = 0;
   /// Runs statements without parameters (schema steps); several separated by ';'.
   virtual void exec_script(std::string_view sql) = 0;
+  /// Runs one statement and calls fn on each row (one Row object reused: copy what you keep).
+  virtual void for_each_row(std::string_view sql, std::span<const Value> params,
+                            const std::function<void(const Row&)>& fn) = 0;
   /// Runs one statement; returns its rows (none for writes without RETURNING).
-  virtual std::vector<Row> query(std::string_view sql, std::span<const Value> params) = 0;
+  std::vector<Row> query(std::string_view sql, std::span<const Value> params) {
+    std::vector<Row> rows;
+    for_each_row(sql, params, [&](const Row& r) { rows.push_back(r); });
+    return rows;
+  }
   /// Runs one write; returns the number of rows it changed.
   virtual std::int64_t exec(std::string_view sql, std::span<const Value> params) = 0;
+  /// Inserts many rows into `table` (values row-major, columns.size() per row) inside the
+  /// current transaction, by the backend's fastest means (multi-row INSERT, COPY).
+  virtual void insert_rows(std::string_view table, std::span<const char* const> columns,
+                           std::span<const Value> values) = 0;
   /// Starts a write transaction that holds the write lock from the start (SQLite: BEGIN
   /// IMMEDIATE), so read-then-write sequences never fail half-way on a lock upgrade.
   virtual void begin_write() = 0;
+  /// Starts a read-only transaction: the reads inside see one consistent snapshot.
+  virtual void begin_read() = 0;
   virtual void commit() = 0;
   virtual void rollback() noexcept = 0;
   /// Inside a transaction: serialises schema migration between concurrent openers.

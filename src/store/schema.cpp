@@ -7,7 +7,9 @@ namespace compe::store {
 namespace {
 
 // Free-form values (config, versions, params, sampler) are JSON text in both dialects, so the
-// two schemas stay identical. Times are unix milliseconds.
+// two schemas stay identical. Times are unix milliseconds. Metric points reference their series
+// without a foreign key (a per-row check would dominate bulk inserts on PostgreSQL); only the
+// store writes them, in the transaction that creates the series. A whole-run series has fold -1.
 constexpr Migration kMigrations[] = {
     {1, "runs, tags, fold scores, metric series, artifacts, leaderboard scores",
      R"sql(
@@ -53,14 +55,24 @@ CREATE TABLE fold_scores (
   score DOUBLE PRECISION,
   PRIMARY KEY (run_id, fold)
 );
-CREATE TABLE metrics (
+CREATE TABLE counters (
+  name TEXT PRIMARY KEY,
+  value BIGINT NOT NULL
+);
+INSERT INTO counters (name, value) VALUES ('metric_series', 0);
+CREATE TABLE metric_series (
+  id BIGINT PRIMARY KEY,
   run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
   key TEXT NOT NULL,
-  fold INTEGER,
+  fold INTEGER NOT NULL,
+  UNIQUE (run_id, key, fold)
+);
+CREATE TABLE metric_points (
+  series_id BIGINT NOT NULL,
   step BIGINT NOT NULL,
   value DOUBLE PRECISION
 );
-CREATE INDEX metrics_run_key ON metrics (run_id, key, fold, step);
+CREATE INDEX metric_points_series ON metric_points (series_id, step);
 CREATE TABLE artifacts (
   run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
   name TEXT NOT NULL,
@@ -125,7 +137,9 @@ static_assert(std::size(kMigrations) == kStoreSchemaVersion,
 
 }  // namespace
 
-std::span<const Migration> migrations() { return kMigrations; }
+std::span<const Migration> migrations() {
+  return kMigrations;
+}
 
 int read_schema_version(Db& db) {
   if (!db.has_table("schema_version")) return 0;
@@ -139,7 +153,8 @@ int migrate(Db& db, const std::string& shown_url) {
   if (version == kStoreSchemaVersion) return version;
   if (version > kStoreSchemaVersion) {
     fail(ErrorCode::kStorage,
-         "store '{}' has schema version {}, newer than this compe {} (knows up to {}): upgrade compe",
+         "store '{}' has schema version {}, newer than this compe {} (knows up to {}): upgrade "
+         "compe",
          shown_url, version, COMPE_VERSION, kStoreSchemaVersion);
   }
   db.begin_write();
@@ -148,14 +163,16 @@ int migrate(Db& db, const std::string& shown_url) {
     version = read_schema_version(db);
     if (version == 0) {
       if (db.has_table("runs")) {
-        fail(ErrorCode::kStorage, "store '{}' has a 'runs' table but no schema_version: not a compe store",
-             shown_url);
+        fail(ErrorCode::kStorage,
+             "store '{}' has a 'runs' table but no schema_version: not a compe store", shown_url);
       }
-      db.exec_script("CREATE TABLE schema_version (version INTEGER NOT NULL, applied_ms BIGINT NOT NULL)");
+      db.exec_script(
+          "CREATE TABLE schema_version (version INTEGER NOT NULL, applied_ms BIGINT NOT NULL)");
     }
     if (version > kStoreSchemaVersion) {
       fail(ErrorCode::kStorage,
-           "store '{}' has schema version {}, newer than this compe {} (knows up to {}): upgrade compe",
+           "store '{}' has schema version {}, newer than this compe {} (knows up to {}): upgrade "
+           "compe",
            shown_url, version, COMPE_VERSION, kStoreSchemaVersion);
     }
     int from = version;

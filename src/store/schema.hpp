@@ -10,11 +10,11 @@
 namespace compe::store {
 
 struct Migration {
-  int version;              ///< the schema version this step produces (1, 2, ...)
+  int version;  ///< the schema version this step produces (1, 2, ...)
   const char* description;
-  const char* sql;          ///< statements valid in both dialects
-  const char* sqlite_sql;   ///< extra statements for SQLite only, or nullptr
-  const char* postgres_sql; ///< extra statements for PostgreSQL only, or nullptr
+  const char* sql;           ///< statements valid in both dialects
+  const char* sqlite_sql;    ///< extra statements for SQLite only, or nullptr
+  const char* postgres_sql;  ///< extra statements for PostgreSQL only, or nullptr
 };
 
 std::span<const Migration> migrations();

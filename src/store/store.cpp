@@ -8,8 +8,8 @@
 #include <array>
 #include <cerrno>
 #include <climits>
-#include <csignal>
 #include <cmath>
+#include <csignal>
 #include <ctime>
 #include <filesystem>
 #include <mutex>
@@ -34,8 +34,8 @@ namespace {
 
 constexpr std::array kRunStatusNames = {"running", "finished", "failed", "interrupted"};
 constexpr std::array kTrialStateNames = {"waiting", "running", "complete", "pruned", "failed"};
+constexpr int kWholeRun = -1;  // metric_series.fold of a series that spans the whole run
 constexpr std::string_view kBase32 = "abcdefghijklmnopqrstuvwxyz234567";
-constexpr std::size_t kMetricChunk = 256;  // rows per multi-row INSERT of metric points
 
 std::string new_run_id() {
   // std::random_device per id (not a seeded engine): a forked child never repeats its parent.
@@ -60,8 +60,12 @@ bool pid_alive(std::int64_t pid) {
   return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
 }
 
-Value opt(const std::optional<double>& v) { return v ? Value(*v) : Value(); }
-Value opt(const std::optional<std::int64_t>& v) { return v ? Value(*v) : Value(); }
+Value opt(const std::optional<double>& v) {
+  return v ? Value(*v) : Value();
+}
+Value opt(const std::optional<std::int64_t>& v) {
+  return v ? Value(*v) : Value();
+}
 
 json parse_json(const std::string& text, std::string_view what) {
   json j = json::parse(text, nullptr, false);
@@ -109,7 +113,8 @@ Run run_from_row(const Row& r) {
 }
 
 constexpr const char* kTrialColumns =
-    "study, number, state, params, objective_values, run_id, error, created_ms, started_ms, ended_ms";
+    "study, number, state, params, objective_values, run_id, error, created_ms, started_ms, "
+    "ended_ms";
 
 Trial trial_from_row(const Row& r) {
   Trial t;
@@ -139,8 +144,8 @@ Study study_from_row(const Row& r) {
 
 void check_direction(const std::string& d, std::string_view what) {
   if (d != "maximize" && d != "minimize") {
-    fail(ErrorCode::kInvalidArgument, "{}: direction '{}' is not valid, expected 'maximize' or 'minimize'",
-         what, d);
+    fail(ErrorCode::kInvalidArgument,
+         "{}: direction '{}' is not valid, expected 'maximize' or 'minimize'", what, d);
   }
 }
 
@@ -173,16 +178,35 @@ class SqlStore final : public Store {
         run.id = new_run_id();
         std::int64_t n = db_->exec(
             "INSERT INTO runs (id, name, status, created_ms, started_ms, heartbeat_ms, config, "
-            "parent_id, folds_hash, data_hash, metric, direction, note, command, workdir, host, pid, "
-            "git_commit, git_branch, git_dirty, versions, error, wall_seconds, cpu_seconds, "
-            "peak_memory_bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-            "?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
-            {run.id, run.name, std::string(run_status_name(run.status)), run.created_ms, run.started_ms,
-             opt(run.heartbeat_ms), run.config.dump(), run.parent_id, run.folds_hash, run.data_hash,
-             run.metric, run.direction, run.note, run.command, run.workdir, run.host, run.pid,
-             run.git_commit, run.git_branch,
-             run.git_dirty ? Value(std::int64_t{*run.git_dirty ? 1 : 0}) : Value(), run.versions.dump(),
-             run.error, opt(run.wall_seconds), opt(run.cpu_seconds), opt(run.peak_memory_bytes)});
+            "parent_id, folds_hash, data_hash, metric, direction, note, command, workdir, host, "
+            "pid, git_commit, git_branch, git_dirty, versions, error, wall_seconds, cpu_seconds, "
+            "peak_memory_bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+            "?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+            {run.id,
+             run.name,
+             std::string(run_status_name(run.status)),
+             run.created_ms,
+             run.started_ms,
+             opt(run.heartbeat_ms),
+             run.config.dump(),
+             run.parent_id,
+             run.folds_hash,
+             run.data_hash,
+             run.metric,
+             run.direction,
+             run.note,
+             run.command,
+             run.workdir,
+             run.host,
+             run.pid,
+             run.git_commit,
+             run.git_branch,
+             run.git_dirty ? Value(std::int64_t{*run.git_dirty ? 1 : 0}) : Value(),
+             run.versions.dump(),
+             run.error,
+             opt(run.wall_seconds),
+             opt(run.cpu_seconds),
+             opt(run.peak_memory_bytes)});
         if (n == 1) break;
         COMPE_ASSERT(attempt < 16);  // 2^40 ids: repeated collisions mean a broken generator
       }
@@ -207,14 +231,17 @@ class SqlStore final : public Store {
       bool valid = !prefix.empty() && prefix.size() <= 8 &&
                    std::all_of(prefix.begin(), prefix.end(),
                                [](char c) { return kBase32.find(c) != std::string_view::npos; });
-      if (!valid) fail(ErrorCode::kNotFound, "no run '{}' in store '{}': run ids are 8 characters a-z, 2-7", prefix, url_);
-      auto rows = db_->query("SELECT id FROM runs WHERE id LIKE ? ORDER BY id LIMIT 6", {prefix + "%"});
+      if (!valid)
+        fail(ErrorCode::kNotFound, "no run '{}' in store '{}': run ids are 8 characters a-z, 2-7",
+             prefix, url_);
+      auto rows =
+          db_->query("SELECT id FROM runs WHERE id LIKE ? ORDER BY id LIMIT 6", {prefix + "%"});
       if (rows.empty()) fail(ErrorCode::kNotFound, "no run '{}' in store '{}'", prefix, url_);
       if (rows.size() > 1) {
         std::vector<std::string> ids;
-        for (const Row& r : rows) ids.push_back(r.str(0));
-        fail(ErrorCode::kInvalidArgument, "run id prefix '{}' is ambiguous: {}{}", prefix, join(ids),
-             rows.size() > 5 ? ", ..." : "");
+        for (std::size_t i = 0; i < rows.size() && i < 5; ++i) ids.push_back(rows[i].str(0));
+        fail(ErrorCode::kInvalidArgument, "run id prefix '{}' is ambiguous: {}{}", prefix,
+             join(ids), rows.size() > 5 ? ", ..." : "");
       }
       return rows[0].str(0);
     });
@@ -263,7 +290,8 @@ class SqlStore final : public Store {
     write("finish_run", [&] {
       std::int64_t now = now_unix_ms();
       std::int64_t n = db_->exec(
-          "UPDATE runs SET status = ?, ended_ms = ?, heartbeat_ms = ?, cv_score = ?, error = ?, "
+          "UPDATE runs SET status = ?, ended_ms = ?, heartbeat_ms = ?, "
+          "cv_score = COALESCE(?, cv_score), error = ?, "
           "wall_seconds = COALESCE(?, wall_seconds), cpu_seconds = COALESCE(?, cpu_seconds), "
           "peak_memory_bytes = COALESCE(?, peak_memory_bytes) WHERE id = ?",
           {std::string(run_status_name(res.status)), now, now, opt(res.cv_score), res.error,
@@ -297,7 +325,8 @@ class SqlStore final : public Store {
         params.emplace_back(f.tag);
       }
       if (!f.name_contains.empty()) {
-        where += db_->dialect() == Dialect::kSqlite ? " AND instr(name, ?) > 0" : " AND strpos(name, ?) > 0";
+        where += db_->dialect() == Dialect::kSqlite ? " AND instr(name, ?) > 0"
+                                                    : " AND strpos(name, ?) > 0";
         params.emplace_back(f.name_contains);
       }
       if (!f.metric.empty()) {
@@ -314,21 +343,24 @@ class SqlStore final : public Store {
       const char* dir = f.descending ? "DESC" : "ASC";
       std::string order;
       switch (f.sort) {
-        case RunSort::kCreated: order = fmt::format("created_ms {0}, id {0}", dir); break;
+        case RunSort::kCreated:
+          order = fmt::format("created_ms {0}, id {0}", dir);
+          break;
         case RunSort::kCvScore:
           order = fmt::format("(cv_score IS NULL), cv_score {}, created_ms DESC, id", dir);
           break;
         case RunSort::kBest:
           order =
-              "(cv_score IS NULL), CASE WHEN direction = 'maximize' THEN -cv_score ELSE cv_score END, "
+              "(cv_score IS NULL), "
+              "CASE WHEN direction = 'maximize' THEN -cv_score ELSE cv_score END, "
               "created_ms DESC, id";
           break;
       }
       params.emplace_back(f.limit == 0 ? std::int64_t{INT64_MAX} : f.limit);
       params.emplace_back(f.offset);
-      auto rows = db_->query(
-          fmt::format("SELECT {} FROM runs{} ORDER BY {} LIMIT ? OFFSET ?", kRunColumns, where, order),
-          params);
+      auto rows = db_->query(fmt::format("SELECT {} FROM runs{} ORDER BY {} LIMIT ? OFFSET ?",
+                                         kRunColumns, where, order),
+                             params);
       page.runs.reserve(rows.size());
       for (const Row& r : rows) page.runs.push_back(run_from_row(r));
       fill_details(page.runs);
@@ -353,8 +385,11 @@ class SqlStore final : public Store {
           {std::string("running")});
       for (const Row& r : rows) {
         std::string why;
-        if (r.str(1) == host_ && r.i64(2) > 0 && !pid_alive(r.i64(2))) {
+        bool local = r.str(1) == host_ && r.i64(2) > 0;
+        if (local && !pid_alive(r.i64(2))) {
           why = fmt::format("interrupted: process {} on {} is gone", r.i64(2), host_);
+        } else if (local) {
+          continue;  // alive here: a long fold without heartbeats is not a dead run
         } else if (r.i64(3) < now - timeout.count()) {
           why = fmt::format("interrupted: no heartbeat since {}", iso8601_utc(r.i64(3)));
         } else {
@@ -403,61 +438,68 @@ class SqlStore final : public Store {
     if (points.empty()) return;
     write("log_metrics", [&] {
       require_run(run_id);
-      std::vector<Value> params;
-      params.reserve(kMetricChunk * 5);
-      auto add = [&](const MetricPoint& p) {
-        if (p.key.empty()) fail(ErrorCode::kInvalidArgument, "log_metrics: run '{}': empty metric key", run_id);
-        params.emplace_back(run_id);
-        params.emplace_back(p.key);
-        if (p.fold) {
-          params.emplace_back(std::int64_t{*p.fold});
-        } else {
-          params.emplace_back(std::monostate{});
+      // Points hang off a series (run, key, fold) by a small integer id: the large table holds
+      // only (series, step, value), which halves its size and keeps inserts cheap.
+      std::map<std::pair<std::string_view, int>, std::int64_t> series;
+      for (const MetricPoint& p : points) {
+        if (p.key.empty()) {
+          fail(ErrorCode::kInvalidArgument, "log_metrics: run '{}': empty metric key", run_id);
         }
-        params.emplace_back(p.step);
-        params.emplace_back(p.value);
-      };
-      std::size_t i = 0;
-      if (points.size() >= kMetricChunk) {
-        const std::string& sql = metric_insert_sql(kMetricChunk);
-        for (; i + kMetricChunk <= points.size(); i += kMetricChunk) {
-          params.clear();
-          for (std::size_t k = i; k < i + kMetricChunk; ++k) add(points[k]);
-          db_->exec(sql, params);
+        if (p.fold && *p.fold < 0) {
+          fail(ErrorCode::kInvalidArgument,
+               "log_metrics: run '{}', key '{}': fold {} is negative, expected 0 or more", run_id,
+               p.key, *p.fold);
         }
+        series.emplace(std::pair<std::string_view, int>{p.key, p.fold.value_or(kWholeRun)}, 0);
       }
-      const std::string& one = metric_insert_sql(1);
-      for (; i < points.size(); ++i) {
-        params.clear();
-        add(points[i]);
-        db_->exec(one, params);
+      for (auto& [k, id] : series) id = series_id(run_id, std::string(k.first), k.second);
+      static constexpr const char* kColumns[] = {"series_id", "step", "value"};
+      std::vector<Value> values;
+      values.reserve(points.size() * 3);
+      auto last = series.end();
+      for (const MetricPoint& p : points) {
+        std::pair<std::string_view, int> k{p.key, p.fold.value_or(kWholeRun)};
+        if (last == series.end() || last->first != k) last = series.find(k);
+        values.emplace_back(last->second);
+        values.emplace_back(p.step);
+        values.emplace_back(p.value);
       }
+      db_->insert_rows("metric_points", kColumns, values);
     });
   }
 
-  std::vector<MetricPoint> read_metrics(const std::string& run_id, const std::string& key) override {
+  std::vector<MetricPoint> read_metrics(const std::string& run_id,
+                                        const std::string& key) override {
     return read("read_metrics", [&] {
-      std::vector<Row> rows;
-      const char* order = " ORDER BY key, COALESCE(fold, -1), step";
-      if (key.empty()) {
-        rows = db_->query(std::string("SELECT key, fold, step, value FROM metrics WHERE run_id = ?") + order,
-                          {run_id});
-      } else {
-        rows = db_->query(
-            std::string("SELECT key, fold, step, value FROM metrics WHERE run_id = ? AND key = ?") + order,
-            {run_id, key});
-      }
       std::vector<MetricPoint> out;
-      out.reserve(rows.size());
-      for (const Row& r : rows) {
-        MetricPoint p;
+      auto add = [&](const Row& r) {
+        MetricPoint& p = out.emplace_back();
         p.key = r.str(0);
-        if (!r.is_null(1)) p.fold = static_cast<int>(r.i64(1));
+        if (r.i64(1) != kWholeRun) p.fold = static_cast<int>(r.i64(1));
         p.step = r.i64(2);
         p.value = r.f64(3);
-        out.push_back(std::move(p));
+      };
+      const std::string sql =
+          "SELECT s.key, s.fold, p.step, p.value FROM metric_series s "
+          "JOIN metric_points p ON p.series_id = s.id WHERE s.run_id = ?";
+      const char* order = " ORDER BY s.key, s.fold, p.step";
+      if (key.empty()) {
+        db_->for_each_row(sql + order, std::array<Value, 1>{run_id}, add);
+      } else {
+        db_->for_each_row(sql + " AND s.key = ?" + order, std::array<Value, 2>{run_id, key}, add);
       }
       return out;
+    });
+  }
+
+  std::vector<std::string> metric_keys(const std::string& run_id) override {
+    return read("metric_keys", [&] {
+      std::vector<std::string> keys;
+      for (const Row& r : db_->query(
+               "SELECT DISTINCT key FROM metric_series WHERE run_id = ? ORDER BY key", {run_id})) {
+        keys.push_back(r.str(0));
+      }
+      return keys;
     });
   }
 
@@ -465,22 +507,26 @@ class SqlStore final : public Store {
 
   void add_artifact(const Artifact& a) override {
     write("add_artifact", [&] {
-      if (a.name.empty()) fail(ErrorCode::kInvalidArgument, "add_artifact: run '{}': empty artifact name", a.run_id);
+      if (a.name.empty())
+        fail(ErrorCode::kInvalidArgument, "add_artifact: run '{}': empty artifact name", a.run_id);
       require_run(a.run_id);
       db_->exec(
-          "INSERT INTO artifacts (run_id, name, path, size, sha, kind, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?) "
+          "INSERT INTO artifacts (run_id, name, path, size, sha, kind, created_ms) VALUES (?, ?, "
+          "?, ?, ?, ?, ?) "
           "ON CONFLICT (run_id, name) DO UPDATE SET path = excluded.path, size = excluded.size, "
           "sha = excluded.sha, kind = excluded.kind, created_ms = excluded.created_ms",
-          {a.run_id, a.name, a.path, a.size, a.sha, a.kind, a.created_ms ? a.created_ms : now_unix_ms()});
+          {a.run_id, a.name, a.path, a.size, a.sha, a.kind,
+           a.created_ms ? a.created_ms : now_unix_ms()});
     });
   }
 
   std::vector<Artifact> list_artifacts(const std::string& run_id) override {
     return read("list_artifacts", [&] {
       std::vector<Artifact> out;
-      for (const Row& r : db_->query("SELECT run_id, name, path, size, sha, kind, created_ms FROM artifacts "
-                                     "WHERE run_id = ? ORDER BY name",
-                                     {run_id})) {
+      for (const Row& r :
+           db_->query("SELECT run_id, name, path, size, sha, kind, created_ms FROM artifacts "
+                      "WHERE run_id = ? ORDER BY name",
+                      {run_id})) {
         out.push_back({r.str(0), r.str(1), r.str(2), r.i64(3), r.str(4), r.str(5), r.i64(6)});
       }
       return out;
@@ -490,8 +536,11 @@ class SqlStore final : public Store {
   void add_lb_score(const LbScore& s) override {
     write("add_lb_score", [&] {
       require_run(s.run_id);
-      db_->exec("INSERT INTO lb_scores (run_id, public_score, private_score, time_ms, note) VALUES (?, ?, ?, ?, ?)",
-                {s.run_id, s.public_score, opt(s.private_score), s.time_ms ? s.time_ms : now_unix_ms(), s.note});
+      db_->exec(
+          "INSERT INTO lb_scores (run_id, public_score, private_score, time_ms, note) VALUES (?, "
+          "?, ?, ?, ?)",
+          {s.run_id, s.public_score, opt(s.private_score), s.time_ms ? s.time_ms : now_unix_ms(),
+           s.note});
     });
   }
 
@@ -505,7 +554,8 @@ class SqlStore final : public Store {
         rows = db_->query(std::string(cols) + " WHERE run_id = ? ORDER BY time_ms", {run_id});
       }
       std::vector<LbScore> out;
-      for (const Row& r : rows) out.push_back({r.str(0), r.f64(1), r.opt_f64(2), r.i64(3), r.str(4)});
+      for (const Row& r : rows)
+        out.push_back({r.str(0), r.f64(1), r.opt_f64(2), r.i64(3), r.str(4)});
       return out;
     });
   }
@@ -516,7 +566,8 @@ class SqlStore final : public Store {
     return write("create_study", [&] {
       if (s.name.empty()) fail(ErrorCode::kInvalidArgument, "create_study: empty study name");
       if (s.directions.empty()) {
-        fail(ErrorCode::kInvalidArgument, "create_study '{}': at least one direction is needed", s.name);
+        fail(ErrorCode::kInvalidArgument, "create_study '{}': at least one direction is needed",
+             s.name);
       }
       for (const auto& d : s.directions) check_direction(d, fmt::format("study '{}'", s.name));
       Study out = s;
@@ -527,7 +578,8 @@ class SqlStore final : public Store {
           {s.name, json(s.directions).dump(), s.sampler.dump(), out.created_ms});
       if (n == 0) {
         if (!load_if_exists) {
-          fail(ErrorCode::kInvalidArgument, "study '{}' already exists in store '{}'", s.name, url_);
+          fail(ErrorCode::kInvalidArgument, "study '{}' already exists in store '{}'", s.name,
+               url_);
         }
         return load_study(s.name);
       }
@@ -542,7 +594,8 @@ class SqlStore final : public Store {
   std::vector<Study> list_studies() override {
     return read("list_studies", [&] {
       std::vector<Study> out;
-      for (const Row& r : db_->query("SELECT name, directions, sampler, created_ms FROM studies ORDER BY name", {})) {
+      for (const Row& r : db_->query(
+               "SELECT name, directions, sampler, created_ms FROM studies ORDER BY name", {})) {
         out.push_back(study_from_row(r));
       }
       return out;
@@ -561,7 +614,8 @@ class SqlStore final : public Store {
     return write("claim_trial", [&]() -> std::optional<Trial> {
       // SQLite: BEGIN IMMEDIATE already excludes other writers. PostgreSQL: lock the row and let
       // concurrent claimers skip it rather than wait for it.
-      std::string sql = "SELECT number FROM trials WHERE study = ? AND state = 'waiting' ORDER BY number LIMIT 1";
+      std::string sql =
+          "SELECT number FROM trials WHERE study = ? AND state = 'waiting' ORDER BY number LIMIT 1";
       if (db_->dialect() == Dialect::kPostgres) sql += " FOR UPDATE SKIP LOCKED";
       auto rows = db_->query(sql, {study});
       if (rows.empty()) {
@@ -569,8 +623,9 @@ class SqlStore final : public Store {
         return std::nullopt;
       }
       std::int64_t number = rows[0].i64(0);
-      db_->exec("UPDATE trials SET state = 'running', started_ms = ? WHERE study = ? AND number = ?",
-                {now_unix_ms(), study, number});
+      db_->exec(
+          "UPDATE trials SET state = 'running', started_ms = ? WHERE study = ? AND number = ?",
+          {now_unix_ms(), study, number});
       return load_trial(study, number);
     });
   }
@@ -579,16 +634,19 @@ class SqlStore final : public Store {
                            double value) override {
     write("report_intermediate", [&] {
       require_trial(study, number);
-      db_->exec("INSERT INTO trial_intermediate (study, number, step, value) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (study, number, step) DO UPDATE SET value = excluded.value",
-                {study, number, step, value});
+      db_->exec(
+          "INSERT INTO trial_intermediate (study, number, step, value) VALUES (?, ?, ?, ?) "
+          "ON CONFLICT (study, number, step) DO UPDATE SET value = excluded.value",
+          {study, number, step, value});
     });
   }
 
-  void set_trial_run(const std::string& study, std::int64_t number, const std::string& run_id) override {
+  void set_trial_run(const std::string& study, std::int64_t number,
+                     const std::string& run_id) override {
     write("set_trial_run", [&] {
       if (!run_id.empty()) require_run(run_id);
-      if (db_->exec("UPDATE trials SET run_id = ? WHERE study = ? AND number = ?", {run_id, study, number}) == 0) {
+      if (db_->exec("UPDATE trials SET run_id = ? WHERE study = ? AND number = ?",
+                    {run_id, study, number}) == 0) {
         not_found_trial(study, number);
       }
     });
@@ -598,21 +656,29 @@ class SqlStore final : public Store {
                     std::span<const double> values, const std::string& error) override {
     write("finish_trial", [&] {
       if (state == TrialState::kWaiting || state == TrialState::kRunning) {
-        fail(ErrorCode::kInvalidArgument, "finish_trial: study '{}' trial {}: state '{}' does not end a trial",
-             study, number, trial_state_name(state));
+        fail(ErrorCode::kInvalidArgument,
+             "finish_trial: study '{}' trial {}: state '{}' does not end a trial", study, number,
+             trial_state_name(state));
       }
       Study s = load_study(study);
       if (state == TrialState::kComplete && values.size() != s.directions.size()) {
         fail(ErrorCode::kInvalidArgument,
-             "finish_trial: study '{}' trial {}: {} objective values given, the study has {} directions", study,
-             number, values.size(), s.directions.size());
+             "finish_trial: study '{}' trial {}: {} objective values given, the study has {} "
+             "directions",
+             study, number, values.size(), s.directions.size());
       }
       json vals = json::array();
       for (double v : values) vals.push_back(std::isfinite(v) ? json(v) : json(nullptr));
+      // The state test is in the UPDATE itself, so two finishers cannot both succeed.
       std::int64_t n = db_->exec(
-          "UPDATE trials SET state = ?, objective_values = ?, error = ?, ended_ms = ? WHERE study = ? AND number = ?",
+          "UPDATE trials SET state = ?, objective_values = ?, error = ?, ended_ms = ? "
+          "WHERE study = ? AND number = ? AND state IN ('waiting', 'running')",
           {std::string(trial_state_name(state)), vals.dump(), error, now_unix_ms(), study, number});
-      if (n == 0) not_found_trial(study, number);
+      if (n == 0) {
+        Trial t = load_trial(study, number);  // not found -> error
+        fail(ErrorCode::kInvalidArgument, "finish_trial: study '{}' trial {} is already {}", study,
+             number, trial_state_name(t.state));
+      }
     });
   }
 
@@ -620,13 +686,15 @@ class SqlStore final : public Store {
     return read("get_trial", [&] { return load_trial(study, number); });
   }
 
-  std::vector<Trial> list_trials(const std::string& study, std::optional<TrialState> state) override {
+  std::vector<Trial> list_trials(const std::string& study,
+                                 std::optional<TrialState> state) override {
     return read("list_trials", [&] {
       load_study(study);
       std::vector<Row> rows;
       std::string sql = fmt::format("SELECT {} FROM trials WHERE study = ?", kTrialColumns);
       if (state) {
-        rows = db_->query(sql + " AND state = ? ORDER BY number", {study, std::string(trial_state_name(*state))});
+        rows = db_->query(sql + " AND state = ? ORDER BY number",
+                          {study, std::string(trial_state_name(*state))});
       } else {
         rows = db_->query(sql + " ORDER BY number", {study});
       }
@@ -635,7 +703,8 @@ class SqlStore final : public Store {
       for (const Row& r : rows) out.push_back(trial_from_row(r));
       std::map<std::int64_t, Trial*> by_number;
       for (Trial& t : out) by_number[t.number] = &t;
-      for (const Row& r : db_->query("SELECT number, step, value FROM trial_intermediate WHERE study = ?", {study})) {
+      for (const Row& r : db_->query(
+               "SELECT number, step, value FROM trial_intermediate WHERE study = ?", {study})) {
         auto it = by_number.find(r.i64(0));
         if (it != by_number.end()) it->second->intermediate[r.i64(1)] = r.f64(2);
       }
@@ -670,9 +739,16 @@ class SqlStore final : public Store {
   std::invoke_result_t<F&> read(std::string_view op, F&& fn) {
     std::lock_guard lock(mu_);
     try {
-      return fn();
+      db_->begin_read();
+      auto out = fn();
+      db_->commit();
+      return out;
     } catch (const DbError& e) {
+      db_->rollback();
       fail(ErrorCode::kStorage, "store '{}': {} failed: {}", url_, op, e.what());
+    } catch (...) {
+      db_->rollback();
+      throw;
     }
   }
 
@@ -687,20 +763,43 @@ class SqlStore final : public Store {
     if (db_->query("SELECT 1 FROM runs WHERE id = ?", {id}).empty()) not_found_run(id);
   }
   void require_trial(const std::string& study, std::int64_t number) {
-    if (db_->query("SELECT 1 FROM trials WHERE study = ? AND number = ?", {study, number}).empty()) {
+    if (db_->query("SELECT 1 FROM trials WHERE study = ? AND number = ?", {study, number})
+            .empty()) {
       not_found_trial(study, number);
     }
   }
 
+  // The id of series (run, key, fold), created when new. Ids come from a counter row: its
+  // UPDATE serialises concurrent creators on both backends.
+  std::int64_t series_id(const std::string& run_id, const std::string& key, int fold) {
+    const char* find = "SELECT id FROM metric_series WHERE run_id = ? AND key = ? AND fold = ?";
+    auto rows = db_->query(find, {run_id, key, std::int64_t{fold}});
+    if (!rows.empty()) return rows[0].i64(0);
+    std::int64_t id =
+        db_->query(
+               "UPDATE counters SET value = value + 1 WHERE name = 'metric_series' RETURNING value",
+               {})
+            .at(0)
+            .i64(0);
+    db_->exec(
+        "INSERT INTO metric_series (id, run_id, key, fold) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (run_id, key, fold) DO NOTHING",
+        {id, run_id, key, std::int64_t{fold}});
+    return db_->query(find, {run_id, key, std::int64_t{fold}}).at(0).i64(0);
+  }
+
   void put_fold_score(const std::string& id, int fold, double score) {
-    db_->exec("INSERT INTO fold_scores (run_id, fold, score) VALUES (?, ?, ?) "
-              "ON CONFLICT (run_id, fold) DO UPDATE SET score = excluded.score",
-              {id, std::int64_t{fold}, score});
+    db_->exec(
+        "INSERT INTO fold_scores (run_id, fold, score) VALUES (?, ?, ?) "
+        "ON CONFLICT (run_id, fold) DO UPDATE SET score = excluded.score",
+        {id, std::int64_t{fold}, score});
   }
 
   void put_tag(const std::string& id, const std::string& tag) {
     if (tag.empty()) fail(ErrorCode::kInvalidArgument, "run '{}': empty tag", id);
-    db_->exec("INSERT INTO run_tags (run_id, tag) VALUES (?, ?) ON CONFLICT (run_id, tag) DO NOTHING", {id, tag});
+    db_->exec(
+        "INSERT INTO run_tags (run_id, tag) VALUES (?, ?) ON CONFLICT (run_id, tag) DO NOTHING",
+        {id, tag});
   }
 
   // Tags and fold scores of `runs`, a few ids per query.
@@ -717,37 +816,35 @@ class SqlStore final : public Store {
         ids.emplace_back(runs[i].id);
         marks += i == begin ? "?" : ", ?";
       }
-      for (const Row& r : db_->query(fmt::format("SELECT run_id, tag FROM run_tags WHERE run_id IN ({})", marks), ids)) {
+      for (const Row& r : db_->query(
+               fmt::format("SELECT run_id, tag FROM run_tags WHERE run_id IN ({})", marks), ids)) {
         by_id.at(r.str(0))->tags.insert(r.str(1));
       }
-      for (const Row& r :
-           db_->query(fmt::format("SELECT run_id, fold, score FROM fold_scores WHERE run_id IN ({})", marks), ids)) {
+      for (const Row& r : db_->query(
+               fmt::format("SELECT run_id, fold, score FROM fold_scores WHERE run_id IN ({})",
+                           marks),
+               ids)) {
         by_id.at(r.str(0))->fold_scores[static_cast<int>(r.i64(1))] = r.f64(2);
       }
     }
   }
 
-  const std::string& metric_insert_sql(std::size_t rows) {
-    auto it = metric_sql_.find(rows);
-    if (it != metric_sql_.end()) return it->second;
-    std::string sql = "INSERT INTO metrics (run_id, key, fold, step, value) VALUES ";
-    for (std::size_t i = 0; i < rows; ++i) sql += i ? ", (?, ?, ?, ?, ?)" : "(?, ?, ?, ?, ?)";
-    return metric_sql_.emplace(rows, std::move(sql)).first->second;
-  }
-
   Study load_study(const std::string& name) {
-    auto rows = db_->query("SELECT name, directions, sampler, created_ms FROM studies WHERE name = ?", {name});
+    auto rows = db_->query(
+        "SELECT name, directions, sampler, created_ms FROM studies WHERE name = ?", {name});
     if (rows.empty()) fail(ErrorCode::kNotFound, "no study '{}' in store '{}'", name, url_);
     return study_from_row(rows[0]);
   }
 
   Trial load_trial(const std::string& study, std::int64_t number) {
-    auto rows = db_->query(fmt::format("SELECT {} FROM trials WHERE study = ? AND number = ?", kTrialColumns),
-                           {study, number});
+    auto rows = db_->query(
+        fmt::format("SELECT {} FROM trials WHERE study = ? AND number = ?", kTrialColumns),
+        {study, number});
     if (rows.empty()) not_found_trial(study, number);
     Trial t = trial_from_row(rows[0]);
-    for (const Row& r : db_->query("SELECT step, value FROM trial_intermediate WHERE study = ? AND number = ?",
-                                   {study, number})) {
+    for (const Row& r :
+         db_->query("SELECT step, value FROM trial_intermediate WHERE study = ? AND number = ?",
+                    {study, number})) {
       t.intermediate[r.i64(0)] = r.f64(1);
     }
     return t;
@@ -756,8 +853,9 @@ class SqlStore final : public Store {
   Trial new_trial(const std::string& study, const json& params, TrialState state) {
     // The study row's counter hands out numbers: the UPDATE locks the row (PostgreSQL) or runs
     // under the write lock (SQLite), so concurrent workers never share a number.
-    auto rows = db_->query("UPDATE studies SET next_number = next_number + 1 WHERE name = ? RETURNING next_number",
-                           {study});
+    auto rows = db_->query(
+        "UPDATE studies SET next_number = next_number + 1 WHERE name = ? RETURNING next_number",
+        {study});
     if (rows.empty()) fail(ErrorCode::kNotFound, "no study '{}' in store '{}'", study, url_);
     Trial t;
     t.study = study;
@@ -766,9 +864,11 @@ class SqlStore final : public Store {
     t.params = params.is_null() ? json::object() : params;
     t.created_ms = now_unix_ms();
     if (state == TrialState::kRunning) t.started_ms = t.created_ms;
-    db_->exec("INSERT INTO trials (study, number, state, params, created_ms, started_ms) VALUES (?, ?, ?, ?, ?, ?)",
-              {study, t.number, std::string(trial_state_name(state)), t.params.dump(), t.created_ms,
-               opt(t.started_ms)});
+    db_->exec(
+        "INSERT INTO trials (study, number, state, params, created_ms, started_ms) VALUES (?, ?, "
+        "?, ?, ?, ?)",
+        {study, t.number, std::string(trial_state_name(state)), t.params.dump(), t.created_ms,
+         opt(t.started_ms)});
     return t;
   }
 
@@ -776,10 +876,11 @@ class SqlStore final : public Store {
   std::unique_ptr<Db> db_;
   std::string url_;
   std::string host_;
-  std::map<std::size_t, std::string> metric_sql_;
 };
 
-bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+bool starts_with(std::string_view s, std::string_view p) {
+  return s.substr(0, p.size()) == p;
+}
 
 // Removes the query parameter `schema=NAME` (compe's own, unknown to libpq) from a URL.
 std::string take_schema_param(std::string& url) {
@@ -864,13 +965,16 @@ std::string redact_url(const std::string& url) {
 
 }  // namespace store
 
-std::string_view run_status_name(RunStatus status) { return kRunStatusNames.at(static_cast<std::size_t>(status)); }
+std::string_view run_status_name(RunStatus status) {
+  return kRunStatusNames.at(static_cast<std::size_t>(status));
+}
 
 RunStatus parse_run_status(std::string_view name) {
   for (std::size_t i = 0; i < kRunStatusNames.size(); ++i) {
     if (name == kRunStatusNames[i]) return static_cast<RunStatus>(i);
   }
-  fail(ErrorCode::kInvalidArgument, "run status '{}' is not valid, expected one of: running, finished, failed, interrupted",
+  fail(ErrorCode::kInvalidArgument,
+       "run status '{}' is not valid, expected one of: running, finished, failed, interrupted",
        name);
 }
 
@@ -883,7 +987,8 @@ TrialState parse_trial_state(std::string_view name) {
     if (name == kTrialStateNames[i]) return static_cast<TrialState>(i);
   }
   fail(ErrorCode::kInvalidArgument,
-       "trial state '{}' is not valid, expected one of: waiting, running, complete, pruned, failed", name);
+       "trial state '{}' is not valid, expected one of: waiting, running, complete, pruned, failed",
+       name);
 }
 
 std::int64_t now_unix_ms() {
@@ -898,8 +1003,8 @@ std::string iso8601_utc(std::int64_t unix_ms) {
   std::time_t t = static_cast<std::time_t>(secs);
   std::tm tm{};
   ::gmtime_r(&t, &tm);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                     tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900, tm.tm_mon + 1,
+                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
 }
 
 std::string default_store_path(const std::string& workspace) {
@@ -908,7 +1013,8 @@ std::string default_store_path(const std::string& workspace) {
 
 std::unique_ptr<Store> open_store(const std::string& url_or_path) {
   std::string shown = store::redact_url(url_or_path);
-  if (url_or_path.empty()) fail(ErrorCode::kInvalidArgument, "store location is empty: give a path or a URL");
+  if (url_or_path.empty())
+    fail(ErrorCode::kInvalidArgument, "store location is empty: give a path or a URL");
   std::unique_ptr<Db> db;
   try {
     if (starts_with(url_or_path, "postgresql://") || starts_with(url_or_path, "postgres://")) {
@@ -918,13 +1024,15 @@ std::unique_ptr<Store> open_store(const std::string& url_or_path) {
     } else {
       std::string path = url_or_path;
       if (starts_with(path, "sqlite://")) path = path.substr(9);  // sqlite:///abs -> /abs
-      if (path.empty()) fail(ErrorCode::kInvalidArgument, "store URL '{}' names no file", url_or_path);
+      if (path.empty())
+        fail(ErrorCode::kInvalidArgument, "store URL '{}' names no file", url_or_path);
       if (path != ":memory:") {
         std::filesystem::path parent = std::filesystem::path(path).parent_path();
         std::error_code ec;
         if (!parent.empty()) std::filesystem::create_directories(parent, ec);
-        if (ec) fail(ErrorCode::kStorage, "cannot open store '{}': cannot create folder '{}': {}", shown,
-                     parent.string(), ec.message());
+        if (ec)
+          fail(ErrorCode::kStorage, "cannot open store '{}': cannot create folder '{}': {}", shown,
+               parent.string(), ec.message());
       }
       db = store::open_sqlite(path);
     }

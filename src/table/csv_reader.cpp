@@ -7,6 +7,13 @@
 // chunk are kept, not thrown, until every earlier chunk is known to be aligned, so a misaligned
 // chunk never reports a spurious error. Line numbers are counted from the start of the buffer
 // when an error is reported, which keeps them right whatever the chunking.
+//
+// The final columns are allocated before parsing, at the types the first rows suggest and with
+// room for one row per line. Each chunk writes the columns whose type matches that guess straight
+// into them, at a provisional offset (the line count of the chunks before it); merging then only
+// moves rows down where earlier chunks had blank lines or quoted newlines, converts the chunks
+// that disagree (int64 cells of a float64 column), and maps each chunk's string codes to the
+// table's dictionary, built chunk by chunk in file order so first-seen order is kept.
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -19,7 +26,10 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <cstdlib>
 #include <limits>
+#include <memory>
+#include <new>
 #include <optional>
 #include <unordered_map>
 
@@ -111,6 +121,7 @@ struct Context {
   std::vector<std::string> columns;
   std::vector<std::string> na_values;
   bool na_empty = false;
+  std::uint64_t na_lengths = 0;  // bit n set: some NA marker has n bytes (n < 64)
   bool fast_numbers = true;
   std::vector<std::optional<DType>> forced;
 
@@ -126,6 +137,7 @@ struct Context {
     return p == end ? p : p + 1;
   }
   bool is_na(std::string_view s) const {
+    if (s.size() < 64 && !((na_lengths >> s.size()) & 1)) return false;
     for (const auto& v : na_values)
       if (v.size() == s.size() && v == s) return true;
     return false;
@@ -200,6 +212,38 @@ struct Context {
   }
 };
 
+// The first delimiter, '\n' or '\r' at or after p (or end), eight bytes at a time.
+inline const char* find_special(const char* p, const char* end, char delim) {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ULL, kHigh = 0x8080808080808080ULL;
+  const std::uint64_t d = kOnes * static_cast<unsigned char>(delim);
+  const std::uint64_t n = kOnes * static_cast<unsigned char>('\n');
+  const std::uint64_t r = kOnes * static_cast<unsigned char>('\r');
+  auto zero_bytes = [](std::uint64_t x) { return (x - kOnes) & ~x & kHigh; };
+  while (end - p >= 8) {
+    std::uint64_t w;
+    std::memcpy(&w, p, 8);
+    // The lowest flagged byte is exact (borrows only flag bytes above a real match).
+    std::uint64_t m = zero_bytes(w ^ d) | zero_bytes(w ^ n) | zero_bytes(w ^ r);
+    if (m) return p + (__builtin_ctzll(m) >> 3);
+    p += 8;
+  }
+  while (p < end && *p != delim && *p != '\n' && *p != '\r') ++p;
+  return p;
+}
+
+// std::count with a narrow accumulator per block, which compilers vectorise well.
+std::size_t count_byte(const char* p, const char* end, char c) {
+  std::size_t total = 0;
+  while (p < end) {
+    std::size_t n = std::min<std::size_t>(static_cast<std::size_t>(end - p), 4096);
+    std::uint32_t block = 0;
+    for (std::size_t i = 0; i < n; ++i) block += p[i] == c ? 1 : 0;
+    total += block;
+    p += n;
+  }
+  return total;
+}
+
 bool parse_int_text(std::string_view s, std::int64_t& out) {
   if (s.size() > 1 && s[0] == '+' && s[1] != '-') s.remove_prefix(1);
   auto r = std::from_chars(s.data(), s.data() + s.size(), out);
@@ -213,6 +257,51 @@ bool parse_float_text(std::string_view s, double& out) {
   return r.ec == std::errc() && r.ptr == s.data() + s.size();
 }
 
+// The number of leading ASCII digits in the eight bytes of w (in memory order) and their value.
+inline unsigned leading_digits(std::uint64_t w, std::uint64_t& value) {
+  const std::uint64_t hi = w & 0xF0F0F0F0F0F0F0F0ULL;
+  const std::uint64_t hi6 = (w + 0x0606060606060606ULL) & 0xF0F0F0F0F0F0F0F0ULL;
+  // Non-zero bytes are not digits; carries only reach bytes above a non-digit.
+  const std::uint64_t bad = (hi ^ 0x3030303030303030ULL) | (hi6 ^ 0x3030303030303030ULL);
+  const unsigned nd = bad ? static_cast<unsigned>(__builtin_ctzll(bad)) >> 3 : 8;
+  if (nd == 0) {
+    value = 0;
+    return 0;
+  }
+  // Keep the nd digits as the low end of an eight-digit number with leading zeros, then combine
+  // pairs, quads and the two halves.
+  std::uint64_t v = (w - 0x3030303030303030ULL) << ((8 - nd) * 8);
+  v = (v * 10) + (v >> 8);
+  v = (((v & 0x000000FF000000FFULL) * 0x000F424000000064ULL) +
+       (((v >> 16) & 0x000000FF000000FFULL) * 0x0000271000000001ULL)) >> 32;
+  value = static_cast<std::uint32_t>(v);
+  return nd;
+}
+
+constexpr std::uint64_t kPow10Int[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
+
+// Appends the digits at p to m (which may wrap past 19 digits: callers reject those) and counts
+// them; returns the first non-digit.
+inline const char* read_digits(const char* p, const char* end, std::uint64_t& m, std::ptrdiff_t& count) {
+  while (end - p >= 8) {
+    std::uint64_t w, v;
+    std::memcpy(&w, p, 8);
+    unsigned nd = leading_digits(w, v);
+    m = m * kPow10Int[nd] + v;
+    p += nd;
+    count += nd;
+    if (nd < 8) return p;
+  }
+  while (p < end) {
+    unsigned d = static_cast<unsigned>(static_cast<unsigned char>(*p)) - unsigned{'0'};
+    if (d > 9) break;
+    m = m * 10 + d;
+    ++p;
+    ++count;
+  }
+  return p;
+}
+
 // Up to 18 digits with an optional '-': cannot overflow. Longer numbers take the slow path.
 inline const char* parse_int_fast(const char* p, const char* end, std::int64_t& out) {
   bool neg = false;
@@ -220,64 +309,149 @@ inline const char* parse_int_fast(const char* p, const char* end, std::int64_t& 
     neg = true;
     ++p;
   }
-  const char* s = p;
   std::uint64_t v = 0;
-  while (p < end) {
-    unsigned d = static_cast<unsigned>(static_cast<unsigned char>(*p)) - unsigned{'0'};
-    if (d > 9) break;
-    v = v * 10 + d;
-    ++p;
-  }
-  auto n = p - s;
+  std::ptrdiff_t n = 0;
+  p = read_digits(p, end, v, n);
   if (n == 0 || n > 18) return nullptr;
   out = neg ? -static_cast<std::int64_t>(v) : static_cast<std::int64_t>(v);
   return p;
 }
 
+constexpr double kPow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                             1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+// "[-]digits[.digits]" whose digits form an integer m <= 2^53 (at most 19 digits): the value
+// m / 10^k is then one correctly rounded division of two exact doubles, hence exact (the same
+// fast path fast_float takes, without its general parsing). Anything else returns nullptr.
+inline const char* parse_decimal_fast(const char* p, const char* end, double& out) {
+  bool neg = false;
+  if (p < end && *p == '-') {
+    neg = true;
+    ++p;
+  }
+  std::uint64_t m = 0;
+  std::ptrdiff_t digits = 0;
+  p = read_digits(p, end, m, digits);
+  std::ptrdiff_t frac = 0;
+  if (p < end && *p == '.') {
+    p = read_digits(p + 1, end, m, frac);
+    digits += frac;
+  }
+  if (digits == 0 || digits > 19 || m > (std::uint64_t{1} << 53)) return nullptr;
+  double v = static_cast<double>(m);
+  if (frac) v /= kPow10[frac];
+  out = neg ? -v : v;
+  return p;
+}
+
+// Asks for transparent huge pages on a large allocation: far fewer page faults when it is first
+// written. Advisory only.
+void advise_huge(void* p, std::size_t bytes) {
+  constexpr std::size_t kPage = 4096;
+  if (bytes < (std::size_t{4} << 20)) return;
+  auto b = (reinterpret_cast<std::uintptr_t>(p) + kPage - 1) & ~(kPage - 1);
+  auto e = (reinterpret_cast<std::uintptr_t>(p) + bytes) & ~(kPage - 1);
+  if (e > b) ::madvise(reinterpret_cast<void*>(b), e - b, MADV_HUGEPAGE);
+}
+
+// Storage for the cells of one column of a chunk: either a region of the table's final column
+// (when the chunk's type for the column is the one guessed up front) or a buffer of its own.
+// Never zero-filled: every cell up to the row count is written.
+template <typename T>
+class CellBuffer {
+ public:
+  void allocate(std::size_t cap) {
+    std::size_t bytes = std::max<std::size_t>(cap, 1) * sizeof(T);
+    constexpr std::size_t kHuge = std::size_t{2} << 20;
+    void* raw = bytes >= kHuge ? std::aligned_alloc(kHuge, (bytes + kHuge - 1) / kHuge * kHuge)
+                               : std::malloc(bytes);
+    if (!raw) throw std::bad_alloc();
+    advise_huge(raw, bytes);
+    owned_.reset(static_cast<T*>(raw));
+    ptr_ = owned_.get();
+  }
+  void attach(T* external) {
+    owned_.reset();
+    ptr_ = external;
+  }
+  void release() {
+    owned_.reset();
+    ptr_ = nullptr;
+  }
+  T& operator[](std::size_t i) { return ptr_[i]; }
+  T* data() const { return ptr_; }
+  bool external() const { return ptr_ && !owned_; }
+
+ private:
+  struct Free {
+    void operator()(T* p) const { std::free(p); }
+  };
+  std::unique_ptr<T, Free> owned_;
+  T* ptr_ = nullptr;
+};
+
+// Where a chunk writes a column of the guessed type: pointers into the final column at the
+// chunk's provisional row offset (null when the column was guessed as another type).
+struct ColumnTarget {
+  Kind kind = Kind::kInt;
+  std::int64_t* i64 = nullptr;
+  std::uint8_t* missing = nullptr;
+  double* f64 = nullptr;
+  std::int32_t* codes = nullptr;
+};
+
 struct ColumnBuild {
   Kind kind = Kind::kInt;
-  std::vector<std::int64_t> i64;
-  std::vector<std::uint8_t> missing;  // kInt: 1 = missing
-  std::vector<double> f64;
-  std::vector<std::int32_t> codes;
+  CellBuffer<std::int64_t> i64;
+  CellBuffer<std::uint8_t> missing;  // kInt: 1 = missing
+  CellBuffer<double> f64;
+  CellBuffer<std::int32_t> codes;
   csv::StringDict dict;
+  ColumnTarget target;
 
-  void reset(Kind k, std::size_t reserve) {
+  void reset(Kind k, std::size_t cap) {
     kind = k;
-    i64.clear();
-    missing.clear();
-    f64.clear();
-    codes.clear();
+    i64.release();
+    missing.release();
+    f64.release();
+    codes.release();
     dict.clear();
     switch (k) {
       case Kind::kInt:
-        i64.reserve(reserve);
-        missing.reserve(reserve);
+        place(i64, target.i64, cap);
+        place(missing, target.missing, cap);
         break;
-      case Kind::kFloat: f64.reserve(reserve); break;
-      case Kind::kStr: codes.reserve(reserve); break;
+      case Kind::kFloat: place(f64, target.f64, cap); break;
+      case Kind::kStr: place(codes, target.codes, cap); break;
     }
   }
 
-  void push_missing() {
+  void set_missing(std::size_t r) {
     switch (kind) {
       case Kind::kInt:
-        i64.push_back(0);
-        missing.push_back(1);
+        i64[r] = 0;
+        missing[r] = 1;
         break;
-      case Kind::kFloat: f64.push_back(kNaN); break;
-      case Kind::kStr: codes.push_back(-1); break;
+      case Kind::kFloat: f64[r] = kNaN; break;
+      case Kind::kStr: codes[r] = -1; break;
     }
   }
 
-  void int_to_float() {
-    f64.resize(i64.size());
-    for (std::size_t i = 0; i < i64.size(); ++i)
-      f64[i] = missing[i] ? kNaN : static_cast<double>(i64[i]);
-    f64.reserve(i64.capacity());
-    std::vector<std::int64_t>().swap(i64);
-    std::vector<std::uint8_t>().swap(missing);
+  void int_to_float(std::size_t rows, std::size_t cap) {
+    place(f64, target.f64, cap);
+    for (std::size_t i = 0; i < rows; ++i) f64[i] = missing[i] ? kNaN : static_cast<double>(i64[i]);
+    i64.release();
+    missing.release();
     kind = Kind::kFloat;
+  }
+
+ private:
+  template <typename T>
+  static void place(CellBuffer<T>& buf, T* external, std::size_t cap) {
+    if (external)
+      buf.attach(external);
+    else
+      buf.allocate(cap);
   }
 };
 
@@ -286,22 +460,51 @@ struct Chunk {
   const char* end = nullptr;
   const char* stop = nullptr;  // where parsing stopped; == end when the chunk was aligned
   std::size_t rows = 0;
+  // Provisional placement: rows of earlier chunks are at most their line count (+1), so the chunk
+  // may write at row `first` of the final columns, `cap` rows at most.
+  std::size_t first = 0;
+  std::size_t cap = 0;
   std::vector<ColumnBuild> cols;
   std::optional<RawError> error;
 };
 
+// The table's columns, allocated before parsing at their guessed types and an upper bound of rows.
+struct Output {
+  Kind guess = Kind::kInt;
+  std::vector<std::int64_t> i64;
+  std::vector<std::uint8_t> missing;
+  std::vector<double> f64;
+  std::vector<std::int32_t> codes;
+};
+
 class ChunkParser {
  public:
-  ChunkParser(const Context& ctx, Chunk& chunk) : ctx_(ctx), chunk_(chunk) {}
+  ChunkParser(const Context& ctx, Chunk& chunk, std::vector<Output>* outputs)
+      : ctx_(ctx), chunk_(chunk), outputs_(outputs) {}
 
   // Parses the chunk with columns starting at `kinds` (which may only become more general).
   void run(std::vector<Kind> kinds) {
     chunk_.error.reset();
-    std::size_t reserve = estimate_rows();
+    chunk_.cols.resize(kinds.size());
+    for (std::size_t j = 0; j < kinds.size(); ++j) {
+      ColumnTarget& t = chunk_.cols[j].target;
+      t = ColumnTarget{};
+      if (!outputs_) continue;
+      Output& o = (*outputs_)[j];
+      t.kind = o.guess;
+      std::size_t at = chunk_.first;
+      switch (o.guess) {
+        case Kind::kInt:
+          t.i64 = o.i64.data() + at;
+          t.missing = o.missing.data() + at;
+          break;
+        case Kind::kFloat: t.f64 = o.f64.data() + at; break;
+        case Kind::kStr: t.codes = o.codes.data() + at; break;
+      }
+    }
     try {
       for (;;) {
-        chunk_.cols.resize(kinds.size());
-        for (std::size_t j = 0; j < kinds.size(); ++j) chunk_.cols[j].reset(kinds[j], reserve);
+        for (std::size_t j = 0; j < kinds.size(); ++j) chunk_.cols[j].reset(kinds[j], chunk_.cap);
         chunk_.rows = 0;
         // A column that turns out to hold text restarts the chunk: its earlier cells were not kept.
         std::optional<std::size_t> to_text = parse_rows();
@@ -315,16 +518,6 @@ class ChunkParser {
   }
 
  private:
-  std::size_t estimate_rows() const {
-    std::size_t size = static_cast<std::size_t>(chunk_.end - chunk_.begin);
-    std::size_t sample = std::min<std::size_t>(size, 1 << 16);
-    if (sample == 0) return 0;
-    auto lines = static_cast<std::size_t>(std::count(chunk_.begin, chunk_.begin + sample, '\n'));
-    if (lines == 0) return 16;
-    return static_cast<std::size_t>(static_cast<double>(size) / static_cast<double>(sample) *
-                                    static_cast<double>(lines) * 1.05) + 16;
-  }
-
   // Returns the column that must become text (restart), or nullopt when the chunk is done.
   std::optional<std::size_t> parse_rows() {
     const Context& ctx = ctx_;
@@ -340,6 +533,7 @@ class ChunkParser {
         p = ctx.skip_eol(p);  // blank line
         continue;
       }
+      COMPE_ASSERT(rows < chunk_.cap);
       for (std::size_t j = 0; j < ncols; ++j) {
         ColumnBuild& c = chunk_.cols[j];
         const char* t = nullptr;
@@ -347,30 +541,47 @@ class ChunkParser {
           std::int64_t v;
           const char* q = parse_int_fast(p, end, v);
           if (q && ctx.is_terminator(q)) {
-            c.i64.push_back(v);
-            c.missing.push_back(0);
+            c.i64[rows] = v;
+            c.missing[rows] = 0;
             t = q;
           } else if (ctx.is_terminator(p)) {
-            c.push_missing();
+            c.set_missing(rows);
             t = p;
           }
         } else if (c.kind == Kind::kFloat && fast) {
           if (ctx.is_terminator(p)) {
-            c.f64.push_back(kNaN);
+            c.f64[rows] = kNaN;
             t = p;
           } else {
             double v;
-            auto r = fast_float::from_chars(p, end, v);
-            if (r.ec == std::errc() && ctx.is_terminator(r.ptr)) {
-              c.f64.push_back(v);
-              t = r.ptr;
+            const char* q = parse_decimal_fast(p, end, v);
+            if (q && ctx.is_terminator(q)) {
+              c.f64[rows] = v;
+              t = q;
+            } else {
+              auto r = fast_float::from_chars(p, end, v);
+              if (r.ec == std::errc() && ctx.is_terminator(r.ptr)) {
+                c.f64[rows] = v;
+                t = r.ptr;
+              }
             }
+          }
+        } else if (c.kind == Kind::kStr && p < end && *p != '"') {
+          // Unquoted text: scanned here rather than by the general scanner.
+          const char* q = find_special(p, end, delim);
+          if (ctx.is_terminator(q)) {
+            std::string_view text(p, static_cast<std::size_t>(q - p));
+            if (ctx.is_na(text))
+              c.codes[rows] = -1;
+            else
+              c.codes[rows] = c.dict.intern(text, true);
+            t = q;
           }
         }
         if (!t) {
           Field f;
           t = ctx.scan_field(p, f, scratch_, j + 1);
-          if (!store(c, j, f, p)) return j;
+          if (!store(c, j, rows, f, p)) return j;
         }
         if (t < end && *t == delim) {
           if (j + 1 == ncols) too_many(row_start, t);
@@ -391,11 +602,11 @@ class ChunkParser {
   }
 
   // Stores a cell found by the general scanner. False when the column must become text.
-  bool store(ColumnBuild& c, std::size_t j, const Field& f, const char* at) {
+  bool store(ColumnBuild& c, std::size_t j, std::size_t row, const Field& f, const char* at) {
     const Context& ctx = ctx_;
     std::string_view s = f.text;
     if ((s.empty() && (c.kind != Kind::kStr || ctx.na_empty)) || ctx.is_na(s)) {
-      c.push_missing();
+      c.set_missing(row);
       return true;
     }
     const std::optional<DType>& forced = ctx.forced[j];
@@ -403,15 +614,15 @@ class ChunkParser {
       case Kind::kInt: {
         std::int64_t v;
         if (parse_int_text(s, v)) {
-          c.i64.push_back(v);
-          c.missing.push_back(0);
+          c.i64[row] = v;
+          c.missing[row] = 0;
           return true;
         }
         if (forced) bad_cell(j, s, at, "an integer");
         double d;
         if (parse_float_text(s, d)) {
-          c.int_to_float();
-          c.f64.push_back(d);
+          c.int_to_float(row, chunk_.cap);
+          c.f64[row] = d;
           return true;
         }
         return false;
@@ -419,13 +630,13 @@ class ChunkParser {
       case Kind::kFloat: {
         double d;
         if (parse_float_text(s, d)) {
-          c.f64.push_back(d);
+          c.f64[row] = d;
           return true;
         }
         if (forced) bad_cell(j, s, at, "a number");
         return false;
       }
-      case Kind::kStr: c.codes.push_back(c.dict.intern(s, f.stable)); return true;
+      case Kind::kStr: c.codes[row] = c.dict.intern(s, f.stable); return true;
     }
     return true;
   }
@@ -453,6 +664,7 @@ class ChunkParser {
 
   const Context& ctx_;
   Chunk& chunk_;
+  std::vector<Output>* outputs_;
   std::string scratch_;
 };
 
@@ -556,7 +768,7 @@ std::vector<Chunk> split_chunks(const Context& ctx, const char* begin, std::size
   std::vector<std::size_t> quotes(n);
   parallel_for(n, threads, [&](std::size_t b, std::size_t e) {
     for (std::size_t i = b; i < e; ++i)
-      quotes[i] = static_cast<std::size_t>(std::count(nominal[i], nominal[i + 1], '"'));
+      quotes[i] = count_byte(nominal[i], nominal[i + 1], '"');
   });
   std::vector<const char*> cut{begin};
   std::size_t parity = 0;  // quotes in [begin, nominal[i])
@@ -581,8 +793,18 @@ std::vector<Chunk> split_chunks(const Context& ctx, const char* begin, std::size
   return chunks;
 }
 
-Table build_table(const Context& ctx, std::vector<Chunk>& chunks, const std::vector<Kind>& kinds,
-                  std::size_t threads) {
+// A vector of n cells, asking for huge pages before it is first written.
+template <typename T>
+void size_output(std::vector<T>& v, std::size_t n) {
+  v.reserve(n);
+  advise_huge(v.data(), n * sizeof(T));
+  v.resize(n);
+}
+
+// Moves the cells of chunks written in place down to their final rows; converts or copies the
+// others. Chunks are visited in order and rows only move down, so nothing unread is overwritten.
+Table build_table(const Context& ctx, std::vector<Chunk>& chunks, std::vector<Output>& outputs,
+                  const std::vector<Kind>& kinds, std::size_t threads) {
   const std::size_t ncols = ctx.columns.size();
   std::vector<std::size_t> offsets(chunks.size() + 1, 0);
   for (std::size_t i = 0; i < chunks.size(); ++i) offsets[i + 1] = offsets[i] + chunks[i].rows;
@@ -591,69 +813,81 @@ Table build_table(const Context& ctx, std::vector<Chunk>& chunks, const std::vec
   parallel_for(ncols, threads, [&](std::size_t b, std::size_t e) {
     for (std::size_t j = b; j < e; ++j) {
       Column& col = columns[j];
+      Output& o = outputs[j];
       col.name = ctx.columns[j];
+      const bool in_place = o.guess == kinds[j];
       switch (kinds[j]) {
         case Kind::kFloat: {
           col.type = DType::kFloat64;
-          if (chunks.size() == 1 && chunks[0].cols[j].kind == Kind::kFloat) {
-            col.f64 = std::move(chunks[0].cols[j].f64);
-            break;
-          }
-          col.f64.resize(total);
+          if (in_place)
+            col.f64 = std::move(o.f64);
+          else
+            size_output(col.f64, total);
           for (std::size_t i = 0; i < chunks.size(); ++i) {
             ColumnBuild& c = chunks[i].cols[j];
+            const std::size_t rows = chunks[i].rows;
             double* out = col.f64.data() + offsets[i];
             if (c.kind == Kind::kFloat) {
-              std::copy(c.f64.begin(), c.f64.end(), out);
+              if (c.f64.data() != out) std::memmove(out, c.f64.data(), rows * sizeof(double));
             } else {
-              for (std::size_t r = 0; r < c.i64.size(); ++r)
+              for (std::size_t r = 0; r < rows; ++r)
                 out[r] = c.missing[r] ? kNaN : static_cast<double>(c.i64[r]);
             }
-            std::vector<double>().swap(c.f64);
           }
+          col.f64.resize(total);
           break;
         }
         case Kind::kInt: {
           col.type = DType::kInt64;
-          if (chunks.size() == 1) {
-            col.i64 = std::move(chunks[0].cols[j].i64);
-            col.missing = std::move(chunks[0].cols[j].missing);
+          if (in_place) {
+            col.i64 = std::move(o.i64);
+            col.missing = std::move(o.missing);
           } else {
-            col.i64.resize(total);
-            col.missing.resize(total);
-            for (std::size_t i = 0; i < chunks.size(); ++i) {
-              ColumnBuild& c = chunks[i].cols[j];
-              std::copy(c.i64.begin(), c.i64.end(), col.i64.begin() + static_cast<std::ptrdiff_t>(offsets[i]));
-              std::copy(c.missing.begin(), c.missing.end(),
-                        col.missing.begin() + static_cast<std::ptrdiff_t>(offsets[i]));
-              std::vector<std::int64_t>().swap(c.i64);
-              std::vector<std::uint8_t>().swap(c.missing);
-            }
+            size_output(col.i64, total);
+            size_output(col.missing, total);
           }
+          for (std::size_t i = 0; i < chunks.size(); ++i) {
+            ColumnBuild& c = chunks[i].cols[j];
+            const std::size_t rows = chunks[i].rows;
+            std::int64_t* out = col.i64.data() + offsets[i];
+            std::uint8_t* miss = col.missing.data() + offsets[i];
+            if (c.i64.data() != out) std::memmove(out, c.i64.data(), rows * sizeof(std::int64_t));
+            if (c.missing.data() != miss) std::memmove(miss, c.missing.data(), rows);
+          }
+          col.i64.resize(total);
+          col.missing.resize(total);
           if (std::find(col.missing.begin(), col.missing.end(), 1) == col.missing.end())
             std::vector<std::uint8_t>().swap(col.missing);
           break;
         }
         case Kind::kStr: {
           col.type = DType::kString;
-          col.codes.resize(total);
+          if (in_place)
+            col.codes = std::move(o.codes);
+          else
+            size_output(col.codes, total);
           csv::StringDict dict;
           std::vector<std::int32_t> remap;
           for (std::size_t i = 0; i < chunks.size(); ++i) {
             ColumnBuild& c = chunks[i].cols[j];
+            const std::size_t rows = chunks[i].rows;
             COMPE_ASSERT(c.kind == Kind::kStr);
             remap.resize(c.dict.size());
             for (std::size_t k = 0; k < c.dict.size(); ++k)
               remap[k] = dict.intern(c.dict.values()[k], true);
+            const std::int32_t* in = c.codes.data();
             std::int32_t* out = col.codes.data() + offsets[i];
-            for (std::size_t r = 0; r < c.codes.size(); ++r)
-              out[r] = c.codes[r] < 0 ? -1 : remap[static_cast<std::size_t>(c.codes[r])];
+            for (std::size_t r = 0; r < rows; ++r)
+              out[r] = in[r] < 0 ? -1 : remap[static_cast<std::size_t>(in[r])];
           }
+          col.codes.resize(total);
           col.dict.reserve(dict.size());
           for (auto v : dict.values()) col.dict.emplace_back(v);
           break;
         }
       }
+      for (auto& chunk : chunks) chunk.cols[j] = ColumnBuild();
+      o = Output();
     }
   });
   Table table;
@@ -674,6 +908,7 @@ Table parse(std::string_view data, std::string_view name, const CsvReadOptions& 
          name);
   for (const auto& v : ctx.na_values) {
     if (v.empty()) ctx.na_empty = true;
+    ctx.na_lengths |= v.size() < 64 ? std::uint64_t{1} << v.size() : 0;
     double d;
     std::int64_t i;
     // A numeric-looking NA marker (say "-999") must be checked on every cell: no fast path.
@@ -703,18 +938,57 @@ Table parse(std::string_view data, std::string_view name, const CsvReadOptions& 
   const std::size_t threads = resolve_threads(options.threads);
   const std::size_t body = static_cast<std::size_t>(ctx.end - p);
   std::size_t n = 1;
-  if (options.chunk_bytes > 0)
-    n = std::max<std::size_t>(1, (body + options.chunk_bytes - 1) / options.chunk_bytes);
+  if (options.chunk_bytes > 0) {
+    std::size_t piece = std::max<std::size_t>(options.chunk_bytes, 64);
+    n = std::max<std::size_t>(1, (body + piece - 1) / piece);
+  }
   else if (threads > 1 && body >= kMinParallelBytes)
     n = std::min(threads * kChunksPerThread, body / (kMinParallelBytes / 4));
   std::vector<Chunk> chunks = split_chunks(ctx, p, n, threads);
+
+  // Upper bounds of each chunk's rows: its line count, +1 for a last row without a newline.
+  parallel_for(chunks.size(), threads, [&](std::size_t b, std::size_t e) {
+    for (std::size_t i = b; i < e; ++i)
+      chunks[i].cap = 1 + count_byte(chunks[i].begin, chunks[i].end, '\n');
+  });
+  std::size_t total_cap = 0;
+  for (auto& c : chunks) {
+    c.first = total_cap;
+    total_cap += c.cap;
+  }
+
+  // Guess each column's type from the first rows, and allocate the final columns at that type,
+  // so that chunks agreeing with the guess write their cells in place.
+  std::vector<Kind> guess = kinds;
+  if (!chunks.empty()) {
+    Chunk sample{p, p + std::min<std::size_t>(body, 1 << 16)};
+    sample.cap = 1 + count_byte(sample.begin, sample.end, '\n');
+    ChunkParser(ctx, sample, nullptr).run(kinds);
+    if (!sample.error)
+      for (std::size_t j = 0; j < ncols; ++j) guess[j] = sample.cols[j].kind;
+  }
+  std::vector<Output> outputs(ncols);
+  parallel_for(ncols, threads, [&](std::size_t b, std::size_t e) {
+    for (std::size_t j = b; j < e; ++j) {
+      Output& o = outputs[j];
+      o.guess = guess[j];
+      switch (o.guess) {
+        case Kind::kInt:
+          size_output(o.i64, total_cap);
+          size_output(o.missing, total_cap);
+          break;
+        case Kind::kFloat: size_output(o.f64, total_cap); break;
+        case Kind::kStr: size_output(o.codes, total_cap); break;
+      }
+    }
+  });
 
   auto parse_all = [&](const std::vector<std::size_t>& which, const std::vector<Kind>& start) {
     std::atomic<std::size_t> next{0};
     std::size_t t = std::min(threads, which.size());
     parallel_for(t, t, [&](std::size_t, std::size_t) {
       for (std::size_t i = next++; i < which.size(); i = next++)
-        ChunkParser(ctx, chunks[which[i]]).run(start);
+        ChunkParser(ctx, chunks[which[i]], &outputs).run(start);
     });
   };
   std::vector<std::size_t> all(chunks.size());
@@ -727,7 +1001,8 @@ Table parse(std::string_view data, std::string_view name, const CsvReadOptions& 
     if (chunks[i].stop != chunks[i].end) {
       chunks.resize(i + 1);
       chunks[i].end = ctx.end;
-      ChunkParser(ctx, chunks[i]).run(kinds);
+      chunks[i].cap = total_cap - chunks[i].first;  // the space of all later chunks
+      ChunkParser(ctx, chunks[i], &outputs).run(kinds);
       if (chunks[i].error) ctx.report(*chunks[i].error);
       break;
     }
@@ -749,7 +1024,7 @@ Table parse(std::string_view data, std::string_view name, const CsvReadOptions& 
     for (std::size_t i : redo)
       if (chunks[i].error) ctx.report(*chunks[i].error);
   }
-  return build_table(ctx, chunks, final_kinds, threads);
+  return build_table(ctx, chunks, outputs, final_kinds, threads);
 }
 
 }  // namespace

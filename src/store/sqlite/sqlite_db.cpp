@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "store/db.hpp"
 
@@ -47,6 +48,8 @@ class SqliteDb final : public Db {
       // crashes (only power loss may drop the last transactions, never corrupt the file).
       query("PRAGMA journal_mode = WAL", {});
       exec_script("PRAGMA synchronous = NORMAL");
+      // Metric batches touch many pages: a larger cache keeps them from spilling mid-transaction.
+      exec_script("PRAGMA cache_size = -65536");
     }
   }
   ~SqliteDb() override {
@@ -68,31 +71,46 @@ class SqliteDb final : public Db {
     }
   }
 
-  std::vector<Row> query(std::string_view sql, std::span<const Value> params) override {
+  void for_each_row(std::string_view sql, std::span<const Value> params,
+                    const std::function<void(const Row&)>& fn) override {
     sqlite3_stmt* s = prepare(sql, params);
-    std::vector<Row> rows;
-    int ncol = sqlite3_column_count(s);
+    struct Reset {
+      sqlite3_stmt* s;
+      ~Reset() { sqlite3_reset(s); }
+    } reset{s};
+    Row row;
+    auto ncol = static_cast<std::size_t>(sqlite3_column_count(s));
+    row.cells.resize(ncol);
     for (;;) {
       int rc = sqlite3_step(s);
       if (rc == SQLITE_DONE) break;
-      if (rc != SQLITE_ROW) step_failed(s);
-      Row row;
-      row.cells.reserve(static_cast<std::size_t>(ncol));
-      for (int c = 0; c < ncol; ++c) {
-        switch (sqlite3_column_type(s, c)) {
-          case SQLITE_NULL: row.cells.emplace_back(std::monostate{}); break;
-          case SQLITE_INTEGER: row.cells.emplace_back(std::int64_t{sqlite3_column_int64(s, c)}); break;
-          case SQLITE_FLOAT: row.cells.emplace_back(sqlite3_column_double(s, c)); break;
+      if (rc != SQLITE_ROW) throw DbError(sqlite3_errmsg(db_));
+      for (std::size_t c = 0; c < ncol; ++c) {
+        int ci = static_cast<int>(c);
+        Value& cell = row.cells[c];
+        switch (sqlite3_column_type(s, ci)) {
+          case SQLITE_NULL:
+            cell = std::monostate{};
+            break;
+          case SQLITE_INTEGER:
+            cell = std::int64_t{sqlite3_column_int64(s, ci)};
+            break;
+          case SQLITE_FLOAT:
+            cell = sqlite3_column_double(s, ci);
+            break;
           default: {
-            const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(s, c));
-            row.cells.emplace_back(std::string(text, static_cast<std::size_t>(sqlite3_column_bytes(s, c))));
+            const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(s, ci));
+            auto n = static_cast<std::size_t>(sqlite3_column_bytes(s, ci));
+            if (auto* str = std::get_if<std::string>(&cell)) {
+              str->assign(text, n);
+            } else {
+              cell = std::string(text, n);
+            }
           }
         }
       }
-      rows.push_back(std::move(row));
+      fn(row);
     }
-    sqlite3_reset(s);
-    return rows;
   }
 
   std::int64_t exec(std::string_view sql, std::span<const Value> params) override {
@@ -105,7 +123,21 @@ class SqliteDb final : public Db {
     return sqlite3_changes64(db_);
   }
 
+  void insert_rows(std::string_view table, std::span<const char* const> columns,
+                   std::span<const Value> values) override {
+    constexpr std::size_t kRowsPerStatement = 256;
+    const std::size_t width = columns.size();
+    std::size_t rows = values.size() / width;
+    std::size_t done = 0;
+    while (done < rows) {
+      std::size_t n = rows - done >= kRowsPerStatement ? kRowsPerStatement : 1;
+      exec(insert_sql(table, columns, n), values.subspan(done * width, n * width));
+      done += n;
+    }
+  }
+
   void begin_write() override { exec_script("BEGIN IMMEDIATE"); }
+  void begin_read() override { exec_script("BEGIN DEFERRED"); }
   void commit() override { exec_script("COMMIT"); }
   void rollback() noexcept override {
     if (!sqlite3_get_autocommit(db_)) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
@@ -128,8 +160,8 @@ class SqliteDb final : public Db {
     auto it = cache_.find(key);
     if (it == cache_.end()) {
       sqlite3_stmt* s = nullptr;
-      if (sqlite3_prepare_v3(db_, key.data(), static_cast<int>(key.size()), SQLITE_PREPARE_PERSISTENT,
-                             &s, nullptr) != SQLITE_OK) {
+      if (sqlite3_prepare_v3(db_, key.data(), static_cast<int>(key.size()),
+                             SQLITE_PREPARE_PERSISTENT, &s, nullptr) != SQLITE_OK) {
         throw DbError(sqlite3_errmsg(db_));
       }
       it = cache_.emplace(std::move(key), std::make_unique<Stmt>(s)).first;
@@ -159,12 +191,29 @@ class SqliteDb final : public Db {
     return s;
   }
 
+  const std::string& insert_sql(std::string_view table, std::span<const char* const> columns,
+                                std::size_t rows) {
+    std::string key = fmt::format("{}/{}/{}", table, fmt::join(columns, ","), rows);
+    auto it = insert_sql_.find(key);
+    if (it != insert_sql_.end()) return it->second;
+    std::string one = "(?";
+    for (std::size_t c = 1; c < columns.size(); ++c) one += ", ?";
+    one += ")";
+    std::string sql =
+        fmt::format("INSERT INTO {} ({}) VALUES {}", table, fmt::join(columns, ", "), one);
+    for (std::size_t r = 1; r < rows; ++r) sql += ", " + one;
+    return insert_sql_.emplace(std::move(key), std::move(sql)).first->second;
+  }
+
   sqlite3* db_ = nullptr;
+  std::unordered_map<std::string, std::string> insert_sql_;
   std::unordered_map<std::string, std::unique_ptr<Stmt>> cache_;
 };
 
 }  // namespace
 
-std::unique_ptr<Db> open_sqlite(const std::string& path) { return std::make_unique<SqliteDb>(path); }
+std::unique_ptr<Db> open_sqlite(const std::string& path) {
+  return std::make_unique<SqliteDb>(path);
+}
 
 }  // namespace compe::store

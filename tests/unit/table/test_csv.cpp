@@ -252,6 +252,35 @@ TEST(CsvRead, NumbersParseExactly) {
     EXPECT_EQ(read(text).column("x").type, DType::kString) << text;
 }
 
+TEST(CsvRead, DecimalsOfEveryLengthParseExactly) {
+  std::mt19937_64 rng(99);
+  std::vector<std::string> cells;
+  std::string text = "x,i\n";
+  for (int r = 0; r < 20000; ++r) {
+    std::size_t digits = 1 + rng() % 20;
+    std::string d;
+    for (std::size_t k = 0; k < digits; ++k) d += static_cast<char>('0' + rng() % 10);
+    std::size_t point = rng() % (digits + 1);
+    std::string cell = fmt::format("{}{}.{}", rng() % 2 ? "-" : "", d.substr(0, point), d.substr(point));
+    if (cell == "." || cell == "-.") cell = "0.5";
+    cells.push_back(cell);
+    text += fmt::format("{},{}\n", cell, d.substr(0, 1 + rng() % 18));
+  }
+  Table t = read(text);
+  const Column& x = t.column("x");
+  ASSERT_EQ(x.type, DType::kFloat64);
+  for (std::size_t r = 0; r < cells.size(); ++r)
+    ASSERT_EQ(x.f64[r], std::strtod(cells[r].c_str(), nullptr)) << cells[r];
+  const Column& i = t.column("i");
+  ASSERT_EQ(i.type, DType::kInt64);
+  std::size_t pos = text.find('\n') + 1;
+  for (std::size_t r = 0; r < cells.size(); ++r) {
+    std::size_t comma = text.find(',', pos), eol = text.find('\n', pos);
+    ASSERT_EQ(i.i64[r], std::stoll(text.substr(comma + 1, eol - comma - 1)));
+    pos = eol + 1;
+  }
+}
+
 TEST(CsvRead, DtypesOverrideInference) {
   CsvReadOptions o;
   o.dtypes = {{"a", DType::kFloat64}, {"b", DType::kString}, {"c", DType::kInt64}};
@@ -499,6 +528,33 @@ TEST(CsvRead, SameResultWhateverTheThreadCount) {
       SCOPED_TRACE(fmt::format("stray={} threads={} chunk={}", stray, threads, chunk));
       expect_same_table(one, read(text, threaded(threads, chunk)));
     }
+  }
+}
+
+TEST(CsvRead, ColumnsWhoseTypeChangesAfterTheFirstRows) {
+  // Types are guessed from the first rows; later chunks may disagree in either direction.
+  std::string text = "a,b,c,d\n";
+  for (int r = 0; r < 6000; ++r) {
+    bool late = r >= 5000;
+    text += fmt::format("{},{},{},{}\n", late ? fmt::format("{}", r) : fmt::format("{}.5", r),
+                        late ? fmt::format("{}.25", r) : fmt::format("{}", r),
+                        late ? fmt::format("w{}", r % 7) : fmt::format("{}", r % 5),
+                        r % 3 == 0 ? "" : fmt::format("{}", r));
+  }
+  Table one = read(text, threaded(1, 0));
+  EXPECT_EQ(one.column("a").type, DType::kFloat64);
+  EXPECT_EQ(one.column("a").f64[5500], 5500.0);
+  EXPECT_EQ(one.column("b").type, DType::kFloat64);
+  EXPECT_EQ(one.column("b").f64[10], 10.0);
+  EXPECT_EQ(one.column("b").f64[5001], 5001.25);
+  EXPECT_EQ(one.column("c").type, DType::kString);
+  EXPECT_EQ(one.column("c").str(5999), "w0");
+  EXPECT_EQ(one.column("c").dict.front(), "0");
+  EXPECT_EQ(one.column("d").type, DType::kInt64);
+  EXPECT_EQ(one.column("d").count_missing(), 2000u);
+  for (std::size_t chunk : {300, 4096, 20000}) {
+    SCOPED_TRACE(chunk);
+    expect_same_table(one, read(text, threaded(3, chunk)));
   }
 }
 

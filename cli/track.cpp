@@ -1,0 +1,277 @@
+// Tracking commands: show, tag, note, diff, lb add, rerun.
+#include <cstdlib>
+#include <filesystem>
+
+#include <fmt/core.h>
+
+#include "commands.hpp"
+#include "compe/error.hpp"
+#include "compe/folds.hpp"
+#include "compe/run.hpp"
+#include "compe/track.hpp"
+#include "compe/util.hpp"
+#include "output.hpp"
+#include "workspace_option.hpp"
+
+namespace compe::cli {
+namespace fs = std::filesystem;
+
+namespace {
+
+struct StoreArgs {
+  std::string workspace, store;
+  bool json = false;
+};
+
+void add_store_options(CLI::App* cmd, StoreArgs& a) {
+  cmd->add_option("--workspace", a.workspace, "Workspace folder (default: the current one)");
+  cmd->add_option("--store", a.store, "Store URL (default: the workspace's; env COMPE_STORE)");
+}
+
+nlohmann::json opt_json(const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); }
+
+nlohmann::json run_json(const Run& r) {
+  nlohmann::json folds = nlohmann::json::object();
+  for (auto& [k, v] : r.fold_scores) folds[std::to_string(k)] = v;
+  return {{"run_id", r.id}, {"name", r.name}, {"status", run_status_name(r.status)}, {"metric", r.metric},
+          {"direction", r.direction}, {"cv", opt_json(r.cv_score)}, {"folds", folds},
+          {"parent", r.parent_id}, {"config", r.config}, {"folds_hash", r.folds_hash}, {"data_hash", r.data_hash},
+          {"tags", r.tags}, {"note", r.note}, {"command", r.command}, {"workdir", r.workdir}, {"host", r.host},
+          {"git", {{"commit", r.git_commit}, {"branch", r.git_branch},
+                   {"dirty", r.git_dirty ? nlohmann::json(*r.git_dirty) : nlohmann::json(nullptr)}}},
+          {"versions", r.versions}, {"error", r.error}, {"created", iso8601_utc(r.created_ms)},
+          {"wall_seconds", opt_json(r.wall_seconds)}, {"cpu_seconds", opt_json(r.cpu_seconds)},
+          {"peak_memory_bytes", r.peak_memory_bytes ? nlohmann::json(*r.peak_memory_bytes) : nlohmann::json(nullptr)}};
+}
+
+}  // namespace
+
+void add_track_commands(CLI::App& app, int argc, char** argv) {
+  // ---- show ----
+  {
+    auto a = std::make_shared<StoreArgs>();
+    auto run_id = std::make_shared<std::string>();
+    auto* cmd = app.add_subcommand("show", "Show one run: config, scores, lineage, artifacts, LB scores");
+    cmd->add_option("RUN", *run_id, "Run id (or a unique prefix)")->required();
+    add_store_options(cmd, *a);
+    cmd->add_flag("--json", a->json, "Print one JSON document");
+    cmd->callback([a, run_id] {
+      auto store = open_run_store(a->workspace, a->store);
+      Run r = store->get_run(store->resolve_run_id(*run_id));
+      auto arts = store->list_artifacts(r.id);
+      auto lbs = store->list_lb_scores(r.id);
+      if (a->json) {
+        nlohmann::json doc = run_json(r);
+        doc["artifacts"] = nlohmann::json::array();
+        for (const auto& x : arts) doc["artifacts"].push_back({{"name", x.name}, {"path", x.path}, {"size", x.size}, {"sha", x.sha}});
+        doc["lb"] = nlohmann::json::array();
+        for (const auto& l : lbs)
+          doc["lb"].push_back({{"public", l.public_score}, {"private", opt_json(l.private_score)}, {"time", iso8601_utc(l.time_ms)}, {"note", l.note}});
+        print_json(doc);
+        return;
+      }
+      fmt::print("run {} ({}) {}\n", r.id, r.name, run_status_name(r.status));
+      fmt::print("  created  {}   wall {:.1f} s\n", iso8601_utc(r.created_ms), r.wall_seconds.value_or(0));
+      fmt::print("  metric   {} = {}\n", r.metric, r.cv_score ? fmt_score(*r.cv_score) : "-");
+      for (auto& [f, v] : r.fold_scores) fmt::print("    fold {}  {}\n", f, fmt_score(v));
+      if (!r.parent_id.empty()) fmt::print("  parent   {}\n", r.parent_id);
+      fmt::print("  model    {}\n", r.config.value("/model/backend"_json_pointer, std::string("?")));
+      fmt::print("  folds    {}   data {}\n", r.folds_hash, r.data_hash);
+      if (!r.git_commit.empty())
+        fmt::print("  git      {} ({}){}\n", r.git_commit.substr(0, 12), r.git_branch, r.git_dirty.value_or(false) ? " + uncommitted diff" : "");
+      fmt::print("  command  {}\n  in       {} on {}\n", r.command, r.workdir, r.host);
+      if (!r.tags.empty()) fmt::print("  tags     {}\n", join(std::vector<std::string>(r.tags.begin(), r.tags.end())));
+      if (!r.note.empty()) fmt::print("  note     {}\n", r.note);
+      if (!r.error.empty()) fmt::print("  error    {}\n", r.error);
+      for (const auto& l : lbs)
+        fmt::print("  LB       public {}{}  ({})\n", fmt_score(l.public_score),
+                   l.private_score ? " private " + fmt_score(*l.private_score) : "", iso8601_utc(l.time_ms).substr(0, 19));
+      fmt::print("  params   {}\n", r.config.value("/model/params"_json_pointer, nlohmann::json::object()).dump());
+      for (const auto& x : arts) fmt::print("  artifact {}  ({} bytes)\n", x.path, x.size);
+    });
+  }
+  // ---- tag / note ----
+  {
+    auto a = std::make_shared<StoreArgs>();
+    auto args = std::make_shared<std::vector<std::string>>();
+    auto remove = std::make_shared<bool>(false);
+    auto* cmd = app.add_subcommand("tag", "Add (or with --remove, remove) tags on a run");
+    cmd->add_option("RUN_AND_TAGS", *args, "RUN TAG [TAG...]")->required()->expected(2, -1);
+    cmd->add_flag("--remove", *remove, "Remove the tags instead");
+    add_store_options(cmd, *a);
+    cmd->callback([a, args, remove] {
+      auto store = open_run_store(a->workspace, a->store);
+      std::string id = store->resolve_run_id(args->front());
+      for (std::size_t i = 1; i < args->size(); ++i) {
+        if ((*args)[i].empty()) fail(ErrorCode::kInvalidArgument, "a tag cannot be empty");
+        if (*remove) store->remove_tag(id, (*args)[i]);
+        else store->add_tag(id, (*args)[i]);
+      }
+      Run r = store->get_run(id);
+      fmt::print("{}: {}\n", id, join(std::vector<std::string>(r.tags.begin(), r.tags.end())));
+    });
+  }
+  {
+    auto a = std::make_shared<StoreArgs>();
+    auto run_id = std::make_shared<std::string>();
+    auto text = std::make_shared<std::string>();
+    auto* cmd = app.add_subcommand("note", "Set a run's note");
+    cmd->add_option("RUN", *run_id, "Run id (or a unique prefix)")->required();
+    cmd->add_option("TEXT", *text, "The note")->required();
+    add_store_options(cmd, *a);
+    cmd->callback([a, run_id, text] {
+      auto store = open_run_store(a->workspace, a->store);
+      std::string id = store->resolve_run_id(*run_id);
+      store->set_note(id, *text);
+      fmt::print("{}: note set\n", id);
+    });
+  }
+  // ---- diff ----
+  {
+    auto a = std::make_shared<StoreArgs>();
+    auto ids = std::make_shared<std::vector<std::string>>();
+    auto* cmd = app.add_subcommand("diff", "Compare two runs: config changes, score deltas, paired test over folds");
+    cmd->add_option("A B", *ids, "Two run ids (or prefixes)")->required()->expected(2);
+    add_store_options(cmd, *a);
+    cmd->add_flag("--json", a->json, "Print one JSON document");
+    cmd->callback([a, ids] {
+      auto store = open_run_store(a->workspace, a->store);
+      Run ra = store->get_run(store->resolve_run_id((*ids)[0]));
+      Run rb = store->get_run(store->resolve_run_id((*ids)[1]));
+      bool greater = ra.direction != "minimize";
+      auto changes = track::config_diff(ra.config, rb.config, {"name", "parent"});
+      auto cmp = track::compare_folds(ra.fold_scores, rb.fold_scores, greater);
+      std::optional<double> delta;
+      if (ra.cv_score && rb.cv_score) delta = *rb.cv_score - *ra.cv_score;
+      std::vector<std::string> warnings;
+      if (ra.metric != rb.metric) warnings.push_back(fmt::format("different metrics: {} vs {}", ra.metric, rb.metric));
+      if (ra.folds_hash != rb.folds_hash) warnings.push_back("different folds: fold scores are not paired");
+      if (ra.data_hash != rb.data_hash) warnings.push_back("different data (train/test files changed)");
+      if (a->json) {
+        nlohmann::json ch = nlohmann::json::array();
+        for (const auto& c : changes) ch.push_back({{"key", c.key}, {"a", c.before}, {"b", c.after}});
+        nlohmann::json d = nlohmann::json::object();
+        for (auto& [f, v] : cmp.delta) d[std::to_string(f)] = v;
+        print_json({{"a", ra.id}, {"b", rb.id}, {"metric", rb.metric}, {"changes", ch},
+                    {"cv", {{"a", opt_json(ra.cv_score)}, {"b", opt_json(rb.cv_score)}, {"delta", opt_json(delta)}}},
+                    {"folds", {{"delta", d}, {"paired", cmp.folds}, {"improved", cmp.improved}, {"worse", cmp.worse},
+                               {"ties", cmp.ties}, {"mean_delta", cmp.mean_delta}, {"sign_p", cmp.sign_p},
+                               {"wilcoxon_p", cmp.wilcoxon_p}}},
+                    {"warnings", warnings}});
+        return;
+      }
+      fmt::print("A {} ({})  vs  B {} ({})\n\n", ra.id, ra.name, rb.id, rb.name);
+      std::vector<std::vector<std::string>> rows;
+      for (const auto& c : changes) rows.push_back({c.key, c.before.dump(), c.after.dump()});
+      if (rows.empty()) fmt::print("same configuration\n");
+      else print_table({"config key", "A", "B"}, rows);
+      fmt::print("\n");
+      rows.clear();
+      for (auto& [f, v] : cmp.delta)
+        rows.push_back({std::to_string(f), fmt_score(ra.fold_scores[f]), fmt_score(rb.fold_scores[f]), fmt::format("{:+.6f}", v)});
+      rows.push_back({"cv", ra.cv_score ? fmt_score(*ra.cv_score) : "-", rb.cv_score ? fmt_score(*rb.cv_score) : "-",
+                      delta ? fmt::format("{:+.6f}", *delta) : "-"});
+      print_table({"fold", "A " + ra.metric, "B " + rb.metric, "B - A"}, rows);
+      fmt::print("\nB is better on {} of {} folds (worse on {}); mean delta {:+.6f}\n", cmp.improved, cmp.folds,
+                 cmp.worse, cmp.mean_delta);
+      fmt::print("sign test p = {:.3g}, Wilcoxon signed-rank p = {:.3g}{}\n", cmp.sign_p, cmp.wilcoxon_p,
+                 cmp.folds < 6 ? "  (with fewer than 6 folds no difference can reach p < 0.05)" : "");
+      for (const auto& w : warnings) fmt::print("warning: {}\n", w);
+    });
+  }
+  // ---- lb add ----
+  {
+    auto lb = app.add_subcommand("lb", "Leaderboard scores of runs' submissions");
+    lb->require_subcommand(1);
+    struct LbArgs : StoreArgs {
+      std::string run, note;
+      double pub = 0;
+      std::optional<double> priv;
+    };
+    auto a = std::make_shared<LbArgs>();
+    auto* add = lb->add_subcommand("add", "Record the LB score of a run's submission");
+    add->add_option("RUN", a->run, "Run id (or a unique prefix)")->required();
+    add->add_option("--public", a->pub, "Public LB score")->required();
+    add->add_option("--private", a->priv, "Private LB score");
+    add->add_option("--note", a->note, "A note (e.g. the submission's description)");
+    add_store_options(add, *a);
+    add->callback([a] {
+      if (!std::isfinite(a->pub) || (a->priv && !std::isfinite(*a->priv)))
+        fail(ErrorCode::kInvalidArgument, "LB scores must be finite numbers");
+      auto store = open_run_store(a->workspace, a->store);
+      std::string id = store->resolve_run_id(a->run);
+      Run r = store->get_run(id);
+      store->add_lb_score({.run_id = id, .public_score = a->pub, .private_score = a->priv, .note = a->note});
+      fmt::print("{} ({}): cv {}  public LB {}{}\n", id, r.name, r.cv_score ? fmt_score(*r.cv_score) : "-",
+                 fmt_score(a->pub), a->priv ? "  private LB " + fmt_score(*a->priv) : "");
+    });
+    auto b = std::make_shared<StoreArgs>();
+    auto* list = lb->add_subcommand("list", "CV and LB scores side by side");
+    add_store_options(list, *b);
+    list->add_flag("--json", b->json, "Print one JSON document");
+    list->callback([b] {
+      auto store = open_run_store(b->workspace, b->store);
+      nlohmann::json doc = nlohmann::json::array();
+      std::vector<std::vector<std::string>> rows;
+      for (const auto& l : store->list_lb_scores()) {
+        Run r = store->get_run(l.run_id);
+        doc.push_back({{"run_id", r.id}, {"name", r.name}, {"cv", opt_json(r.cv_score)}, {"public", l.public_score},
+                       {"private", opt_json(l.private_score)}, {"time", iso8601_utc(l.time_ms)}});
+        rows.push_back({r.id, r.name, r.cv_score ? fmt_score(*r.cv_score) : "-", fmt_score(l.public_score),
+                        l.private_score ? fmt_score(*l.private_score) : "-"});
+      }
+      if (b->json) print_json(doc);
+      else print_table({"run", "name", "cv", "public", "private"}, rows);
+    });
+  }
+  // ---- rerun ----
+  {
+    struct RerunArgs : StoreArgs {
+      std::string run;
+    };
+    auto a = std::make_shared<RerunArgs>();
+    std::string cmdline;
+    for (int i = 0; i < argc; ++i) cmdline += (i ? " " : "") + std::string(argv[i]);
+    auto* cmd = app.add_subcommand("rerun", "Reproduce a run from its record (same config, same folds)");
+    cmd->add_option("RUN", a->run, "Run id (or a unique prefix)")->required();
+    add_store_options(cmd, *a);
+    cmd->add_flag("--json", a->json, "Print one JSON document");
+    cmd->callback([a, cmdline] {
+      Workspace w = open_workspace(a->workspace);
+      std::unique_ptr<Store> store = open_run_store(a->workspace, a->store);
+      Run r = store->get_run(store->resolve_run_id(a->run));
+      run::Experiment x = run::experiment_from_json(r.config);
+      x.name = r.name + "-rerun";
+      x.parent = r.id;
+      std::vector<std::string> warnings;
+      if (fs::exists(w.folds_path())) {
+        Table train = w.read_train();
+        auto fa = read_folds(w.folds_path(), train, w.config().id_column);
+        if (fa.hash != r.folds_hash)
+          warnings.push_back(fmt::format("folds.csv changed since the run (hash {} now, {} then)", fa.hash, r.folds_hash));
+      }
+      run::Options o;
+      o.store = a->store;
+      o.command_line = cmdline;
+      o.allow_multi = true;
+      run::Summary s = run::run_experiment(w, x, o, nullptr);
+      if (s.data_hash != r.data_hash) warnings.push_back("the train/test data changed since the run");
+      if (!r.git_commit.empty()) {
+        Run again = store->get_run(s.run_id);
+        if (again.git_commit != r.git_commit)
+          warnings.push_back(fmt::format("the commit differs: {} then, {} now", r.git_commit.substr(0, 12),
+                                         again.git_commit.substr(0, 12)));
+      }
+      if (a->json) {
+        print_json({{"run_id", s.run_id}, {"of", r.id}, {"cv", s.cv}, {"original_cv", opt_json(r.cv_score)},
+                    {"warnings", warnings}});
+        return;
+      }
+      for (const auto& wmsg : warnings) fmt::print("warning: {}\n", wmsg);
+      fmt::print("rerun {} of {}: cv {} (was {})\n", s.run_id, r.id, fmt_score(s.cv),
+                 r.cv_score ? fmt_score(*r.cv_score) : "-");
+    });
+  }
+}
+
+}  // namespace compe::cli
