@@ -90,12 +90,21 @@ function flatten(obj, prefix, out) {
   return out;
 }
 
+/** A dotted key with line-break opportunities after each dot (text nodes and <wbr>, no markup). */
+function breakable(key) {
+  const parts = key.split('.');
+  return parts.flatMap((p, i) => i < parts.length - 1 ? [p + '.', h('wbr')] : [p]);
+}
+
 function valueText(v) {
   if (v === null || v === undefined) return '–';
   return typeof v === 'string' ? v : JSON.stringify(v);
 }
 
 // ---------- charts (hand-written SVG) ----------
+
+// A narrower drawing on phones keeps the axis text readable once scaled to the screen.
+const chartWidth = () => (window.innerWidth < 600 ? 360 : 480);
 
 function niceTicks(lo, hi, n) {
   if (!(hi > lo)) { hi = lo + 1; lo = lo - 1; }
@@ -146,7 +155,7 @@ function frame(cls, W, H, xr, yr, opts) {
 /** Line chart: series [{label, color, steps, values, dash}]. */
 function lineChart(series, opts) {
   const xs = series.flatMap(se => se.steps), ys = series.flatMap(se => se.values);
-  const f = frame('line-chart ' + (opts.cls || ''), 480, 220, extent(xs, 0), extent(ys, 0.05), opts);
+  const f = frame('line-chart ' + (opts.cls || ''), chartWidth(), 220, extent(xs, 0), extent(ys, 0.05), opts);
   for (const se of series) {
     let d = '';
     se.steps.forEach((st, i) => {
@@ -157,7 +166,7 @@ function lineChart(series, opts) {
     const path = s('path', { d, stroke: se.color, class: 'series' + (se.dash ? ' dashed' : '') }, s('title', { text: se.label }));
     f.svg.append(path);
   }
-  return h('figure', { class: 'chart-box' }, f.svg, legend(series), opts.caption ? h('figcaption', { text: opts.caption }) : null);
+  return h('figure', { class: 'chart-box' }, f.svg, legend(opts.legend || series), opts.caption ? h('figcaption', { text: opts.caption }) : null);
 }
 
 function legend(items) {
@@ -170,7 +179,7 @@ function barChart(groups, opts) {
   const vals = groups.flatMap(g => g.bars.map(b => b.value));
   const yr = extent(vals, 0.25);
   const n = groups.length || 1;
-  const f = frame('bar-chart ' + (opts.cls || ''), 480, 220, [0, n], yr, Object.assign({ noXTicks: true }, opts));
+  const f = frame('bar-chart ' + (opts.cls || ''), chartWidth(), 220, [0, n], yr, Object.assign({ noXTicks: true }, opts));
   const gw = (f.W - f.m.l - f.m.r) / n;
   groups.forEach((g, gi) => {
     const k = g.bars.length || 1;
@@ -181,7 +190,7 @@ function barChart(groups, opts) {
       const top = f.y(b.value), base = f.H - f.m.b;
       f.svg.append(s('rect', { x: x0 + bi * bw, y: Math.min(top, base), width: Math.max(1, bw - 2), height: Math.abs(base - top),
         fill: b.color, class: 'bar' }, s('title', { text: b.title || fmtScore(b.value) })));
-      if (k <= 2) f.svg.append(s('text', { x: x0 + bi * bw + bw / 2 - 1, y: top - 4, 'text-anchor': 'middle', class: 'value', text: fmtScore(b.value) }));
+      if (k === 1) f.svg.append(s('text', { x: x0 + bi * bw + bw / 2 - 1, y: top - 4, 'text-anchor': 'middle', class: 'value', text: fmtScore(b.value) }));
     });
     f.svg.append(s('text', { x: f.m.l + gi * gw + gw / 2, y: f.H - f.m.b + 16, 'text-anchor': 'middle', text: g.label }));
     if (g.note) f.svg.append(s('text', { x: f.m.l + gi * gw + gw / 2, y: f.H - f.m.b + 29, 'text-anchor': 'middle', class: 'note', text: g.note }));
@@ -288,7 +297,7 @@ async function pageRuns(query) {
 
 function kv(rows) {
   return tableWrap(h('table', { class: 'kv' }, h('tbody', {}, rows.map(([k, v]) =>
-    h('tr', {}, h('th', { text: k }), h('td', {}, v instanceof Node ? v : valueText(v)))))));
+    h('tr', {}, h('th', {}, breakable(k)), h('td', {}, v instanceof Node ? v : valueText(v)))))));
 }
 
 function foldScoreChart(run) {
@@ -347,7 +356,7 @@ async function pageCompare(idsText) {
   const head = h('tr', {}, h('th', { text: 'Key' }), runs.map((r, i) => h('th', {}, h('span', { class: 'swatch', 'data-color': color(i) }),
     h('a', { href: '#/run/' + encodeURIComponent(r.id), text: r.id }))));
   const diff = doc.config_diff.length ? tableWrap(h('table', { id: 'config-diff' }, h('thead', {}, head),
-    h('tbody', {}, doc.config_diff.map(d => h('tr', {}, h('th', { class: 'mono', text: d.key }), d.values.map(v => h('td', { text: valueText(v) })))))))
+    h('tbody', {}, doc.config_diff.map(d => h('tr', {}, h('th', { class: 'mono' }, breakable(d.key)), d.values.map(v => h('td', { text: valueText(v) })))))))
     : h('p', { class: 'muted', text: 'The configs are identical.' });
   const summary = tableWrap(h('table', { id: 'compare-runs' }, h('thead', {}, h('tr', {}, ['', 'Run', 'Name', 'Model', 'Metric', 'CV', 'Δ CV'].map(t => h('th', { text: t })))),
     h('tbody', {}, runs.map((r, i) => h('tr', {}, h('td', {}, h('span', { class: 'swatch', 'data-color': color(i) })),
@@ -375,7 +384,8 @@ async function pageCompare(idsText) {
     if (!byKey.has(se.key)) byKey.set(se.key, []);
     byKey.get(se.key).push({ label: `${r.id} fold ${se.fold}`, color: color(i), steps: se.steps, values: se.values });
   }));
-  const curves = byKey.size ? [...byKey.entries()].map(([k, ser]) => lineChart(ser, { cls: 'compare-curve', xLabel: 'iteration', yLabel: k, label: k, caption: k + ' (each line one fold; colour = run)' }))
+  const curves = byKey.size ? [...byKey.entries()].map(([k, ser]) => lineChart(ser, { cls: 'compare-curve', xLabel: 'iteration', yLabel: k, label: k, caption: k + ' (one line per fold)',
+      legend: runs.map((r, i) => ({ label: r.id + (r.name ? ' ' + r.name : ''), color: color(i) })) }))
     : [h('p', { class: 'muted', text: 'None of these runs recorded validation curves.' })];
   show(h('h1', { text: `Compare ${runs.length} runs` }),
     section('Runs', summary),
@@ -391,7 +401,7 @@ async function pageLb() {
     return;
   }
   const xs = doc.runs.map(r => r.cv), ys = doc.runs.flatMap(r => [r.public, r.private]);
-  const f = frame('lb-chart', 480, 300, extent(xs, 0.1), extent(ys, 0.1), { xLabel: 'CV', yLabel: 'LB', label: 'CV versus leaderboard' });
+  const f = frame('lb-chart', chartWidth(), 300, extent(xs, 0.1), extent(ys, 0.1), { xLabel: 'CV', yLabel: 'LB', label: 'CV versus leaderboard' });
   doc.runs.forEach(r => {
     if (r.cv === null) return;
     const label = `${r.id} ${r.name}: CV ${fmtScore(r.cv)}, public ${fmtScore(r.public)}` + (r.private !== null ? `, private ${fmtScore(r.private)}` : '');

@@ -235,6 +235,8 @@ Server::Server(Store& store, fs::path workspace_root, Options options) {
   int threads = std::max(1, options.threads);
   impl_ = std::make_unique<Impl>(store, std::move(workspace_root), std::move(options));
   impl_->http.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<std::size_t>(threads)); };
+  // Short keep-alive so a stop does not wait long on idle browser connections.
+  impl_->http.set_keep_alive_timeout(1);
   impl_->routes();
 }
 
