@@ -329,7 +329,7 @@ async function pageRun(id) {
   const arts = run.artifacts.length ? h('ul', { class: 'artifacts' }, run.artifacts.map(a => h('li', {},
     h('a', { href: withToken('/api/runs/' + encodeURIComponent(run.id) + '/artifacts/' + encodeURIComponent(a.name)), download: a.file, text: a.file }),
     h('span', { class: 'muted', text: ` ${a.kind}, ${a.size} bytes` })))) : h('p', { class: 'muted', text: 'No artifacts.' });
-  const lb = run.lb.length ? tableWrap(h('table', { id: 'run-lb' }, h('thead', {}, h('tr', {}, ['Public', 'Private', 'Time', 'Note'].map(t => h('th', { text: t })))),
+  const lb = run.lb.length ? tableWrap(h('table', { id: 'run-lb' }, h('thead', {}, h('tr', {}, ['Public', 'Private', 'Time', 'Note'].map((t, i) => h('th', { class: i < 2 ? 'num' : null, text: t })))),
     h('tbody', {}, run.lb.map(l => h('tr', {}, h('td', { class: 'num', text: fmtScore(l.public) }), h('td', { class: 'num', text: fmtScore(l.private) }),
       h('td', { class: 'nowrap', text: fmtTime(l.time) }), h('td', { text: l.note })))))) : h('p', { class: 'muted', text: 'No leaderboard scores.' });
   show(
@@ -341,7 +341,7 @@ async function pageRun(id) {
     section('Training curves', h('div', { class: 'grid' }, curveCharts(metrics.series))),
     section('Run', kv([
       ['Created', fmtTime(run.created)], ['Ended', fmtTime(run.ended)], ['Wall time', run.wall_seconds === null ? '–' : run.wall_seconds.toFixed(1) + ' s'],
-      ['Git', git], ['Command', h('code', { class: 'command', text: run.command || '–' })], ['Host', run.host], ['Parent', run.parent_id || '–'],
+      ['Git', git], ['Command', h('code', { class: 'command', text: run.command || '–' })], ['Host', run.host], ['Parent', run.parent_id ? h('a', { href: '#/run/' + encodeURIComponent(run.parent_id), class: 'mono', text: run.parent_id }) : '–'],
       ['Folds hash', run.folds_hash], ['Tags', h('span', {}, run.tags.length ? run.tags.map(t => h('span', { class: 'tag', text: t })) : '–')],
       ['Note', run.note || '–']])),
     section('Leaderboard', lb),
@@ -358,7 +358,7 @@ async function pageCompare(idsText) {
   const diff = doc.config_diff.length ? tableWrap(h('table', { id: 'config-diff' }, h('thead', {}, head),
     h('tbody', {}, doc.config_diff.map(d => h('tr', {}, h('th', { class: 'mono' }, breakable(d.key)), d.values.map(v => h('td', { text: valueText(v) })))))))
     : h('p', { class: 'muted', text: 'The configs are identical.' });
-  const summary = tableWrap(h('table', { id: 'compare-runs' }, h('thead', {}, h('tr', {}, ['', 'Run', 'Name', 'Model', 'Metric', 'CV', 'Δ CV'].map(t => h('th', { text: t })))),
+  const summary = tableWrap(h('table', { id: 'compare-runs' }, h('thead', {}, h('tr', {}, ['', 'Run', 'Name', 'Model', 'Metric', 'CV', 'Δ CV'].map((t, i) => h('th', { class: i >= 5 ? 'num' : null, text: t })))),
     h('tbody', {}, runs.map((r, i) => h('tr', {}, h('td', {}, h('span', { class: 'swatch', 'data-color': color(i) })),
       h('td', { class: 'mono' }, h('a', { href: '#/run/' + encodeURIComponent(r.id), text: r.id })), h('td', { class: 'name', text: r.name }),
       h('td', { text: r.model }), h('td', { text: r.metric }), h('td', { class: 'num', text: fmtScore(r.cv) }),
@@ -372,8 +372,8 @@ async function pageCompare(idsText) {
     note: runs.length === 2 ? 'Δ ' + fmtDelta(delta(runs[1], f)) : '',
     bars: runs.map((r, i) => ({ value: r.fold_scores[f] === undefined ? null : r.fold_scores[f], color: color(i), title: `${r.id} fold ${f}: ${fmtScore(r.fold_scores[f])}` })),
   })), { cls: 'paired-chart', yLabel: runs[0].metric, label: 'Per-fold scores', legend: runs.map((r, i) => ({ label: r.id + (r.name ? ' ' + r.name : ''), color: color(i) })) });
-  const deltas = tableWrap(h('table', { id: 'fold-deltas' }, h('thead', {}, h('tr', {}, h('th', { text: 'Fold' }), runs.map(r => h('th', { class: 'mono', text: r.id })),
-    runs.slice(1).map(r => h('th', { text: 'Δ ' + r.id })))),
+  const deltas = tableWrap(h('table', { id: 'fold-deltas' }, h('thead', {}, h('tr', {}, h('th', { text: 'Fold' }), runs.map(r => h('th', { class: 'num mono', text: r.id })),
+    runs.slice(1).map(r => h('th', { class: 'num', text: 'Δ ' + r.id })))),
   h('tbody', {}, folds.map(f => h('tr', {}, h('td', { text: f }), runs.map(r => h('td', { class: 'num', text: fmtScore(r.fold_scores[f]) })),
     runs.slice(1).map(r => { const d = delta(r, f); const better = d === null ? '' : ((runs[0].direction === 'minimize') === (d < 0) ? 'better' : 'worse');
       return h('td', { class: 'num delta ' + (d === 0 ? '' : better), text: fmtDelta(d) }); }))))));
@@ -385,13 +385,13 @@ async function pageCompare(idsText) {
     byKey.get(se.key).push({ label: `${r.id} fold ${se.fold}`, color: color(i), steps: se.steps, values: se.values });
   }));
   const curves = byKey.size ? [...byKey.entries()].map(([k, ser]) => lineChart(ser, { cls: 'compare-curve', xLabel: 'iteration', yLabel: k, label: k, caption: k + ' (one line per fold)',
-      legend: runs.map((r, i) => ({ label: r.id + (r.name ? ' ' + r.name : ''), color: color(i) })) }))
+      legend: runs.map((r, i) => ({ label: r.id + (r.name ? ' ' + r.name : ''), color: color(i), has: r.curves.some(se => se.key === k) })).filter(it => it.has) }))
     : [h('p', { class: 'muted', text: 'None of these runs recorded validation curves.' })];
   show(h('h1', { text: `Compare ${runs.length} runs` }),
     section('Runs', summary),
     section(`Config differences (${doc.config_diff.length} differ, ${doc.config_same} equal)`, diff),
     section('Per-fold scores', paired, deltas),
-    section('Validation curves', h('div', { class: 'grid' }, curves)));
+    section('Validation curves', h('div', { class: curves.length > 1 ? 'grid wide' : 'single' }, curves)));
 }
 
 async function pageLb() {
@@ -402,6 +402,10 @@ async function pageLb() {
   }
   const xs = doc.runs.map(r => r.cv), ys = doc.runs.flatMap(r => [r.public, r.private]);
   const f = frame('lb-chart', chartWidth(), 300, extent(xs, 0.1), extent(ys, 0.1), { xLabel: 'CV', yLabel: 'LB', label: 'CV versus leaderboard' });
+  // The y = x line: where the leaderboard agrees with CV.
+  const xr = extent(xs, 0.1), yr = extent(ys, 0.1);
+  const lo = Math.max(xr[0], yr[0]), hi = Math.min(xr[1], yr[1]);
+  if (hi > lo) f.svg.append(s('line', { x1: f.x(lo), y1: f.y(lo), x2: f.x(hi), y2: f.y(hi), class: 'diagonal' }, s('title', { text: 'LB = CV' })));
   doc.runs.forEach(r => {
     if (r.cv === null) return;
     const label = `${r.id} ${r.name}: CV ${fmtScore(r.cv)}, public ${fmtScore(r.public)}` + (r.private !== null ? `, private ${fmtScore(r.private)}` : '');
@@ -410,10 +414,11 @@ async function pageLb() {
       g.append(s('line', { x1: f.x(r.cv), x2: f.x(r.cv), y1: f.y(r.public), y2: f.y(r.private), class: 'link-line' }),
         s('rect', { x: f.x(r.cv) - 4, y: f.y(r.private) - 4, width: 8, height: 8, class: 'private' }));
     }
-    g.append(s('circle', { cx: f.x(r.cv), cy: f.y(r.public), r: 5, class: 'public' }));
+    g.append(s('circle', { cx: f.x(r.cv), cy: f.y(r.public), r: 5, class: 'public' }),
+      s('text', { x: f.x(r.cv) + 8, y: f.y(r.public) + 4, class: 'point-label', text: r.id }));
     f.svg.append(g);
   });
-  const table = tableWrap(h('table', { id: 'lb-table' }, h('thead', {}, h('tr', {}, ['Run', 'Name', 'Model', 'CV', 'Public', 'Private', 'Public − CV', 'Subs'].map(t => h('th', { text: t })))),
+  const table = tableWrap(h('table', { id: 'lb-table' }, h('thead', {}, h('tr', {}, ['Run', 'Name', 'Model', 'CV', 'Public', 'Private', 'Public − CV', 'Subs'].map((t, i) => h('th', { class: i >= 3 ? 'num' : null, text: t })))),
     h('tbody', {}, doc.runs.map(r => h('tr', {}, h('td', { class: 'mono' }, h('a', { href: '#/run/' + encodeURIComponent(r.id), text: r.id })),
       h('td', { class: 'name', text: r.name }), h('td', { text: r.model }), h('td', { class: 'num', text: fmtScore(r.cv) }), h('td', { class: 'num', text: fmtScore(r.public) }),
       h('td', { class: 'num', text: fmtScore(r.private) }), h('td', { class: 'num', text: fmtDelta(r.cv === null ? null : r.public - r.cv) }),
