@@ -25,11 +25,13 @@ void add_ui_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("ui", "Serve the web dashboard of the workspace's runs");
   cmd->add_option("--workspace", a->workspace, "Workspace folder (default: the current one)");
   cmd->add_option("--store", a->store, "Store URL (default: the workspace's; env COMPE_STORE)");
-  cmd->add_option("--host", a->host, "Address to listen on; a non-loopback address requires a token")
+  cmd->add_option("--host", a->host,
+                  "Address to listen on; a non-loopback address requires a token")
       ->capture_default_str();
   cmd->add_option("--port", a->port, "Port (0 = any free port)")->capture_default_str();
-  cmd->add_option("--token", a->token,
-                  "Access token every request must carry (generated when --host is not a loopback address)");
+  cmd->add_option(
+      "--token", a->token,
+      "Access token every request must carry (generated when --host is not a loopback address)");
   cmd->callback([a] {
     Workspace w = open_workspace(a->workspace);
     std::string url = a->store;

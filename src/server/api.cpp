@@ -20,20 +20,27 @@ std::string param(const Params& p, const std::string& name) {
   return it == p.end() ? std::string() : it->second;
 }
 
-std::int64_t int_param(const Params& p, const std::string& name, std::int64_t fallback, std::int64_t lo,
-                       std::int64_t hi) {
+std::int64_t int_param(const Params& p, const std::string& name, std::int64_t fallback,
+                       std::int64_t lo, std::int64_t hi) {
   std::string s = param(p, name);
   if (s.empty()) return fallback;
   std::int64_t v = 0;
   auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc() || end != s.data() + s.size() || v < lo || v > hi)
-    fail(ErrorCode::kInvalidArgument, "query parameter {}='{}': expected an integer in [{}, {}]", name, s, lo, hi);
+    fail(ErrorCode::kInvalidArgument, "query parameter {}='{}': expected an integer in [{}, {}]",
+         name, s, lo, hi);
   return v;
 }
 
-json opt(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); }
-json opt(const std::optional<std::int64_t>& v) { return v ? json(*v) : json(nullptr); }
-json opt_time(const std::optional<std::int64_t>& v) { return v ? json(iso8601_utc(*v)) : json(nullptr); }
+json opt(const std::optional<double>& v) {
+  return v ? json(*v) : json(nullptr);
+}
+json opt(const std::optional<std::int64_t>& v) {
+  return v ? json(*v) : json(nullptr);
+}
+json opt_time(const std::optional<std::int64_t>& v) {
+  return v ? json(iso8601_utc(*v)) : json(nullptr);
+}
 
 json fold_scores_json(const std::map<int, double>& folds) {
   json out = json::object();
@@ -71,8 +78,10 @@ json series_json(const std::vector<MetricPoint>& points, const std::string& key_
   for (const auto& p : points) {
     if (!key_prefix.empty() && p.key.rfind(key_prefix, 0) != 0) continue;
     if (!prev || prev->key != p.key || prev->fold != p.fold) {
-      out.push_back({{"key", p.key}, {"fold", p.fold ? json(*p.fold) : json(nullptr)},
-                     {"steps", json::array()}, {"values", json::array()}});
+      out.push_back({{"key", p.key},
+                     {"fold", p.fold ? json(*p.fold) : json(nullptr)},
+                     {"steps", json::array()},
+                     {"values", json::array()}});
     }
     json& s = out.back();
     s["steps"].push_back(p.step);
@@ -134,14 +143,22 @@ json runs_json(Store& store, const Params& params) {
   f.limit = int_param(params, "limit", 50, 1, kMaxPageSize);
   f.offset = int_param(params, "offset", 0, 0, std::numeric_limits<std::int64_t>::max());
   std::string sort = param(params, "sort");
-  if (sort.empty() || sort == "created") f.sort = RunSort::kCreated;
-  else if (sort == "cv") f.sort = RunSort::kCvScore;
-  else if (sort == "best") f.sort = RunSort::kBest;
-  else fail(ErrorCode::kInvalidArgument, "query parameter sort='{}': expected created, cv or best", sort);
+  if (sort.empty() || sort == "created")
+    f.sort = RunSort::kCreated;
+  else if (sort == "cv")
+    f.sort = RunSort::kCvScore;
+  else if (sort == "best")
+    f.sort = RunSort::kBest;
+  else
+    fail(ErrorCode::kInvalidArgument, "query parameter sort='{}': expected created, cv or best",
+         sort);
   std::string order = param(params, "order");
-  if (order.empty() || order == "desc") f.descending = true;
-  else if (order == "asc") f.descending = false;
-  else fail(ErrorCode::kInvalidArgument, "query parameter order='{}': expected asc or desc", order);
+  if (order.empty() || order == "desc")
+    f.descending = true;
+  else if (order == "asc")
+    f.descending = false;
+  else
+    fail(ErrorCode::kInvalidArgument, "query parameter order='{}': expected asc or desc", order);
   if (std::string s = param(params, "status"); !s.empty()) f.status = parse_run_status(s);
   f.tag = param(params, "tag");
   f.name_contains = param(params, "name");
@@ -154,8 +171,12 @@ json runs_json(Store& store, const Params& params) {
     j.erase("workdir");
     runs.push_back(std::move(j));
   }
-  return {{"runs", std::move(runs)}, {"total", page.total}, {"limit", f.limit}, {"offset", f.offset},
-          {"sort", sort.empty() ? "created" : sort}, {"order", f.descending ? "desc" : "asc"}};
+  return {{"runs", std::move(runs)},
+          {"total", page.total},
+          {"limit", f.limit},
+          {"offset", f.offset},
+          {"sort", sort.empty() ? "created" : sort},
+          {"order", f.descending ? "desc" : "asc"}};
 }
 
 json run_json(Store& store, const std::string& id) {
@@ -165,12 +186,18 @@ json run_json(Store& store, const std::string& id) {
   j["versions"] = r.versions;
   json artifacts = json::array();
   for (const auto& a : store.list_artifacts(r.id))
-    artifacts.push_back({{"name", a.name}, {"path", a.path}, {"size", a.size}, {"sha", a.sha}, {"kind", a.kind},
+    artifacts.push_back({{"name", a.name},
+                         {"path", a.path},
+                         {"size", a.size},
+                         {"sha", a.sha},
+                         {"kind", a.kind},
                          {"file", fs::path(a.path).filename().string()}});
   j["artifacts"] = std::move(artifacts);
   json lb = json::array();
   for (const auto& s : store.list_lb_scores(r.id))
-    lb.push_back({{"public", s.public_score}, {"private", opt(s.private_score)}, {"time", iso8601_utc(s.time_ms)},
+    lb.push_back({{"public", s.public_score},
+                  {"private", opt(s.private_score)},
+                  {"time", iso8601_utc(s.time_ms)},
                   {"note", s.note}});
   j["lb"] = std::move(lb);
   std::set<std::string> keys;
@@ -189,16 +216,18 @@ json compare_json(Store& store, const std::string& ids) {
   std::size_t start = 0;
   while (start <= ids.size()) {
     std::size_t comma = ids.find(',', start);
-    std::string part = ids.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    std::string part =
+        ids.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
     if (!part.empty()) runs.push_back(store.get_run(store.resolve_run_id(part)));
     if (comma == std::string::npos) break;
     start = comma + 1;
   }
   if (runs.size() < 2)
-    fail(ErrorCode::kInvalidArgument, "query parameter ids='{}': expected two or more run ids separated by commas",
-         ids);
+    fail(ErrorCode::kInvalidArgument,
+         "query parameter ids='{}': expected two or more run ids separated by commas", ids);
   if (runs.size() > 20)
-    fail(ErrorCode::kInvalidArgument, "query parameter ids: {} runs given; compare at most 20", runs.size());
+    fail(ErrorCode::kInvalidArgument, "query parameter ids: {} runs given; compare at most 20",
+         runs.size());
 
   std::vector<json> flat;
   std::set<std::string> pointers;
@@ -213,16 +242,24 @@ json compare_json(Store& store, const std::string& ids) {
     bool differs = false;
     for (std::size_t i = 0; i < runs.size(); ++i) {
       values.push_back(flat[i].contains(p) ? flat[i][p] : json(nullptr));
-      if (i > 0 && (values[i] != values[0] || flat[i].contains(p) != flat[0].contains(p))) differs = true;
+      if (i > 0 && (values[i] != values[0] || flat[i].contains(p) != flat[0].contains(p)))
+        differs = true;
     }
-    if (differs) diff.push_back({{"key", dotted(p)}, {"values", std::move(values)}});
-    else ++same;
+    if (differs)
+      diff.push_back({{"key", dotted(p)}, {"values", std::move(values)}});
+    else
+      ++same;
   }
 
   json out_runs = json::array();
   for (const auto& r : runs) {
-    json j = {{"id", r.id}, {"name", r.name}, {"status", run_status_name(r.status)}, {"model", model_of(r)},
-              {"metric", r.metric}, {"direction", r.direction}, {"cv", opt(r.cv_score)},
+    json j = {{"id", r.id},
+              {"name", r.name},
+              {"status", run_status_name(r.status)},
+              {"model", model_of(r)},
+              {"metric", r.metric},
+              {"direction", r.direction},
+              {"cv", opt(r.cv_score)},
               {"fold_scores", fold_scores_json(r.fold_scores)}};
     j["curves"] = series_json(store.read_metrics(r.id), "valid-");
     out_runs.push_back(std::move(j));
@@ -251,27 +288,44 @@ json lb_json(Store& store) {
     json subs = json::array();
     std::optional<double> priv;
     for (const auto& s : scores) {
-      subs.push_back({{"public", s.public_score}, {"private", opt(s.private_score)},
-                      {"time", iso8601_utc(s.time_ms)}, {"note", s.note}});
+      subs.push_back({{"public", s.public_score},
+                      {"private", opt(s.private_score)},
+                      {"time", iso8601_utc(s.time_ms)},
+                      {"note", s.note}});
       if (s.private_score) priv = s.private_score;
     }
-    rows.push_back({{"id", r.id}, {"name", r.name}, {"model", model_of(r)}, {"metric", r.metric},
-                    {"direction", r.direction}, {"cv", opt(r.cv_score)}, {"public", scores.back().public_score},
-                    {"private", opt(priv)}, {"submissions", std::move(subs)}});
+    rows.push_back({{"id", r.id},
+                    {"name", r.name},
+                    {"model", model_of(r)},
+                    {"metric", r.metric},
+                    {"direction", r.direction},
+                    {"cv", opt(r.cv_score)},
+                    {"public", scores.back().public_score},
+                    {"private", opt(priv)},
+                    {"submissions", std::move(subs)}});
   }
   return {{"runs", std::move(rows)}};
 }
 
 std::string content_type_for(const std::string& filename) {
   static const std::map<std::string, std::string> kTypes = {
-      {".csv", "text/csv; charset=utf-8"},   {".json", "application/json"},  {".log", "text/plain; charset=utf-8"},
-      {".txt", "text/plain; charset=utf-8"}, {".toml", "text/plain; charset=utf-8"},
-      {".png", "image/png"},                 {".jpg", "image/jpeg"},        {".jpeg", "image/jpeg"},
-      {".svg", "image/svg+xml"},             {".gz", "application/gzip"},   {".zip", "application/zip"},
-      {".html", "text/html; charset=utf-8"}, {".js", "text/javascript; charset=utf-8"},
+      {".csv", "text/csv; charset=utf-8"},
+      {".json", "application/json"},
+      {".log", "text/plain; charset=utf-8"},
+      {".txt", "text/plain; charset=utf-8"},
+      {".toml", "text/plain; charset=utf-8"},
+      {".png", "image/png"},
+      {".jpg", "image/jpeg"},
+      {".jpeg", "image/jpeg"},
+      {".svg", "image/svg+xml"},
+      {".gz", "application/gzip"},
+      {".zip", "application/zip"},
+      {".html", "text/html; charset=utf-8"},
+      {".js", "text/javascript; charset=utf-8"},
       {".css", "text/css; charset=utf-8"}};
   std::string ext = fs::path(filename).extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   auto it = kTypes.find(ext);
   return it == kTypes.end() ? "application/octet-stream" : it->second;
 }

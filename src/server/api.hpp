@@ -46,7 +46,7 @@ struct ArtifactFile {
   std::filesystem::path path;  ///< canonical path inside the workspace root
   std::string filename;        ///< base name for Content-Disposition
   std::string content_type;
-  std::string message;         ///< why not, when status != 200
+  std::string message;  ///< why not, when status != 200
 };
 
 /// GET /api/runs/{id}/artifacts/{name}. `name` is an artifact name of the run ("oof") or the file

@@ -28,7 +28,8 @@ namespace {
 bool valid_token(const std::string& t) {
   if (t.size() < 8 || t.size() > 256) return false;
   for (char c : t)
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == '~'))
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' ||
+          c == '~'))
       return false;
   return true;
 }
@@ -61,16 +62,20 @@ void send_json(httplib::Response& res, const json& doc, int status = 200) {
   res.set_content(doc.dump(-1, ' ', false, json::error_handler_t::replace), "application/json");
 }
 
-void send_error(httplib::Response& res, int status, const std::string& code, const std::string& message) {
+void send_error(httplib::Response& res, int status, const std::string& code,
+                const std::string& message) {
   send_json(res, {{"error", message}, {"code", code}}, status);
 }
 
 int status_for(ErrorCode code) {
   switch (code) {
-    case ErrorCode::kNotFound: return 404;
+    case ErrorCode::kNotFound:
+      return 404;
     case ErrorCode::kInvalidArgument:
-    case ErrorCode::kParse: return 400;
-    default: return 500;
+    case ErrorCode::kParse:
+      return 400;
+    default:
+      return 500;
   }
 }
 
@@ -120,11 +125,13 @@ struct Server::Impl {
     };
   }
 
-  httplib::Server::HandlerResponse check_access(const httplib::Request& req, httplib::Response& res) const {
+  httplib::Server::HandlerResponse check_access(const httplib::Request& req,
+                                                httplib::Response& res) const {
     set_common_headers(res);
     if (options.token.empty()) {
       if (!is_loopback_host(host_of(req.get_header_value("Host")))) {
-        send_error(res, 403, "forbidden", "this server answers only requests addressed to a loopback host");
+        send_error(res, 403, "forbidden",
+                   "this server answers only requests addressed to a loopback host");
         return httplib::Server::HandlerResponse::Handled;
       }
       return httplib::Server::HandlerResponse::Unhandled;
@@ -134,7 +141,8 @@ struct Server::Impl {
     if (given.empty() && auth.rfind("Bearer ", 0) == 0) given = auth.substr(7);
     if (!equal_constant_time(given, options.token)) {
       res.set_header("WWW-Authenticate", "Bearer");
-      send_error(res, 401, "unauthorized", "a valid token is required (?token= or Authorization: Bearer)");
+      send_error(res, 401, "unauthorized",
+                 "a valid token is required (?token= or Authorization: Bearer)");
       return httplib::Server::HandlerResponse::Handled;
     }
     return httplib::Server::HandlerResponse::Unhandled;
@@ -151,26 +159,36 @@ struct Server::Impl {
       // The page loads its script and style with the same token it was opened with.
       const std::string mark = "__TOKEN_QUERY__";
       std::string query = options.token.empty() ? "" : "?token=" + options.token;
-      for (auto pos = body.find(mark); pos != std::string::npos; pos = body.find(mark, pos + query.size()))
+      for (auto pos = body.find(mark); pos != std::string::npos;
+           pos = body.find(mark, pos + query.size()))
         body.replace(pos, mark.size(), query);
-      res.set_header("Content-Security-Policy",
-                     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-                     "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
+      res.set_header(
+          "Content-Security-Policy",
+          "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+          "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
     }
     res.set_content(body, content_type_for(name));
   }
 
   void routes() {
-    http.set_pre_routing_handler(
-        [this](const httplib::Request& req, httplib::Response& res) { return check_access(req, res); });
+    http.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+      return check_access(req, res);
+    });
     http.set_error_handler([](const httplib::Request&, httplib::Response& res) {
       if (res.body.empty()) send_error(res, res.status, "not_found", "no such resource");
     });
-    http.Get("/", [this](const httplib::Request&, httplib::Response& res) { serve_asset("index.html", res); });
-    http.Get("/index.html",
-             [this](const httplib::Request&, httplib::Response& res) { serve_asset("index.html", res); });
-    http.Get("/app.js", [this](const httplib::Request&, httplib::Response& res) { serve_asset("app.js", res); });
-    http.Get("/app.css", [this](const httplib::Request&, httplib::Response& res) { serve_asset("app.css", res); });
+    http.Get("/", [this](const httplib::Request&, httplib::Response& res) {
+      serve_asset("index.html", res);
+    });
+    http.Get("/index.html", [this](const httplib::Request&, httplib::Response& res) {
+      serve_asset("index.html", res);
+    });
+    http.Get("/app.js", [this](const httplib::Request&, httplib::Response& res) {
+      serve_asset("app.js", res);
+    });
+    http.Get("/app.css", [this](const httplib::Request&, httplib::Response& res) {
+      serve_asset("app.css", res);
+    });
     http.Get("/api/health", api([this](const httplib::Request&, httplib::Response& res) {
                send_json(res, {{"status", "ok"},
                                {"version", COMPE_VERSION},
@@ -181,14 +199,18 @@ struct Server::Impl {
     http.Get("/api/runs", api([this](const httplib::Request& req, httplib::Response& res) {
                send_json(res, runs_json(store, params_of(req)));
              }));
-    http.Get(R"(/api/runs/([^/]+))", api([this](const httplib::Request& req, httplib::Response& res) {
+    http.Get(R"(/api/runs/([^/]+))",
+             api([this](const httplib::Request& req, httplib::Response& res) {
                send_json(res, run_json(store, req.matches[1]));
              }));
-    http.Get(R"(/api/runs/([^/]+)/metrics)", api([this](const httplib::Request& req, httplib::Response& res) {
+    http.Get(R"(/api/runs/([^/]+)/metrics)",
+             api([this](const httplib::Request& req, httplib::Response& res) {
                send_json(res, metrics_json(store, req.matches[1], req.get_param_value("key")));
              }));
     http.Get(R"(/api/runs/([^/]+)/artifacts/(.*))",
-             api([this](const httplib::Request& req, httplib::Response& res) { send_artifact(req, res); }));
+             api([this](const httplib::Request& req, httplib::Response& res) {
+               send_artifact(req, res);
+             }));
     http.Get("/api/compare", api([this](const httplib::Request& req, httplib::Response& res) {
                send_json(res, compare_json(store, req.get_param_value("ids")));
              }));
@@ -227,14 +249,19 @@ struct Server::Impl {
 Server::Server(Store& store, fs::path workspace_root, Options options) {
   if (!options.token.empty() && !valid_token(options.token))
     fail(ErrorCode::kInvalidArgument,
-         "--token: expected 8 to 256 characters from A-Z a-z 0-9 . _ ~ -; got {} characters", options.token.size());
+         "--token: expected 8 to 256 characters from A-Z a-z 0-9 . _ ~ -; got {} characters",
+         options.token.size());
   if (options.token.empty() && !is_loopback_host(options.host))
-    fail(ErrorCode::kInvalidArgument, "--host {}: a non-loopback address requires a token", options.host);
+    fail(ErrorCode::kInvalidArgument, "--host {}: a non-loopback address requires a token",
+         options.host);
   if (options.port < 0 || options.port > 65535)
-    fail(ErrorCode::kInvalidArgument, "--port {}: expected 0 (any free port) to 65535", options.port);
+    fail(ErrorCode::kInvalidArgument, "--port {}: expected 0 (any free port) to 65535",
+         options.port);
   int threads = std::max(1, options.threads);
   impl_ = std::make_unique<Impl>(store, std::move(workspace_root), std::move(options));
-  impl_->http.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<std::size_t>(threads)); };
+  impl_->http.new_task_queue = [threads] {
+    return new httplib::ThreadPool(static_cast<std::size_t>(threads));
+  };
   // Short keep-alive so a stop does not wait long on idle browser connections.
   impl_->http.set_keep_alive_timeout(1);
   impl_->routes();
@@ -249,7 +276,8 @@ int Server::bind() {
     port = impl_->http.bind_to_any_port(o.host);
     if (port <= 0) fail(ErrorCode::kIo, "cannot listen on {} (any port)", o.host);
   } else if (!impl_->http.bind_to_port(o.host, port)) {
-    fail(ErrorCode::kIo, "cannot listen on {}:{} (in use, or not an address of this machine)", o.host, port);
+    fail(ErrorCode::kIo, "cannot listen on {}:{} (in use, or not an address of this machine)",
+         o.host, port);
   }
   return port;
 }
@@ -263,7 +291,8 @@ void Server::run() {
 void Server::stop() {
   impl_->stop_requested = true;
   // run() may not have started listening yet: wait for it so the stop is not lost.
-  while (impl_->running && !impl_->http.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  while (impl_->running && !impl_->http.is_running())
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   impl_->http.stop();
 }
 

@@ -22,7 +22,7 @@ struct Options {
   std::string host = "127.0.0.1";
   int port = 8765;    ///< 0 = any free port
   std::string token;  ///< "" = no token (loopback hosts only); letters, digits, '-', '_', '.', '~'
-  int threads = 8;  ///< request threads (a browser keeps up to 6 connections open)
+  int threads = 8;    ///< request threads (a browser keeps up to 6 connections open)
 };
 
 /// True for 127.0.0.0/8, ::1 and localhost.
