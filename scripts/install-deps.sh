@@ -9,7 +9,13 @@ PACKAGES=(
   libeigen3-dev libsqlite3-dev libpq-dev libcpp-httplib-dev libxgboost-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   postgresql
+  chromium
 )
+# Node (for the dashboard's browser tests): Debian's nodejs and npm unless node and npm are already
+# on PATH (another node install would conflict with Debian's npm package).
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  PACKAGES+=(nodejs npm)
+fi
 # Reference implementations used only by golden generators and peer benchmarks (make bench).
 if [[ "${COMPE_WITH_PEERS:-0}" == "1" ]]; then
   PACKAGES+=(python3-sklearn python3-pandas python3-scipy python3-numpy python3-xgboost)
@@ -21,11 +27,17 @@ for p in "${PACKAGES[@]}"; do
     missing+=("$p")
   fi
 done
-if ((${#missing[@]} == 0)); then
-  exit 0
+if ((${#missing[@]} > 0)); then
+  SUDO=""
+  if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+  echo "install-deps: installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
-SUDO=""
-if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
-echo "install-deps: installing ${missing[*]}"
-$SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+
+# npm packages of the browser tests (package-lock.json): installed again only when the lock changed.
+root="$(cd "$(dirname "$0")/.." && pwd)"
+if [[ ! -f "$root/node_modules/.package-lock.json" || "$root/package-lock.json" -nt "$root/node_modules/.package-lock.json" ]]; then
+  echo "install-deps: npm ci (browser tests)"
+  (cd "$root" && npm ci --no-audit --no-fund --loglevel=error)
+fi

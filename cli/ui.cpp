@@ -1,0 +1,81 @@
+// compe ui: the local web dashboard over a workspace's run store.
+#include <pthread.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <thread>
+
+#include <fmt/core.h>
+
+#include "commands.hpp"
+#include "compe/store.hpp"
+#include "server/server.hpp"
+#include "workspace_option.hpp"
+
+namespace compe::cli {
+
+void add_ui_command(CLI::App& app) {
+  struct Args {
+    std::string workspace, store, host = "127.0.0.1", token;
+    int port = 8765;
+  };
+  auto a = std::make_shared<Args>();
+  auto* cmd = app.add_subcommand("ui", "Serve the web dashboard of the workspace's runs");
+  cmd->add_option("--workspace", a->workspace, "Workspace folder (default: the current one)");
+  cmd->add_option("--store", a->store, "Store URL (default: the workspace's; env COMPE_STORE)");
+  cmd->add_option("--host", a->host,
+                  "Address to listen on; a non-loopback address requires a token")
+      ->capture_default_str();
+  cmd->add_option("--port", a->port, "Port (0 = any free port)")->capture_default_str();
+  cmd->add_option(
+      "--token", a->token,
+      "Access token every request must carry (generated when --host is not a loopback address)");
+  cmd->callback([a] {
+    Workspace w = open_workspace(a->workspace);
+    std::string url = a->store;
+    if (url.empty())
+      if (const char* env = std::getenv("COMPE_STORE")) url = env;
+    if (url.empty()) url = w.store_path().string();
+    server::Options o;
+    o.host = a->host;
+    o.port = a->port;
+    o.token = a->token;
+    if (o.token.empty() && !server::is_loopback_host(o.host)) o.token = server::random_token();
+
+    // Signals are taken by one thread with sigwait; every other thread inherits the block.
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+
+    auto store = open_store(url);
+    server::Server srv(*store, w.root(), o);
+    int port = srv.bind();
+    std::string host = o.host.find(':') != std::string::npos ? "[" + o.host + "]" : o.host;
+    std::string page = fmt::format("http://{}:{}/", host, port);
+    if (!o.token.empty()) page += "?token=" + o.token;
+    fmt::print("compe ui: {} (store {})\n", w.root().string(), store->url());
+    if (!o.token.empty() && a->token.empty()) fmt::print("token: {}\n", o.token);
+    fmt::print("url: {}\n", page);
+    fmt::print("press Ctrl-C to stop\n");
+    std::fflush(stdout);
+
+    std::atomic<bool> signalled{false};
+    std::thread waiter([&srv, &signalled, sigs] {
+      int sig = 0;
+      sigwait(&sigs, &sig);
+      signalled = true;
+      srv.stop();
+    });
+    srv.run();
+    // run() also ends when listening fails; wake the waiter so it can be joined.
+    if (!signalled) pthread_kill(waiter.native_handle(), SIGTERM);
+    waiter.join();
+    fmt::print("compe ui: stopped\n");
+  });
+}
+
+}  // namespace compe::cli

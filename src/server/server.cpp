@@ -1,0 +1,299 @@
+// The dashboard's HTTP layer: routes, the token and host rules, static assets, artifact streaming.
+// The only file that includes httplib.
+#include "server/server.hpp"
+
+#include <httplib.h>
+
+#include <arpa/inet.h>
+
+#include <atomic>
+#include <chrono>
+#include <fstream>
+#include <memory>
+#include <random>
+#include <thread>
+
+#include <fmt/core.h>
+
+#include "compe/error.hpp"
+#include "server/api.hpp"
+#include "server/assets.hpp"
+
+namespace compe::server {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+bool valid_token(const std::string& t) {
+  if (t.size() < 8 || t.size() > 256) return false;
+  for (char c : t)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' ||
+          c == '~'))
+      return false;
+  return true;
+}
+
+bool equal_constant_time(const std::string& a, const std::string& b) {
+  unsigned char diff = a.size() == b.size() ? 0 : 1;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    diff |= static_cast<unsigned char>(a[i] ^ (i < b.size() ? b[i] : 0));
+  return diff == 0;
+}
+
+/// The host part of a Host header: "127.0.0.1:8765" -> "127.0.0.1", "[::1]:80" -> "::1".
+std::string host_of(const std::string& header) {
+  if (!header.empty() && header[0] == '[') {
+    auto end = header.find(']');
+    return end == std::string::npos ? header : header.substr(1, end - 1);
+  }
+  return header.substr(0, header.find(':'));
+}
+
+void set_common_headers(httplib::Response& res) {
+  res.set_header("X-Content-Type-Options", "nosniff");
+  res.set_header("Referrer-Policy", "no-referrer");
+  res.set_header("X-Frame-Options", "DENY");
+  res.set_header("Cache-Control", "no-store");
+}
+
+void send_json(httplib::Response& res, const json& doc, int status = 200) {
+  res.status = status;
+  res.set_content(doc.dump(-1, ' ', false, json::error_handler_t::replace), "application/json");
+}
+
+void send_error(httplib::Response& res, int status, const std::string& code,
+                const std::string& message) {
+  send_json(res, {{"error", message}, {"code", code}}, status);
+}
+
+int status_for(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kNotFound:
+      return 404;
+    case ErrorCode::kInvalidArgument:
+    case ErrorCode::kParse:
+      return 400;
+    default:
+      return 500;
+  }
+}
+
+Params params_of(const httplib::Request& req) {
+  Params p;
+  for (const auto& [k, v] : req.params) p.emplace(k, v);  // first value wins
+  return p;
+}
+
+}  // namespace
+
+bool is_loopback_host(const std::string& host) {
+  if (host == "localhost" || host == "::1") return true;
+  in_addr a{};
+  if (::inet_pton(AF_INET, host.c_str(), &a) == 1) return (ntohl(a.s_addr) >> 24) == 127;
+  return false;
+}
+
+std::string random_token() {
+  std::random_device rd;
+  std::string out;
+  for (int i = 0; i < 4; ++i) out += fmt::format("{:08x}", rd());
+  return out;
+}
+
+struct Server::Impl {
+  Store& store;
+  fs::path root;
+  Options options;
+  httplib::Server http;
+  std::atomic<bool> running{false};
+  std::atomic<bool> stop_requested{false};
+
+  Impl(Store& s, fs::path r, Options o) : store(s), root(std::move(r)), options(std::move(o)) {}
+
+  /// Runs an API handler, turning compe errors into JSON error responses.
+  template <typename F>
+  httplib::Server::Handler api(F f) {
+    return [f](const httplib::Request& req, httplib::Response& res) {
+      try {
+        f(req, res);
+      } catch (const Error& e) {
+        send_error(res, status_for(e.code()), std::string(error_code_name(e.code())), e.what());
+      } catch (const std::exception& e) {
+        send_error(res, 500, "internal", e.what());
+      }
+    };
+  }
+
+  httplib::Server::HandlerResponse check_access(const httplib::Request& req,
+                                                httplib::Response& res) const {
+    set_common_headers(res);
+    if (options.token.empty()) {
+      if (!is_loopback_host(host_of(req.get_header_value("Host")))) {
+        send_error(res, 403, "forbidden",
+                   "this server answers only requests addressed to a loopback host");
+        return httplib::Server::HandlerResponse::Handled;
+      }
+      return httplib::Server::HandlerResponse::Unhandled;
+    }
+    std::string given = req.get_param_value("token");
+    std::string auth = req.get_header_value("Authorization");
+    if (given.empty() && auth.rfind("Bearer ", 0) == 0) given = auth.substr(7);
+    if (!equal_constant_time(given, options.token)) {
+      res.set_header("WWW-Authenticate", "Bearer");
+      send_error(res, 401, "unauthorized",
+                 "a valid token is required (?token= or Authorization: Bearer)");
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    return httplib::Server::HandlerResponse::Unhandled;
+  }
+
+  void serve_asset(const std::string& name, httplib::Response& res) const {
+    const Asset* a = find_asset(name);
+    if (!a) {
+      send_error(res, 404, "not_found", "no such page");
+      return;
+    }
+    std::string body(reinterpret_cast<const char*>(a->data), a->size);
+    if (name == "index.html") {
+      // The page loads its script and style with the same token it was opened with.
+      const std::string mark = "__TOKEN_QUERY__";
+      std::string query = options.token.empty() ? "" : "?token=" + options.token;
+      for (auto pos = body.find(mark); pos != std::string::npos;
+           pos = body.find(mark, pos + query.size()))
+        body.replace(pos, mark.size(), query);
+      res.set_header(
+          "Content-Security-Policy",
+          "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+          "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
+    }
+    res.set_content(body, content_type_for(name));
+  }
+
+  void routes() {
+    http.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+      return check_access(req, res);
+    });
+    http.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+      if (res.body.empty()) send_error(res, res.status, "not_found", "no such resource");
+    });
+    http.Get("/", [this](const httplib::Request&, httplib::Response& res) {
+      serve_asset("index.html", res);
+    });
+    http.Get("/index.html", [this](const httplib::Request&, httplib::Response& res) {
+      serve_asset("index.html", res);
+    });
+    http.Get("/app.js", [this](const httplib::Request&, httplib::Response& res) {
+      serve_asset("app.js", res);
+    });
+    http.Get("/app.css", [this](const httplib::Request&, httplib::Response& res) {
+      serve_asset("app.css", res);
+    });
+    http.Get("/api/health", api([this](const httplib::Request&, httplib::Response& res) {
+               send_json(res, {{"status", "ok"},
+                               {"version", COMPE_VERSION},
+                               {"store", store.url()},
+                               {"workspace", root.filename().string()},
+                               {"schema_version", store.schema_version()}});
+             }));
+    http.Get("/api/runs", api([this](const httplib::Request& req, httplib::Response& res) {
+               send_json(res, runs_json(store, params_of(req)));
+             }));
+    http.Get(R"(/api/runs/([^/]+))",
+             api([this](const httplib::Request& req, httplib::Response& res) {
+               send_json(res, run_json(store, req.matches[1]));
+             }));
+    http.Get(R"(/api/runs/([^/]+)/metrics)",
+             api([this](const httplib::Request& req, httplib::Response& res) {
+               send_json(res, metrics_json(store, req.matches[1], req.get_param_value("key")));
+             }));
+    http.Get(R"(/api/runs/([^/]+)/artifacts/(.*))",
+             api([this](const httplib::Request& req, httplib::Response& res) {
+               send_artifact(req, res);
+             }));
+    http.Get("/api/compare", api([this](const httplib::Request& req, httplib::Response& res) {
+               send_json(res, compare_json(store, req.get_param_value("ids")));
+             }));
+    http.Get("/api/lb", api([this](const httplib::Request&, httplib::Response& res) {
+               send_json(res, lb_json(store));
+             }));
+  }
+
+  void send_artifact(const httplib::Request& req, httplib::Response& res) {
+    ArtifactFile a = find_artifact(store, root, req.matches[1], req.matches[2]);
+    if (a.status != 200) {
+      send_error(res, a.status, a.status == 403 ? "forbidden" : "not_found", a.message);
+      return;
+    }
+    auto in = std::make_shared<std::ifstream>(a.path, std::ios::binary);
+    std::error_code ec;
+    auto size = fs::file_size(a.path, ec);
+    if (!*in || ec) {
+      send_error(res, 404, "not_found", "artifact file is not readable");
+      return;
+    }
+    res.set_header("Content-Disposition", fmt::format("attachment; filename=\"{}\"", a.filename));
+    res.set_content_provider(static_cast<std::size_t>(size), a.content_type,
+                             [in](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
+                               char buf[64 * 1024];
+                               in->seekg(static_cast<std::streamoff>(offset));
+                               auto n = static_cast<std::streamsize>(std::min(length, sizeof buf));
+                               in->read(buf, n);
+                               if (in->gcount() <= 0) return false;
+                               sink.write(buf, static_cast<std::size_t>(in->gcount()));
+                               return true;
+                             });
+  }
+};
+
+Server::Server(Store& store, fs::path workspace_root, Options options) {
+  if (!options.token.empty() && !valid_token(options.token))
+    fail(ErrorCode::kInvalidArgument,
+         "--token: expected 8 to 256 characters from A-Z a-z 0-9 . _ ~ -; got {} characters",
+         options.token.size());
+  if (options.token.empty() && !is_loopback_host(options.host))
+    fail(ErrorCode::kInvalidArgument, "--host {}: a non-loopback address requires a token",
+         options.host);
+  if (options.port < 0 || options.port > 65535)
+    fail(ErrorCode::kInvalidArgument, "--port {}: expected 0 (any free port) to 65535",
+         options.port);
+  int threads = std::max(1, options.threads);
+  impl_ = std::make_unique<Impl>(store, std::move(workspace_root), std::move(options));
+  impl_->http.new_task_queue = [threads] {
+    return new httplib::ThreadPool(static_cast<std::size_t>(threads));
+  };
+  // Short keep-alive so a stop does not wait long on idle browser connections.
+  impl_->http.set_keep_alive_timeout(1);
+  impl_->routes();
+}
+
+Server::~Server() = default;
+
+int Server::bind() {
+  const auto& o = impl_->options;
+  int port = o.port;
+  if (port == 0) {
+    port = impl_->http.bind_to_any_port(o.host);
+    if (port <= 0) fail(ErrorCode::kIo, "cannot listen on {} (any port)", o.host);
+  } else if (!impl_->http.bind_to_port(o.host, port)) {
+    fail(ErrorCode::kIo, "cannot listen on {}:{} (in use, or not an address of this machine)",
+         o.host, port);
+  }
+  return port;
+}
+
+void Server::run() {
+  impl_->running = true;
+  if (!impl_->stop_requested) impl_->http.listen_after_bind();
+  impl_->running = false;
+}
+
+void Server::stop() {
+  impl_->stop_requested = true;
+  // run() may not have started listening yet: wait for it so the stop is not lost.
+  while (impl_->running && !impl_->http.is_running())
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  impl_->http.stop();
+}
+
+}  // namespace compe::server

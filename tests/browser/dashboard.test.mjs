@@ -1,0 +1,396 @@
+// Browser and HTTP tests of `compe ui` against a real workspace with real runs.
+// Environment: COMPE_BIN (the compe executable, required), COMPE_ROOT (the repository, default
+// two folders up), COMPE_SCREENSHOTS (default <root>/build/browser-screenshots),
+// CHROMIUM (default /usr/bin/chromium).
+import { test, before, after, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const ROOT = process.env.COMPE_ROOT || path.resolve(here, '..', '..');
+const COMPE = process.env.COMPE_BIN;
+const SHOTS = process.env.COMPE_SCREENSHOTS || path.join(ROOT, 'build', 'browser-screenshots');
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const HOSTILE = '<img src=x onerror=alert(1)>';
+const TOKEN = 'test-token-0123456789';
+const VIEWPORTS = { desktop: { width: 1280, height: 800 }, phone: { width: 390, height: 844 } };
+
+assert.ok(COMPE, 'set COMPE_BIN to the compe executable');
+assert.ok(fs.existsSync(CHROMIUM), `chromium not found at ${CHROMIUM}: run scripts/install-deps.sh`);
+
+let tmp, ws, profile;
+const runs = {};        // role -> run id
+const servers = [];     // {proc, url}
+let browser;
+
+function compe(...args) {
+  return execFileSync(COMPE, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+function runJson(...args) {
+  return JSON.parse(compe('run', '--workspace', ws, '--json', ...args));
+}
+
+/** Starts `compe ui` and resolves with {proc, url, base} once it prints its URL. */
+function startUi(...args) {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(COMPE, ['ui', '--workspace', ws, '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '', err = '';
+    const timer = setTimeout(() => reject(new Error('compe ui printed no URL: ' + out + err)), 15000);
+    proc.stderr.on('data', d => { err += d; });
+    proc.stdout.on('data', d => {
+      out += d;
+      const m = out.match(/^url: (http:\/\/\S+)$/m);
+      if (m) {
+        clearTimeout(timer);
+        const u = new URL(m[1]);
+        const s = { proc, url: m[1], base: u.origin, out: () => out };
+        servers.push(s);
+        resolve(s);
+      }
+    });
+    proc.on('exit', code => { clearTimeout(timer); reject(new Error(`compe ui exited ${code}: ${out}${err}`)); });
+  });
+}
+
+function stopUi(s, signal = 'SIGTERM') {
+  return new Promise((resolve, reject) => {
+    if (s.proc.exitCode !== null) return resolve(s.proc.exitCode);
+    const timer = setTimeout(() => reject(new Error('compe ui did not stop on ' + signal)), 5000);
+    s.proc.once('exit', (code, sig) => { clearTimeout(timer); resolve(code === null ? sig : code); });
+    s.proc.kill(signal);
+  });
+}
+
+/** A raw GET (the path is sent exactly as given, no URL normalisation). */
+function rawGet(base, rawPath, headers = {}) {
+  const u = new URL(base);
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: u.hostname, port: u.port, path: rawPath, method: 'GET', headers }, res => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', d => { body += d; });
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+async function getJson(base, p, headers) {
+  const r = await rawGet(base, p, headers);
+  return { status: r.status, body: JSON.parse(r.body) };
+}
+
+before(async () => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'compe-ui-'));
+  ws = path.join(tmp, 'ws');
+  compe('init', ws, '--from', path.join(ROOT, 'examples', 'titanic', 'data'));
+  runs.xgb = runJson('--model', 'xgboost', '--name', 'xgb baseline').run_id;
+  runs.linear = runJson('--model', 'linear', '--name', 'linear baseline').run_id;
+  runs.hostile = runJson('--model', 'linear', '--name', HOSTILE).run_id;
+  compe('tag', '--workspace', ws, runs.xgb, 'gbdt', '<b>bold-tag</b>');
+  compe('note', '--workspace', ws, runs.xgb, 'note with <script>alert(2)</script> inside');
+  compe('lb', 'add', '--workspace', ws, runs.xgb, '--public', '0.8', '--private', '0.79');
+  compe('lb', 'add', '--workspace', ws, runs.linear, '--public', '0.77');
+  fs.mkdirSync(SHOTS, { recursive: true });
+  profile = fs.mkdtempSync(path.join(os.tmpdir(), 'compe-ui-chromium-'));
+  browser = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    viewport: VIEWPORTS.desktop,
+  });
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  for (const s of servers) if (s.proc.exitCode === null) s.proc.kill('SIGKILL');
+  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  if (profile) fs.rmSync(profile, { recursive: true, force: true });
+});
+
+/** Opens `hash` at a viewport, waits for the page to render, checks the page body does not scroll sideways. */
+async function openPage(base, hash, viewport, query = '') {
+  const page = await browser.newPage();
+  const dialogs = [];
+  page.on('dialog', d => { dialogs.push(d.message()); d.dismiss().catch(() => {}); });
+  const errors = [];
+  page.on('pageerror', e => errors.push(String(e)));
+  await page.setViewportSize(VIEWPORTS[viewport]);
+  await page.goto(`${base}/${query}${hash}`);
+  await page.waitForSelector('body[data-ready]', { timeout: 10000 });
+  assert.notEqual(await page.getAttribute('body', 'data-ready'), 'error', await page.textContent('main'));
+  const [scrollW, innerW] = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+  assert.ok(scrollW <= innerW, `${hash} at ${viewport}: page is ${scrollW}px wide in a ${innerW}px viewport`);
+  return { page, dialogs, errors };
+}
+
+async function shot(page, name, viewport) {
+  await page.screenshot({ path: path.join(SHOTS, `${name}-${viewport}.png`), fullPage: true });
+}
+
+describe('JSON API', () => {
+  let ui;
+  before(async () => { ui = await startUi(); });
+  after(async () => { assert.equal(await stopUi(ui), 0); });
+
+  test('health and the run list with paging, sorting and filters', async () => {
+    const h = await getJson(ui.base, '/api/health');
+    assert.equal(h.status, 200);
+    assert.equal(h.body.status, 'ok');
+    const all = (await getJson(ui.base, '/api/runs')).body;
+    assert.equal(all.total, 3);
+    assert.deepEqual(all.runs.map(r => r.id), [runs.hostile, runs.linear, runs.xgb]);  // newest first
+    const page = (await getJson(ui.base, '/api/runs?limit=1&offset=1')).body;
+    assert.equal(page.total, 3);
+    assert.deepEqual(page.runs.map(r => r.id), [runs.linear]);
+    const asc = (await getJson(ui.base, '/api/runs?sort=cv&order=asc')).body.runs.map(r => r.cv);
+    assert.deepEqual(asc, [...asc].sort((a, b) => a - b));
+    const desc = (await getJson(ui.base, '/api/runs?sort=cv&order=desc')).body.runs.map(r => r.cv);
+    assert.deepEqual(desc, [...asc].reverse());
+    const named = (await getJson(ui.base, '/api/runs?name=baseline')).body;
+    assert.deepEqual(named.runs.map(r => r.id).sort(), [runs.linear, runs.xgb].sort());
+    assert.equal((await getJson(ui.base, '/api/runs?tag=gbdt')).body.total, 1);
+    assert.equal((await getJson(ui.base, '/api/runs?status=failed')).body.total, 0);
+    assert.equal((await getJson(ui.base, '/api/runs?metric=roc_auc')).body.total, 3);
+    for (const bad of ['limit=0', 'limit=x', 'offset=-1', 'sort=name', 'order=up', 'status=done']) {
+      const r = await getJson(ui.base, '/api/runs?' + bad);
+      assert.equal(r.status, 400, bad);
+      assert.ok(r.body.error, bad);
+    }
+  });
+
+  test('run detail, metrics, compare and lb', async () => {
+    const run = (await getJson(ui.base, `/api/runs/${runs.xgb.slice(0, 5)}`)).body;
+    assert.equal(run.id, runs.xgb);
+    assert.equal(Object.keys(run.fold_scores).length, 5);
+    assert.equal(run.config.model.backend, 'xgboost');
+    assert.deepEqual(run.metric_keys, ['train-auc', 'valid-auc']);
+    assert.ok(run.artifacts.some(a => a.name === 'oof' && a.file === 'oof.csv'));
+    assert.deepEqual(run.lb.map(l => [l.public, l.private]), [[0.8, 0.79]]);
+    assert.equal((await getJson(ui.base, '/api/runs/zzzzzzzz')).status, 404);
+
+    const m = (await getJson(ui.base, `/api/runs/${runs.xgb}/metrics?key=valid-auc`)).body;
+    assert.equal(m.series.length, 5);
+    for (const se of m.series) {
+      assert.equal(se.key, 'valid-auc');
+      assert.equal(se.steps.length, se.values.length);
+      assert.ok(se.steps.length > 1);
+    }
+
+    const c = (await getJson(ui.base, `/api/compare?ids=${runs.xgb},${runs.linear}`)).body;
+    const keys = c.config_diff.map(d => d.key);
+    assert.ok(keys.includes('model.backend'), keys.join(' '));
+    assert.ok(!keys.includes('competition.metric'));
+    assert.deepEqual(c.config_diff.find(d => d.key === 'model.backend').values, ['xgboost', 'linear']);
+    assert.equal(c.runs[0].curves.length, 5);
+    assert.ok(c.runs[0].curves.every(se => se.key.startsWith('valid-')));
+    assert.equal((await getJson(ui.base, `/api/compare?ids=${runs.xgb}`)).status, 400);
+
+    const lb = (await getJson(ui.base, '/api/lb')).body;
+    assert.deepEqual(lb.runs.map(r => [r.id, r.public, r.private]), [[runs.xgb, 0.8, 0.79], [runs.linear, 0.77, null]]);
+  });
+
+  test('artifacts download from inside the workspace only', async () => {
+    const oof = await rawGet(ui.base, `/api/runs/${runs.xgb}/artifacts/oof`);
+    assert.equal(oof.status, 200);
+    assert.match(oof.headers['content-type'], /^text\/csv/);
+    assert.match(oof.headers['content-disposition'], /attachment; filename="oof.csv"/);
+    assert.equal(oof.body, fs.readFileSync(path.join(ws, 'runs', runs.xgb, 'oof.csv'), 'utf8'));
+    const meta = await rawGet(ui.base, `/api/runs/${runs.xgb}/artifacts/meta.json`);
+    assert.equal(meta.status, 200);
+    assert.match(meta.headers['content-type'], /^application\/json/);
+    assert.equal((await rawGet(ui.base, `/api/runs/${runs.xgb}/artifacts/run.log`)).status, 200);
+    assert.equal((await rawGet(ui.base, `/api/runs/${runs.xgb}/artifacts/nothing.csv`)).status, 404);
+    // A symlink planted in the run folder pointing outside the workspace is refused.
+    fs.writeFileSync(path.join(tmp, 'secret.txt'), 'secret');
+    fs.symlinkSync(path.join(tmp, 'secret.txt'), path.join(ws, 'runs', runs.xgb, 'leak.txt'));
+    assert.equal((await rawGet(ui.base, `/api/runs/${runs.xgb}/artifacts/leak.txt`)).status, 403);
+    for (const p of ['..%2F..%2Fcompe.toml', '..%2Fcompe.toml', '../../compe.toml', '%2Fetc%2Fpasswd', '/etc/passwd',
+      '..%5C..%5Ccompe.toml', '%2E%2E%2F%2E%2E%2Fcompe.toml', '..', '.', '%00']) {
+      const r = await rawGet(ui.base, `/api/runs/${runs.xgb}/artifacts/${p}`);
+      assert.ok([403, 404].includes(r.status), `${p}: ${r.status}`);
+      assert.ok(!r.body.includes('[competition]') && !r.body.includes('root:'), p);
+    }
+  });
+
+  test('only loopback Host headers are answered without a token', async () => {
+    assert.equal((await rawGet(ui.base, '/api/health', { Host: 'evil.example' })).status, 403);
+    assert.equal((await rawGet(ui.base, '/', { Host: 'evil.example:80' })).status, 403);
+    assert.equal((await rawGet(ui.base, '/api/health', { Host: 'localhost' })).status, 200);
+  });
+});
+
+describe('pages', () => {
+  let ui;
+  before(async () => { ui = await startUi(); });
+  after(async () => { assert.equal(await stopUi(ui, 'SIGINT'), 0); });
+
+  for (const viewport of Object.keys(VIEWPORTS)) {
+    test(`runs page at ${viewport}`, async () => {
+      const { page, dialogs, errors } = await openPage(ui.base, '#/runs', viewport);
+      const ids = await page.$$eval('#runs-table tbody tr', trs => trs.map(tr => tr.getAttribute('data-run')));
+      assert.deepEqual(ids, [runs.hostile, runs.linear, runs.xgb]);
+      const names = await page.$$eval('#runs-table td.name', tds => tds.map(td => td.textContent));
+      assert.ok(names.includes(HOSTILE), names.join('|'));
+      assert.equal(await page.$$eval('main img', els => els.length), 0);
+      const tags = await page.$$eval('#runs-table .tag', els => els.map(e => e.textContent));
+      assert.ok(tags.includes('<b>bold-tag</b>'));
+      const cvText = await page.textContent(`#runs-table tr[data-run="${runs.xgb}"] td.cv`);
+      assert.match(cvText, /^0\.\d+$/);
+      assert.equal(await page.textContent('#page-info'), '1–3 of 3');
+      await shot(page, 'runs', viewport);
+      // Sort by CV (ascending on a second click), then filter by name: both go through the server.
+      await page.click('th.sortable >> text=CV');
+      await page.waitForFunction(() => document.body.dataset.ready === '#/runs?sort=cv&order=desc');
+      await page.click('th.sortable >> text=CV');
+      await page.waitForFunction(() => document.body.dataset.ready === '#/runs?sort=cv&order=asc');
+      const cvs = await page.$$eval('#runs-table td.cv', tds => tds.map(td => Number(td.textContent)));
+      assert.deepEqual(cvs, [...cvs].sort((a, b) => a - b));
+      await page.fill('#name-filter', 'img');
+      await page.waitForFunction(() => (document.body.dataset.ready || '').includes('name=img'));
+      assert.deepEqual(await page.$$eval('#runs-table tbody tr', trs => trs.map(tr => tr.getAttribute('data-run'))), [runs.hostile]);
+      await page.selectOption('#status-filter', 'failed');
+      await page.waitForFunction(() => (document.body.dataset.ready || '').includes('status=failed'));
+      assert.equal(await page.textContent('#page-info'), '0–0 of 0');
+      assert.deepEqual(dialogs, []);
+      assert.deepEqual(errors, []);
+      await page.close();
+    });
+
+    test(`run page at ${viewport}`, async () => {
+      const { page, dialogs, errors } = await openPage(ui.base, `#/run/${runs.xgb}`, viewport);
+      assert.equal(await page.textContent('#run-id'), runs.xgb);
+      assert.equal(await page.textContent('h1.run-name'), 'xgb baseline');
+      assert.match(await page.textContent('#run-cv'), /^CV 0\.\d+$/);
+      assert.equal(await page.$$eval('svg.fold-chart rect.bar', els => els.length), 5);
+      assert.equal(await page.$$eval('svg.curve-chart', els => els.length), 5);
+      assert.equal(await page.$$eval('svg.curve-chart path.series', els => els.filter(e => e.getAttribute('d').length > 10).length), 10);
+      const config = await page.textContent('#config-table');
+      assert.ok(config.includes('model.backend') && config.includes('xgboost'));
+      const main = await page.textContent('main');
+      assert.ok(main.includes('note with <script>alert(2)</script> inside'));
+      assert.ok(main.includes('compe run'));  // the command line
+      const links = await page.$$eval('ul.artifacts a', as => as.map(a => a.getAttribute('href')));
+      assert.ok(links.includes(`/api/runs/${runs.xgb}/artifacts/oof`), links.join(' '));
+      assert.equal(await page.$$eval('#run-lb tbody tr', trs => trs.length), 1);
+      await shot(page, 'run', viewport);
+      await page.close();
+
+      const hostile = await openPage(ui.base, `#/run/${runs.hostile}`, viewport);
+      assert.equal(await hostile.page.textContent('h1.run-name'), HOSTILE);
+      assert.equal(await hostile.page.$$eval('main img', els => els.length), 0);
+      assert.equal(await hostile.page.$$eval('svg.fold-chart rect.bar', els => els.length), 5);
+      await shot(hostile.page, 'run-hostile', viewport);
+      assert.deepEqual([...dialogs, ...hostile.dialogs], []);
+      assert.deepEqual([...errors, ...hostile.errors], []);
+      await hostile.page.close();
+    });
+
+    test(`compare page at ${viewport}`, async () => {
+      const { page, errors } = await openPage(ui.base, `#/compare/${runs.xgb},${runs.linear}`, viewport);
+      const keys = await page.$$eval('#config-diff tbody th', ths => ths.map(th => th.textContent));
+      assert.ok(keys.includes('model.backend'), keys.join(' '));
+      assert.ok(!keys.includes('competition.metric'));
+      assert.equal(await page.$$eval('svg.paired-chart rect.bar', els => els.length), 10);
+      assert.equal(await page.$$eval('#fold-deltas tbody tr', trs => trs.length), 5);
+      const delta = await page.textContent('#fold-deltas tbody tr:first-child td:last-child');
+      assert.match(delta, /^[+-]?\d/);
+      assert.equal(await page.$$eval('svg.compare-curve', els => els.length), 1);
+      await shot(page, 'compare', viewport);
+      assert.deepEqual(errors, []);
+      await page.close();
+    });
+
+    test(`compare selection from the runs page at ${viewport}`, async () => {
+      const { page } = await openPage(ui.base, '#/runs', viewport);
+      await page.check(`tr[data-run="${runs.xgb}"] input[type=checkbox]`);
+      await page.check(`tr[data-run="${runs.hostile}"] input[type=checkbox]`);
+      await page.click('text=Compare selected');
+      await page.waitForFunction(() => (document.body.dataset.ready || '').startsWith('#/compare/'));
+      const names = await page.$$eval('#compare-runs td.name', tds => tds.map(td => td.textContent));
+      assert.deepEqual(names.sort(), [HOSTILE, 'xgb baseline'].sort());
+      assert.equal(await page.$$eval('main img', els => els.length), 0);
+      await page.close();
+    });
+
+    test(`CV vs LB page at ${viewport}`, async () => {
+      const { page, errors } = await openPage(ui.base, '#/lb', viewport);
+      assert.equal(await page.$$eval('svg.lb-chart circle.public', els => els.length), 2);
+      assert.equal(await page.$$eval('svg.lb-chart rect.private', els => els.length), 1);
+      const rows = await page.$$eval('#lb-table tbody tr', trs => trs.map(tr => tr.querySelector('td').textContent));
+      assert.deepEqual(rows, [runs.xgb, runs.linear]);
+      await shot(page, 'lb', viewport);
+      assert.deepEqual(errors, []);
+      await page.close();
+    });
+  }
+
+  test('an unknown run shows an error, not a blank page', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${ui.base}/#/run/zzzzzzzz`);
+    await page.waitForSelector('body[data-ready="error"]');
+    assert.match(await page.textContent('.error'), /no run 'zzzzzzzz'/);
+    await page.close();
+  });
+});
+
+describe('token rule', () => {
+  test('a non-loopback host without --token gets a generated token', async () => {
+    // 0.0.0.0 is not loopback: a token is generated and printed with the URL.
+    const ui = await startUi('--host', '0.0.0.0');
+    assert.match(ui.out(), /^token: [0-9a-f]{32}$/m);
+    assert.match(ui.url, /\?token=[0-9a-f]{32}$/);
+    const port = new URL(ui.url).port;
+    assert.equal((await rawGet(`http://127.0.0.1:${port}`, '/api/health')).status, 401);
+    const token = new URL(ui.url).searchParams.get('token');
+    assert.equal((await rawGet(`http://127.0.0.1:${port}`, `/api/health?token=${token}`)).status, 200);
+    assert.equal(await stopUi(ui), 0);
+  });
+
+  test('with --token every request must carry it', async () => {
+    const ui = await startUi('--host', '127.0.0.2', '--token', TOKEN);
+    assert.equal(new URL(ui.url).hostname, '127.0.0.2');
+    for (const p of ['/', '/app.js', '/app.css', '/api/health', '/api/runs', `/api/runs/${runs.xgb}/artifacts/oof`]) {
+      assert.equal((await rawGet(ui.base, p)).status, 401, p);
+      assert.equal((await rawGet(ui.base, p + (p.includes('?') ? '&' : '?') + 'token=wrong-token-000')).status, 401, p);
+      assert.equal((await rawGet(ui.base, p, { Authorization: 'Bearer wrong-token-000' })).status, 401, p);
+      assert.equal((await rawGet(ui.base, `${p}?token=${TOKEN}`)).status, 200, p);
+      assert.equal((await rawGet(ui.base, p, { Authorization: `Bearer ${TOKEN}` })).status, 200, p);
+    }
+    const index = await rawGet(ui.base, `/?token=${TOKEN}`);
+    assert.ok(index.body.includes(`app.js?token=${TOKEN}`));
+    assert.ok(index.headers['content-security-policy'].includes("script-src 'self'"));
+
+    // The page opened with ?token= keeps it for its API calls and download links.
+    for (const viewport of Object.keys(VIEWPORTS)) {
+      const { page } = await openPage(ui.base, '#/runs', viewport, `?token=${TOKEN}`);
+      assert.equal(await page.$$eval('#runs-table tbody tr', trs => trs.length), 3);
+      await page.click(`a[href="#/run/${runs.xgb}"]`);
+      await page.waitForFunction(id => document.body.dataset.ready === '#/run/' + id, runs.xgb);
+      const href = await page.getAttribute('ul.artifacts a >> nth=0', 'href');
+      assert.ok(href.endsWith(`?token=${TOKEN}`), href);
+      assert.equal((await rawGet(ui.base, href)).status, 200);
+      await shot(page, 'run-token', viewport);
+      await page.close();
+    }
+    const denied = await browser.newPage();
+    const res = await denied.goto(`${ui.base}/#/runs`);
+    assert.equal(res.status(), 401);
+    await denied.close();
+    assert.equal(await stopUi(ui), 0);
+  });
+
+  test('bad options are refused', () => {
+    assert.throws(() => compe('ui', '--workspace', ws, '--token', 'short', '--port', '0'), /token/);
+    assert.throws(() => compe('ui', '--workspace', ws, '--port', '70000'), /port/);
+  });
+});
