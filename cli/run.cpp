@@ -126,7 +126,7 @@ void add_run_command(CLI::App& app, int argc, char** argv) {
       print_json({{"run_id", s.run_id}, {"name", s.name}, {"metric", s.metric}, {"cv", s.cv}, {"folds", folds},
                   {"mean", s.mean}, {"std", s.std}, {"submission", s.submission.string()},
                   {"oof", s.oof.string()}, {"test", s.test.string()}, {"dir", s.dir.string()},
-                  {"folds_hash", s.folds_hash}, {"notes", s.notes}, {"wall_seconds", s.wall_seconds},
+                  {"folds_hash", s.folds_hash}, {"notes", s.notes}, {"wall_seconds", s.wall_seconds}, {"model_seconds", s.model_seconds},
                   {"parent", s.parent_id}, {"changed", s.changed_keys}, {"multi_hypothesis", s.multi_hypothesis}});
       return;
     }

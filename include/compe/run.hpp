@@ -98,6 +98,7 @@ struct Summary {
   std::vector<std::string> changed_keys;  ///< config keys that differ from the parent's
   bool multi_hypothesis = false;        ///< more than one key changed (and not allowed)
   double wall_seconds = 0;
+  double model_seconds = 0;  ///< summed over folds: time inside the backend's fit_predict
 };
 
 /// Runs an experiment in a workspace. Creates folds.csv from compe.toml first when missing.

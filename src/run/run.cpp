@@ -291,7 +291,9 @@ Summary run_experiment(const Workspace& ws, const Experiment& exp, const Options
         if (opt.cancel && opt.cancel->load()) throw Interrupted();
         emit({.kind = Event::kIteration, .fold = f, .iteration = p.iteration, .total = p.total, .message = p.message});
       };
+      auto fit_start = std::chrono::steady_clock::now();
       model::FoldResult res = model->fit_predict(d, params, progress);
+      double fit_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - fit_start).count();
       model::check_predictions(res, d, mi.name);
       target.inverse_transform(res.valid_pred);
       target.inverse_transform(res.test_pred);
@@ -314,6 +316,7 @@ Summary run_experiment(const Workspace& ws, const Experiment& exp, const Options
       if (!points.empty()) store->log_metrics(rec.id, points);
       store->heartbeat(rec.id);
       sum.fold_scores[f] = score;
+      sum.model_seconds += fit_seconds;
       log += fmt::format("fold {}: {} = {:.6f} ({} train, {} valid rows, {} iterations, best {})\n", f,
                          metric->spec(), score, tr.size(), va.size(), res.num_iterations, res.best_iteration);
       emit({.kind = Event::kFoldEnd, .fold = f, .num_folds = static_cast<int>(folds.size()), .score = score});
