@@ -6,7 +6,10 @@ one XGBoost model per fold with the given parameters, and prints the OOF score a
 as JSON. Categorical (text) columns use pandas' category dtype with enable_categorical=True, as
 compe's native categorical support does.
 
-usage: pipeline_peer.py WORKSPACE PARAMS_JSON [--log1p]
+usage: pipeline_peer.py WORKSPACE PARAMS_JSON [--log1p] [--eval-valid]
+
+--eval-valid evaluates the validation fold every round (evals=[(dvalid, "valid")]), as a
+competitor does to watch the validation curve; compe always records that curve.
 """
 import json
 import pathlib
@@ -25,6 +28,7 @@ def main():
     ws = pathlib.Path(sys.argv[1])
     params = json.loads(sys.argv[2])
     log1p = "--log1p" in sys.argv
+    eval_valid = "--eval-valid" in sys.argv
     cfg = tomllib.loads((ws / "compe.toml").read_text())
     comp, data = cfg["competition"], cfg["data"]
     train = pd.read_csv(ws / data["train"])
@@ -44,14 +48,19 @@ def main():
     else:
         params.setdefault("objective", "reg:squarederror")
     params.setdefault("tree_method", "hist")
+    if task == "binary":
+        params.setdefault("eval_metric", "auc")
     full = xgb.DMatrix(X, label=np.log1p(y) if log1p else y, enable_categorical=True, missing=np.nan)
     oof = np.full(len(y), np.nan)
     fold = folds["fold"].to_numpy()
     for f in sorted(set(fold[fold >= 0])):
         tr = np.where(fold != f)[0]
         va = np.where(fold == f)[0]
-        booster = xgb.train(params, full.slice(tr), num_boost_round=rounds)
-        p = booster.predict(full.slice(va))
+        dvalid = full.slice(va)
+        evals = [(dvalid, "valid")] if eval_valid else []
+        booster = xgb.train(params, full.slice(tr), num_boost_round=rounds, evals=evals,
+                            verbose_eval=False)
+        p = booster.predict(dvalid)
         oof[va] = np.expm1(p) if log1p else p
     m = comp["metric"]
     if m == "roc_auc":

@@ -72,7 +72,8 @@ class Booster {
 const std::vector<std::string>& own_params() {
   static const std::vector<std::string> names = {
       "num_boost_round", "early_stopping_rounds", "objective", "num_class", "eval_metric",
-      "nthread",         "seed",                  "tree_method", "max_cat_to_onehot"};
+      "nthread",         "seed",                  "tree_method", "max_cat_to_onehot",
+      "eval_train"};
   return names;
 }
 
@@ -352,9 +353,19 @@ FoldResult XgboostModel::fit_predict(const FoldData& data, const nlohmann::json&
   for (const auto& m : eval_metrics) booster.set("eval_metric", m);
 
   const bool has_valid = dvalid.get() != nullptr;
-  const char* names[] = {"train", "valid"};
-  std::vector<DMatrixHandle> evals{dtrain.get()};
-  if (has_valid) evals.push_back(dvalid.get());
+  // The training curve costs a metric over every train row each round (an AUC sorts them): by
+  // default it is drawn for up to 100,000 train rows; `eval_train` forces it on or off.
+  const bool eval_train = param_bool(params, kName, "eval_train", data.train_rows.size() <= 100000);
+  std::vector<const char*> names;
+  std::vector<DMatrixHandle> evals;
+  if (eval_train) {
+    names.push_back("train");
+    evals.push_back(dtrain.get());
+  }
+  if (has_valid) {
+    names.push_back("valid");
+    evals.push_back(dvalid.get());
+  }
 
   std::optional<double> best;
   bool greater = true;
@@ -365,8 +376,9 @@ FoldResult XgboostModel::fit_predict(const FoldData& data, const nlohmann::json&
   for (; iter < static_cast<std::size_t>(rounds); ++iter) {
     COMPE_XGB(XGBoosterUpdateOneIter, booster.get(), static_cast<int>(iter), dtrain.get());
     const char* line = nullptr;
-    COMPE_XGB(XGBoosterEvalOneIter, booster.get(), static_cast<int>(iter), evals.data(), names,
-              evals.size(), &line);
+    if (!evals.empty())
+      COMPE_XGB(XGBoosterEvalOneIter, booster.get(), static_cast<int>(iter), evals.data(), names.data(),
+                evals.size(), &line);
     auto values = parse_eval(line ? line : "");
     std::optional<double> stop_value;
     std::string message;
