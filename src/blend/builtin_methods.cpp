@@ -1,9 +1,12 @@
 // The blend method registry: one row per method, with the algorithms it names.
 #include <algorithm>
+#include <exception>
 #include <cmath>
 #include <numeric>
 #include <optional>
 #include <random>
+
+#include <omp.h>
 
 #include "compe/blend.hpp"
 #include "compe/error.hpp"
@@ -216,9 +219,11 @@ std::optional<std::vector<double>> newton_log_loss(const FitInput& in, int* iter
     if (!solve_dense(kkt, rhs, d)) return std::nullopt;
     const double nu = rhs[fr.size()];
     std::vector<double> step(m, 0.0);
-    double size = 0;
+    double size = 0, slope = 0;
     for (std::size_t i = 0; i < fr.size(); ++i) step[fr[i]] = rhs[i], size = std::max(size, std::abs(rhs[i]));
-    if (size < 1e-9) {
+    for (std::size_t j = 0; j < m; ++j) slope += g[j] * step[j];
+    // Stationary when the step is tiny or the predicted decrease is at rounding level.
+    if (size < 1e-9 || -slope <= 1e-13 * std::max(1.0, std::abs(f))) {
       // Stationary on the free set: release a bound weight whose multiplier is negative.
       bool released = false;
       for (std::size_t j = 0; j < m; ++j)
@@ -231,8 +236,6 @@ std::optional<std::vector<double>> newton_log_loss(const FitInput& in, int* iter
     std::size_t blocking = m;
     for (std::size_t j = 0; j < m; ++j)
       if (step[j] < 0 && w[j] + alpha * step[j] < 0) alpha = -w[j] / step[j], blocking = j;
-    double slope = 0;
-    for (std::size_t j = 0; j < m; ++j) slope += g[j] * step[j];
     std::vector<double> trial(m), tp;
     double ft = 0;
     for (int bt = 0;; ++bt) {
@@ -242,7 +245,10 @@ std::optional<std::vector<double>> newton_log_loss(const FitInput& in, int* iter
       alpha /= 2;
       blocking = m;
     }
-    if (!(ft <= f)) return std::nullopt;
+    if (!(ft <= f)) {
+      if (-slope <= 1e-10 * std::max(1.0, std::abs(f))) return w;  // converged up to rounding
+      return std::nullopt;
+    }
     w = trial;
     p.swap(tp);
     f = ft;
@@ -351,19 +357,38 @@ std::vector<double> caruana(const FitInput& in, const Objective& obj, const std:
                             std::vector<double>* path) {
   const std::size_t m = in.preds.size(), n = in.rows * cols_of(in);
   std::vector<double> counts(m, 0.0), best_counts;
-  std::vector<double> sum(n, 0.0), cand(n);
+  std::vector<double> sum(n, 0.0), scores(pool.size());
   double best_s = 0;
+  // Candidates are scored in parallel (one buffer per thread; the metric is const and thread
+  // safe); the pick is made in pool order afterwards, so the result does not depend on threads.
+  const int threads =
+      n < (std::size_t{1} << 15) ? 1 : static_cast<int>(std::min<std::size_t>(pool.size(), resolve_threads(0)));
+  std::vector<std::vector<double>> cand(static_cast<std::size_t>(threads), std::vector<double>(n));
+  const int outer_threads = omp_get_max_threads();
   for (int step = 0; step < steps; ++step) {
-    std::size_t pick = pool[0];
-    double pick_s = 0;
-    bool first = true;
     const double k = static_cast<double>(step);
-    for (std::size_t c : pool) {
-      const double* p = in.preds[c].data();
-      for (std::size_t t = 0; t < n; ++t) cand[t] = (sum[t] + p[t]) / (k + 1);
-      double s = obj(cand);
-      if (first || obj.better(s, pick_s)) pick = c, pick_s = s, first = false;
+    std::exception_ptr error;
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 1) if (threads > 1)
+    for (std::size_t i = 0; i < pool.size(); ++i) {
+      try {
+        // The metric sizes its own parallel regions by omp_get_max_threads(); inside this region
+        // they would get one thread anyway, so say so.
+        omp_set_num_threads(1);
+        std::vector<double>& buf = cand[static_cast<std::size_t>(omp_get_thread_num())];
+        const double* p = in.preds[pool[i]].data();
+        for (std::size_t t = 0; t < n; ++t) buf[t] = (sum[t] + p[t]) / (k + 1);
+        scores[i] = obj(buf);
+      } catch (...) {
+#pragma omp critical
+        if (!error) error = std::current_exception();
+      }
     }
+    omp_set_num_threads(outer_threads);
+    if (error) std::rethrow_exception(error);
+    std::size_t pick = pool[0];
+    double pick_s = scores[0];
+    for (std::size_t i = 1; i < pool.size(); ++i)
+      if (obj.better(scores[i], pick_s)) pick = pool[i], pick_s = scores[i];
     const double* p = in.preds[pick].data();
     for (std::size_t t = 0; t < n; ++t) sum[t] += p[t];
     counts[pick] += 1;

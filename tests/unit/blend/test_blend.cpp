@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <algorithm>
 #include <numeric>
 
 #include "compe/blend.hpp"
@@ -382,4 +383,42 @@ TEST(BlendMethods, WeightsOnLogLossReachTheGridMinimum) {
   auto with_bad = blend::blend(set, "weights");
   EXPECT_EQ(with_bad.weights[3], 0.0);
   EXPECT_NEAR(with_bad.oof_score, r.oof_score, 1e-9);
+}
+
+TEST(BlendMethods, HillClimbOnManyRowsMatchesAPlainSerialLoop) {
+  // Enough rows for candidates to be scored in parallel; the picks must be the serial loop's.
+  const std::size_t n = 40000, m = 4;
+  blend::Reference ref = binary_ref();
+  ref.folds.assign(n, 0);
+  ref.y_true.resize(n);
+  std::vector<std::vector<double>> p(m, std::vector<double>(n));
+  std::uint64_t state = 7;
+  auto next = [&] {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return static_cast<double>(state >> 11) / 9007199254740992.0;
+  };
+  for (std::size_t r = 0; r < n; ++r) {
+    ref.y_true[r] = next() < 0.3 ? 1 : 0;
+    for (std::size_t j = 0; j < m; ++j) p[j][r] = std::clamp(0.1 * (j + 1) * ref.y_true[r] + next(), 0.0, 1.0);
+  }
+  blend::FitInput in{.ref = &ref, .preds = {p.begin(), p.end()}, .y_true = ref.y_true, .rows = n};
+  blend::Params params;
+  params.steps = 6;
+  auto fitted = blend::find("hill_climb").fit(in, params);
+  std::vector<double> counts(m, 0.0), sum(n, 0.0), best_counts;
+  double best = -1;
+  for (int step = 0; step < params.steps; ++step) {
+    std::size_t pick = 0;
+    double pick_s = -1;
+    for (std::size_t j = 0; j < m; ++j) {
+      std::vector<double> c(n);
+      for (std::size_t r = 0; r < n; ++r) c[r] = (sum[r] + p[j][r]) / (step + 1);
+      double s = blend::score_rows(ref, c);
+      if (s > pick_s + 1e-12 * std::max(1.0, std::abs(pick_s))) pick = j, pick_s = s;
+    }
+    for (std::size_t r = 0; r < n; ++r) sum[r] += p[pick][r];
+    counts[pick] += 1;
+    if (pick_s > best + 1e-12 * std::max(1.0, std::abs(best))) best = pick_s, best_counts = counts;
+  }
+  EXPECT_EQ(fitted.details["counts"], nlohmann::json(best_counts));
 }
