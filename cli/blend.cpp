@@ -1,4 +1,5 @@
-// compe blend (blend runs into a new run), compe blend analyze (diversity), compe oof import/export.
+// compe blend (blend runs into a new run), compe blend analyze (diversity), compe oof
+// import/export.
 #include <cstdlib>
 #include <memory>
 
@@ -43,13 +44,16 @@ struct Common {
 void add_params(CLI::App* cmd, Common& c) {
   cmd->add_option("--power", c.params.power, "power_mean: exponent p");
   cmd->add_option("--steps", c.params.steps, "hill_climb: additions")->check(CLI::PositiveNumber);
-  cmd->add_option("--bags", c.params.bags, "hill_climb: bagged selections (0 = none)")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--bags", c.params.bags, "hill_climb: bagged selections (0 = none)")
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--bag-fraction", c.params.bag_fraction, "hill_climb: share of members per bag");
-  cmd->add_option("--restarts", c.params.restarts, "weights: random starts")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--restarts", c.params.restarts, "weights: random starts")
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--l2", c.params.l2, "stack: ridge penalty")->check(CLI::NonNegativeNumber);
   cmd->add_option("--seed", c.params.seed, "Seed of the random starts and bags");
   cmd->add_option("--workspace", c.workspace, "Workspace folder (default: the current one)");
-  cmd->add_option("--store", c.store, "Store URL (default: the workspace's SQLite store; env COMPE_STORE)");
+  cmd->add_option("--store", c.store,
+                  "Store URL (default: the workspace's SQLite store; env COMPE_STORE)");
   cmd->add_flag("--allow-different-folds", c.allow_different_folds,
                 "Accept members made on other folds (plain averages only)");
   cmd->add_flag("--json", c.json, "Print one JSON document");
@@ -63,7 +67,9 @@ blend::OofSet load(const Workspace& ws, const Common& c) {
   return blend::load_set(ws, c.inputs, ro, lo);
 }
 
-nlohmann::json matrix(const std::vector<double>& v) { return v; }
+nlohmann::json matrix(const std::vector<double>& v) {
+  return v;
+}
 
 }  // namespace
 
@@ -71,21 +77,27 @@ void add_blend_commands(CLI::App& app, int argc, char** argv) {
   auto a = std::make_shared<Common>();
   auto name = std::make_shared<std::string>();
   std::string cmdline = joined_args(argc, argv);
-  auto* cmd = app.add_subcommand("blend", "Blend runs' OOF and test predictions into a new run (compe blend analyze: diversity)");
+  auto* cmd = app.add_subcommand(
+      "blend",
+      "Blend runs' OOF and test predictions into a new run (compe blend analyze: diversity)");
   cmd->add_option("RUN", a->inputs, "Run ids (or prefixes) or folders with oof.csv and test.csv");
   cmd->add_option("--method", a->method, method_help());
   cmd->add_option("--name", *name, "Name of the new run (default: blend-<method>)");
   add_params(cmd, *a);
 
   auto b = std::make_shared<Common>();
-  auto* an = cmd->add_subcommand("analyze", "Diversity: correlations, each model's CV, marginal gains");
-  an->add_option("RUN", b->inputs, "Run ids (or prefixes) or folders with oof.csv and test.csv")->required();
-  an->add_option("--method", b->method, "Blend whose marginal gains are measured (default: weights)");
+  auto* an =
+      cmd->add_subcommand("analyze", "Diversity: correlations, each model's CV, marginal gains");
+  an->add_option("RUN", b->inputs, "Run ids (or prefixes) or folders with oof.csv and test.csv")
+      ->required();
+  an->add_option("--method", b->method,
+                 "Blend whose marginal gains are measured (default: weights)");
   add_params(an, *b);
 
   cmd->callback([a, name, cmdline, an] {
     if (an->parsed()) return;
-    if (a->inputs.empty()) fail(ErrorCode::kInvalidArgument, "compe blend: give the runs to blend (two or more)");
+    if (a->inputs.empty())
+      fail(ErrorCode::kInvalidArgument, "compe blend: give the runs to blend (two or more)");
     (void)blend::find(a->method);
     Workspace ws = open_workspace(a->workspace);
     blend::OofSet set = load(ws, *a);
@@ -103,7 +115,8 @@ void add_blend_commands(CLI::App& app, int argc, char** argv) {
         members.push_back({{"name", set.members[i].name},
                            {"input", a->inputs[i]},
                            {"oof_score", r.member_scores[i]},
-                           {"weight", r.weights.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.weights[i])}});
+                           {"weight", r.weights.empty() ? nlohmann::json(nullptr)
+                                                        : nlohmann::json(r.weights[i])}});
       print_json({{"run_id", rec.run_id},
                   {"method", r.method},
                   {"metric", set.ref.metric},
@@ -125,10 +138,11 @@ void add_blend_commands(CLI::App& app, int argc, char** argv) {
       rows.push_back({set.members[i].name, fmt_score(r.member_scores[i]),
                       r.weights.empty() ? "-" : fmt::format("{:.4f}", r.weights[i])});
     print_table({"member", set.ref.metric, "weight"}, rows);
-    fmt::print("in-sample oof  {}\nnested cv      {}  ({} the best member, {} {})\n", fmt_score(r.oof_score),
-               fmt_score(r.nested_score), beats ? "beats" : "does not beat",
+    fmt::print("in-sample oof  {}\nnested cv      {}  ({} the best member, {} {})\n",
+               fmt_score(r.oof_score), fmt_score(r.nested_score), beats ? "beats" : "does not beat",
                set.members[static_cast<std::size_t>(r.best_member)].name, fmt_score(best_score));
-    fmt::print("run {} ({})\nsubmission: {}\n", rec.run_id, r.method, (rec.dir / "submission.csv").string());
+    fmt::print("run {} ({})\nsubmission: {}\n", rec.run_id, r.method,
+               (rec.dir / "submission.csv").string());
   });
 
   an->callback([b] {
@@ -162,7 +176,8 @@ void add_blend_commands(CLI::App& app, int argc, char** argv) {
     for (int i : res.order) {
       std::vector<std::string> row = {res.names[static_cast<std::size_t>(i)]};
       for (int j : res.order)
-        row.push_back(fmt::format("{:.3f}", res.spearman[static_cast<std::size_t>(i) * m + static_cast<std::size_t>(j)]));
+        row.push_back(fmt::format(
+            "{:.3f}", res.spearman[static_cast<std::size_t>(i) * m + static_cast<std::size_t>(j)]));
       corr.push_back(row);
     }
     print_table(header, corr);
@@ -179,11 +194,14 @@ void add_oof_commands(CLI::App& app, int argc, char** argv) {
   std::string cmdline = joined_args(argc, argv);
   auto* oof = app.add_subcommand("oof", "Exchange OOF predictions with teammates (import, export)");
   oof->require_subcommand(1);
-  auto* imp = oof->add_subcommand("import", "Validate folders with oof.csv, test.csv (and meta.json) and record them as runs");
+  auto* imp = oof->add_subcommand(
+      "import", "Validate folders with oof.csv, test.csv (and meta.json) and record them as runs");
   imp->add_option("PATH", a->paths, "Folders to import")->required();
-  imp->add_option("--name", a->name, "Run name (default: the folder's name; with several folders, NAME-<folder>)");
+  imp->add_option("--name", a->name,
+                  "Run name (default: the folder's name; with several folders, NAME-<folder>)");
   imp->add_option("--workspace", a->workspace, "Workspace folder (default: the current one)");
-  imp->add_option("--store", a->store, "Store URL (default: the workspace's SQLite store; env COMPE_STORE)");
+  imp->add_option("--store", a->store,
+                  "Store URL (default: the workspace's SQLite store; env COMPE_STORE)");
   imp->add_flag("--json", a->json, "Print one JSON document");
   imp->callback([a, cmdline] {
     Workspace ws = open_workspace(a->workspace);
@@ -194,9 +212,12 @@ void add_oof_commands(CLI::App& app, int argc, char** argv) {
       ro.store = env_store(a->store);
       ro.command_line = cmdline;
       if (!a->name.empty())
-        ro.name = a->paths.size() == 1 ? a->name : a->name + "-" + std::filesystem::path(p).filename().string();
+        ro.name = a->paths.size() == 1
+                      ? a->name
+                      : a->name + "-" + std::filesystem::path(p).filename().string();
       blend::Recorded rec = blend::import_oof(ws, p, ro);
-      runs.push_back({{"run_id", rec.run_id}, {"path", p}, {"cv", rec.cv}, {"dir", rec.dir.string()}});
+      runs.push_back(
+          {{"run_id", rec.run_id}, {"path", p}, {"cv", rec.cv}, {"dir", rec.dir.string()}});
       rows.push_back({rec.run_id, p, fmt_score(rec.cv)});
     }
     if (a->json) {
@@ -205,11 +226,13 @@ void add_oof_commands(CLI::App& app, int argc, char** argv) {
     }
     print_table({"run", "path", ws.config().metric}, rows);
   });
-  auto* exp = oof->add_subcommand("export", "Write a run's oof.csv, test.csv and meta.json into a folder for a teammate");
+  auto* exp = oof->add_subcommand(
+      "export", "Write a run's oof.csv, test.csv and meta.json into a folder for a teammate");
   exp->add_option("RUN", a->run, "Run id (or prefix)")->required();
   exp->add_option("DIR", a->dir, "Folder to write (created when missing)")->required();
   exp->add_option("--workspace", a->workspace, "Workspace folder (default: the current one)");
-  exp->add_option("--store", a->store, "Store URL (default: the workspace's SQLite store; env COMPE_STORE)");
+  exp->add_option("--store", a->store,
+                  "Store URL (default: the workspace's SQLite store; env COMPE_STORE)");
   exp->add_flag("--json", a->json, "Print one JSON document");
   exp->callback([a] {
     Workspace ws = open_workspace(a->workspace);

@@ -30,15 +30,18 @@ Npy read_npy(const std::string& path) {
   if (!in) compe::fail(compe::ErrorCode::kNotFound, "{}: cannot open", path);
   char magic[8];
   in.read(magic, 8);
-  if (!in || std::memcmp(magic, "\x93NUMPY", 6) != 0) compe::fail(compe::ErrorCode::kParse, "{}: not a .npy file", path);
+  if (!in || std::memcmp(magic, "\x93NUMPY", 6) != 0)
+    compe::fail(compe::ErrorCode::kParse, "{}: not a .npy file", path);
   std::uint32_t len = 0;
   unsigned char b[4] = {0, 0, 0, 0};
   in.read(reinterpret_cast<char*>(b), magic[6] == 1 ? 2 : 4);
   len = b[0] | (b[1] << 8) | (b[2] << 16) | (static_cast<std::uint32_t>(b[3]) << 24);
   std::string header(len, '\0');
   in.read(header.data(), len);
-  if (header.find("'descr': '<f8'") == std::string::npos || header.find("'fortran_order': False") == std::string::npos)
-    compe::fail(compe::ErrorCode::kParse, "{}: expected a C-order float64 array, header {}", path, header);
+  if (header.find("'descr': '<f8'") == std::string::npos ||
+      header.find("'fortran_order': False") == std::string::npos)
+    compe::fail(compe::ErrorCode::kParse, "{}: expected a C-order float64 array, header {}", path,
+                header);
   Npy out;
   auto open = header.find("'shape': (") + 10;
   out.rows = std::stoull(header.substr(open));
@@ -47,7 +50,8 @@ Npy read_npy(const std::string& path) {
   if (comma < close && header.find_first_of("0123456789", comma) < close)
     out.cols = std::stoull(header.substr(header.find_first_of("0123456789", comma)));
   out.data.resize(out.rows * out.cols);
-  in.read(reinterpret_cast<char*>(out.data.data()), static_cast<std::streamsize>(out.data.size() * sizeof(double)));
+  in.read(reinterpret_cast<char*>(out.data.data()),
+          static_cast<std::streamsize>(out.data.size() * sizeof(double)));
   if (!in) compe::fail(compe::ErrorCode::kIo, "{}: short read", path);
   return out;
 }
@@ -70,7 +74,8 @@ int main(int argc, char** argv) {
     Npy y = read_npy(argv[1]), p = read_npy(argv[2]);
     const int steps = argc > 3 ? std::stoi(argv[3]) : 100;
     const std::size_t n = y.rows, m = p.cols;
-    if (p.rows != n) compe::fail(compe::ErrorCode::kInvalidArgument, "Y has {} rows, P {}", n, p.rows);
+    if (p.rows != n)
+      compe::fail(compe::ErrorCode::kInvalidArgument, "Y has {} rows, P {}", n, p.rows);
     // Members as contiguous columns, as an OofSet holds them.
     std::vector<std::vector<double>> cols(m, std::vector<double>(n));
     for (std::size_t r = 0; r < n; ++r)

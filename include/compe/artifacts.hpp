@@ -37,9 +37,10 @@ void write_test_csv(const std::filesystem::path& path, const Column& ids,
 /// predictions in `test_ids` order. Probabilities where the sample holds numbers; the most probable
 /// class label (binary: P >= 0.5) where it holds text or one column for several classes.
 /// Throws Error(kInvalidArgument) naming the line of a sample id missing from the test ids.
-void write_submission(const std::filesystem::path& path, const Table& sample, const std::string& id_column,
-                      const Column& test_ids, const std::vector<std::string>& pred_cols,
-                      std::span<const double> test_pred, const std::vector<std::string>& classes);
+void write_submission(const std::filesystem::path& path, const Table& sample,
+                      const std::string& id_column, const Column& test_ids,
+                      const std::vector<std::string>& pred_cols, std::span<const double> test_pred,
+                      const std::vector<std::string>& classes);
 
 /// Records the files of `dir` that exist among config.json, oof.csv, test.csv, submission.csv,
 /// meta.json, run.log and git.diff as artifacts of `run_id` (paths relative to the workspace).

@@ -31,15 +31,15 @@ namespace compe::blend {
 /// columns and metric truth.
 struct Reference {
   metric::Task task = metric::kBinary;
-  std::string metric;                          ///< competition metric spec
+  std::string metric;  ///< competition metric spec
   std::string id_column = "id";
-  Column train_ids;                            ///< validated train rows only, train order
-  std::vector<int> folds;                      ///< fold of each validated row
-  std::string folds_hash;                      ///< hash of the whole folds.csv
-  std::vector<double> y_true;                  ///< metric truth per validated row
-  Column test_ids;                             ///< test order
+  Column train_ids;            ///< validated train rows only, train order
+  std::vector<int> folds;      ///< fold of each validated row
+  std::string folds_hash;      ///< hash of the whole folds.csv
+  std::vector<double> y_true;  ///< metric truth per validated row
+  Column test_ids;             ///< test order
   std::vector<std::string> prediction_columns;
-  std::vector<std::string> classes;            ///< class labels by index (classification)
+  std::vector<std::string> classes;  ///< class labels by index (classification)
   std::size_t cols() const { return prediction_columns.size(); }
   std::size_t rows() const { return folds.size(); }
   /// Number of folds (max fold + 1).
@@ -52,10 +52,10 @@ Reference reference_from_workspace(const Workspace& ws);
 
 /// One model's predictions, aligned on the reference.
 struct Member {
-  std::string name;     ///< run id or folder name
-  std::string source;   ///< where it came from, for messages
-  std::vector<double> oof;   ///< rows() x cols()
-  std::vector<double> test;  ///< test rows x cols()
+  std::string name;                                ///< run id or folder name
+  std::string source;                              ///< where it came from, for messages
+  std::vector<double> oof;                         ///< rows() x cols()
+  std::vector<double> test;                        ///< test rows x cols()
   nlohmann::json meta = nlohmann::json::object();  ///< the sidecar, {} when absent
 };
 
@@ -94,7 +94,8 @@ struct OofSet {
 
 /// Scores predictions (rows x ref.cols()) of the given rows (all rows when `rows` is empty)
 /// with the reference's metric.
-double score_rows(const Reference& ref, std::span<const double> pred, std::span<const std::size_t> rows = {});
+double score_rows(const Reference& ref, std::span<const double> pred,
+                  std::span<const std::size_t> rows = {});
 /// True when score a is better than b under the reference's metric direction.
 bool better(const Reference& ref, double a, double b);
 
@@ -102,14 +103,14 @@ bool better(const Reference& ref, double a, double b);
 
 /// Parameters of the blend methods (each method reads the ones it names).
 struct Params {
-  double power = 2.0;        ///< power_mean: exponent p (p != 0)
-  int steps = 100;           ///< hill_climb: additions
-  int bags = 0;              ///< hill_climb: bagged selections (0 = none)
-  double bag_fraction = 0.5; ///< hill_climb: share of members each bag sees
-  int restarts = 3;          ///< weights: random starts besides equal weights and the best member
-  int max_passes = 200;      ///< weights: coordinate passes per start
-  double tolerance = 1e-4;   ///< weights: smallest mass moved between two members
-  double l2 = 1e-3;          ///< stack: ridge penalty of the level-2 linear model
+  double power = 2.0;         ///< power_mean: exponent p (p != 0)
+  int steps = 100;            ///< hill_climb: additions
+  int bags = 0;               ///< hill_climb: bagged selections (0 = none)
+  double bag_fraction = 0.5;  ///< hill_climb: share of members each bag sees
+  int restarts = 3;           ///< weights: random starts besides equal weights and the best member
+  int max_passes = 200;       ///< weights: coordinate passes per start
+  double tolerance = 1e-4;    ///< weights: smallest mass moved between two members
+  double l2 = 1e-3;           ///< stack: ridge penalty of the level-2 linear model
   std::uint64_t seed = 42;
 };
 
@@ -118,7 +119,9 @@ struct Fitted {
   std::vector<double> weights;  ///< one per member (empty for stack / rank-free methods)
   nlohmann::json details = nlohmann::json::object();  ///< method-specific (steps, coefficients)
   /// preds[m] = member m's predictions (rows x cols); returns rows x cols.
-  std::function<std::vector<double>(const std::vector<std::span<const double>>& preds, std::size_t rows)> apply;
+  std::function<std::vector<double>(const std::vector<std::span<const double>>& preds,
+                                    std::size_t rows)>
+      apply;
 };
 
 /// What a method is fitted on: member predictions of some rows and their truth.
@@ -133,9 +136,9 @@ struct FitInput {
 struct Info {
   std::string name;
   std::string summary;
-  bool fitted = false;       ///< learns from the OOF truth (weights, hill_climb, stack)
-  bool same_folds = false;   ///< refuses members on different folds
-  unsigned tasks = 0;        ///< bit set of metric::Task
+  bool fitted = false;      ///< learns from the OOF truth (weights, hill_climb, stack)
+  bool same_folds = false;  ///< refuses members on different folds
+  unsigned tasks = 0;       ///< bit set of metric::Task
   std::function<Fitted(const FitInput&, const Params&)> fit;
 };
 
@@ -147,15 +150,15 @@ const Info& find(std::string_view name);
 /// The result of blending an OofSet.
 struct Result {
   std::string method;
-  std::vector<double> weights;   ///< one per member (empty for stack)
+  std::vector<double> weights;  ///< one per member (empty for stack)
   nlohmann::json details;
-  std::vector<double> oof;       ///< rows x cols: in-sample fit applied (stack: its honest OOF)
-  std::vector<double> nested_oof;///< rows x cols: each fold predicted by a fit on the other folds
-  std::vector<double> test;      ///< test rows x cols, fit on every row
-  double oof_score = 0;          ///< score of `oof` (in-sample for fitted methods)
-  double nested_score = 0;       ///< score of `nested_oof` (honest)
-  std::vector<double> fold_scores;  ///< nested score per fold
-  std::vector<double> member_scores;///< each member's OOF score
+  std::vector<double> oof;         ///< rows x cols: in-sample fit applied (stack: its honest OOF)
+  std::vector<double> nested_oof;  ///< rows x cols: each fold predicted by a fit on the other folds
+  std::vector<double> test;        ///< test rows x cols, fit on every row
+  double oof_score = 0;            ///< score of `oof` (in-sample for fitted methods)
+  double nested_score = 0;         ///< score of `nested_oof` (honest)
+  std::vector<double> fold_scores;    ///< nested score per fold
+  std::vector<double> member_scores;  ///< each member's OOF score
   int best_member = 0;
 };
 
@@ -171,11 +174,11 @@ struct Analysis {
   /// m x m, row-major: correlations of predictions and of errors (prediction - truth; for
   /// multiclass 1 - p(true class)). Predictions of several columns are flattened.
   std::vector<double> pearson, spearman, error_pearson, error_spearman;
-  std::vector<int> order;      ///< clustered ordering: best member, then nearest by Spearman
+  std::vector<int> order;             ///< clustered ordering: best member, then nearest by Spearman
   std::vector<double> marginal_gain;  ///< score(blend of all) - score(blend of the others), signed
                                       ///< so that positive helps
-  std::string method;          ///< blend used for the marginal gains
-  double all_score = 0;        ///< score of the blend of all members
+  std::string method;                 ///< blend used for the marginal gains
+  double all_score = 0;               ///< score of the blend of all members
 };
 
 /// Diversity of a set: correlations, scores and each member's marginal gain when added to the
@@ -213,8 +216,9 @@ struct Recorded {
 /// folders: the lineage), oof.csv (the nested-CV predictions for methods that learn, so that the
 /// file stays honest for a later level; the plain blend otherwise), test.csv (fit on every row),
 /// submission.csv, meta.json (with both scores), run.log; fold scores are the nested ones.
-Recorded record_blend(const Workspace& ws, const OofSet& set, const std::vector<std::string>& inputs,
-                      const Result& result, const Params& params, const RunOptions& run);
+Recorded record_blend(const Workspace& ws, const OofSet& set,
+                      const std::vector<std::string>& inputs, const Result& result,
+                      const Params& params, const RunOptions& run);
 
 /// Validates a folder with oof.csv, test.csv and an optional meta.json against the workspace
 /// (make_member's checks) and records it as a run named `run.name` (default: the folder's name).
@@ -223,7 +227,8 @@ Recorded import_oof(const Workspace& ws, const std::filesystem::path& dir, const
 /// Copies a run's oof.csv, test.csv and meta.json into `dir` (created when missing).
 /// Throws Error(kNotFound) for an unknown run or a run without these files.
 std::vector<std::filesystem::path> export_oof(const Workspace& ws, const std::string& run,
-                                              const std::filesystem::path& dir, const RunOptions& options);
+                                              const std::filesystem::path& dir,
+                                              const RunOptions& options);
 
 /// Params as JSON (recorded in a blend's config).
 nlohmann::json params_to_json(const Params& params);

@@ -9,9 +9,11 @@
 
 namespace compe::blend {
 
-double score_rows(const Reference& ref, std::span<const double> pred, std::span<const std::size_t> rows) {
+double score_rows(const Reference& ref, std::span<const double> pred,
+                  std::span<const std::size_t> rows) {
   const std::size_t cols = ref.cols();
-  if (rows.empty()) return metric::score(ref.metric, {.y_true = ref.y_true, .y_pred = pred, .pred_cols = cols});
+  if (rows.empty())
+    return metric::score(ref.metric, {.y_true = ref.y_true, .y_pred = pred, .pred_cols = cols});
   std::vector<double> yt(rows.size()), yp(rows.size() * cols);
   for (std::size_t i = 0; i < rows.size(); ++i) {
     yt[i] = ref.y_true[rows[i]];
@@ -45,7 +47,8 @@ double pearson(std::span<const double> a, std::span<const double> b) {
   COMPE_ASSERT(a.size() == b.size());
   const double n = static_cast<double>(a.size());
   if (a.empty()) return 0;
-  double ma = std::accumulate(a.begin(), a.end(), 0.0) / n, mb = std::accumulate(b.begin(), b.end(), 0.0) / n;
+  double ma = std::accumulate(a.begin(), a.end(), 0.0) / n,
+         mb = std::accumulate(b.begin(), b.end(), 0.0) / n;
   double sab = 0, saa = 0, sbb = 0;
   for (std::size_t i = 0; i < a.size(); ++i) {
     sab += (a[i] - ma) * (b[i] - mb);
@@ -56,7 +59,9 @@ double pearson(std::span<const double> a, std::span<const double> b) {
   return sab / std::sqrt(saa * sbb);
 }
 
-double spearman(std::span<const double> a, std::span<const double> b) { return pearson(rank01(a), rank01(b)); }
+double spearman(std::span<const double> a, std::span<const double> b) {
+  return pearson(rank01(a), rank01(b));
+}
 
 namespace {
 
@@ -78,14 +83,16 @@ Result blend(const OofSet& set, std::string_view method, const Params& params) {
          metric::task_name(ref.task));
   if (info.same_folds && set.different_folds)
     fail(ErrorCode::kInvalidArgument,
-         "blend method '{}' learns from OOF predictions and needs every member on the workspace's folds; members on "
+         "blend method '{}' learns from OOF predictions and needs every member on the workspace's "
+         "folds; members on "
          "other folds may only be averaged (mean, rank_mean, power_mean, geometric_mean)",
          info.name);
   Result res;
   res.method = info.name;
   for (const auto& mem : set.members) res.member_scores.push_back(score_rows(ref, mem.oof));
   for (std::size_t k = 1; k < m; ++k)
-    if (better(ref, res.member_scores[k], res.member_scores[static_cast<std::size_t>(res.best_member)]))
+    if (better(ref, res.member_scores[k],
+               res.member_scores[static_cast<std::size_t>(res.best_member)]))
       res.best_member = static_cast<int>(k);
 
   // Fit on every row: the in-sample OOF blend and the test blend.
@@ -111,7 +118,8 @@ Result blend(const OofSet& set, std::string_view method, const Params& params) {
       continue;
     }
     if (tr.empty())
-      fail(ErrorCode::kInvalidArgument, "fold {} holds every validated row: nested CV needs two folds or more", f);
+      fail(ErrorCode::kInvalidArgument,
+           "fold {} holds every validated row: nested CV needs two folds or more", f);
     std::vector<std::vector<double>> ptr(m), pva(m);
     std::vector<double> ytr(tr.size());
     for (std::size_t i = 0; i < tr.size(); ++i) ytr[i] = ref.y_true[tr[i]];
@@ -136,7 +144,8 @@ Result blend(const OofSet& set, std::string_view method, const Params& params) {
   }
   if (!info.fitted) res.nested_oof = res.oof;
   res.nested_score = score_rows(ref, res.nested_oof);
-  // A stack's in-sample predictions are fitted on their own truth; its honest OOF is the nested one.
+  // A stack's in-sample predictions are fitted on their own truth; its honest OOF is the nested
+  // one.
   if (info.name == "stack") res.oof = res.nested_oof;
   res.oof_score = score_rows(ref, res.oof);
   return res;
@@ -200,7 +209,7 @@ Analysis analyze(const OofSet& set, std::string_view method, const Params& param
     for (std::size_t i = 0; i < m; ++i)
       if (i != j) others.members.push_back(set.members[i]);
     double without = others.members.size() >= 2 ? blend(others, method, params).nested_score
-                                                 : score_rows(ref, others.members[0].oof);
+                                                : score_rows(ref, others.members[0].oof);
     a.marginal_gain.push_back(greater ? a.all_score - without : without - a.all_score);
   }
   return a;

@@ -31,8 +31,11 @@ std::string folder_name(const fs::path& dir) {
 }
 
 nlohmann::json competition_json(const CompetitionConfig& cfg) {
-  return {{"name", cfg.name}, {"task", metric::task_name(cfg.task)}, {"metric", cfg.metric},
-          {"id", cfg.id_column}, {"target", cfg.target_columns}};
+  return {{"name", cfg.name},
+          {"task", metric::task_name(cfg.task)},
+          {"metric", cfg.metric},
+          {"id", cfg.id_column},
+          {"target", cfg.target_columns}};
 }
 
 /// The common part of a recorded run: create it, then write and record its files.
@@ -42,8 +45,8 @@ struct Writer {
   Run rec;
   fs::path dir;
 
-  Writer(const Workspace& w, const RunOptions& run, const Reference& ref, std::string name, nlohmann::json config,
-         std::string parent)
+  Writer(const Workspace& w, const RunOptions& run, const Reference& ref, std::string name,
+         nlohmann::json config, std::string parent)
       : ws(w), store(store_for(w, run)) {
     auto metric = metric::make(ref.metric);
     rec.name = std::move(name);
@@ -62,13 +65,13 @@ struct Writer {
     write_file_atomic(dir / "config.json", rec.config.dump(2) + "\n");
   }
 
-  void write(const Reference& ref, std::span<const double> oof, std::span<const double> test, double cv,
-             const std::map<int, double>& fold_scores, nlohmann::json meta_extra, const std::string& log,
-             double wall) {
+  void write(const Reference& ref, std::span<const double> oof, std::span<const double> test,
+             double cv, const std::map<int, double>& fold_scores, nlohmann::json meta_extra,
+             const std::string& log, double wall) {
     run::write_oof_csv(dir / "oof.csv", ref.train_ids, ref.folds, ref.prediction_columns, oof);
     run::write_test_csv(dir / "test.csv", ref.test_ids, ref.prediction_columns, test);
-    run::write_submission(dir / "submission.csv", ws.read_sample_submission(), ref.id_column, ref.test_ids,
-                          ref.prediction_columns, test, ref.classes);
+    run::write_submission(dir / "submission.csv", ws.read_sample_submission(), ref.id_column,
+                          ref.test_ids, ref.prediction_columns, test, ref.classes);
     const CompetitionConfig& cfg = ws.config();
     nlohmann::json folds = nlohmann::json::object();
     for (auto& [f, s] : fold_scores) folds[std::to_string(f)] = s;
@@ -112,9 +115,15 @@ struct Writer {
 }  // namespace
 
 nlohmann::json params_to_json(const Params& p) {
-  return {{"power", p.power},         {"steps", p.steps},         {"bags", p.bags},
-          {"bag_fraction", p.bag_fraction}, {"restarts", p.restarts}, {"max_passes", p.max_passes},
-          {"tolerance", p.tolerance}, {"l2", p.l2},               {"seed", p.seed}};
+  return {{"power", p.power},
+          {"steps", p.steps},
+          {"bags", p.bags},
+          {"bag_fraction", p.bag_fraction},
+          {"restarts", p.restarts},
+          {"max_passes", p.max_passes},
+          {"tolerance", p.tolerance},
+          {"l2", p.l2},
+          {"seed", p.seed}};
 }
 
 OofSet load_set(const Workspace& ws, const std::vector<std::string>& inputs, const RunOptions& run,
@@ -131,31 +140,35 @@ OofSet load_set(const Workspace& ws, const std::vector<std::string>& inputs, con
       std::string id = store->resolve_run_id(arg);
       Run r = store->get_run(id);
       if (r.status != RunStatus::kFinished)
-        fail(ErrorCode::kInvalidArgument, "run {} ({}) is {}: only finished runs can be blended", id, r.name,
-             run_status_name(r.status));
+        fail(ErrorCode::kInvalidArgument, "run {} ({}) is {}: only finished runs can be blended",
+             id, r.name, run_status_name(r.status));
       set.members.push_back(load_member(set.ref, id, ws.runs_dir() / id, options));
     }
     if (options.allow_different_folds) {
       const auto& meta = set.members.back().meta;
-      if (!meta.contains("folds_hash") || meta["folds_hash"] != set.ref.folds_hash) set.different_folds = true;
+      if (!meta.contains("folds_hash") || meta["folds_hash"] != set.ref.folds_hash)
+        set.different_folds = true;
     }
   }
   for (std::size_t i = 0; i < set.members.size(); ++i)
     for (std::size_t j = 0; j < i; ++j)
       if (set.members[i].name == set.members[j].name)
-        fail(ErrorCode::kInvalidArgument, "'{}' is given twice: each member once", set.members[i].name);
+        fail(ErrorCode::kInvalidArgument, "'{}' is given twice: each member once",
+             set.members[i].name);
   return set;
 }
 
-Recorded record_blend(const Workspace& ws, const OofSet& set, const std::vector<std::string>& inputs,
-                      const Result& result, const Params& params, const RunOptions& run) {
+Recorded record_blend(const Workspace& ws, const OofSet& set,
+                      const std::vector<std::string>& inputs, const Result& result,
+                      const Params& params, const RunOptions& run) {
   auto t0 = std::chrono::steady_clock::now();
   const Info& info = find(result.method);
   COMPE_ASSERT(inputs.size() == set.members.size());
   nlohmann::json members = nlohmann::json::array();
   for (std::size_t i = 0; i < set.members.size(); ++i) {
     const Member& m = set.members[i];
-    nlohmann::json j = {{"name", m.name}, {"input", inputs[i]}, {"oof_score", result.member_scores[i]}};
+    nlohmann::json j = {
+        {"name", m.name}, {"input", inputs[i]}, {"oof_score", result.member_scores[i]}};
     if (is_member_folder(inputs[i]))
       j["path"] = fs::absolute(inputs[i]).lexically_normal().string();
     else
@@ -163,29 +176,38 @@ Recorded record_blend(const Workspace& ws, const OofSet& set, const std::vector<
     if (!result.weights.empty()) j["weight"] = result.weights[i];
     members.push_back(j);
   }
-  nlohmann::json config = {
-      {"blend",
-       {{"method", result.method}, {"params", params_to_json(params)}, {"inputs", members}, {"details", result.details}}},
-      {"competition", competition_json(ws.config())}};
+  nlohmann::json config = {{"blend",
+                            {{"method", result.method},
+                             {"params", params_to_json(params)},
+                             {"inputs", members},
+                             {"details", result.details}}},
+                           {"competition", competition_json(ws.config())}};
   const Member& best = set.members[static_cast<std::size_t>(result.best_member)];
-  std::string parent = is_member_folder(inputs[static_cast<std::size_t>(result.best_member)]) ? "" : best.name;
-  Writer w(ws, run, set.ref, run.name.empty() ? "blend-" + result.method : run.name, config, parent);
+  std::string parent =
+      is_member_folder(inputs[static_cast<std::size_t>(result.best_member)]) ? "" : best.name;
+  Writer w(ws, run, set.ref, run.name.empty() ? "blend-" + result.method : run.name, config,
+           parent);
   try {
     std::map<int, double> folds;
-    for (std::size_t i = 0; i < result.fold_scores.size(); ++i) folds[static_cast<int>(i)] = result.fold_scores[i];
+    for (std::size_t i = 0; i < result.fold_scores.size(); ++i)
+      folds[static_cast<int>(i)] = result.fold_scores[i];
     const std::vector<double>& oof = info.fitted ? result.nested_oof : result.oof;
-    std::string log = fmt::format("blend {} ({}), method {}, metric {}\n", w.rec.id, w.rec.name, result.method,
-                                  set.ref.metric);
+    std::string log = fmt::format("blend {} ({}), method {}, metric {}\n", w.rec.id, w.rec.name,
+                                  result.method, set.ref.metric);
     for (std::size_t i = 0; i < set.members.size(); ++i)
-      log += fmt::format("member {}: oof {:.6f}{}\n", set.members[i].name, result.member_scores[i],
-                         result.weights.empty() ? "" : fmt::format(", weight {:.6f}", result.weights[i]));
-    log += fmt::format("in-sample oof {:.6f}, nested cv {:.6f}\n", result.oof_score, result.nested_score);
-    nlohmann::json extra = {{"cv", {{"score", result.nested_score},
-                                    {"nested", result.nested_score},
-                                    {"in_sample", result.oof_score},
-                                    {"folds", nlohmann::json::object()}}},
-                            {"producer", fmt::format("compe {} (blend {})", COMPE_VERSION, result.method)},
-                            {"inputs", members}};
+      log += fmt::format(
+          "member {}: oof {:.6f}{}\n", set.members[i].name, result.member_scores[i],
+          result.weights.empty() ? "" : fmt::format(", weight {:.6f}", result.weights[i]));
+    log += fmt::format("in-sample oof {:.6f}, nested cv {:.6f}\n", result.oof_score,
+                       result.nested_score);
+    nlohmann::json extra = {
+        {"cv",
+         {{"score", result.nested_score},
+          {"nested", result.nested_score},
+          {"in_sample", result.oof_score},
+          {"folds", nlohmann::json::object()}}},
+        {"producer", fmt::format("compe {} (blend {})", COMPE_VERSION, result.method)},
+        {"inputs", members}};
     for (auto& [f, s] : folds) extra["cv"]["folds"][std::to_string(f)] = s;
     double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     w.write(set.ref, oof, result.test, result.nested_score, folds, extra, log, wall);
@@ -210,15 +232,16 @@ Recorded import_oof(const Workspace& ws, const fs::path& dir, const RunOptions& 
       if (ref.folds[r] == f) rows.push_back(r);
     if (!rows.empty()) folds[f] = score_rows(ref, m.oof, rows);
   }
-  nlohmann::json config = {{"import", {{"path", fs::absolute(dir).lexically_normal().string()},
-                                       {"producer", m.meta.value("producer", "")}}},
+  nlohmann::json config = {{"import",
+                            {{"path", fs::absolute(dir).lexically_normal().string()},
+                             {"producer", m.meta.value("producer", "")}}},
                            {"competition", competition_json(ws.config())}};
   Writer w(ws, run, ref, name, config, "");
   try {
     nlohmann::json extra = {{"producer", m.meta.value("producer", std::string("external"))},
                             {"imported_from", fs::absolute(dir).lexically_normal().string()}};
-    std::string log = fmt::format("import {} ({}) from {}\noof {} = {:.6f}\n", w.rec.id, name, dir.string(),
-                                  ref.metric, cv);
+    std::string log = fmt::format("import {} ({}) from {}\noof {} = {:.6f}\n", w.rec.id, name,
+                                  dir.string(), ref.metric, cv);
     double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     w.write(ref, m.oof, m.test, cv, folds, extra, log, wall);
   } catch (const std::exception& e) {
@@ -236,7 +259,8 @@ std::vector<fs::path> export_oof(const Workspace& ws, const std::string& run, co
   std::vector<fs::path> out;
   for (const char* f : {"oof.csv", "test.csv"})
     if (!fs::exists(src / f))
-      fail(ErrorCode::kNotFound, "run {} has no {} ({}): nothing to export", id, f, (src / f).string());
+      fail(ErrorCode::kNotFound, "run {} has no {} ({}): nothing to export", id, f,
+           (src / f).string());
   fs::create_directories(dir);
   for (const char* f : {"oof.csv", "test.csv", "meta.json"}) {
     if (!fs::exists(src / f)) continue;

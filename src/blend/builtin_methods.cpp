@@ -1,7 +1,7 @@
 // The blend method registry: one row per method, with the algorithms it names.
 #include <algorithm>
-#include <exception>
 #include <cmath>
+#include <exception>
 #include <numeric>
 #include <optional>
 #include <random>
@@ -18,7 +18,9 @@ namespace {
 
 using Preds = std::vector<std::span<const double>>;
 
-std::size_t cols_of(const FitInput& in) { return in.ref->cols(); }
+std::size_t cols_of(const FitInput& in) {
+  return in.ref->cols();
+}
 
 /// sum_m w[m] * preds[m], rows x cols.
 std::vector<double> weighted_sum(const Preds& preds, std::span<const double> w, std::size_t n) {
@@ -46,18 +48,25 @@ void normalise_rows(std::vector<double>& v, std::size_t cols, metric::Task task)
 Fitted fixed_weights(std::vector<double> w) {
   Fitted f;
   f.weights = w;
-  f.apply = [w](const Preds& preds, std::size_t) { return weighted_sum(preds, w, preds.at(0).size()); };
+  f.apply = [w](const Preds& preds, std::size_t) {
+    return weighted_sum(preds, w, preds.at(0).size());
+  };
   return f;
 }
 
-std::vector<double> equal(std::size_t m) { return std::vector<double>(m, 1.0 / static_cast<double>(m)); }
+std::vector<double> equal(std::size_t m) {
+  return std::vector<double>(m, 1.0 / static_cast<double>(m));
+}
 
-Fitted fit_mean(const FitInput& in, const Params&) { return fixed_weights(equal(in.preds.size())); }
+Fitted fit_mean(const FitInput& in, const Params&) {
+  return fixed_weights(equal(in.preds.size()));
+}
 
 Fitted fit_rank_mean(const FitInput& in, const Params&) {
   Fitted f;
   f.weights = equal(in.preds.size());
-  f.details = {{"ranks", "average ranks scaled to [0, 1] within the rows blended (test ranked on its own)"}};
+  f.details = {
+      {"ranks", "average ranks scaled to [0, 1] within the rows blended (test ranked on its own)"}};
   f.apply = [](const Preds& preds, std::size_t rows) {
     std::vector<double> out(rows, 0.0);
     for (const auto& p : preds) {
@@ -72,8 +81,8 @@ Fitted fit_rank_mean(const FitInput& in, const Params&) {
 Fitted fit_power_mean(const FitInput& in, const Params& params) {
   const double p = params.power;
   if (p == 0.0 || !std::isfinite(p))
-    fail(ErrorCode::kInvalidArgument, "power_mean: p = {} is not allowed: use a finite p != 0 (p = 0 is geometric_mean)",
-         p);
+    fail(ErrorCode::kInvalidArgument,
+         "power_mean: p = {} is not allowed: use a finite p != 0 (p = 0 is geometric_mean)", p);
   const metric::Task task = in.ref->task;
   Fitted f;
   f.weights = equal(in.preds.size());
@@ -85,8 +94,8 @@ Fitted fit_power_mean(const FitInput& in, const Params& params) {
     for (const auto& pr : preds)
       for (std::size_t i = 0; i < n; ++i) {
         if (pr[i] < 0)
-          fail(ErrorCode::kInvalidArgument, "power_mean needs non-negative predictions; found {} (row {})", pr[i],
-               i / cols);
+          fail(ErrorCode::kInvalidArgument,
+               "power_mean needs non-negative predictions; found {} (row {})", pr[i], i / cols);
         out[i] += std::pow(pr[i], p) * inv_m;
       }
     for (auto& v : out) v = std::pow(v, 1.0 / p);
@@ -109,8 +118,8 @@ Fitted fit_geometric_mean(const FitInput& in, const Params&) {
     for (const auto& pr : preds)
       for (std::size_t i = 0; i < n; ++i) {
         if (task == metric::kRegression && pr[i] <= 0)
-          fail(ErrorCode::kInvalidArgument, "geometric_mean needs positive predictions; found {} (row {})", pr[i],
-               i / cols);
+          fail(ErrorCode::kInvalidArgument,
+               "geometric_mean needs positive predictions; found {} (row {})", pr[i], i / cols);
         out[i] += std::log(std::max(pr[i], floor)) * inv_m;
       }
     for (auto& v : out) v = std::exp(v);
@@ -220,7 +229,8 @@ std::optional<std::vector<double>> newton_log_loss(const FitInput& in, int* iter
     const double nu = rhs[fr.size()];
     std::vector<double> step(m, 0.0);
     double size = 0, slope = 0;
-    for (std::size_t i = 0; i < fr.size(); ++i) step[fr[i]] = rhs[i], size = std::max(size, std::abs(rhs[i]));
+    for (std::size_t i = 0; i < fr.size(); ++i)
+      step[fr[i]] = rhs[i], size = std::max(size, std::abs(rhs[i]));
     for (std::size_t j = 0; j < m; ++j) slope += g[j] * step[j];
     // Stationary when the step is tiny or the predicted decrease is at rounding level.
     if (size < 1e-9 || -slope <= 1e-13 * std::max(1.0, std::abs(f))) {
@@ -272,10 +282,11 @@ Fitted fit_weights(const FitInput& in, const Params& params) {
     double s = std::accumulate(w.begin(), w.end(), 0.0);
     for (auto& x : w) x /= s;
     Fitted f = fixed_weights(w);
-    f.details = {{"optimiser", "projected Newton on the simplex (binary log_loss is convex in the weights)"},
-                 {"iterations", newton_iterations},
-                 {"converged", true},
-                 {"fit_score", obj(weighted_sum(in.preds, w, n))}};
+    f.details = {
+        {"optimiser", "projected Newton on the simplex (binary log_loss is convex in the weights)"},
+        {"iterations", newton_iterations},
+        {"converged", true},
+        {"fit_score", obj(weighted_sum(in.preds, w, n))}};
     return f;
   }
   std::vector<std::vector<double>> starts;
@@ -342,18 +353,20 @@ Fitted fit_weights(const FitInput& in, const Params& params) {
   double s = std::accumulate(best_w.begin(), best_w.end(), 0.0);
   for (auto& x : best_w) x /= s;
   Fitted f = fixed_weights(best_w);
-  f.details = {{"optimiser", "coordinate search on the simplex (pairwise mass moves, step halving)"},
-               {"starts", starts.size()},
-               {"evaluations", evaluations},
-               {"passes", passes_total},
-               {"converged", converged_all},
-               {"fit_score", best_score}};
+  f.details = {
+      {"optimiser", "coordinate search on the simplex (pairwise mass moves, step halving)"},
+      {"starts", starts.size()},
+      {"evaluations", evaluations},
+      {"passes", passes_total},
+      {"converged", converged_all},
+      {"fit_score", best_score}};
   return f;
 }
 
 /// Caruana et al. (2004) ensemble selection with replacement on the given members; returns
 /// selection counts at the best step.
-std::vector<double> caruana(const FitInput& in, const Objective& obj, const std::vector<std::size_t>& pool, int steps,
+std::vector<double> caruana(const FitInput& in, const Objective& obj,
+                            const std::vector<std::size_t>& pool, int steps,
                             std::vector<double>* path) {
   const std::size_t m = in.preds.size(), n = in.rows * cols_of(in);
   std::vector<double> counts(m, 0.0), best_counts;
@@ -362,7 +375,9 @@ std::vector<double> caruana(const FitInput& in, const Objective& obj, const std:
   // Candidates are scored in parallel (one buffer per thread; the metric is const and thread
   // safe); the pick is made in pool order afterwards, so the result does not depend on threads.
   const int threads =
-      n < (std::size_t{1} << 15) ? 1 : static_cast<int>(std::min<std::size_t>(pool.size(), resolve_threads(0)));
+      n < (std::size_t{1} << 15)
+          ? 1
+          : static_cast<int>(std::min<std::size_t>(pool.size(), resolve_threads(0)));
   std::vector<std::vector<double>> cand(static_cast<std::size_t>(threads), std::vector<double>(n));
   const int outer_threads = omp_get_max_threads();
   for (int step = 0; step < steps; ++step) {
@@ -399,7 +414,8 @@ std::vector<double> caruana(const FitInput& in, const Objective& obj, const std:
 }
 
 Fitted fit_hill_climb(const FitInput& in, const Params& params) {
-  if (params.steps < 1) fail(ErrorCode::kInvalidArgument, "hill_climb: steps = {}: need at least 1", params.steps);
+  if (params.steps < 1)
+    fail(ErrorCode::kInvalidArgument, "hill_climb: steps = {}: need at least 1", params.steps);
   const std::size_t m = in.preds.size();
   Objective obj(in);
   std::vector<std::size_t> all(m);
@@ -409,9 +425,11 @@ Fitted fit_hill_climb(const FitInput& in, const Params& params) {
     w = caruana(in, obj, all, params.steps, &path);
   } else {
     if (!(params.bag_fraction > 0 && params.bag_fraction <= 1))
-      fail(ErrorCode::kInvalidArgument, "hill_climb: bag fraction {} is not in (0, 1]", params.bag_fraction);
+      fail(ErrorCode::kInvalidArgument, "hill_climb: bag fraction {} is not in (0, 1]",
+           params.bag_fraction);
     std::mt19937_64 rng(params.seed);
-    auto take = std::max<std::size_t>(1, static_cast<std::size_t>(std::lround(params.bag_fraction * double(m))));
+    auto take = std::max<std::size_t>(
+        1, static_cast<std::size_t>(std::lround(params.bag_fraction * double(m))));
     for (int b = 0; b < params.bags; ++b) {
       std::vector<std::size_t> pool = all;
       std::shuffle(pool.begin(), pool.end(), rng);
@@ -436,7 +454,9 @@ std::vector<double> solve_spd(std::vector<double> a, std::vector<double> b, std:
   for (std::size_t j = 0; j < d; ++j) {
     double s = a[j * d + j];
     for (std::size_t k = 0; k < j; ++k) s -= a[j * d + k] * a[j * d + k];
-    if (!(s > 0)) fail(ErrorCode::kInvalidArgument, "stack: the level-2 system is singular (members identical?)");
+    if (!(s > 0))
+      fail(ErrorCode::kInvalidArgument,
+           "stack: the level-2 system is singular (members identical?)");
     a[j * d + j] = std::sqrt(s);
     for (std::size_t i = j + 1; i < d; ++i) {
       double t = a[i * d + j];
@@ -527,16 +547,16 @@ constexpr unsigned kAll = metric::kBinary | metric::kMulticlass | metric::kRegre
 const std::vector<Info>& table() {
   static const std::vector<Info> rows = {
       {"mean", "arithmetic mean of the members' predictions", false, false, kAll, fit_mean},
-      {"rank_mean", "mean of the members' ranks scaled to [0, 1] (for ranking metrics such as AUC)", false, false,
-       metric::kBinary, fit_rank_mean},
-      {"power_mean", "(mean of p^power)^(1/power); multiclass rows renormalised", false, false, kAll,
-       fit_power_mean},
+      {"rank_mean", "mean of the members' ranks scaled to [0, 1] (for ranking metrics such as AUC)",
+       false, false, metric::kBinary, fit_rank_mean},
+      {"power_mean", "(mean of p^power)^(1/power); multiclass rows renormalised", false, false,
+       kAll, fit_power_mean},
       {"geometric_mean", "exp(mean of log p); multiclass rows renormalised", false, false, kAll,
        fit_geometric_mean},
-      {"weights", "non-negative weights summing to one, optimised on the competition metric", true, true, kAll,
-       fit_weights},
-      {"hill_climb", "Caruana ensemble selection with replacement, optionally bagged", true, true, kAll,
-       fit_hill_climb},
+      {"weights", "non-negative weights summing to one, optimised on the competition metric", true,
+       true, kAll, fit_weights},
+      {"hill_climb", "Caruana ensemble selection with replacement, optionally bagged", true, true,
+       kAll, fit_hill_climb},
       {"stack", "level-2 linear model (logistic on logits / ridge) fitted fold by fold", true, true,
        metric::kBinary | metric::kRegression, fit_stack},
   };
@@ -545,7 +565,9 @@ const std::vector<Info>& table() {
 
 }  // namespace
 
-std::span<const Info> builtin() { return table(); }
+std::span<const Info> builtin() {
+  return table();
+}
 
 const Info& find(std::string_view name) {
   for (const auto& row : table())

@@ -28,8 +28,8 @@ std::string first_ids(const std::vector<std::string>& ids) {
 
 /// Maps each row of `ids` (a member's file) to the reference row with the same id text. Rows of
 /// the reference never matched, ids not in the reference and duplicates are errors.
-std::vector<std::size_t> align_ids(const Column& ref_ids, const Column& ids, const std::string& what,
-                                   const std::string& source) {
+std::vector<std::size_t> align_ids(const Column& ref_ids, const Column& ids,
+                                   const std::string& what, const std::string& source) {
   std::unordered_map<std::string, std::size_t> ref_row;
   ref_row.reserve(ref_ids.size() * 2);
   for (std::size_t r = 0; r < ref_ids.size(); ++r) ref_row.emplace(ref_ids.to_string(r), r);
@@ -47,21 +47,23 @@ std::vector<std::size_t> align_ids(const Column& ref_ids, const Column& ids, con
     to_ref[r] = it->second;
   }
   if (!extra.empty())
-    fail(ErrorCode::kInvalidArgument, "{}: {} id(s) not among the {} ids: {}", source, extra.size(), what,
-         first_ids(extra));
+    fail(ErrorCode::kInvalidArgument, "{}: {} id(s) not among the {} ids: {}", source, extra.size(),
+         what, first_ids(extra));
   if (!dup.empty())
-    fail(ErrorCode::kInvalidArgument, "{}: {} duplicate id(s): {}", source, dup.size(), first_ids(dup));
+    fail(ErrorCode::kInvalidArgument, "{}: {} duplicate id(s): {}", source, dup.size(),
+         first_ids(dup));
   std::vector<std::string> missing;
   for (std::size_t r = 0; r < ref_ids.size(); ++r)
     if (!seen[r]) missing.push_back(ref_ids.to_string(r));
   if (!missing.empty())
-    fail(ErrorCode::kInvalidArgument, "{}: {} of the {} ids missing: {}", source, missing.size(), what,
-         first_ids(missing));
+    fail(ErrorCode::kInvalidArgument, "{}: {} of the {} ids missing: {}", source, missing.size(),
+         what, first_ids(missing));
   return to_ref;
 }
 
 /// Column index in `t` of each reference prediction column (any order in the file).
-std::vector<std::size_t> match_columns(const Reference& ref, const Table& t, const std::vector<std::string>& skip,
+std::vector<std::size_t> match_columns(const Reference& ref, const Table& t,
+                                       const std::vector<std::string>& skip,
                                        const std::string& source) {
   std::vector<std::string> have;
   for (const auto& c : t.columns())
@@ -70,20 +72,23 @@ std::vector<std::size_t> match_columns(const Reference& ref, const Table& t, con
   for (const auto& c : ref.prediction_columns)
     if (std::find(have.begin(), have.end(), c) == have.end()) missing.push_back(c);
   for (const auto& c : have)
-    if (std::find(ref.prediction_columns.begin(), ref.prediction_columns.end(), c) == ref.prediction_columns.end())
+    if (std::find(ref.prediction_columns.begin(), ref.prediction_columns.end(), c) ==
+        ref.prediction_columns.end())
       extra.push_back(c);
   if (!missing.empty() || !extra.empty())
     fail(ErrorCode::kInvalidArgument,
-         "{}: prediction columns [{}] do not match the competition's [{}] (missing: [{}], unexpected: [{}])", source,
-         join(have), join(ref.prediction_columns), join(missing), join(extra));
+         "{}: prediction columns [{}] do not match the competition's [{}] (missing: [{}], "
+         "unexpected: [{}])",
+         source, join(have), join(ref.prediction_columns), join(missing), join(extra));
   std::vector<std::size_t> idx;
   for (const auto& c : ref.prediction_columns) idx.push_back(*t.find(c));
   return idx;
 }
 
 /// Copies prediction columns into an aligned row-major matrix, checking values.
-std::vector<double> gather(const Reference& ref, const Table& t, const std::vector<std::size_t>& col_idx,
-                           const Column& ids, const std::vector<std::size_t>& to_ref, std::size_t ref_rows,
+std::vector<double> gather(const Reference& ref, const Table& t,
+                           const std::vector<std::size_t>& col_idx, const Column& ids,
+                           const std::vector<std::size_t>& to_ref, std::size_t ref_rows,
                            const std::string& source) {
   const std::size_t cols = col_idx.size();
   const bool proba = ref.task == metric::kBinary || ref.task == metric::kMulticlass;
@@ -91,8 +96,9 @@ std::vector<double> gather(const Reference& ref, const Table& t, const std::vect
   for (std::size_t j = 0; j < cols; ++j) {
     const Column& c = t.column(col_idx[j]);
     if (c.type == DType::kString)
-      fail(ErrorCode::kInvalidArgument, "{}: column '{}' holds text, expected numbers (first row: id '{}')", source,
-           c.name, ids.size() ? ids.to_string(0) : "");
+      fail(ErrorCode::kInvalidArgument,
+           "{}: column '{}' holds text, expected numbers (first row: id '{}')", source, c.name,
+           ids.size() ? ids.to_string(0) : "");
     std::vector<std::string> bad, out_of_range;
     for (std::size_t r = 0; r < c.size(); ++r) {
       double v = c.as_double(r);
@@ -104,11 +110,13 @@ std::vector<double> gather(const Reference& ref, const Table& t, const std::vect
       out[to_ref[r] * cols + j] = v;
     }
     if (!bad.empty())
-      fail(ErrorCode::kInvalidArgument, "{}: column '{}': {} missing, NaN or infinite value(s) at ids {}", source,
-           c.name, bad.size(), first_ids(bad));
+      fail(ErrorCode::kInvalidArgument,
+           "{}: column '{}': {} missing, NaN or infinite value(s) at ids {}", source, c.name,
+           bad.size(), first_ids(bad));
     if (!out_of_range.empty())
-      fail(ErrorCode::kInvalidArgument, "{}: column '{}': {} probabilit(ies) outside [0, 1] at ids {}", source,
-           c.name, out_of_range.size(), first_ids(out_of_range));
+      fail(ErrorCode::kInvalidArgument,
+           "{}: column '{}': {} probabilit(ies) outside [0, 1] at ids {}", source, c.name,
+           out_of_range.size(), first_ids(out_of_range));
   }
   return out;
 }
@@ -124,7 +132,8 @@ int Reference::num_folds() const {
 Reference reference_from_workspace(const Workspace& ws) {
   const CompetitionConfig& cfg = ws.config();
   if (!fs::exists(ws.folds_path()))
-    fail(ErrorCode::kNotFound, "{}: no folds.csv: run `compe folds` or `compe run` first", ws.folds_path().string());
+    fail(ErrorCode::kNotFound, "{}: no folds.csv: run `compe folds` or `compe run` first",
+         ws.folds_path().string());
   Table train = ws.read_train();
   Table test = ws.read_test();
   Table sample = ws.read_sample_submission();
@@ -160,11 +169,12 @@ Member make_member(const Reference& ref, std::string name, const Table& oof, con
   m.source = oof.source;
   if (meta.is_object()) m.meta = meta;
   // Folds: the sidecar's hash first (one clear message), then row by row.
-  if (!options.allow_different_folds && m.meta.contains("folds_hash") && m.meta["folds_hash"].is_string() &&
-      m.meta["folds_hash"].get<std::string>() != ref.folds_hash)
-    fail(ErrorCode::kInvalidArgument,
-         "{}: made on other folds: folds hash {} in its meta.json, the workspace's folds.csv has {}", m.name,
-         m.meta["folds_hash"].get<std::string>(), ref.folds_hash);
+  if (!options.allow_different_folds && m.meta.contains("folds_hash") &&
+      m.meta["folds_hash"].is_string() && m.meta["folds_hash"].get<std::string>() != ref.folds_hash)
+    fail(
+        ErrorCode::kInvalidArgument,
+        "{}: made on other folds: folds hash {} in its meta.json, the workspace's folds.csv has {}",
+        m.name, m.meta["folds_hash"].get<std::string>(), ref.folds_hash);
   const Column& ids = oof.column(ref.id_column);
   const Column& fold = oof.column("fold");
   std::vector<std::size_t> to_ref = align_ids(ref.train_ids, ids, "validated train", oof.source);
@@ -176,13 +186,14 @@ Member make_member(const Reference& ref, std::string name, const Table& oof, con
       int want = ref.folds[to_ref[r]];
       if (!(f == static_cast<double>(want))) {
         if (bad.empty())
-          first = fmt::format("id '{}' has fold {}, folds.csv says {}", ids.to_string(r), fold.to_string(r), want);
+          first = fmt::format("id '{}' has fold {}, folds.csv says {}", ids.to_string(r),
+                              fold.to_string(r), want);
         bad.push_back(ids.to_string(r));
       }
     }
     if (!bad.empty())
-      fail(ErrorCode::kInvalidArgument, "{}: {} row(s) on other folds than folds.csv ({}): ids {}", oof.source,
-           bad.size(), first, first_ids(bad));
+      fail(ErrorCode::kInvalidArgument, "{}: {} row(s) on other folds than folds.csv ({}): ids {}",
+           oof.source, bad.size(), first, first_ids(bad));
   }
   std::vector<std::size_t> oof_cols = match_columns(ref, oof, {ref.id_column, "fold"}, oof.source);
   m.oof = gather(ref, oof, oof_cols, ids, to_ref, ref.rows(), oof.source);
@@ -194,12 +205,15 @@ Member make_member(const Reference& ref, std::string name, const Table& oof, con
   return m;
 }
 
-Member load_member(const Reference& ref, std::string name, const fs::path& dir, const LoadOptions& options) {
+Member load_member(const Reference& ref, std::string name, const fs::path& dir,
+                   const LoadOptions& options) {
   fs::path oof_path = dir / "oof.csv", test_path = dir / "test.csv", meta_path = dir / "meta.json";
   if (!fs::exists(oof_path))
-    fail(ErrorCode::kNotFound, "{}: no oof.csv: out-of-fold predictions are needed to blend", oof_path.string());
+    fail(ErrorCode::kNotFound, "{}: no oof.csv: out-of-fold predictions are needed to blend",
+         oof_path.string());
   if (!fs::exists(test_path))
-    fail(ErrorCode::kNotFound, "{}: no test.csv: a member without test predictions cannot be blended",
+    fail(ErrorCode::kNotFound,
+         "{}: no test.csv: a member without test predictions cannot be blended",
          test_path.string());
   nlohmann::json meta = nullptr;
   if (fs::exists(meta_path)) {

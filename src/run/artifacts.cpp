@@ -19,9 +19,10 @@ std::vector<std::string> prediction_columns(const Table& sample, const std::stri
   if (sample_cols.size() == k) {
     if (k > 1) {
       // Match class labels by name when the sample names its columns after them.
-      bool by_name = std::all_of(target.classes.begin(), target.classes.end(), [&](const std::string& c) {
-        return std::find(sample_cols.begin(), sample_cols.end(), c) != sample_cols.end();
-      });
+      bool by_name =
+          std::all_of(target.classes.begin(), target.classes.end(), [&](const std::string& c) {
+            return std::find(sample_cols.begin(), sample_cols.end(), c) != sample_cols.end();
+          });
       if (by_name) return target.classes;
     }
     return sample_cols;
@@ -31,7 +32,8 @@ std::vector<std::string> prediction_columns(const Table& sample, const std::stri
     for (const auto& c : target.classes) out.push_back(target.column + "_" + c);
     return out;
   }
-  fail(ErrorCode::kInvalidArgument, "the sample submission has {} prediction column(s) ({}); a {} model gives {}",
+  fail(ErrorCode::kInvalidArgument,
+       "the sample submission has {} prediction column(s) ({}); a {} model gives {}",
        sample_cols.size(), join(sample_cols), metric::task_name(target.task), k);
 }
 
@@ -60,8 +62,8 @@ void write_oof_csv(const fs::path& path, const Column& ids, std::span<const int>
   write_csv(t, path);
 }
 
-void write_test_csv(const fs::path& path, const Column& ids, const std::vector<std::string>& pred_cols,
-                    std::span<const double> pred) {
+void write_test_csv(const fs::path& path, const Column& ids,
+                    const std::vector<std::string>& pred_cols, std::span<const double> pred) {
   const std::size_t n = ids.size(), cols = pred_cols.size();
   COMPE_ASSERT(pred.size() == n * cols);
   Table t;
@@ -86,8 +88,8 @@ void write_submission(const fs::path& path, const Table& sample, const std::stri
   for (std::size_t r = 0; r < sample.num_rows(); ++r) {
     auto it = test_row.find(sid.to_string(r));
     if (it == test_row.end())
-      fail(ErrorCode::kInvalidArgument, "{}: line {}: id '{}' is not in the test data", sample.source, r + 2,
-           sid.to_string(r));
+      fail(ErrorCode::kInvalidArgument, "{}: line {}: id '{}' is not in the test data",
+           sample.source, r + 2, sid.to_string(r));
     order[r] = it->second;
   }
   Table t;
@@ -98,15 +100,16 @@ void write_submission(const fs::path& path, const Table& sample, const std::stri
     if (c.name != id_column) sample_pred.push_back(c.name);
   for (const auto& name : sample_pred) {
     const Column& sc = sample.column(name);
-    auto j = static_cast<std::size_t>(std::find(pred_cols.begin(), pred_cols.end(), name) - pred_cols.begin());
+    auto j = static_cast<std::size_t>(std::find(pred_cols.begin(), pred_cols.end(), name) -
+                                      pred_cols.begin());
     bool labels = sc.type == DType::kString || (sample_pred.size() == 1 && cols > 1);
     if (labels) {
       // A label submission: the most probable class (binary: P >= 0.5).
       std::vector<std::optional<std::string>> v(order.size());
       for (std::size_t i = 0; i < order.size(); ++i) {
         const double* p = &test_pred[order[i] * cols];
-        std::size_t cls =
-            cols == 1 ? (p[0] >= 0.5 ? 1 : 0) : static_cast<std::size_t>(std::max_element(p, p + cols) - p);
+        std::size_t cls = cols == 1 ? (p[0] >= 0.5 ? 1 : 0)
+                                    : static_cast<std::size_t>(std::max_element(p, p + cols) - p);
         v[i] = classes.empty() ? std::to_string(cls) : classes[cls];
       }
       t.add_column(Column::from_strings(name, v));
@@ -120,18 +123,24 @@ void write_submission(const fs::path& path, const Table& sample, const std::stri
   write_csv(t, path);
 }
 
-void record_artifacts(Store& store, const Workspace& ws, const std::string& run_id, const fs::path& dir) {
-  for (auto [name, kind] : {std::pair{"config.json", "config"}, std::pair{"oof.csv", "oof"},
-                            std::pair{"test.csv", "test"}, std::pair{"submission.csv", "submission"},
-                            std::pair{"meta.json", "meta"}, std::pair{"run.log", "log"},
-                            std::pair{"git.diff", "diff"}}) {
+void record_artifacts(Store& store, const Workspace& ws, const std::string& run_id,
+                      const fs::path& dir) {
+  for (auto [name, kind] :
+       {std::pair{"config.json", "config"}, std::pair{"oof.csv", "oof"},
+        std::pair{"test.csv", "test"}, std::pair{"submission.csv", "submission"},
+        std::pair{"meta.json", "meta"}, std::pair{"run.log", "log"},
+        std::pair{"git.diff", "diff"}}) {
     fs::path p = dir / name;
     if (!fs::exists(p)) continue;
     std::string bytes = read_file(p);
     Hasher h;
     h.update(bytes);
-    store.add_artifact({.run_id = run_id, .name = kind, .path = fs::relative(p, ws.root()).string(),
-                        .size = static_cast<std::int64_t>(bytes.size()), .sha = h.hex(), .kind = kind});
+    store.add_artifact({.run_id = run_id,
+                        .name = kind,
+                        .path = fs::relative(p, ws.root()).string(),
+                        .size = static_cast<std::int64_t>(bytes.size()),
+                        .sha = h.hex(),
+                        .kind = kind});
   }
 }
 

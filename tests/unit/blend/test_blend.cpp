@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
-#include <cmath>
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 
 #include "compe/blend.hpp"
@@ -68,7 +68,8 @@ blend::OofSet binary_set() {
   return set;
 }
 
-Table oof_table(std::vector<std::int64_t> ids, std::vector<std::int64_t> folds, std::vector<double> y) {
+Table oof_table(std::vector<std::int64_t> ids, std::vector<std::int64_t> folds,
+                std::vector<double> y) {
   Table t;
   t.source = "mate/oof.csv";
   t.add_column(Column::from_i64("id", std::move(ids)));
@@ -140,7 +141,8 @@ TEST(BlendMethods, MeanPowerGeometricRankByHand) {
   EXPECT_NEAR(mean.oof_score, mean.nested_score, 1e-12);
   EXPECT_EQ(rm.nested_oof, rm.oof);
   p.power = 0;
-  EXPECT_NE(error_of([&] { blend::blend(set, "power_mean", p); }).find("geometric_mean"), std::string::npos);
+  EXPECT_NE(error_of([&] { blend::blend(set, "power_mean", p); }).find("geometric_mean"),
+            std::string::npos);
 }
 
 TEST(BlendMethods, WeightsFindTheExactMixture) {
@@ -208,7 +210,8 @@ TEST(BlendRegistry, EveryMethodIsDeterministicAndWellFormed) {
     EXPECT_FALSE(info.summary.empty());
     for (auto set : {binary_set(), regression_set()}) {
       if (!(info.tasks & set.ref.task)) {
-        EXPECT_NE(error_of([&] { blend::blend(set, info.name); }).find("does not support"), std::string::npos);
+        EXPECT_NE(error_of([&] { blend::blend(set, info.name); }).find("does not support"),
+                  std::string::npos);
         continue;
       }
       auto r = blend::blend(set, info.name);
@@ -235,12 +238,14 @@ TEST(BlendRegistry, EveryMethodIsDeterministicAndWellFormed) {
       // A single member is refused.
       blend::OofSet one = set;
       one.members.resize(1);
-      EXPECT_NE(error_of([&] { blend::blend(one, info.name); }).find("at least two members"), std::string::npos);
+      EXPECT_NE(error_of([&] { blend::blend(one, info.name); }).find("at least two members"),
+                std::string::npos);
       // Learning methods refuse members on different folds; averages accept them.
       blend::OofSet diff = set;
       diff.different_folds = true;
       if (info.same_folds) {
-        EXPECT_NE(error_of([&] { blend::blend(diff, info.name); }).find("folds"), std::string::npos);
+        EXPECT_NE(error_of([&] { blend::blend(diff, info.name); }).find("folds"),
+                  std::string::npos);
       } else {
         EXPECT_NO_THROW(blend::blend(diff, info.name));
       }
@@ -267,7 +272,8 @@ TEST(BlendAnalyze, CorrelationsOrderAndMarginalGains) {
   ASSERT_EQ(a.pearson.size(), m * m);
   EXPECT_NEAR(a.pearson[0 * m + 3], 1.0, 1e-12);
   EXPECT_NEAR(a.error_spearman[3 * m + 0], 1.0, 1e-12);
-  EXPECT_NEAR(a.spearman[1 * m + 2], blend::spearman(set.members[1].oof, set.members[2].oof), 1e-12);
+  EXPECT_NEAR(a.spearman[1 * m + 2], blend::spearman(set.members[1].oof, set.members[2].oof),
+              1e-12);
   EXPECT_EQ(a.order.size(), m);
   // a and its copy sit next to each other in the clustered order.
   auto pos = [&](int k) { return std::find(a.order.begin(), a.order.end(), k) - a.order.begin(); };
@@ -284,7 +290,9 @@ TEST(BlendAnalyze, CorrelationsOrderAndMarginalGains) {
 
 TEST(BlendMember, AlignsRowsInAnyOrder) {
   auto ref = binary_ref();
-  auto m = blend::make_member(ref, "mate", oof_table({8, 7, 6, 5, 4, 3, 2, 1}, {1, 1, 0, 0, 1, 1, 0, 0}, {.8, .7, .6, .5, .4, .3, .2, .1}),
+  auto m = blend::make_member(ref, "mate",
+                              oof_table({8, 7, 6, 5, 4, 3, 2, 1}, {1, 1, 0, 0, 1, 1, 0, 0},
+                                        {.8, .7, .6, .5, .4, .3, .2, .1}),
                               test_table({102, 101}, {0.9, 0.1}), nullptr);
   EXPECT_EQ(m.oof, (std::vector<double>{.1, .2, .3, .4, .5, .6, .7, .8}));
   EXPECT_EQ(m.test, (std::vector<double>{0.1, 0.9}));
@@ -295,17 +303,21 @@ TEST(BlendMember, BadInputIsReportedWithTheFirstIds) {
   std::vector<std::int64_t> ids = {1, 2, 3, 4, 5, 6, 7, 8}, folds = {0, 0, 1, 1, 0, 0, 1, 1};
   std::vector<double> p(8, 0.5);
   auto test = test_table({101, 102}, {0.5, 0.5});
-  auto make = [&](const Table& oof, const Table& t, nlohmann::json meta = nullptr, blend::LoadOptions o = {}) {
+  auto make = [&](const Table& oof, const Table& t, nlohmann::json meta = nullptr,
+                  blend::LoadOptions o = {}) {
     return error_of([&] { blend::make_member(ref, "mate", oof, t, meta, o); });
   };
   // A missing id.
-  std::string e = make(oof_table({1, 2, 3, 4, 5, 6, 7}, {0, 0, 1, 1, 0, 0, 1}, std::vector<double>(7, 0.5)), test);
+  std::string e = make(
+      oof_table({1, 2, 3, 4, 5, 6, 7}, {0, 0, 1, 1, 0, 0, 1}, std::vector<double>(7, 0.5)), test);
   EXPECT_NE(e.find("missing: '8'"), std::string::npos) << e;
   // An unknown id.
   e = make(oof_table({1, 2, 3, 4, 5, 6, 7, 9}, folds, p), test);
   EXPECT_NE(e.find("'9'"), std::string::npos) << e;
   // A duplicate.
-  e = make(oof_table({1, 2, 3, 4, 5, 6, 7, 8, 8}, {0, 0, 1, 1, 0, 0, 1, 1, 1}, std::vector<double>(9, 0.5)), test);
+  e = make(oof_table({1, 2, 3, 4, 5, 6, 7, 8, 8}, {0, 0, 1, 1, 0, 0, 1, 1, 1},
+                     std::vector<double>(9, 0.5)),
+           test);
   EXPECT_NE(e.find("duplicate id(s): '8'"), std::string::npos) << e;
   // Another fold for one row.
   e = make(oof_table(ids, {0, 0, 1, 1, 0, 1, 1, 1}, p), test);
@@ -316,7 +328,8 @@ TEST(BlendMember, BadInputIsReportedWithTheFirstIds) {
   // ... accepted for plain averaging when allowed.
   blend::LoadOptions allow;
   allow.allow_different_folds = true;
-  EXPECT_EQ(make(oof_table(ids, {1, 1, 0, 0, 1, 1, 0, 0}, p), test, {{"folds_hash", "zzz"}}, allow), "");
+  EXPECT_EQ(make(oof_table(ids, {1, 1, 0, 0, 1, 1, 0, 0}, p), test, {{"folds_hash", "zzz"}}, allow),
+            "");
   // NaN, and a probability out of range.
   auto q = p;
   q[2] = NAN;
@@ -399,7 +412,8 @@ TEST(BlendMethods, HillClimbOnManyRowsMatchesAPlainSerialLoop) {
   };
   for (std::size_t r = 0; r < n; ++r) {
     ref.y_true[r] = next() < 0.3 ? 1 : 0;
-    for (std::size_t j = 0; j < m; ++j) p[j][r] = std::clamp(0.1 * (j + 1) * ref.y_true[r] + next(), 0.0, 1.0);
+    for (std::size_t j = 0; j < m; ++j)
+      p[j][r] = std::clamp(0.1 * (j + 1) * ref.y_true[r] + next(), 0.0, 1.0);
   }
   blend::FitInput in{.ref = &ref, .preds = {p.begin(), p.end()}, .y_true = ref.y_true, .rows = n};
   blend::Params params;
