@@ -436,3 +436,19 @@ TEST(BlendMethods, HillClimbOnManyRowsMatchesAPlainSerialLoop) {
   }
   EXPECT_EQ(fitted.details["counts"], nlohmann::json(best_counts));
 }
+
+TEST(BlendMethods, WeightsThatDoNotConvergeSaySoAndStayValid) {
+  auto set = binary_set();  // roc_auc: the coordinate search
+  blend::Params p;
+  p.max_passes = 1;
+  p.restarts = 0;
+  auto r = blend::blend(set, "weights", p);
+  EXPECT_EQ(r.details["converged"], false);
+  EXPECT_NEAR(std::accumulate(r.weights.begin(), r.weights.end(), 0.0), 1.0, 1e-12);
+  for (double w : r.weights) EXPECT_GE(w, 0.0);
+  // Never worse in-sample than the best member, converged or not.
+  EXPECT_FALSE(blend::better(set.ref, r.member_scores[static_cast<std::size_t>(r.best_member)],
+                             r.oof_score));
+  p.max_passes = 200;
+  EXPECT_EQ(blend::blend(set, "weights", p).details["converged"], true);
+}
