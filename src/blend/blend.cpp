@@ -146,7 +146,7 @@ Result blend(const OofSet& set, std::string_view method, const Params& params) {
   res.nested_score = score_rows(ref, res.nested_oof);
   // A stack's in-sample predictions are fitted on their own truth; its honest OOF is the nested
   // one.
-  if (info.name == "stack") res.oof = res.nested_oof;
+  if (info.name.rfind("stack", 0) == 0) res.oof = res.nested_oof;
   res.oof_score = score_rows(ref, res.oof);
   return res;
 }

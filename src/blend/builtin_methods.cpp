@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cmath>
 #include <exception>
+#include <memory>
 #include <numeric>
 #include <optional>
 #include <random>
@@ -10,6 +11,7 @@
 
 #include "compe/blend.hpp"
 #include "compe/error.hpp"
+#include "compe/model.hpp"
 #include "compe/util.hpp"
 
 namespace compe::blend {
@@ -544,6 +546,68 @@ Fitted fit_stack(const FitInput& in, const Params& params) {
 
 constexpr unsigned kAll = metric::kBinary | metric::kMulticlass | metric::kRegression;
 
+/// A level-2 model from the model registry (compe::model), trained on the members' predictions
+/// of the fit rows as features. Training happens when predictions are asked for (the backend
+/// trains and predicts in one call); the fit rows are kept for that. The backend's own
+/// validation rows (early stopping, curves) are the fit rows themselves, so the rows a fold
+/// holds out are never seen: the nested OOF stays honest.
+Fitted fit_stack_model(const FitInput& in, const Params& params, const std::string& backend) {
+  const std::size_t m = in.preds.size(), n = in.rows;
+  auto fit_x = std::make_shared<std::vector<std::vector<double>>>();
+  for (const auto& p : in.preds) fit_x->emplace_back(p.begin(), p.end());
+  auto fit_y = std::make_shared<std::vector<double>>(in.y_true.begin(), in.y_true.end());
+  const metric::Task task = in.ref->task;
+  const std::string metric_spec = in.ref->metric;
+  const std::uint64_t seed = params.seed;
+  Fitted f;
+  f.details = {{"model", backend}, {"features", "the members' predictions"}};
+  f.apply = [=](const Preds& preds, std::size_t rows) {
+    Table train, test;
+    std::vector<std::int64_t> train_id(n), test_id(rows);
+    std::iota(train_id.begin(), train_id.end(), 0);
+    std::iota(test_id.begin(), test_id.end(), 0);
+    train.add_column(Column::from_i64("id", std::move(train_id)));
+    test.add_column(Column::from_i64("id", std::move(test_id)));
+    for (std::size_t k = 0; k < m; ++k) {
+      train.add_column(Column::from_f64(fmt::format("m{}", k), (*fit_x)[k]));
+      test.add_column(Column::from_f64(fmt::format("m{}", k),
+                                       std::vector<double>(preds[k].begin(), preds[k].end())));
+    }
+    if (task == metric::kRegression) {
+      train.add_column(Column::from_f64("y", *fit_y));
+    } else {
+      std::vector<std::int64_t> labels(n);
+      for (std::size_t r = 0; r < n; ++r) labels[r] = static_cast<std::int64_t>((*fit_y)[r]);
+      train.add_column(Column::from_i64("y", std::move(labels)));
+    }
+    model::FeatureMatrix fm = model::FeatureMatrix::build(train, test, {"id", {"y"}, {}, {}, {}});
+    model::Target target = model::Target::encode(train.column("y"), task);
+    std::vector<std::size_t> all(n);
+    std::iota(all.begin(), all.end(), 0);
+    model::FoldData d;
+    d.features = &fm;
+    d.target = &target;
+    d.train_rows = all;
+    d.valid_rows = all;
+    d.metric = metric_spec;
+    d.seed = seed;
+    const model::Info& mi = model::find(backend);
+    auto mdl = model::make(backend);
+    model::FoldResult res = mdl->fit_predict(d, model::resolve_params(mi, nlohmann::json::object()),
+                                             [](const model::Progress&) {});
+    target.inverse_transform(res.test_pred);
+    return res.test_pred;
+  };
+  return f;
+}
+
+Fitted fit_stack_linear(const FitInput& in, const Params& params) {
+  return fit_stack_model(in, params, "linear");
+}
+Fitted fit_stack_xgboost(const FitInput& in, const Params& params) {
+  return fit_stack_model(in, params, "xgboost");
+}
+
 const std::vector<Info>& table() {
   static const std::vector<Info> rows = {
       {"mean", "arithmetic mean of the members' predictions", false, false, kAll, fit_mean},
@@ -559,6 +623,12 @@ const std::vector<Info>& table() {
        kAll, fit_hill_climb},
       {"stack", "level-2 linear model (logistic on logits / ridge) fitted fold by fold", true, true,
        metric::kBinary | metric::kRegression, fit_stack},
+      {"stack_linear",
+       "level-2 model: compe's `linear` backend on the members' predictions, fitted fold by fold",
+       true, true, metric::kBinary | metric::kRegression, fit_stack_linear},
+      {"stack_xgboost",
+       "level-2 model: compe's `xgboost` backend on the members' predictions, fitted fold by fold",
+       true, true, metric::kBinary | metric::kRegression, fit_stack_xgboost},
   };
   return rows;
 }
