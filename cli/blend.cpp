@@ -113,6 +113,7 @@ void add_blend_commands(CLI::App& app, int argc, char** argv) {
       nlohmann::json members = nlohmann::json::array();
       for (std::size_t i = 0; i < set.members.size(); ++i)
         members.push_back({{"name", set.members[i].name},
+                           {"label", set.members[i].label},
                            {"input", a->inputs[i]},
                            {"oof_score", r.member_scores[i]},
                            {"weight", r.weights.empty() ? nlohmann::json(nullptr)
@@ -135,9 +136,9 @@ void add_blend_commands(CLI::App& app, int argc, char** argv) {
     }
     std::vector<std::vector<std::string>> rows;
     for (std::size_t i = 0; i < set.members.size(); ++i)
-      rows.push_back({set.members[i].name, fmt_score(r.member_scores[i]),
+      rows.push_back({set.members[i].name, set.members[i].label, fmt_score(r.member_scores[i]),
                       r.weights.empty() ? "-" : fmt::format("{:.4f}", r.weights[i])});
-    print_table({"member", set.ref.metric, "weight"}, rows);
+    print_table({"member", "name", set.ref.metric, "weight"}, rows);
     fmt::print("in-sample oof  {}\nnested cv      {}  ({} the best member, {} {})\n",
                fmt_score(r.oof_score), fmt_score(r.nested_score), beats ? "beats" : "does not beat",
                set.members[static_cast<std::size_t>(r.best_member)].name, fmt_score(best_score));
@@ -151,7 +152,10 @@ void add_blend_commands(CLI::App& app, int argc, char** argv) {
     blend::Analysis res = blend::analyze(set, b->method, b->params);
     const std::size_t m = res.names.size();
     if (b->json) {
+      std::vector<std::string> labels;
+      for (const auto& mem : set.members) labels.push_back(mem.label);
       print_json({{"members", res.names},
+                  {"labels", labels},
                   {"metric", set.ref.metric},
                   {"scores", res.scores},
                   {"pearson", matrix(res.pearson)},
@@ -166,8 +170,9 @@ void add_blend_commands(CLI::App& app, int argc, char** argv) {
     }
     std::vector<std::vector<std::string>> rows;
     for (std::size_t i = 0; i < m; ++i)
-      rows.push_back({res.names[i], fmt_score(res.scores[i]), fmt_score(res.marginal_gain[i])});
-    print_table({"member", set.ref.metric, "gain"}, rows);
+      rows.push_back({res.names[i], set.members[i].label, fmt_score(res.scores[i]),
+                      fmt_score(res.marginal_gain[i])});
+    print_table({"member", "name", set.ref.metric, "gain"}, rows);
     fmt::print("blend of all ({}, nested cv): {}\n\nSpearman of predictions (clustered order):\n",
                res.method, fmt_score(res.all_score));
     std::vector<std::string> header = {""};

@@ -52,10 +52,11 @@ Reference reference_from_workspace(const Workspace& ws);
 
 /// One model's predictions, aligned on the reference.
 struct Member {
-  std::string name;                                ///< run id or folder name
-  std::string source;                              ///< where it came from, for messages
-  std::vector<double> oof;                         ///< rows() x cols()
-  std::vector<double> test;                        ///< test rows x cols()
+  std::string name;          ///< run id or folder name
+  std::string label;         ///< for people: the run's name, or the folder's (may repeat)
+  std::string source;        ///< where it came from, for messages
+  std::vector<double> oof;   ///< rows() x cols()
+  std::vector<double> test;  ///< test rows x cols()
   nlohmann::json meta = nlohmann::json::object();  ///< the sidecar, {} when absent
 };
 

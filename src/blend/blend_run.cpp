@@ -134,6 +134,7 @@ OofSet load_set(const Workspace& ws, const std::vector<std::string>& inputs, con
   for (const auto& arg : inputs) {
     if (is_member_folder(arg)) {
       Member m = load_member(set.ref, folder_name(arg), arg, options);
+      m.label = m.name;
       set.members.push_back(std::move(m));
     } else {
       if (!store) store = store_for(ws, run);
@@ -143,6 +144,7 @@ OofSet load_set(const Workspace& ws, const std::vector<std::string>& inputs, con
         fail(ErrorCode::kInvalidArgument, "run {} ({}) is {}: only finished runs can be blended",
              id, r.name, run_status_name(r.status));
       set.members.push_back(load_member(set.ref, id, ws.runs_dir() / id, options));
+      set.members.back().label = r.name;
     }
     if (options.allow_different_folds) {
       const auto& meta = set.members.back().meta;
@@ -167,8 +169,10 @@ Recorded record_blend(const Workspace& ws, const OofSet& set,
   nlohmann::json members = nlohmann::json::array();
   for (std::size_t i = 0; i < set.members.size(); ++i) {
     const Member& m = set.members[i];
-    nlohmann::json j = {
-        {"name", m.name}, {"input", inputs[i]}, {"oof_score", result.member_scores[i]}};
+    nlohmann::json j = {{"name", m.name},
+                        {"label", m.label},
+                        {"input", inputs[i]},
+                        {"oof_score", result.member_scores[i]}};
     if (is_member_folder(inputs[i]))
       j["path"] = fs::absolute(inputs[i]).lexically_normal().string();
     else
