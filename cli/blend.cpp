@@ -193,7 +193,7 @@ void add_oof_commands(CLI::App& app, int argc, char** argv) {
   struct Args {
     std::vector<std::string> paths;
     std::string name, workspace, store, run, dir;
-    bool json = false;
+    bool json = false, allow_different_folds = false;
   };
   auto a = std::make_shared<Args>();
   std::string cmdline = joined_args(argc, argv);
@@ -207,6 +207,9 @@ void add_oof_commands(CLI::App& app, int argc, char** argv) {
   imp->add_option("--workspace", a->workspace, "Workspace folder (default: the current one)");
   imp->add_option("--store", a->store,
                   "Store URL (default: the workspace's SQLite store; env COMPE_STORE)");
+  imp->add_flag(
+      "--allow-different-folds", a->allow_different_folds,
+      "Accept predictions made on other folds (recorded with their folds; plain averages only)");
   imp->add_flag("--json", a->json, "Print one JSON document");
   imp->callback([a, cmdline] {
     Workspace ws = open_workspace(a->workspace);
@@ -220,7 +223,9 @@ void add_oof_commands(CLI::App& app, int argc, char** argv) {
         ro.name = a->paths.size() == 1
                       ? a->name
                       : a->name + "-" + std::filesystem::path(p).filename().string();
-      blend::Recorded rec = blend::import_oof(ws, p, ro);
+      blend::LoadOptions lo;
+      lo.allow_different_folds = a->allow_different_folds;
+      blend::Recorded rec = blend::import_oof(ws, p, ro, lo);
       runs.push_back(
           {{"run_id", rec.run_id}, {"path", p}, {"cv", rec.cv}, {"dir", rec.dir.string()}});
       rows.push_back({rec.run_id, p, fmt_score(rec.cv)});

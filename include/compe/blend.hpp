@@ -56,6 +56,8 @@ struct Member {
   std::string label;         ///< for people: the run's name, or the folder's (may repeat)
   std::string source;        ///< where it came from, for messages
   std::vector<double> oof;   ///< rows() x cols()
+  std::vector<int> folds;    ///< each row's fold as its oof.csv gives it (ref.folds unless
+                             ///< accepted with allow_different_folds)
   std::vector<double> test;  ///< test rows x cols()
   nlohmann::json meta = nlohmann::json::object();  ///< the sidecar, {} when absent
 };
@@ -223,7 +225,11 @@ Recorded record_blend(const Workspace& ws, const OofSet& set,
 
 /// Validates a folder with oof.csv, test.csv and an optional meta.json against the workspace
 /// (make_member's checks) and records it as a run named `run.name` (default: the folder's name).
-Recorded import_oof(const Workspace& ws, const std::filesystem::path& dir, const RunOptions& run);
+/// With allow_different_folds, predictions made on other folds are recorded with their own folds
+/// and folds hash (the sidecar's, else one computed from the file), so that only plain averages
+/// use them later.
+Recorded import_oof(const Workspace& ws, const std::filesystem::path& dir, const RunOptions& run,
+                    const LoadOptions& options = {});
 
 /// Copies a run's oof.csv, test.csv and meta.json into `dir` (created when missing).
 /// Throws Error(kNotFound) for an unknown run or a run without these files.

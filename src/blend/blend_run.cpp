@@ -6,6 +6,7 @@
 #include "compe/artifacts.hpp"
 #include "compe/blend.hpp"
 #include "compe/error.hpp"
+#include "compe/folds.hpp"
 #include "compe/store.hpp"
 #include "compe/util.hpp"
 
@@ -222,12 +223,22 @@ Recorded record_blend(const Workspace& ws, const OofSet& set,
   return {w.rec.id, w.dir, result.nested_score};
 }
 
-Recorded import_oof(const Workspace& ws, const fs::path& dir, const RunOptions& run) {
+Recorded import_oof(const Workspace& ws, const fs::path& dir, const RunOptions& run,
+                    const LoadOptions& options) {
   auto t0 = std::chrono::steady_clock::now();
   if (!fs::is_directory(dir)) fail(ErrorCode::kNotFound, "{}: no such folder", dir.string());
   Reference ref = reference_from_workspace(ws);
   std::string name = run.name.empty() ? folder_name(dir) : run.name;
-  Member m = load_member(ref, name, dir);
+  Member m = load_member(ref, name, dir, options);
+  if (m.folds != ref.folds) {
+    // Accepted on other folds: the run keeps the member's own folds and their hash.
+    std::vector<std::string> ids(ref.rows());
+    for (std::size_t r = 0; r < ref.rows(); ++r) ids[r] = ref.train_ids.to_string(r);
+    ref.folds = m.folds;
+    ref.folds_hash = m.meta.contains("folds_hash") && m.meta["folds_hash"].is_string()
+                         ? m.meta["folds_hash"].get<std::string>()
+                         : folds_hash(ids, m.folds);
+  }
   double cv = score_rows(ref, m.oof);
   std::map<int, double> folds;
   for (int f = 0; f < ref.num_folds(); ++f) {

@@ -197,6 +197,14 @@ Member make_member(const Reference& ref, std::string name, const Table& oof, con
   }
   std::vector<std::size_t> oof_cols = match_columns(ref, oof, {ref.id_column, "fold"}, oof.source);
   m.oof = gather(ref, oof, oof_cols, ids, to_ref, ref.rows(), oof.source);
+  m.folds = ref.folds;
+  for (std::size_t r = 0; r < fold.size(); ++r) {
+    double f = fold.is_missing(r) ? NAN : fold.as_double(r);
+    if (!(f >= 0 && f == std::floor(f) && f < 1e6))
+      fail(ErrorCode::kInvalidArgument, "{}: id '{}': fold '{}' is not a fold number (0, 1, ...)",
+           oof.source, ids.to_string(r), fold.to_string(r));
+    m.folds[to_ref[r]] = static_cast<int>(f);
+  }
 
   const Column& tids = test.column(ref.id_column);
   std::vector<std::size_t> to_test = align_ids(ref.test_ids, tids, "test", test.source);
