@@ -15,5 +15,7 @@ void add_runs_command(CLI::App& app);
 void add_track_commands(CLI::App& app, int argc, char** argv);
 void add_wbf_command(CLI::App& app);
 void add_ui_command(CLI::App& app);
+void add_blend_commands(CLI::App& app, int argc, char** argv);
+void add_oof_commands(CLI::App& app, int argc, char** argv);
 
 }  // namespace compe::cli

@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "compe/artifacts.hpp"
 #include "compe/error.hpp"
 #include "compe/folds.hpp"
 #include "compe/metric.hpp"
@@ -62,44 +63,6 @@ std::string quote_arg(const std::string& s) {
     else out += c;
   }
   return out + "'";
-}
-
-std::string data_hash(const Workspace& ws) {
-  Hasher h;
-  for (const auto& p : {ws.config().train, ws.config().test}) {
-    std::string bytes = read_file(ws.resolve(p));
-    h.update_i64(static_cast<std::int64_t>(bytes.size()));
-    h.update(bytes);
-  }
-  return h.hex();
-}
-
-/// Names of the prediction columns, one per model output column, as in the sample submission
-/// where it has one column per output; class labels otherwise.
-std::vector<std::string> prediction_columns(const Table& sample, const std::string& id,
-                                            const model::Target& target) {
-  std::vector<std::string> sample_cols;
-  for (const auto& c : sample.columns())
-    if (c.name != id) sample_cols.push_back(c.name);
-  std::size_t k = target.prediction_columns();
-  if (sample_cols.size() == k) {
-    if (k > 1) {
-      // Match class labels by name when the sample names its columns after them.
-      std::vector<std::string> out;
-      bool by_name = std::all_of(target.classes.begin(), target.classes.end(), [&](const std::string& c) {
-        return std::find(sample_cols.begin(), sample_cols.end(), c) != sample_cols.end();
-      });
-      if (by_name) return target.classes;
-    }
-    return sample_cols;
-  }
-  if (k > 1) {
-    std::vector<std::string> out;
-    for (const auto& c : target.classes) out.push_back(target.column + "_" + c);
-    return out;
-  }
-  fail(ErrorCode::kInvalidArgument, "the sample submission has {} prediction column(s) ({}); a {} model gives {}",
-       sample_cols.size(), join(sample_cols), metric::task_name(target.task), k);
 }
 
 void write_text(const fs::path& p, const std::string& s) { write_file_atomic(p, s); }
@@ -226,14 +189,10 @@ Summary run_experiment(const Workspace& ws, const Experiment& exp, const Options
   sum.dir = ws.runs_dir() / rec.id;
   fs::create_directories(sum.dir);
   write_text(sum.dir / "config.json", config.dump(2) + "\n");
-  bool has_diff = false;
   if (rec.git_dirty.value_or(false)) {
     // The uncommitted change, so the run can be reproduced even if it is never committed.
     std::string diff = shell_line(git + "diff HEAD --binary 2>/dev/null");
-    if (!diff.empty()) {
-      write_text(sum.dir / "git.diff", diff + "\n");
-      has_diff = true;
-    }
+    if (!diff.empty()) write_text(sum.dir / "git.diff", diff + "\n");
   }
 
   const std::size_t n_test = fm.num_test_rows();
@@ -353,76 +312,24 @@ Summary run_experiment(const Workspace& ws, const Experiment& exp, const Options
       std::vector<std::size_t> rows;
       for (std::size_t r = 0; r < train.num_rows(); ++r)
         if (has_oof[r]) rows.push_back(r);
-      Table t;
       Column ids = train_ids.take(rows);
       ids.name = cfg.id_column;
-      t.add_column(std::move(ids));
-      std::vector<std::int64_t> fo(rows.size());
-      for (std::size_t i = 0; i < rows.size(); ++i) fo[i] = fa.folds[rows[i]];
-      t.add_column(Column::from_i64("fold", std::move(fo)));
-      for (std::size_t j = 0; j < cols; ++j) {
-        std::vector<double> v(rows.size());
-        for (std::size_t i = 0; i < rows.size(); ++i) v[i] = oof[rows[i] * cols + j];
-        t.add_column(Column::from_f64(pred_cols[j], std::move(v)));
+      std::vector<int> fo(rows.size());
+      std::vector<double> pred(rows.size() * cols);
+      for (std::size_t i = 0; i < rows.size(); ++i) {
+        fo[i] = fa.folds[rows[i]];
+        std::copy_n(oof.begin() + static_cast<std::ptrdiff_t>(rows[i] * cols), cols,
+                    pred.begin() + static_cast<std::ptrdiff_t>(i * cols));
       }
       sum.oof = sum.dir / "oof.csv";
-      write_csv(t, sum.oof);
+      write_oof_csv(sum.oof, ids, fo, pred_cols, pred);
     }
     // test.csv: id, fold-averaged predictions (test order).
-    {
-      Table t;
-      t.add_column(test_ids);
-      for (std::size_t j = 0; j < cols; ++j) {
-        std::vector<double> v(n_test);
-        for (std::size_t i = 0; i < n_test; ++i) v[i] = test_sum[i * cols + j];
-        t.add_column(Column::from_f64(pred_cols[j], std::move(v)));
-      }
-      sum.test = sum.dir / "test.csv";
-      write_csv(t, sum.test);
-    }
+    sum.test = sum.dir / "test.csv";
+    write_test_csv(sum.test, test_ids, pred_cols, test_sum);
     // submission.csv: the sample submission's header, ids and order.
-    {
-      std::unordered_map<std::string, std::size_t> test_row;
-      for (std::size_t r = 0; r < n_test; ++r) test_row.emplace(test_ids.to_string(r), r);
-      const Column& sid = sample.column(cfg.id_column);
-      std::vector<std::size_t> order(sample.num_rows());
-      for (std::size_t r = 0; r < sample.num_rows(); ++r) {
-        auto it = test_row.find(sid.to_string(r));
-        if (it == test_row.end())
-          fail(ErrorCode::kInvalidArgument, "{}: line {}: id '{}' is not in the test data", sample.source, r + 2,
-               sid.to_string(r));
-        order[r] = it->second;
-      }
-      Table t;
-      t.source = (sum.dir / "submission.csv").string();
-      t.add_column(sid);
-      std::vector<std::string> sample_pred;
-      for (const auto& c : sample.columns())
-        if (c.name != cfg.id_column) sample_pred.push_back(c.name);
-      for (const auto& name : sample_pred) {
-        const Column& sc = sample.column(name);
-        auto j = static_cast<std::size_t>(std::find(pred_cols.begin(), pred_cols.end(), name) - pred_cols.begin());
-        bool labels = sc.type == DType::kString || (sample_pred.size() == 1 && cols > 1);
-        if (labels) {
-          // A label submission: the most probable class (binary: P >= 0.5).
-          std::vector<std::optional<std::string>> v(order.size());
-          for (std::size_t i = 0; i < order.size(); ++i) {
-            const double* p = &test_sum[order[i] * cols];
-            std::size_t cls = cols == 1 ? (p[0] >= 0.5 ? 1 : 0)
-                                        : static_cast<std::size_t>(std::max_element(p, p + cols) - p);
-            v[i] = target.classes.empty() ? std::to_string(cls) : target.classes[cls];
-          }
-          t.add_column(Column::from_strings(name, v));
-        } else {
-          std::vector<double> v(order.size());
-          for (std::size_t i = 0; i < order.size(); ++i) v[i] = test_sum[order[i] * cols + j];
-          t.add_column(Column::from_f64(name, std::move(v)));
-        }
-      }
-      score::validate_against_sample(sample, t);
-      sum.submission = sum.dir / "submission.csv";
-      write_csv(t, sum.submission);
-    }
+    sum.submission = sum.dir / "submission.csv";
+    write_submission(sum.submission, sample, cfg.id_column, test_ids, pred_cols, test_sum, target.classes);
     auto t1 = std::chrono::steady_clock::now();
     sum.wall_seconds = std::chrono::duration<double>(t1 - t0).count();
     nlohmann::json fold_json = nlohmann::json::object();
@@ -444,18 +351,7 @@ Summary run_experiment(const Workspace& ws, const Experiment& exp, const Options
     log += fmt::format("cv {} = {:.6f} (folds mean {:.6f} ± {:.6f}), {:.2f} s\n", metric->spec(), sum.cv, sum.mean,
                        sum.std, sum.wall_seconds);
     write_text(sum.dir / "run.log", log);
-    for (auto [name, kind] : {std::pair{"config.json", "config"}, std::pair{"oof.csv", "oof"},
-                              std::pair{"test.csv", "test"}, std::pair{"submission.csv", "submission"},
-                              std::pair{"meta.json", "meta"}, std::pair{"run.log", "log"},
-                              std::pair{"git.diff", "diff"}}) {
-      fs::path p = sum.dir / name;
-      if (std::string_view(name) == "git.diff" && !has_diff) continue;
-      std::string bytes = read_file(p);
-      Hasher h;
-      h.update(bytes);
-      store->add_artifact({.run_id = rec.id, .name = kind, .path = fs::relative(p, ws.root()).string(),
-                           .size = static_cast<std::int64_t>(bytes.size()), .sha = h.hex(), .kind = kind});
-    }
+    record_artifacts(*store, ws, rec.id, sum.dir);
     struct rusage ru {};
     ::getrusage(RUSAGE_SELF, &ru);
     RunResult rr;

@@ -1,0 +1,262 @@
+// compe blend (blend runs into a new run), compe blend analyze (diversity), compe oof
+// import/export.
+#include <cstdlib>
+#include <memory>
+
+#include <fmt/core.h>
+
+#include "commands.hpp"
+#include "compe/blend.hpp"
+#include "compe/error.hpp"
+#include "compe/util.hpp"
+#include "output.hpp"
+#include "workspace_option.hpp"
+
+namespace compe::cli {
+
+namespace {
+
+std::string env_store(const std::string& given) {
+  if (!given.empty()) return given;
+  const char* env = std::getenv("COMPE_STORE");
+  return env ? env : "";
+}
+
+std::string joined_args(int argc, char** argv) {
+  std::string out;
+  for (int i = 0; i < argc; ++i) out += (i ? " " : "") + std::string(argv[i]);
+  return out;
+}
+
+std::string method_help() {
+  std::string s = "Blend method:";
+  for (const auto& row : blend::builtin()) s += fmt::format("\n  {:15} {}", row.name, row.summary);
+  return s;
+}
+
+struct Common {
+  std::vector<std::string> inputs;
+  std::string workspace, store, method = "weights";
+  blend::Params params;
+  bool json = false, allow_different_folds = false;
+};
+
+void add_params(CLI::App* cmd, Common& c) {
+  cmd->add_option("--power", c.params.power, "power_mean: exponent p");
+  cmd->add_option("--steps", c.params.steps, "hill_climb: additions")->check(CLI::PositiveNumber);
+  cmd->add_option("--bags", c.params.bags, "hill_climb: bagged selections (0 = none)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--bag-fraction", c.params.bag_fraction, "hill_climb: share of members per bag");
+  cmd->add_option("--restarts", c.params.restarts, "weights: random starts")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--l2", c.params.l2, "stack: ridge penalty")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--seed", c.params.seed, "Seed of the random starts and bags");
+  cmd->add_option("--workspace", c.workspace, "Workspace folder (default: the current one)");
+  cmd->add_option("--store", c.store,
+                  "Store URL (default: the workspace's SQLite store; env COMPE_STORE)");
+  cmd->add_flag("--allow-different-folds", c.allow_different_folds,
+                "Accept members made on other folds (plain averages only)");
+  cmd->add_flag("--json", c.json, "Print one JSON document");
+}
+
+blend::OofSet load(const Workspace& ws, const Common& c) {
+  blend::RunOptions ro;
+  ro.store = env_store(c.store);
+  blend::LoadOptions lo;
+  lo.allow_different_folds = c.allow_different_folds;
+  return blend::load_set(ws, c.inputs, ro, lo);
+}
+
+nlohmann::json matrix(const std::vector<double>& v) {
+  return v;
+}
+
+}  // namespace
+
+void add_blend_commands(CLI::App& app, int argc, char** argv) {
+  auto a = std::make_shared<Common>();
+  auto name = std::make_shared<std::string>();
+  std::string cmdline = joined_args(argc, argv);
+  auto* cmd = app.add_subcommand(
+      "blend",
+      "Blend runs' OOF and test predictions into a new run (compe blend analyze: diversity)");
+  cmd->add_option("RUN", a->inputs, "Run ids (or prefixes) or folders with oof.csv and test.csv");
+  cmd->add_option("--method", a->method, method_help());
+  cmd->add_option("--name", *name, "Name of the new run (default: blend-<method>)");
+  add_params(cmd, *a);
+
+  auto b = std::make_shared<Common>();
+  auto* an =
+      cmd->add_subcommand("analyze", "Diversity: correlations, each model's CV, marginal gains");
+  an->add_option("RUN", b->inputs, "Run ids (or prefixes) or folders with oof.csv and test.csv")
+      ->required();
+  an->add_option("--method", b->method,
+                 "Blend whose marginal gains are measured (default: weights)");
+  add_params(an, *b);
+
+  cmd->callback([a, name, cmdline, an] {
+    if (an->parsed()) return;
+    if (a->inputs.empty())
+      fail(ErrorCode::kInvalidArgument, "compe blend: give the runs to blend (two or more)");
+    (void)blend::find(a->method);
+    Workspace ws = open_workspace(a->workspace);
+    blend::OofSet set = load(ws, *a);
+    blend::Result r = blend::blend(set, a->method, a->params);
+    blend::RunOptions ro;
+    ro.store = env_store(a->store);
+    ro.name = *name;
+    ro.command_line = cmdline;
+    blend::Recorded rec = blend::record_blend(ws, set, a->inputs, r, a->params, ro);
+    const double best_score = r.member_scores[static_cast<std::size_t>(r.best_member)];
+    const bool beats = blend::better(set.ref, r.nested_score, best_score);
+    if (a->json) {
+      nlohmann::json members = nlohmann::json::array();
+      for (std::size_t i = 0; i < set.members.size(); ++i)
+        members.push_back({{"name", set.members[i].name},
+                           {"label", set.members[i].label},
+                           {"input", a->inputs[i]},
+                           {"oof_score", r.member_scores[i]},
+                           {"weight", r.weights.empty() ? nlohmann::json(nullptr)
+                                                        : nlohmann::json(r.weights[i])}});
+      print_json({{"run_id", rec.run_id},
+                  {"method", r.method},
+                  {"metric", set.ref.metric},
+                  {"oof_score", r.oof_score},
+                  {"nested_score", r.nested_score},
+                  {"cv", rec.cv},
+                  {"fold_scores", r.fold_scores},
+                  {"members", members},
+                  {"best_member", set.members[static_cast<std::size_t>(r.best_member)].name},
+                  {"best_member_score", best_score},
+                  {"beats_best_member", beats},
+                  {"different_folds", set.different_folds},
+                  {"details", r.details},
+                  {"dir", rec.dir.string()}});
+      return;
+    }
+    std::vector<std::vector<std::string>> rows;
+    for (std::size_t i = 0; i < set.members.size(); ++i)
+      rows.push_back({set.members[i].name, set.members[i].label, fmt_score(r.member_scores[i]),
+                      r.weights.empty() ? "-" : fmt::format("{:.4f}", r.weights[i])});
+    print_table({"member", "name", set.ref.metric, "weight"}, rows);
+    fmt::print("in-sample oof  {}\nnested cv      {}  ({} the best member, {} {})\n",
+               fmt_score(r.oof_score), fmt_score(r.nested_score), beats ? "beats" : "does not beat",
+               set.members[static_cast<std::size_t>(r.best_member)].name, fmt_score(best_score));
+    fmt::print("run {} ({})\nsubmission: {}\n", rec.run_id, r.method,
+               (rec.dir / "submission.csv").string());
+  });
+
+  an->callback([b] {
+    Workspace ws = open_workspace(b->workspace);
+    blend::OofSet set = load(ws, *b);
+    blend::Analysis res = blend::analyze(set, b->method, b->params);
+    const std::size_t m = res.names.size();
+    if (b->json) {
+      std::vector<std::string> labels;
+      for (const auto& mem : set.members) labels.push_back(mem.label);
+      print_json({{"members", res.names},
+                  {"labels", labels},
+                  {"metric", set.ref.metric},
+                  {"scores", res.scores},
+                  {"pearson", matrix(res.pearson)},
+                  {"spearman", matrix(res.spearman)},
+                  {"error_pearson", matrix(res.error_pearson)},
+                  {"error_spearman", matrix(res.error_spearman)},
+                  {"order", res.order},
+                  {"method", res.method},
+                  {"blend_score", res.all_score},
+                  {"marginal_gain", res.marginal_gain}});
+      return;
+    }
+    std::vector<std::vector<std::string>> rows;
+    for (std::size_t i = 0; i < m; ++i)
+      rows.push_back({res.names[i], set.members[i].label, fmt_score(res.scores[i]),
+                      fmt_score(res.marginal_gain[i])});
+    print_table({"member", "name", set.ref.metric, "gain"}, rows);
+    fmt::print("blend of all ({}, nested cv): {}\n\nSpearman of predictions (clustered order):\n",
+               res.method, fmt_score(res.all_score));
+    std::vector<std::string> header = {""};
+    for (int j : res.order) header.push_back(res.names[static_cast<std::size_t>(j)]);
+    std::vector<std::vector<std::string>> corr;
+    for (int i : res.order) {
+      std::vector<std::string> row = {res.names[static_cast<std::size_t>(i)]};
+      for (int j : res.order)
+        row.push_back(fmt::format(
+            "{:.3f}", res.spearman[static_cast<std::size_t>(i) * m + static_cast<std::size_t>(j)]));
+      corr.push_back(row);
+    }
+    print_table(header, corr);
+  });
+}
+
+void add_oof_commands(CLI::App& app, int argc, char** argv) {
+  struct Args {
+    std::vector<std::string> paths;
+    std::string name, workspace, store, run, dir;
+    bool json = false, allow_different_folds = false;
+  };
+  auto a = std::make_shared<Args>();
+  std::string cmdline = joined_args(argc, argv);
+  auto* oof = app.add_subcommand("oof", "Exchange OOF predictions with teammates (import, export)");
+  oof->require_subcommand(1);
+  auto* imp = oof->add_subcommand(
+      "import", "Validate folders with oof.csv, test.csv (and meta.json) and record them as runs");
+  imp->add_option("PATH", a->paths, "Folders to import")->required();
+  imp->add_option("--name", a->name,
+                  "Run name (default: the folder's name; with several folders, NAME-<folder>)");
+  imp->add_option("--workspace", a->workspace, "Workspace folder (default: the current one)");
+  imp->add_option("--store", a->store,
+                  "Store URL (default: the workspace's SQLite store; env COMPE_STORE)");
+  imp->add_flag(
+      "--allow-different-folds", a->allow_different_folds,
+      "Accept predictions made on other folds (recorded with their folds; plain averages only)");
+  imp->add_flag("--json", a->json, "Print one JSON document");
+  imp->callback([a, cmdline] {
+    Workspace ws = open_workspace(a->workspace);
+    nlohmann::json runs = nlohmann::json::array();
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& p : a->paths) {
+      blend::RunOptions ro;
+      ro.store = env_store(a->store);
+      ro.command_line = cmdline;
+      if (!a->name.empty())
+        ro.name = a->paths.size() == 1
+                      ? a->name
+                      : a->name + "-" + std::filesystem::path(p).filename().string();
+      blend::LoadOptions lo;
+      lo.allow_different_folds = a->allow_different_folds;
+      blend::Recorded rec = blend::import_oof(ws, p, ro, lo);
+      runs.push_back(
+          {{"run_id", rec.run_id}, {"path", p}, {"cv", rec.cv}, {"dir", rec.dir.string()}});
+      rows.push_back({rec.run_id, p, fmt_score(rec.cv)});
+    }
+    if (a->json) {
+      print_json({{"runs", runs}, {"metric", ws.config().metric}});
+      return;
+    }
+    print_table({"run", "path", ws.config().metric}, rows);
+  });
+  auto* exp = oof->add_subcommand(
+      "export", "Write a run's oof.csv, test.csv and meta.json into a folder for a teammate");
+  exp->add_option("RUN", a->run, "Run id (or prefix)")->required();
+  exp->add_option("DIR", a->dir, "Folder to write (created when missing)")->required();
+  exp->add_option("--workspace", a->workspace, "Workspace folder (default: the current one)");
+  exp->add_option("--store", a->store,
+                  "Store URL (default: the workspace's SQLite store; env COMPE_STORE)");
+  exp->add_flag("--json", a->json, "Print one JSON document");
+  exp->callback([a] {
+    Workspace ws = open_workspace(a->workspace);
+    blend::RunOptions ro;
+    ro.store = env_store(a->store);
+    auto files = blend::export_oof(ws, a->run, a->dir, ro);
+    std::vector<std::string> names;
+    for (const auto& f : files) names.push_back(f.string());
+    if (a->json) {
+      print_json({{"files", names}});
+      return;
+    }
+    for (const auto& n : names) fmt::print("{}\n", n);
+  });
+}
+
+}  // namespace compe::cli

@@ -1,0 +1,243 @@
+#pragma once
+/// Team merge and ensembling: sets of OOF predictions, their validation, blend methods (a
+/// registry), nested-CV scoring and diversity analysis.
+///
+/// A member is one model's predictions in the OOF exchange format (docs/FORMATS.md): oof.csv
+/// (`id,fold,<prediction columns>`), test.csv (`id,<prediction columns>`) and an optional
+/// meta.json sidecar. An OofSet holds several members aligned on the workspace's validated train
+/// rows (train order) and test rows (test order); every member was checked against the same
+/// Reference (ids, folds, prediction columns, finite values, probabilities in range).
+///
+/// Matrices are row-major: rows x cols, cols = prediction columns (1 for binary and regression,
+/// k for multiclass). Functions are pure and never print; errors are compe::Error with context.
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "compe/metric.hpp"
+#include "compe/table.hpp"
+#include "compe/workspace.hpp"
+
+namespace compe::blend {
+
+/// What every member must agree with: the workspace's train ids and folds, test ids, prediction
+/// columns and metric truth.
+struct Reference {
+  metric::Task task = metric::kBinary;
+  std::string metric;  ///< competition metric spec
+  std::string id_column = "id";
+  Column train_ids;            ///< validated train rows only, train order
+  std::vector<int> folds;      ///< fold of each validated row
+  std::string folds_hash;      ///< hash of the whole folds.csv
+  std::vector<double> y_true;  ///< metric truth per validated row
+  Column test_ids;             ///< test order
+  std::vector<std::string> prediction_columns;
+  std::vector<std::string> classes;  ///< class labels by index (classification)
+  std::size_t cols() const { return prediction_columns.size(); }
+  std::size_t rows() const { return folds.size(); }
+  /// Number of folds (max fold + 1).
+  int num_folds() const;
+};
+
+/// The reference of a workspace: reads train, test, sample submission and folds.csv (which must
+/// exist). Throws what the workspace and folds readers throw.
+Reference reference_from_workspace(const Workspace& ws);
+
+/// One model's predictions, aligned on the reference.
+struct Member {
+  std::string name;          ///< run id or folder name
+  std::string label;         ///< for people: the run's name, or the folder's (may repeat)
+  std::string source;        ///< where it came from, for messages
+  std::vector<double> oof;   ///< rows() x cols()
+  std::vector<int> folds;    ///< each row's fold as its oof.csv gives it (ref.folds unless
+                             ///< accepted with allow_different_folds)
+  std::vector<double> test;  ///< test rows x cols()
+  nlohmann::json meta = nlohmann::json::object();  ///< the sidecar, {} when absent
+};
+
+struct LoadOptions {
+  /// Accept a member whose folds differ from the workspace's (plain averaging only; stacking and
+  /// fitted weights refuse such a set).
+  bool allow_different_folds = false;
+};
+
+/// Validates and aligns a member given as tables (oof.csv and test.csv as read) and its optional
+/// sidecar (null when absent). Checks, each reported with the first offending ids (up to 5):
+/// the id column is present; oof ids are exactly the reference's validated train ids (none
+/// missing, extra or duplicated); each row's fold equals folds.csv's (a sidecar whose folds_hash
+/// differs is refused before the row check); test ids are exactly the test ids; the prediction
+/// columns are the reference's, in any order (reordered by name; class columns in another order
+/// are fine); values are finite; classification probabilities lie in [0, 1].
+/// Throws Error(kInvalidArgument) (kNotFound for a missing column).
+Member make_member(const Reference& ref, std::string name, const Table& oof, const Table& test,
+                   const nlohmann::json& meta, const LoadOptions& options = {});
+
+/// make_member from a folder holding oof.csv, test.csv and optionally meta.json.
+/// Throws Error(kNotFound) when oof.csv or test.csv is missing ("a run without test
+/// predictions").
+Member load_member(const Reference& ref, std::string name, const std::filesystem::path& dir,
+                   const LoadOptions& options = {});
+
+/// Members on one reference. `different_folds` is true when some member was accepted with
+/// allow_different_folds.
+struct OofSet {
+  Reference ref;
+  std::vector<Member> members;
+  bool different_folds = false;
+};
+
+// ---- scoring ----
+
+/// Scores predictions (rows x ref.cols()) of the given rows (all rows when `rows` is empty)
+/// with the reference's metric.
+double score_rows(const Reference& ref, std::span<const double> pred,
+                  std::span<const std::size_t> rows = {});
+/// True when score a is better than b under the reference's metric direction.
+bool better(const Reference& ref, double a, double b);
+
+// ---- blend methods ----
+
+/// Parameters of the blend methods (each method reads the ones it names).
+struct Params {
+  double power = 2.0;         ///< power_mean: exponent p (p != 0)
+  int steps = 100;            ///< hill_climb: additions
+  int bags = 0;               ///< hill_climb: bagged selections (0 = none)
+  double bag_fraction = 0.5;  ///< hill_climb: share of members each bag sees
+  int restarts = 3;           ///< weights: random starts besides equal weights and the best member
+  int max_passes = 200;       ///< weights: coordinate passes per start
+  double tolerance = 1e-4;    ///< weights: smallest mass moved between two members
+  double l2 = 1e-3;           ///< stack: ridge penalty of the level-2 linear model
+  std::uint64_t seed = 42;
+};
+
+/// A fitted blend: turns member predictions of any rows into blended predictions.
+struct Fitted {
+  std::vector<double> weights;  ///< one per member (empty for stack / rank-free methods)
+  nlohmann::json details = nlohmann::json::object();  ///< method-specific (steps, coefficients)
+  /// preds[m] = member m's predictions (rows x cols); returns rows x cols.
+  std::function<std::vector<double>(const std::vector<std::span<const double>>& preds,
+                                    std::size_t rows)>
+      apply;
+};
+
+/// What a method is fitted on: member predictions of some rows and their truth.
+struct FitInput {
+  const Reference* ref = nullptr;
+  std::vector<std::span<const double>> preds;  ///< per member, rows x cols
+  std::span<const double> y_true;              ///< rows
+  std::size_t rows = 0;
+};
+
+/// A row of the method registry.
+struct Info {
+  std::string name;
+  std::string summary;
+  bool fitted = false;      ///< learns from the OOF truth (weights, hill_climb, stack)
+  bool same_folds = false;  ///< refuses members on different folds
+  unsigned tasks = 0;       ///< bit set of metric::Task
+  std::function<Fitted(const FitInput&, const Params&)> fit;
+};
+
+/// Every built-in blend method, in a stable order (src/blend/builtin_methods.cpp).
+std::span<const Info> builtin();
+/// The row for a name; Error(kNotFound) listing the known names and the closest match.
+const Info& find(std::string_view name);
+
+/// The result of blending an OofSet.
+struct Result {
+  std::string method;
+  std::vector<double> weights;  ///< one per member (empty for stack)
+  nlohmann::json details;
+  std::vector<double> oof;         ///< rows x cols: in-sample fit applied (stack: its honest OOF)
+  std::vector<double> nested_oof;  ///< rows x cols: each fold predicted by a fit on the other folds
+  std::vector<double> test;        ///< test rows x cols, fit on every row
+  double oof_score = 0;            ///< score of `oof` (in-sample for fitted methods)
+  double nested_score = 0;         ///< score of `nested_oof` (honest)
+  std::vector<double> fold_scores;    ///< nested score per fold
+  std::vector<double> member_scores;  ///< each member's OOF score
+  int best_member = 0;
+};
+
+/// Blends a set with a method. Needs at least two members (Error(kInvalidArgument) otherwise);
+/// methods that learn refuse a set with different folds.
+Result blend(const OofSet& set, std::string_view method, const Params& params = {});
+
+// ---- diversity ----
+
+struct Analysis {
+  std::vector<std::string> names;
+  std::vector<double> scores;  ///< each member's OOF score
+  /// m x m, row-major: correlations of predictions and of errors (prediction - truth; for
+  /// multiclass 1 - p(true class)). Predictions of several columns are flattened.
+  std::vector<double> pearson, spearman, error_pearson, error_spearman;
+  std::vector<int> order;             ///< clustered ordering: best member, then nearest by Spearman
+  std::vector<double> marginal_gain;  ///< score(blend of all) - score(blend of the others), signed
+                                      ///< so that positive helps
+  std::string method;                 ///< blend used for the marginal gains
+  double all_score = 0;               ///< score of the blend of all members
+};
+
+/// Diversity of a set: correlations, scores and each member's marginal gain when added to the
+/// blend (method `method`, nested CV score) of the others. Needs at least two members.
+Analysis analyze(const OofSet& set, std::string_view method = "weights", const Params& params = {});
+
+/// Pearson and Spearman correlation of two equal-length vectors (0 when one is constant).
+double pearson(std::span<const double> a, std::span<const double> b);
+double spearman(std::span<const double> a, std::span<const double> b);
+/// Average ranks (1-based, ties averaged) scaled to [0, 1] by dividing by n.
+std::vector<double> rank01(std::span<const double> v);
+
+// ---- runs: members from the store, blends and imports recorded as runs ----
+
+/// Where a blend or an import is recorded.
+struct RunOptions {
+  std::string store;         ///< store URL; "" = the workspace's SQLite store
+  std::string name;          ///< run name; "" = a default
+  std::string command_line;  ///< recorded for reproduction
+};
+
+/// Loads members named by run id (or unique prefix) in the store, or by a folder holding oof.csv
+/// and test.csv (a teammate's export). Errors name the argument.
+OofSet load_set(const Workspace& ws, const std::vector<std::string>& inputs, const RunOptions& run,
+                const LoadOptions& options = {});
+
+/// What a recorded blend or import produced.
+struct Recorded {
+  std::string run_id;
+  std::filesystem::path dir;
+  double cv = 0;  ///< the run's CV: a blend's nested-CV score, an import's OOF score
+};
+
+/// Records a blend as a run: config.json (method, params, weights, inputs with their run ids or
+/// folders: the lineage), oof.csv (the nested-CV predictions for methods that learn, so that the
+/// file stays honest for a later level; the plain blend otherwise), test.csv (fit on every row),
+/// submission.csv, meta.json (with both scores), run.log; fold scores are the nested ones.
+Recorded record_blend(const Workspace& ws, const OofSet& set,
+                      const std::vector<std::string>& inputs, const Result& result,
+                      const Params& params, const RunOptions& run);
+
+/// Validates a folder with oof.csv, test.csv and an optional meta.json against the workspace
+/// (make_member's checks) and records it as a run named `run.name` (default: the folder's name).
+/// With allow_different_folds, predictions made on other folds are recorded with their own folds
+/// and folds hash (the sidecar's, else one computed from the file), so that only plain averages
+/// use them later.
+Recorded import_oof(const Workspace& ws, const std::filesystem::path& dir, const RunOptions& run,
+                    const LoadOptions& options = {});
+
+/// Copies a run's oof.csv, test.csv and meta.json into `dir` (created when missing).
+/// Throws Error(kNotFound) for an unknown run or a run without these files.
+std::vector<std::filesystem::path> export_oof(const Workspace& ws, const std::string& run,
+                                              const std::filesystem::path& dir,
+                                              const RunOptions& options);
+
+/// Params as JSON (recorded in a blend's config).
+nlohmann::json params_to_json(const Params& params);
+
+}  // namespace compe::blend
