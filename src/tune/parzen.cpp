@@ -1,14 +1,17 @@
-// The Parzen estimator of TPE, built as Optuna 3.1's _ParzenEstimator builds it, except that the
+// The Parzen estimator of TPE, built as Optuna 3.1's _ParzenEstimator builds it (numpy 1.24's
+// argsort included), except that the
 // continuous kernel density includes its -log(sigma) term (Optuna 3.1.0's truncnorm.logpdf drops
 // it; later Optuna versions restored it).
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <numbers>
 #include <numeric>
 
 #include "compe/error.hpp"
 #include "compe/tune.hpp"
+#include "split/numpy_compat.hpp"
 
 namespace compe::tune {
 namespace {
@@ -152,9 +155,16 @@ ParzenEstimator::ParzenEstimator(const std::vector<std::vector<double>>& observa
     if (options.multivariate) {
       std::fill(sigmas.begin(), sigmas.end(), sigmas0 * (high - low));
     } else {
-      std::vector<std::size_t> idx(m);
-      std::iota(idx.begin(), idx.end(), 0);
-      std::stable_sort(idx.begin(), idx.end(), [&](auto a, auto b) { return mus[a] < mus[b]; });
+      // numpy's argsort order among equal centres decides which of them gets which bandwidth:
+      // replicate it exactly (finite doubles mapped to int64 keys of the same order).
+      std::vector<std::int64_t> keys(m);
+      for (std::size_t i = 0; i < m; ++i) {
+        const double v = mus[i] == 0 ? 0.0 : mus[i];
+        std::int64_t k;
+        std::memcpy(&k, &v, sizeof k);
+        keys[i] = k < 0 ? k ^ std::numeric_limits<std::int64_t>::max() : k;
+      }
+      const std::vector<std::size_t> idx = split::detail::numpy_argsort(keys);
       std::vector<double> ends(m + 2);
       ends[0] = low;
       for (std::size_t i = 0; i < m; ++i) ends[i + 1] = mus[idx[i]];
