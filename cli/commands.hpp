@@ -14,5 +14,7 @@ void add_run_command(CLI::App& app, int argc, char** argv);
 void add_runs_command(CLI::App& app);
 void add_track_commands(CLI::App& app, int argc, char** argv);
 void add_wbf_command(CLI::App& app);
+void add_tune_command(CLI::App& app, int argc, char** argv);
+void add_study_command(CLI::App& app);
 
 }  // namespace compe::cli

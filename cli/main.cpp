@@ -20,6 +20,8 @@ int main(int argc, char** argv) {
   compe::cli::add_score_command(app);
   compe::cli::add_list_command(app);
   compe::cli::add_wbf_command(app);
+  compe::cli::add_tune_command(app, argc, argv);
+  compe::cli::add_study_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

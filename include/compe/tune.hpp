@@ -7,9 +7,11 @@
 /// study: trial numbers come from Store::create_trial and are never duplicated.
 ///
 /// Parameters are sampled when a trial is asked for (define-and-run): the study's SearchSpace
-/// is fixed, and Trial::suggest_* returns the value sampled for a declared parameter. Every
-/// sampler is reproducible for a seed: in one process, the sequence of asked parameters depends
-/// only on the seed and the history of the study.
+/// is fixed, and Trial::suggest_* returns the value sampled for a declared parameter
+/// (conditional parameters are not supported). Every sampler is reproducible for a seed: a
+/// Study's generator is seeded with (seed, number of trials already in the study), so a fresh
+/// study replays exactly and a continued one does not repeat its first session's draws. Workers
+/// that open the same study at the same moment should be given different seeds.
 ///
 /// Values and representations: a parameter has an external value (a JSON number, or the
 /// categorical choice itself) as stored in the trial, and an internal value (double): the float
@@ -105,6 +107,7 @@ struct FrozenTrial {
   std::map<std::string, double> params;  ///< internal values of the space's parameters
   std::optional<double> value;           ///< complete trials
   std::map<std::int64_t, double> intermediate;
+  std::string error;  ///< why a failed trial failed
 };
 
 /// What samplers and pruners may look at: the study's direction, space and trials.
@@ -361,9 +364,11 @@ class Study {
   /// (0 = none) or the sampler is exhausted. TrialPruned ends a trial as pruned; a compe::Error
   /// ends it as failed and the loop goes on; after max_consecutive_failures failures in a row
   /// the last error is rethrown. Other exceptions propagate after the trial is marked failed.
+  /// `after_trial` (optional) sees each ended trial (for progress lines).
   void optimize(const std::function<double(Trial&)>& objective, std::int64_t n_trials,
                 std::chrono::duration<double> timeout = std::chrono::duration<double>(0),
-                int max_consecutive_failures = 5);
+                int max_consecutive_failures = 5,
+                const std::function<void(const FrozenTrial&)>& after_trial = {});
 
  private:
   friend class Trial;
@@ -378,5 +383,46 @@ class Study {
   Rng rng_;
   std::vector<FrozenTrial> cache_;
 };
+
+/// Parameter importance: how strongly each parameter's values order the objective over the
+/// complete trials. Numeric parameters: the squared Spearman rank correlation between the value
+/// (internal, log-scaled where the distribution is) and the objective; categorical parameters:
+/// the correlation ratio (eta squared) of the objective's ranks grouped by choice. The scores are
+/// normalised to sum to 1 (all 0 when none is informative, or with fewer than 3 trials). Ties get
+/// average ranks. A cheap, model-free stand-in for fANOVA: it sees monotone and per-choice
+/// effects, not interactions or U-shaped ones.
+std::vector<std::pair<std::string, double>> parameter_importance(
+    const SearchSpace& space, std::span<const FrozenTrial> trials);
+
+/// The [tune] table of an experiment file (keys below; every key optional but the space):
+///   [tune]
+///   trials = 20          # trials per `compe tune` call
+///   timeout = 0          # seconds per call, 0 = none
+///   sampler = "tpe"      # a row of builtin_samplers()
+///   pruner = "none"      # a row of builtin_pruners(); "fold" for cross-validation
+///   seed = 0
+///   study = "name"       # default: the experiment's name, else the file's stem
+///   max_failures = 5     # consecutive failed trials before stopping
+///   [tune.sampler_options]   # e.g. multivariate = true
+///   [tune.pruner_options]    # e.g. alpha = 0.1
+///   [tune.space]
+///   learning_rate = {type = "float", low = 0.01, high = 0.3, log = true}
+///   max_depth = {type = "int", low = 2, high = 8}
+///   booster = {type = "categorical", choices = ["gbtree", "dart"]}
+struct TuneConfig {
+  std::int64_t trials = 20;
+  double timeout = 0;
+  std::string sampler = "tpe";
+  Settings sampler_settings;
+  std::string pruner = "none";
+  Settings pruner_settings;
+  std::uint64_t seed = 0;
+  std::string study;
+  int max_failures = 5;
+  SearchSpace space;
+};
+
+/// Parses and checks a [tune] table (as JSON); errors name `display` and the key (tune.space.X).
+TuneConfig parse_tune_config(const nlohmann::json& table, std::string_view display);
 
 }  // namespace compe::tune

@@ -25,7 +25,6 @@ Study::Study(Store& store, StudyOptions options) : store_(&store), options_(std:
   }
   sampler_ = make_sampler(options_.sampler, options_.sampler_settings);
   pruner_ = make_pruner(options_.pruner, options_.pruner_settings);
-  rng_ = Rng(options_.seed);
   compe::Study s;
   s.name = options_.name;
   s.directions = {std::string(direction_name(options_.direction))};
@@ -34,6 +33,10 @@ Study::Study(Store& store, StudyOptions options) : store_(&store), options_(std:
       {"pruner", options_.pruner},   {"pruner_settings", settings_json(options_.pruner_settings)},
       {"seed", options_.seed},       {"space", options_.space.to_json()}};
   const compe::Study stored = store_->create_study(s, options_.load_if_exists);
+  // A continued study must not replay the draws of its first session: the generator's seed
+  // mixes in the number of trials already there.
+  const auto existing = static_cast<std::uint64_t>(store_->list_trials(options_.name).size());
+  rng_ = Rng(options_.seed ^ (existing * 0x9e3779b97f4a7c15ULL));
   if (stored.directions != s.directions) {
     fail(ErrorCode::kInvalidArgument, "study '{}' exists with direction {}; this one is {}",
          options_.name, join(stored.directions), direction_name(options_.direction));
@@ -45,6 +48,7 @@ FrozenTrial Study::freeze(const compe::Trial& t) const {
   f.number = t.number;
   f.state = t.state;
   f.intermediate = t.intermediate;
+  f.error = t.error;
   if (t.state == TrialState::kComplete && !t.values.empty()) f.value = t.values[0];
   if (t.params.is_object()) {
     for (const auto& [name, d] : options_.space.params()) {
@@ -129,9 +133,13 @@ void Study::tell_failed(const Trial& trial, const std::string& error) {
 }
 
 void Study::optimize(const std::function<double(Trial&)>& objective, std::int64_t n_trials,
-                     std::chrono::duration<double> timeout, int max_consecutive_failures) {
+                     std::chrono::duration<double> timeout, int max_consecutive_failures,
+                     const std::function<void(const FrozenTrial&)>& after_trial) {
   const auto start = std::chrono::steady_clock::now();
   int failures = 0;
+  auto report = [&](const Trial& t) {
+    if (after_trial) after_trial(freeze(store_->get_trial(options_.name, t.number())));
+  };
   for (std::int64_t done = 0; n_trials == 0 || done < n_trials; ++done) {
     if (timeout.count() > 0 && std::chrono::steady_clock::now() - start >= timeout) break;
     if (sampler_->exhausted(view()) && exhausted()) break;
@@ -142,9 +150,11 @@ void Study::optimize(const std::function<double(Trial&)>& objective, std::int64_
     } catch (const TrialPruned&) {
       tell_pruned(trial);
       failures = 0;
+      report(trial);
       continue;
     } catch (const Error& e) {
       tell_failed(trial, e.what());
+      report(trial);
       if (++failures >= max_consecutive_failures) throw;
       continue;
     } catch (...) {
@@ -153,6 +163,7 @@ void Study::optimize(const std::function<double(Trial&)>& objective, std::int64_
     }
     if (!std::isfinite(value)) {
       tell_failed(trial, fmt::format("the objective returned {}", value));
+      report(trial);
       if (++failures >= max_consecutive_failures) {
         fail(ErrorCode::kInvalidArgument,
              "study '{}': {} trials failed in a row; last: trial {} "
@@ -163,6 +174,7 @@ void Study::optimize(const std::function<double(Trial&)>& objective, std::int64_
     }
     tell(trial, value);
     failures = 0;
+    report(trial);
   }
 }
 
