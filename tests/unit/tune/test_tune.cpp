@@ -570,3 +570,81 @@ TEST(TuneStudy, GridVisitsEveryPointOnce) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(TuneConfig, ParsesAndRejects) {
+  const nlohmann::json t = {
+      {"trials", 7},
+      {"timeout", 2.5},
+      {"sampler", "tpe"},
+      {"pruner", "fold"},
+      {"seed", 9},
+      {"sampler_options", {{"multivariate", true}}},
+      {"pruner_options", {{"alpha", 0.1}}},
+      {"space",
+       {{"eta", {{"type", "float"}, {"low", 0.01}, {"high", 0.3}, {"log", true}}},
+        {"max_depth", {{"type", "int"}, {"low", 2}, {"high", 8}}}}}};
+  const tune::TuneConfig c = tune::parse_tune_config(t, "exp.toml");
+  EXPECT_EQ(c.trials, 7);
+  EXPECT_EQ(c.timeout, 2.5);
+  EXPECT_EQ(c.seed, 9u);
+  EXPECT_EQ(c.space.size(), 2u);
+  EXPECT_EQ(c.sampler_settings.at("multivariate"), nlohmann::json(true));
+  auto with = [&](const char* key, nlohmann::json v) {
+    nlohmann::json u = t;
+    u[key] = std::move(v);
+    return u;
+  };
+  EXPECT_NE(error_of([&] {
+              tune::parse_tune_config(with("trails", 3), "exp.toml");
+            }).find("unknown key 'tune.trails' (did you mean 'tune.trials'?)"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] {
+              tune::parse_tune_config(with("trials", 0), "exp.toml");
+            }).find("'tune.trials' is 0"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] {
+              tune::parse_tune_config(with("space", nlohmann::json::object()), "e");
+            }).find("[tune.space] is missing or empty"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] {
+              tune::parse_tune_config(with("sampler_options", {{"gamma", 1}}), "e");
+            }).find("does not take setting 'gamma'"),
+            std::string::npos);
+  EXPECT_NE(
+      error_of([&] { tune::parse_tune_config(with("pruner", "nope"), "e"); }, ErrorCode::kNotFound)
+          .find("unknown pruner 'nope'"),
+      std::string::npos);
+}
+
+TEST(TuneImportance, RanksTheParameterThatDrivesTheObjective) {
+  tune::SearchSpace space;
+  space.add("a", tune::float_param("a", 0, 1));
+  space.add("noise", tune::float_param("noise", 0, 1));
+  space.add("c", tune::categorical_param("c", {"x", "y"}));
+  std::vector<tune::FrozenTrial> trials;
+  tune::Rng rng(5);
+  for (int i = 0; i < 60; ++i) {
+    tune::FrozenTrial t;
+    t.number = i;
+    t.state = TrialState::kComplete;
+    t.params = {{"a", rng.uniform()}, {"noise", rng.uniform()}, {"c", double(i % 2)}};
+    t.value = 3 * t.params["a"] + 0.5 * t.params["c"];
+    trials.push_back(t);
+  }
+  const auto imp = tune::parameter_importance(space, trials);
+  ASSERT_EQ(imp.size(), 3u);
+  EXPECT_EQ(imp[0].first, "a");
+  EXPECT_EQ(imp[2].first, "noise");
+  double sum = 0;
+  for (const auto& [n, v] : imp) sum += v;
+  EXPECT_NEAR(sum, 1.0, 1e-12);
+  EXPECT_LT(imp[2].second, 0.1);
+  // Too few trials: nothing to say.
+  for (const auto& [n, v] : tune::parameter_importance(space, std::span(trials).first(2))) {
+    EXPECT_EQ(v, 0.0);
+  }
+}
+
+}  // namespace
