@@ -236,6 +236,7 @@ class ParzenEstimator {
     double low = 0, high = 0;
     std::optional<double> q;
     std::vector<double> mus, sigmas, log_mass;  // log_mass: log P(low <= X <= high) per kernel
+    std::vector<double> log_norm, inv_sigma;    // log(sqrt(2 pi) sigma) + log_mass, 1 / sigma
     std::vector<std::vector<double>> cat;
   };
   std::vector<double> weights_;
@@ -374,6 +375,8 @@ class Study {
   friend class Trial;
   FrozenTrial freeze(const compe::Trial& t) const;
   void refresh();
+  void remember(const Trial& trial, TrialState state, std::optional<double> value,
+                const std::string& error);
   StudyView view() const { return {options_.direction, &options_.space, cache_}; }
 
   Store* store_;
@@ -381,7 +384,10 @@ class Study {
   std::unique_ptr<Sampler> sampler_;
   std::unique_ptr<Pruner> pruner_;
   Rng rng_;
-  std::vector<FrozenTrial> cache_;
+  bool loaded_ = false;
+  std::map<std::int64_t, FrozenTrial> finished_;  // immutable once read
+  std::map<std::int64_t, FrozenTrial> mine_;      // asked here, not yet told
+  std::vector<FrozenTrial> cache_;                // finished and running, by number
 };
 
 /// Parameter importance: how strongly each parameter's values order the objective over the

@@ -186,8 +186,13 @@ ParzenEstimator::ParzenEstimator(const std::vector<std::vector<double>>& observa
     for (double& s : sigmas) s = std::clamp(s, minsigma, maxsigma);
     if (prior) sigmas[n] = high - low;
     par.log_mass.resize(m);
+    par.log_norm.resize(m);
+    par.inv_sigma.resize(m);
+    const double log_sqrt_2pi = 0.5 * std::log(2 * std::numbers::pi);
     for (std::size_t k = 0; k < m; ++k) {
       par.log_mass[k] = log_gauss_mass((low - mus[k]) / sigmas[k], (high - mus[k]) / sigmas[k]);
+      par.log_norm[k] = log_sqrt_2pi + par.log_mass[k] + std::log(sigmas[k]);
+      par.inv_sigma[k] = 1.0 / sigmas[k];
     }
   }
 }
@@ -238,7 +243,6 @@ std::vector<double> ParzenEstimator::log_pdf(
   for (std::size_t k = 0; k < m; ++k) log_w[k] = std::log(weights_[k]);
   std::vector<double> out(size);
   std::vector<double> comp(m);
-  const double log_sqrt_2pi = 0.5 * std::log(2 * std::numbers::pi);
   for (std::size_t j = 0; j < size; ++j) {
     comp = log_w;
     for (std::size_t p = 0; p < params_.size(); ++p) {
@@ -251,14 +255,16 @@ std::vector<double> ParzenEstimator::log_pdf(
       }
       const double x = transform(par.dist, v);
       if (!par.q) {
-        const bool outside = x < par.low || x > par.high;
+        if (x < par.low || x > par.high) {
+          std::fill(comp.begin(), comp.end(), -kInf);
+          continue;
+        }
+        const double* mu = par.mus.data();
+        const double* inv = par.inv_sigma.data();
+        const double* norm = par.log_norm.data();
         for (std::size_t k = 0; k < m; ++k) {
-          if (outside) {
-            comp[k] = -kInf;
-            continue;
-          }
-          const double z = (x - par.mus[k]) / par.sigmas[k];
-          comp[k] += -0.5 * z * z - log_sqrt_2pi - par.log_mass[k] - std::log(par.sigmas[k]);
+          const double z = (x - mu[k]) * inv[k];
+          comp[k] += -0.5 * z * z - norm[k];
         }
       } else {
         const double lo = std::max(x - 0.5 * *par.q, par.low);
@@ -275,8 +281,12 @@ std::vector<double> ParzenEstimator::log_pdf(
       out[j] = mx;
       continue;
     }
+    // Terms below exp(-40) of the largest change the sum by less than 1e-17: skip their exp.
     double s = 0;
-    for (double c : comp) s += std::exp(c - mx);
+    for (double c : comp) {
+      const double d = c - mx;
+      if (d > -40) s += std::exp(d);
+    }
     out[j] = std::log(s) + mx;
   }
   return out;

@@ -61,11 +61,57 @@ FrozenTrial Study::freeze(const compe::Trial& t) const {
 }
 
 void Study::refresh() {
-  // Finished trials never change: only the unfinished ones and new ones are read again.
-  std::vector<compe::Trial> rows = store_->list_trials(options_.name);
+  // Finished trials never change: after the first full read, only running trials and trials
+  // that finished elsewhere since the last refresh are read again.
+  auto finished = [](TrialState st) {
+    return st == TrialState::kComplete || st == TrialState::kPruned || st == TrialState::kFailed;
+  };
+  if (!loaded_) {
+    for (const compe::Trial& t : store_->list_trials(options_.name)) {
+      if (finished(t.state)) finished_[t.number] = freeze(t);
+    }
+    loaded_ = true;
+  }
+  std::map<std::int64_t, FrozenTrial> running;
+  for (const compe::Trial& t : store_->list_trials(options_.name, TrialState::kRunning)) {
+    running[t.number] = freeze(t);
+  }
+  std::int64_t max_number = -1;
+  if (!finished_.empty()) max_number = finished_.rbegin()->first;
+  if (!running.empty()) max_number = std::max(max_number, running.rbegin()->first);
+  if (!mine_.empty()) max_number = std::max(max_number, mine_.rbegin()->first);
+  for (std::int64_t n = 0; n <= max_number; ++n) {
+    if (finished_.count(n) || running.count(n)) continue;
+    const compe::Trial t = store_->get_trial(options_.name, n);
+    if (finished(t.state)) {
+      finished_[n] = freeze(t);
+      mine_.erase(n);
+    }
+  }
   cache_.clear();
-  cache_.reserve(rows.size());
-  for (const compe::Trial& t : rows) cache_.push_back(freeze(t));
+  cache_.reserve(finished_.size() + running.size());
+  auto f = finished_.begin();
+  auto r = running.begin();
+  while (f != finished_.end() || r != running.end()) {
+    if (r == running.end() || (f != finished_.end() && f->first < r->first)) {
+      cache_.push_back((f++)->second);
+    } else {
+      cache_.push_back((r++)->second);
+    }
+  }
+}
+
+void Study::remember(const Trial& trial, TrialState state, std::optional<double> value,
+                     const std::string& error) {
+  auto it = mine_.find(trial.number());
+  if (it == mine_.end()) return;
+  FrozenTrial f = std::move(it->second);
+  mine_.erase(it);
+  f.state = state;
+  f.value = value;
+  f.intermediate = trial.intermediate_;
+  f.error = error;
+  finished_[f.number] = std::move(f);
 }
 
 std::vector<FrozenTrial> Study::trials() {
@@ -112,6 +158,7 @@ Trial Study::ask() {
   f.number = t.number;
   f.state = TrialState::kRunning;
   cache_.push_back(f);
+  mine_[t.number] = f;
   return Trial(*this, t.number, params);
 }
 
@@ -122,14 +169,17 @@ void Study::tell(const Trial& trial, double value) {
   }
   const double values[1] = {value};
   store_->finish_trial(options_.name, trial.number(), TrialState::kComplete, values);
+  remember(trial, TrialState::kComplete, value, "");
 }
 
 void Study::tell_pruned(const Trial& trial) {
   store_->finish_trial(options_.name, trial.number(), TrialState::kPruned, {});
+  remember(trial, TrialState::kPruned, std::nullopt, "");
 }
 
 void Study::tell_failed(const Trial& trial, const std::string& error) {
   store_->finish_trial(options_.name, trial.number(), TrialState::kFailed, {}, error);
+  remember(trial, TrialState::kFailed, std::nullopt, error);
 }
 
 void Study::optimize(const std::function<double(Trial&)>& objective, std::int64_t n_trials,
@@ -138,7 +188,10 @@ void Study::optimize(const std::function<double(Trial&)>& objective, std::int64_
   const auto start = std::chrono::steady_clock::now();
   int failures = 0;
   auto report = [&](const Trial& t) {
-    if (after_trial) after_trial(freeze(store_->get_trial(options_.name, t.number())));
+    if (!after_trial) return;
+    auto it = finished_.find(t.number());
+    after_trial(it != finished_.end() ? it->second
+                                      : freeze(store_->get_trial(options_.name, t.number())));
   };
   for (std::int64_t done = 0; n_trials == 0 || done < n_trials; ++done) {
     if (timeout.count() > 0 && std::chrono::steady_clock::now() - start >= timeout) break;
