@@ -156,15 +156,23 @@ ParzenEstimator::ParzenEstimator(const std::vector<std::vector<double>>& observa
       std::fill(sigmas.begin(), sigmas.end(), sigmas0 * (high - low));
     } else {
       // numpy's argsort order among equal centres decides which of them gets which bandwidth:
-      // replicate it exactly (finite doubles mapped to int64 keys of the same order).
-      std::vector<std::int64_t> keys(m);
-      for (std::size_t i = 0; i < m; ++i) {
-        const double v = mus[i] == 0 ? 0.0 : mus[i];
-        std::int64_t k;
-        std::memcpy(&k, &v, sizeof k);
-        keys[i] = k < 0 ? k ^ std::numeric_limits<std::int64_t>::max() : k;
+      // without ties any sort gives it; with ties numpy's introsort is replayed exactly (finite
+      // doubles mapped to int64 keys of the same order).
+      std::vector<std::size_t> idx(m);
+      std::iota(idx.begin(), idx.end(), 0);
+      std::sort(idx.begin(), idx.end(), [&](auto a, auto b) { return mus[a] < mus[b]; });
+      bool ties = false;
+      for (std::size_t i = 1; i < m && !ties; ++i) ties = mus[idx[i]] == mus[idx[i - 1]];
+      if (ties) {
+        std::vector<std::int64_t> keys(m);
+        for (std::size_t i = 0; i < m; ++i) {
+          const double v = mus[i] == 0 ? 0.0 : mus[i];
+          std::int64_t k;
+          std::memcpy(&k, &v, sizeof k);
+          keys[i] = k < 0 ? k ^ std::numeric_limits<std::int64_t>::max() : k;
+        }
+        idx = split::detail::numpy_argsort(keys);
       }
-      const std::vector<std::size_t> idx = split::detail::numpy_argsort(keys);
       std::vector<double> ends(m + 2);
       ends[0] = low;
       for (std::size_t i = 0; i < m; ++i) ends[i + 1] = mus[idx[i]];
