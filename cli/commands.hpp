@@ -17,5 +17,7 @@ void add_wbf_command(CLI::App& app);
 void add_ui_command(CLI::App& app);
 void add_blend_commands(CLI::App& app, int argc, char** argv);
 void add_oof_commands(CLI::App& app, int argc, char** argv);
+void add_tune_command(CLI::App& app, int argc, char** argv);
+void add_study_command(CLI::App& app);
 
 }  // namespace compe::cli

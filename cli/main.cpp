@@ -33,6 +33,8 @@ int main(int argc, char** argv) {
   compe::cli::add_ui_command(app);
   compe::cli::add_blend_commands(app, argc, argv);
   compe::cli::add_oof_commands(app, argc, argv);
+  compe::cli::add_tune_command(app, argc, argv);
+  compe::cli::add_study_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -51,6 +51,9 @@ struct Experiment {
   std::size_t threads = 0;
   std::size_t parallel_folds = 1;
   std::string source;  ///< the experiment file, "" when built from options
+  /// The raw [tune] table (search space and tuner settings, read by compe tune); null when
+  /// absent. Not part of the run's config.
+  nlohmann::json tune;
 
   /// The experiment as JSON (stored as the run's config, diffed by later tools).
   nlohmann::json to_json() const;
@@ -81,6 +84,10 @@ struct Options {
   const std::atomic<bool>* cancel = nullptr;
   /// Silences the warning given when a run changes more than one hypothesis against its parent.
   bool allow_multi = false;
+  /// Called after each fold is scored (serialised; folds in order when parallel_folds is 1).
+  /// Returning true stops the run: it is recorded as failed ("stopped after fold F") and
+  /// Error(kInvalidArgument) is thrown. Used by the tuner's fold pruner.
+  std::function<bool(int fold, double score)> after_fold;
 };
 
 struct Summary {

@@ -103,7 +103,7 @@ Experiment parse_experiment(std::string_view text, std::string_view display) {
   }
   Experiment x;
   x.source = std::string(display);
-  check_keys(root, "", {"name", "parent", "model", "features", "run"}, display);
+  check_keys(root, "", {"name", "parent", "model", "features", "run", "tune"}, display);
   auto str = [&](const toml::table& t, std::string_view key, const std::string& path) -> std::optional<std::string> {
     const toml::node* n = t.get(key);
     if (!n) return std::nullopt;
@@ -117,6 +117,7 @@ Experiment parse_experiment(std::string_view text, std::string_view display) {
     if (!n->is_table()) fail(ErrorCode::kInvalidArgument, "{}:{}: '{}' must be a table", display, n->source().begin.line, key);
     return n->as_table();
   };
+  if (const toml::table* t = table("tune")) x.tune = to_json(*t);
   x.name = str(root, "name", "name").value_or("");
   x.parent = str(root, "parent", "parent").value_or("");
   if (const toml::table* m = table("model")) {

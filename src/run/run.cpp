@@ -279,6 +279,8 @@ Summary run_experiment(const Workspace& ws, const Experiment& exp, const Options
       log += fmt::format("fold {}: {} = {:.6f} ({} train, {} valid rows, {} iterations, best {})\n", f,
                          metric->spec(), score, tr.size(), va.size(), res.num_iterations, res.best_iteration);
       emit({.kind = Event::kFoldEnd, .fold = f, .num_folds = static_cast<int>(folds.size()), .score = score});
+      if (opt.after_fold && opt.after_fold(f, score))
+        fail(ErrorCode::kInvalidArgument, "stopped after fold {}", f);
     };
     if (parallel <= 1) {
       for (int f : folds) run_fold(f);

@@ -1,0 +1,141 @@
+// Tuner benchmarks (driven by bench/peers/tune.sh):
+//   bench_tune overhead TRIALS STORE [SAMPLER]   cheap 10-D objective; prints one line:
+//       total_s per_trial_ms per_trial_ms_last_100
+//   bench_tune quality FUNCTION TRIALS SEEDS     branin | hartmann6; prints each seed's best value
+//       on one line, then "mean std"
+// STORE is ":memory:" or a SQLite file path (removed first).
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <fmt/core.h>
+
+#include "compe/error.hpp"
+#include "compe/store.hpp"
+#include "compe/tune.hpp"
+
+namespace tune = compe::tune;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+double branin(const std::vector<double>& x) {
+  const double a = 1, b = 5.1 / (4 * M_PI * M_PI), c = 5 / M_PI, r = 6, s = 10, t = 1 / (8 * M_PI);
+  const double y = x[1] - b * x[0] * x[0] + c * x[0] - r;
+  return a * y * y + s * (1 - t) * std::cos(x[0]) + s;
+}
+
+double hartmann6(const std::vector<double>& x) {
+  static const double alpha[4] = {1.0, 1.2, 3.0, 3.2};
+  static const double A[4][6] = {{10, 3, 17, 3.5, 1.7, 8},
+                                 {0.05, 10, 17, 0.1, 8, 14},
+                                 {3, 3.5, 1.7, 10, 17, 8},
+                                 {17, 8, 0.05, 10, 0.1, 14}};
+  static const double P[4][6] = {{1312, 1696, 5569, 124, 8283, 5886},
+                                 {2329, 4135, 8307, 3736, 1004, 9991},
+                                 {2348, 1451, 3522, 2883, 3047, 6650},
+                                 {4047, 8828, 8732, 5743, 1091, 381}};
+  double out = 0;
+  for (int i = 0; i < 4; ++i) {
+    double inner = 0;
+    for (int j = 0; j < 6; ++j)
+      inner += A[i][j] * (x[j] - 1e-4 * P[i][j]) * (x[j] - 1e-4 * P[i][j]);
+    out -= alpha[i] * std::exp(-inner);
+  }
+  return out;
+}
+
+int overhead(std::int64_t trials, const std::string& url, const std::string& sampler) {
+  if (url != ":memory:") {
+    std::filesystem::remove(url);
+    std::filesystem::remove(url + "-wal");
+    std::filesystem::remove(url + "-shm");
+  }
+  auto store = compe::open_store(url);
+  tune::StudyOptions o;
+  o.name = std::string("bench");
+  for (int i = 0; i < 10; ++i) {
+    const std::string n = fmt::format("x{}", i);
+    o.space.add(n, tune::float_param(n, -5, 5));
+  }
+  o.sampler = sampler;
+  tune::Study study(*store, o);
+  std::vector<double> stamps;
+  const auto t0 = Clock::now();
+  study.optimize(
+      [](tune::Trial& t) {
+        double v = 0;
+        for (const auto& [k, x] : t.params().items())
+          v += (x.get<double>() - 0.3) * (x.get<double>() - 0.3);
+        return v;
+      },
+      trials, std::chrono::duration<double>(0), 5,
+      [&](const tune::FrozenTrial&) {
+        stamps.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
+      });
+  const double total = stamps.back();
+  const std::size_t n = stamps.size();
+  const double last = n > 100 ? (stamps[n - 1] - stamps[n - 101]) / 100 : total / double(n);
+  fmt::print("{:.3f} {:.4f} {:.4f}\n", total, 1e3 * total / double(n), 1e3 * last);
+  return 0;
+}
+
+int quality(const std::string& fn, std::int64_t trials, int seeds) {
+  std::vector<double> bests;
+  for (int s = 0; s < seeds; ++s) {
+    auto store = compe::open_store(":memory:");
+    tune::StudyOptions o;
+    o.name = std::string("q");
+    o.seed = static_cast<std::uint64_t>(s);
+    if (fn == "branin") {
+      o.space.add("x0", tune::float_param("x0", -5, 10));
+      o.space.add("x1", tune::float_param("x1", 0, 15));
+    } else {
+      for (int i = 0; i < 6; ++i) {
+        const std::string n = fmt::format("x{}", i);
+        o.space.add(n, tune::float_param(n, 0, 1));
+      }
+    }
+    tune::Study study(*store, o);
+    study.optimize(
+        [&](tune::Trial& t) {
+          std::vector<double> x;
+          for (const auto& [name, d] : study.space().params())
+            x.push_back(t.params().at(name).get<double>());
+          return fn == "branin" ? branin(x) : hartmann6(x);
+        },
+        trials);
+    bests.push_back(*study.best_trial()->value);
+    fmt::print("{:.6f}{}", bests.back(), s + 1 < seeds ? " " : "\n");
+  }
+  double mean = 0;
+  for (double b : bests) mean += b;
+  mean /= double(bests.size());
+  double var = 0;
+  for (double b : bests) var += (b - mean) * (b - mean);
+  fmt::print("{:.6f} {:.6f}\n", mean,
+             std::sqrt(var / double(std::max<std::size_t>(1, bests.size() - 1))));
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    const std::vector<std::string> a(argv + 1, argv + argc);
+    if (a.size() >= 3 && a[0] == "overhead") {
+      return overhead(std::stoll(a[1]), a[2], a.size() > 3 ? a[3] : "tpe");
+    }
+    if (a.size() == 4 && a[0] == "quality") return quality(a[1], std::stoll(a[2]), std::stoi(a[3]));
+    std::fprintf(
+        stderr,
+        "usage: bench_tune overhead TRIALS STORE [SAMPLER] | quality FUNCTION TRIALS SEEDS\n");
+    return 2;
+  } catch (const compe::Error& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  }
+}

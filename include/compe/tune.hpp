@@ -1,0 +1,434 @@
+#pragma once
+/// Hyper-parameter optimisation: search spaces, studies and trials, samplers and pruners.
+///
+/// The design follows Optuna's: a Study owns a Sampler (what to try next) and a Pruner (when to
+/// stop a trial early); trials are asked for, evaluated and told their outcome. Studies and
+/// trials live in a compe::Store, so several processes (or machines, on PostgreSQL) can share one
+/// study: trial numbers come from Store::create_trial and are never duplicated.
+///
+/// Parameters are sampled when a trial is asked for (define-and-run): the study's SearchSpace
+/// is fixed, and Trial::suggest_* returns the value sampled for a declared parameter
+/// (conditional parameters are not supported). Every sampler is reproducible for a seed: a
+/// Study's generator is seeded with (seed, number of trials already in the study), so a fresh
+/// study replays exactly and a continued one does not repeat its first session's draws. Workers
+/// that open the same study at the same moment should be given different seeds.
+///
+/// Values and representations: a parameter has an external value (a JSON number, or the
+/// categorical choice itself) as stored in the trial, and an internal value (double): the float
+/// or integer itself, or the index of a categorical choice.
+///
+/// Errors: bad spaces, settings and names throw compe::Error(kInvalidArgument / kNotFound)
+/// naming the parameter or setting. Thread safety: a Study is used by one thread at a time.
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "compe/store.hpp"
+
+namespace compe::tune {
+
+enum class ParamKind { kFloat, kInt, kCategorical };
+
+/// The distribution of one parameter. Build it with float_param / int_param / categorical_param,
+/// which check it.
+struct Distribution {
+  ParamKind kind = ParamKind::kFloat;
+  double low = 0;   ///< float and int: inclusive bounds (low <= high)
+  double high = 0;  ///< for a stepped range, high is lowered to low + k * step
+  bool log = false;
+  std::optional<double> step;           ///< float: optional grid; int: always set (default 1)
+  std::vector<nlohmann::json> choices;  ///< categorical: the choices (numbers, strings, bools)
+
+  /// Whether the distribution has exactly one value (such parameters are not sampled).
+  bool single() const;
+  /// Whether the internal value lies in the distribution (on its grid for stepped ranges).
+  bool contains(double internal) const;
+  /// The internal value of an external one; nullopt when it is not in the distribution.
+  std::optional<double> to_internal(const nlohmann::json& external) const;
+  /// The external value (a JSON number, or the choice) of an internal one.
+  nlohmann::json to_external(double internal) const;
+  /// {"type": "float", "low": .., "high": .., "log": .., "step": ..} or
+  /// {"type": "categorical", "choices": [..]}.
+  nlohmann::json to_json() const;
+  bool operator==(const Distribution&) const = default;
+};
+
+/// A float parameter on [low, high]; log scale needs 0 < low; step (> 0) excludes log.
+/// Throws Error(kInvalidArgument) naming `name` on a non-finite bound, low > high, a log scale
+/// with a non-positive bound, or a bad step.
+Distribution float_param(std::string_view name, double low, double high, bool log = false,
+                         std::optional<double> step = std::nullopt);
+/// An integer parameter on [low, high] with step (default 1; log scale needs step 1 and low >= 1).
+Distribution int_param(std::string_view name, std::int64_t low, std::int64_t high, bool log = false,
+                       std::int64_t step = 1);
+/// A categorical parameter; choices must be non-empty, distinct scalars.
+Distribution categorical_param(std::string_view name, std::vector<nlohmann::json> choices);
+/// Parses to_json()'s form (also accepted: "int"/"integer", "float"/"real"/"uniform"/
+/// "loguniform", "categorical"/"choice"). Error(kInvalidArgument) names `name` and the key.
+Distribution distribution_from_json(std::string_view name, const nlohmann::json& j);
+
+/// Named distributions in declaration order (names unique).
+class SearchSpace {
+ public:
+  /// Throws Error(kInvalidArgument) when `name` is empty or already declared.
+  SearchSpace& add(std::string name, Distribution distribution);
+  const Distribution* find(std::string_view name) const;
+  std::size_t size() const { return params_.size(); }
+  bool empty() const { return params_.empty(); }
+  const std::vector<std::pair<std::string, Distribution>>& params() const { return params_; }
+  nlohmann::json to_json() const;  ///< {"name": distribution json, ...} in declaration order
+  /// Parses to_json()'s form; Error(kInvalidArgument) names the parameter.
+  static SearchSpace from_json(const nlohmann::json& j);
+  bool operator==(const SearchSpace&) const = default;
+
+ private:
+  std::vector<std::pair<std::string, Distribution>> params_;
+};
+
+enum class Direction { kMinimize, kMaximize };
+std::string_view direction_name(Direction d);  ///< "minimize" / "maximize"
+/// Error(kInvalidArgument) for anything but "minimize" / "maximize".
+Direction parse_direction(std::string_view name);
+
+/// A trial as the sampler and pruner see it (a frozen record read from the store).
+struct FrozenTrial {
+  std::int64_t number = 0;
+  TrialState state = TrialState::kRunning;
+  std::map<std::string, double> params;  ///< internal values of the space's parameters
+  std::optional<double> value;           ///< complete trials
+  std::map<std::int64_t, double> intermediate;
+  std::string error;  ///< why a failed trial failed
+};
+
+/// What samplers and pruners may look at: the study's direction, space and trials.
+struct StudyView {
+  Direction direction = Direction::kMinimize;
+  const SearchSpace* space = nullptr;
+  std::span<const FrozenTrial> trials;  ///< by number
+};
+
+/// A small deterministic generator (xoshiro256**, seeded with splitmix64), identical on every
+/// platform.
+class Rng {
+ public:
+  explicit Rng(std::uint64_t seed = 0);
+  std::uint64_t next();
+  double uniform();                      ///< [0, 1)
+  double uniform(double lo, double hi);  ///< [lo, hi)
+  std::uint64_t below(std::uint64_t n);  ///< [0, n), n > 0
+
+ private:
+  std::uint64_t s_[4];
+};
+
+/// Chooses parameters for a new trial. Relative sampling sees the whole space at once;
+/// independent sampling then fills each parameter the relative step left out.
+class Sampler {
+ public:
+  virtual ~Sampler() = default;
+  /// Internal values for some (or none) of the space's parameters.
+  virtual std::map<std::string, double> sample_relative(const StudyView& study, Rng& rng) = 0;
+  /// One parameter's internal value.
+  virtual double sample_independent(const StudyView& study, const std::string& name,
+                                    const Distribution& dist, Rng& rng) = 0;
+  /// Whether the sampler has nothing left to propose (grid: every point asked).
+  virtual bool exhausted(const StudyView& /*study*/) const { return false; }
+};
+
+/// Decides whether a running trial should stop after its latest intermediate value.
+class Pruner {
+ public:
+  virtual ~Pruner() = default;
+  /// `trial` is running and has at least one intermediate value; `study.trials` may include it.
+  virtual bool prune(const StudyView& study, const FrozenTrial& trial) = 0;
+};
+
+/// Settings shared by samplers and pruners, as key = value (numbers or bools). Unknown keys and
+/// keys the chosen row does not take are rejected with Error(kInvalidArgument) naming them.
+using Settings = std::map<std::string, nlohmann::json>;
+
+/// TPE settings (defaults are Optuna 3.1's).
+struct TpeOptions {
+  bool consider_prior = true;
+  double prior_weight = 1.0;
+  bool consider_magic_clip = true;
+  bool consider_endpoints = false;
+  int n_startup_trials = 10;
+  int n_ei_candidates = 24;
+  bool multivariate = false;   ///< one joint Parzen estimator over the whole space
+  bool constant_liar = false;  ///< running trials count as the worst (parallel workers)
+};
+
+/// Median pruner settings (Optuna's MedianPruner defaults).
+struct MedianOptions {
+  int n_startup_trials = 5;
+  std::int64_t n_warmup_steps = 0;
+  std::int64_t interval_steps = 1;
+  int n_min_trials = 1;
+};
+
+/// Asynchronous successive halving (Optuna's SuccessiveHalvingPruner with a fixed min_resource).
+struct HalvingOptions {
+  std::int64_t min_resource = 1;
+  int reduction_factor = 4;
+  int min_early_stopping_rate = 0;
+};
+
+/// Fold pruner for cross-validated objectives; intermediate step k holds the score of fold k.
+///
+/// Rule: after at least `min_folds` folds, let d_i = s_i - b_i (sign-adjusted so that d_i > 0
+/// means the trial is better on fold i) over the folds the trial and the best complete trial
+/// both have. With mean m, sample standard deviation s and n folds, the one-sided paired
+/// t statistic t = m / (s / sqrt(n)) has n - 1 degrees of freedom; the trial is pruned when
+/// student_t_cdf(t, n - 1) < alpha: were the trial truly as good as the best, differences this
+/// bad would be seen with probability below alpha. When every difference is equal (s = 0) the
+/// trial is pruned if they are negative. Without a complete best trial with those folds, nothing
+/// is pruned.
+struct FoldOptions {
+  int min_folds = 2;
+  double alpha = 0.05;
+};
+
+/// The fold rule on paired differences d (> 0: the trial is better on that fold).
+bool fold_rule_prunes(const std::vector<double>& differences, const FoldOptions& options);
+
+/// Parzen estimator (one kernel mixture over one or more parameters), as Optuna 3.1 builds it.
+/// Public for tests and golden checks.
+class ParzenEstimator {
+ public:
+  /// observations[p][i]: internal value of parameter p (in space order) of observation i.
+  /// `weights`: one per observation (empty = Optuna's default ramp).
+  ParzenEstimator(const std::vector<std::vector<double>>& observations,
+                  const std::vector<Distribution>& dists, const TpeOptions& options,
+                  std::vector<double> weights = {});
+
+  /// Normalised mixture weights (the prior's last when considered).
+  const std::vector<double>& weights() const { return weights_; }
+  /// Kernel centres of parameter p in the transformed (log when log-scaled) domain.
+  const std::vector<double>& mus(std::size_t p) const { return params_[p].mus; }
+  const std::vector<double>& sigmas(std::size_t p) const { return params_[p].sigmas; }
+  /// Truncation bounds of parameter p (transformed domain, widened by step/2 when stepped).
+  double low(std::size_t p) const { return params_[p].low; }
+  double high(std::size_t p) const { return params_[p].high; }
+  /// Categorical kernel weights of parameter p: rows = components, columns = choices.
+  const std::vector<std::vector<double>>& categorical(std::size_t p) const {
+    return params_[p].cat;
+  }
+
+  /// `size` samples (internal values): samples[p][j].
+  std::vector<std::vector<double>> sample(Rng& rng, std::size_t size) const;
+  /// Log-density (log-mass for stepped and categorical parameters) of each sample.
+  std::vector<double> log_pdf(const std::vector<std::vector<double>>& samples) const;
+
+ private:
+  struct Param {
+    Distribution dist;
+    double low = 0, high = 0;
+    std::optional<double> q;
+    std::vector<double> mus, sigmas, log_mass;  // log_mass: log P(low <= X <= high) per kernel
+    std::vector<double> log_norm, inv_sigma;    // log(sqrt(2 pi) sigma) + log_mass, 1 / sigma
+    std::vector<std::vector<double>> cat;
+  };
+  std::vector<double> weights_;
+  std::vector<Param> params_;
+};
+
+/// Optuna 3.1's default weights: 1 for up to 25 observations, else a linear ramp from 1/n to 1
+/// over the oldest n - 25, then 25 ones.
+std::vector<double> default_tpe_weights(std::size_t n);
+/// Optuna 3.1's gamma: min(ceil(0.1 n), 25).
+std::size_t default_tpe_gamma(std::size_t n);
+/// Splits observations ranked by (step key, loss) (lexicographic, stable) into the n_below best
+/// and the rest, each returned in chronological (index) order.
+std::pair<std::vector<std::size_t>, std::vector<std::size_t>> split_observations(
+    const std::vector<std::pair<double, double>>& keys, std::size_t n_below);
+
+/// Standard normal helpers used by TPE and the fold pruner.
+double log_ndtr(double x);
+/// log(Phi(b) - Phi(a)) for a <= b.
+double log_gauss_mass(double a, double b);
+/// Quantile q in (0, 1) of the standard normal truncated to [a, b].
+double truncnorm_ppf(double q, double a, double b);
+/// CDF of Student's t with df > 0 degrees of freedom.
+double student_t_cdf(double t, double df);
+
+// ---- registries ----
+
+struct SamplerInfo {
+  std::string name;
+  std::vector<std::string> aliases;
+  std::string summary;
+  std::vector<std::string> settings;  ///< keys the row accepts
+  std::function<std::unique_ptr<Sampler>(const Settings&)> factory;
+};
+struct PrunerInfo {
+  std::string name;
+  std::vector<std::string> aliases;
+  std::string summary;
+  std::vector<std::string> settings;
+  std::function<std::unique_ptr<Pruner>(const Settings&)> factory;
+};
+
+std::span<const SamplerInfo> builtin_samplers();
+std::span<const PrunerInfo> builtin_pruners();
+/// Error(kNotFound) with the known names and the closest match.
+const SamplerInfo& find_sampler(std::string_view name);
+const PrunerInfo& find_pruner(std::string_view name);
+/// find + check the settings + build. "none" is a pruner that never prunes.
+std::unique_ptr<Sampler> make_sampler(std::string_view name, const Settings& settings = {});
+std::unique_ptr<Pruner> make_pruner(std::string_view name, const Settings& settings = {});
+
+// ---- studies ----
+
+struct StudyOptions {
+  std::string name;
+  Direction direction = Direction::kMinimize;
+  SearchSpace space;
+  std::string sampler = "tpe";
+  Settings sampler_settings;
+  std::string pruner = "none";
+  Settings pruner_settings;
+  std::uint64_t seed = 0;
+  bool load_if_exists = true;  ///< continue a study of the same name
+};
+
+class Study;
+
+/// A running trial: its sampled parameters, intermediate reports and the pruning decision.
+class Trial {
+ public:
+  std::int64_t number() const { return number_; }
+  /// The sampled parameters as external values.
+  const nlohmann::json& params() const { return params_; }
+  /// The value sampled for a declared parameter. Error(kInvalidArgument) when `name` is not in
+  /// the study's space or the declared distribution differs (e.g. other bounds).
+  double suggest_float(const std::string& name, double low, double high, bool log = false,
+                       std::optional<double> step = std::nullopt);
+  std::int64_t suggest_int(const std::string& name, std::int64_t low, std::int64_t high,
+                           bool log = false, std::int64_t step = 1);
+  nlohmann::json suggest_categorical(const std::string& name,
+                                     const std::vector<nlohmann::json>& choices);
+  /// Records an intermediate value (e.g. the score of fold `step`).
+  void report(double value, std::int64_t step);
+  /// Whether the pruner says this trial should stop now.
+  bool should_prune();
+
+ private:
+  friend class Study;
+  Trial(Study& study, std::int64_t number, nlohmann::json params)
+      : study_(&study), number_(number), params_(std::move(params)) {}
+  const nlohmann::json& value_of(const std::string& name, const Distribution& expected) const;
+  Study* study_;
+  std::int64_t number_;
+  nlohmann::json params_;
+  std::map<std::int64_t, double> intermediate_;
+};
+
+/// Thrown by objectives (or raised by Study::optimize on should_prune) to end a trial as pruned.
+struct TrialPruned {};
+
+class Study {
+ public:
+  /// Creates or (load_if_exists) opens the study in `store`. The stored study keeps direction,
+  /// space, sampler and pruner; opening an existing one with another direction is
+  /// Error(kInvalidArgument). The store must outlive the study.
+  Study(Store& store, StudyOptions options);
+
+  const std::string& name() const { return options_.name; }
+  Direction direction() const { return options_.direction; }
+  const SearchSpace& space() const { return options_.space; }
+
+  /// Samples parameters and creates a running trial with the next number.
+  Trial ask();
+  void tell(const Trial& trial, double value);
+  void tell_pruned(const Trial& trial);
+  void tell_failed(const Trial& trial, const std::string& error);
+
+  /// The study's trials from the store (refreshed), by number.
+  std::vector<FrozenTrial> trials();
+  /// The best complete trial; nullopt when none.
+  std::optional<FrozenTrial> best_trial();
+  /// Whether the sampler has nothing left to try (grid).
+  bool exhausted();
+
+  /// Runs objective on asked trials until n_trials (this call's count; 0 = no limit) or timeout
+  /// (0 = none) or the sampler is exhausted. TrialPruned ends a trial as pruned; a compe::Error
+  /// ends it as failed and the loop goes on; after max_consecutive_failures failures in a row
+  /// the last error is rethrown. Other exceptions propagate after the trial is marked failed.
+  /// `after_trial` (optional) sees each ended trial (for progress lines).
+  void optimize(const std::function<double(Trial&)>& objective, std::int64_t n_trials,
+                std::chrono::duration<double> timeout = std::chrono::duration<double>(0),
+                int max_consecutive_failures = 5,
+                const std::function<void(const FrozenTrial&)>& after_trial = {});
+
+ private:
+  friend class Trial;
+  FrozenTrial freeze(const compe::Trial& t) const;
+  void refresh();
+  void remember(const Trial& trial, TrialState state, std::optional<double> value,
+                const std::string& error);
+  StudyView view() const { return {options_.direction, &options_.space, cache_}; }
+
+  Store* store_;
+  StudyOptions options_;
+  std::unique_ptr<Sampler> sampler_;
+  std::unique_ptr<Pruner> pruner_;
+  Rng rng_;
+  bool loaded_ = false;
+  std::map<std::int64_t, FrozenTrial> finished_;  // immutable once read
+  std::map<std::int64_t, FrozenTrial> mine_;      // asked here, not yet told
+  std::vector<FrozenTrial> cache_;                // finished and running, by number
+};
+
+/// Parameter importance: how strongly each parameter's values order the objective over the
+/// complete trials. Numeric parameters: the squared Spearman rank correlation between the value
+/// (internal, log-scaled where the distribution is) and the objective; categorical parameters:
+/// the correlation ratio (eta squared) of the objective's ranks grouped by choice. The scores are
+/// normalised to sum to 1 (all 0 when none is informative, or with fewer than 3 trials). Ties get
+/// average ranks. A cheap, model-free stand-in for fANOVA: it sees monotone and per-choice
+/// effects, not interactions or U-shaped ones.
+std::vector<std::pair<std::string, double>> parameter_importance(
+    const SearchSpace& space, std::span<const FrozenTrial> trials);
+
+/// The [tune] table of an experiment file (keys below; every key optional but the space):
+///   [tune]
+///   trials = 20          # trials per `compe tune` call
+///   timeout = 0          # seconds per call, 0 = none
+///   sampler = "tpe"      # a row of builtin_samplers()
+///   pruner = "none"      # a row of builtin_pruners(); "fold" for cross-validation
+///   seed = 0
+///   study = "name"       # default: the experiment's name, else the file's stem
+///   max_failures = 5     # consecutive failed trials before stopping
+///   [tune.sampler_options]   # e.g. multivariate = true
+///   [tune.pruner_options]    # e.g. alpha = 0.1
+///   [tune.space]
+///   learning_rate = {type = "float", low = 0.01, high = 0.3, log = true}
+///   max_depth = {type = "int", low = 2, high = 8}
+///   booster = {type = "categorical", choices = ["gbtree", "dart"]}
+struct TuneConfig {
+  std::int64_t trials = 20;
+  double timeout = 0;
+  std::string sampler = "tpe";
+  Settings sampler_settings;
+  std::string pruner = "none";
+  Settings pruner_settings;
+  std::uint64_t seed = 0;
+  std::string study;
+  int max_failures = 5;
+  SearchSpace space;
+};
+
+/// Parses and checks a [tune] table (as JSON); errors name `display` and the key (tune.space.X).
+TuneConfig parse_tune_config(const nlohmann::json& table, std::string_view display);
+
+}  // namespace compe::tune

@@ -1,0 +1,173 @@
+// The [tune] table of experiment files, and parameter importance.
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "compe/error.hpp"
+#include "compe/tune.hpp"
+#include "compe/util.hpp"
+
+namespace compe::tune {
+namespace {
+
+Settings settings_of(const nlohmann::json& j, std::string_view display, std::string_view key) {
+  Settings s;
+  if (j.is_null()) return s;
+  if (!j.is_object()) {
+    fail(ErrorCode::kInvalidArgument, "{}: 'tune.{}' must be a table", display, key);
+  }
+  for (const auto& [k, v] : j.items()) s[k] = v;
+  return s;
+}
+
+// Average ranks (1-based) with ties sharing their mean rank.
+std::vector<double> ranks(const std::vector<double>& v) {
+  std::vector<std::size_t> idx(v.size());
+  std::iota(idx.begin(), idx.end(), 0);
+  std::stable_sort(idx.begin(), idx.end(), [&](auto a, auto b) { return v[a] < v[b]; });
+  std::vector<double> r(v.size());
+  for (std::size_t i = 0; i < idx.size();) {
+    std::size_t j = i;
+    while (j + 1 < idx.size() && v[idx[j + 1]] == v[idx[i]]) ++j;
+    const double avg = 0.5 * static_cast<double>(i + j) + 1.0;
+    for (std::size_t k = i; k <= j; ++k) r[idx[k]] = avg;
+    i = j + 1;
+  }
+  return r;
+}
+
+double pearson_sq(const std::vector<double>& a, const std::vector<double>& b) {
+  const double n = static_cast<double>(a.size());
+  const double ma = std::accumulate(a.begin(), a.end(), 0.0) / n;
+  const double mb = std::accumulate(b.begin(), b.end(), 0.0) / n;
+  double sab = 0, saa = 0, sbb = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    sab += (a[i] - ma) * (b[i] - mb);
+    saa += (a[i] - ma) * (a[i] - ma);
+    sbb += (b[i] - mb) * (b[i] - mb);
+  }
+  if (saa <= 0 || sbb <= 0) return 0;
+  return sab * sab / (saa * sbb);
+}
+
+}  // namespace
+
+TuneConfig parse_tune_config(const nlohmann::json& t, std::string_view display) {
+  if (!t.is_object()) fail(ErrorCode::kInvalidArgument, "{}: 'tune' must be a table", display);
+  static const std::vector<std::string> kKeys = {
+      "trials", "timeout", "sampler",         "pruner",         "seed",
+      "study",  "space",   "sampler_options", "pruner_options", "max_failures"};
+  for (const auto& [k, v] : t.items()) {
+    if (std::find(kKeys.begin(), kKeys.end(), k) != kKeys.end()) continue;
+    const std::string hint = closest_match(k, kKeys);
+    fail(ErrorCode::kInvalidArgument, "{}: unknown key 'tune.{}'{}; allowed: {}", display, k,
+         hint.empty() ? "" : fmt::format(" (did you mean 'tune.{}'?)", hint), join(kKeys));
+  }
+  TuneConfig c;
+  auto integer = [&](const char* key, std::int64_t lo) -> std::optional<std::int64_t> {
+    if (!t.contains(key)) return std::nullopt;
+    const nlohmann::json& v = t[key];
+    if (!v.is_number_integer() || v.get<std::int64_t>() < lo) {
+      fail(ErrorCode::kInvalidArgument, "{}: 'tune.{}' is {}; expected an integer >= {}", display,
+           key, v.dump(), lo);
+    }
+    return v.get<std::int64_t>();
+  };
+  auto text = [&](const char* key) -> std::optional<std::string> {
+    if (!t.contains(key)) return std::nullopt;
+    if (!t[key].is_string()) {
+      fail(ErrorCode::kInvalidArgument, "{}: 'tune.{}' is {}; expected a string", display, key,
+           t[key].dump());
+    }
+    return t[key].get<std::string>();
+  };
+  if (auto v = integer("trials", 1)) c.trials = *v;
+  if (auto v = integer("seed", 0)) c.seed = static_cast<std::uint64_t>(*v);
+  if (auto v = integer("max_failures", 1)) c.max_failures = static_cast<int>(*v);
+  if (t.contains("timeout")) {
+    if (!t["timeout"].is_number() || t["timeout"].get<double>() < 0) {
+      fail(ErrorCode::kInvalidArgument, "{}: 'tune.timeout' is {}; expected seconds >= 0", display,
+           t["timeout"].dump());
+    }
+    c.timeout = t["timeout"].get<double>();
+  }
+  if (auto v = text("sampler")) c.sampler = *v;
+  if (auto v = text("pruner")) c.pruner = *v;
+  if (auto v = text("study")) c.study = *v;
+  c.sampler_settings =
+      settings_of(t.value("sampler_options", nlohmann::json()), display, "sampler_options");
+  c.pruner_settings =
+      settings_of(t.value("pruner_options", nlohmann::json()), display, "pruner_options");
+  // Check names and settings now rather than at the first trial.
+  try {
+    make_sampler(c.sampler, c.sampler_settings);
+    make_pruner(c.pruner, c.pruner_settings);
+  } catch (const Error& e) {
+    throw Error(e.code(), fmt::format("{}: tune: {}", display, e.what()));
+  }
+  if (!t.contains("space") || !t["space"].is_object() || t["space"].empty()) {
+    fail(ErrorCode::kInvalidArgument,
+         "{}: [tune.space] is missing or empty; expected e.g. max_depth = {{type = \"int\", "
+         "low = 2, high = 8}}",
+         display);
+  }
+  try {
+    c.space = SearchSpace::from_json(t["space"]);
+  } catch (const Error& e) {
+    throw Error(e.code(), fmt::format("{}: tune.space: {}", display, e.what()));
+  }
+  return c;
+}
+
+std::vector<std::pair<std::string, double>> parameter_importance(
+    const SearchSpace& space, std::span<const FrozenTrial> trials) {
+  std::vector<const FrozenTrial*> done;
+  for (const FrozenTrial& t : trials) {
+    if (t.state == TrialState::kComplete && t.value && std::isfinite(*t.value)) done.push_back(&t);
+  }
+  std::vector<std::pair<std::string, double>> out;
+  double total = 0;
+  for (const auto& [name, d] : space.params()) {
+    std::vector<double> x, y;
+    for (const FrozenTrial* t : done) {
+      auto it = t->params.find(name);
+      if (it == t->params.end()) continue;
+      x.push_back(d.kind != ParamKind::kCategorical && d.log ? std::log(it->second) : it->second);
+      y.push_back(*t->value);
+    }
+    double score = 0;
+    if (x.size() >= 3) {
+      const std::vector<double> ry = ranks(y);
+      if (d.kind == ParamKind::kCategorical) {
+        // eta^2 = between-group sum of squares / total sum of squares of the ranks.
+        const double mean =
+            std::accumulate(ry.begin(), ry.end(), 0.0) / static_cast<double>(ry.size());
+        std::map<double, std::pair<double, double>> groups;  // choice -> (sum, count)
+        double ss_total = 0;
+        for (std::size_t i = 0; i < x.size(); ++i) {
+          groups[x[i]].first += ry[i];
+          groups[x[i]].second += 1;
+          ss_total += (ry[i] - mean) * (ry[i] - mean);
+        }
+        double ss_between = 0;
+        for (const auto& [k, g] : groups) {
+          const double m = g.first / g.second;
+          ss_between += g.second * (m - mean) * (m - mean);
+        }
+        score = ss_total > 0 ? ss_between / ss_total : 0;
+      } else {
+        score = pearson_sq(ranks(x), ry);
+      }
+    }
+    out.emplace_back(name, score);
+    total += score;
+  }
+  if (total > 0) {
+    for (auto& [n, s] : out) s /= total;
+  }
+  std::stable_sort(out.begin(), out.end(),
+                   [](const auto& a, const auto& b) { return a.second > b.second; });
+  return out;
+}
+
+}  // namespace compe::tune

@@ -1,0 +1,283 @@
+// Studies and trials on top of compe::Store.
+#include <chrono>
+#include <cmath>
+#include <limits>
+
+#include "compe/error.hpp"
+#include "compe/tune.hpp"
+#include "compe/util.hpp"
+
+namespace compe::tune {
+namespace {
+
+nlohmann::json settings_json(const Settings& s) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [k, v] : s) j[k] = v;
+  return j;
+}
+
+}  // namespace
+
+Study::Study(Store& store, StudyOptions options) : store_(&store), options_(std::move(options)) {
+  if (options_.name.empty()) fail(ErrorCode::kInvalidArgument, "a study needs a name");
+  if (options_.space.empty()) {
+    fail(ErrorCode::kInvalidArgument, "study '{}': the search space is empty", options_.name);
+  }
+  sampler_ = make_sampler(options_.sampler, options_.sampler_settings);
+  pruner_ = make_pruner(options_.pruner, options_.pruner_settings);
+  compe::Study s;
+  s.name = options_.name;
+  s.directions = {std::string(direction_name(options_.direction))};
+  s.sampler = {
+      {"sampler", options_.sampler}, {"sampler_settings", settings_json(options_.sampler_settings)},
+      {"pruner", options_.pruner},   {"pruner_settings", settings_json(options_.pruner_settings)},
+      {"seed", options_.seed},       {"space", options_.space.to_json()}};
+  const compe::Study stored = store_->create_study(s, options_.load_if_exists);
+  // A continued study must not replay the draws of its first session: the generator's seed
+  // mixes in the number of trials already there.
+  const auto existing = static_cast<std::uint64_t>(store_->list_trials(options_.name).size());
+  rng_ = Rng(options_.seed ^ (existing * 0x9e3779b97f4a7c15ULL));
+  if (stored.directions != s.directions) {
+    fail(ErrorCode::kInvalidArgument, "study '{}' exists with direction {}; this one is {}",
+         options_.name, join(stored.directions), direction_name(options_.direction));
+  }
+}
+
+FrozenTrial Study::freeze(const compe::Trial& t) const {
+  FrozenTrial f;
+  f.number = t.number;
+  f.state = t.state;
+  f.intermediate = t.intermediate;
+  f.error = t.error;
+  if (t.state == TrialState::kComplete && !t.values.empty()) f.value = t.values[0];
+  if (t.params.is_object()) {
+    for (const auto& [name, d] : options_.space.params()) {
+      auto it = t.params.find(name);
+      if (it == t.params.end()) continue;
+      if (auto v = d.to_internal(*it)) f.params[name] = *v;
+    }
+  }
+  return f;
+}
+
+void Study::refresh() {
+  // Finished trials never change: after the first full read, only running trials and trials
+  // that finished elsewhere since the last refresh are read again.
+  auto finished = [](TrialState st) {
+    return st == TrialState::kComplete || st == TrialState::kPruned || st == TrialState::kFailed;
+  };
+  if (!loaded_) {
+    for (const compe::Trial& t : store_->list_trials(options_.name)) {
+      if (finished(t.state)) finished_[t.number] = freeze(t);
+    }
+    loaded_ = true;
+  }
+  std::map<std::int64_t, FrozenTrial> running;
+  for (const compe::Trial& t : store_->list_trials(options_.name, TrialState::kRunning)) {
+    running[t.number] = freeze(t);
+  }
+  std::int64_t max_number = -1;
+  if (!finished_.empty()) max_number = finished_.rbegin()->first;
+  if (!running.empty()) max_number = std::max(max_number, running.rbegin()->first);
+  if (!mine_.empty()) max_number = std::max(max_number, mine_.rbegin()->first);
+  for (std::int64_t n = 0; n <= max_number; ++n) {
+    if (finished_.count(n) || running.count(n)) continue;
+    const compe::Trial t = store_->get_trial(options_.name, n);
+    if (finished(t.state)) {
+      finished_[n] = freeze(t);
+      mine_.erase(n);
+    }
+  }
+  cache_.clear();
+  cache_.reserve(finished_.size() + running.size());
+  auto f = finished_.begin();
+  auto r = running.begin();
+  while (f != finished_.end() || r != running.end()) {
+    if (r == running.end() || (f != finished_.end() && f->first < r->first)) {
+      cache_.push_back((f++)->second);
+    } else {
+      cache_.push_back((r++)->second);
+    }
+  }
+}
+
+void Study::remember(const Trial& trial, TrialState state, std::optional<double> value,
+                     const std::string& error) {
+  auto it = mine_.find(trial.number());
+  if (it == mine_.end()) return;
+  FrozenTrial f = std::move(it->second);
+  mine_.erase(it);
+  f.state = state;
+  f.value = value;
+  f.intermediate = trial.intermediate_;
+  f.error = error;
+  finished_[f.number] = std::move(f);
+}
+
+std::vector<FrozenTrial> Study::trials() {
+  refresh();
+  return cache_;
+}
+
+std::optional<FrozenTrial> Study::best_trial() {
+  refresh();
+  std::optional<FrozenTrial> best;
+  const bool maximize = options_.direction == Direction::kMaximize;
+  for (const FrozenTrial& t : cache_) {
+    if (t.state != TrialState::kComplete || !t.value) continue;
+    if (!best || (maximize ? *t.value > *best->value : *t.value < *best->value)) best = t;
+  }
+  return best;
+}
+
+bool Study::exhausted() {
+  refresh();
+  return sampler_->exhausted(view());
+}
+
+Trial Study::ask() {
+  refresh();
+  const StudyView v = view();
+  std::map<std::string, double> relative = sampler_->sample_relative(v, rng_);
+  nlohmann::json params = nlohmann::json::object();
+  FrozenTrial f;
+  for (const auto& [name, d] : options_.space.params()) {
+    double x;
+    if (d.single()) {
+      x = d.kind == ParamKind::kCategorical ? 0.0 : d.low;
+    } else if (auto it = relative.find(name); it != relative.end()) {
+      x = it->second;
+    } else {
+      x = sampler_->sample_independent(v, name, d, rng_);
+    }
+    COMPE_ASSERT(d.contains(x));
+    f.params[name] = x;
+    params[name] = d.to_external(x);
+  }
+  const compe::Trial t = store_->create_trial(options_.name, params);
+  f.number = t.number;
+  f.state = TrialState::kRunning;
+  cache_.push_back(f);
+  mine_[t.number] = f;
+  return Trial(*this, t.number, params);
+}
+
+void Study::tell(const Trial& trial, double value) {
+  if (!std::isfinite(value)) {
+    tell_failed(trial, fmt::format("the objective returned {}", value));
+    return;
+  }
+  const double values[1] = {value};
+  store_->finish_trial(options_.name, trial.number(), TrialState::kComplete, values);
+  remember(trial, TrialState::kComplete, value, "");
+}
+
+void Study::tell_pruned(const Trial& trial) {
+  store_->finish_trial(options_.name, trial.number(), TrialState::kPruned, {});
+  remember(trial, TrialState::kPruned, std::nullopt, "");
+}
+
+void Study::tell_failed(const Trial& trial, const std::string& error) {
+  store_->finish_trial(options_.name, trial.number(), TrialState::kFailed, {}, error);
+  remember(trial, TrialState::kFailed, std::nullopt, error);
+}
+
+void Study::optimize(const std::function<double(Trial&)>& objective, std::int64_t n_trials,
+                     std::chrono::duration<double> timeout, int max_consecutive_failures,
+                     const std::function<void(const FrozenTrial&)>& after_trial) {
+  const auto start = std::chrono::steady_clock::now();
+  int failures = 0;
+  auto report = [&](const Trial& t) {
+    if (!after_trial) return;
+    auto it = finished_.find(t.number());
+    after_trial(it != finished_.end() ? it->second
+                                      : freeze(store_->get_trial(options_.name, t.number())));
+  };
+  for (std::int64_t done = 0; n_trials == 0 || done < n_trials; ++done) {
+    if (timeout.count() > 0 && std::chrono::steady_clock::now() - start >= timeout) break;
+    if (sampler_->exhausted(view()) && exhausted()) break;
+    Trial trial = ask();
+    double value = 0;
+    try {
+      value = objective(trial);
+    } catch (const TrialPruned&) {
+      tell_pruned(trial);
+      failures = 0;
+      report(trial);
+      continue;
+    } catch (const Error& e) {
+      tell_failed(trial, e.what());
+      report(trial);
+      if (++failures >= max_consecutive_failures) throw;
+      continue;
+    } catch (...) {
+      tell_failed(trial, "the objective threw an exception that is not a compe::Error");
+      throw;
+    }
+    if (!std::isfinite(value)) {
+      tell_failed(trial, fmt::format("the objective returned {}", value));
+      report(trial);
+      if (++failures >= max_consecutive_failures) {
+        fail(ErrorCode::kInvalidArgument,
+             "study '{}': {} trials failed in a row; last: trial {} "
+             "returned {}",
+             options_.name, failures, trial.number(), value);
+      }
+      continue;
+    }
+    tell(trial, value);
+    failures = 0;
+    report(trial);
+  }
+}
+
+const nlohmann::json& Trial::value_of(const std::string& name, const Distribution& expected) const {
+  const Distribution* declared = study_->space().find(name);
+  if (!declared) {
+    std::vector<std::string> names;
+    for (const auto& [n, d] : study_->space().params()) names.push_back(n);
+    fail(ErrorCode::kInvalidArgument,
+         "parameter '{}' is not in the study's search space; declared: {}", name, join(names));
+  }
+  if (!(*declared == expected)) {
+    fail(ErrorCode::kInvalidArgument,
+         "parameter '{}' is declared as {} in the study; suggested as {}", name,
+         declared->to_json().dump(), expected.to_json().dump());
+  }
+  return params_.at(name);
+}
+
+double Trial::suggest_float(const std::string& name, double low, double high, bool log,
+                            std::optional<double> step) {
+  return value_of(name, float_param(name, low, high, log, step)).get<double>();
+}
+
+std::int64_t Trial::suggest_int(const std::string& name, std::int64_t low, std::int64_t high,
+                                bool log, std::int64_t step) {
+  return value_of(name, int_param(name, low, high, log, step)).get<std::int64_t>();
+}
+
+nlohmann::json Trial::suggest_categorical(const std::string& name,
+                                          const std::vector<nlohmann::json>& choices) {
+  return value_of(name, categorical_param(name, choices));
+}
+
+void Trial::report(double value, std::int64_t step) {
+  if (step < 0) {
+    fail(ErrorCode::kInvalidArgument, "trial {}: step {} is negative", number_, step);
+  }
+  study_->store_->report_intermediate(study_->name(), number_, step, value);
+  intermediate_[step] = value;
+}
+
+bool Trial::should_prune() {
+  if (intermediate_.empty()) return false;
+  study_->refresh();
+  FrozenTrial self;
+  self.number = number_;
+  self.state = TrialState::kRunning;
+  self.intermediate = intermediate_;
+  return study_->pruner_->prune(study_->view(), self);
+}
+
+}  // namespace compe::tune
