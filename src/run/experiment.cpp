@@ -2,24 +2,14 @@
 
 #include <toml++/toml.h>
 
+#include "common/toml_util.hpp"
+
 #include "compe/error.hpp"
 #include "compe/run.hpp"
 #include "compe/util.hpp"
 
 namespace compe::run {
 namespace {
-
-void check_keys(const toml::table& t, const std::string& prefix, const std::vector<std::string>& allowed,
-                std::string_view display) {
-  for (const auto& [k, v] : t) {
-    std::string key(k.str());
-    if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
-    std::string hint = closest_match(key, allowed);
-    fail(ErrorCode::kInvalidArgument, "{}:{}: unknown key '{}{}'{}; allowed: {}", display,
-         v.source().begin.line, prefix, key,
-         hint.empty() ? "" : fmt::format(" (did you mean '{}{}'?)", prefix, hint), join(allowed));
-  }
-}
 
 nlohmann::json to_json(const toml::node& n) {
   if (auto s = n.value_exact<std::string>()) return *s;
@@ -94,16 +84,10 @@ Experiment experiment_from_json(const nlohmann::json& c) {
 }
 
 Experiment parse_experiment(std::string_view text, std::string_view display) {
-  toml::table root;
-  try {
-    root = toml::parse(text, std::string(display));
-  } catch (const toml::parse_error& e) {
-    fail(ErrorCode::kParse, "{}:{}:{}: {}", display, e.source().begin.line, e.source().begin.column,
-         e.description());
-  }
+  toml::table root = parse_toml(text, display);
   Experiment x;
   x.source = std::string(display);
-  check_keys(root, "", {"name", "parent", "model", "features", "run", "tune"}, display);
+  check_toml_keys(root, "", {"name", "parent", "model", "features", "run", "tune"}, display);
   auto str = [&](const toml::table& t, std::string_view key, const std::string& path) -> std::optional<std::string> {
     const toml::node* n = t.get(key);
     if (!n) return std::nullopt;
@@ -121,7 +105,7 @@ Experiment parse_experiment(std::string_view text, std::string_view display) {
   x.name = str(root, "name", "name").value_or("");
   x.parent = str(root, "parent", "parent").value_or("");
   if (const toml::table* m = table("model")) {
-    check_keys(*m, "model.", {"backend", "params"}, display);
+    check_toml_keys(*m, "model.", {"backend", "params"}, display);
     x.backend = str(*m, "backend", "model.backend").value_or("xgboost");
     if (const toml::node* p = m->get("params")) {
       if (!p->is_table()) fail(ErrorCode::kInvalidArgument, "{}:{}: 'model.params' must be a table", display, p->source().begin.line);
@@ -129,7 +113,7 @@ Experiment parse_experiment(std::string_view text, std::string_view display) {
     }
   }
   if (const toml::table* f = table("features")) {
-    check_keys(*f, "features.", {"keep", "drop", "categorical", "target_transform"}, display);
+    check_toml_keys(*f, "features.", {"keep", "drop", "categorical", "target_transform"}, display);
     x.keep = strings(*f, "keep", "features.keep", display);
     x.drop = strings(*f, "drop", "features.drop", display);
     x.categorical = strings(*f, "categorical", "features.categorical", display);
@@ -141,7 +125,7 @@ Experiment parse_experiment(std::string_view text, std::string_view display) {
       fail(ErrorCode::kInvalidArgument, "{}: give features.keep or features.drop, not both", display);
   }
   if (const toml::table* r = table("run")) {
-    check_keys(*r, "run.", {"folds", "seed", "threads", "parallel_folds"}, display);
+    check_toml_keys(*r, "run.", {"folds", "seed", "threads", "parallel_folds"}, display);
     if (const toml::node* n = r->get("folds")) {
       const toml::array* arr = n->as_array();
       if (!arr) fail(ErrorCode::kInvalidArgument, "{}:{}: 'run.folds' must be a list of fold numbers", display, n->source().begin.line);

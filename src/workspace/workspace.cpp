@@ -8,6 +8,8 @@
 #include <nlohmann/json.hpp>
 #include <toml++/toml.h>
 
+#include "common/toml_util.hpp"
+
 #include "compe/error.hpp"
 #include "compe/util.hpp"
 
@@ -21,18 +23,6 @@ const std::vector<std::string> kCompetitionKeys = {"name", "task", "metric", "id
 const std::vector<std::string> kDataKeys = {"train", "test", "sample_submission", "solution"};
 const std::vector<std::string> kFoldsKeys = {"strategy", "k", "seed", "shuffle", "group",
                                              "time", "gap", "bins"};
-
-void check_keys(const toml::table& t, const std::string& prefix, const std::vector<std::string>& allowed,
-                std::string_view display) {
-  for (const auto& [k, v] : t) {
-    std::string key(k.str());
-    if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
-    std::string hint = closest_match(key, allowed);
-    fail(ErrorCode::kInvalidArgument, "{}:{}: unknown key '{}{}'{}; allowed: {}", display,
-         v.source().begin.line, prefix, key,
-         hint.empty() ? "" : fmt::format(" (did you mean '{}{}'?)", prefix, hint), join(allowed));
-  }
-}
 
 template <typename T>
 std::optional<T> get(const toml::table& t, std::string_view key, const std::string& path,
@@ -67,18 +57,12 @@ std::string toml_quote(const std::string& s) {
 }  // namespace
 
 CompetitionConfig parse_competition_config(std::string_view text, std::string_view display) {
-  toml::table root;
-  try {
-    root = toml::parse(text, std::string(display));
-  } catch (const toml::parse_error& e) {
-    fail(ErrorCode::kParse, "{}:{}:{}: {}", display, e.source().begin.line,
-         e.source().begin.column, e.description());
-  }
-  check_keys(root, "", kSections, display);
+  toml::table root = parse_toml(text, display);
+  check_toml_keys(root, "", kSections, display);
   CompetitionConfig c;
   const toml::table* comp = section(root, "competition", display);
   if (!comp) fail(ErrorCode::kInvalidArgument, "{}: missing the [competition] table", display);
-  check_keys(*comp, "competition.", kCompetitionKeys, display);
+  check_toml_keys(*comp, "competition.", kCompetitionKeys, display);
   c.name = get<std::string>(*comp, "name", "competition.name", display, "a string").value_or("");
   auto task = get<std::string>(*comp, "task", "competition.task", display, "a string");
   if (!task) fail(ErrorCode::kInvalidArgument, "{}: missing 'competition.task' (binary, multiclass, regression, multilabel, ranking)", display);
@@ -121,7 +105,7 @@ CompetitionConfig parse_competition_config(std::string_view text, std::string_vi
 
   const toml::table* data = section(root, "data", display);
   if (!data) fail(ErrorCode::kInvalidArgument, "{}: missing the [data] table", display);
-  check_keys(*data, "data.", kDataKeys, display);
+  check_toml_keys(*data, "data.", kDataKeys, display);
   for (auto [key, dst] : {std::pair{"train", &c.train}, std::pair{"test", &c.test},
                           std::pair{"sample_submission", &c.sample_submission}}) {
     auto v = get<std::string>(*data, key, std::string("data.") + key, display, "a path string");
@@ -132,7 +116,7 @@ CompetitionConfig parse_competition_config(std::string_view text, std::string_vi
     c.solution = *s;
 
   if (const toml::table* f = section(root, "folds", display)) {
-    check_keys(*f, "folds.", kFoldsKeys, display);
+    check_toml_keys(*f, "folds.", kFoldsKeys, display);
     auto& spec = c.folds.spec;
     if (auto s = get<std::string>(*f, "strategy", "folds.strategy", display, "a string")) {
       try {
