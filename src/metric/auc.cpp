@@ -78,7 +78,8 @@ Sorted<Item> split_sort(const double* score, std::size_t stride, std::size_t col
   Sorted<Item> s;
   s.buffer = uninitialised<Item>(n);
   s.scratch = uninitialised<Item>(n);
-  int threads = n < (std::size_t{1} << 16) ? 1 : omp_get_max_threads();
+  // Inside another parallel region a nested team has one thread: plan for the team we will get.
+  int threads = n < (std::size_t{1} << 16) || omp_in_parallel() ? 1 : omp_get_max_threads();
   std::vector<std::size_t> pos_count(static_cast<std::size_t>(threads) + 1, 0);
   std::vector<std::size_t> neg_count(static_cast<std::size_t>(threads) + 1, 0);
   std::vector<std::size_t> first_bad(static_cast<std::size_t>(threads), n);

@@ -35,7 +35,7 @@ T* radix_sort(T* data, T* scratch, std::size_t n, KeyFn key, int threads = 1) {
   constexpr int kPasses = 64 / kBits;
   using Hist = std::array<std::size_t, kBuckets>;
   if (n < 2) return data;
-  if (n < (std::size_t{1} << 17)) threads = 1;
+  if (n < (std::size_t{1} << 17) || omp_in_parallel()) threads = 1;  // nested teams have one thread
   const auto nt = static_cast<std::size_t>(threads);
   // hist[t * kPasses + pass]: counts of thread t's chunk (valid for the first pass run) and, summed
   // over threads, the totals that decide which passes to skip.
