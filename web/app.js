@@ -430,12 +430,29 @@ async function pageLb() {
     section('Runs', table));
 }
 
+/**
+ * Route table: '#/<name>/<arg>' renders ROUTES[name](arg, query). Pages in other files
+ * (web/page_*.js, loaded after this one) add themselves with addRoute(); a nav link is added
+ * when `nav` is given; `needsArg` routes without an argument fall back to the runs page.
+ */
+const ROUTES = {};
+function addRoute(name, render, nav, needsArg) {
+  ROUTES[name] = { render, needsArg: Boolean(needsArg) };
+  if (nav) {
+    const links = document.querySelector('header.top nav');
+    if (links && !links.querySelector(`[data-nav="${name}"]`)) append(links, [h('a', { href: '#/' + name, 'data-nav': name, text: nav })]);
+  }
+}
+addRoute('runs', (arg, query) => pageRuns(query));
+addRoute('run', arg => pageRun(arg), null, true);
+addRoute('compare', arg => pageCompare(arg), null, true);
+addRoute('lb', () => pageLb());
+
 async function route() {
   const { parts, query } = parseHash();
   try {
-    if (parts[0] === 'run' && parts[1]) await pageRun(parts[1]);
-    else if (parts[0] === 'compare' && parts[1]) await pageCompare(parts[1]);
-    else if (parts[0] === 'lb') await pageLb();
+    const r = ROUTES[parts[0]];
+    if (r && (parts[1] || !r.needsArg)) await r.render(parts[1], query);
     else await pageRuns(query);
     document.body.setAttribute('data-ready', location.hash || '#/runs');
   } catch (err) {
@@ -446,5 +463,8 @@ async function route() {
 }
 
 window.addEventListener('hashchange', () => { document.body.removeAttribute('data-ready'); route(); });
-api('health').then(doc => { document.getElementById('workspace').textContent = doc.workspace; }).catch(() => {});
-route();
+// Page files (web/page_*.js) load after this one; start once the whole document has parsed.
+document.addEventListener('DOMContentLoaded', () => {
+  api('health').then(doc => { document.getElementById('workspace').textContent = doc.workspace; }).catch(() => {});
+  route();
+});

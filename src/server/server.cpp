@@ -183,11 +183,9 @@ struct Server::Impl {
     http.Get("/index.html", [this](const httplib::Request&, httplib::Response& res) {
       serve_asset("index.html", res);
     });
-    http.Get("/app.js", [this](const httplib::Request&, httplib::Response& res) {
-      serve_asset("app.js", res);
-    });
-    http.Get("/app.css", [this](const httplib::Request&, httplib::Response& res) {
-      serve_asset("app.css", res);
+    // Scripts and styles of web/ by file name (app.js, app.css, page_*.js).
+    http.Get(R"(/([a-z_]+\.(?:js|css)))", [this](const httplib::Request& req, httplib::Response& res) {
+      serve_asset(req.matches[1], res);
     });
     http.Get("/api/health", api([this](const httplib::Request&, httplib::Response& res) {
                send_json(res, {{"status", "ok"},
