@@ -10,6 +10,12 @@ PACKAGES=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   postgresql
   chromium
+  ccache
+  # The Python module (pybind11) and its tests; the image example's PyTorch trainer.
+  pybind11-dev python3-dev python3-numpy python3-pytest
+  python3-torch python3-torchvision dataset-fashion-mnist
+  # Detection example: OpenCV's face cascades on photos shipped by Debian.
+  opencv-data python3-opencv python3-skimage
 )
 # Node (for the dashboard's browser tests): Debian's nodejs and npm unless node and npm are already
 # on PATH (another node install would conflict with Debian's npm package).
