@@ -84,16 +84,16 @@ function submissionsCard() {
   const info = state.info, subs = state.subs;
   const revealed = info.revealed;
   const counted = new Set(subs.counted);
-  const head = h('tr', {}, h('th', { class: 'num', text: '#' }), h('th', { text: 'Time' }), h('th', { text: 'File' }),
-    h('th', { class: 'num', text: 'Public' }), revealed ? h('th', { class: 'num', text: 'Private' }) : null,
-    h('th', { text: 'Final' }));
+  const head = h('tr', {}, h('th', { class: 'num', text: '#' }), h('th', { class: 'num', text: 'Public' }),
+    revealed ? h('th', { class: 'num', text: 'Private' }) : null, h('th', { text: 'Final' }), h('th', { text: 'File' }),
+    h('th', { text: 'Time' }));
   const rows = subs.submissions.slice().reverse().map(s => h('tr', { 'data-id': s.id },
-    h('td', { class: 'num', text: s.id }), h('td', { class: 'nowrap', text: fmtTime(s.time) }),
-    h('td', { class: 'name', title: 'sha256 ' + s.sha256, text: s.name }),
-    h('td', { class: 'num public', text: fmtScore(s.public) }),
+    h('td', { class: 'num', text: s.id }), h('td', { class: 'num public', text: fmtScore(s.public) }),
     revealed ? h('td', { class: 'num private', text: fmtScore(s.private) }) : null,
-    h('td', {}, h('input', { type: 'checkbox', class: 'final', 'data-id': s.id, checked: s.final, disabled: info.closed,
-      'aria-label': 'final ' + s.id }), counted.has(s.id) ? h('span', { class: 'muted', text: s.final ? '' : ' (auto)' }) : null)));
+    h('td', { class: 'nowrap' }, h('input', { type: 'checkbox', class: 'final', 'data-id': s.id, checked: s.final, disabled: info.closed,
+      'aria-label': 'final ' + s.id }), counted.has(s.id) ? h('span', { class: 'muted', text: s.final ? '' : ' (auto)' }) : null),
+    h('td', { class: 'name', title: 'sha256 ' + s.sha256, text: s.name }),
+    h('td', { class: 'nowrap', text: fmtTime(s.time) })));
   const note = h('span', { class: 'muted', id: 'finals-note' },
     subs.finals.length ? `Finals: ${subs.finals.join(', ')}.` : 'No finals marked: your two best public submissions count.');
   const save = h('button', { id: 'save-finals', text: 'Save finals', disabled: info.closed });
@@ -134,12 +134,13 @@ function privateCard() {
     const arrow = r.change > 0 ? `▲ ${r.change}` : r.change < 0 ? `▼ ${-r.change}` : '–';
     return h('tr', { class: r.you ? 'you' : null, 'data-team': r.team },
       h('td', { class: 'num', text: r.rank }), h('td', { class: 'name', text: r.team }),
-      h('td', { class: 'num score', text: fmtScore(r.score) }), h('td', { class: 'num', text: r.public_rank }),
+      h('td', { class: 'num score', text: fmtScore(r.score) }),
       h('td', { class: 'num change ' + (r.change > 0 ? 'up' : r.change < 0 ? 'down' : ''), text: arrow }),
+      h('td', { class: 'num', text: r.public_rank }),
       h('td', { class: 'nowrap', text: r.finals.join(', ') + (r.auto_selected ? ' (auto)' : '') }));
   });
   const head = h('tr', {}, h('th', { class: 'num', text: '#' }), h('th', { text: 'Team' }), h('th', { class: 'num', text: 'Private' }),
-    h('th', { class: 'num', text: 'Public rank' }), h('th', { class: 'num', text: 'Shake' }), h('th', { text: 'Finals' }));
+    h('th', { class: 'num', text: 'Shake' }), h('th', { class: 'num', text: 'Public rank' }), h('th', { text: 'Finals' }));
   return section('Private leaderboard', 'private-card',
     h('p', { class: 'subtitle', text: 'The best private score among each team\'s finals; shake = places moved from the public board.' }),
     tableWrap(h('table', { id: 'private-lb' }, h('thead', {}, head), h('tbody', {}, rows))));
@@ -151,8 +152,8 @@ function render() {
   document.getElementById('team').textContent = 'team ' + info.team;
   document.getElementById('deadline').textContent = (info.closed ? 'ended ' : 'deadline ') + fmtTime(info.closed ? info.revealed_at : info.deadline);
   document.title = info.title + ' · compe host';
-  document.getElementById('app').replaceChildren(
-    h('h1', { text: info.title }), uploadCard(), privateCard(), publicCard(), submissionsCard());
+  const cards = [h('h1', { text: info.title }), uploadCard(), privateCard(), publicCard(), submissionsCard()];
+  document.getElementById('app').replaceChildren(...cards.filter(Boolean));
 }
 
 async function load() {
