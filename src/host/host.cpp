@@ -10,6 +10,7 @@
 #include <map>
 #include <mutex>
 #include <random>
+#include <regex>
 #include <sstream>
 
 #include <toml++/toml.h>
@@ -439,7 +440,20 @@ Submission Host::submit(const std::string& team, std::string_view csv, std::stri
   Table sub = read_csv_string(csv, display, ro);
   // Kaggle's checks over every row at once, then the split scores; an error that only the split
   // brings out is reported without rows, so it cannot tell which rows are Public.
-  score::score_submission(I.all_rows, sub, I.options);
+  try {
+    score::score_submission(I.all_rows, sub, I.options);
+  } catch (const Error& e) {
+    // A metric names rows by position; over all rows that position is an id anyone may know.
+    static const std::regex kRow(R"(y_pred row (\d+))");
+    std::string msg = e.what();
+    std::smatch m;
+    if (std::regex_search(msg, m, kRow)) {
+      std::size_t row = std::stoul(m[1].str());
+      if (row < I.all_rows.num_rows())
+        fail(e.code(), "{}: {} (id '{}')", display, msg, I.all_rows.column(I.config.id_column).to_string(row));
+    }
+    throw;
+  }
   score::Result r;
   try {
     r = score::score_submission(I.solution, sub, I.options);

@@ -259,7 +259,7 @@ TEST(HostSubmit, ErrorsNeverTellPublicFromPrivateRows) {
   Fixture g("rmsle");
   Host hg(g.dir);
   std::string neg = error_of([&] { hg.submit("alpha", submission({1, 1, 1, 1, 1, 1, -1, 1, 1, 1}), "s.csv", kNow); });
-  EXPECT_NE(neg.find("row 6"), std::string::npos) << neg;
+  EXPECT_NE(neg.find("s.csv: rmsle: y_pred row 6 is -1; expected a value >= 0 (id '7')"), std::string::npos) << neg;
   EXPECT_EQ(neg.find("rivate"), std::string::npos) << neg;
 }
 
