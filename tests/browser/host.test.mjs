@@ -372,7 +372,7 @@ describe('page', () => {
 
 describe('deadline', () => {
   test('after the deadline uploads and finals are refused and the private board is shown', async () => {
-    const deadline = new Date(Date.now() + 4000);
+    const deadline = new Date(Date.now() + 6000);
     const host = initHost('deadline', '--deadline', deadline.toISOString(), '--teams', 'alpha,beta');
     const srv = await serve(host.dir);
     assert.equal((await upload(srv.base, 'alpha', host.tokens.alpha, noisy(1, 0.8))).status, 201);
