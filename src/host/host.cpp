@@ -94,10 +94,10 @@ std::unique_ptr<store::Db> open_db(const fs::path& path) {
   }
 }
 
-/// The solution with every row scored together (Usage dropped): validation messages then name
-/// ids and rows in the solution's order only. Ignored rows without a target borrow the first
-/// scored row's target, so they never make a submission fail.
-Table all_rows_solution(const Table& solution, const std::string& id) {
+/// The solution whose Ignored rows without a target borrow the first scored row's target, so
+/// they never make a submission fail (they are never scored). With `drop_usage`, every row is
+/// scored together: validation messages then name ids and rows in the solution's order only.
+Table filled_solution(const Table& solution, const std::string& id, bool drop_usage) {
   Table t = solution;
   auto uidx = solution.find("Usage");
   if (!uidx) return t;
@@ -110,11 +110,11 @@ Table all_rows_solution(const Table& solution, const std::string& id) {
     ignored[r] = u == "ignored";
     if (!ignored[r] && !first) first = r;
   }
-  t.drop_column("Usage");
+  if (drop_usage) t.drop_column("Usage");
   if (!first) return t;
   for (std::size_t j = 0; j < t.num_columns(); ++j) {
     Column& c = t.column(j);
-    if (c.name == id) continue;
+    if (c.name == id || c.name == "Usage") continue;
     for (std::size_t r = 0; r < ignored.size(); ++r) {
       if (!ignored[r] || !c.is_missing(r)) continue;
       if (c.type == DType::kFloat64) c.f64[r] = c.f64[*first];
@@ -186,13 +186,13 @@ std::vector<TeamToken> init(const InitOptions& o) {
          "Private, Ignored); columns are: {}",
          o.solution.string(), join(solution.column_names()));
   std::string id = solution.column(0).name;
-  Table all_rows = all_rows_solution(solution, id);
+  Table all_rows = filled_solution(solution, id, true);
   Table self = all_rows;
   self.source = "solution targets";
   score::Options so{.metric = o.metric, .id_column = id};
   score::Result r;
   try {
-    r = score::score_submission(solution, self, so);
+    r = score::score_submission(filled_solution(solution, id, false), self, so);
     score::score_submission(all_rows, self, so);
   } catch (const Error& e) {
     fail(ErrorCode::kInvalidArgument, "{}: cannot be scored with metric '{}': {}",
@@ -383,7 +383,8 @@ Host::Host(const fs::path& dir) : impl_(std::make_unique<Impl>()) {
   I.solution = read_csv(dir / sol, ro);
   I.options = score::Options{.metric = c.metric, .id_column = c.id_column};
   I.maximize = metric::make(c.metric)->info().greater_is_better();
-  I.all_rows = all_rows_solution(I.solution, c.id_column);
+  I.all_rows = filled_solution(I.solution, c.id_column, true);
+  I.solution = filled_solution(I.solution, c.id_column, false);
   for (const auto& col : I.solution.columns())
     if (col.name != "Usage") I.columns.push_back(col.name);
   I.db = open_db(dir / kDb);

@@ -355,3 +355,24 @@ TEST(HostBoards, FinalsPrivateBoardAndShake) {
   EXPECT_TRUE(info["closed"].get<bool>());
   EXPECT_EQ(info["columns"], nlohmann::json::array({"id", "y"}));
 }
+
+TEST(HostSubmit, ClassLabelSolutionWithAnUnlabelledIgnoredRow) {
+  TempDir tmp;
+  compe::write_file_atomic(tmp.path / "solution.csv",
+                           "id,label,Usage\n1,cat,Public\n2,dog,Public\n3,cat,Private\n4,dog,Private\n5,,Ignored\n");
+  compe::host::InitOptions o;
+  o.dir = tmp.path / "comp";
+  o.solution = tmp.path / "solution.csv";
+  o.metric = "accuracy";
+  o.deadline = "2027-01-02";
+  o.teams = {"a"};
+  o.now_ms = kNow;
+  compe::host::init(o);
+  Host h(o.dir);
+  auto s = h.submit("a", "id,label\n1,cat\n2,cat\n3,cat\n4,dog\n5,dog\n", "s.csv", kNow);
+  EXPECT_DOUBLE_EQ(s.public_score, 0.5);
+  EXPECT_DOUBLE_EQ(s.private_score, 1.0);
+  // The Ignored row still needs a prediction, as every id does.
+  std::string msg = error_of([&] { h.submit("a", "id,label\n1,cat\n2,cat\n3,cat\n4,dog\n5,\n", "e.csv", kNow); });
+  EXPECT_NE(msg.find("e.csv: column 'label' has 1 empty prediction(s), at id(s) '5'"), std::string::npos) << msg;
+}
