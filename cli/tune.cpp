@@ -79,8 +79,9 @@ nlohmann::json external_params(const tune::SearchSpace& space, const tune::Froze
 // ---- stopping on SIGINT / SIGTERM ----
 //
 // A signal handler may do almost nothing, so it only writes the signal to a pipe; a thread reads
-// it and does the work: stop the local workers, end this process's running trial as failed, and
-// exit. So Ctrl-C leaves no trial running and no worker behind.
+// it and does the work: cancel this process's run (which then stops its trainer and records
+// itself as interrupted), stop the local workers, end the running trial as failed, and exit. So
+// Ctrl-C leaves no trial running and no worker behind.
 int g_stop_pipe[2] = {-1, -1};
 
 extern "C" void on_stop_signal(int sig) {
@@ -94,7 +95,15 @@ struct StopState {
   Store* store = nullptr;
   std::string study;
   std::atomic<std::int64_t> current{-1};  // this process's running trial
+  std::atomic<bool> cancel{false};        // set on a signal: the run stops at its next step
+  std::atomic<bool> idle{false};          // the main thread has left the run and waits to exit
 };
+
+// Called by the main thread once a signal came: it must not start anything else.
+[[noreturn]] void hold_for_exit(StopState& st) {
+  st.idle = true;
+  for (;;) std::this_thread::sleep_for(std::chrono::seconds(1));
+}
 
 StopState& stop_state() {
   static StopState s;
@@ -132,12 +141,18 @@ void install_stop_handler() {
       if (errno != EINTR) return;
     }
     StopState& st = stop_state();
+    st.cancel = true;
     std::vector<pid_t> workers;
     {
       std::lock_guard lock(st.mu);
       workers = st.workers;
     }
-    stop_workers(workers, std::chrono::seconds(10));
+    stop_workers(workers, std::chrono::seconds(15));
+    // Give this process's run a moment to stop its trainer and record itself as interrupted.
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!st.idle && st.current >= 0 && std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
     const std::int64_t n = st.current.load();
     if (st.store && n >= 0) {
       try {
@@ -148,7 +163,8 @@ void install_stop_handler() {
         // Already ended, or the store is unreachable: the stale check will end it.
       }
     }
-    fmt::print(stderr, "interrupted: trial {} ended as failed{}\n", n,
+    fmt::print(stderr, "interrupted{}{}\n",
+               n >= 0 ? fmt::format(": trial {} ended as failed", n) : "",
                workers.empty() ? "" : fmt::format(", {} worker(s) stopped", workers.size()));
     std::fflush(stderr);
     ::_exit(128 + sig);
@@ -546,8 +562,10 @@ void add_tune_command(CLI::App& app, int argc, char** argv) {
 
     auto objective = [&](tune::Trial& t) -> double {
       stop.current = t.number();
+      if (stop.cancel) hold_for_exit(stop);
       run::Options o;
       o.store = url;
+      o.cancel = &stop.cancel;
       run::Experiment e = trial_experiment(t.params(), true, o);
       e.name = fmt::format("{}-t{}", study_name, t.number());
       bool pruned = false;
@@ -564,9 +582,11 @@ void add_tune_command(CLI::App& app, int argc, char** argv) {
       };
       try {
         run::Summary s = run::run_experiment(w, e, o, nullptr);
+        if (stop.cancel) hold_for_exit(stop);
         link(s.run_id);
         return s.cv;
       } catch (const Error&) {
+        if (stop.cancel) hold_for_exit(stop);
         RunFilter f;
         f.name_contains = e.name;
         f.limit = 1;
