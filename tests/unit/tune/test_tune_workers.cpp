@@ -5,11 +5,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -357,3 +359,123 @@ TEST(TuneConditional, SampledOnlyWhenTheConditionHolds) {
 }
 
 }  // namespace
+
+// ---- proxy ----
+
+namespace proxy_tests {
+
+TEST(TuneProxy, KeepsTheShareOfEveryFoldAndClass) {
+  // 1,000 rows, 4 folds, a 30 % minority class.
+  const std::size_t n = 1000;
+  std::vector<double> y(n);
+  std::vector<int> folds(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    y[i] = i % 10 < 3 ? 1.0 : 0.0;
+    folds[i] = static_cast<int>(i % 4);
+  }
+  compe::split::Inputs in;
+  in.rows = n;
+  in.y = y;
+  tune::ProxyConfig p;
+  p.rows_fraction = 0.25;
+  const auto keep = tune::proxy_rows(in, folds, p, 7);
+  ASSERT_EQ(keep.size(), n);
+  std::map<std::pair<int, double>, std::pair<int, int>> cells;  // kept, total
+  for (std::size_t i = 0; i < n; ++i) {
+    auto& c = cells[{folds[i], y[i]}];
+    c.first += keep[i];
+    c.second += 1;
+  }
+  for (const auto& [cell, c] : cells) {
+    EXPECT_EQ(c.first, static_cast<int>(std::llround(0.25 * c.second)))
+        << "fold " << cell.first << " class " << cell.second;
+  }
+  EXPECT_EQ(tune::proxy_rows(in, folds, p, 7), keep);  // deterministic for a seed
+  EXPECT_NE(tune::proxy_rows(in, folds, p, 8), keep);
+  // A count is a fraction of the rows.
+  tune::ProxyConfig count;
+  count.rows_count = 100;
+  const auto k100 = tune::proxy_rows(in, folds, count, 7);
+  EXPECT_EQ(std::count(k100.begin(), k100.end(), 1), 100);
+  count.rows_count = 5000;  // more than there is: everything
+  const auto all = tune::proxy_rows(in, folds, count, 7);
+  EXPECT_EQ(std::count(all.begin(), all.end(), 1), static_cast<long>(n));
+  // A tiny class keeps at least one row per fold.
+  p.rows_fraction = 0.01;
+  const auto tiny = tune::proxy_rows(in, folds, p, 7);
+  for (int f = 0; f < 4; ++f) {
+    int minority = 0;
+    for (std::size_t i = 0; i < n; ++i) minority += tiny[i] && folds[i] == f && y[i] == 1.0;
+    EXPECT_GE(minority, 1);
+  }
+}
+
+TEST(TuneProxy, KeepsOrDropsWholeGroups) {
+  const std::size_t n = 600;
+  std::vector<std::int64_t> groups(n);
+  std::vector<int> folds(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    groups[i] = static_cast<std::int64_t>(i / 6);  // 100 groups of 6
+    folds[i] = static_cast<int>(groups[i] % 3);
+  }
+  compe::split::Inputs in;
+  in.rows = n;
+  in.groups = groups;
+  in.y_is_class = false;
+  tune::ProxyConfig p;
+  p.rows_fraction = 0.5;
+  const auto keep = tune::proxy_rows(in, folds, p, 1);
+  std::map<std::int64_t, std::set<int>> per_group;
+  std::map<int, int> per_fold;
+  for (std::size_t i = 0; i < n; ++i) {
+    per_group[groups[i]].insert(keep[i]);
+    per_fold[folds[i]] += keep[i];
+  }
+  for (const auto& [g, states] : per_group) EXPECT_EQ(states.size(), 1u) << "group " << g;
+  for (const auto& [f, kept] : per_fold) {
+    EXPECT_GE(kept, 100) << "fold " << f;  // its share (about 100 of 200 rows), whole groups
+    EXPECT_LE(kept, 108) << "fold " << f;
+  }
+}
+
+TEST(TuneProxy, SpearmanAndConfig) {
+  const std::vector<double> a = {1, 2, 3, 4}, b = {10, 20, 30, 40}, c = {4, 3, 2, 1};
+  EXPECT_DOUBLE_EQ(tune::spearman(a, b), 1.0);
+  EXPECT_DOUBLE_EQ(tune::spearman(a, c), -1.0);
+  // scipy.stats.spearmanr([1, 2, 3, 4, 5], [2, 1, 4, 3, 3]) = 0.5642880936468347 (ties averaged)
+  const std::vector<double> x = {1, 2, 3, 4, 5}, y = {2, 1, 4, 3, 3};
+  EXPECT_NEAR(tune::spearman(x, y), 0.5642880936468347, 1e-12);
+  EXPECT_TRUE(std::isnan(tune::spearman(std::vector<double>{1}, std::vector<double>{2})));
+  EXPECT_TRUE(std::isnan(tune::spearman(a, std::vector<double>{1, 1, 1, 1})));
+
+  auto config = [](const char* proxy) {
+    nlohmann::json t = {{"space", {{"C", {{"type", "float"}, {"low", 0.1}, {"high", 1.0}}}}}};
+    t["proxy"] = nlohmann::json::parse(proxy);
+    return tune::parse_tune_config(t, "x.toml");
+  };
+  const tune::TuneConfig c1 = config(R"({"rows": 0.25, "rounds": 50, "folds": 2})");
+  ASSERT_TRUE(c1.proxy.has_value());
+  EXPECT_EQ(c1.proxy->rows_fraction, 0.25);
+  EXPECT_EQ(c1.proxy->rounds, 50);
+  EXPECT_EQ(c1.proxy->folds, 2);
+  EXPECT_EQ(c1.proxy->to_json().dump(), R"({"folds":2,"rounds":50,"rows":0.25})");
+  EXPECT_EQ(config(R"({"rows": 5000})").proxy->rows_count, 5000);
+  EXPECT_EQ(config(R"({"rows": 1})").proxy->rows_fraction, 1.0);
+  EXPECT_NE(error_of([&] { config(R"({"rows": 0})"); }).find("'tune.proxy.rows' is 0"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] { config(R"({"rows": -3})"); }).find("tune.proxy.rows"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] { config(R"({"rounds": 0})"); }).find("'tune.proxy.rounds' is 0"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] { config(R"({"folds": 1.5})"); }).find("'tune.proxy.folds' is 1.5"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] { config(R"({"fold": 2})"); }).find("did you mean 'tune.proxy.folds'"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] { config(R"(3)"); }).find("'tune.proxy' must be a table"),
+            std::string::npos);
+  EXPECT_FALSE(tune::parse_tune_config(
+                   {{"space", {{"C", {{"type", "float"}, {"low", 0.1}, {"high", 1.0}}}}}}, "x")
+                   .proxy.has_value());
+}
+
+}  // namespace proxy_tests
