@@ -13,11 +13,13 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "compe/split.hpp"
 #include "compe/workspace.hpp"
 
 namespace compe::run {
@@ -88,6 +90,11 @@ struct Options {
   /// Returning true stops the run: it is recorded as failed ("stopped after fold F") and
   /// Error(kInvalidArgument) is thrown. Used by the tuner's fold pruner.
   std::function<bool(int fold, double score)> after_fold;
+  /// Keeps only some train rows (the tuner's proxy): called once with the split inputs and the
+  /// fold of every row; returns one flag per row (empty = all). Rows left out are neither
+  /// trained on nor validated, so the OOF score covers the kept rows.
+  std::function<std::vector<std::uint8_t>(const split::Inputs& rows, std::span<const int> folds)>
+      row_filter;
 };
 
 struct Summary {

@@ -185,10 +185,13 @@ struct Trial {
   std::int64_t created_ms = 0;
   std::optional<std::int64_t> started_ms;
   std::optional<std::int64_t> ended_ms;
+  std::string host;                         ///< the worker's host once running ("" before)
+  std::int64_t pid = 0;                     ///< the worker's process id once running
+  std::optional<std::int64_t> heartbeat_ms; ///< its last sign of life (Store::heartbeat_trial)
 };
 
 /// The schema version this build writes; older stores are migrated when opened.
-inline constexpr int kStoreSchemaVersion = 2;
+inline constexpr int kStoreSchemaVersion = 3;
 
 class Store {
  public:
@@ -254,6 +257,21 @@ class Store {
   /// Creates a running trial with the next number of the study. Atomic across processes and
   /// machines: concurrent callers never get the same number.
   virtual Trial create_trial(const std::string& study, const nlohmann::json& params) = 0;
+  /// Like create_trial, but only while the study has numbered fewer than `limit` trials (a trial
+  /// budget shared by workers); nullopt once it has, atomically: workers never exceed the limit.
+  /// Running trials record this host, this process and a heartbeat (now).
+  virtual std::optional<Trial> create_trial_below(const std::string& study,
+                                                  const nlohmann::json& params,
+                                                  std::int64_t limit) = 0;
+  /// Records that the worker of a running trial is alive (now).
+  virtual void heartbeat_trial(const std::string& study, std::int64_t number) = 0;
+  /// Ends as `failed` (with the reason as its error) the running trials whose worker is gone:
+  /// trials of this host whose process is not alive, and trials of other hosts whose last sign
+  /// of life (heartbeat, else start) is older than heartbeat_timeout. A trial whose process is
+  /// alive on this host is left alone. Returns the numbers changed; safe to call concurrently.
+  virtual std::vector<std::int64_t> fail_stale_trials(
+      const std::string& study,
+      std::chrono::milliseconds heartbeat_timeout = std::chrono::minutes(10)) = 0;
   /// Queues a waiting trial with fixed params (numbered like create_trial).
   virtual Trial enqueue_trial(const std::string& study, const nlohmann::json& params) = 0;
   /// Atomically takes the lowest-numbered waiting trial and makes it running; nullopt when none.

@@ -7,8 +7,10 @@
 /// study: trial numbers come from Store::create_trial and are never duplicated.
 ///
 /// Parameters are sampled when a trial is asked for (define-and-run): the study's SearchSpace
-/// is fixed, and Trial::suggest_* returns the value sampled for a declared parameter
-/// (conditional parameters are not supported). Every sampler is reproducible for a seed: a
+/// is fixed, and Trial::suggest_* returns the value sampled for a declared parameter. A
+/// conditional parameter (SearchSpace::when) is sampled only when its condition holds; trials
+/// without it are left out of its model (as Optuna's TPE does), and relative (multivariate)
+/// sampling covers the unconditional parameters only. Every sampler is reproducible for a seed: a
 /// Study's generator is seeded with (seed, number of trials already in the study), so a fresh
 /// study replays exactly and a continued one does not repeat its first session's draws. Workers
 /// that open the same study at the same moment should be given different seeds.
@@ -33,6 +35,7 @@
 #include <string_view>
 #include <vector>
 
+#include "compe/split.hpp"
 #include "compe/store.hpp"
 
 namespace compe::tune {
@@ -77,22 +80,44 @@ Distribution categorical_param(std::string_view name, std::vector<nlohmann::json
 /// "loguniform", "categorical"/"choice"). Error(kInvalidArgument) names `name` and the key.
 Distribution distribution_from_json(std::string_view name, const nlohmann::json& j);
 
-/// Named distributions in declaration order (names unique).
+/// A parameter's condition: for each named parameter, the external values under which the
+/// conditioned parameter is sampled. It holds when every named parameter is active (sampled in
+/// the trial) and has one of its listed values.
+using Condition = std::map<std::string, std::vector<nlohmann::json>>;
+
+/// Named distributions in declaration order (names unique), some of them conditional.
 class SearchSpace {
  public:
   /// Throws Error(kInvalidArgument) when `name` is empty or already declared.
   SearchSpace& add(std::string name, Distribution distribution);
+  /// Makes a declared parameter conditional. Error(kInvalidArgument) when `name` or a parameter
+  /// the condition names is not declared, a listed value is not in that parameter's
+  /// distribution, the condition is empty, or the conditions would form a cycle.
+  SearchSpace& when(const std::string& name, Condition condition);
+  /// The parameter's condition; nullptr for an unconditional parameter.
+  const Condition* condition(std::string_view name) const;
+  bool conditional() const { return !conditions_.empty(); }
+  /// Whether `name`'s condition holds for the external values sampled so far (`params`, an
+  /// object). Unconditional parameters are always active.
+  bool active(std::string_view name, const nlohmann::json& params) const;
+  /// Parameter names in the order they are sampled: declaration order, except that a parameter
+  /// comes after the parameters its condition names.
+  std::vector<std::string> sampling_order() const;
   const Distribution* find(std::string_view name) const;
   std::size_t size() const { return params_.size(); }
   bool empty() const { return params_.empty(); }
   const std::vector<std::pair<std::string, Distribution>>& params() const { return params_; }
-  nlohmann::json to_json() const;  ///< {"name": distribution json, ...} in declaration order
-  /// Parses to_json()'s form; Error(kInvalidArgument) names the parameter.
+  /// [{"name": .., distribution json.., "when": {"parent": [values]}}, ...] in declaration order
+  nlohmann::json to_json() const;
+  /// Parses to_json()'s form, or a table {name: {type = .., when = {parent = value or [values]}}}
+  /// (conditions may name parameters declared later); Error(kInvalidArgument) names the
+  /// parameter.
   static SearchSpace from_json(const nlohmann::json& j);
   bool operator==(const SearchSpace&) const = default;
 
  private:
   std::vector<std::pair<std::string, Distribution>> params_;
+  std::map<std::string, Condition, std::less<>> conditions_;
 };
 
 enum class Direction { kMinimize, kMaximize };
@@ -300,6 +325,15 @@ struct StudyOptions {
   Settings pruner_settings;
   std::uint64_t seed = 0;
   bool load_if_exists = true;  ///< continue a study of the same name
+  /// Free-form attributes recorded with a new study (compe tune keeps the experiment file there,
+  /// so workers on other machines can join with the study's name alone). Null: none.
+  nlohmann::json attrs;
+  /// While optimize runs a trial, its worker records a heartbeat this often.
+  std::chrono::milliseconds heartbeat_interval = std::chrono::seconds(30);
+  /// Before each ask, running trials whose worker is gone are ended as failed
+  /// (Store::fail_stale_trials): a dead process on this host at once, a worker on another host
+  /// when its heartbeat is older than this.
+  std::chrono::milliseconds stale_after = std::chrono::minutes(10);
 };
 
 class Study;
@@ -308,10 +342,13 @@ class Study;
 class Trial {
  public:
   std::int64_t number() const { return number_; }
-  /// The sampled parameters as external values.
+  /// The sampled parameters as external values (inactive conditional parameters are absent).
   const nlohmann::json& params() const { return params_; }
+  /// Whether `name` was sampled in this trial (false for an inactive conditional parameter).
+  bool active(const std::string& name) const;
   /// The value sampled for a declared parameter. Error(kInvalidArgument) when `name` is not in
-  /// the study's space or the declared distribution differs (e.g. other bounds).
+  /// the study's space, the declared distribution differs (e.g. other bounds), or the parameter
+  /// is conditional and inactive in this trial.
   double suggest_float(const std::string& name, double low, double high, bool log = false,
                        std::optional<double> step = std::nullopt);
   std::int64_t suggest_int(const std::string& name, std::int64_t low, std::int64_t high,
@@ -348,8 +385,16 @@ class Study {
   Direction direction() const { return options_.direction; }
   const SearchSpace& space() const { return options_.space; }
 
-  /// Samples parameters and creates a running trial with the next number.
+  /// Ends stale trials (see StudyOptions::stale_after), samples parameters and creates a running
+  /// trial with the next number.
   Trial ask();
+  /// Like ask, but nullopt once the study has numbered `limit` trials (Store::create_trial_below).
+  std::optional<Trial> ask_below(std::int64_t limit);
+  /// A budget for optimize shared by every worker of the study: optimize stops when the study
+  /// has numbered `limit` trials (none: nullopt, the default).
+  void set_trial_limit(std::optional<std::int64_t> limit) { trial_limit_ = limit; }
+  /// Numbers of the stale trials that this process ended as failed so far (see ask).
+  const std::vector<std::int64_t>& stale_trials_ended() const { return stale_ended_; }
   void tell(const Trial& trial, double value);
   void tell_pruned(const Trial& trial);
   void tell_failed(const Trial& trial, const std::string& error);
@@ -377,12 +422,18 @@ class Study {
   void refresh();
   void remember(const Trial& trial, TrialState state, std::optional<double> value,
                 const std::string& error);
+  void finish(const Trial& trial, TrialState state, std::span<const double> values,
+              const std::string& error);
   StudyView view() const { return {options_.direction, &options_.space, cache_}; }
 
   Store* store_;
   StudyOptions options_;
   std::unique_ptr<Sampler> sampler_;
   std::unique_ptr<Pruner> pruner_;
+  std::optional<std::int64_t> trial_limit_;
+  std::vector<std::int64_t> stale_ended_;
+  std::vector<std::string> sampling_order_;
+  SearchSpace relative_space_;  // the unconditional parameters, when some are conditional
   Rng rng_;
   bool loaded_ = false;
   std::map<std::int64_t, FrozenTrial> finished_;  // immutable once read
@@ -415,6 +466,35 @@ std::vector<std::pair<std::string, double>> parameter_importance(
 ///   learning_rate = {type = "float", low = 0.01, high = 0.3, log = true}
 ///   max_depth = {type = "int", low = 2, high = 8}
 ///   booster = {type = "categorical", choices = ["gbtree", "dart"]}
+///   rate_drop = {type = "float", low = 0.0, high = 0.3, when = {booster = "dart"}}
+///   [tune.proxy]             # optional: cheaper trials
+///   rows = 0.25              # fraction (0 < rows <= 1) or count (integer > 1) of rows
+///   rounds = 100             # cap on num_boost_round
+///   folds = 2                # only the first k folds
+/// [tune.proxy]: trials run on a cheaper version of the experiment (a row subsample, fewer
+/// boosting rounds, fewer folds); `compe tune --transfer` re-runs the best at full size.
+struct ProxyConfig {
+  double rows_fraction = 1.0;   ///< rows = 0.25: keep this fraction of each fold's rows
+  std::int64_t rows_count = 0;  ///< rows = 5000: keep about this many rows (0 = use the fraction)
+  std::int64_t rounds = 0;      ///< cap on num_boost_round / n_estimators (0 = none)
+  int folds = 0;                ///< run only the first k folds (0 = all)
+  /// {"rows": .., "rounds": .., "folds": ..} with the keys that were set.
+  nlohmann::json to_json() const;
+};
+
+/// The rows a proxy keeps (one flag per row of `inputs`; `folds` is the fold of each row, -1 for
+/// rows never validated). Deterministic for a seed, so every trial of a study sees the same
+/// subsample. The subsample follows the folds: each fold keeps the same fraction of its rows;
+/// with groups (inputs.groups), whole groups are kept or dropped, taken in a seeded order until
+/// the fold has its share of rows; otherwise, for a class target, each (fold, class) cell keeps
+/// its share (rounded, at least one row), so the class balance of every fold is kept.
+std::vector<std::uint8_t> proxy_rows(const split::Inputs& inputs, std::span<const int> folds,
+                                     const ProxyConfig& proxy, std::uint64_t seed);
+
+/// Spearman's rank correlation of two equally long series (average ranks for ties); NaN when
+/// there are fewer than 2 pairs or a series is constant.
+double spearman(std::span<const double> a, std::span<const double> b);
+
 struct TuneConfig {
   std::int64_t trials = 20;
   double timeout = 0;
@@ -426,6 +506,7 @@ struct TuneConfig {
   std::string study;
   int max_failures = 5;
   SearchSpace space;
+  std::optional<ProxyConfig> proxy;  ///< [tune.proxy], when given
 };
 
 /// Parses and checks a [tune] table (as JSON); errors name `display` and the key (tune.space.X).

@@ -107,6 +107,11 @@ Summary run_experiment(const Workspace& ws, const Experiment& exp, const Options
     for (int f = 0; f < k; ++f) folds.push_back(f);
   for (int f : folds)
     if (f >= k) fail(ErrorCode::kInvalidArgument, "fold {} does not exist: folds.csv has folds 0..{}", f, k - 1);
+  std::vector<std::uint8_t> keep_rows;
+  if (opt.row_filter) {
+    keep_rows = opt.row_filter(sd.inputs(), fa.folds);
+    COMPE_ASSERT(keep_rows.empty() || keep_rows.size() == train.num_rows());
+  }
 
   const model::Info& mi = model::find(exp.backend);
   if (!mi.accepts(cfg.task))
@@ -222,6 +227,10 @@ Summary run_experiment(const Workspace& ws, const Experiment& exp, const Options
     auto run_fold = [&](int f) {
       std::vector<std::size_t> tr = split::train_rows(cfg.folds.spec, sd.inputs(), fa.folds, f);
       std::vector<std::size_t> va = split::valid_rows(fa.folds, f);
+      if (!keep_rows.empty()) {
+        std::erase_if(tr, [&](std::size_t r) { return !keep_rows[r]; });
+        std::erase_if(va, [&](std::size_t r) { return !keep_rows[r]; });
+      }
       if (tr.empty() || va.empty())
         fail(ErrorCode::kInvalidArgument, "fold {} has {} train and {} validation rows", f, tr.size(), va.size());
       std::vector<double> va_true(va.size());

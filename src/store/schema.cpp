@@ -130,6 +130,13 @@ CREATE TABLE trial_intermediate (
      nullptr,
      // Many workers poll for waiting trials: keep that index small on the shared server.
      "CREATE INDEX trials_waiting ON trials (study, number) WHERE state = 'waiting';"},
+    {3, "trial workers: host, pid and heartbeat, so trials of a killed worker can be ended",
+     R"sql(
+ALTER TABLE trials ADD COLUMN host TEXT NOT NULL DEFAULT '';
+ALTER TABLE trials ADD COLUMN pid BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE trials ADD COLUMN heartbeat_ms BIGINT;
+)sql",
+     nullptr, nullptr},
 };
 
 static_assert(std::size(kMigrations) == kStoreSchemaVersion,

@@ -114,7 +114,7 @@ Run run_from_row(const Row& r) {
 
 constexpr const char* kTrialColumns =
     "study, number, state, params, objective_values, run_id, error, created_ms, started_ms, "
-    "ended_ms";
+    "ended_ms, host, pid, heartbeat_ms";
 
 Trial trial_from_row(const Row& r) {
   Trial t;
@@ -130,6 +130,9 @@ Trial trial_from_row(const Row& r) {
   t.created_ms = r.i64(7);
   t.started_ms = r.opt_i64(8);
   t.ended_ms = r.opt_i64(9);
+  t.host = r.str(10);
+  t.pid = r.i64(11);
+  t.heartbeat_ms = r.opt_i64(12);
   return t;
 }
 
@@ -603,11 +606,72 @@ class SqlStore final : public Store {
   }
 
   Trial create_trial(const std::string& study, const json& params) override {
-    return write("create_trial", [&] { return new_trial(study, params, TrialState::kRunning); });
+    return write("create_trial",
+                 [&] { return *new_trial(study, params, TrialState::kRunning, std::nullopt); });
+  }
+
+  std::optional<Trial> create_trial_below(const std::string& study, const json& params,
+                                          std::int64_t limit) override {
+    return write("create_trial_below",
+                 [&] { return new_trial(study, params, TrialState::kRunning, limit); });
+  }
+
+  void heartbeat_trial(const std::string& study, std::int64_t number) override {
+    write("heartbeat_trial", [&] {
+      if (db_->exec("UPDATE trials SET heartbeat_ms = ? WHERE study = ? AND number = ?",
+                    {now_unix_ms(), study, number}) == 0) {
+        not_found_trial(study, number);
+      }
+    });
+  }
+
+  std::vector<std::int64_t> fail_stale_trials(const std::string& study,
+                                              std::chrono::milliseconds timeout) override {
+    // Read first without the write lock: most calls find nothing stale, and many workers call.
+    auto stale = [&](const Row& r, std::int64_t now) -> std::string {
+      const bool local = r.str(1) == host_ && r.i64(2) > 0;
+      if (local) {
+        if (pid_alive(r.i64(2))) return "";  // alive here: a long fold is not a dead trial
+        return fmt::format("worker process {} on {} is gone; the trial was left running", r.i64(2),
+                           host_);
+      }
+      if (r.is_null(3) || r.i64(3) >= now - timeout.count()) return "";
+      return fmt::format("no heartbeat from its worker ({} pid {}) since {}; the trial was left "
+                         "running",
+                         r.str(1).empty() ? "unknown host" : r.str(1), r.i64(2),
+                         iso8601_utc(r.i64(3)));
+    };
+    const char* sql =
+        "SELECT number, host, pid, COALESCE(heartbeat_ms, started_ms, created_ms) FROM trials "
+        "WHERE study = ? AND state = 'running' ORDER BY number";
+    bool any = false;
+    read("fail_stale_trials", [&] {
+      load_study(study);
+      const std::int64_t now = now_unix_ms();
+      for (const Row& r : db_->query(sql, {study})) any = any || !stale(r, now).empty();
+      return 0;
+    });
+    if (!any) return {};
+    return write("fail_stale_trials", [&] {
+      const std::int64_t now = now_unix_ms();
+      std::vector<std::int64_t> changed;
+      for (const Row& r : db_->query(sql, {study})) {
+        const std::string why = stale(r, now);
+        if (why.empty()) continue;
+        // The state test in the UPDATE makes concurrent sweepers (and a late finisher) safe.
+        if (db_->exec("UPDATE trials SET state = 'failed', error = ?, ended_ms = ? WHERE study = ? "
+                      "AND number = ? AND state = 'running'",
+                      {why, now, study, r.i64(0)}) == 1) {
+          changed.push_back(r.i64(0));
+        }
+      }
+      return changed;
+    });
   }
 
   Trial enqueue_trial(const std::string& study, const json& params) override {
-    return write("enqueue_trial", [&] { return new_trial(study, params, TrialState::kWaiting); });
+    return write("enqueue_trial",
+                 [&] { return *new_trial(study, params, TrialState::kWaiting, std::nullopt); });
   }
 
   std::optional<Trial> claim_trial(const std::string& study) override {
@@ -623,9 +687,11 @@ class SqlStore final : public Store {
         return std::nullopt;
       }
       std::int64_t number = rows[0].i64(0);
+      const std::int64_t now = now_unix_ms();
       db_->exec(
-          "UPDATE trials SET state = 'running', started_ms = ? WHERE study = ? AND number = ?",
-          {now_unix_ms(), study, number});
+          "UPDATE trials SET state = 'running', started_ms = ?, heartbeat_ms = ?, host = ?, "
+          "pid = ? WHERE study = ? AND number = ?",
+          {now, now, host_, std::int64_t{::getpid()}, study, number});
       return load_trial(study, number);
     });
   }
@@ -850,12 +916,27 @@ class SqlStore final : public Store {
     return t;
   }
 
-  Trial new_trial(const std::string& study, const json& params, TrialState state) {
+  // nullopt only when `limit` is given and the study already numbered `limit` trials.
+  std::optional<Trial> new_trial(const std::string& study, const json& params, TrialState state,
+                                 std::optional<std::int64_t> limit) {
     // The study row's counter hands out numbers: the UPDATE locks the row (PostgreSQL) or runs
-    // under the write lock (SQLite), so concurrent workers never share a number.
-    auto rows = db_->query(
-        "UPDATE studies SET next_number = next_number + 1 WHERE name = ? RETURNING next_number",
-        {study});
+    // under the write lock (SQLite), so concurrent workers never share a number, and the limit
+    // test in the same statement never lets them pass it.
+    std::vector<Row> rows;
+    if (limit) {
+      rows = db_->query(
+          "UPDATE studies SET next_number = next_number + 1 WHERE name = ? AND next_number < ? "
+          "RETURNING next_number",
+          {study, *limit});
+      if (rows.empty()) {
+        load_study(study);  // not found -> error
+        return std::nullopt;
+      }
+    } else {
+      rows = db_->query(
+          "UPDATE studies SET next_number = next_number + 1 WHERE name = ? RETURNING next_number",
+          {study});
+    }
     if (rows.empty()) fail(ErrorCode::kNotFound, "no study '{}' in store '{}'", study, url_);
     Trial t;
     t.study = study;
@@ -863,12 +944,17 @@ class SqlStore final : public Store {
     t.state = state;
     t.params = params.is_null() ? json::object() : params;
     t.created_ms = now_unix_ms();
-    if (state == TrialState::kRunning) t.started_ms = t.created_ms;
+    if (state == TrialState::kRunning) {
+      t.started_ms = t.created_ms;
+      t.heartbeat_ms = t.created_ms;
+      t.host = host_;
+      t.pid = ::getpid();
+    }
     db_->exec(
-        "INSERT INTO trials (study, number, state, params, created_ms, started_ms) VALUES (?, ?, "
-        "?, ?, ?, ?)",
+        "INSERT INTO trials (study, number, state, params, created_ms, started_ms, host, pid, "
+        "heartbeat_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         {study, t.number, std::string(trial_state_name(state)), t.params.dump(), t.created_ms,
-         opt(t.started_ms)});
+         opt(t.started_ms), t.host, t.pid, opt(t.heartbeat_ms)});
     return t;
   }
 

@@ -50,13 +50,52 @@ double pearson_sq(const std::vector<double>& a, const std::vector<double>& b) {
   return sab * sab / (saa * sbb);
 }
 
+ProxyConfig parse_proxy(const nlohmann::json& p, std::string_view display) {
+  if (!p.is_object()) {
+    fail(ErrorCode::kInvalidArgument, "{}: 'tune.proxy' must be a table such as {{rows = 0.25}}",
+         display);
+  }
+  static const std::vector<std::string> kKeys = {"rows", "rounds", "folds"};
+  for (const auto& [k, v] : p.items()) {
+    if (std::find(kKeys.begin(), kKeys.end(), k) != kKeys.end()) continue;
+    const std::string hint = closest_match(k, kKeys);
+    fail(ErrorCode::kInvalidArgument, "{}: unknown key 'tune.proxy.{}'{}; allowed: {}", display, k,
+         hint.empty() ? "" : fmt::format(" (did you mean 'tune.proxy.{}'?)", hint), join(kKeys));
+  }
+  ProxyConfig c;
+  if (p.contains("rows")) {
+    const nlohmann::json& v = p["rows"];
+    if (v.is_number_integer() && v.get<std::int64_t>() > 1) {
+      c.rows_count = v.get<std::int64_t>();
+    } else if (v.is_number() && v.get<double>() > 0 && v.get<double>() <= 1) {
+      c.rows_fraction = v.get<double>();
+    } else {
+      fail(ErrorCode::kInvalidArgument,
+           "{}: 'tune.proxy.rows' is {}; expected a fraction 0 < rows <= 1 or a row count > 1",
+           display, v.dump());
+    }
+  }
+  auto positive = [&](const char* key) -> std::int64_t {
+    if (!p.contains(key)) return 0;
+    const nlohmann::json& v = p[key];
+    if (!v.is_number_integer() || v.get<std::int64_t>() < 1) {
+      fail(ErrorCode::kInvalidArgument, "{}: 'tune.proxy.{}' is {}; expected an integer >= 1",
+           display, key, v.dump());
+    }
+    return v.get<std::int64_t>();
+  };
+  c.rounds = positive("rounds");
+  c.folds = static_cast<int>(std::min<std::int64_t>(positive("folds"), 1 << 20));
+  return c;
+}
+
 }  // namespace
 
 TuneConfig parse_tune_config(const nlohmann::json& t, std::string_view display) {
   if (!t.is_object()) fail(ErrorCode::kInvalidArgument, "{}: 'tune' must be a table", display);
   static const std::vector<std::string> kKeys = {
       "trials", "timeout", "sampler",         "pruner",         "seed",
-      "study",  "space",   "sampler_options", "pruner_options", "max_failures"};
+      "study",  "space",   "sampler_options", "pruner_options", "max_failures", "proxy"};
   for (const auto& [k, v] : t.items()) {
     if (std::find(kKeys.begin(), kKeys.end(), k) != kKeys.end()) continue;
     const std::string hint = closest_match(k, kKeys);
@@ -116,6 +155,7 @@ TuneConfig parse_tune_config(const nlohmann::json& t, std::string_view display) 
   } catch (const Error& e) {
     throw Error(e.code(), fmt::format("{}: tune.space: {}", display, e.what()));
   }
+  if (t.contains("proxy")) c.proxy = parse_proxy(t["proxy"], display);
   return c;
 }
 

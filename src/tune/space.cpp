@@ -1,6 +1,7 @@
 // Distributions, search spaces and directions.
 #include <cmath>
 #include <limits>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -264,19 +265,151 @@ const Distribution* SearchSpace::find(std::string_view name) const {
   return nullptr;
 }
 
+SearchSpace& SearchSpace::when(const std::string& name, Condition condition) {
+  if (!find(name)) {
+    fail(ErrorCode::kInvalidArgument, "condition on parameter '{}', which is not declared", name);
+  }
+  if (condition.empty()) {
+    fail(ErrorCode::kInvalidArgument, "parameter '{}': 'when' names no parameter", name);
+  }
+  for (const auto& [parent, values] : condition) {
+    const Distribution* d = find(parent);
+    if (!d) {
+      std::vector<std::string> names;
+      for (const auto& [n, x] : params_) names.push_back(n);
+      const std::string hint = closest_match(parent, names);
+      fail(ErrorCode::kInvalidArgument,
+           "parameter '{}': 'when' names '{}', which is not a parameter of the space{}", name,
+           parent, hint.empty() ? "" : fmt::format(" (did you mean '{}'?)", hint));
+    }
+    if (parent == name) {
+      fail(ErrorCode::kInvalidArgument, "parameter '{}': 'when' names the parameter itself", name);
+    }
+    if (values.empty()) {
+      fail(ErrorCode::kInvalidArgument, "parameter '{}': 'when.{}' lists no value", name, parent);
+    }
+    for (const nlohmann::json& v : values) {
+      if (!d->to_internal(v)) {
+        fail(ErrorCode::kInvalidArgument,
+             "parameter '{}': 'when.{}' value {} is not a value of '{}' ({})", name, parent,
+             v.dump(), parent, d->to_json().dump());
+      }
+    }
+    // A cycle: the parent (transitively) depends on `name`.
+    std::vector<std::string> stack = {parent};
+    std::set<std::string> seen;
+    while (!stack.empty()) {
+      const std::string p = stack.back();
+      stack.pop_back();
+      if (p == name) {
+        fail(ErrorCode::kInvalidArgument,
+             "parameter '{}': 'when' on '{}' makes the conditions a cycle", name, parent);
+      }
+      if (!seen.insert(p).second) continue;
+      if (auto it = conditions_.find(p); it != conditions_.end()) {
+        for (const auto& [q, vals] : it->second) stack.push_back(q);
+      }
+    }
+  }
+  conditions_[name] = std::move(condition);
+  return *this;
+}
+
+const Condition* SearchSpace::condition(std::string_view name) const {
+  auto it = conditions_.find(name);
+  return it == conditions_.end() ? nullptr : &it->second;
+}
+
+bool SearchSpace::active(std::string_view name, const nlohmann::json& params) const {
+  const Condition* c = condition(name);
+  if (!c) return true;
+  for (const auto& [parent, values] : *c) {
+    auto it = params.find(parent);
+    if (it == params.end()) return false;
+    const Distribution* d = find(parent);
+    const std::optional<double> x = d ? d->to_internal(*it) : std::nullopt;
+    bool match = false;
+    for (const nlohmann::json& v : values) {
+      // Compare internal values, so 3 and 3.0 (or a choice and its JSON twin) match.
+      const std::optional<double> y = d ? d->to_internal(v) : std::nullopt;
+      match = match || (x && y && *x == *y) || v == *it;
+    }
+    if (!match) return false;
+  }
+  return true;
+}
+
+std::vector<std::string> SearchSpace::sampling_order() const {
+  std::vector<std::string> order;
+  std::set<std::string, std::less<>> placed;
+  // Conditions are acyclic (checked by when), so each pass places at least one parameter.
+  while (order.size() < params_.size()) {
+    const std::size_t before = order.size();
+    for (const auto& [n, d] : params_) {
+      if (placed.count(n)) continue;
+      bool ready = true;
+      if (const Condition* c = condition(n)) {
+        for (const auto& [parent, values] : *c) ready = ready && placed.count(parent) > 0;
+      }
+      if (!ready) continue;
+      order.push_back(n);
+      placed.insert(n);
+    }
+    COMPE_ASSERT(order.size() > before);
+  }
+  return order;
+}
+
 nlohmann::json SearchSpace::to_json() const {
   // An array keeps the declaration order through JSON stores.
   nlohmann::json j = nlohmann::json::array();
   for (const auto& [n, d] : params_) {
     nlohmann::json row = d.to_json();
     row["name"] = n;
+    if (const Condition* c = condition(n)) {
+      nlohmann::json w = nlohmann::json::object();
+      for (const auto& [parent, values] : *c) w[parent] = values;
+      row["when"] = std::move(w);
+    }
     j.push_back(std::move(row));
   }
   return j;
 }
 
+namespace {
+
+// Splits a parameter entry into its distribution and its `when` table.
+std::pair<nlohmann::json, std::optional<Condition>> take_condition(const std::string& name,
+                                                                   nlohmann::json d) {
+  if (!d.is_object() || !d.contains("when")) return {std::move(d), std::nullopt};
+  const nlohmann::json w = d["when"];
+  d.erase("when");
+  if (!w.is_object()) {
+    fail(ErrorCode::kInvalidArgument,
+         "parameter '{}': 'when' must be a table such as {{booster = \"dart\"}}; got {}", name,
+         w.dump());
+  }
+  Condition c;
+  for (const auto& [parent, v] : w.items()) {
+    if (v.is_array()) {
+      c[parent] = v.get<std::vector<nlohmann::json>>();
+    } else {
+      c[parent] = {v};
+    }
+  }
+  return {std::move(d), std::move(c)};
+}
+
+}  // namespace
+
 SearchSpace SearchSpace::from_json(const nlohmann::json& j) {
   SearchSpace space;
+  std::vector<std::pair<std::string, Condition>> conditions;
+  auto add_entry = [&](const std::string& name, const nlohmann::json& entry) {
+    auto [d, c] = take_condition(name, entry);
+    space.add(name, distribution_from_json(name, d));
+    if (c) conditions.emplace_back(name, std::move(*c));
+  };
   if (j.is_array()) {
     for (const nlohmann::json& row : j) {
       if (!row.is_object() || !row.contains("name") || !row["name"].is_string()) {
@@ -285,15 +418,16 @@ SearchSpace SearchSpace::from_json(const nlohmann::json& j) {
       nlohmann::json d = row;
       const std::string name = d["name"].get<std::string>();
       d.erase("name");
-      space.add(name, distribution_from_json(name, d));
+      add_entry(name, d);
     }
-    return space;
-  }
-  if (!j.is_object()) {
+  } else if (j.is_object()) {
+    for (const auto& [name, d] : j.items()) add_entry(name, d);
+  } else {
     fail(ErrorCode::kInvalidArgument, "a search space must be a table of parameters; got {}",
          j.dump());
   }
-  for (const auto& [name, d] : j.items()) space.add(name, distribution_from_json(name, d));
+  // Conditions may name parameters declared after them.
+  for (auto& [name, c] : conditions) space.when(name, std::move(c));
   return space;
 }
 

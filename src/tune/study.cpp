@@ -1,7 +1,10 @@
 // Studies and trials on top of compe::Store.
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <limits>
+#include <mutex>
+#include <thread>
 
 #include "compe/error.hpp"
 #include "compe/tune.hpp"
@@ -9,6 +12,41 @@
 
 namespace compe::tune {
 namespace {
+
+// Records a running trial's heartbeat from a background thread while the objective runs.
+class Heartbeat {
+ public:
+  Heartbeat(Store& store, std::string study, std::int64_t number,
+            std::chrono::milliseconds interval)
+      : thread_([this, &store, study = std::move(study), number, interval] {
+          std::unique_lock lock(mu_);
+          while (!cv_.wait_for(lock, interval, [this] { return done_; })) {
+            lock.unlock();
+            try {
+              store.heartbeat_trial(study, number);
+            } catch (const Error&) {
+              // A lost heartbeat only risks the trial being judged stale later.
+            }
+            lock.lock();
+          }
+        }) {}
+  ~Heartbeat() {
+    {
+      std::lock_guard lock(mu_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  Heartbeat(const Heartbeat&) = delete;
+  Heartbeat& operator=(const Heartbeat&) = delete;
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  std::thread thread_;  // last: started once the members it uses exist
+};
 
 nlohmann::json settings_json(const Settings& s) {
   nlohmann::json j = nlohmann::json::object();
@@ -24,6 +62,17 @@ Study::Study(Store& store, StudyOptions options) : store_(&store), options_(std:
     fail(ErrorCode::kInvalidArgument, "study '{}': the search space is empty", options_.name);
   }
   sampler_ = make_sampler(options_.sampler, options_.sampler_settings);
+  sampling_order_ = options_.space.sampling_order();
+  if (options_.space.conditional()) {
+    if (find_sampler(options_.sampler).name == "grid") {
+      fail(ErrorCode::kInvalidArgument,
+           "study '{}': the grid sampler does not take conditional parameters ('when')",
+           options_.name);
+    }
+    for (const auto& [name, d] : options_.space.params()) {
+      if (!options_.space.condition(name)) relative_space_.add(name, d);
+    }
+  }
   pruner_ = make_pruner(options_.pruner, options_.pruner_settings);
   compe::Study s;
   s.name = options_.name;
@@ -32,6 +81,7 @@ Study::Study(Store& store, StudyOptions options) : store_(&store), options_(std:
       {"sampler", options_.sampler}, {"sampler_settings", settings_json(options_.sampler_settings)},
       {"pruner", options_.pruner},   {"pruner_settings", settings_json(options_.pruner_settings)},
       {"seed", options_.seed},       {"space", options_.space.to_json()}};
+  if (!options_.attrs.is_null()) s.sampler["attrs"] = options_.attrs;
   const compe::Study stored = store_->create_study(s, options_.load_if_exists);
   // A continued study must not replay the draws of its first session: the generator's seed
   // mixes in the number of trials already there.
@@ -136,12 +186,28 @@ bool Study::exhausted() {
 }
 
 Trial Study::ask() {
+  return *ask_below(-1);
+}
+
+std::optional<Trial> Study::ask_below(std::int64_t limit) {
+  for (std::int64_t n : store_->fail_stale_trials(options_.name, options_.stale_after)) {
+    stale_ended_.push_back(n);
+  }
   refresh();
   const StudyView v = view();
-  std::map<std::string, double> relative = sampler_->sample_relative(v, rng_);
+  // Relative sampling sees the parameters every trial has; conditional ones are sampled
+  // independently, from the trials that have them.
+  std::map<std::string, double> relative;
+  if (options_.space.conditional()) {
+    relative = sampler_->sample_relative({v.direction, &relative_space_, v.trials}, rng_);
+  } else {
+    relative = sampler_->sample_relative(v, rng_);
+  }
   nlohmann::json params = nlohmann::json::object();
   FrozenTrial f;
-  for (const auto& [name, d] : options_.space.params()) {
+  for (const std::string& name : sampling_order_) {
+    const Distribution& d = *options_.space.find(name);
+    if (!options_.space.active(name, params)) continue;
     double x;
     if (d.single()) {
       x = d.kind == ParamKind::kCategorical ? 0.0 : d.low;
@@ -154,7 +220,14 @@ Trial Study::ask() {
     f.params[name] = x;
     params[name] = d.to_external(x);
   }
-  const compe::Trial t = store_->create_trial(options_.name, params);
+  compe::Trial t;
+  if (limit < 0) {
+    t = store_->create_trial(options_.name, params);
+  } else {
+    std::optional<compe::Trial> created = store_->create_trial_below(options_.name, params, limit);
+    if (!created) return std::nullopt;
+    t = std::move(*created);
+  }
   f.number = t.number;
   f.state = TrialState::kRunning;
   cache_.push_back(f);
@@ -168,18 +241,36 @@ void Study::tell(const Trial& trial, double value) {
     return;
   }
   const double values[1] = {value};
-  store_->finish_trial(options_.name, trial.number(), TrialState::kComplete, values);
-  remember(trial, TrialState::kComplete, value, "");
+  finish(trial, TrialState::kComplete, values, "");
 }
 
 void Study::tell_pruned(const Trial& trial) {
-  store_->finish_trial(options_.name, trial.number(), TrialState::kPruned, {});
-  remember(trial, TrialState::kPruned, std::nullopt, "");
+  finish(trial, TrialState::kPruned, {}, "");
 }
 
 void Study::tell_failed(const Trial& trial, const std::string& error) {
-  store_->finish_trial(options_.name, trial.number(), TrialState::kFailed, {}, error);
-  remember(trial, TrialState::kFailed, std::nullopt, error);
+  finish(trial, TrialState::kFailed, {}, error);
+}
+
+void Study::finish(const Trial& trial, TrialState state, std::span<const double> values,
+                   const std::string& error) {
+  try {
+    store_->finish_trial(options_.name, trial.number(), state, values, error);
+  } catch (const Error& e) {
+    // Another worker judged this trial stale and ended it while it still ran here (a heartbeat
+    // lost for longer than stale_after): the stored outcome stands. Telling a trial twice from
+    // this study is still an error.
+    if (e.code() != ErrorCode::kInvalidArgument || !mine_.count(trial.number())) throw;
+    const compe::Trial stored = store_->get_trial(options_.name, trial.number());
+    if (stored.state == TrialState::kRunning || stored.state == TrialState::kWaiting) throw;
+    mine_.erase(trial.number());
+    finished_[trial.number()] = freeze(stored);
+    return;
+  }
+  remember(trial, state, state == TrialState::kComplete && !values.empty()
+                             ? std::optional<double>(values[0])
+                             : std::nullopt,
+           error);
 }
 
 void Study::optimize(const std::function<double(Trial&)>& objective, std::int64_t n_trials,
@@ -196,9 +287,12 @@ void Study::optimize(const std::function<double(Trial&)>& objective, std::int64_
   for (std::int64_t done = 0; n_trials == 0 || done < n_trials; ++done) {
     if (timeout.count() > 0 && std::chrono::steady_clock::now() - start >= timeout) break;
     if (sampler_->exhausted(view()) && exhausted()) break;
-    Trial trial = ask();
+    std::optional<Trial> asked = ask_below(trial_limit_.value_or(-1));
+    if (!asked) break;
+    Trial& trial = *asked;
     double value = 0;
     try {
+      const Heartbeat beat(*store_, options_.name, trial.number(), options_.heartbeat_interval);
       value = objective(trial);
     } catch (const TrialPruned&) {
       tell_pruned(trial);
@@ -244,7 +338,17 @@ const nlohmann::json& Trial::value_of(const std::string& name, const Distributio
          "parameter '{}' is declared as {} in the study; suggested as {}", name,
          declared->to_json().dump(), expected.to_json().dump());
   }
-  return params_.at(name);
+  auto it = params_.find(name);
+  if (it == params_.end()) {
+    fail(ErrorCode::kInvalidArgument,
+         "parameter '{}' is not active in trial {}: its 'when' condition does not hold", name,
+         number_);
+  }
+  return *it;
+}
+
+bool Trial::active(const std::string& name) const {
+  return params_.contains(name);
 }
 
 double Trial::suggest_float(const std::string& name, double low, double high, bool log,

@@ -882,6 +882,102 @@ TEST_P(StoreTest, MigratesVersion1Store) {
   EXPECT_EQ(changed, std::vector<std::string>{"ijkl7777"});
 }
 
+TEST_P(StoreTest, MigratesVersion2Store) {
+  if (!shared()) GTEST_SKIP() << "the fixture is loaded through a second connection";
+  wipe();
+  raw_db()->exec_script(compe::read_file(fs::path(COMPE_TEST_DATA) / "data/store/v2.sql"));
+  store_ = open_again();
+  EXPECT_EQ(store_->schema_version(), compe::kStoreSchemaVersion);
+  EXPECT_EQ(store_->get_run("mnop2345").tags, (std::set<std::string>{"study:xgb", "trial:0"}));
+  auto trials = store_->list_trials("xgb");
+  ASSERT_EQ(trials.size(), 3u);
+  EXPECT_EQ(trials[0].state, TrialState::kComplete);
+  EXPECT_EQ(trials[0].values, std::vector<double>{0.8731});
+  EXPECT_EQ(trials[0].run_id, "mnop2345");
+  EXPECT_EQ(trials[0].intermediate.size(), 2u);
+  EXPECT_EQ(trials[1].state, TrialState::kPruned);
+  EXPECT_EQ(trials[2].params["max_depth"], 4);
+  EXPECT_EQ(trials[2].pid, 0);  // columns added by version 3
+  EXPECT_EQ(trials[2].host, "");
+  EXPECT_FALSE(trials[2].heartbeat_ms.has_value());
+  EXPECT_EQ(store_->get_study("xgb").sampler["pruner"], "fold");
+  // Numbering goes on; the old running trial (no worker recorded, started long ago) is stale.
+  EXPECT_EQ(store_->create_trial("xgb", {}).number, 3);
+  EXPECT_EQ(store_->fail_stale_trials("xgb", std::chrono::hours(1)), std::vector<std::int64_t>{2});
+  EXPECT_EQ(store_->get_trial("xgb", 2).state, TrialState::kFailed);
+  EXPECT_EQ(store_->get_trial("xgb", 3).state, TrialState::kRunning);
+}
+
+TEST_P(StoreTest, StaleTrialsEndAsFailed) {
+  if (!shared()) GTEST_SKIP() << "edits the trials through a second connection";
+  store_->create_study({.name = "s", .directions = {"minimize"}});
+  for (int i = 0; i < 5; ++i) store_->create_trial("s", {});
+  const compe::Trial t0 = store_->get_trial("s", 0);
+  EXPECT_EQ(t0.pid, static_cast<std::int64_t>(::getpid()));
+  EXPECT_FALSE(t0.host.empty());
+  ASSERT_TRUE(t0.heartbeat_ms.has_value());
+  const std::int64_t now = compe::now_unix_ms();
+  {
+    auto raw = raw_db();
+    // 1: this host, a process that does not exist; 2: another host, silent for an hour;
+    // 3: another host, beating now; 4: finished.
+    raw->exec("UPDATE trials SET pid = ? WHERE study = 's' AND number = 1",
+              {std::int64_t{0x7ffffffe}});
+    raw->exec("UPDATE trials SET host = 'elsewhere', heartbeat_ms = ? WHERE study = 's' AND "
+              "number = 2",
+              {now - 3'600'000});
+    raw->exec("UPDATE trials SET host = 'elsewhere', heartbeat_ms = ? WHERE study = 's' AND "
+              "number = 3",
+              {now});
+  }
+  store_->finish_trial("s", 4, TrialState::kComplete, std::vector<double>{1.0});
+  auto changed = store_->fail_stale_trials("s", std::chrono::minutes(10));
+  EXPECT_EQ(std::set<std::int64_t>(changed.begin(), changed.end()), (std::set<std::int64_t>{1, 2}));
+  const compe::Trial t1 = store_->get_trial("s", 1);
+  EXPECT_EQ(t1.state, TrialState::kFailed);
+  EXPECT_NE(t1.error.find("gone"), std::string::npos) << t1.error;
+  EXPECT_TRUE(t1.ended_ms.has_value());
+  EXPECT_NE(store_->get_trial("s", 2).error.find("heartbeat"), std::string::npos);
+  EXPECT_EQ(store_->get_trial("s", 0).state, TrialState::kRunning);  // alive here
+  EXPECT_EQ(store_->get_trial("s", 3).state, TrialState::kRunning);  // fresh heartbeat
+  EXPECT_EQ(store_->get_trial("s", 4).state, TrialState::kComplete);
+  EXPECT_TRUE(store_->fail_stale_trials("s").empty());  // idempotent
+  // A late finisher of an ended trial is told so.
+  EXPECT_EQ(error_code_of([&] {
+              store_->finish_trial("s", 1, TrialState::kComplete, std::vector<double>{1.0});
+            }),
+            ErrorCode::kInvalidArgument);
+  store_->heartbeat_trial("s", 0);
+  EXPECT_GE(store_->get_trial("s", 0).heartbeat_ms.value(), t0.heartbeat_ms.value());
+  EXPECT_EQ(error_code_of([&] { store_->heartbeat_trial("s", 99); }), ErrorCode::kNotFound);
+  EXPECT_EQ(error_code_of([&] { store_->fail_stale_trials("nosuch"); }), ErrorCode::kNotFound);
+}
+
+TEST_P(StoreTest, TrialBudgetIsAtomic) {
+  store_->create_study({.name = "s", .directions = {"minimize"}});
+  EXPECT_EQ(store_->create_trial_below("s", {{"a", 1}}, 2)->number, 0);
+  EXPECT_EQ(store_->create_trial_below("s", {}, 2)->number, 1);
+  EXPECT_FALSE(store_->create_trial_below("s", {}, 2).has_value());
+  EXPECT_FALSE(store_->create_trial_below("s", {}, 0).has_value());
+  EXPECT_EQ(store_->create_trial_below("s", {}, 3)->number, 2);
+  EXPECT_EQ(store_->list_trials("s").size(), 3u);
+  EXPECT_EQ(store_->get_trial("s", 0).params["a"], 1);
+  EXPECT_EQ(error_code_of([&] { store_->create_trial_below("nosuch", {}, 5); }), ErrorCode::kNotFound);
+  // Threads sharing a budget create exactly that many trials.
+  std::vector<std::thread> threads;
+  std::atomic<int> made{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      std::unique_ptr<Store> own = shared() ? open_again() : nullptr;
+      Store& st = own ? *own : *store_;
+      while (st.create_trial_below("s", {}, 40)) ++made;
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(made.load(), 37);
+  EXPECT_EQ(store_->list_trials("s").size(), 40u);
+}
+
 TEST_P(StoreTest, RejectsStoreFromNewerVersion) {
   if (!shared()) GTEST_SKIP() << "needs a second connection";
   store_.reset();
