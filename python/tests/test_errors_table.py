@@ -102,3 +102,16 @@ def test_long_calls_release_the_gil():
         stop.set()
         th.join()
     assert during > 100
+
+
+def test_stubs_cover_the_extension():
+    import os
+    import re
+
+    from compe import _compe
+
+    stub = open(os.path.join(os.path.dirname(compe.__file__), "_compe.pyi")).read()
+    declared = set(re.findall(r"^(?:def|class) (\w+)", stub, re.M))
+    public = {n for n in dir(_compe) if not n.startswith("_")}
+    assert public == declared
+    assert os.path.exists(os.path.join(os.path.dirname(compe.__file__), "py.typed"))

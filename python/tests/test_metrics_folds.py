@@ -3,9 +3,6 @@ import pytest
 
 import compe
 
-sklearn = pytest.importorskip("sklearn")
-from sklearn import metrics as skm  # noqa: E402
-from sklearn.model_selection import GroupKFold, KFold, StratifiedKFold  # noqa: E402
 
 RNG = np.random.default_rng(3)
 N = 60
@@ -63,6 +60,7 @@ def test_list_and_info():
 
 
 def test_scores_match_scikit_learn():
+    skm = pytest.importorskip("sklearn.metrics")
     assert compe.metrics.score("roc_auc", Y_BIN, P_BIN) == pytest.approx(skm.roc_auc_score(Y_BIN, P_BIN), abs=1e-12)
     assert compe.metrics.score("log_loss", Y_MC, P_MC) == pytest.approx(skm.log_loss(Y_MC, P_MC), abs=1e-12)
     labels = P_MC.argmax(axis=1)
@@ -85,6 +83,8 @@ def test_bad_inputs_are_rejected_with_a_clear_message():
 
 
 def test_folds_match_scikit_learn():
+    ms = pytest.importorskip("sklearn.model_selection")
+    GroupKFold, KFold, StratifiedKFold = ms.GroupKFold, ms.KFold, ms.StratifiedKFold
     y = np.array([0, 1, 1, 0, 2, 2, 1, 0, 1, 2, 0, 1] * 5)
     f = compe.folds("kfold", 5, rows=len(y), shuffle=False)
     for fold, (_, valid) in enumerate(KFold(5).split(y)):
