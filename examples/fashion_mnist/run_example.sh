@@ -12,7 +12,7 @@ if [ $# -ne 2 ]; then sed -n '4,7p' "$0" >&2; exit 2; fi
 compe=$(realpath "$1")
 ws=$(realpath -m "$2")
 here=$(cd "$(dirname "$0")" && pwd)
-py=/usr/bin/python3
+py=${FASHION_MNIST_PYTHON:-/usr/bin/python3}
 export PYTHONPATH="$(dirname "$compe")/python${PYTHONPATH:+:$PYTHONPATH}"
 if ! "$py" -c "import torch, compe" 2>/dev/null; then
   echo "skipped: $py cannot import torch and compe (python3-torch; PYTHONPATH=$PYTHONPATH)" >&2
