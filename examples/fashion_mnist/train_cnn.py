@@ -12,7 +12,6 @@ random flips and shifts of up to 2 pixels).
 """
 
 import csv
-import os
 import time
 from pathlib import Path
 

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import os
-from typing import Optional, Tuple, Union
+from typing import Optional, Union
 
-import numpy as np
 
 from . import _compe
 
