@@ -3,7 +3,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: deps build test demo bench clean format
+.PHONY: deps build test demo bench clean format python
 
 deps:
 	@scripts/install-deps.sh
@@ -16,6 +16,11 @@ build: deps $(BUILD)/CMakeCache.txt
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# The Python module: build/python holds the importable package `compe`
+# (use it with PYTHONPATH=$(BUILD)/python /usr/bin/python3; docs/PYTHON.md).
+python: deps $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS) --target python
 
 demo: build
 	@scripts/demo.sh $(BUILD)/compe
