@@ -13,6 +13,7 @@
 #include "compe/detect.hpp"
 #include "compe/error.hpp"
 #include "compe/metric.hpp"
+#include "compe/util.hpp"
 #include "output.hpp"
 
 namespace compe::cli {
@@ -204,6 +205,7 @@ void add_wbf_command(CLI::App& app) {
     std::optional<double> iou_thr;
     double skip_thr = 0, sigma = 0.5, thresh = 0.001;
     bool corrected_conf = false, decayed = false, strict = false, json = false;
+    bool prediction_string = false, with_label = false;
     std::size_t threads = 0;
   };
   auto a = std::make_shared<Args>();
@@ -227,7 +229,13 @@ void add_wbf_command(CLI::App& app) {
                 "Fail on inverted, out-of-range or zero-area boxes instead of fixing and counting");
   cmd->add_option("--format", a->format, "Box columns of inputs and output: xyxy or xywh");
   cmd->add_option("--threads", a->threads, "Threads (0 = all cores)");
-  cmd->add_option("-o,--output", a->out, "Output CSV of fused boxes")->required();
+  cmd->add_option("-o,--output", a->out,
+                  "Output of fused boxes: CSV, or COCO results JSON when the name ends in .json")
+      ->required();
+  cmd->add_flag("--prediction-string", a->prediction_string,
+                "Write Kaggle's image_id,PredictionString ('score x y w h ...') instead of rows");
+  cmd->add_flag("--with-label", a->with_label,
+                "--prediction-string: groups 'label score x y w h'");
   cmd->add_flag("--json", a->json, "Print the report as one JSON document");
   cmd->callback([a] {
     const detect::BoxFormat format = detect::parse_box_format(a->format);
@@ -267,7 +275,13 @@ void add_wbf_command(CLI::App& app) {
       }
       throw Error(e.code(), msg);
     }
-    detect::write_detections_csv(a->out, ids, fused, format);
+    if (is_json(a->out)) {
+      write_file_atomic(a->out, detect::coco_results_string(ids, fused));
+    } else if (a->prediction_string) {
+      write_file_atomic(a->out, detect::prediction_string_csv(ids, fused, a->with_label));
+    } else {
+      detect::write_detections_csv(a->out, ids, fused, format);
+    }
     if (a->json) {
       print_json({{"method", fuser->info().name},
                   {"output", a->out},
