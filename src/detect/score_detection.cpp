@@ -2,6 +2,7 @@
 // with a Usage column scored against a detections CSV.
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <cmath>
 #include <string>
 #include <unordered_map>
@@ -87,6 +88,28 @@ DetBox read_box(const Table& t, const BoxColumns& bc, std::size_t r) {
   return b;
 }
 
+/// The space-separated numbers of a cell; kInvalidArgument names `where` and the token.
+std::vector<double> numbers(const std::string& text, const std::string& where) {
+  std::vector<double> v;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    while (pos < text.size() && text[pos] == ' ') ++pos;
+    if (pos >= text.size()) break;
+    std::size_t end = text.find(' ', pos);
+    if (end == std::string::npos) end = text.size();
+    const std::string tok = text.substr(pos, end - pos);
+    double x = 0;
+    auto [ptr, ec] = std::from_chars(tok.data(), tok.data() + tok.size(), x);
+    if (ec != std::errc() || ptr != tok.data() + tok.size()) {
+      fail(ErrorCode::kInvalidArgument, "{}: PredictionString token '{}' is not a number", where,
+           tok);
+    }
+    v.push_back(x);
+    pos = end;
+  }
+  return v;
+}
+
 }  // namespace
 
 score::Result score_detection_submission(const Table& solution, const Table& submission,
@@ -138,32 +161,21 @@ score::Result score_detection_submission(const Table& solution, const Table& sub
       if (images.size() == before) {
         fail(ErrorCode::kInvalidArgument, "{}:{}: duplicate id '{}'", sol, r + 2, images[i]);
       }
-      // Ground truth: "x y w h" per object (the score slot of the prediction layout omitted).
-      const std::string text = sps.to_string(r);
-      std::vector<Box> tmp;
-      std::string with_scores;
-      {
-        std::size_t pos = 0, n = 0;
-        std::string out;
-        while (pos < text.size()) {
-          while (pos < text.size() && text[pos] == ' ') ++pos;
-          if (pos >= text.size()) break;
-          std::size_t end = text.find(' ', pos);
-          if (end == std::string::npos) end = text.size();
-          if (n % 4 == 0) out += "1 ";
-          out += text.substr(pos, end - pos) + " ";
-          ++n;
-          pos = end;
-        }
-        if (n % 4 != 0) {
-          fail(ErrorCode::kInvalidArgument,
-               "{}:{}: ground-truth PredictionString has {} numbers; expected 'x y w h' per box",
-               sol, r + 2, n);
-        }
-        with_scores = out;
+      // Ground truth: "x y w h" per object (the prediction layout less its score).
+      const std::vector<double> v = numbers(sps.to_string(r), fmt::format("{}:{}", sol, r + 2));
+      if (v.size() % 4 != 0) {
+        fail(ErrorCode::kInvalidArgument,
+             "{}:{}: ground-truth PredictionString has {} numbers; expected 'x y w h' per box",
+             sol, r + 2, v.size());
       }
-      parse_prediction_string(with_scores, false, fmt::format("{}:{}", sol, r + 2), tmp);
-      for (const Box& b : tmp) truth[i].push_back({b.x1, b.y1, b.x2, b.y2, 0, b.label});
+      for (std::size_t k = 0; k < v.size(); k += 4) {
+        DetBox b;
+        b.x1 = v[k];
+        b.y1 = v[k + 1];
+        b.x2 = v[k] + v[k + 2];
+        b.y2 = v[k + 1] + v[k + 3];
+        truth[i].push_back(b);
+      }
     }
     for (const auto& c : submission.column_names()) {
       if (c != id && c != "PredictionString") {
