@@ -1,4 +1,6 @@
 // compe wbf: fuse several models' detections (WBF, NMS, soft-NMS, NMW) from CSV files.
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <optional>
 #include <sstream>
@@ -10,6 +12,8 @@
 #include "commands.hpp"
 #include "compe/detect.hpp"
 #include "compe/error.hpp"
+#include "compe/metric.hpp"
+#include "compe/util.hpp"
 #include "output.hpp"
 
 namespace compe::cli {
@@ -34,6 +38,135 @@ std::vector<double> parse_weights(const std::string& text) {
     w.push_back(v);
   }
   return w;
+}
+
+/// Whether a CSV's header names a PredictionString column.
+bool has_prediction_string(const std::string& path) {
+  std::ifstream in(path);
+  std::string header;
+  std::getline(in, header);
+  return header.find("PredictionString") != std::string::npos;
+}
+
+bool is_json(const std::string& path) {
+  const std::string ext = std::filesystem::path(path).extension().string();
+  return ext == ".json" || ext == ".JSON";
+}
+
+/// Options shared by `wbf eval` and `wbf tune` for reading boxes.
+struct BoxInput {
+  std::string format = "xyxy", sizes;
+  bool normalised = false, with_label = false, fix = false;
+};
+
+void add_box_input(CLI::App* cmd, BoxInput& b) {
+  cmd->add_option("--format", b.format, "Box columns of CSV inputs: xyxy or xywh");
+  cmd->add_option("--sizes", b.sizes,
+                  "Image sizes CSV (image_id,width,height): converts normalised boxes to pixels "
+                  "and checks boxes lie inside their image");
+  cmd->add_flag("--normalised", b.normalised,
+                "CSV and PredictionString inputs hold coordinates in [0, 1] (COCO JSON is always "
+                "in pixels)");
+  cmd->add_flag("--with-label", b.with_label,
+                "PredictionString groups are 'label score x y w h' instead of 'score x y w h'");
+  cmd->add_flag("--fix-boxes", b.fix,
+                "Swap inverted corners, clip to the image and drop zero-area boxes, counting "
+                "each change, instead of failing");
+}
+
+/// The ground truth and the sizes that come with it (COCO) or from --sizes.
+struct LoadedTruth {
+  detect::GroundTruth gt;
+  detect::ImageSizes sizes;
+  bool normalised = false;  ///< coordinates as read are in [0, 1]
+};
+
+LoadedTruth load_truth(const std::string& path, const BoxInput& b) {
+  LoadedTruth t;
+  if (is_json(path)) {
+    detect::CocoDataset d = detect::read_coco_annotations(path);
+    t.gt = std::move(d.gt);
+    t.sizes = std::move(d.sizes);
+  } else {
+    t.gt = detect::read_ground_truth_csv(path, detect::parse_box_format(b.format));
+    t.normalised = b.normalised;
+  }
+  if (!b.sizes.empty()) t.sizes = detect::read_image_sizes_csv(b.sizes);
+  return t;
+}
+
+detect::DetectionsFile load_detections(const std::string& path, const BoxInput& b,
+                                       bool& normalised) {
+  normalised = false;
+  if (is_json(path)) return detect::read_coco_results(path);
+  normalised = b.normalised;
+  if (has_prediction_string(path)) return detect::read_prediction_string_csv(path, b.with_label);
+  return detect::read_detections_csv(path, detect::parse_box_format(b.format));
+}
+
+/// Bounds per image for check_boxes: [0, 1] for normalised boxes, the image size for pixels when
+/// sizes are known, none otherwise.
+std::vector<detect::ImageSize> bounds_for(const LoadedTruth& t, bool normalised) {
+  std::vector<detect::ImageSize> out;
+  if (normalised) return std::vector<detect::ImageSize>(t.gt.image_ids.size(), {1, 1});
+  if (t.sizes.empty()) return out;
+  for (const auto& id : t.gt.image_ids) {
+    auto it = t.sizes.find(id);
+    if (it == t.sizes.end()) {
+      fail(ErrorCode::kInvalidArgument, "image_id '{}' has no size; the sizes must list every image",
+           id);
+    }
+    out.push_back(it->second);
+  }
+  return out;
+}
+
+nlohmann::json check_json(const detect::BoxCheck& c) {
+  return {{"boxes", c.boxes},
+          {"swapped", c.swapped},
+          {"clipped", c.clipped},
+          {"degenerate_dropped", c.degenerate}};
+}
+
+void print_check(std::string_view what, const detect::BoxCheck& c) {
+  if (c.swapped + c.clipped + c.degenerate == 0) return;
+  fmt::print(
+      "fixed {}: {} boxes with swapped corners, {} coordinates clipped to the image, {} "
+      "zero-area boxes dropped\n",
+      what, c.swapped, c.clipped, c.degenerate);
+}
+
+/// Draws "label [####....] n/N best v" on a terminal.
+void draw_progress(const detect::TuneProgress& p) {
+  const int width = 30;
+  const int done = static_cast<int>(width * static_cast<double>(p.trial) / static_cast<double>(p.trials));
+  fmt::print("\r  {} [{}{}] {}/{} best {}\033[K", p.stage, std::string(static_cast<std::size_t>(done), '#'),
+             std::string(static_cast<std::size_t>(std::max(0, width - done)), '.'), p.trial, p.trials,
+             fmt_score(p.best));
+  if (p.trial == p.trials) fmt::print("\n");
+  std::fflush(stdout);
+}
+
+nlohmann::json params_json(const detect::Info& info, const detect::Params& p) {
+  nlohmann::json j = nlohmann::json::object();
+  if (info.uses & detect::kUsesWeights) j["weights"] = p.weights;
+  if (info.uses & detect::kUsesIouThr) j["iou_thr"] = p.iou_thr.value_or(info.default_iou_thr);
+  if (info.uses & detect::kUsesSkipThr) j["skip_box_thr"] = p.skip_box_thr;
+  if (info.uses & detect::kUsesConfType) j["conf_type"] = detect::conf_type_name(p.conf_type);
+  return j;
+}
+
+std::string params_text(const detect::Info& info, const detect::Params& p) {
+  std::string s;
+  if (info.uses & detect::kUsesWeights) {
+    s += "--weights ";
+    for (std::size_t i = 0; i < p.weights.size(); ++i)
+      s += (i ? "," : "") + fmt::format("{:.4g}", p.weights[i]);
+  }
+  if (info.uses & detect::kUsesIouThr) s += fmt::format(" --iou-thr {:.4g}", p.iou_thr.value_or(info.default_iou_thr));
+  if (info.uses & detect::kUsesSkipThr) s += fmt::format(" --skip-thr {:.4g}", p.skip_box_thr);
+  if (info.uses & detect::kUsesConfType) s += fmt::format(" --conf-type {}", detect::conf_type_name(p.conf_type));
+  return s;
 }
 
 }  // namespace
@@ -72,6 +205,7 @@ void add_wbf_command(CLI::App& app) {
     std::optional<double> iou_thr;
     double skip_thr = 0, sigma = 0.5, thresh = 0.001;
     bool corrected_conf = false, decayed = false, strict = false, json = false;
+    bool prediction_string = false, with_label = false;
     std::size_t threads = 0;
   };
   auto a = std::make_shared<Args>();
@@ -95,7 +229,13 @@ void add_wbf_command(CLI::App& app) {
                 "Fail on inverted, out-of-range or zero-area boxes instead of fixing and counting");
   cmd->add_option("--format", a->format, "Box columns of inputs and output: xyxy or xywh");
   cmd->add_option("--threads", a->threads, "Threads (0 = all cores)");
-  cmd->add_option("-o,--output", a->out, "Output CSV of fused boxes")->required();
+  cmd->add_option("-o,--output", a->out,
+                  "Output of fused boxes: CSV, or COCO results JSON when the name ends in .json")
+      ->required();
+  cmd->add_flag("--prediction-string", a->prediction_string,
+                "Write Kaggle's image_id,PredictionString ('score x y w h ...') instead of rows");
+  cmd->add_flag("--with-label", a->with_label,
+                "--prediction-string: groups 'label score x y w h'");
   cmd->add_flag("--json", a->json, "Print the report as one JSON document");
   cmd->callback([a] {
     const detect::BoxFormat format = detect::parse_box_format(a->format);
@@ -135,7 +275,13 @@ void add_wbf_command(CLI::App& app) {
       }
       throw Error(e.code(), msg);
     }
-    detect::write_detections_csv(a->out, ids, fused, format);
+    if (is_json(a->out)) {
+      write_file_atomic(a->out, detect::coco_results_string(ids, fused));
+    } else if (a->prediction_string) {
+      write_file_atomic(a->out, detect::prediction_string_csv(ids, fused, a->with_label));
+    } else {
+      detect::write_detections_csv(a->out, ids, fused, format);
+    }
     if (a->json) {
       print_json({{"method", fuser->info().name},
                   {"output", a->out},
@@ -159,6 +305,225 @@ void add_wbf_command(CLI::App& app) {
           r.swapped_boxes, r.clipped_coords, r.zero_area_dropped);
     }
     if (r.below_skip_thr > 0) fmt::print("{} boxes below --skip-thr ignored\n", r.below_skip_thr);
+  });
+
+  // ------------------------------------------------------------ eval
+  struct EvalArgs {
+    std::string pred, gt, metric = "map";
+    BoxInput in;
+    bool json = false;
+  };
+  auto e = std::make_shared<EvalArgs>();
+  auto* eval = group->add_subcommand(
+      "eval", "Score detections against ground truth (COCO mAP, Kaggle metric, F-beta)");
+  eval->add_option("PRED", e->pred,
+                   "Detections: CSV (image_id,x1,y1,x2,y2,score,label), PredictionString CSV or "
+                   "COCO results JSON")
+      ->required();
+  eval->add_option("--gt", e->gt,
+                   "Ground truth: CSV (image_id,x1,y1,x2,y2,label[,iscrowd]) or COCO annotations "
+                   "JSON")
+      ->required();
+  eval->add_option("--metric", e->metric,
+                   "map (COCO mAP@[.5:.95]), map50, kaggle_map[@min_score], fbeta[@beta]");
+  add_box_input(eval, e->in);
+  eval->add_flag("--json", e->json, "Print one JSON document");
+  eval->callback([e] {
+    const std::string spec = detect::detection_metric_spec(e->metric);
+    auto m = metric::make(spec);
+    LoadedTruth t = load_truth(e->gt, e->in);
+    bool pred_normalised = false;
+    const detect::DetectionsFile f = load_detections(e->pred, e->in, pred_normalised);
+    metric::BoxLists pred = detect::predictions_for(t.gt, f);
+    const detect::BoxCheck gc =
+        detect::check_boxes(t.gt.boxes, t.gt.image_ids, bounds_for(t, t.normalised), e->in.fix, e->gt);
+    const detect::BoxCheck pc =
+        detect::check_boxes(pred, t.gt.image_ids, bounds_for(t, pred_normalised), e->in.fix, e->pred);
+    // One unit for both sides: pixels when sizes are known, else as read (which must agree).
+    std::string units = t.normalised ? "normalised" : "pixels";
+    if (!t.sizes.empty()) {
+      if (t.normalised) detect::to_pixels(t.gt.image_ids, t.gt.boxes, t.sizes);
+      if (pred_normalised) detect::to_pixels(t.gt.image_ids, pred, t.sizes);
+      units = "pixels";
+    } else if (t.normalised != pred_normalised) {
+      fail(ErrorCode::kInvalidArgument,
+           "{} is in {} and {} in {} coordinates; give --sizes to convert", e->pred,
+           pred_normalised ? "normalised" : "pixel", e->gt, t.normalised ? "normalised" : "pixel");
+    }
+    metric::Inputs in;
+    in.true_boxes = &t.gt.boxes;
+    in.pred_boxes = &pred;
+    const double value = m->score(in);
+    const detect::CocoResult coco = detect::coco_evaluate(t.gt.boxes, pred, t.gt.categories);
+    static const char* kStatNames[12] = {"AP", "AP50", "AP75", "AP_small", "AP_medium", "AP_large",
+                                         "AR1", "AR10", "AR100", "AR_small", "AR_medium", "AR_large"};
+    auto name_of = [&](std::int64_t c) {
+      auto it = t.gt.category_names.find(c);
+      return it == t.gt.category_names.end() ? std::string() : it->second;
+    };
+    if (e->json) {
+      nlohmann::json stats = nlohmann::json::object();
+      for (std::size_t i = 0; i < 12; ++i) stats[kStatNames[i]] = coco.stats[i];
+      nlohmann::json classes = nlohmann::json::array();
+      for (std::size_t k = 0; k < coco.categories.size(); ++k) {
+        classes.push_back({{"label", coco.categories[k]},
+                           {"name", name_of(coco.categories[k])},
+                           {"ap", coco.class_ap[k]},
+                           {"ap50", coco.class_ap50[k]}});
+      }
+      print_json({{"metric", m->spec()},
+                  {"value", value},
+                  {"direction", m->info().greater_is_better() ? "maximize" : "minimize"},
+                  {"images", t.gt.image_ids.size()},
+                  {"gt_boxes", t.gt.boxes.boxes.size()},
+                  {"pred_boxes", pred.boxes.size()},
+                  {"units", units},
+                  {"coco", stats},
+                  {"per_class", classes},
+                  {"checks", {{"gt", check_json(gc)}, {"pred", check_json(pc)}}}});
+      return;
+    }
+    print_check(e->gt, gc);
+    print_check(e->pred, pc);
+    fmt::print("{} = {}  ({} images, {} ground-truth boxes, {} predictions, {})\n", m->spec(),
+               fmt_score(value), t.gt.image_ids.size(), t.gt.boxes.boxes.size(),
+               pred.boxes.size(), units);
+    std::vector<std::vector<std::string>> rows;
+    for (std::size_t i = 0; i < 12; ++i) rows.push_back({kStatNames[i], fmt_score(coco.stats[i])});
+    print_table({"coco", "value"}, rows);
+    rows.clear();
+    for (std::size_t k = 0; k < coco.categories.size(); ++k) {
+      rows.push_back({std::to_string(coco.categories[k]), name_of(coco.categories[k]),
+                      fmt_score(coco.class_ap[k]), fmt_score(coco.class_ap50[k])});
+    }
+    print_table({"label", "name", "AP", "AP50"}, rows);
+  });
+
+  // ------------------------------------------------------------ tune
+  struct TuneArgs {
+    std::vector<std::string> files;
+    std::string gt, metric = "map", method = "wbf", out;
+    BoxInput in;
+    std::int64_t trials = 50;
+    std::uint64_t seed = 0;
+    std::size_t threads = 0;
+    bool json = false, no_nested = false;
+  };
+  auto ta = std::make_shared<TuneArgs>();
+  auto* tcmd = group->add_subcommand(
+      "tune", "Tune fusion weights, iou_thr, skip_box_thr and conf_type against a metric");
+  tcmd->add_option("MODEL_FILES", ta->files, "One detections file per model (as for fuse)")
+      ->required();
+  tcmd->add_option("--gt", ta->gt, "Ground truth: CSV or COCO annotations JSON")->required();
+  tcmd->add_option("--metric", ta->metric, "map, map50, kaggle_map[@min_score], fbeta[@beta]");
+  tcmd->add_option("--method", ta->method, "Fusion method, fixed: wbf (default), nms, soft_nms, nmw");
+  tcmd->add_option("--trials", ta->trials, "Trials per study (default 50)");
+  tcmd->add_option("--seed", ta->seed, "Seed of the sampler and of the half split");
+  tcmd->add_option("--threads", ta->threads, "Fusion threads (0 = all cores)");
+  tcmd->add_flag("--no-nested", ta->no_nested, "Skip the nested check (tune on half, score the other half)");
+  tcmd->add_option("-o,--output", ta->out, "Write the fused boxes with the best parameters (CSV)");
+  add_box_input(tcmd, ta->in);
+  tcmd->add_flag("--json", ta->json, "Print one JSON document");
+  tcmd->callback([ta] {
+    const std::string spec = detect::detection_metric_spec(ta->metric);
+    LoadedTruth t = load_truth(ta->gt, ta->in);
+    detect::check_boxes(t.gt.boxes, t.gt.image_ids, bounds_for(t, t.normalised), ta->in.fix, ta->gt);
+    const std::size_t n = t.gt.image_ids.size();
+    // Per image (ground-truth order), per model: normalised detections for fusion.
+    std::vector<detect::ImageDetections> images(n, detect::ImageDetections(ta->files.size()));
+    std::vector<detect::ImageSize> sizes;
+    if (!t.sizes.empty()) sizes = bounds_for(t, false);
+    for (std::size_t m = 0; m < ta->files.size(); ++m) {
+      bool normalised = false;
+      const detect::DetectionsFile f = load_detections(ta->files[m], ta->in, normalised);
+      metric::BoxLists boxes = detect::predictions_for(t.gt, f);
+      detect::check_boxes(boxes, t.gt.image_ids, bounds_for(t, normalised), ta->in.fix, ta->files[m]);
+      if (!normalised) {
+        if (sizes.empty()) {
+          fail(ErrorCode::kInvalidArgument,
+               "{} holds pixel coordinates; fusion needs them normalised: give --sizes (or pass "
+               "--normalised if they are in [0, 1])",
+               ta->files[m]);
+        }
+        detect::to_normalised(t.gt.image_ids, boxes, t.sizes);
+      }
+      for (std::size_t i = 0; i < n; ++i) {
+        for (const metric::DetBox& b : boxes.row(i)) {
+          images[i][m].boxes.push_back({b.x1, b.y1, b.x2, b.y2});
+          images[i][m].scores.push_back(b.score);
+          images[i][m].labels.push_back(b.label);
+        }
+      }
+    }
+    // Score in pixels when sizes are known (COCO area ranges), else in normalised units.
+    if (t.normalised && !sizes.empty()) detect::to_pixels(t.gt.image_ids, t.gt.boxes, t.sizes);
+    if (!t.normalised && sizes.empty()) {
+      fail(ErrorCode::kInvalidArgument,
+           "{} holds pixel coordinates and the detections are normalised: give --sizes", ta->gt);
+    }
+    detect::TuneFusionOptions o;
+    o.method = ta->method;
+    o.metric = spec;
+    o.trials = ta->trials;
+    o.seed = ta->seed;
+    o.threads = ta->threads;
+    o.nested = !ta->no_nested;
+    o.scale = sizes;
+    const bool show = !ta->json && stdout_is_tty();
+    if (show) o.progress = draw_progress;
+    const detect::Info& info = detect::find(ta->method);
+    const detect::TuneFusionResult r = detect::tune_fusion(images, t.gt.boxes, o);
+    if (!ta->out.empty()) {
+      auto fuser = detect::make(ta->method, r.best.params);
+      const auto fused = detect::fuse_batch(*fuser, images, nullptr, ta->threads);
+      detect::write_detections_csv(ta->out, t.gt.image_ids, fused, detect::BoxFormat::kXyxy);
+    }
+    if (ta->json) {
+      nlohmann::json doc = {{"method", info.name},
+                            {"metric", spec},
+                            {"trials", ta->trials},
+                            {"images", n},
+                            {"models", ta->files},
+                            {"best", {{"value", r.best.value}, {"params", params_json(info, r.best.params)}}},
+                            {"default", r.default_all},
+                            {"single", r.single_all}};
+      if (r.nested) {
+        doc["nested"] = {{"tune_images", r.tune_images.size()},
+                         {"holdout_images", r.holdout_images.size()},
+                         {"params", params_json(info, r.nested_best.params)},
+                         {"tuned_on_tune", r.nested_best.value},
+                         {"tuned", r.nested_holdout},
+                         {"default", r.default_holdout},
+                         {"best_single", {{"model", ta->files[r.best_single]},
+                                          {"index", r.best_single},
+                                          {"value", r.single_holdout[r.best_single]}}},
+                         {"single", r.single_holdout}};
+      }
+      print_json(doc);
+      return;
+    }
+    fmt::print("{} tuned on {} images, {} trials: {} = {}\n", info.name, n, ta->trials, spec,
+               fmt_score(r.best.value));
+    fmt::print("best parameters:{}{}\n", params_text(info, r.best.params).starts_with(" ") ? "" : " ",
+               params_text(info, r.best.params));
+    std::vector<std::vector<std::string>> rows;
+    for (std::size_t k = 0; k < ta->files.size(); ++k) {
+      rows.push_back({ta->files[k], fmt_score(r.single_all[k]),
+                      r.nested ? fmt_score(r.single_holdout[k]) : "-"});
+    }
+    rows.push_back({info.name + " defaults", fmt_score(r.default_all),
+                    r.nested ? fmt_score(r.default_holdout) : "-"});
+    rows.push_back({info.name + " tuned", fmt_score(r.best.value),
+                    r.nested ? fmt_score(r.nested_holdout) : "-"});
+    print_table({"", "all images", "holdout half"}, rows);
+    if (r.nested) {
+      fmt::print(
+          "nested check: tuned on {} images, scored on the other {}: tuned {} vs best single "
+          "model ({}) {} vs defaults {}\n",
+          r.tune_images.size(), r.holdout_images.size(), fmt_score(r.nested_holdout),
+          ta->files[r.best_single], fmt_score(r.single_holdout[r.best_single]),
+          fmt_score(r.default_holdout));
+    }
   });
 }
 

@@ -9,6 +9,7 @@
 ///
 /// Every method is a row of one explicit table (src/detect/builtin_fusion.cpp).
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -18,7 +19,12 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
+
+#include "compe/metric.hpp"
+#include "compe/score.hpp"
+#include "compe/table.hpp"
 
 namespace compe::detect {
 
@@ -251,5 +257,229 @@ std::string detections_csv_string(std::span<const std::string> image_ids,
 /// Writes detections_csv_string(...) to `path` atomically.
 void write_detections_csv(const std::filesystem::path& path, std::span<const std::string> image_ids,
                           std::span<const std::vector<Box>> boxes, BoxFormat format);
+
+// ---------------------------------------------------------------- formats and ground truth
+//
+// Layouts (docs/FORMATS.md):
+//  - detections CSV: image_id,x1,y1,x2,y2,score,label (or xywh: image_id,x,y,w,h,score,label)
+//  - ground-truth CSV: image_id,x1,y1,x2,y2,label[,iscrowd] (or xywh); a row whose box cells are
+//    all empty names an image without objects
+//  - COCO annotations JSON (images, categories, annotations with bbox [x,y,w,h], iscrowd, area)
+//    and COCO results JSON (a list of {image_id, category_id, bbox [x,y,w,h], score})
+//  - PredictionString CSV: image_id,PredictionString with "score x y w h ..." (Global Wheat; x y
+//    the top-left corner, label 0), or with a label first, "label score x y w h ..."
+//  - image sizes CSV: image_id,width,height
+
+/// Ground truth of many images: image_ids[i]'s objects are boxes.row(i) (score unused).
+struct GroundTruth {
+  std::string source;
+  std::vector<std::string> image_ids;  ///< every image evaluated, those without objects included
+  metric::BoxLists boxes;
+  /// Categories evaluated by COCO mAP (sorted): a COCO file's categories, else the labels present.
+  std::vector<std::int64_t> categories;
+  std::unordered_map<std::int64_t, std::string> category_names;  ///< COCO files only
+  /// The row of an image id; throws Error(kInvalidArgument) naming `what` when unknown.
+  std::size_t index_of(const std::string& id, std::string_view what) const;
+  std::unordered_map<std::string, std::size_t> index;  ///< image id -> row
+};
+
+/// Reads a ground-truth CSV. Throws kNotFound (missing column), kParse (file:line: bad number,
+/// label not an integer, iscrowd not 0/1, a partly empty box row).
+GroundTruth read_ground_truth_csv(const std::filesystem::path& path, BoxFormat format);
+
+/// Image sizes in pixels, by image id.
+struct ImageSize {
+  double width = 0, height = 0;
+};
+using ImageSizes = std::unordered_map<std::string, ImageSize>;
+/// Reads `image_id,width,height`; sizes must be finite and > 0, ids unique (kParse: file:line).
+ImageSizes read_image_sizes_csv(const std::filesystem::path& path);
+
+/// Pixel -> normalised coordinates: x / width, y / height, one correctly rounded division per
+/// coordinate (so an exact quotient stays exact). Normalised -> pixels: x * width, y * height.
+/// A round trip returns the input within one ulp. Throws kInvalidArgument when an image has no
+/// size (naming the id).
+void to_normalised(std::span<const std::string> image_ids, metric::BoxLists& boxes,
+                   const ImageSizes& sizes);
+void to_pixels(std::span<const std::string> image_ids, metric::BoxLists& boxes,
+               const ImageSizes& sizes);
+
+/// A COCO annotations file: ground truth (image ids are the images' "id" as text, boxes in pixel
+/// corners, area from the annotation, else the box's) and the images' sizes.
+struct CocoDataset {
+  GroundTruth gt;
+  ImageSizes sizes;
+};
+/// Reads a COCO annotations JSON. Throws kParse naming the file and the JSON path of a bad entry
+/// (e.g. annotations[3].bbox), kInvalidArgument for an annotation of an unknown image or category.
+CocoDataset read_coco_annotations(const std::filesystem::path& path);
+/// Reads a COCO results JSON (a list of {image_id, category_id, bbox, score}) into corners.
+DetectionsFile read_coco_results(const std::filesystem::path& path);
+/// COCO results JSON text: bbox [x, y, w, h]; image_id written as a number when the id is an
+/// integer, else as a string; category_id = label.
+std::string coco_results_string(std::span<const std::string> image_ids,
+                                std::span<const std::vector<Box>> boxes);
+
+/// Kaggle's PredictionString: groups of "score x y w h" (with_label: "label score x y w h").
+/// Parses one cell into `out` (appended); throws kParse (with `where`) when the token count is
+/// not a multiple of the group size or a token is not a number.
+void parse_prediction_string(std::string_view text, bool with_label, const std::string& where,
+                             std::vector<Box>& out);
+std::string prediction_string(std::span<const Box> boxes, bool with_label);
+/// Reads `image_id,PredictionString`; an empty cell is an image without predictions.
+DetectionsFile read_prediction_string_csv(const std::filesystem::path& path, bool with_label);
+std::string prediction_string_csv(std::span<const std::string> image_ids,
+                                  std::span<const std::vector<Box>> boxes, bool with_label);
+
+/// Predictions of a DetectionsFile as one BoxLists row per ground-truth image (images without
+/// predictions get empty rows). Throws kInvalidArgument for an image id the ground truth lacks.
+metric::BoxLists predictions_for(const GroundTruth& gt, const DetectionsFile& preds);
+
+/// What check_boxes found or changed.
+struct BoxCheck {
+  std::size_t boxes = 0;
+  std::size_t swapped = 0;     ///< inverted corners, swapped
+  std::size_t clipped = 0;     ///< coordinates outside the image, set to its edge
+  std::size_t degenerate = 0;  ///< zero width or height (after the above), dropped
+};
+/// Checks every box of `boxes` (rows named by image_ids; `what` names the file): scores finite
+/// (always an error), corners finite, x1 <= x2 and y1 <= y2, inside [0, width] x [0, height] when
+/// `bounds` is given (one per row), width and height > 0. With fix = false the first problem
+/// throws kInvalidArgument naming the file, image id, box and value; with fix = true corners are
+/// swapped, clipped and degenerate boxes dropped, and every change is counted.
+BoxCheck check_boxes(metric::BoxLists& boxes, std::span<const std::string> image_ids,
+                     std::span<const ImageSize> bounds, bool fix, std::string_view what);
+
+// ---------------------------------------------------------------- metrics
+//
+// COCO (pycocotools' COCOeval for bbox, reimplemented): per image and category, ground truth with
+// iscrowd or an area outside the range is ignored (non-ignored first); detections sorted by score
+// (stable), at most maxDet per image and category; each detection, in order, takes the
+// unmatched ground truth (crowd ones may be taken again) with the highest IoU >= t, preferring
+// non-ignored ones; IoU with a crowd box is inter / area(detection). Over images (in ground-truth
+// order) detections are merged by score (stable), ignored ones dropped, precision made monotone
+// and read at 101 recall points (searchsorted, left). AP = mean over those points, IoU thresholds
+// and the categories that have non-ignored ground truth. IoU here has no +1 pixel term.
+//
+// Thresholds written as decimals below are the doubles nearest to those decimals.
+//
+// Kaggle (Global Wheat Detection): per image and IoU threshold t in 0.5, 0.55, ..., 0.75,
+// predictions in descending score order (stable) each take the unmatched ground truth of the same
+// label with the highest IoU (first on ties) if that IoU >= t: TP, else FP; unmatched ground
+// truth are FN; the image scores TP / (TP + FP + FN) averaged over thresholds; the metric is the
+// mean over images. An image with neither ground truth nor predictions scores 1 (nothing to find,
+// nothing wrongly found); crowd flags are ignored.
+//
+// F-beta (as TensorFlow Great Barrier Reef scored its F2): the same matching at IoU thresholds
+// 0.3, 0.35, ..., 0.8; TP, FP, FN summed over images; F = (1+b^2) TP / ((1+b^2) TP + b^2 FN + FP)
+// (0 when that denominator is 0); the mean over thresholds.
+
+/// COCO evaluation settings (pycocotools' defaults).
+struct CocoParams {
+  std::vector<double> iou_thrs;           ///< empty = 0.5:0.05:0.95 as np.linspace computes it
+  std::vector<std::size_t> max_dets{1, 10, 100};
+  /// all, small, medium, large: [0, 1e10], [0, 32^2], [32^2, 96^2], [96^2, 1e10] (inclusive).
+  std::vector<std::pair<double, double>> area_rngs{
+      {0, 1e10}, {0, 32.0 * 32}, {32.0 * 32, 96.0 * 96}, {96.0 * 96, 1e10}};
+};
+
+struct CocoResult {
+  /// pycocotools' summarize() order: AP, AP50, AP75, AP small/medium/large, AR1, AR10, AR100,
+  /// AR small/medium/large; -1 where nothing is evaluable.
+  std::array<double, 12> stats{};
+  std::vector<std::int64_t> categories;  ///< evaluated categories
+  std::vector<double> class_ap;          ///< AP@[.5:.95] per category (area all, maxDets 100), -1: no GT
+  std::vector<double> class_ap50;        ///< AP@0.5 per category
+};
+
+/// COCO-style evaluation. gt and pred have one row per image; categories empty = the labels of gt.
+/// Detections of other labels are not evaluated. Throws kInvalidArgument on a row-count mismatch
+/// or a non-finite score or coordinate.
+CocoResult coco_evaluate(const metric::BoxLists& gt, const metric::BoxLists& pred,
+                         std::span<const std::int64_t> categories = {},
+                         const CocoParams& params = {});
+
+/// The Kaggle per-image metric (see above), per image (scores[i] for row i) and its mean.
+/// Predictions with score < min_score are dropped first.
+double kaggle_map(const metric::BoxLists& gt, const metric::BoxLists& pred, double min_score = 0,
+                  std::vector<double>* per_image = nullptr);
+
+/// F-beta at IoU thresholds (see above); thresholds empty = 0.3:0.05:0.8.
+double iou_fbeta(const metric::BoxLists& gt, const metric::BoxLists& pred, double beta = 1,
+                 std::span<const double> thresholds = {});
+
+/// The metric registry's factory for coco_map, coco_map50, kaggle_map and det_fbeta.
+std::unique_ptr<metric::Metric> new_detection_metric(const metric::Info& info,
+                                                     std::optional<double> arg);
+
+/// Short names of `compe wbf eval`: "map" -> "coco_map", "map50" -> "coco_map50", "fbeta@2" ->
+/// "det_fbeta@2"; other specs unchanged. The result must name a detection metric (kInvalidArgument
+/// otherwise).
+std::string detection_metric_spec(std::string_view spec);
+
+/// `compe score` for a detection solution: either Kaggle's `image_id,PredictionString[,Usage]`
+/// (ground-truth cells "x y w h ..." or, with label, "label x y w h ...", predictions "score x y w
+/// h ..."), or the ground-truth CSV layout with a Usage column (one value per image) scored
+/// against a submission in the detections CSV layout. Images with an empty cell (or none) have no
+/// boxes.
+score::Result score_detection_submission(const Table& solution, const Table& submission,
+                                         const score::Options& options);
+
+// ---------------------------------------------------------------- tuning fusion
+
+/// Progress of tune_fusion, after each trial.
+struct TuneProgress {
+  std::string_view stage;  ///< "nested" (tuned on half the images) or "all"
+  std::int64_t trial = 0;  ///< 1-based within the stage
+  std::int64_t trials = 0;
+  std::optional<double> value;  ///< this trial's metric (absent when it failed)
+  double best = 0;              ///< best so far in this stage
+};
+
+struct TuneFusionOptions {
+  std::string method = "wbf";  ///< fixed fusion method (a row of builtin())
+  std::string metric;          ///< a detection metric spec, e.g. "coco_map", "kaggle_map@0.3"
+  std::int64_t trials = 50;    ///< per study (two studies with nested = true)
+  std::uint64_t seed = 0;      ///< TPE seed and the seed of the half split
+  std::size_t threads = 0;     ///< fusion threads (0 = all cores)
+  bool nested = true;          ///< also tune on half the images and score the other half
+  /// Per image, the size by which fused (normalised) boxes are scaled before scoring; empty =
+  /// score in normalised units. Lets COCO's area ranges read pixels.
+  std::vector<ImageSize> scale;
+  std::function<void(const TuneProgress&)> progress;
+};
+
+/// One evaluated choice of fusion parameters.
+struct TunedFusion {
+  Params params;
+  double value = 0;  ///< metric on the images it was tuned on
+};
+
+struct TuneFusionResult {
+  TunedFusion best;                 ///< tuned on every image
+  std::vector<double> single_all;   ///< each model alone, every image
+  double default_all = 0;           ///< the method's defaults (all weights 1), every image
+  bool nested = false;
+  std::vector<std::size_t> tune_images, holdout_images;  ///< the split (indices into images)
+  TunedFusion nested_best;          ///< tuned on tune_images
+  double nested_holdout = 0;        ///< nested_best's params scored on holdout_images
+  double default_holdout = 0;       ///< the method's defaults on holdout_images
+  std::size_t best_single = 0;      ///< the model best on tune_images
+  std::vector<double> single_tune, single_holdout;  ///< each model alone on each half
+};
+
+/// Searches per-model weights, iou_thr, skip_box_thr (methods that use it) and conf_type (wbf)
+/// with the tuner's TPE sampler (in-memory store) to maximise (or minimise) the metric of the
+/// fused boxes against `gt` (one row per image, in images' order). Weights are searched on
+/// [0.01, 1], iou_thr on [0.3, 0.8], skip_box_thr on [0, 0.3]. The half split shuffles image
+/// indices with the seed (tune::Rng, Fisher-Yates) and takes the first half (rounded down) for
+/// tuning. Each trial fuses in parallel over images. Needs at least 2 images with nested = true.
+/// Throws kInvalidArgument for a metric that is not a detection metric or a size mismatch.
+TuneFusionResult tune_fusion(std::span<const ImageDetections> images, const metric::BoxLists& gt,
+                             const TuneFusionOptions& options);
+
+/// Fused boxes (normalised) as BoxLists, scaled per image by `scale` when it is not empty.
+metric::BoxLists to_box_lists(std::span<const std::vector<Box>> boxes,
+                              std::span<const ImageSize> scale);
 
 }  // namespace compe::detect

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <span>
@@ -26,9 +27,10 @@ enum Task : unsigned {
   kRegression = 1u << 2,
   kMultilabel = 1u << 3,
   kRanking = 1u << 4,  ///< label lists, e.g. map@k
+  kDetection = 1u << 5,  ///< boxes per image (true_boxes, pred_boxes), e.g. coco_map
 };
 
-/// "binary", "multiclass", "regression", "multilabel", "ranking".
+/// "binary", "multiclass", "regression", "multilabel", "ranking", "detection".
 std::string_view task_name(Task t);
 /// Parses a task name; throws Error(kInvalidArgument) listing the valid names.
 Task parse_task(std::string_view name);
@@ -47,6 +49,31 @@ struct LabelLists {
   }
 };
 
+/// An object box for detection metrics: corners (x1 <= x2, y1 <= y2, any one unit per image),
+/// the prediction's score, the class label, and for ground truth the crowd flag and the area that
+/// COCO's area ranges read (NaN = the box's own area; COCO annotation files give their own).
+struct DetBox {
+  double x1 = 0, y1 = 0, x2 = 0, y2 = 0;
+  double score = 0;
+  std::int64_t label = 0;
+  bool crowd = false;
+  double area = std::numeric_limits<double>::quiet_NaN();
+};
+
+/// Ragged lists of boxes, row i = the boxes of image i: boxes[offsets[i] .. offsets[i+1]).
+struct BoxLists {
+  std::vector<std::size_t> offsets{0};
+  std::vector<DetBox> boxes;
+  std::size_t rows() const { return offsets.size() - 1; }
+  std::span<const DetBox> row(std::size_t i) const {
+    return {boxes.data() + offsets[i], offsets[i + 1] - offsets[i]};
+  }
+  void push_row(std::span<const DetBox> r) {
+    boxes.insert(boxes.end(), r.begin(), r.end());
+    offsets.push_back(boxes.size());
+  }
+};
+
 /// What a metric scores. Row-major matrices; spans are views owned by the caller.
 ///  - binary: y_true in {0,1} (n); y_pred n x 1 = score/probability of class 1, or n x 2
 ///    probabilities (column 1 is used).
@@ -61,6 +88,8 @@ struct LabelLists {
 ///  - ranking, map@k: true_lists and pred_lists (ranked); y_true/y_pred may be empty.
 ///  - ranking, ndcg@k: y_true n x d relevances >= 0, y_pred n x d scores (scikit-learn's
 ///    layout), d >= 2.
+///  - detection: true_boxes and pred_boxes, one row per image (same row count); y_true/y_pred
+///    empty. See compe/detect.hpp for the metrics' definitions.
 /// Rows named in error messages are 0-based indices.
 struct Inputs {
   std::span<const double> y_true;
@@ -70,7 +99,10 @@ struct Inputs {
   std::span<const double> weights;  ///< empty = unweighted; else one per row, >= 0
   const LabelLists* true_lists = nullptr;
   const LabelLists* pred_lists = nullptr;
-  /// Rows: y_true.size() / true_cols, or true_lists->rows() when y_true is empty.
+  const BoxLists* true_boxes = nullptr;  ///< detection: ground truth per image
+  const BoxLists* pred_boxes = nullptr;  ///< detection: predictions per image
+  /// Rows: y_true.size() / true_cols, or true_lists->rows() (true_boxes->rows()) when y_true is
+  /// empty.
   std::size_t rows() const;
 };
 

@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cmath>
 
+#include "compe/detect.hpp"
 #include "compe/util.hpp"
 #include "metric/detail.hpp"
 
@@ -108,6 +109,23 @@ std::vector<Info> make_table() {
   t.push_back(row("ndcg", {}, "normalised discounted cumulative gain of scores vs relevances", kMax,
                   kRanking, true, true, new_ndcg, ArgKind::kOptionalInt,
                   "k: top positions counted (default: all)"));
+  // Detection (definitions in compe/detect.hpp; the factory lives in src/detect/).
+  t.push_back(row("coco_map", {"map_50_95", "det_map"},
+                  "COCO mAP@[.5:.95]: 101-point AP over 10 IoU thresholds, maxDets 100, crowd "
+                  "ignored, mean over classes",
+                  kMax, kDetection, true, false, detect::new_detection_metric));
+  t.push_back(row("coco_map50", {"map_50", "det_map50"},
+                  "COCO AP at IoU 0.5 (101-point), maxDets 100, mean over classes", kMax,
+                  kDetection, true, false, detect::new_detection_metric));
+  t.push_back(row("kaggle_map", {"wheat_map"},
+                  "per image TP/(TP+FP+FN) over IoU 0.5:0.05:0.75, greedy by score (Global "
+                  "Wheat), mean over images",
+                  kMax, kDetection, true, false, detect::new_detection_metric,
+                  ArgKind::kOptionalReal, "s: predictions with score < s are dropped (default 0)"));
+  t.push_back(row("det_fbeta", {"iou_fbeta"},
+                  "F-beta of dataset TP/FP/FN, mean over IoU 0.3:0.05:0.8, greedy by score",
+                  kMax, kDetection, true, false, detect::new_detection_metric,
+                  ArgKind::kOptionalReal, "beta: weight of recall (default 1; 2 = F2)"));
   return t;
 }
 
@@ -136,15 +154,18 @@ std::string_view task_name(Task t) {
       return "multilabel";
     case kRanking:
       return "ranking";
+    case kDetection:
+      return "detection";
   }
   return "unknown";
 }
 
 Task parse_task(std::string_view name) {
-  for (Task t : {kBinary, kMulticlass, kRegression, kMultilabel, kRanking})
+  for (Task t : {kBinary, kMulticlass, kRegression, kMultilabel, kRanking, kDetection})
     if (task_name(t) == name) return t;
   fail(ErrorCode::kInvalidArgument,
-       "unknown task '{}'; expected one of binary, multiclass, regression, multilabel, ranking",
+       "unknown task '{}'; expected one of binary, multiclass, regression, multilabel, ranking, "
+       "detection",
        name);
 }
 
@@ -209,6 +230,8 @@ std::string default_for(Task t) {
       return "multilabel_log_loss";
     case kRanking:
       return "map@10";
+    case kDetection:
+      return "coco_map";
   }
   fail(ErrorCode::kInvalidArgument, "no default metric for task {}", static_cast<unsigned>(t));
 }

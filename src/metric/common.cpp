@@ -8,6 +8,7 @@ namespace compe::metric {
 std::size_t Inputs::rows() const {
   if (!y_true.empty()) return true_cols == 0 ? 0 : y_true.size() / true_cols;
   if (true_lists != nullptr) return true_lists->rows();
+  if (true_boxes != nullptr) return true_boxes->rows();
   return 0;
 }
 

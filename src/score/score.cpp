@@ -7,6 +7,7 @@
 #include <sstream>
 #include <unordered_map>
 
+#include "compe/detect.hpp"
 #include "compe/error.hpp"
 #include "compe/util.hpp"
 
@@ -196,6 +197,7 @@ metric::LabelLists parse_lists(const Column& col, const std::vector<std::size_t>
 Result score_submission(const Table& solution, const Table& submission, const Options& options) {
   auto m = metric::make(options.metric);
   const metric::Info& info = m->info();
+  if (info.accepts(metric::kDetection)) return detect::score_detection_submission(solution, submission, options);
   std::string id = options.id_column.empty() ? solution.column(0).name : options.id_column;
   std::string sub = src(submission, "submission");
 

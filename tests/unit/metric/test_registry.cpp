@@ -23,6 +23,8 @@ struct Data {
   std::size_t true_cols = 1, pred_cols = 1;
   cm::LabelLists true_lists, pred_lists;
   bool lists = false;
+  cm::BoxLists true_boxes, pred_boxes;
+  bool boxes = false;
 
   cm::Inputs inputs() const {
     cm::Inputs in;
@@ -35,13 +37,17 @@ struct Data {
       in.true_lists = &true_lists;
       in.pred_lists = &pred_lists;
     }
+    if (boxes) {
+      in.true_boxes = &true_boxes;
+      in.pred_boxes = &pred_boxes;
+    }
     return in;
   }
-  std::size_t rows() const { return y_true.size() / true_cols; }
+  std::size_t rows() const { return boxes ? true_boxes.rows() : y_true.size() / true_cols; }
 
   Data permuted(const std::vector<std::size_t>& perm) const {
     Data d = *this;
-    for (std::size_t i = 0; i < perm.size(); ++i) {
+    for (std::size_t i = 0; i < perm.size() && !boxes; ++i) {
       for (std::size_t c = 0; c < true_cols; ++c)
         d.y_true[i * true_cols + c] = y_true[perm[i] * true_cols + c];
       for (std::size_t c = 0; c < pred_cols; ++c)
@@ -54,6 +60,14 @@ struct Data {
       for (std::size_t i : perm) {
         d.true_lists.push_row(true_lists.row(i));
         d.pred_lists.push_row(pred_lists.row(i));
+      }
+    }
+    if (boxes) {
+      d.true_boxes = {};
+      d.pred_boxes = {};
+      for (std::size_t i : perm) {
+        d.true_boxes.push_row(true_boxes.row(i));
+        d.pred_boxes.push_row(pred_boxes.row(i));
       }
     }
     return d;
@@ -122,6 +136,31 @@ Data make_data(cm::Task task, std::size_t n = 61) {
         d.pred_lists.push_row(p);
       }
       break;
+    case cm::kDetection:
+      // Images with a few objects of two labels and jittered, sometimes missing, detections.
+      d.boxes = true;
+      for (std::size_t i = 0; i < n; ++i) {
+        std::vector<cm::DetBox> t, p;
+        for (int j = 0; j < static_cast<int>(u(rng) * 4); ++j) {
+          cm::DetBox b;
+          b.x1 = u(rng) * 50;
+          b.y1 = u(rng) * 50;
+          b.x2 = b.x1 + 5 + u(rng) * 100;
+          b.y2 = b.y1 + 5 + u(rng) * 100;
+          b.label = u(rng) < 0.5 ? 0 : 1;
+          t.push_back(b);
+          if (u(rng) < 0.8) {
+            cm::DetBox q = b;
+            q.x1 += u(rng) * 4;
+            q.x2 += u(rng) * 4;
+            q.score = u(rng);  // no ties: COCO breaks ties by image order
+            p.push_back(q);
+          }
+        }
+        d.true_boxes.push_row(t);
+        d.pred_boxes.push_row(p);
+      }
+      break;
   }
   return d;
 }
@@ -148,7 +187,7 @@ bool close(double a, double b) {
 
 TEST(MetricRegistry, EveryRow) {
   const cm::Task kTasks[] = {cm::kBinary, cm::kMulticlass, cm::kRegression, cm::kMultilabel,
-                             cm::kRanking};
+                             cm::kRanking, cm::kDetection};
   std::vector<std::string> seen;
   std::size_t checked = 0;
   for (const cm::Info& info : cm::builtin()) {
@@ -225,7 +264,10 @@ TEST(MetricRegistry, EveryRow) {
       }
       // Size mismatch.
       Data s = d;
-      if (reads_lists) {
+      if (d.boxes) {
+        s.pred_boxes = {};
+        for (std::size_t i = 0; i + 1 < d.rows(); ++i) s.pred_boxes.push_row(d.pred_boxes.row(i));
+      } else if (reads_lists) {
         s.pred_lists = {};
         for (std::size_t i = 0; i + 1 < d.rows(); ++i) s.pred_lists.push_row(d.pred_lists.row(i));
       } else {
@@ -233,7 +275,13 @@ TEST(MetricRegistry, EveryRow) {
       }
       expect_invalid(*m, s.inputs(), "y_pred shorter than y_true");
       // NaN / inf predictions, naming the row.
-      if (!reads_lists) {
+      if (d.boxes) {
+        Data b = d;
+        std::size_t row = 0;
+        while (b.pred_boxes.row(row).empty()) ++row;
+        b.pred_boxes.boxes[b.pred_boxes.offsets[row]].score = std::nan("");
+        expect_invalid(*m, b.inputs(), "a NaN score", "row " + std::to_string(row));
+      } else if (!reads_lists) {
         for (double bad : {std::nan(""), std::numeric_limits<double>::infinity()}) {
           Data b = d;
           b.y_pred[3 * d.pred_cols] = bad;
