@@ -110,6 +110,8 @@ enum class RunSort {
   kCreated,  ///< newest first (descending) by default
   kCvScore,  ///< by raw cv score; runs without a score last
   kBest,     ///< best first by each run's own direction ("" sorts as minimize); unscored last
+  kName,     ///< by name, byte order (ties newest first)
+  kStatus,   ///< by status name, alphabetical (ties newest first)
 };
 
 /// Selects runs for list_runs. Empty strings and unset optionals do not filter.
@@ -119,8 +121,13 @@ struct RunFilter {
   std::string name_contains;  ///< case-sensitive substring of the name
   std::string metric;         ///< exact metric name
   std::string parent_id;
+  /// Runs whose cv score lies in [cv_min, cv_max] (inclusive, raw score whatever the direction).
+  /// Runs without a score never match once either bound is set. NaN bounds are
+  /// Error(kInvalidArgument).
+  std::optional<double> cv_min;
+  std::optional<double> cv_max;
   RunSort sort = RunSort::kCreated;
-  bool descending = true;   ///< kCreated and kCvScore only
+  bool descending = true;   ///< all sorts but kBest
   std::int64_t limit = 50;  ///< 0 = no limit
   std::int64_t offset = 0;
 };

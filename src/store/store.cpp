@@ -337,6 +337,16 @@ class SqlStore final : public Store {
         where += " AND parent_id = ?";
         params.emplace_back(f.parent_id);
       }
+      if ((f.cv_min && std::isnan(*f.cv_min)) || (f.cv_max && std::isnan(*f.cv_max)))
+        fail(ErrorCode::kInvalidArgument, "list_runs: a cv score bound is NaN, expected a number");
+      if (f.cv_min) {
+        where += " AND cv_score >= ?";
+        params.emplace_back(*f.cv_min);
+      }
+      if (f.cv_max) {
+        where += " AND cv_score <= ?";
+        params.emplace_back(*f.cv_max);
+      }
       RunPage page;
       page.total = db_->query("SELECT COUNT(*) FROM runs" + where, params).at(0).i64(0);
 
@@ -355,6 +365,14 @@ class SqlStore final : public Store {
               "CASE WHEN direction = 'maximize' THEN -cv_score ELSE cv_score END, "
               "created_ms DESC, id";
           break;
+        case RunSort::kName:
+        case RunSort::kStatus: {
+          // Byte order on both backends (PostgreSQL would otherwise follow the database locale).
+          const char* collate = db_->dialect() == Dialect::kPostgres ? " COLLATE \"C\"" : "";
+          order = fmt::format("{}{} {}, created_ms DESC, id", f.sort == RunSort::kName ? "name" : "status",
+                              collate, dir);
+          break;
+        }
       }
       params.emplace_back(f.limit == 0 ? std::int64_t{INT64_MAX} : f.limit);
       params.emplace_back(f.offset);
@@ -377,28 +395,42 @@ class SqlStore final : public Store {
   }
 
   std::vector<std::string> mark_interrupted_stale(std::chrono::milliseconds timeout) override {
-    return write("mark_interrupted_stale", [&] {
+    // Listing calls this every time: look in a read transaction first and take the write lock
+    // only when some run is found dead.
+    struct Stale {
+      std::string id, why;
+      std::int64_t seen_before = INT64_MAX;  // its last sign of life must still be older than this
+    };
+    std::vector<Stale> stale = read("mark_interrupted_stale", [&] {
       std::int64_t now = now_unix_ms();
-      std::vector<std::string> changed;
+      std::vector<Stale> out;
       auto rows = db_->query(
           "SELECT id, host, pid, COALESCE(heartbeat_ms, started_ms) FROM runs WHERE status = ?",
           {std::string("running")});
       for (const Row& r : rows) {
-        std::string why;
         bool local = r.str(1) == host_ && r.i64(2) > 0;
         if (local && !pid_alive(r.i64(2))) {
-          why = fmt::format("interrupted: process {} on {} is gone", r.i64(2), host_);
-        } else if (local) {
-          continue;  // alive here: a long fold without heartbeats is not a dead run
-        } else if (r.i64(3) < now - timeout.count()) {
-          why = fmt::format("interrupted: no heartbeat since {}", iso8601_utc(r.i64(3)));
-        } else {
-          continue;
+          out.push_back({r.str(0), fmt::format("interrupted: process {} on {} is gone", r.i64(2), host_)});
+        } else if (!local && r.i64(3) < now - timeout.count()) {
+          // A run of this host whose process is alive is left alone however old its heartbeat:
+          // a long fold without heartbeats is not a dead run.
+          out.push_back({r.str(0), fmt::format("interrupted: no heartbeat since {}", iso8601_utc(r.i64(3))),
+                         now - timeout.count()});
         }
+      }
+      return out;
+    });
+    if (stale.empty()) return {};
+    return write("mark_interrupted_stale", [&] {
+      std::int64_t now = now_unix_ms();
+      std::vector<std::string> changed;
+      for (const Stale& st : stale) {
+        // Unchanged since the look (not finished, no new heartbeat): tested in the UPDATE itself.
         std::int64_t n = db_->exec(
-            "UPDATE runs SET status = ?, ended_ms = ?, error = ? WHERE id = ? AND status = ?",
-            {std::string("interrupted"), now, why, r.str(0), std::string("running")});
-        if (n == 1) changed.push_back(r.str(0));
+            "UPDATE runs SET status = ?, ended_ms = ?, error = ? WHERE id = ? AND status = ? "
+            "AND COALESCE(heartbeat_ms, started_ms) < ?",
+            {std::string("interrupted"), now, st.why, st.id, std::string("running"), st.seen_before});
+        if (n == 1) changed.push_back(st.id);
       }
       return changed;
     });
