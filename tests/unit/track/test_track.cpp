@@ -201,7 +201,7 @@ TEST(TrackRun, CommandTrainerCurvesAreStoredPerFold) {
   x.backend = "command";
   x.params = {{"command", std::string("python3 ") + COMPE_SOURCE_DIR + "/examples/command_trainer/train_fold.py"},
               {"params", {{"epochs", 6}, {"log_every", 2}}}};
-  x.drop = {"name", "ticket", "cabin"};
+  x.drop = {"name"};
   x.folds = {0, 2};
   run::Summary s = run::run_experiment(t.ws, x, {}, nullptr);
   auto store = t.store();
@@ -226,7 +226,7 @@ TEST(TrackRun, CurvesOfAFailedFoldAreKept) {
   std::string err = run_error(t.ws, x, &id);
   EXPECT_NE(err.find("exited with status 4"), std::string::npos) << err;
   auto store = t.store();
-  Run r = store->get_run(id);
+  compe::Run r = store->get_run(id);
   EXPECT_EQ(r.status, RunStatus::kFailed);
   auto pts = store->read_metrics(id, "train-loss");
   ASSERT_EQ(pts.size(), 2u);
@@ -261,7 +261,7 @@ TEST(TrackRun, HeartbeatsWhileAFoldRuns) {
     }
     // The command backend reports progress about twice a second while the program runs.
     if (e.kind == run::Event::kIteration && !id.empty()) {
-      Run r = reader->get_run(id);
+      compe::Run r = reader->get_run(id);
       EXPECT_EQ(r.status, RunStatus::kRunning);
       latest_beat = std::max(latest_beat, r.heartbeat_ms.value_or(0));
     }
