@@ -224,7 +224,8 @@ class Store {
   /// Records that the run's process is alive (now).
   virtual void heartbeat(const std::string& id) = 0;
   /// Turns `running` runs into `interrupted`: runs of this host whose process is gone (pid not
-  /// alive), and runs of other hosts whose last sign of life (heartbeat, else start) is older
+  /// alive, or alive but started more than 5 minutes after the run did: a reused pid, as after a
+  /// reboot; Linux), and runs of other hosts whose last sign of life (heartbeat, else start) is older
   /// than heartbeat_timeout. A run whose process is alive on this host is left alone.
   /// Returns the ids changed.
   virtual std::vector<std::string> mark_interrupted_stale(

@@ -10,9 +10,12 @@
 #include <climits>
 #include <cmath>
 #include <csignal>
+#include <cstdlib>
 #include <ctime>
 #include <filesystem>
+#include <fstream>
 #include <mutex>
+#include <sstream>
 #include <random>
 #include <type_traits>
 
@@ -58,6 +61,37 @@ std::string this_host() {
 bool pid_alive(std::int64_t pid) {
   if (pid <= 0 || pid > INT_MAX) return false;
   return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
+}
+
+// When process `pid` started, in unix ms, from Linux's /proc; nullopt where that is unknown.
+std::optional<std::int64_t> process_start_ms(std::int64_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return std::nullopt;
+  auto comm_end = line.rfind(')');  // the command name may hold spaces and parentheses
+  if (comm_end == std::string::npos) return std::nullopt;
+  std::istringstream fields(line.substr(comm_end + 1));
+  std::string field;
+  for (int i = 3; i <= 22 && fields >> field; ++i) {
+  }  // field 22: start time in clock ticks after boot
+  std::ifstream boot("/proc/stat");
+  long long btime = -1;
+  for (std::string l; std::getline(boot, l);)
+    if (l.rfind("btime ", 0) == 0) btime = std::atoll(l.c_str() + 6);
+  long ticks = ::sysconf(_SC_CLK_TCK);
+  if (!fields || btime < 0 || ticks <= 0) return std::nullopt;
+  long long start_ticks = std::atoll(field.c_str());
+  return btime * 1000 + start_ticks * 1000 / ticks;
+}
+
+// Whether the process that runs `run_started_ms`'s run still lives. A live process that started
+// well after the run did is another one that got the same pid (after a reboot, say). The margin
+// absorbs the boot time's one-second resolution and steps of the clock.
+bool run_process_alive(std::int64_t pid, std::int64_t run_started_ms) {
+  constexpr std::int64_t kMarginMs = 5 * 60 * 1000;
+  if (!pid_alive(pid)) return false;
+  auto started = process_start_ms(pid);
+  return !started || *started <= run_started_ms + kMarginMs;
 }
 
 Value opt(const std::optional<double>& v) {
@@ -405,11 +439,12 @@ class SqlStore final : public Store {
       std::int64_t now = now_unix_ms();
       std::vector<Stale> out;
       auto rows = db_->query(
-          "SELECT id, host, pid, COALESCE(heartbeat_ms, started_ms) FROM runs WHERE status = ?",
+          "SELECT id, host, pid, COALESCE(heartbeat_ms, started_ms), started_ms FROM runs "
+          "WHERE status = ?",
           {std::string("running")});
       for (const Row& r : rows) {
         bool local = r.str(1) == host_ && r.i64(2) > 0;
-        if (local && !pid_alive(r.i64(2))) {
+        if (local && !run_process_alive(r.i64(2), r.i64(4))) {
           out.push_back({r.str(0), fmt::format("interrupted: process {} on {} is gone", r.i64(2), host_)});
         } else if (!local && r.i64(3) < now - timeout.count()) {
           // A run of this host whose process is alive is left alone however old its heartbeat:

@@ -732,6 +732,17 @@ TEST_P(StoreTest, HeartbeatAndStaleRunsBecomeInterrupted) {
   EXPECT_EQ(store_->get_run(slow_local.id).status, RunStatus::kRunning);
   EXPECT_EQ(store_->get_run(done.id).status, RunStatus::kFinished);
   EXPECT_TRUE(store_->mark_interrupted_stale().empty());  // idempotent
+
+  // This process's pid on a run that started a day ago, long before this process did: the pid
+  // was reused (after a reboot, say), so that run's own process is gone.
+  StoredRun reused;
+  reused.name = "reused pid";
+  reused.started_ms = compe::now_unix_ms() - 86'400'000;
+  reused = store_->create_run(reused);
+  EXPECT_EQ(reused.pid, static_cast<std::int64_t>(::getpid()));
+  EXPECT_EQ(store_->mark_interrupted_stale(), std::vector<std::string>{reused.id});
+  EXPECT_NE(store_->get_run(reused.id).error.find("is gone"), std::string::npos);
+  EXPECT_EQ(store_->get_run(alive.id).status, RunStatus::kRunning);
 }
 
 TEST_P(StoreTest, ConcurrentThreadsNeverShareTrialNumbers) {
