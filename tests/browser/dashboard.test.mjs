@@ -474,7 +474,7 @@ describe('tracking: git, command-trainer curves, stale runs, sort and filter', (
       await shot(page, 'runs-sorted-filtered', viewport);
       await page.fill('#cv-min', '');
       await page.press('#cv-min', 'Enter');
-      await page.waitForFunction(() => !(document.body.dataset.ready || '').includes('cv_min='));
+      await page.waitForFunction(() => document.body.dataset.ready === '#/runs?sort=status&order=asc');
       assert.equal(await page.textContent('#page-info'), '1–4 of 4');
       assert.deepEqual(errors, []);
       await page.close();
