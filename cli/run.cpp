@@ -1,6 +1,9 @@
 // compe run: one cross-validated run of an experiment; compe runs: the recorded runs.
+#include <cmath>
 #include <csignal>
 #include <filesystem>
+#include <map>
+#include <optional>
 
 #include <fmt/core.h>
 
@@ -145,7 +148,8 @@ void add_run_command(CLI::App& app, int argc, char** argv) {
 
 void add_runs_command(CLI::App& app) {
   struct Args {
-    std::string workspace, store, status, tag, sort = "created";
+    std::string workspace, store, status, tag, name, sort = "created", order;
+    std::optional<double> min_cv, max_cv;
     int limit = 50;
     bool json = false;
   };
@@ -155,10 +159,20 @@ void add_runs_command(CLI::App& app) {
   cmd->add_option("--store", a->store, "Store URL (default: the workspace's; env COMPE_STORE)");
   cmd->add_option("--status", a->status, "Only runs in this status (running, finished, failed, interrupted)");
   cmd->add_option("--tag", a->tag, "Only runs with this tag");
-  cmd->add_option("--sort", a->sort, "created (newest first) or best")->check(CLI::IsMember({"created", "best"}));
+  cmd->add_option("--name", a->name, "Only runs whose name contains this text");
+  cmd->add_option("--min-cv", a->min_cv, "Only runs with a CV score >= this (runs without a score are left out)");
+  cmd->add_option("--max-cv", a->max_cv, "Only runs with a CV score <= this (runs without a score are left out)");
+  cmd->add_option("--sort", a->sort, "created (newest first), best (by each run's metric direction), cv, name or status")
+      ->check(CLI::IsMember({"created", "best", "cv", "name", "status"}));
+  cmd->add_option("--order", a->order, "asc or desc (default: desc for created and cv, asc for name and status)")
+      ->check(CLI::IsMember({"asc", "desc"}));
   cmd->add_option("--limit", a->limit, "At most this many runs (0 = all)")->check(CLI::NonNegativeNumber);
   cmd->add_flag("--json", a->json, "Print one JSON document");
   cmd->callback([a] {
+    for (auto [flag, v] : {std::pair<const char*, std::optional<double>>{"--min-cv", a->min_cv}, {"--max-cv", a->max_cv}})
+      if (v && !std::isfinite(*v)) fail(ErrorCode::kInvalidArgument, "{} {}: expected a finite number", flag, *v);
+    if (a->min_cv && a->max_cv && *a->min_cv > *a->max_cv)
+      fail(ErrorCode::kInvalidArgument, "--min-cv {} is above --max-cv {}: no run can match", *a->min_cv, *a->max_cv);
     std::string url = a->store;
     if (url.empty())
       if (const char* env = std::getenv("COMPE_STORE")) url = env;
@@ -176,7 +190,16 @@ void add_runs_command(CLI::App& app) {
     RunFilter f;
     if (!a->status.empty()) f.status = parse_run_status(a->status);
     f.tag = a->tag;
-    f.sort = a->sort == "best" ? RunSort::kBest : RunSort::kCreated;
+    f.name_contains = a->name;
+    f.cv_min = a->min_cv;
+    f.cv_max = a->max_cv;
+    static const std::map<std::string, RunSort> kSorts = {{"created", RunSort::kCreated},
+                                                          {"best", RunSort::kBest},
+                                                          {"cv", RunSort::kCvScore},
+                                                          {"name", RunSort::kName},
+                                                          {"status", RunSort::kStatus}};
+    f.sort = kSorts.at(a->sort);
+    f.descending = a->order.empty() ? (a->sort != "name" && a->sort != "status") : a->order == "desc";
     f.limit = a->limit;
     RunPage page = store->list_runs(f);
     if (a->json) {
@@ -188,7 +211,10 @@ void add_runs_command(CLI::App& app) {
                         {"metric", r.metric}, {"cv", r.cv_score ? nlohmann::json(*r.cv_score) : nlohmann::json(nullptr)},
                         {"folds", folds}, {"created", iso8601_utc(r.created_ms)}, {"folds_hash", r.folds_hash},
                         {"model", r.config.value("/model/backend"_json_pointer, "")},
-                        {"tags", r.tags}, {"wall_seconds", r.wall_seconds ? nlohmann::json(*r.wall_seconds) : nlohmann::json(nullptr)}});
+                        {"tags", r.tags}, {"wall_seconds", r.wall_seconds ? nlohmann::json(*r.wall_seconds) : nlohmann::json(nullptr)},
+                        {"host", r.host}, {"pid", r.pid},
+                        {"heartbeat", r.heartbeat_ms ? nlohmann::json(iso8601_utc(*r.heartbeat_ms)) : nlohmann::json(nullptr)},
+                        {"error", r.error}});
       }
       print_json({{"runs", runs}, {"total", page.total}});
       return;

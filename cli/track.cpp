@@ -1,6 +1,10 @@
 // Tracking commands: show, tag, note, diff, lb add, rerun.
+#include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
+#include <set>
 
 #include <fmt/core.h>
 
@@ -36,12 +40,56 @@ nlohmann::json run_json(const Run& r) {
   return {{"run_id", r.id}, {"name", r.name}, {"status", run_status_name(r.status)}, {"metric", r.metric},
           {"direction", r.direction}, {"cv", opt_json(r.cv_score)}, {"folds", folds},
           {"parent", r.parent_id}, {"config", r.config}, {"folds_hash", r.folds_hash}, {"data_hash", r.data_hash},
-          {"tags", r.tags}, {"note", r.note}, {"command", r.command}, {"workdir", r.workdir}, {"host", r.host},
+          {"tags", r.tags}, {"note", r.note}, {"command", r.command}, {"workdir", r.workdir}, {"host", r.host}, {"pid", r.pid},
+          {"heartbeat", r.heartbeat_ms ? nlohmann::json(iso8601_utc(*r.heartbeat_ms)) : nlohmann::json(nullptr)},
           {"git", {{"commit", r.git_commit}, {"branch", r.git_branch},
                    {"dirty", r.git_dirty ? nlohmann::json(*r.git_dirty) : nlohmann::json(nullptr)}}},
           {"versions", r.versions}, {"error", r.error}, {"created", iso8601_utc(r.created_ms)},
           {"wall_seconds", opt_json(r.wall_seconds)}, {"cpu_seconds", opt_json(r.cpu_seconds)},
           {"peak_memory_bytes", r.peak_memory_bytes ? nlohmann::json(*r.peak_memory_bytes) : nlohmann::json(nullptr)}};
+}
+
+// Curves as series {key, fold, steps, values} (the dashboard API's shape); NaN becomes null.
+nlohmann::json curves_json(const std::vector<MetricPoint>& points) {
+  nlohmann::json out = nlohmann::json::array();
+  const MetricPoint* prev = nullptr;
+  for (const auto& p : points) {
+    if (!prev || prev->key != p.key || prev->fold != p.fold)
+      out.push_back({{"key", p.key}, {"fold", p.fold ? nlohmann::json(*p.fold) : nlohmann::json(nullptr)},
+                     {"steps", nlohmann::json::array()}, {"values", nlohmann::json::array()}});
+    out.back()["steps"].push_back(p.step);
+    out.back()["values"].push_back(std::isfinite(p.value) ? nlohmann::json(p.value) : nlohmann::json(nullptr));
+    prev = &p;
+  }
+  return out;
+}
+
+// One line per curve key: folds, steps and the last value of each fold.
+std::vector<std::string> curve_lines(const std::vector<MetricPoint>& points) {
+  struct Key {
+    std::set<std::string> folds;
+    std::int64_t first = 0, last = 0;
+    std::map<std::string, double> final_value;  // fold -> value at its last step
+    bool any = false;
+  };
+  std::map<std::string, Key> keys;
+  for (const auto& p : points) {
+    Key& k = keys[p.key];
+    std::string fold = p.fold ? std::to_string(*p.fold) : "all";
+    k.folds.insert(fold);
+    k.first = k.any ? std::min(k.first, p.step) : p.step;
+    k.last = k.any ? std::max(k.last, p.step) : p.step;
+    k.any = true;
+    k.final_value[fold] = p.value;  // points come ordered by step within a fold
+  }
+  std::vector<std::string> out;
+  for (const auto& [name, k] : keys) {
+    std::vector<std::string> last;
+    for (const auto& [f, v] : k.final_value) last.push_back(f + ": " + fmt_score(v));
+    out.push_back(fmt::format("{}  steps {}..{}, {} fold{}; last {}", name, k.first, k.last, k.folds.size(),
+                              k.folds.size() == 1 ? "" : "s", join(last)));
+  }
+  return out;
 }
 
 }  // namespace
@@ -60,6 +108,7 @@ void add_track_commands(CLI::App& app, int argc, char** argv) {
       Run r = store->get_run(store->resolve_run_id(*run_id));
       auto arts = store->list_artifacts(r.id);
       auto lbs = store->list_lb_scores(r.id);
+      auto curves = store->read_metrics(r.id);
       if (a->json) {
         nlohmann::json doc = run_json(r);
         doc["artifacts"] = nlohmann::json::array();
@@ -67,6 +116,7 @@ void add_track_commands(CLI::App& app, int argc, char** argv) {
         doc["lb"] = nlohmann::json::array();
         for (const auto& l : lbs)
           doc["lb"].push_back({{"public", l.public_score}, {"private", opt_json(l.private_score)}, {"time", iso8601_utc(l.time_ms)}, {"note", l.note}});
+        doc["curves"] = curves_json(curves);
         print_json(doc);
         return;
       }
@@ -87,6 +137,7 @@ void add_track_commands(CLI::App& app, int argc, char** argv) {
         fmt::print("  LB       public {}{}  ({})\n", fmt_score(l.public_score),
                    l.private_score ? " private " + fmt_score(*l.private_score) : "", iso8601_utc(l.time_ms).substr(0, 19));
       fmt::print("  params   {}\n", r.config.value("/model/params"_json_pointer, nlohmann::json::object()).dump());
+      for (const auto& line : curve_lines(curves)) fmt::print("  curve    {}\n", line);
       for (const auto& x : arts) fmt::print("  artifact {}  ({} bytes)\n", x.path, x.size);
     });
   }

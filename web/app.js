@@ -228,20 +228,26 @@ function parseHash() {
 
 const RUN_SORTS = [
   ['created:desc', 'Newest first'], ['created:asc', 'Oldest first'],
-  ['best:desc', 'Best CV first'], ['cv:desc', 'CV high → low'], ['cv:asc', 'CV low → high']];
+  ['best:desc', 'Best CV first'], ['cv:desc', 'CV high → low'], ['cv:asc', 'CV low → high'],
+  ['name:asc', 'Name A → Z'], ['name:desc', 'Name Z → A'], ['status:asc', 'Status A → Z'], ['status:desc', 'Status Z → A']];
+// The order a column takes on its first click: text A to Z, times and scores newest / highest first.
+const FIRST_ORDER = { name: 'asc', status: 'asc', created: 'desc', cv: 'desc' };
 
 async function pageRuns(query) {
   const st = {
-    sort: query.get('sort') || 'created', order: query.get('order') || 'desc', status: query.get('status') || '',
-    name: query.get('name') || '', offset: Number(query.get('offset') || 0), limit: Number(query.get('limit') || 50),
+    sort: query.get('sort') || 'created', order: query.get('order') || '', status: query.get('status') || '',
+    name: query.get('name') || '', cv_min: query.get('cv_min') || '', cv_max: query.get('cv_max') || '',
+    offset: Number(query.get('offset') || 0), limit: Number(query.get('limit') || 50),
   };
+  if (!st.order) st.order = FIRST_ORDER[st.sort] || 'desc';
   const go = patch => {
     const next = Object.assign({}, st, patch);
     const q = new URLSearchParams();
-    for (const k of ['sort', 'order', 'status', 'name', 'offset']) if (next[k] !== '' && next[k] !== 0) q.set(k, next[k]);
+    for (const k of ['sort', 'order', 'status', 'name', 'cv_min', 'cv_max', 'offset']) if (next[k] !== '' && next[k] !== 0) q.set(k, next[k]);
     location.hash = '#/runs' + (q.toString() ? '?' + q : '');
   };
-  const doc = await api('runs', { sort: st.sort, order: st.order, status: st.status, name: st.name, offset: st.offset, limit: st.limit });
+  const doc = await api('runs', { sort: st.sort, order: st.order, status: st.status, name: st.name, cv_min: st.cv_min, cv_max: st.cv_max,
+    offset: st.offset, limit: st.limit });
   const selected = new Set();
   const compareBtn = h('button', { class: 'primary', disabled: true, text: 'Compare selected', onclick: () => {
     location.hash = '#/compare/' + [...selected].map(encodeURIComponent).join(',');
@@ -257,11 +263,23 @@ async function pageRuns(query) {
     RUN_SORTS.map(([v, t]) => h('option', { value: v, text: t })));
   sortSel.value = st.sort + ':' + (st.sort === 'best' ? 'desc' : st.order);
 
+  // CV range: applied on Enter or when a box loses focus; an empty box is no bound.
+  const cvBox = (id, key, label) => h('input', { type: 'text', inputmode: 'decimal', id, class: 'cv-bound', placeholder: label, 'aria-label': label,
+    value: st[key], size: 8, onchange: e => {
+      const v = e.target.value.trim();
+      if (v !== '' && !Number.isFinite(Number(v))) { e.target.setCustomValidity('a number'); e.target.reportValidity(); return; }
+      e.target.setCustomValidity('');
+      go({ [key]: v, offset: 0 });
+    } });
+  const cvRange = h('span', { class: 'cv-range', role: 'group', 'aria-label': 'CV range' },
+    cvBox('cv-min', 'cv_min', 'CV min'), h('span', { class: 'muted', text: '–' }), cvBox('cv-max', 'cv_max', 'CV max'));
+
   const sortHead = (label, key) => {
     const active = st.sort === key;
     const arrow = active ? (st.order === 'asc' ? ' ▲' : ' ▼') : '';
-    return h('th', { class: 'sortable' + (active ? ' active' : ''), 'aria-sort': active ? (st.order === 'asc' ? 'ascending' : 'descending') : 'none' },
-      h('button', { class: 'link', text: label + arrow, onclick: () => go({ sort: key, order: active && st.order === 'desc' ? 'asc' : 'desc', offset: 0 }) }));
+    const next = active ? (st.order === 'desc' ? 'asc' : 'desc') : FIRST_ORDER[key];
+    return h('th', { class: 'sortable' + (active ? ' active' : ''), 'data-sort': key, 'aria-sort': active ? (st.order === 'asc' ? 'ascending' : 'descending') : 'none' },
+      h('button', { class: 'link', text: label + arrow, onclick: () => go({ sort: key, order: next, offset: 0 }) }));
   };
   const rows = doc.runs.map(r => {
     const box = h('input', { type: 'checkbox', 'aria-label': 'Select ' + r.id, onchange: e => {
@@ -272,7 +290,7 @@ async function pageRuns(query) {
       h('td', {}, box),
       h('td', { class: 'mono' }, h('a', { href: '#/run/' + encodeURIComponent(r.id), text: r.id })),
       h('td', { class: 'name', text: r.name }),
-      h('td', {}, statusBadge(r.status)),
+      h('td', { class: 'status' }, statusBadge(r.status)),
       h('td', { text: r.model || '–' }),
       h('td', { text: r.metric || '–' }),
       h('td', { class: 'num cv', text: fmtScore(r.cv) }),
@@ -281,7 +299,7 @@ async function pageRuns(query) {
       h('td', {}, r.tags.map(t => h('span', { class: 'tag', text: t }))));
   });
   const table = h('table', { id: 'runs-table' },
-    h('thead', {}, h('tr', {}, h('th', { text: '' }), h('th', { text: 'Run' }), h('th', { text: 'Name' }), h('th', { text: 'Status' }),
+    h('thead', {}, h('tr', {}, h('th', { text: '' }), h('th', { text: 'Run' }), sortHead('Name', 'name'), sortHead('Status', 'status'),
       h('th', { text: 'Model' }), h('th', { text: 'Metric' }), sortHead('CV', 'cv'), h('th', { text: 'Folds' }), sortHead('Created', 'created'), h('th', { text: 'Tags' }))),
     h('tbody', {}, rows.length ? rows : h('tr', {}, h('td', { colspan: 10, class: 'muted', text: 'No runs match.' }))));
   const first = doc.total ? st.offset + 1 : 0, last = st.offset + doc.runs.length;
@@ -290,7 +308,7 @@ async function pageRuns(query) {
     h('span', { id: 'page-info', text: `${first}–${last} of ${doc.total}` }),
     h('button', { text: 'Next ›', disabled: last >= doc.total, onclick: () => go({ offset: st.offset + st.limit }) }));
   show(h('h1', { text: 'Runs' }),
-    h('div', { class: 'toolbar' }, filter, status, sortSel, compareBtn),
+    h('div', { class: 'toolbar' }, filter, status, cvRange, sortSel, compareBtn),
     tableWrap(table), pager);
   if (document.activeElement === document.body && st.name) { filter.focus(); filter.setSelectionRange(st.name.length, st.name.length); }
 }

@@ -6,7 +6,12 @@ most MAX_LEVELS distinct values are one-hot encoded (others, such as names, are 
 linear model (softmax / logistic / least squares) is fitted by full-batch
 gradient descent. It is an example of the protocol, not a strong model.
 
-Parameters (COMPE_PARAMS_JSON): learning_rate (0.1), epochs (200), l2 (1e-3).
+Parameters (COMPE_PARAMS_JSON): learning_rate (0.1), epochs (200), l2 (1e-3), log_every (10).
+
+Curves: every `log_every` epochs (and after the last) it appends the train and validation loss
+(log loss for classification, RMSE for regression) to COMPE_METRICS_FILE as one JSON line, e.g.
+{"step": 10, "train_logloss": 0.52, "valid_logloss": 0.55}; compe stores them as the fold's
+train-logloss / valid-logloss curves.
 """
 
 import csv
@@ -103,11 +108,34 @@ def main():
         z = [sum(wj[i] * row[i] for i in range(p)) for wj in w]
         return z if task == "regression" else softmax(z)
 
+    def loss(out, target_row):
+        """Squared error (regression) or log loss of one row."""
+        if task == "regression":
+            return (out[0] - target_row[0]) ** 2
+        return -sum(t * math.log(max(o, 1e-15)) for o, t in zip(out, target_row))
+
+    def mean_loss(total, count):
+        return math.sqrt(total / count) if task == "regression" else total / count
+
+    loss_name = "rmse" if task == "regression" else "logloss"
+    if task == "regression":
+        vx, vy = [enc.row(r) + [1.0] for r in valid], [[float(r[target])] for r in valid]
+    else:
+        vx = [enc.row(r) + [1.0] for r in valid]
+        vy = [[1.0 if index[r[target]] == j else 0.0 for j in range(k)] for r in valid]
+
+    # One JSON object per line, flushed at once: a killed trainer leaves whole lines behind.
+    metrics_path = env.get("COMPE_METRICS_FILE", "")
+    metrics = open(metrics_path, "a", encoding="utf-8") if metrics_path else None
+    log_every = max(1, int(params.get("log_every", 10)))
+
     n = len(x)
-    for _ in range(epochs):
+    for epoch in range(1, epochs + 1):
         grad = [[0.0] * p for _ in range(k)]
+        train_loss = 0.0
         for row, target_row in zip(x, y):
             out = scores(row)
+            train_loss += loss(out, target_row)
             for j in range(k):
                 err = out[j] - target_row[j]
                 for i in range(p):
@@ -115,6 +143,16 @@ def main():
         for j in range(k):
             for i in range(p):
                 w[j][i] -= rate * (grad[j][i] / n + l2 * w[j][i])
+        if metrics and (epoch % log_every == 0 or epoch == epochs):
+            # The train loss is that of the weights before this epoch's step (it comes free with
+            # the gradient); the validation loss is measured after it.
+            valid_loss = sum(loss(scores(row), t) for row, t in zip(vx, vy))
+            record = {"step": epoch, "train_" + loss_name: mean_loss(train_loss, n),
+                      "valid_" + loss_name: mean_loss(valid_loss, len(vx))}
+            metrics.write(json.dumps(record) + "\n")
+            metrics.flush()
+    if metrics:
+        metrics.close()
 
     def prediction_columns(row):
         out = scores(enc.row(row) + [1.0])

@@ -204,6 +204,9 @@ struct FoldData {
   /// Threads the backend may use (0 = all cores).
   std::size_t threads = 0;
   const SourceData* source = nullptr;
+  /// Where an external program may log its curves (JSON lines, passed as COMPE_METRICS_FILE);
+  /// the fold loop reads it after the fold. Empty = none. Other backends ignore it.
+  std::filesystem::path metrics_file;
 };
 
 /// One metric's values per boosting iteration (or per solver step).

@@ -7,8 +7,14 @@
 /// (exactly the sample submission's header, ids and order), meta.json (the OOF exchange sidecar)
 /// and run.log. Writes are atomic; an interrupted run is marked interrupted and leaves no
 /// half-written artifact.
+///
+/// Curves: the backend's own (FoldResult::curves, stored as train-<metric> / valid-<metric>) and
+/// those an external trainer appends to runs/<run-id>/command/fold<k>/metrics.jsonl
+/// (COMPE_METRICS_FILE, read with track::read_metrics_log after the fold, also when the fold
+/// failed), stored per fold in one log_metrics batch.
 
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -95,6 +101,10 @@ struct Options {
   /// trained on nor validated, so the OOF score covers the kept rows.
   std::function<std::vector<std::uint8_t>(const split::Inputs& rows, std::span<const int> folds)>
       row_filter;
+  /// How often a background thread records that the run is alive (Store::heartbeat), so that
+  /// other machines sharing the store can tell a long fold from a dead run. 0 = only after each
+  /// fold.
+  std::chrono::milliseconds heartbeat_interval = std::chrono::seconds(30);
 };
 
 struct Summary {

@@ -110,6 +110,8 @@ enum class RunSort {
   kCreated,  ///< newest first (descending) by default
   kCvScore,  ///< by raw cv score; runs without a score last
   kBest,     ///< best first by each run's own direction ("" sorts as minimize); unscored last
+  kName,     ///< by name, byte order (ties newest first)
+  kStatus,   ///< by status name, alphabetical (ties newest first)
 };
 
 /// Selects runs for list_runs. Empty strings and unset optionals do not filter.
@@ -119,8 +121,13 @@ struct RunFilter {
   std::string name_contains;  ///< case-sensitive substring of the name
   std::string metric;         ///< exact metric name
   std::string parent_id;
+  /// Runs whose cv score lies in [cv_min, cv_max] (inclusive, raw score whatever the direction).
+  /// Runs without a score never match once either bound is set. NaN bounds are
+  /// Error(kInvalidArgument).
+  std::optional<double> cv_min;
+  std::optional<double> cv_max;
   RunSort sort = RunSort::kCreated;
-  bool descending = true;   ///< kCreated and kCvScore only
+  bool descending = true;   ///< all sorts but kBest
   std::int64_t limit = 50;  ///< 0 = no limit
   std::int64_t offset = 0;
 };
@@ -220,7 +227,8 @@ class Store {
   /// Records that the run's process is alive (now).
   virtual void heartbeat(const std::string& id) = 0;
   /// Turns `running` runs into `interrupted`: runs of this host whose process is gone (pid not
-  /// alive), and runs of other hosts whose last sign of life (heartbeat, else start) is older
+  /// alive, or alive but started more than 5 minutes after the run did: a reused pid, as after a
+  /// reboot; Linux), and runs of other hosts whose last sign of life (heartbeat, else start) is older
   /// than heartbeat_timeout. A run whose process is alive on this host is left alone.
   /// Returns the ids changed.
   virtual std::vector<std::string> mark_interrupted_stale(

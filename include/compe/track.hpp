@@ -1,9 +1,11 @@
 #pragma once
 /// Comparing runs: configuration differences, paired fold comparisons, the one-hypothesis check.
 
+#include <filesystem>
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -44,6 +46,24 @@ struct PairedComparison {
 
 PairedComparison compare_folds(const std::map<int, double>& a, const std::map<int, double>& b,
                                bool greater_is_better);
+
+/// The curve key for a key of a trainer's metric log: `train_loss` -> `train-loss`,
+/// `valid_auc` and `val_auc` -> `valid-auc` (the train/valid convention of the built-in
+/// backends' curves); any other key is kept as it is (`lr`, `train-loss`).
+std::string metrics_log_key(std::string_view key);
+
+/// Reads a trainer's metric log (the file named by COMPE_METRICS_FILE, docs/COMMAND_TRAINER.md):
+/// one JSON object per line, e.g. {"step": 3, "train_loss": 0.41, "valid_auc": 0.87}.
+///  - `step` (optional): an integer >= 0; when absent, the previous line's step + 1 (0 first).
+///  - every other key is a curve (renamed by metrics_log_key) whose value is a number or null
+///    (NaN); NaN, Infinity and -Infinity as Python's json module writes them are accepted.
+///  - blank lines are skipped; a step logged twice for a key keeps the later value.
+///  - a last line without its line feed that does not parse is dropped: a killed program may
+///    leave one half written.
+/// Returns the points with `fold` set on each, ordered by key then step; none when the file does
+/// not exist. Throws Error(kParse) naming the file and line for a line that is not a JSON object,
+/// a bad step, or a value that is not a number, and Error(kIo) when the file cannot be read.
+std::vector<MetricPoint> read_metrics_log(const std::filesystem::path& path, std::optional<int> fold);
 
 /// The parent a new run is compared with: `explicit_parent` when given, else the best finished
 /// run with the same metric and folds hash. nullopt when there is none.

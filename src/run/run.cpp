@@ -6,8 +6,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <cstdio>
 #include <mutex>
+#include <thread>
 #include <numeric>
 #include <unordered_map>
 #include <unordered_set>
@@ -66,6 +68,48 @@ std::string quote_arg(const std::string& s) {
 }
 
 void write_text(const fs::path& p, const std::string& s) { write_file_atomic(p, s); }
+
+// Beats for a run from a thread of its own while the folds train. A failed beat (a busy or
+// unreachable store) is skipped: the next one may succeed, and the run's own writes report
+// a store that stays down.
+class Heartbeat {
+ public:
+  Heartbeat(Store& store, std::string run_id, std::chrono::milliseconds every)
+      : store_(store), run_id_(std::move(run_id)), every_(every) {
+    if (every_.count() > 0) thread_ = std::thread([this] { loop(); });
+  }
+  Heartbeat(const Heartbeat&) = delete;
+  Heartbeat& operator=(const Heartbeat&) = delete;
+  ~Heartbeat() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  void loop() {
+    std::unique_lock lock(mu_);
+    while (!cv_.wait_for(lock, every_, [this] { return stop_; })) {
+      lock.unlock();
+      try {
+        store_.heartbeat(run_id_);
+      } catch (const std::exception&) {
+      }
+      lock.lock();
+    }
+  }
+
+  Store& store_;
+  std::string run_id_;
+  std::chrono::milliseconds every_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::thread thread_;
+};
 
 }  // namespace
 
@@ -219,6 +263,7 @@ Summary run_experiment(const Workspace& ws, const Experiment& exp, const Options
 
   emit({.kind = Event::kStart, .num_folds = static_cast<int>(folds.size()), .message = rec.id});
   try {
+    Heartbeat heartbeat(*store, rec.id, opt.heartbeat_interval);
     std::size_t parallel = std::clamp<std::size_t>(exp.parallel_folds, 1, folds.size());
     std::size_t threads = resolve_threads(exp.threads);
     std::size_t per_fold = std::max<std::size_t>(1, threads / parallel);
@@ -254,19 +299,35 @@ Summary run_experiment(const Workspace& ws, const Experiment& exp, const Options
       d.seed = exp.seed;
       d.threads = per_fold;
       d.source = &src;
+      d.metrics_file = sum.dir / "command" / fmt::format("fold{}", f) / "metrics.jsonl";
+      std::error_code ec;
+      fs::remove(d.metrics_file, ec);  // a log only ever comes from this fold's own program
       emit({.kind = Event::kFoldStart, .fold = f, .num_folds = static_cast<int>(folds.size())});
       auto progress = [&](const model::Progress& p) {
         if (opt.cancel && opt.cancel->load()) throw Interrupted();
         emit({.kind = Event::kIteration, .fold = f, .iteration = p.iteration, .total = p.total, .message = p.message});
       };
       auto fit_start = std::chrono::steady_clock::now();
-      model::FoldResult res = model->fit_predict(d, params, progress);
+      model::FoldResult res;
+      try {
+        res = model->fit_predict(d, params, progress);
+      } catch (const std::exception&) {
+        // What the trainer logged before it failed helps to see why; its own error is the one
+        // to report.
+        try {
+          auto logged = track::read_metrics_log(d.metrics_file, f);
+          std::lock_guard lock(mu);
+          if (!logged.empty()) store->log_metrics(rec.id, logged);
+        } catch (const std::exception&) {
+        }
+        throw;
+      }
       double fit_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - fit_start).count();
       model::check_predictions(res, d, mi.name);
       target.inverse_transform(res.valid_pred);
       target.inverse_transform(res.test_pred);
       double score = metric->score({.y_true = va_true, .y_pred = res.valid_pred, .pred_cols = cols});
-      std::vector<MetricPoint> points;
+      std::vector<MetricPoint> points = track::read_metrics_log(d.metrics_file, f);
       for (const auto& c : res.curves) {
         for (std::size_t i = 0; i < c.train.size(); ++i)
           points.push_back({"train-" + c.metric, f, static_cast<std::int64_t>(i), c.train[i]});

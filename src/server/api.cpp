@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
+#include <limits>
 #include <set>
 
 #include "compe/error.hpp"
@@ -29,6 +31,16 @@ std::int64_t int_param(const Params& p, const std::string& name, std::int64_t fa
   if (ec != std::errc() || end != s.data() + s.size() || v < lo || v > hi)
     fail(ErrorCode::kInvalidArgument, "query parameter {}='{}': expected an integer in [{}, {}]",
          name, s, lo, hi);
+  return v;
+}
+
+std::optional<double> double_param(const Params& p, const std::string& name) {
+  std::string s = param(p, name);
+  if (s.empty()) return std::nullopt;
+  double v = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || end != s.data() + s.size() || !std::isfinite(v))
+    fail(ErrorCode::kInvalidArgument, "query parameter {}='{}': expected a finite number", name, s);
   return v;
 }
 
@@ -143,26 +155,36 @@ json runs_json(Store& store, const Params& params) {
   f.limit = int_param(params, "limit", 50, 1, kMaxPageSize);
   f.offset = int_param(params, "offset", 0, 0, std::numeric_limits<std::int64_t>::max());
   std::string sort = param(params, "sort");
-  if (sort.empty() || sort == "created")
-    f.sort = RunSort::kCreated;
-  else if (sort == "cv")
-    f.sort = RunSort::kCvScore;
-  else if (sort == "best")
-    f.sort = RunSort::kBest;
-  else
-    fail(ErrorCode::kInvalidArgument, "query parameter sort='{}': expected created, cv or best",
-         sort);
+  if (sort.empty()) sort = "created";
+  static const std::map<std::string, RunSort> kSorts = {{"created", RunSort::kCreated},
+                                                        {"cv", RunSort::kCvScore},
+                                                        {"best", RunSort::kBest},
+                                                        {"name", RunSort::kName},
+                                                        {"status", RunSort::kStatus}};
+  auto it = kSorts.find(sort);
+  if (it == kSorts.end())
+    fail(ErrorCode::kInvalidArgument,
+         "query parameter sort='{}': expected created, cv, best, name or status", sort);
+  f.sort = it->second;
   std::string order = param(params, "order");
-  if (order.empty() || order == "desc")
+  if (order.empty())  // text sorts read A to Z, times and scores newest / highest first
+    f.descending = f.sort != RunSort::kName && f.sort != RunSort::kStatus;
+  else if (order == "desc")
     f.descending = true;
   else if (order == "asc")
     f.descending = false;
   else
     fail(ErrorCode::kInvalidArgument, "query parameter order='{}': expected asc or desc", order);
+  f.cv_min = double_param(params, "cv_min");
+  f.cv_max = double_param(params, "cv_max");
+  if (f.cv_min && f.cv_max && *f.cv_min > *f.cv_max)
+    fail(ErrorCode::kInvalidArgument, "query parameters cv_min={} and cv_max={}: cv_min is above cv_max",
+         param(params, "cv_min"), param(params, "cv_max"));
   if (std::string s = param(params, "status"); !s.empty()) f.status = parse_run_status(s);
   f.tag = param(params, "tag");
   f.name_contains = param(params, "name");
   f.metric = param(params, "metric");
+  store.mark_interrupted_stale();
   RunPage page = store.list_runs(f);
   json runs = json::array();
   for (const auto& r : page.runs) {
@@ -175,11 +197,14 @@ json runs_json(Store& store, const Params& params) {
           {"total", page.total},
           {"limit", f.limit},
           {"offset", f.offset},
-          {"sort", sort.empty() ? "created" : sort},
-          {"order", f.descending ? "desc" : "asc"}};
+          {"sort", sort},
+          {"order", f.sort == RunSort::kBest ? "desc" : f.descending ? "desc" : "asc"},
+          {"cv_min", opt(f.cv_min)},
+          {"cv_max", opt(f.cv_max)}};
 }
 
 json run_json(Store& store, const std::string& id) {
+  store.mark_interrupted_stale();
   Run r = store.get_run(store.resolve_run_id(id));
   json j = run_to_json(r);
   j["config"] = r.config;

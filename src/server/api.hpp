@@ -19,9 +19,13 @@ namespace compe::server {
 /// Query parameters of one request (first value of each name).
 using Params = std::map<std::string, std::string>;
 
-/// GET /api/runs: {runs: [...], total, limit, offset}. Parameters: limit (1..1000, default 50),
-/// offset (>= 0), sort (created | cv | best), order (asc | desc), status, tag, name (substring),
-/// metric.
+/// GET /api/runs: {runs: [...], total, limit, offset, sort, order, cv_min, cv_max}. Parameters:
+/// limit (1..1000, default 50), offset (>= 0), sort (created | cv | best | name | status),
+/// order (asc | desc; default desc for created and cv, asc for name and status; best is always
+/// best first), status, tag, name (substring), metric, cv_min and cv_max (inclusive bounds on
+/// the cv score; runs without one are left out when either is given).
+/// Runs left `running` by a dead process are marked interrupted first
+/// (Store::mark_interrupted_stale), as for run_json.
 nlohmann::json runs_json(Store& store, const Params& params);
 
 /// GET /api/runs/{id}: the run (id may be a unique prefix), fold scores, artifacts, LB scores and

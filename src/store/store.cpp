@@ -10,9 +10,12 @@
 #include <climits>
 #include <cmath>
 #include <csignal>
+#include <cstdlib>
 #include <ctime>
 #include <filesystem>
+#include <fstream>
 #include <mutex>
+#include <sstream>
 #include <random>
 #include <type_traits>
 
@@ -58,6 +61,37 @@ std::string this_host() {
 bool pid_alive(std::int64_t pid) {
   if (pid <= 0 || pid > INT_MAX) return false;
   return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
+}
+
+// When process `pid` started, in unix ms, from Linux's /proc; nullopt where that is unknown.
+std::optional<std::int64_t> process_start_ms(std::int64_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return std::nullopt;
+  auto comm_end = line.rfind(')');  // the command name may hold spaces and parentheses
+  if (comm_end == std::string::npos) return std::nullopt;
+  std::istringstream fields(line.substr(comm_end + 1));
+  std::string field;
+  for (int i = 3; i <= 22 && fields >> field; ++i) {
+  }  // field 22: start time in clock ticks after boot
+  std::ifstream boot("/proc/stat");
+  long long btime = -1;
+  for (std::string l; std::getline(boot, l);)
+    if (l.rfind("btime ", 0) == 0) btime = std::atoll(l.c_str() + 6);
+  long ticks = ::sysconf(_SC_CLK_TCK);
+  if (!fields || btime < 0 || ticks <= 0) return std::nullopt;
+  long long start_ticks = std::atoll(field.c_str());
+  return btime * 1000 + start_ticks * 1000 / ticks;
+}
+
+// Whether the process that runs `run_started_ms`'s run still lives. A live process that started
+// well after the run did is another one that got the same pid (after a reboot, say). The margin
+// absorbs the boot time's one-second resolution and steps of the clock.
+bool run_process_alive(std::int64_t pid, std::int64_t run_started_ms) {
+  constexpr std::int64_t kMarginMs = 5 * 60 * 1000;
+  if (!pid_alive(pid)) return false;
+  auto started = process_start_ms(pid);
+  return !started || *started <= run_started_ms + kMarginMs;
 }
 
 Value opt(const std::optional<double>& v) {
@@ -340,6 +374,16 @@ class SqlStore final : public Store {
         where += " AND parent_id = ?";
         params.emplace_back(f.parent_id);
       }
+      if ((f.cv_min && std::isnan(*f.cv_min)) || (f.cv_max && std::isnan(*f.cv_max)))
+        fail(ErrorCode::kInvalidArgument, "list_runs: a cv score bound is NaN, expected a number");
+      if (f.cv_min) {
+        where += " AND cv_score >= ?";
+        params.emplace_back(*f.cv_min);
+      }
+      if (f.cv_max) {
+        where += " AND cv_score <= ?";
+        params.emplace_back(*f.cv_max);
+      }
       RunPage page;
       page.total = db_->query("SELECT COUNT(*) FROM runs" + where, params).at(0).i64(0);
 
@@ -358,6 +402,14 @@ class SqlStore final : public Store {
               "CASE WHEN direction = 'maximize' THEN -cv_score ELSE cv_score END, "
               "created_ms DESC, id";
           break;
+        case RunSort::kName:
+        case RunSort::kStatus: {
+          // Byte order on both backends (PostgreSQL would otherwise follow the database locale).
+          const char* collate = db_->dialect() == Dialect::kPostgres ? " COLLATE \"C\"" : "";
+          order = fmt::format("{}{} {}, created_ms DESC, id", f.sort == RunSort::kName ? "name" : "status",
+                              collate, dir);
+          break;
+        }
       }
       params.emplace_back(f.limit == 0 ? std::int64_t{INT64_MAX} : f.limit);
       params.emplace_back(f.offset);
@@ -380,28 +432,43 @@ class SqlStore final : public Store {
   }
 
   std::vector<std::string> mark_interrupted_stale(std::chrono::milliseconds timeout) override {
+    // Listing calls this every time: look in a read transaction first and take the write lock
+    // only when some run is found dead.
+    struct Stale {
+      std::string id, why;
+      std::int64_t seen_before = INT64_MAX;  // its last sign of life must still be older than this
+    };
+    std::vector<Stale> stale = read("mark_interrupted_stale", [&] {
+      std::int64_t now = now_unix_ms();
+      std::vector<Stale> out;
+      auto rows = db_->query(
+          "SELECT id, host, pid, COALESCE(heartbeat_ms, started_ms), started_ms FROM runs "
+          "WHERE status = ?",
+          {std::string("running")});
+      for (const Row& r : rows) {
+        bool local = r.str(1) == host_ && r.i64(2) > 0;
+        if (local && !run_process_alive(r.i64(2), r.i64(4))) {
+          out.push_back({r.str(0), fmt::format("interrupted: process {} on {} is gone", r.i64(2), host_)});
+        } else if (!local && r.i64(3) < now - timeout.count()) {
+          // A run of this host whose process is alive is left alone however old its heartbeat:
+          // a long fold without heartbeats is not a dead run.
+          out.push_back({r.str(0), fmt::format("interrupted: no heartbeat since {}", iso8601_utc(r.i64(3))),
+                         now - timeout.count()});
+        }
+      }
+      return out;
+    });
+    if (stale.empty()) return {};
     return write("mark_interrupted_stale", [&] {
       std::int64_t now = now_unix_ms();
       std::vector<std::string> changed;
-      auto rows = db_->query(
-          "SELECT id, host, pid, COALESCE(heartbeat_ms, started_ms) FROM runs WHERE status = ?",
-          {std::string("running")});
-      for (const Row& r : rows) {
-        std::string why;
-        bool local = r.str(1) == host_ && r.i64(2) > 0;
-        if (local && !pid_alive(r.i64(2))) {
-          why = fmt::format("interrupted: process {} on {} is gone", r.i64(2), host_);
-        } else if (local) {
-          continue;  // alive here: a long fold without heartbeats is not a dead run
-        } else if (r.i64(3) < now - timeout.count()) {
-          why = fmt::format("interrupted: no heartbeat since {}", iso8601_utc(r.i64(3)));
-        } else {
-          continue;
-        }
+      for (const Stale& st : stale) {
+        // Unchanged since the look (not finished, no new heartbeat): tested in the UPDATE itself.
         std::int64_t n = db_->exec(
-            "UPDATE runs SET status = ?, ended_ms = ?, error = ? WHERE id = ? AND status = ?",
-            {std::string("interrupted"), now, why, r.str(0), std::string("running")});
-        if (n == 1) changed.push_back(r.str(0));
+            "UPDATE runs SET status = ?, ended_ms = ?, error = ? WHERE id = ? AND status = ? "
+            "AND COALESCE(heartbeat_ms, started_ms) < ?",
+            {std::string("interrupted"), now, st.why, st.id, std::string("running"), st.seen_before});
+        if (n == 1) changed.push_back(st.id);
       }
       return changed;
     });

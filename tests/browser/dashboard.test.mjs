@@ -161,7 +161,7 @@ describe('JSON API', () => {
     assert.equal((await getJson(ui.base, '/api/runs?tag=gbdt')).body.total, 1);
     assert.equal((await getJson(ui.base, '/api/runs?status=failed')).body.total, 0);
     assert.equal((await getJson(ui.base, '/api/runs?metric=roc_auc')).body.total, 3);
-    for (const bad of ['limit=0', 'limit=x', 'offset=-1', 'sort=name', 'order=up', 'status=done']) {
+    for (const bad of ['limit=0', 'limit=x', 'offset=-1', 'sort=tags', 'order=up', 'status=done', 'cv_min=abc']) {
       const r = await getJson(ui.base, '/api/runs?' + bad);
       assert.equal(r.status, 400, bad);
       assert.ok(r.body.error, bad);
@@ -341,6 +341,160 @@ describe('pages', () => {
     assert.match(await page.textContent('.error'), /no run 'zzzzzzzz'/);
     await page.close();
   });
+});
+
+describe('tracking: git, command-trainer curves, stale runs, sort and filter', () => {
+  // A workspace of its own under git (committed, then changed), with runs of the Titanic example:
+  // the xgboost experiment, the example command trainer (curves through COMPE_METRICS_FILE), a
+  // failed run and, in the first test, a run whose process is killed.
+  let tws, ui;
+  const t = {};
+  const trainer = `python3 ${path.join(ROOT, 'examples', 'command_trainer', 'train_fold.py')}`;
+  const git = (...args) => execFileSync('git', ['-C', tws, '-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { stdio: 'ignore' });
+  const writeExp = (name, text) => { const p = path.join(tws, 'experiments', name); fs.writeFileSync(p, text); return p; };
+  const runIn = (...args) => JSON.parse(compe('run', '--workspace', tws, '--json', ...args));
+  const waitFor = async (cond, what, ms = 60000) => {
+    const end = Date.now() + ms;
+    while (!cond()) {
+      if (Date.now() > end) throw new Error('timed out waiting for ' + what);
+      await new Promise(r => setTimeout(r, 100));
+    }
+  };
+
+  before(async () => {
+    tws = path.join(tmp, 'ws-track');
+    compe('init', tws, '--from', path.join(ROOT, 'examples', 'titanic', 'data'));
+    fs.mkdirSync(path.join(tws, 'experiments'));
+    git('init', '-q');
+    git('add', 'compe.toml');
+    git('commit', '-qm', 'competition');
+    fs.appendFileSync(path.join(tws, 'compe.toml'), '# an uncommitted change\n');
+    t.xgb = runIn(path.join(ROOT, 'examples', 'titanic', 'experiments', 'xgb_depth4.toml')).run_id;
+    t.cmd = runIn(writeExp('mlp.toml', `name = "b-command"\n[model]\nbackend = "command"\n[model.params]\ncommand = "${trainer}"\n` +
+      '[model.params.params]\nepochs = 20\nlog_every = 5\n[features]\ndrop = ["name"]\n'), '--allow-multi').run_id;
+    assert.throws(() => runIn(writeExp('broken.toml', 'name = "c-broken"\n[model]\nbackend = "command"\n[model.params]\ncommand = "exit 3"\n')));
+    t.broken = JSON.parse(compe('runs', '--workspace', tws, '--status', 'failed', '--json')).runs[0].run_id;
+    ui = await new Promise((resolve, reject) => {
+      const proc = spawn(COMPE, ['ui', '--workspace', tws, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      proc.stdout.on('data', d => {
+        out += d;
+        const m = out.match(/^url: (http:\/\/\S+)$/m);
+        if (m) { const s = { proc, url: m[1], base: new URL(m[1]).origin }; servers.push(s); resolve(s); }
+      });
+      proc.on('exit', code => reject(new Error(`compe ui exited ${code}: ${out}`)));
+    });
+  });
+  after(async () => { if (ui) assert.equal(await stopUi(ui), 0); });
+
+  test('a run whose process was killed shows as interrupted', async () => {
+    const pidFile = path.join(tmp, 'trainer.pid');
+    const exp = writeExp('sleepy.toml', `name = "d-killed"\n[model]\nbackend = "command"\n[model.params]\ncommand = "echo $$ > ${pidFile}; exec sleep 60"\n`);
+    const proc = spawn(COMPE, ['run', exp, '--workspace', tws, '--json'], { stdio: 'ignore' });
+    const exited = new Promise(resolve => proc.once('exit', (code, sig) => resolve(sig)));
+    await waitFor(() => fs.existsSync(pidFile) && fs.readFileSync(pidFile, 'utf8').trim() !== '', 'the trainer to start');
+    const running = (await getJson(ui.base, '/api/runs?status=running')).body;
+    assert.equal(running.total, 1, 'alive, so still running');
+    t.killed = running.runs[0].id;
+    assert.equal(running.runs[0].pid, proc.pid);
+    proc.kill('SIGKILL');
+    assert.equal(await exited, 'SIGKILL');
+    process.kill(Number(fs.readFileSync(pidFile, 'utf8')), 'SIGKILL');  // the trainer has its own process group
+    const all = (await getJson(ui.base, '/api/runs')).body;
+    const killed = all.runs.find(r => r.id === t.killed);
+    assert.equal(killed.status, 'interrupted');
+    assert.match(killed.error, new RegExp(`process ${proc.pid} on .* is gone`));
+    assert.equal((await getJson(ui.base, '/api/runs?status=running')).body.total, 0);
+  });
+
+  test('API: sort by name and status, filter by a cv range', async () => {
+    const names = r => r.body.runs.map(x => x.name);
+    assert.deepEqual(names(await getJson(ui.base, '/api/runs?sort=name')), ['b-command', 'c-broken', 'd-killed', 'xgb-depth4']);
+    assert.deepEqual(names(await getJson(ui.base, '/api/runs?sort=name&order=desc')), ['xgb-depth4', 'd-killed', 'c-broken', 'b-command']);
+    const byStatus = (await getJson(ui.base, '/api/runs?sort=status')).body;
+    assert.equal(byStatus.order, 'asc');
+    assert.deepEqual(byStatus.runs.map(x => x.status), ['failed', 'finished', 'finished', 'interrupted']);
+    assert.deepEqual(byStatus.runs.slice(1, 3).map(x => x.id), [t.cmd, t.xgb], 'ties newest first');
+    const cvs = Object.fromEntries((await getJson(ui.base, '/api/runs')).body.runs.map(x => [x.id, x.cv]));
+    assert.ok(cvs[t.xgb] !== cvs[t.cmd] && cvs[t.xgb] !== null && cvs[t.cmd] !== null, JSON.stringify(cvs));
+    const [lo, hi] = [t.xgb, t.cmd].sort((a, b) => cvs[a] - cvs[b]);
+    const mid = (cvs[lo] + cvs[hi]) / 2;
+    const above = (await getJson(ui.base, `/api/runs?cv_min=${mid}`)).body;
+    assert.deepEqual(above.runs.map(x => x.id), [hi]);
+    assert.equal(above.cv_min, mid);
+    assert.deepEqual((await getJson(ui.base, `/api/runs?cv_max=${mid}`)).body.runs.map(x => x.id), [lo]);
+    assert.equal((await getJson(ui.base, `/api/runs?cv_min=${cvs[lo]}&cv_max=${cvs[hi]}`)).body.total, 2, 'bounds are inclusive');
+    assert.equal((await getJson(ui.base, '/api/runs?cv_min=0')).body.total, 2, 'runs without a score never match a range');
+    for (const bad of ['cv_min=x', 'cv_max=1e999', 'cv_min=0.9&cv_max=0.1', 'sort=tag']) {
+      const r = await getJson(ui.base, '/api/runs?' + bad);
+      assert.equal(r.status, 400, bad);
+      assert.ok(r.body.error, bad);
+    }
+  });
+
+  test('API: the command run has its commit, diff and curves', async () => {
+    const run = (await getJson(ui.base, `/api/runs/${t.cmd}`)).body;
+    assert.match(run.git_commit, /^[0-9a-f]{40}$/);
+    assert.equal(run.git_dirty, true);
+    assert.ok(run.artifacts.some(a => a.name === 'diff' && a.file === 'git.diff'), JSON.stringify(run.artifacts));
+    const diff = await rawGet(ui.base, `/api/runs/${t.cmd}/artifacts/diff`);
+    assert.equal(diff.status, 200);
+    assert.ok(diff.body.includes('+# an uncommitted change'));
+    assert.deepEqual(run.metric_keys, ['train-logloss', 'valid-logloss']);
+    const m = (await getJson(ui.base, `/api/runs/${t.cmd}/metrics?key=valid-logloss`)).body;
+    assert.deepEqual(m.series.map(se => se.fold), [0, 1, 2, 3, 4]);
+    for (const se of m.series) assert.deepEqual(se.steps, [5, 10, 15, 20]);
+    const xgb = (await getJson(ui.base, `/api/runs/${t.xgb}`)).body;
+    assert.equal(xgb.git_commit, run.git_commit);
+    assert.deepEqual(xgb.metric_keys, ['train-auc', 'valid-auc']);
+  });
+
+  for (const viewport of Object.keys(VIEWPORTS)) {
+    test(`runs page sorts by name and status and filters a cv range at ${viewport}`, async () => {
+      const { page, errors } = await openPage(ui.base, '#/runs', viewport);
+      const column = cls => page.$$eval(`#runs-table td.${cls}`, tds => tds.map(td => td.textContent));
+      await page.click('th[data-sort=name] button');
+      await page.waitForFunction(() => document.body.dataset.ready === '#/runs?sort=name&order=asc');
+      assert.deepEqual(await column('name'), ['b-command', 'c-broken', 'd-killed', 'xgb-depth4']);
+      assert.equal(await page.getAttribute('th[data-sort=name]', 'aria-sort'), 'ascending');
+      await page.click('th[data-sort=name] button');
+      await page.waitForFunction(() => document.body.dataset.ready === '#/runs?sort=name&order=desc');
+      assert.deepEqual(await column('name'), ['xgb-depth4', 'd-killed', 'c-broken', 'b-command']);
+      await page.click('th[data-sort=status] button');
+      await page.waitForFunction(() => document.body.dataset.ready === '#/runs?sort=status&order=asc');
+      assert.deepEqual(await column('status'), ['failed', 'finished', 'finished', 'interrupted']);
+      assert.equal(await page.inputValue('#sort-select'), 'status:asc');
+      const cvs = (await column('cv')).map(Number).filter(Number.isFinite).sort((a, b) => a - b);
+      assert.equal(cvs.length, 2);
+      await page.fill('#cv-min', String((cvs[0] + cvs[1]) / 2));
+      await page.press('#cv-min', 'Enter');
+      await page.waitForFunction(() => (document.body.dataset.ready || '').includes('cv_min='));
+      assert.deepEqual((await column('cv')).map(Number), [cvs[1]]);
+      assert.equal(await page.textContent('#page-info'), '1–1 of 1');
+      await shot(page, 'runs-sorted-filtered', viewport);
+      await page.fill('#cv-min', '');
+      await page.press('#cv-min', 'Enter');
+      await page.waitForFunction(() => document.body.dataset.ready === '#/runs?sort=status&order=asc');
+      assert.equal(await page.textContent('#page-info'), '1–4 of 4');
+      assert.deepEqual(errors, []);
+      await page.close();
+    });
+
+    test(`a command run's page shows commit, diff and curves at ${viewport}`, async () => {
+      const { page, errors } = await openPage(ui.base, `#/run/${t.cmd}`, viewport);
+      assert.equal(await page.textContent('h1.run-name'), 'b-command');
+      assert.equal(await page.$$eval('svg.curve-chart', els => els.length), 5);
+      assert.equal(await page.$$eval('svg.curve-chart path.series', els => els.filter(e => e.getAttribute('d').length > 10).length), 10);
+      const main = await page.textContent('main');
+      const run = (await getJson(ui.base, `/api/runs/${t.cmd}`)).body;
+      assert.ok(main.includes(run.git_commit.slice(0, 12) + ' on ') && main.includes('(dirty)'), 'git row');
+      const files = await page.$$eval('ul.artifacts a', as => as.map(a => a.textContent));
+      assert.ok(files.includes('git.diff'), files.join(' '));
+      await shot(page, 'run-command-curves', viewport);
+      assert.deepEqual(errors, []);
+      await page.close();
+    });
+  }
 });
 
 describe('token rule', () => {

@@ -390,6 +390,7 @@ FoldResult CommandModel::fit_predict(const FoldData& data, const nlohmann::json&
   env.push_back("COMPE_TARGET_COLUMNS=" + targets);
   env.push_back(fmt::format("COMPE_SEED={}", data.seed));
   env.push_back(fmt::format("COMPE_THREADS={}", resolve_threads(data.threads)));
+  if (!data.metrics_file.empty()) env.push_back("COMPE_METRICS_FILE=" + abs(data.metrics_file));
 
   if (progress) progress(Progress{data.fold, 0, 1, "running: " + command});
   FoldResult result;

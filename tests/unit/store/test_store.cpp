@@ -425,6 +425,74 @@ TEST_P(StoreTest, ListRunsFiltersSortsAndPages) {
   EXPECT_EQ(best_auc.runs.at(0).id, by_cv.runs[0].id);
 }
 
+TEST_P(StoreTest, ListRunsByCvRangeNameAndStatus) {
+  // Names with upper case, digits and punctuation pin byte order on both backends.
+  struct Spec {
+    const char* name;
+    std::optional<double> cv;
+    RunStatus status;
+  };
+  const std::vector<Spec> specs = {{"beta", 0.70, RunStatus::kFinished},   {"Alpha", 0.90, RunStatus::kFinished},
+                                   {"alpha-2", 0.50, RunStatus::kFinished}, {"_x", std::nullopt, RunStatus::kFailed},
+                                   {"beta", 0.80, RunStatus::kFinished},    {"zeta", std::nullopt, RunStatus::kRunning},
+                                   {"10", -0.25, RunStatus::kInterrupted}};
+  std::vector<std::string> ids;
+  for (std::size_t i = 0; i < specs.size(); ++i) {
+    StoredRun r;
+    r.name = specs[i].name;
+    r.created_ms = 1'700'000'000'000 + static_cast<std::int64_t>(i) * 1000;
+    r.host = "another-machine";  // never marked stale here
+    r = store_->create_run(r);
+    ids.push_back(r.id);
+    if (specs[i].status != RunStatus::kRunning)
+      store_->finish_run(r.id, {.status = specs[i].status, .cv_score = specs[i].cv});
+  }
+  auto names = [](const compe::RunPage& p) {
+    std::vector<std::string> out;
+    for (const StoredRun& r : p.runs) out.push_back(r.name);
+    return out;
+  };
+  auto ids_of = [](const compe::RunPage& p) {
+    std::vector<std::string> out;
+    for (const StoredRun& r : p.runs) out.push_back(r.id);
+    return out;
+  };
+
+  // Inclusive bounds on the raw score; unscored runs never match a range.
+  EXPECT_EQ(store_->list_runs({.cv_min = 0.7}).total, 3);
+  EXPECT_EQ(store_->list_runs({.cv_max = 0.7}).total, 3);  // 0.7, 0.5, -0.25
+  auto mid = store_->list_runs({.cv_min = 0.5, .cv_max = 0.8, .sort = RunSort::kCvScore});
+  std::vector<double> scores;
+  for (const StoredRun& r : mid.runs) scores.push_back(r.cv_score.value());
+  EXPECT_EQ(scores, (std::vector<double>{0.8, 0.7, 0.5}));
+  EXPECT_EQ(store_->list_runs({.cv_min = 0.95}).total, 0);
+  EXPECT_EQ(store_->list_runs({.cv_min = 0.9, .cv_max = 0.9}).total, 1);
+  EXPECT_EQ(store_->list_runs({.cv_min = -1e300}).total, 5);
+  EXPECT_EQ(store_->list_runs({.name_contains = "beta", .cv_min = 0.75}).total, 1);
+  EXPECT_EQ(error_code_of([&] { store_->list_runs({.cv_min = std::nan("")}); }), ErrorCode::kInvalidArgument);
+
+  // Name: byte order ("1" < "A" < "_" < "a"), ties newest first; descending reverses the names.
+  auto by_name = store_->list_runs({.sort = RunSort::kName, .descending = false});
+  EXPECT_EQ(names(by_name), (std::vector<std::string>{"10", "Alpha", "_x", "alpha-2", "beta", "beta", "zeta"}));
+  EXPECT_EQ(by_name.runs[4].id, ids[4]);  // the newer "beta" first
+  EXPECT_EQ(names(store_->list_runs({.sort = RunSort::kName})),
+            (std::vector<std::string>{"zeta", "beta", "beta", "alpha-2", "_x", "Alpha", "10"}));
+  auto page = store_->list_runs({.sort = RunSort::kName, .descending = false, .limit = 2, .offset = 1});
+  EXPECT_EQ(page.total, 7);
+  EXPECT_EQ(names(page), (std::vector<std::string>{"Alpha", "_x"}));
+
+  // Status: alphabetical by its name, ties newest first.
+  auto by_status = store_->list_runs({.sort = RunSort::kStatus, .descending = false});
+  std::vector<std::string> statuses;
+  for (const StoredRun& r : by_status.runs) statuses.emplace_back(compe::run_status_name(r.status));
+  EXPECT_EQ(statuses, (std::vector<std::string>{"failed", "finished", "finished", "finished", "finished",
+                                                "interrupted", "running"}));
+  EXPECT_EQ(ids_of(by_status)[1], ids[4]);
+  EXPECT_EQ(ids_of(by_status)[4], ids[0]);
+  EXPECT_EQ(store_->list_runs({.sort = RunSort::kStatus, .limit = 1}).runs.at(0).id, ids[5]);  // running
+  EXPECT_EQ(store_->list_runs({.status = RunStatus::kFinished, .cv_max = 0.75, .sort = RunSort::kName}).total, 2);
+}
+
 TEST_P(StoreTest, MetricSeriesRoundTripInBatches) {
   StoredRun r = make_run("r");
   StoredRun other = make_run("other");
@@ -664,6 +732,17 @@ TEST_P(StoreTest, HeartbeatAndStaleRunsBecomeInterrupted) {
   EXPECT_EQ(store_->get_run(slow_local.id).status, RunStatus::kRunning);
   EXPECT_EQ(store_->get_run(done.id).status, RunStatus::kFinished);
   EXPECT_TRUE(store_->mark_interrupted_stale().empty());  // idempotent
+
+  // This process's pid on a run that started a day ago, long before this process did: the pid
+  // was reused (after a reboot, say), so that run's own process is gone.
+  StoredRun reused;
+  reused.name = "reused pid";
+  reused.started_ms = compe::now_unix_ms() - 86'400'000;
+  reused = store_->create_run(reused);
+  EXPECT_EQ(reused.pid, static_cast<std::int64_t>(::getpid()));
+  EXPECT_EQ(store_->mark_interrupted_stale(), std::vector<std::string>{reused.id});
+  EXPECT_NE(store_->get_run(reused.id).error.find("is gone"), std::string::npos);
+  EXPECT_EQ(store_->get_run(alive.id).status, RunStatus::kRunning);
 }
 
 TEST_P(StoreTest, ConcurrentThreadsNeverShareTrialNumbers) {
