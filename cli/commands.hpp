@@ -19,5 +19,6 @@ void add_blend_commands(CLI::App& app, int argc, char** argv);
 void add_oof_commands(CLI::App& app, int argc, char** argv);
 void add_tune_command(CLI::App& app, int argc, char** argv);
 void add_study_command(CLI::App& app);
+void add_shake_commands(CLI::App& app);
 
 }  // namespace compe::cli
