@@ -29,7 +29,7 @@ int main(int argc, char** argv) {
   for (std::size_t i = 0; i < n; ++i) p.y_true.push_back(regression ? g(rng) : static_cast<double>(rng() % 2));
   for (std::size_t c = 0; c < k; ++c) {
     compe::shake::Candidate cand;
-    cand.name = "c" + std::to_string(c);
+    cand.name = fmt::format("c{}", c);
     for (std::size_t i = 0; i < n; ++i) {
       double v = p.y_true[i] + (1.0 + 0.05 * static_cast<double>(c)) * g(rng);
       cand.pred.push_back(regression ? v : 1 / (1 + std::exp(-v)));

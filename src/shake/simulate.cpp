@@ -46,59 +46,76 @@ struct SortedAuc {
     for (std::size_t k = 0; k < order.size(); ++k) positive[k] = y[order[k]] != 0.0;
   }
 
-  /// AUC of the rows weighted by `count`; NaN when one class has no weight.
-  double score(const std::vector<std::uint32_t>& count) const {
-    double neg_below = 0, area = 0, pos_total = 0;
+  /// AUC of the public and the private rows in one pass; `count` interleaves each row's public
+  /// and private counts (2 per row). NaN for a side where one class has no weight.
+  std::pair<double, double> score(const std::vector<std::uint32_t>& count) const {
+    double neg_below[2] = {0, 0}, area[2] = {0, 0}, pos_total[2] = {0, 0};
     std::size_t i = 0;
     const std::size_t n = order.size();
     while (i < n) {
       std::size_t end = group_end[i];
-      double gp = 0, gn = 0;
+      double gp[2] = {0, 0}, gn[2] = {0, 0};
       for (; i < end; ++i) {
-        double c = count[order[i]];
-        if (positive[i]) gp += c;
-        else gn += c;
+        const std::uint32_t* c = &count[2 * static_cast<std::size_t>(order[i])];
+        if (positive[i]) {
+          gp[0] += c[0];
+          gp[1] += c[1];
+        } else {
+          gn[0] += c[0];
+          gn[1] += c[1];
+        }
       }
-      area += gp * (neg_below + 0.5 * gn);
-      neg_below += gn;
-      pos_total += gp;
+      for (int s = 0; s < 2; ++s) {
+        area[s] += gp[s] * (neg_below[s] + 0.5 * gn[s]);
+        neg_below[s] += gn[s];
+        pos_total[s] += gp[s];
+      }
     }
-    if (pos_total == 0 || neg_below == 0) return std::numeric_limits<double>::quiet_NaN();
-    return area / (pos_total * neg_below);
+    double out[2];
+    for (int s = 0; s < 2; ++s)
+      out[s] = pos_total[s] == 0 || neg_below[s] == 0 ? std::numeric_limits<double>::quiet_NaN()
+                                                      : area[s] / (pos_total[s] * neg_below[s]);
+    return {out[0], out[1]};
   }
 };
 
-/// Reusable buffers of one thread for scoring a weighted subset through the registry.
-struct Scratch {
-  std::vector<double> yt, yp, w;
-};
+/// One side of a split: the drawn rows, their counts and their truth, shared by every candidate.
+struct Side {
+  std::vector<std::uint32_t> rows;  ///< each drawn row once (weighted) or count times (repeated)
+  std::vector<double> yt, w, yp;
 
-double score_subset(const metric::Metric& m, const Problem& p, std::span<const double> pred,
-                    const std::vector<std::uint32_t>& count, bool weighted, Scratch& s) {
-  s.yt.clear();
-  s.yp.clear();
-  s.w.clear();
-  const std::size_t tc = p.true_cols, pc = p.pred_cols;
-  for (std::size_t r = 0; r < count.size(); ++r) {
-    std::uint32_t c = count[r];
-    if (c == 0) continue;
-    std::uint32_t reps = weighted ? 1 : c;
-    for (std::uint32_t k = 0; k < reps; ++k) {
-      s.yt.insert(s.yt.end(), p.y_true.begin() + static_cast<std::ptrdiff_t>(r * tc),
+  void build(const Problem& p, const std::vector<std::uint32_t>& count, int side, bool weighted) {
+    rows.clear();
+    yt.clear();
+    w.clear();
+    const std::size_t tc = p.true_cols;
+    for (std::size_t r = 0; r < count.size() / 2; ++r) {
+      std::uint32_t c = count[2 * r + static_cast<std::size_t>(side)];
+      if (c == 0) continue;
+      std::uint32_t reps = weighted ? 1 : c;
+      for (std::uint32_t k = 0; k < reps; ++k) {
+        rows.push_back(static_cast<std::uint32_t>(r));
+        yt.insert(yt.end(), p.y_true.begin() + static_cast<std::ptrdiff_t>(r * tc),
                   p.y_true.begin() + static_cast<std::ptrdiff_t>((r + 1) * tc));
-      s.yp.insert(s.yp.end(), pred.begin() + static_cast<std::ptrdiff_t>(r * pc),
-                  pred.begin() + static_cast<std::ptrdiff_t>((r + 1) * pc));
+      }
+      if (weighted) w.push_back(c);
     }
-    if (weighted) s.w.push_back(c);
   }
-  metric::Inputs in;
-  in.y_true = s.yt;
-  in.true_cols = tc;
-  in.y_pred = s.yp;
-  in.pred_cols = pc;
-  if (weighted) in.weights = s.w;
-  return m.score(in);
-}
+
+  double score(const metric::Metric& m, const Problem& p, std::span<const double> pred, bool weighted) {
+    const std::size_t pc = p.pred_cols;
+    yp.resize(rows.size() * pc);
+    for (std::size_t i = 0; i < rows.size(); ++i)
+      for (std::size_t j = 0; j < pc; ++j) yp[i * pc + j] = pred[rows[i] * pc + j];
+    metric::Inputs in;
+    in.y_true = yt;
+    in.true_cols = p.true_cols;
+    in.y_pred = yp;
+    in.pred_cols = pc;
+    if (weighted) in.weights = w;
+    return m.score(in);
+  }
+};
 
 double quantile(const std::vector<double>& sorted, double q) {
   if (sorted.empty()) return 0;
@@ -172,9 +189,9 @@ Result simulate(const Problem& p, const Options& o) {
 
 #pragma omp parallel num_threads(threads)
   {
-    std::vector<std::uint32_t> cpub(n), cpriv(n);
+    std::vector<std::uint32_t> count(2 * n);  // public, private count per row
     std::vector<std::uint32_t> perm;
-    Scratch scratch;
+    Side sides[2];
 #pragma omp for schedule(dynamic, 4)
     for (std::size_t b = 0; b < B; ++b) {
       {
@@ -183,36 +200,39 @@ Result simulate(const Problem& p, const Options& o) {
       }
       try {
         split::detail::Rng rng(splitmix64(o.seed ^ splitmix64(b + 1)));
-        std::fill(cpub.begin(), cpub.end(), 0u);
-        std::fill(cpriv.begin(), cpriv.end(), 0u);
+        std::fill(count.begin(), count.end(), 0u);
         if (o.mode == Mode::kResample) {
           for (std::size_t t = 0; t < total; ++t) {
             auto r = static_cast<std::size_t>(rng.below(n));
-            ++(t < n_pub ? cpub : cpriv)[r];
+            ++count[2 * r + (t < n_pub ? 0 : 1)];
           }
         } else {
           perm.resize(n);
           std::iota(perm.begin(), perm.end(), 0u);
           rng.shuffle(std::span<std::uint32_t>(perm));
-          for (std::size_t t = 0; t < n; ++t) ++(t < n_pub ? cpub : cpriv)[perm[t]];
+          for (std::size_t t = 0; t < n; ++t) ++count[2 * static_cast<std::size_t>(perm[t]) + (t < n_pub ? 0 : 1)];
         }
-        for (std::size_t k = 0; k < K; ++k) {
+        if (fast_auc) {
+          for (std::size_t k = 0; k < K; ++k) {
+            auto [vp, vv] = sorted[k].score(count);
+            if (std::isnan(vp) || std::isnan(vv))
+              fail(ErrorCode::kInvalidArgument, "metric '{}': only one class present in y_true", metric->spec());
+            pub[b * K + k] = vp;
+            priv[b * K + k] = vv;
+          }
+        } else {
           for (int side = 0; side < 2; ++side) {
-            const auto& count = side == 0 ? cpub : cpriv;
-            double v;
-            if (fast_auc) {
-              v = sorted[k].score(count);
-              if (std::isnan(v))
-                fail(ErrorCode::kInvalidArgument, "metric '{}': only one class present in y_true", metric->spec());
-            } else {
+            sides[side].build(p, count, side, weighted);
+            for (std::size_t k = 0; k < K; ++k) {
+              double v;
               try {
-                v = score_subset(*metric, p, p.candidates[k].pred, count, weighted, scratch);
+                v = sides[side].score(*metric, p, p.candidates[k].pred, weighted);
               } catch (const Error& e) {
                 fail(ErrorCode::kInvalidArgument, "candidate '{}', simulated {} split of {} rows: {}",
                      p.candidates[k].name, side == 0 ? "public" : "private", side == 0 ? n_pub : n_priv, e.what());
               }
+              (side == 0 ? pub : priv)[b * K + k] = v;
             }
-            (side == 0 ? pub : priv)[b * K + k] = v;
           }
         }
       } catch (const Error& e) {
