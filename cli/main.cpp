@@ -36,6 +36,7 @@ int main(int argc, char** argv) {
   compe::cli::add_tune_command(app, argc, argv);
   compe::cli::add_study_command(app);
   compe::cli::add_host_commands(app);
+  compe::cli::add_shake_commands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -442,6 +442,7 @@ async function pageLb() {
       h('td', { class: 'num', text: fmtScore(r.private) }), h('td', { class: 'num', text: fmtDelta(r.cv === null ? null : r.public - r.cv) }),
       h('td', { class: 'num', text: r.submissions.length })))))) ;
   show(h('h1', { text: 'CV vs leaderboard' }),
+    h('p', {}, h('a', { id: 'lb-shake', href: '#/shake/' + doc.runs.map(r => encodeURIComponent(r.id)).join(','), text: 'Shake-up of these runs' })),
     section('Scatter', h('figure', { class: 'chart-box' }, f.svg, h('div', { class: 'legend' },
       h('span', { class: 'legend-item' }, h('span', { class: 'dot public' }), 'public LB'),
       h('span', { class: 'legend-item' }, h('span', { class: 'dot private' }), 'private LB')))),

@@ -6,8 +6,12 @@
 /// alone predict the target almost perfectly (single-feature AUC or R², out-of-fold target
 /// encoding for categorical features); ids whose order predicts the target.
 
+#include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "compe/folds.hpp"
 #include "compe/table.hpp"
@@ -41,5 +45,45 @@ struct Report {
 /// Runs every check. `folds` must be aligned with `train` (see read_folds).
 Report run(const Table& train, const Table& test, const CompetitionConfig& config,
            const FoldAssignment& folds, const Options& options);
+
+// ---- adversarial validation ----
+
+struct AdversarialOptions {
+  int folds = 5;            ///< stratified folds over the train-vs-test label (2..100)
+  std::uint64_t seed = 42;  ///< folds and model seed
+  std::size_t top = 10;     ///< features reported, by gain
+  std::size_t threads = 0;  ///< model threads (0 = all cores)
+  /// XGBoost parameters over the adversarial defaults (300 rounds, early stopping 30, eta 0.1,
+  /// depth 6).
+  nlohmann::json params = nlohmann::json::object();
+  /// Called after each fold with (folds done, folds).
+  std::function<void(int, int)> progress;
+};
+
+struct DriftFeature {
+  std::string name;
+  double gain = 0;        ///< total gain summed over folds
+  double gain_share = 0;  ///< of the total over every feature
+  double auc = 0.5;       ///< single-feature AUC train-vs-test, max(auc, 1 - auc); missing lowest
+};
+
+struct Adversarial {
+  double auc = 0.5;                ///< OOF ROC AUC of the train-vs-test classifier
+  std::vector<double> fold_auc;
+  std::vector<DriftFeature> features;  ///< top features by gain
+  /// Per train row (train order): OOF probability of being a test row (test-likeness).
+  std::vector<double> train_test_likeness;
+  std::size_t rows_train = 0, rows_test = 0;
+  Finding finding;  ///< check "adversarial": ok below 0.6, warning from 0.6, leak from 0.8
+};
+
+/// Adversarial validation: an XGBoost classifier separating train rows (label 0) from test rows
+/// (label 1) over the competition's features (id and targets left out), fitted fold by fold on
+/// stratified folds of the stacked rows through the model registry. Categorical levels are those
+/// of the stacked rows, so levels found only in test separate too.
+/// Throws Error(kInvalidArgument) for fewer than 2 folds or fewer rows than folds on either side,
+/// and what FeatureMatrix::build and the backend throw.
+Adversarial adversarial(const Table& train, const Table& test, const CompetitionConfig& config,
+                        const AdversarialOptions& options);
 
 }  // namespace compe::audit

@@ -31,6 +31,23 @@ struct Result {
   std::size_t public_rows = 0, private_rows = 0, ignored_rows = 0;
 };
 
+/// How a solution row is used.
+enum class Usage { kPublic, kPrivate, kIgnored };
+
+/// A submission validated and aligned with its solution: the metric's inputs in solution row
+/// order, ready to score any subset of rows (the shake simulation re-splits them).
+struct Prepared {
+  Result result;  ///< metric, direction, task and row counts; no scores
+  std::vector<double> y_true, y_pred;  ///< rows x true_cols, rows x pred_cols (empty for ranking)
+  std::size_t true_cols = 1, pred_cols = 1;
+  metric::LabelLists true_lists, pred_lists;  ///< ranking metrics (map@k) only
+  std::vector<Usage> usage;  ///< per solution row; every row kPrivate when there is no Usage column
+  bool has_usage = false;
+};
+
+/// The validation of score_submission (same checks, same errors) without scoring.
+Prepared prepare_submission(const Table& solution, const Table& submission, const Options& options);
+
 /// Validates the submission as Kaggle does and scores it on the Public and Private rows.
 /// Throws Error(kInvalidArgument) naming the first offending ids/rows and the count of others for:
 /// missing or unexpected columns, wrong row count, missing, extra or duplicate ids, non-numeric,

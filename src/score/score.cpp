@@ -32,8 +32,6 @@ std::string src(const Table& t, std::string_view fallback) {
   return t.source.empty() ? std::string(fallback) : t.source;
 }
 
-enum class Usage { kPublic, kPrivate, kIgnored };
-
 std::vector<Usage> read_usage(const Table& solution, std::size_t& pub, std::size_t& priv,
                               std::size_t& ign) {
   std::vector<Usage> out(solution.num_rows(), Usage::kPublic);
@@ -194,7 +192,7 @@ metric::LabelLists parse_lists(const Column& col, const std::vector<std::size_t>
 
 }  // namespace
 
-Result score_submission(const Table& solution, const Table& submission, const Options& options) {
+Prepared prepare_submission(const Table& solution, const Table& submission, const Options& options) {
   auto m = metric::make(options.metric);
   const metric::Info& info = m->info();
   if (info.accepts(metric::kDetection)) return detect::score_detection_submission(solution, submission, options);
@@ -223,18 +221,23 @@ Result score_submission(const Table& solution, const Table& submission, const Op
          extra_cols.empty() ? "" : fmt::format("; unexpected: {}", join(extra_cols)));
   }
 
-  Result res;
+  Prepared out;
+  Result& res = out.result;
   res.metric = m->spec();
   res.direction = info.direction;
-  std::vector<Usage> usage = read_usage(solution, res.public_rows, res.private_rows, res.ignored_rows);
-  bool has_usage = solution.has("Usage");
+  out.usage = read_usage(solution, res.public_rows, res.private_rows, res.ignored_rows);
+  out.has_usage = solution.has("Usage");
+  const std::vector<Usage>& usage = out.usage;
   std::vector<std::size_t> map = match_ids(solution, submission, id);
   const std::size_t n = solution.num_rows();
 
   // Build y_true / y_pred in solution row order.
-  std::vector<double> y_true, y_pred;
-  std::size_t true_cols = 1, pred_cols = 1;
-  metric::LabelLists true_lists, pred_lists;
+  std::vector<double>& y_true = out.y_true;
+  std::vector<double>& y_pred = out.y_pred;
+  std::size_t& true_cols = out.true_cols;
+  std::size_t& pred_cols = out.pred_cols;
+  metric::LabelLists& true_lists = out.true_lists;
+  metric::LabelLists& pred_lists = out.pred_lists;
   bool ranking = info.tasks == metric::kRanking;
   metric::Task task;
   if (ranking) {
@@ -333,7 +336,21 @@ Result score_submission(const Table& solution, const Table& submission, const Op
     }
   }
   res.task = task;
+  return out;
+}
 
+Result score_submission(const Table& solution, const Table& submission, const Options& options) {
+  Prepared p = prepare_submission(solution, submission, options);
+  auto m = metric::make(options.metric);
+  Result res = p.result;
+  const std::size_t n = p.usage.size();
+  const bool ranking = m->info().tasks == metric::kRanking;
+  const std::vector<Usage>& usage = p.usage;
+  const std::vector<double>& y_true = p.y_true;
+  const std::vector<double>& y_pred = p.y_pred;
+  const std::size_t true_cols = p.true_cols, pred_cols = p.pred_cols;
+  const metric::LabelLists& true_lists = p.true_lists;
+  const metric::LabelLists& pred_lists = p.pred_lists;
   auto score_rows = [&](auto keep) -> std::optional<double> {
     std::vector<std::size_t> rows;
     for (std::size_t r = 0; r < n; ++r)
@@ -365,7 +382,7 @@ Result score_submission(const Table& solution, const Table& submission, const Op
     }
     return m->score(in);
   };
-  if (has_usage) {
+  if (p.has_usage) {
     res.public_score = score_rows([](Usage u) { return u == Usage::kPublic; });
     res.private_score = score_rows([](Usage u) { return u == Usage::kPrivate; });
   }

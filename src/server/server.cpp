@@ -17,6 +17,7 @@
 
 #include "compe/error.hpp"
 #include "server/api.hpp"
+#include "server/api_shake.hpp"
 #include "server/assets.hpp"
 
 namespace compe::server {
@@ -214,6 +215,9 @@ struct Server::Impl {
              }));
     http.Get("/api/lb", api([this](const httplib::Request&, httplib::Response& res) {
                send_json(res, lb_json(store));
+             }));
+    http.Get("/api/shake", api([this](const httplib::Request& req, httplib::Response& res) {
+               send_json(res, shake_json(store, root, params_of(req)));
              }));
   }
 

@@ -18,7 +18,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const std::vector<std::string> kSections = {"competition", "data", "folds", "final"};
+const std::vector<std::string> kSections = {"competition", "data", "folds", "final", "select"};
 const std::vector<std::string> kCompetitionKeys = {"name", "task", "metric", "id", "target"};
 const std::vector<std::string> kDataKeys = {"train", "test", "sample_submission", "solution"};
 const std::vector<std::string> kFoldsKeys = {"strategy", "k", "seed", "shuffle", "group",
