@@ -2,6 +2,8 @@
 #include <sys/resource.h>
 
 #include <chrono>
+#include <cmath>
+#include <cstdlib>
 #include <unordered_map>
 
 #include "compe/artifacts.hpp"
@@ -59,10 +61,31 @@ void write_label_submission(const fs::path& path, const Table& sample, const Ref
   Table t;
   t.source = path.string();
   t.add_column(sid);
-  std::string name;
+  const Column* pred = nullptr;
   for (const auto& c : sample.columns())
-    if (c.name != ref.id_column) name = c.name;
-  t.add_column(Column::from_strings(name, v));
+    if (c.name != ref.id_column) pred = &c;
+  if (pred->type == DType::kString) {
+    t.add_column(Column::from_strings(pred->name, v));
+  } else {
+    // A numeric sample column: the labels as numbers (whole numbers as integers).
+    std::vector<double> num(v.size());
+    bool whole = true;
+    for (std::size_t r = 0; r < v.size(); ++r) {
+      char* end = nullptr;
+      num[r] = std::strtod(v[r]->c_str(), &end);
+      if (v[r]->empty() || *end != '\0')
+        fail(ErrorCode::kInvalidArgument,
+             "{}: column '{}' is numeric but class label '{}' is not a number", sample.source,
+             pred->name, *v[r]);
+      whole = whole && num[r] == std::floor(num[r]) && std::abs(num[r]) < 9e15;
+    }
+    if (whole) {
+      std::vector<std::int64_t> ints(num.begin(), num.end());
+      t.add_column(Column::from_i64(pred->name, std::move(ints)));
+    } else {
+      t.add_column(Column::from_f64(pred->name, std::move(num)));
+    }
+  }
   score::validate_against_sample(sample, t);
   write_csv(t, path);
 }
