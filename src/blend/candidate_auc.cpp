@@ -1,11 +1,10 @@
-// Exact ROC AUC of hill-climbing candidates. A radix sort of every candidate costs about eight
-// passes over its keys; here one pass buckets the values by a monotone map (so pairs in different
-// buckets are ordered by their buckets), one pass groups them by bucket and class, and only the
-// pairs inside one bucket (a handful of values each) are compared.
+// Exact ROC AUC of hill-climbing candidates. The metric radix-sorts the 64-bit order keys of the
+// values (about seven passes); here the values are mapped monotonically onto 32-bit keys of their
+// range, so three radix passes order them, and only rows whose keys collide are compared on
+// their exact values.
 #include "blend/candidate_auc.hpp"
 
 #include <algorithm>
-#include <bit>
 
 #include "compe/error.hpp"
 
@@ -27,69 +26,77 @@ double candidate_auc(const AucLabels& labels, std::span<const double> sum,
                      std::span<const double> p, double divisor, double lo, double hi,
                      AucScratch& s) {
   const std::size_t n = labels.y.size();
-  COMPE_ASSERT(sum.size() == n && p.size() == n && labels.valid());
-  const std::size_t buckets =
-      std::clamp<std::size_t>(std::bit_floor(std::max<std::size_t>(n / 16, 1)), 1, 1u << 16);
-  const double scale = hi > lo ? static_cast<double>(buckets) / (hi - lo) : 0.0;
-  const double top = static_cast<double>(buckets - 1);
-  // Monotone non-decreasing in v (each floating-point step is), so v < w never puts w in a lower
-  // bucket than v: pairs of different buckets are ordered by bucket, ties share one.
-  auto bucket = [&](double v) {
-    double x = (v - lo) * scale;
-    return static_cast<std::size_t>(std::clamp(x, 0.0, top));
+  COMPE_ASSERT(sum.size() == n && p.size() == n && labels.valid() && n < (std::size_t{1} << 31));
+  // Item: a 32-bit monotone key of the value (high half), the label (bit 31), the row (low 31
+  // bits). Sorting by the key alone orders every pair of different keys exactly; rows sharing a
+  // key (equal values, or values closer than (hi - lo) / 2^32) are compared on their doubles.
+  constexpr double kTop = 4294967295.0;
+  const double scale = hi > lo ? kTop / (hi - lo) : 0.0;
+  auto key = [&](double v) {
+    return static_cast<std::uint64_t>(std::clamp((v - lo) * scale, 0.0, kTop));
   };
-  s.value.resize(n);
-  s.pos.resize(labels.n_pos);
-  s.neg.resize(labels.n_neg);
-  s.pos_count.assign(buckets, 0);
-  s.neg_count.assign(buckets, 0);
+  constexpr int kBits[3] = {11, 11, 10};
+  constexpr int kShift[3] = {32, 43, 54};
+  s.items.resize(n);
+  s.scratch.resize(n);
+  for (auto& h : s.hist) h.assign(2048, 0);
   const std::uint8_t* y = labels.y.data();
+  std::uint64_t* items = s.items.data();
   for (std::size_t t = 0; t < n; ++t) {
-    const double c = (sum[t] + p[t]) / divisor;
-    s.value[t] = c;
-    ++(y[t] ? s.pos_count : s.neg_count)[bucket(c)];
+    const std::uint64_t k = key((sum[t] + p[t]) / divisor);
+    items[t] = k << 32 | static_cast<std::uint64_t>(y[t]) << 31 | t;
+    for (int d = 0; d < 3; ++d) ++s.hist[d][(k << 32 >> kShift[d]) & ((1u << kBits[d]) - 1)];
   }
-  // Twice the area (an integer): each positive scores 2 per negative below it, 1 per tie.
-  std::uint64_t area2 = 0;
-  std::uint32_t pos_off = 0, neg_off = 0;
-  for (std::size_t b = 0; b < buckets; ++b) {
-    const std::uint32_t pc = s.pos_count[b], nc = s.neg_count[b];
-    area2 += 2 * static_cast<std::uint64_t>(pc) * neg_off;
-    s.pos_count[b] = pos_off;
-    s.neg_count[b] = neg_off;
-    pos_off += pc;
-    neg_off += nc;
+  std::uint64_t* src = items;
+  std::uint64_t* dst = s.scratch.data();
+  for (int d = 0; d < 3; ++d) {
+    auto& h = s.hist[d];
+    const std::size_t buckets = std::size_t{1} << kBits[d];
+    if (std::any_of(h.begin(), h.begin() + static_cast<std::ptrdiff_t>(buckets),
+                    [n](std::uint32_t c) { return c == n; }))
+      continue;  // one digit for every item: the pass would move nothing
+    std::uint32_t total = 0;
+    for (std::size_t b = 0; b < buckets; ++b) {
+      const std::uint32_t c = h[b];
+      h[b] = total;
+      total += c;
+    }
+    const std::uint64_t mask = buckets - 1;
+    for (std::size_t t = 0; t < n; ++t) {
+      const std::uint64_t it = src[t];
+      dst[h[(it >> kShift[d]) & mask]++] = it;
+    }
+    std::swap(src, dst);
   }
-  for (std::size_t t = 0; t < n; ++t) {
-    const double c = s.value[t];
-    const std::size_t b = bucket(c);
-    if (y[t])
-      s.pos[s.pos_count[b]++] = c;
-    else
-      s.neg[s.neg_count[b]++] = c;
-  }
-  // After the scatter each offset is its bucket's end.
-  std::uint32_t pos_begin = 0, neg_begin = 0;
-  for (std::size_t b = 0; b < buckets; ++b) {
-    const std::uint32_t pos_end = s.pos_count[b], neg_end = s.neg_count[b];
-    if (pos_end > pos_begin && neg_end > neg_begin) {
-      double* pb = s.pos.data() + pos_begin;
-      double* pe = s.pos.data() + pos_end;
-      double* nb = s.neg.data() + neg_begin;
-      double* ne = s.neg.data() + neg_end;
-      std::sort(pb, pe);
-      std::sort(nb, ne);
-      const double* less = nb;  // first negative >= v
-      const double* upto = nb;  // first negative > v
-      for (const double* v = pb; v != pe; ++v) {
-        while (less != ne && *less < *v) ++less;
+  // Walk the groups of equal keys upwards: a positive scores 2 per negative of a lower key.
+  std::uint64_t area2 = 0, neg_below = 0;
+  for (std::size_t i = 0; i < n;) {
+    const std::uint64_t k = src[i] >> 32;
+    std::size_t j = i;
+    std::uint64_t pos = 0;
+    while (j < n && (src[j] >> 32) == k) pos += (src[j] >> 31) & 1, ++j;
+    const std::uint64_t neg = (j - i) - pos;
+    area2 += 2 * pos * neg_below;
+    if (pos > 0 && neg > 0) {
+      // Rows sharing a key: their exact values decide.
+      s.pos.clear(), s.neg.clear();
+      for (std::size_t q = i; q < j; ++q) {
+        const std::size_t r = src[q] & 0x7fffffffu;
+        ((src[q] >> 31) & 1 ? s.pos : s.neg).push_back((sum[r] + p[r]) / divisor);
+      }
+      std::sort(s.pos.begin(), s.pos.end());
+      std::sort(s.neg.begin(), s.neg.end());
+      auto less = s.neg.begin(), upto = s.neg.begin();
+      for (double v : s.pos) {
+        while (less != s.neg.end() && *less < v) ++less;
         if (upto < less) upto = less;
-        while (upto != ne && *upto <= *v) ++upto;
-        area2 += 2 * static_cast<std::uint64_t>(less - nb) + static_cast<std::uint64_t>(upto - less);
+        while (upto != s.neg.end() && *upto <= v) ++upto;
+        area2 += 2 * static_cast<std::uint64_t>(less - s.neg.begin()) +
+                 static_cast<std::uint64_t>(upto - less);
       }
     }
-    pos_begin = pos_end;
-    neg_begin = neg_end;
+    neg_below += neg;
+    i = j;
   }
   return static_cast<double>(area2) / 2 /
          (static_cast<double>(labels.n_pos) * static_cast<double>(labels.n_neg));

@@ -20,14 +20,16 @@ AucLabels auc_labels(std::span<const double> y_true);
 
 /// Reusable buffers of one thread.
 struct AucScratch {
-  std::vector<double> value, pos, neg;
-  std::vector<std::uint32_t> pos_count, neg_count;
+  std::vector<std::uint64_t> items, scratch;
+  std::vector<std::uint32_t> hist[3];
+  std::vector<double> pos, neg;
 };
 
 /// ROC AUC (ties count half, as scikit-learn) of the scores c[t] = (sum[t] + p[t]) / divisor,
-/// computed exactly: the values are bucketed by a monotone map of [lo, hi] (bounds of every c,
-/// lo <= c <= hi), pairs in different buckets are counted from the bucket counts, and only each
-/// bucket's few values are sorted. Bit for bit the value compe's roc_auc gives for the same c.
+/// computed exactly: the values are mapped onto 32-bit keys by a monotone map of [lo, hi] (bounds
+/// of every c, lo <= c <= hi) and radix-sorted by key; pairs of different keys are ordered by
+/// them, pairs sharing a key are compared on their values. Bit for bit the value compe's roc_auc
+/// gives for the same c. Needs fewer than 2^31 rows.
 double candidate_auc(const AucLabels& labels, std::span<const double> sum,
                      std::span<const double> p, double divisor, double lo, double hi,
                      AucScratch& scratch);
