@@ -17,6 +17,7 @@
 
 #include "compe/error.hpp"
 #include "server/api.hpp"
+#include "server/api_blend.hpp"
 #include "server/assets.hpp"
 
 namespace compe::server {
@@ -214,6 +215,10 @@ struct Server::Impl {
              }));
     http.Get("/api/lb", api([this](const httplib::Request&, httplib::Response& res) {
                send_json(res, lb_json(store));
+             }));
+    http.Get("/api/diversity", api([this](const httplib::Request& req, httplib::Response& res) {
+               send_json(res, diversity_json(store, root, req.get_param_value("ids"),
+                                             req.get_param_value("method")));
              }));
   }
 
