@@ -193,8 +193,8 @@ struct Decision {
 
 /// Fits the decision maximising the reference's label metric on predictions `pred` (rows x
 /// ref.cols()) of rows whose truth is `y_true`. The optimiser is exact per coordinate: the
-/// threshold is swept over every distinct score (the best of all cut positions, first best on
-/// ties); the rounder's cuts (from 0.5, 1.5, ...) and the class weights (from 1) are improved by
+/// threshold is swept over every distinct score (the best of all cut positions; of positions
+/// tied at the best score, the middle one); the rounder's cuts (from 0.5, 1.5, ...) and the class weights (from 1) are improved by
 /// coordinate descent, each coordinate set to its best position over every distinct switch
 /// point of the rows it moves, until a pass moves nothing (at most `max_passes`). Candidates are
 /// midpoints between neighbouring switch points. Deterministic.

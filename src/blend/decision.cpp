@@ -93,7 +93,8 @@ double between(double a, double b) {
 /// One sweep: `order` holds rows sorted by their switch value `key` ascending; each row moves
 /// from label `from[r]` to label `to` as the parameter passes its key (rows of equal keys move
 /// together). `counts` is the confusion matrix with every row of `order` at `from`. Returns the
-/// number of groups moved (0..G) at the best score (first best) and fills `group_keys`.
+/// number of groups moved (0..G) at the best score (the middle of the positions reaching it) and
+/// fills `group_keys`.
 struct Sweep {
   std::size_t best_groups = 0;
   double best_score = 0;
@@ -104,8 +105,7 @@ Sweep sweep(CountScorer& scorer, std::vector<double> counts, std::size_t k,
             const std::vector<std::size_t>& order, std::span<const double> key,
             std::span<const int> from, int to, std::span<const double> y_true) {
   Sweep out;
-  out.best_score = scorer(counts);
-  std::size_t groups = 0;
+  std::vector<double> scores = {scorer(counts)};
   for (std::size_t i = 0; i < order.size();) {
     const double v = key[order[i]];
     out.group_keys.push_back(v);
@@ -115,10 +115,18 @@ Sweep sweep(CountScorer& scorer, std::vector<double> counts, std::size_t k,
       counts[t * k + static_cast<std::size_t>(from[r])] -= 1;
       counts[t * k + static_cast<std::size_t>(to)] += 1;
     }
-    ++groups;
-    double s = scorer(counts);
-    if (scorer.better(s, out.best_score)) out.best_score = s, out.best_groups = groups;
+    scores.push_back(scorer(counts));
   }
+  // Step metrics have plateaus: of the positions reaching the best score, the middle one (the
+  // lowest would drift to one edge of the plateau, which generalises worse).
+  out.best_score = scores[0];
+  for (double sc : scores)
+    if (scorer.better(sc, out.best_score)) out.best_score = sc;
+  std::vector<std::size_t> best;
+  for (std::size_t g = 0; g < scores.size(); ++g)
+    if (!scorer.better(out.best_score, scores[g])) best.push_back(g);
+  out.best_groups = best[best.size() / 2];
+  out.best_score = scores[out.best_groups];
   return out;
 }
 

@@ -23,8 +23,9 @@ def case(name, n, pos_rate, skill, decimals, seed):
     with np.errstate(invalid="ignore", divide="ignore"):
         f1 = np.where(precision + recall > 0, 2 * precision * recall / (precision + recall), 0.0)
     best = int(np.argmax(f1[:-1]))  # the last point (recall 0) has no threshold
+    ties = int(np.sum(np.isclose(f1[:-1], f1[best], rtol=1e-12, atol=0)))
     out = {"name": name, "y": y.tolist(), "p": p.tolist(),
-           "f1": {"score": float(f1[best]), "threshold": float(thr[best])}}
+           "f1": {"score": float(f1[best]), "threshold": float(thr[best]), "unique": ties == 1}}
     cuts = np.unique(p)
     for metric, fn in (("accuracy", accuracy_score), ("mcc", matthews_corrcoef)):
         scores = [fn(y, (p >= t).astype(int)) for t in cuts]

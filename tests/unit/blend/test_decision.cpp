@@ -61,14 +61,15 @@ std::vector<double> ordinal_row(double s) {
 
 TEST(BlendDecision, BinaryThresholdByHand) {
   // Every score below 0.5: as predicted, all rows are 0 (accuracy 4/8). Thresholds in
-  // (0.15, 0.2] and (0.25, 0.3] both get 7/8; the lowest is kept, at the midpoint 0.175.
+  // (0.15, 0.2] and (0.25, 0.3] both get 7/8 (every other cut less): of the tied positions the
+  // middle one (here the second of two) is kept, at the midpoint 0.275.
   auto ref = ref_of(compe::metric::kBinary, "accuracy", {0, 0, 0, 1, 0, 1, 1, 1}, 1);
   std::vector<double> p = {0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4};
   auto d = blend::fit_decision(ref, p, ref.y_true);
   EXPECT_EQ(d.kind, "threshold");
   ASSERT_EQ(d.cuts.size(), 1u);
-  EXPECT_NEAR(d.cuts[0], 0.175, 1e-15);
-  EXPECT_EQ(d.labels(p, 1), (std::vector<int>{0, 0, 0, 1, 1, 1, 1, 1}));
+  EXPECT_NEAR(d.cuts[0], 0.275, 1e-15);
+  EXPECT_EQ(d.labels(p, 1), (std::vector<int>{0, 0, 0, 0, 0, 1, 1, 1}));
   auto r = blend::optimize_decision(ref, p, std::vector<double>{0.1, 0.3});
   EXPECT_DOUBLE_EQ(r.default_score, 0.5);
   EXPECT_DOUBLE_EQ(r.in_sample_score, 0.875);
