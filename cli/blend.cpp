@@ -71,6 +71,43 @@ nlohmann::json matrix(const std::vector<double>& v) {
   return v;
 }
 
+std::string join_numbers(const nlohmann::json& values) {
+  std::string out;
+  for (const auto& v : values) out += (out.empty() ? "" : ", ") + fmt::format("{:.4g}", v.get<double>());
+  return out;
+}
+
+nlohmann::json decision_json(const blend::Reference& ref, const blend::DecisionResult& d,
+                             const blend::Recorded& rec) {
+  return {{"run_id", rec.run_id},
+          {"metric", ref.metric},
+          {"rule", d.decision.to_json()},
+          {"as_predicted", d.default_score},
+          {"in_sample_score", d.in_sample_score},
+          {"nested_score", d.nested_score},
+          {"cv", rec.cv},
+          {"fold_scores", d.fold_scores},
+          {"dir", rec.dir.string()}};
+}
+
+void print_decision(const blend::Reference& ref, const nlohmann::json& d) {
+  const nlohmann::json& rule = d["rule"];
+  std::string what;
+  if (rule.contains("threshold"))
+    what = fmt::format("threshold {:.6g}", rule["threshold"].get<double>());
+  else if (rule.contains("cuts"))
+    what = "cuts " + join_numbers(rule["cuts"]);
+  else
+    what = "class weights " + join_numbers(rule["class_weights"]);
+  fmt::print("{}: {}\n{} as predicted {}\nin-sample      {}\nnested cv      {}\n",
+             rule["kind"].get<std::string>(), what, ref.metric,
+             fmt_score(d["as_predicted"].get<double>()),
+             fmt_score(d["in_sample_score"].get<double>()),
+             fmt_score(d["nested_score"].get<double>()));
+  fmt::print("run {} (labels)\nsubmission: {}\n", d["run_id"].get<std::string>(),
+             (std::filesystem::path(d["dir"].get<std::string>()) / "submission.csv").string());
+}
+
 }  // namespace
 
 void add_blend_commands(CLI::App& app, int argc, char** argv) {
@@ -83,6 +120,10 @@ void add_blend_commands(CLI::App& app, int argc, char** argv) {
   cmd->add_option("RUN", a->inputs, "Run ids (or prefixes) or folders with oof.csv and test.csv");
   cmd->add_option("--method", a->method, method_help());
   cmd->add_option("--name", *name, "Name of the new run (default: blend-<method>)");
+  auto thresholds = std::make_shared<bool>(false);
+  cmd->add_flag("--optimize-thresholds", *thresholds,
+                "Then fit a threshold / rounder for the label metric on the blend's nested OOF "
+                "and record it as a second run with a label submission");
   add_params(cmd, *a);
 
   auto b = std::make_shared<Common>();
@@ -94,13 +135,18 @@ void add_blend_commands(CLI::App& app, int argc, char** argv) {
                  "Blend whose marginal gains are measured (default: weights)");
   add_params(an, *b);
 
-  cmd->callback([a, name, cmdline, an] {
+  cmd->callback([a, name, cmdline, an, thresholds] {
     if (an->parsed()) return;
     if (a->inputs.empty())
       fail(ErrorCode::kInvalidArgument, "compe blend: give the runs to blend (two or more)");
     (void)blend::find(a->method);
     Workspace ws = open_workspace(a->workspace);
     blend::OofSet set = load(ws, *a);
+    if (*thresholds && !blend::scores_labels(set.ref.metric))
+      fail(ErrorCode::kInvalidArgument,
+           "--optimize-thresholds: metric '{}' scores probabilities, not labels; thresholds help "
+           "accuracy, f1, mcc, qwk and the other label metrics",
+           set.ref.metric);
     blend::Result r = blend::blend(set, a->method, a->params);
     blend::RunOptions ro;
     ro.store = env_store(a->store);
@@ -109,6 +155,17 @@ void add_blend_commands(CLI::App& app, int argc, char** argv) {
     blend::Recorded rec = blend::record_blend(ws, set, a->inputs, r, a->params, ro);
     const double best_score = r.member_scores[static_cast<std::size_t>(r.best_member)];
     const bool beats = blend::better(set.ref, r.nested_score, best_score);
+    nlohmann::json decision = nullptr;
+    if (*thresholds) {
+      // Fitted on the blend's nested OOF (honest predictions), checked by nested CV in turn.
+      blend::DecisionResult d = blend::optimize_decision(set.ref, r.nested_oof, r.test);
+      blend::RunOptions dro = ro;
+      dro.name = ro.name.empty() ? "blend-" + r.method + "-" + d.decision.kind
+                                 : ro.name + "-" + d.decision.kind;
+      blend::Recorded drec = blend::record_decision(
+          ws, set.ref, {rec.run_id}, d, {{"run_id", rec.run_id}, {"blend", r.method}}, dro);
+      decision = decision_json(set.ref, d, drec);
+    }
     if (a->json) {
       nlohmann::json members = nlohmann::json::array();
       for (std::size_t i = 0; i < set.members.size(); ++i)
@@ -131,7 +188,8 @@ void add_blend_commands(CLI::App& app, int argc, char** argv) {
                   {"beats_best_member", beats},
                   {"different_folds", set.different_folds},
                   {"details", r.details},
-                  {"dir", rec.dir.string()}});
+                  {"dir", rec.dir.string()},
+                  {"decision", decision}});
       return;
     }
     std::vector<std::vector<std::string>> rows;
@@ -144,6 +202,7 @@ void add_blend_commands(CLI::App& app, int argc, char** argv) {
                set.members[static_cast<std::size_t>(r.best_member)].name, fmt_score(best_score));
     fmt::print("run {} ({})\nsubmission: {}\n", rec.run_id, r.method,
                (rec.dir / "submission.csv").string());
+    if (!decision.is_null()) print_decision(set.ref, decision);
   });
 
   an->callback([b] {
@@ -186,6 +245,50 @@ void add_blend_commands(CLI::App& app, int argc, char** argv) {
       corr.push_back(row);
     }
     print_table(header, corr);
+  });
+
+  struct ThresholdArgs {
+    std::string input, workspace, store, name;
+    int max_passes = 100;
+    bool json = false;
+  };
+  auto t = std::make_shared<ThresholdArgs>();
+  auto* th = app.add_subcommand(
+      "threshold",
+      "Fit a threshold (binary) or cut points / class weights (multiclass) for a label metric on "
+      "one run's OOF predictions; record a run with the label submission");
+  th->add_option("RUN", t->input, "Run id (or prefix) or a folder with oof.csv and test.csv")
+      ->required();
+  th->add_option("--name", t->name, "Name of the new run (default: decision-<kind>)");
+  th->add_option("--max-passes", t->max_passes, "Coordinate passes of the rounder / class weights")
+      ->check(CLI::PositiveNumber);
+  th->add_option("--workspace", t->workspace, "Workspace folder (default: the current one)");
+  th->add_option("--store", t->store,
+                 "Store URL (default: the workspace's SQLite store; env COMPE_STORE)");
+  th->add_flag("--json", t->json, "Print one JSON document");
+  th->callback([t, cmdline] {
+    Workspace ws = open_workspace(t->workspace);
+    blend::RunOptions ro;
+    ro.store = env_store(t->store);
+    ro.name = t->name;
+    ro.command_line = cmdline;
+    blend::OofSet set = blend::load_set(ws, {t->input}, ro);
+    const blend::Member& m = set.members.at(0);
+    blend::DecisionResult d = blend::optimize_decision(set.ref, m.oof, m.test, t->max_passes);
+    nlohmann::json source = {{"label", m.label}};
+    if (std::filesystem::is_directory(t->input) &&
+        std::filesystem::exists(std::filesystem::path(t->input) / "oof.csv"))
+      source["path"] = std::filesystem::absolute(t->input).lexically_normal().string();
+    else
+      source["run_id"] = m.name;
+    blend::Recorded rec = blend::record_decision(ws, set.ref, {t->input}, d, source, ro);
+    nlohmann::json j = decision_json(set.ref, d, rec);
+    if (t->json) {
+      j["input"] = t->input;
+      print_json(j);
+      return;
+    }
+    print_decision(set.ref, j);
   });
 }
 

@@ -253,6 +253,10 @@ async function pageRuns(query) {
     location.hash = '#/compare/' + [...selected].map(encodeURIComponent).join(',');
   } });
 
+  const diversityBtn = h('button', { id: 'diversity-btn', disabled: true, text: 'Diversity', onclick: () => {
+    location.hash = '#/diversity/' + [...selected].map(encodeURIComponent).join(',');
+  } });
+
   let timer = null;
   const filter = h('input', { type: 'search', id: 'name-filter', placeholder: 'Filter by name', value: st.name, 'aria-label': 'Filter by name',
     oninput: e => { clearTimeout(timer); timer = setTimeout(() => go({ name: e.target.value, offset: 0 }), 350); } });
@@ -285,6 +289,7 @@ async function pageRuns(query) {
     const box = h('input', { type: 'checkbox', 'aria-label': 'Select ' + r.id, onchange: e => {
       if (e.target.checked) selected.add(r.id); else selected.delete(r.id);
       compareBtn.disabled = selected.size < 2;
+      diversityBtn.disabled = selected.size < 2;
     } });
     return h('tr', { 'data-run': r.id },
       h('td', {}, box),
@@ -308,7 +313,7 @@ async function pageRuns(query) {
     h('span', { id: 'page-info', text: `${first}–${last} of ${doc.total}` }),
     h('button', { text: 'Next ›', disabled: last >= doc.total, onclick: () => go({ offset: st.offset + st.limit }) }));
   show(h('h1', { text: 'Runs' }),
-    h('div', { class: 'toolbar' }, filter, status, cvRange, sortSel, compareBtn),
+    h('div', { class: 'toolbar' }, filter, status, cvRange, sortSel, compareBtn, diversityBtn),
     tableWrap(table), pager);
   if (document.activeElement === document.body && st.name) { filter.focus(); filter.setSelectionRange(st.name.length, st.name.length); }
 }

@@ -169,6 +169,62 @@ struct Result {
 /// methods that learn refuse a set with different folds.
 Result blend(const OofSet& set, std::string_view method, const Params& params = {});
 
+// ---- decisions: thresholds and the optimised rounder ----
+
+/// True when the metric scores hard labels of a classification task (accuracy, f1*, precision*,
+/// recall*, mcc, qwk, balanced_accuracy): the metrics whose score a decision rule can raise.
+bool scores_labels(std::string_view metric);
+
+/// How predictions become class labels, fitted on OOF rows to maximise a label metric:
+///  - "threshold" (binary): label 1 when p >= cuts[0];
+///  - "rounder" (multiclass scored by qwk, classes ordinal in index order): the expected class
+///    index s = sum_c c * p_c, label = the number of cuts <= s (k-1 non-decreasing cut points);
+///  - "class_weights" (other multiclass label metrics): label = the first argmax of w_c * p_c.
+struct Decision {
+  std::string kind;
+  std::vector<double> cuts;           ///< threshold: {t}; rounder: k-1 cut points
+  std::vector<double> class_weights;  ///< class_weights: one per class (max 1)
+  int passes = 0;                     ///< coordinate passes made (rounder, class_weights)
+  bool converged = true;              ///< false when the pass limit stopped the search
+  /// Class index of each row of `pred` (rows x cols, the reference's prediction columns).
+  std::vector<int> labels(std::span<const double> pred, std::size_t cols) const;
+  nlohmann::json to_json() const;
+};
+
+/// Fits the decision maximising the reference's label metric on predictions `pred` (rows x
+/// ref.cols()) of rows whose truth is `y_true`. The optimiser is exact per coordinate: the
+/// threshold is swept over every distinct score (the best of all cut positions; of positions
+/// tied at the best score, the middle one); the rounder's cuts (from 0.5, 1.5, ...) and the class weights (from 1) are improved by
+/// coordinate descent, each coordinate set to its best position over every distinct switch
+/// point of the rows it moves, until a pass moves nothing (at most `max_passes`). Candidates are
+/// midpoints between neighbouring switch points. Deterministic.
+/// Throws Error(kInvalidArgument) for regression or multilabel tasks and probability metrics
+/// (roc_auc, log_loss, ...).
+Decision fit_decision(const Reference& ref, std::span<const double> pred,
+                      std::span<const double> y_true, int max_passes = 100);
+
+/// A decision fitted on every OOF row, its nested-CV check and the labels it gives.
+struct DecisionResult {
+  Decision decision;                 ///< fitted on every row
+  std::vector<Decision> fold_decisions;  ///< fold f's: fitted on the other folds
+  std::vector<int> in_sample_labels;     ///< rows: `decision` applied to every OOF row
+  std::vector<int> nested_labels;        ///< rows: each fold labelled by its fold decision
+  std::vector<int> test_labels;          ///< test rows: `decision` applied
+  double default_score = 0;  ///< the metric on the predictions as they are (argmax / p > 0.5)
+  double in_sample_score = 0;
+  double nested_score = 0;
+  std::vector<double> fold_scores;  ///< nested score of each fold
+};
+
+/// Fits a decision on OOF predictions (rows x ref.cols()) and checks it by nested CV (fitted on
+/// k-1 folds, scored on the held-out fold); `test` (test rows x cols) is labelled by the decision
+/// fitted on every row. Throws what fit_decision throws.
+DecisionResult optimize_decision(const Reference& ref, std::span<const double> oof,
+                                 std::span<const double> test, int max_passes = 100);
+
+/// Labels as predictions in the reference's columns: binary 0/1, multiclass one-hot rows.
+std::vector<double> labels_as_predictions(const Reference& ref, std::span<const int> labels);
+
 // ---- diversity ----
 
 struct Analysis {
@@ -222,6 +278,16 @@ struct Recorded {
 Recorded record_blend(const Workspace& ws, const OofSet& set,
                       const std::vector<std::string>& inputs, const Result& result,
                       const Params& params, const RunOptions& run);
+
+/// Records a decision fitted on a run's (or a blend's) predictions as a run: oof.csv holds the
+/// nested labels (binary 0/1, multiclass one-hot), test.csv the test labels, submission.csv the
+/// labels in the sample submission's layout (class labels in a one-column sample), meta.json the
+/// nested score as its CV and the in-sample score; config.json the decision, its fold decisions
+/// and `source` (what the predictions came from: a run, a folder or a blend and its members).
+/// `inputs` are the arguments as given; the run's parent is the source run when it is one.
+Recorded record_decision(const Workspace& ws, const Reference& ref,
+                         const std::vector<std::string>& inputs, const DecisionResult& result,
+                         const nlohmann::json& source, const RunOptions& run);
 
 /// Validates a folder with oof.csv, test.csv and an optional meta.json against the workspace
 /// (make_member's checks) and records it as a run named `run.name` (default: the folder's name).

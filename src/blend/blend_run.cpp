@@ -2,11 +2,15 @@
 #include <sys/resource.h>
 
 #include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <unordered_map>
 
 #include "compe/artifacts.hpp"
 #include "compe/blend.hpp"
 #include "compe/error.hpp"
 #include "compe/folds.hpp"
+#include "compe/score.hpp"
 #include "compe/store.hpp"
 #include "compe/util.hpp"
 
@@ -39,6 +43,53 @@ nlohmann::json competition_json(const CompetitionConfig& cfg) {
           {"target", cfg.target_columns}};
 }
 
+/// A one-column sample submission filled with class labels (the classes' own text).
+void write_label_submission(const fs::path& path, const Table& sample, const Reference& ref,
+                            const std::vector<int>& labels) {
+  std::unordered_map<std::string, std::size_t> test_row;
+  for (std::size_t r = 0; r < ref.test_ids.size(); ++r) test_row.emplace(ref.test_ids.to_string(r), r);
+  const Column& sid = sample.column(ref.id_column);
+  std::vector<std::optional<std::string>> v(sample.num_rows());
+  for (std::size_t r = 0; r < sample.num_rows(); ++r) {
+    auto it = test_row.find(sid.to_string(r));
+    if (it == test_row.end())
+      fail(ErrorCode::kInvalidArgument, "{}: line {}: id '{}' is not in the test data",
+           sample.source, r + 2, sid.to_string(r));
+    auto cls = static_cast<std::size_t>(labels[it->second]);
+    v[r] = ref.classes.empty() ? std::to_string(cls) : ref.classes.at(cls);
+  }
+  Table t;
+  t.source = path.string();
+  t.add_column(sid);
+  const Column* pred = nullptr;
+  for (const auto& c : sample.columns())
+    if (c.name != ref.id_column) pred = &c;
+  if (pred->type == DType::kString) {
+    t.add_column(Column::from_strings(pred->name, v));
+  } else {
+    // A numeric sample column: the labels as numbers (whole numbers as integers).
+    std::vector<double> num(v.size());
+    bool whole = true;
+    for (std::size_t r = 0; r < v.size(); ++r) {
+      char* end = nullptr;
+      num[r] = std::strtod(v[r]->c_str(), &end);
+      if (v[r]->empty() || *end != '\0')
+        fail(ErrorCode::kInvalidArgument,
+             "{}: column '{}' is numeric but class label '{}' is not a number", sample.source,
+             pred->name, *v[r]);
+      whole = whole && num[r] == std::floor(num[r]) && std::abs(num[r]) < 9e15;
+    }
+    if (whole) {
+      std::vector<std::int64_t> ints(num.begin(), num.end());
+      t.add_column(Column::from_i64(pred->name, std::move(ints)));
+    } else {
+      t.add_column(Column::from_f64(pred->name, std::move(num)));
+    }
+  }
+  score::validate_against_sample(sample, t);
+  write_csv(t, path);
+}
+
 /// The common part of a recorded run: create it, then write and record its files.
 struct Writer {
   const Workspace& ws;
@@ -66,13 +117,19 @@ struct Writer {
     write_file_atomic(dir / "config.json", rec.config.dump(2) + "\n");
   }
 
+  /// `test_labels`, when given, are class indices of the test rows: a one-column sample
+  /// submission then gets the class labels themselves.
   void write(const Reference& ref, std::span<const double> oof, std::span<const double> test,
              double cv, const std::map<int, double>& fold_scores, nlohmann::json meta_extra,
-             const std::string& log, double wall) {
+             const std::string& log, double wall, const std::vector<int>* test_labels = nullptr) {
     run::write_oof_csv(dir / "oof.csv", ref.train_ids, ref.folds, ref.prediction_columns, oof);
     run::write_test_csv(dir / "test.csv", ref.test_ids, ref.prediction_columns, test);
-    run::write_submission(dir / "submission.csv", ws.read_sample_submission(), ref.id_column,
-                          ref.test_ids, ref.prediction_columns, test, ref.classes);
+    Table sample = ws.read_sample_submission();
+    if (test_labels && sample.num_columns() == 2)
+      write_label_submission(dir / "submission.csv", sample, ref, *test_labels);
+    else
+      run::write_submission(dir / "submission.csv", sample, ref.id_column, ref.test_ids,
+                            ref.prediction_columns, test, ref.classes);
     const CompetitionConfig& cfg = ws.config();
     nlohmann::json folds = nlohmann::json::object();
     for (auto& [f, s] : fold_scores) folds[std::to_string(f)] = s;
@@ -216,6 +273,55 @@ Recorded record_blend(const Workspace& ws, const OofSet& set,
     for (auto& [f, s] : folds) extra["cv"]["folds"][std::to_string(f)] = s;
     double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     w.write(set.ref, oof, result.test, result.nested_score, folds, extra, log, wall);
+  } catch (const std::exception& e) {
+    w.failed(e);
+    throw;
+  }
+  return {w.rec.id, w.dir, result.nested_score};
+}
+
+Recorded record_decision(const Workspace& ws, const Reference& ref,
+                         const std::vector<std::string>& inputs, const DecisionResult& result,
+                         const nlohmann::json& source, const RunOptions& run) {
+  auto t0 = std::chrono::steady_clock::now();
+  nlohmann::json folds_json = nlohmann::json::array();
+  for (const auto& d : result.fold_decisions) folds_json.push_back(d.to_json());
+  nlohmann::json config = {{"decision",
+                            {{"rule", result.decision.to_json()},
+                             {"fold_rules", folds_json},
+                             {"inputs", inputs},
+                             {"source", source},
+                             {"default_score", result.default_score},
+                             {"in_sample_score", result.in_sample_score},
+                             {"nested_score", result.nested_score}}},
+                           {"competition", competition_json(ws.config())}};
+  std::string parent = source.value("run_id", std::string());
+  Writer w(ws, run, ref, run.name.empty() ? "decision-" + result.decision.kind : run.name, config,
+           parent);
+  try {
+    std::map<int, double> folds;
+    for (std::size_t i = 0; i < result.fold_scores.size(); ++i)
+      folds[static_cast<int>(i)] = result.fold_scores[i];
+    std::string log = fmt::format(
+        "decision {} ({}), {} on {}, metric {}\nrule {}\nas predicted {:.6f}, in-sample {:.6f}, "
+        "nested cv {:.6f}\n",
+        w.rec.id, w.rec.name, result.decision.kind, join(inputs), ref.metric,
+        result.decision.to_json().dump(), result.default_score, result.in_sample_score,
+        result.nested_score);
+    nlohmann::json extra = {
+        {"cv",
+         {{"score", result.nested_score},
+          {"nested", result.nested_score},
+          {"in_sample", result.in_sample_score},
+          {"as_predicted", result.default_score},
+          {"folds", nlohmann::json::object()}}},
+        {"producer", fmt::format("compe {} (decision {})", COMPE_VERSION, result.decision.kind)},
+        {"decision", result.decision.to_json()}};
+    for (auto& [f, s] : folds) extra["cv"]["folds"][std::to_string(f)] = s;
+    double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::vector<double> oof = labels_as_predictions(ref, result.nested_labels);
+    std::vector<double> test = labels_as_predictions(ref, result.test_labels);
+    w.write(ref, oof, test, result.nested_score, folds, extra, log, wall, &result.test_labels);
   } catch (const std::exception& e) {
     w.failed(e);
     throw;

@@ -9,6 +9,7 @@
 
 #include <omp.h>
 
+#include "blend/candidate_auc.hpp"
 #include "compe/blend.hpp"
 #include "compe/error.hpp"
 #include "compe/model.hpp"
@@ -380,14 +381,42 @@ std::vector<double> caruana(const FitInput& in, const Objective& obj,
       n < (std::size_t{1} << 15)
           ? 1
           : static_cast<int>(std::min<std::size_t>(pool.size(), resolve_threads(0)));
-  std::vector<std::vector<double>> cand(static_cast<std::size_t>(threads), std::vector<double>(n));
+  // roc_auc of a binary task: candidates scored by candidate_auc (exact, the metric's value),
+  // which buckets each candidate instead of sorting it.
+  detail::AucLabels labels;
+  if (obj.metric->info().name == "roc_auc" && cols_of(in) == 1)
+    labels = detail::auc_labels(in.y_true);
+  const bool fast_auc = labels.valid();
+  std::vector<double> lo_p(m), hi_p(m);
+  if (fast_auc)
+    for (std::size_t j : pool) {
+      auto [lo, hi] = std::minmax_element(in.preds[j].begin(), in.preds[j].end());
+      lo_p[j] = *lo, hi_p[j] = *hi;
+    }
+  std::vector<detail::AucScratch> scratch(fast_auc ? static_cast<std::size_t>(threads) : 0);
+  std::vector<std::vector<double>> cand(fast_auc ? 0 : static_cast<std::size_t>(threads),
+                                        std::vector<double>(n));
   const int outer_threads = omp_get_max_threads();
   for (int step = 0; step < steps; ++step) {
     const double k = static_cast<double>(step);
+    double lo_sum = 0, hi_sum = 0;
+    if (fast_auc) {
+      auto [lo, hi] = std::minmax_element(sum.begin(), sum.end());
+      lo_sum = *lo, hi_sum = *hi;
+    }
     std::exception_ptr error;
 #pragma omp parallel for num_threads(threads) schedule(dynamic, 1) if (threads > 1)
     for (std::size_t i = 0; i < pool.size(); ++i) {
       try {
+        if (fast_auc) {
+          // Bounds of every candidate value: the rounded sum and quotient are monotone.
+          const std::size_t j = pool[i];
+          scores[i] = detail::candidate_auc(
+              labels, sum, in.preds[j], k + 1, (lo_sum + lo_p[j]) / (k + 1),
+              (hi_sum + hi_p[j]) / (k + 1),
+              scratch[static_cast<std::size_t>(omp_get_thread_num())]);
+          continue;
+        }
         // The metric sizes its own parallel regions by omp_get_max_threads(); inside this region
         // they would get one thread anyway, so say so.
         omp_set_num_threads(1);

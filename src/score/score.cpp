@@ -195,7 +195,10 @@ metric::LabelLists parse_lists(const Column& col, const std::vector<std::size_t>
 Prepared prepare_submission(const Table& solution, const Table& submission, const Options& options) {
   auto m = metric::make(options.metric);
   const metric::Info& info = m->info();
-  if (info.accepts(metric::kDetection)) return detect::score_detection_submission(solution, submission, options);
+  if (info.accepts(metric::kDetection))
+    fail(ErrorCode::kInvalidArgument,
+         "metric '{}' scores detections: re-splitting rows applies to tabular submissions only",
+         m->spec());
   std::string id = options.id_column.empty() ? solution.column(0).name : options.id_column;
   std::string sub = src(submission, "submission");
 
@@ -340,6 +343,8 @@ Prepared prepare_submission(const Table& solution, const Table& submission, cons
 }
 
 Result score_submission(const Table& solution, const Table& submission, const Options& options) {
+  if (metric::make(options.metric)->info().accepts(metric::kDetection))
+    return detect::score_detection_submission(solution, submission, options);
   Prepared p = prepare_submission(solution, submission, options);
   auto m = metric::make(options.metric);
   Result res = p.result;

@@ -17,6 +17,7 @@
 
 #include "compe/error.hpp"
 #include "server/api.hpp"
+#include "server/api_blend.hpp"
 #include "server/api_shake.hpp"
 #include "server/assets.hpp"
 
@@ -218,6 +219,10 @@ struct Server::Impl {
              }));
     http.Get("/api/shake", api([this](const httplib::Request& req, httplib::Response& res) {
                send_json(res, shake_json(store, root, params_of(req)));
+             }));
+    http.Get("/api/diversity", api([this](const httplib::Request& req, httplib::Response& res) {
+               send_json(res, diversity_json(store, root, req.get_param_value("ids"),
+                                             req.get_param_value("method")));
              }));
   }
 

@@ -1,0 +1,422 @@
+// Decisions for label metrics: a binary threshold, the optimised rounder (ordinal classes, qwk)
+// and per-class weights (other multiclass label metrics), fitted on OOF rows.
+//
+// Every label metric of a binary or multiclass task is a function of the confusion matrix, so a
+// candidate decision is scored by the registry's own metric on k x k weighted rows (one per
+// cell, weight = count): moving a cut updates a few cells instead of rescoring every row.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+
+#include "compe/blend.hpp"
+#include "compe/error.hpp"
+#include "compe/util.hpp"
+
+namespace compe::blend {
+
+namespace {
+
+/// The reference's metric scored from a confusion matrix (counts[true * k + predicted]). Only
+/// labels present (in the truth or the predictions) get cells, as the metric averages over
+/// those.
+class CountScorer {
+ public:
+  CountScorer(const std::string& metric, std::size_t k) : metric_(metric::make(metric)), k_(k) {}
+  double operator()(const std::vector<double>& counts) {
+    yt_.clear(), yp_.clear(), w_.clear();
+    present_.assign(k_, false);
+    for (std::size_t i = 0; i < k_; ++i)
+      for (std::size_t j = 0; j < k_; ++j)
+        if (counts[i * k_ + j] > 0) present_[i] = present_[j] = true;
+    for (std::size_t i = 0; i < k_; ++i)
+      for (std::size_t j = 0; j < k_; ++j)
+        if (present_[i] && present_[j]) {
+          yt_.push_back(static_cast<double>(i));
+          yp_.push_back(static_cast<double>(j));
+          w_.push_back(counts[i * k_ + j]);
+        }
+    return metric_->score({.y_true = yt_, .y_pred = yp_, .weights = w_});
+  }
+  /// Strictly better, ignoring differences at rounding level.
+  bool better(double a, double b) const {
+    double eps = 1e-12 * std::max(1.0, std::abs(b));
+    return metric_->info().greater_is_better() ? a > b + eps : a < b - eps;
+  }
+
+ private:
+  std::unique_ptr<metric::Metric> metric_;
+  std::size_t k_;
+  std::vector<double> yt_, yp_, w_;
+  std::vector<bool> present_;
+};
+
+std::size_t classes_of(const Reference& ref) {
+  return ref.task == metric::kBinary ? 2 : ref.cols();
+}
+
+void check_decidable(const Reference& ref) {
+  if (ref.task != metric::kBinary && ref.task != metric::kMulticlass)
+    fail(ErrorCode::kInvalidArgument,
+         "thresholds and rounding apply to binary and multiclass tasks; this one is {}",
+         metric::task_name(ref.task));
+  if (!scores_labels(ref.metric))
+    fail(ErrorCode::kInvalidArgument,
+         "metric '{}' scores probabilities or scores, not labels: a threshold cannot change it "
+         "(thresholds help accuracy, f1, mcc, qwk and the other label metrics)",
+         ref.metric);
+}
+
+std::string kind_for(const Reference& ref) {
+  if (ref.task == metric::kBinary) return "threshold";
+  return metric::make(ref.metric)->info().name == "qwk" ? "rounder" : "class_weights";
+}
+
+/// The expected class index of each row (rounder's score).
+std::vector<double> expected_index(std::span<const double> pred, std::size_t cols) {
+  const std::size_t rows = pred.size() / cols;
+  std::vector<double> s(rows);
+  for (std::size_t r = 0; r < rows; ++r) {
+    double v = 0;
+    for (std::size_t c = 0; c < cols; ++c) v += static_cast<double>(c) * pred[r * cols + c];
+    s[r] = v;
+  }
+  return s;
+}
+
+/// A value strictly between a < b (b itself when they are neighbouring doubles).
+double between(double a, double b) {
+  double m = a + (b - a) / 2;
+  return m > a && m < b ? m : b;
+}
+
+/// One sweep: `order` holds rows sorted by their switch value `key` ascending; each row moves
+/// from label `from[r]` to label `to` as the parameter passes its key (rows of equal keys move
+/// together). `counts` is the confusion matrix with every row of `order` at `from`. Returns the
+/// number of groups moved (0..G) at the best score (the middle of the positions reaching it) and
+/// fills `group_keys`.
+struct Sweep {
+  std::size_t best_groups = 0;
+  double best_score = 0;
+  std::vector<double> group_keys;  ///< distinct keys ascending
+};
+
+Sweep sweep(CountScorer& scorer, std::vector<double> counts, std::size_t k,
+            const std::vector<std::size_t>& order, std::span<const double> key,
+            std::span<const int> from, int to, std::span<const double> y_true) {
+  Sweep out;
+  std::vector<double> scores = {scorer(counts)};
+  for (std::size_t i = 0; i < order.size();) {
+    const double v = key[order[i]];
+    out.group_keys.push_back(v);
+    for (; i < order.size() && key[order[i]] == v; ++i) {
+      const std::size_t r = order[i];
+      const auto t = static_cast<std::size_t>(y_true[r]);
+      counts[t * k + static_cast<std::size_t>(from[r])] -= 1;
+      counts[t * k + static_cast<std::size_t>(to)] += 1;
+    }
+    scores.push_back(scorer(counts));
+  }
+  // Step metrics have plateaus: of the positions reaching the best score, the middle one (the
+  // lowest would drift to one edge of the plateau, which generalises worse).
+  out.best_score = scores[0];
+  for (double sc : scores)
+    if (scorer.better(sc, out.best_score)) out.best_score = sc;
+  std::vector<std::size_t> best;
+  for (std::size_t g = 0; g < scores.size(); ++g)
+    if (!scorer.better(out.best_score, scores[g])) best.push_back(g);
+  out.best_groups = best[best.size() / 2];
+  out.best_score = scores[out.best_groups];
+  return out;
+}
+
+std::vector<double> confusion(std::span<const int> labels, std::span<const double> y_true,
+                              std::size_t k) {
+  std::vector<double> counts(k * k, 0.0);
+  for (std::size_t r = 0; r < labels.size(); ++r)
+    counts[static_cast<std::size_t>(y_true[r]) * k + static_cast<std::size_t>(labels[r])] += 1;
+  return counts;
+}
+
+void check_truth(std::span<const double> y_true, std::size_t k) {
+  for (std::size_t r = 0; r < y_true.size(); ++r) {
+    double v = y_true[r];
+    if (!(v >= 0 && v < static_cast<double>(k) && v == std::floor(v)))
+      fail(ErrorCode::kInvalidArgument, "row {}: truth {} is not a class index 0..{}", r, v, k - 1);
+  }
+}
+
+Decision fit_threshold(CountScorer& scorer, std::span<const double> p,
+                       std::span<const double> y_true) {
+  const std::size_t n = p.size();
+  std::vector<std::size_t> order(n);
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return p[a] < p[b]; });
+  // Lowest threshold first: every row labelled 1; passing a score labels its rows 0.
+  std::vector<int> from(n, 1);
+  std::vector<double> counts(4, 0.0);
+  for (std::size_t r = 0; r < n; ++r) counts[static_cast<std::size_t>(y_true[r]) * 2 + 1] += 1;
+  Sweep sw = sweep(scorer, counts, 2, order, p, from, 0, y_true);
+  const auto& g = sw.group_keys;
+  Decision d;
+  d.kind = "threshold";
+  double t;
+  if (sw.best_groups == 0)
+    t = g.front();
+  else if (sw.best_groups == g.size())
+    t = std::nextafter(g.back(), std::numeric_limits<double>::infinity());
+  else
+    t = between(g[sw.best_groups - 1], g[sw.best_groups]);
+  d.cuts = {t};
+  return d;
+}
+
+Decision fit_rounder(CountScorer& scorer, std::span<const double> pred, std::size_t k,
+                     std::span<const double> y_true, int max_passes) {
+  const std::vector<double> s = expected_index(pred, k);
+  const std::size_t n = s.size();
+  std::vector<std::size_t> sorted(n);
+  std::iota(sorted.begin(), sorted.end(), 0);
+  std::stable_sort(sorted.begin(), sorted.end(), [&](std::size_t a, std::size_t b) { return s[a] < s[b]; });
+  Decision d;
+  d.kind = "rounder";
+  for (std::size_t c = 1; c < k; ++c) d.cuts.push_back(static_cast<double>(c) - 0.5);
+  std::vector<int> labels = d.labels(pred, k);
+  std::vector<double> counts = confusion(labels, y_true, k);
+  double current = scorer(counts);
+  const double inf = std::numeric_limits<double>::infinity();
+  d.converged = false;
+  for (int pass = 0; pass < max_passes; ++pass) {
+    d.passes = pass + 1;
+    bool moved = false;
+    for (std::size_t j = 1; j < k; ++j) {
+      // Cut j separates labels j-1 and j among the rows in [cut j-1, cut j+1).
+      const double lo = j > 1 ? d.cuts[j - 2] : -inf, hi = j + 1 < k ? d.cuts[j] : inf;
+      auto first = std::partition_point(sorted.begin(), sorted.end(),
+                                        [&](std::size_t r) { return s[r] < lo; });
+      auto last = std::partition_point(first, sorted.end(), [&](std::size_t r) { return s[r] < hi; });
+      if (first == last) continue;
+      std::vector<std::size_t> order(first, last);
+      // Sweep from the lowest cut (all of them label j) upwards: passing a score relabels j-1.
+      std::vector<double> base = counts;
+      std::vector<int> from(n, static_cast<int>(j));
+      for (std::size_t r : order) {
+        const auto t = static_cast<std::size_t>(y_true[r]);
+        base[t * k + static_cast<std::size_t>(labels[r])] -= 1;
+        base[t * k + j] += 1;
+      }
+      Sweep sw = sweep(scorer, base, k, order, s, from, static_cast<int>(j) - 1, y_true);
+      if (!scorer.better(sw.best_score, current)) continue;
+      const auto& g = sw.group_keys;
+      double cut;
+      if (sw.best_groups == 0)
+        cut = std::isfinite(lo) ? lo + (g.front() - lo) / 2 : g.front() - 0.5;
+      else if (sw.best_groups == g.size())
+        cut = std::isfinite(hi) ? between(g.back(), hi) : g.back() + 0.5;
+      else
+        cut = between(g[sw.best_groups - 1], g[sw.best_groups]);
+      d.cuts[j - 1] = cut;
+      labels = d.labels(pred, k);
+      counts = confusion(labels, y_true, k);
+      current = scorer(counts);
+      moved = true;
+    }
+    if (!moved) {
+      d.converged = true;
+      break;
+    }
+  }
+  return d;
+}
+
+Decision fit_class_weights(CountScorer& scorer, std::span<const double> pred, std::size_t k,
+                           std::span<const double> y_true, int max_passes) {
+  const std::size_t n = pred.size() / k;
+  Decision d;
+  d.kind = "class_weights";
+  d.class_weights.assign(k, 1.0);
+  std::vector<int> labels = d.labels(pred, k);
+  std::vector<double> counts = confusion(labels, y_true, k);
+  double current = scorer(counts);
+  const double inf = std::numeric_limits<double>::infinity();
+  std::vector<double> key(n);
+  std::vector<int> other(n);
+  d.converged = false;
+  for (int pass = 0; pass < max_passes; ++pass) {
+    d.passes = pass + 1;
+    bool moved = false;
+    for (std::size_t j = 0; j < k; ++j) {
+      // Row r takes label j once w_j * p_rj passes the best other class's w_c * p_rc.
+      std::vector<std::size_t> order;
+      std::vector<double> base(k * k, 0.0);
+      for (std::size_t r = 0; r < n; ++r) {
+        const double* p = &pred[r * k];
+        std::size_t a = j == 0 ? 1 : 0;
+        for (std::size_t c = 0; c < k; ++c)
+          if (c != j && d.class_weights[c] * p[c] > d.class_weights[a] * p[a]) a = c;
+        other[r] = static_cast<int>(a);
+        const double m = d.class_weights[a] * p[a];
+        key[r] = p[j] > 0 ? m / p[j] : inf;
+        base[static_cast<std::size_t>(y_true[r]) * k + a] += 1;
+        if (std::isfinite(key[r])) order.push_back(r);
+      }
+      std::stable_sort(order.begin(), order.end(),
+                       [&](std::size_t a, std::size_t b) { return key[a] < key[b]; });
+      Sweep sw = sweep(scorer, base, k, order, key, other, static_cast<int>(j), y_true);
+      if (!scorer.better(sw.best_score, current)) continue;
+      const auto& g = sw.group_keys;
+      double w;
+      if (sw.best_groups == 0)
+        w = g.front() > 0 ? g.front() / 2 : std::numeric_limits<double>::denorm_min();
+      else if (sw.best_groups == g.size())
+        w = g.back() > 0 ? g.back() * 2 : 1.0;
+      else
+        w = between(g[sw.best_groups - 1], g[sw.best_groups]);
+      std::vector<double> trial = d.class_weights;
+      trial[j] = w;
+      Decision t = d;
+      t.class_weights = trial;
+      std::vector<int> tl = t.labels(pred, k);
+      std::vector<double> tc = confusion(tl, y_true, k);
+      double ts = scorer(tc);
+      // The sweep's tie rule (a strict >) can differ from the argmax's first maximum at an exact
+      // tie: keep only a real improvement.
+      if (!scorer.better(ts, current)) continue;
+      d.class_weights = trial;
+      labels.swap(tl);
+      counts.swap(tc);
+      current = ts;
+      moved = true;
+    }
+    double top = *std::max_element(d.class_weights.begin(), d.class_weights.end());
+    for (double& w : d.class_weights) w /= top;
+    if (!moved) {
+      d.converged = true;
+      break;
+    }
+  }
+  return d;
+}
+
+double score_labels(const Reference& ref, std::span<const int> labels,
+                    std::span<const double> y_true) {
+  std::vector<double> yp(labels.begin(), labels.end());
+  return metric::score(ref.metric, {.y_true = y_true, .y_pred = yp});
+}
+
+}  // namespace
+
+bool scores_labels(std::string_view spec) {
+  const metric::Info& info = metric::make(spec)->info();
+  return !info.needs_proba && (info.tasks & (metric::kBinary | metric::kMulticlass)) != 0;
+}
+
+std::vector<int> Decision::labels(std::span<const double> pred, std::size_t cols) const {
+  const std::size_t rows = pred.size() / cols;
+  std::vector<int> out(rows);
+  if (kind == "threshold") {
+    COMPE_ASSERT(cols == 1 && cuts.size() == 1);
+    for (std::size_t r = 0; r < rows; ++r) out[r] = pred[r] >= cuts[0] ? 1 : 0;
+  } else if (kind == "rounder") {
+    COMPE_ASSERT(cuts.size() + 1 == cols);
+    std::vector<double> s = expected_index(pred, cols);
+    for (std::size_t r = 0; r < rows; ++r)
+      out[r] = static_cast<int>(std::upper_bound(cuts.begin(), cuts.end(), s[r]) - cuts.begin());
+  } else {
+    COMPE_ASSERT(kind == "class_weights" && class_weights.size() == cols);
+    for (std::size_t r = 0; r < rows; ++r) {
+      std::size_t best = 0;
+      for (std::size_t c = 1; c < cols; ++c)
+        if (class_weights[c] * pred[r * cols + c] > class_weights[best] * pred[r * cols + best])
+          best = c;
+      out[r] = static_cast<int>(best);
+    }
+  }
+  return out;
+}
+
+nlohmann::json Decision::to_json() const {
+  nlohmann::json j = {{"kind", kind}};
+  if (!cuts.empty()) j[kind == "threshold" ? "threshold" : "cuts"] =
+      kind == "threshold" ? nlohmann::json(cuts[0]) : nlohmann::json(cuts);
+  if (!class_weights.empty()) j["class_weights"] = class_weights;
+  if (kind != "threshold") j["passes"] = passes, j["converged"] = converged;
+  return j;
+}
+
+Decision fit_decision(const Reference& ref, std::span<const double> pred,
+                      std::span<const double> y_true, int max_passes) {
+  check_decidable(ref);
+  const std::size_t cols = ref.cols(), k = classes_of(ref);
+  COMPE_ASSERT(pred.size() == y_true.size() * cols);
+  if (y_true.empty()) fail(ErrorCode::kInvalidArgument, "no rows to fit a decision on");
+  if (max_passes < 1)
+    fail(ErrorCode::kInvalidArgument, "max passes = {}: need at least 1", max_passes);
+  check_truth(y_true, k);
+  CountScorer scorer(ref.metric, k);
+  std::string kind = kind_for(ref);
+  if (kind == "threshold") {
+    if (cols != 1)
+      fail(ErrorCode::kInvalidArgument,
+           "a binary threshold needs one prediction column; this competition has {}", cols);
+    return fit_threshold(scorer, pred, y_true);
+  }
+  if (kind == "rounder") return fit_rounder(scorer, pred, k, y_true, max_passes);
+  return fit_class_weights(scorer, pred, k, y_true, max_passes);
+}
+
+DecisionResult optimize_decision(const Reference& ref, std::span<const double> oof,
+                                 std::span<const double> test, int max_passes) {
+  check_decidable(ref);
+  const std::size_t cols = ref.cols(), rows = ref.rows();
+  COMPE_ASSERT(oof.size() == rows * cols);
+  DecisionResult res;
+  res.default_score = score_rows(ref, oof);
+  res.decision = fit_decision(ref, oof, ref.y_true, max_passes);
+  res.in_sample_labels = res.decision.labels(oof, cols);
+  res.in_sample_score = score_labels(ref, res.in_sample_labels, ref.y_true);
+  res.test_labels = res.decision.labels(test, cols);
+  res.nested_labels.assign(rows, 0);
+  for (int f = 0; f < ref.num_folds(); ++f) {
+    std::vector<std::size_t> tr, va;
+    for (std::size_t r = 0; r < rows; ++r) (ref.folds[r] == f ? va : tr).push_back(r);
+    if (va.empty()) continue;
+    if (tr.empty())
+      fail(ErrorCode::kInvalidArgument,
+           "fold {} holds every validated row: nested CV needs two folds or more", f);
+    auto take = [&](const std::vector<std::size_t>& idx, std::vector<double>& p,
+                    std::vector<double>& y) {
+      p.resize(idx.size() * cols);
+      y.resize(idx.size());
+      for (std::size_t i = 0; i < idx.size(); ++i) {
+        y[i] = ref.y_true[idx[i]];
+        std::copy_n(oof.begin() + static_cast<std::ptrdiff_t>(idx[i] * cols), cols,
+                    p.begin() + static_cast<std::ptrdiff_t>(i * cols));
+      }
+    };
+    std::vector<double> ptr, ytr, pva, yva;
+    take(tr, ptr, ytr);
+    take(va, pva, yva);
+    Decision fd = fit_decision(ref, ptr, ytr, max_passes);
+    std::vector<int> lv = fd.labels(pva, cols);
+    for (std::size_t i = 0; i < va.size(); ++i) res.nested_labels[va[i]] = lv[i];
+    res.fold_scores.push_back(score_labels(ref, lv, yva));
+    res.fold_decisions.push_back(std::move(fd));
+  }
+  res.nested_score = score_labels(ref, res.nested_labels, ref.y_true);
+  return res;
+}
+
+std::vector<double> labels_as_predictions(const Reference& ref, std::span<const int> labels) {
+  const std::size_t cols = ref.cols();
+  std::vector<double> out(labels.size() * cols, 0.0);
+  for (std::size_t r = 0; r < labels.size(); ++r) {
+    if (cols == 1)
+      out[r] = labels[r];
+    else
+      out[r * cols + static_cast<std::size_t>(labels[r])] = 1.0;
+  }
+  return out;
+}
+
+}  // namespace compe::blend
