@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
 """Trains one fold of a small CNN on Fashion-MNIST for `compe run` (the command backend,
-docs/COMMAND_TRAINER.md), and logs its curves into the run through the compe module.
+docs/COMMAND_TRAINER.md), and logs its curves into the run through the compe module — or, on an
+interpreter without the module (a CUDA machine's own PyTorch, say), through the protocol's
+metrics file (COMPE_METRICS_FILE), which `compe run` reads back into the same curves.
 
 Images come from images.npy next to the workspace's train.csv (an image's id is its row);
 the CSV files only say which ids train, validate and get predicted in this fold.
 Device: CUDA when available, else the CPU with COMPE_THREADS threads; nothing else changes.
 
 Parameters (COMPE_PARAMS_JSON): epochs (6), lr (3e-3), batch_size (128), width (16),
-weight_decay (5e-4), tta (true: average with the horizontally flipped image), augment (true:
+weight_decay (5e-4), images (without the module: the images.npy path, default data/images.npy
+from the workspace folder), tta (true: average with the horizontally flipped image), augment (true:
 random flips and shifts of up to 2 pixels).
 """
 
@@ -20,7 +23,50 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-import compe
+try:
+    import compe
+except ImportError:  # no compe module for this interpreter: the plain protocol below
+    compe = None
+
+
+class PlainEnv:
+    """The COMPE_* variables this script reads, without the compe module."""
+
+    def __init__(self):
+        import json
+        import os
+        env = os.environ
+        self.fold = int(env["COMPE_FOLD"])
+        self.train_csv, self.valid_csv, self.test_csv = (
+            env["COMPE_TRAIN_CSV"], env["COMPE_VALID_CSV"], env["COMPE_TEST_CSV"])
+        self.output_dir = env["COMPE_OUTPUT_DIR"]
+        self.id_column = env["COMPE_ID_COLUMN"]
+        self.params = json.loads(env.get("COMPE_PARAMS_JSON", "{}") or "{}")
+        self.classes = json.loads(env.get("COMPE_CLASSES", "[]") or "[]")
+        self.target_columns = [c for c in env.get("COMPE_TARGET_COLUMNS", "").split(",") if c]
+        self.seed = int(env.get("COMPE_SEED", "0"))
+        self.threads = int(env.get("COMPE_THREADS", "0"))
+        self.metrics_file = env.get("COMPE_METRICS_FILE", "")
+
+    def write_predictions(self, name, ids, pred):
+        with open(Path(self.output_dir) / name, "w", newline="", encoding="utf-8") as f:
+            w = csv.writer(f, lineterminator="\n")
+            w.writerow([self.id_column] + [f"p_{c}" for c in self.classes])
+            for i, row in zip(ids, pred.tolist()):
+                w.writerow([i] + [repr(v) for v in row])
+
+
+class PlainCurves:
+    """Appends one JSON line per step to COMPE_METRICS_FILE (docs/COMMAND_TRAINER.md, Curves)."""
+
+    def __init__(self, path):
+        self.path, self.attached, self.run_id = path, bool(path), "(metrics file)"
+
+    def log(self, step, **values):
+        if self.path:
+            import json
+            with open(self.path, "a", encoding="utf-8") as f:
+                f.write(json.dumps({"step": step, **values}) + "\n")
 
 
 def read_ids(path, id_column, label_column=None):
@@ -80,7 +126,7 @@ def predict(model, x, batch_size, tta):
 
 
 def main():
-    env = compe.trainer_env()
+    env = compe.trainer_env() if compe else PlainEnv()
     params = env.params
     epochs = int(params.get("epochs", 6))
     lr = float(params.get("lr", 3e-3))
@@ -96,8 +142,10 @@ def main():
     torch.manual_seed(env.seed)
     np.random.seed(env.seed % 2**32)
 
-    ws = compe.open_workspace(params.get("workspace"))
-    images = np.load(Path(ws.train_path).parent / "images.npy")
+    if compe:
+        images = np.load(Path(compe.open_workspace(params.get("workspace")).train_path).parent / "images.npy")
+    else:
+        images = np.load(params.get("images", "data/images.npy"))
     target = env.target_columns[0]
     train_ids, train_labels = read_ids(env.train_csv, env.id_column, target)
     valid_ids, valid_labels = read_ids(env.valid_csv, env.id_column, target)
@@ -116,7 +164,7 @@ def main():
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
     steps_per_epoch = (len(train_ids) + batch_size - 1) // batch_size
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=epochs * steps_per_epoch)
-    curves = compe.command_run()
+    curves = compe.command_run() if compe else PlainCurves(env.metrics_file)
     started = time.monotonic()
     for epoch in range(epochs):
         model.train()
