@@ -4,7 +4,9 @@
 #include <sqlite3.h>
 
 #include <cmath>
+#include <chrono>
 #include <string>
+#include <thread>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -46,7 +48,16 @@ class SqliteDb final : public Db {
     if (path != ":memory:") {
       // WAL lets readers run while one process writes; NORMAL sync is safe against process
       // crashes (only power loss may drop the last transactions, never corrupt the file).
-      query("PRAGMA journal_mode = WAL", {});
+      // Switching to (or confirming) WAL can answer SQLITE_BUSY without calling the busy handler
+      // while another process opens or recovers the same file: retry within the busy timeout.
+      for (int waited_ms = 0;; waited_ms += 20) {
+        int prc = sqlite3_exec(db_, "PRAGMA journal_mode = WAL", nullptr, nullptr, nullptr);
+        if (prc == SQLITE_OK) break;
+        if ((prc & 0xff) != SQLITE_BUSY && (prc & 0xff) != SQLITE_LOCKED)
+          throw DbError(sqlite3_errmsg(db_));
+        if (waited_ms >= kBusyTimeoutMs) throw DbError(sqlite3_errmsg(db_));
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
       exec_script("PRAGMA synchronous = NORMAL");
       // Metric batches touch many pages: a larger cache keeps them from spilling mid-transaction.
       exec_script("PRAGMA cache_size = -65536");
