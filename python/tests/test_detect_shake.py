@@ -171,3 +171,51 @@ def test_shake():
         compe.shake(y, [good[:-1]], "roc_auc")
     with pytest.raises(compe.InvalidArgumentError, match="mode 'x'"):
         compe.shake(y, [good], "roc_auc", mode="x")
+
+
+def test_coco_files_match_the_cli(tmp_path):
+    """COCO annotations (with a crowd region, an annotated area and a category without objects)
+    and COCO results JSON, read from Python and scored as `compe wbf eval` does."""
+    rng = np.random.default_rng(9)
+    images, anns, results = [], [], []
+    for i in range(8):
+        images.append({"id": i + 1, "width": 640, "height": 480, "file_name": f"{i}.jpg"})
+        for k in range(int(rng.integers(1, 5))):
+            x, y = rng.random(2) * 250
+            w, h = 5 + rng.random(2) * 200
+            cat = int(rng.integers(1, 3))
+            ann = {"id": len(anns) + 1, "image_id": i + 1, "category_id": cat, "bbox": [x, y, w, h],
+                   "iscrowd": int(k == 3)}
+            if k == 2:
+                ann["area"] = w * h * 0.5  # a segmentation's area, smaller than the box's
+            anns.append(ann)
+            dx, dy = np.minimum(np.abs(rng.normal(size=2) * 6), 10)  # stays inside the image
+            results.append({"image_id": i + 1, "category_id": cat, "bbox": [x + dx, y + dy, w, h],
+                            "score": float(rng.random())})
+        results.append({"image_id": i + 1, "category_id": 1, "bbox": [400.0, 300.0, 50.0, 40.0],
+                        "score": float(rng.random())})
+    cats = [{"id": 1, "name": "car"}, {"id": 2, "name": "bus"}, {"id": 3, "name": "bike"}]
+    gt_path, pred_path = tmp_path / "gt.json", tmp_path / "pred.json"
+    gt_path.write_text(json.dumps({"images": images, "annotations": anns, "categories": cats}))
+    pred_path.write_text(json.dumps(results))
+
+    gt = compe.detect.read_ground_truth(gt_path)
+    pred = compe.detect.read_detections(pred_path)
+    assert gt.image_ids == [str(i + 1) for i in range(8)] and gt.categories == [1, 2, 3]
+    assert gt.category_names == {1: "car", 2: "bus", 3: "bike"} and gt.sizes["3"] == (640.0, 480.0)
+    assert sum(int(c.sum()) for _, _, c in gt.images) == sum(a["iscrowd"] for a in anns)
+    assert sum(int(np.isfinite(a).sum()) for a in gt.areas) == sum("area" in a for a in anns)
+    got = compe.detect.evaluate(gt, pred)
+    assert [c["label"] for c in got["per_class"]] == [1, 2, 3] and got["per_class"][2]["ap"] == -1
+    cli = os.environ.get("COMPE_BIN")
+    if not cli:
+        pytest.skip("COMPE_BIN not set (CTest sets it)")
+    want = json.loads(subprocess.run([cli, "wbf", "eval", str(pred_path), "--gt", str(gt_path), "--json"],
+                                     capture_output=True, text=True, check=True).stdout)
+    assert got["value"] == pytest.approx(want["value"], abs=1e-12) and 0 < got["value"] < 1
+    for k, v in want["coco"].items():
+        assert got["coco"][k] == pytest.approx(v, abs=1e-12), k
+    # The annotated areas count: without them some area-range statistics differ.
+    plain = compe.detect.evaluate([img for img in gt.images], [dict(zip(pred.image_ids, pred.images))[i]
+                                                              for i in gt.image_ids], categories=gt.categories)
+    assert plain["coco"] != got["coco"]
