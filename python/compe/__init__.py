@@ -1,7 +1,7 @@
 """compe: the competition workbench's core from Python.
 
-Folds, metrics, runs and tracking, the tuner's ask/tell, blending and box fusion run in compe's
-C++ core; this package converts arguments and adds conveniences. Errors are compe.Error
+Folds, metrics, runs and tracking, the tuner's ask/tell, blending, box fusion, detection metrics
+and the shake-up simulation run in compe's C++ core; this package converts arguments and adds conveniences. Errors are compe.Error
 subclasses that also derive from the matching builtin (ValueError, LookupError, OSError).
 """
 
@@ -10,6 +10,7 @@ from ._compe import (BackendError, Error, InternalError, InvalidArgumentError, I
                      ParseError, StorageError)
 from . import blend as _blend_module
 from . import detect, metrics
+from .shakeup import shake
 from .split import Folds, folds, splitters
 from .table import Table, from_dict, from_pandas, read_csv
 from .track import (CommandRun, Run, Store, TrainerEnv, command_run, metric_key, start_run,
@@ -33,5 +34,5 @@ __all__ = [
     "NotFoundError", "ParseError", "Run", "StorageError", "Store", "Study", "Table", "TrainerEnv", "Trial",
     "TrialPruned", "Workspace", "blend", "blend_methods", "categorical_param", "command_run", "detect",
     "float_param", "folds", "from_dict", "from_pandas", "int_param", "metric_key", "metrics",
-    "open_workspace", "read_csv", "splitters", "start_run", "trainer_env", "write_csv",
+    "open_workspace", "read_csv", "shake", "splitters", "start_run", "trainer_env", "write_csv",
 ]

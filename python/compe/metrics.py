@@ -74,10 +74,17 @@ def _rows(x: Any) -> Any:
 def score(spec: str, y_true: Any, y_pred: Any, weights: Optional[Sequence[float]] = None) -> float:
     """Scores predictions with a registered metric (layouts as in include/compe/metric.hpp):
     binary y_pred (n,) or (n, 2); multiclass (n, k) probabilities or (n,) labels; regression (n,);
-    multilabel (n, k); ranking map@k: lists of labels per row. Arrays of other dtypes or memory
+    multilabel (n, k); ranking map@k: lists of labels per row; detection (coco_map, coco_map50,
+    kaggle_map, det_fbeta): y_true ground truth and y_pred detections per image as
+    compe.detect.evaluate takes them (weights not supported). Arrays of other dtypes or memory
     orders are converted; other shapes are rejected with InvalidArgumentError. The GIL is
     released while scoring."""
     metric = info(spec)
+    if "detection" in metric.tasks:
+        if weights is not None:
+            fail(f"{metric.name}: detection metrics take no weights")
+        from . import detect
+        return float(detect.evaluate(y_true, y_pred, metric=spec)["value"])
     if "ranking" in metric.tasks and metric.name == "map":
         to, tl = _lists("y_true", _rows(y_true))
         po, pl = _lists("y_pred", y_pred)

@@ -19,8 +19,18 @@ Y_ML[1] = [1, 1, 1]
 P_ML = np.clip(Y_ML * 0.5 + RNG.random((N, 3)) * 0.5, 0.01, 0.99)
 
 
+# Detection: per image, ground truth (boxes, labels) and predictions (boxes, scores, labels).
+GT_BOXES = [(np.array([[0, 0, 10, 10.0], [20, 20, 40, 30]]), np.array([0, 1])),
+            (np.array([[5, 5, 15, 25.0]]), np.array([1]))]
+PRED_BOXES = [(np.array([[1, 0, 10, 11.0], [21, 19, 40, 31], [50, 50, 60, 60]]), np.array([0.9, 0.8, 0.3]),
+               np.array([0, 1, 1])),
+              (np.array([[5, 6, 15, 24.0]]), np.array([0.7]), np.array([1]))]
+
+
 def inputs_for(info):
     """Inputs for one registered metric, by the first task it accepts."""
+    if "detection" in info.tasks:
+        return GT_BOXES, PRED_BOXES
     if info.name == "map":
         return [[1], [2], [3]], [[1, 2], [3, 2], [1, 3]]
     if info.name == "ndcg":
@@ -45,7 +55,12 @@ def test_every_registered_metric_scores_from_python(info):
     y, p = inputs_for(info)
     s = compe.metrics.score(spec_of(info), y, p)
     assert np.isfinite(s)
-    if info.name not in ("map", "ndcg"):
+    if "detection" in info.tasks:
+        assert 0 < s <= 1
+        # Lists instead of arrays give the same value.
+        as_lists = [tuple(np.asarray(v).tolist() for v in img) for img in p]
+        assert compe.metrics.score(spec_of(info), y, as_lists) == s
+    elif info.name not in ("map", "ndcg"):
         # Other dtypes and memory orders are converted, never misread.
         p2 = np.asfortranarray(np.asarray(p, dtype=np.float32).astype(np.float64))
         assert compe.metrics.score(spec_of(info), list(np.asarray(y).tolist()), p2) == pytest.approx(s)
