@@ -64,6 +64,9 @@ def main():
          open(os.path.join(out_dir, "ground_truth_norm.csv"), "w") as g:
         g.write("image_id,x1,y1,x2,y2,label\n")
         for r in csv.DictReader(f):
+            if not r["x1"]:  # an image without faces: a row of empty box cells
+                g.write(f"{r['image_id']},,,,,\n")
+                continue
             w, h = size[r["image_id"]]
             g.write(f"{r['image_id']},{int(r['x1'])/w:.6f},{int(r['y1'])/h:.6f},"
                     f"{int(r['x2'])/w:.6f},{int(r['y2'])/h:.6f},{r['label']}\n")

@@ -29,11 +29,14 @@ def read(path, with_score):
     out = {}
     with open(path) as f:
         for r in csv.DictReader(f):
+            if not r["x1"]:  # an image without objects
+                out.setdefault(r["image_id"], [])
+                continue
             box = [float(r[k]) for k in ("x1", "y1", "x2", "y2")]
             if with_score:
                 box.append(float(r["score"]))
             out.setdefault(r["image_id"], []).append(box)
-    return {k: np.array(v, dtype=float) for k, v in out.items()}
+    return {k: np.array(v, dtype=float).reshape(-1, 5 if with_score else 4) for k, v in out.items()}
 
 
 def iou(d, g):

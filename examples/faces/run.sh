@@ -24,15 +24,18 @@ echo "== independent evaluation (evaluate.py)"
 /usr/bin/python3 "$here/evaluate.py" "$gt" $files "$out"/fused_*.csv
 
 if "$compe" wbf --help 2>/dev/null | grep -q "^ *eval"; then
-  echo "== compe wbf eval"
+  echo "== compe wbf eval: mAP@[.5:.95] and mAP@0.5"
   for f in $files "$out"/fused_*.csv; do
-    printf '%s ' "$(basename "$f")"
-    for metric in map map50; do printf '%s ' "$("$compe" wbf eval "$f" --gt "$gt" --metric $metric)"; done
+    printf '%-24s' "$(basename "$f" .csv)"
+    for metric in map map50; do
+      "$compe" wbf eval "$f" --gt "$gt" --metric $metric --json |
+        /usr/bin/python3 -c "import json,sys; print('%.4f' % json.load(sys.stdin)['value'], end='  ')"
+    done
     echo
   done
   echo "== compe wbf tune (nested: tuned on half the images, scored on the other half)"
   # shellcheck disable=SC2086
-  "$compe" wbf tune $files --gt "$gt" --metric map --trials 100
+  "$compe" wbf tune $files --gt "$gt" --metric map --trials 100 --normalised
 else
   echo "== this compe has no 'wbf eval'/'wbf tune' yet: grid search with compe wbf fuse instead"
 fi
