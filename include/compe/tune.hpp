@@ -105,16 +105,21 @@ struct FrozenTrial {
   std::int64_t number = 0;
   TrialState state = TrialState::kRunning;
   std::map<std::string, double> params;  ///< internal values of the space's parameters
-  std::optional<double> value;           ///< complete trials
+  std::optional<double> value;           ///< complete trials (the first objective's value)
+  std::vector<double> values;  ///< complete trials: one value per objective (empty otherwise)
   std::map<std::int64_t, double> intermediate;
   std::string error;  ///< why a failed trial failed
 };
 
 /// What samplers and pruners may look at: the study's direction, space and trials.
 struct StudyView {
-  Direction direction = Direction::kMinimize;
+  Direction direction = Direction::kMinimize;  ///< the (first) objective's direction
   const SearchSpace* space = nullptr;
   std::span<const FrozenTrial> trials;  ///< by number
+  /// Multi-objective studies: one direction per objective (two or more). Empty for a single
+  /// objective, whose direction is `direction`.
+  std::span<const Direction> directions = {};
+  bool multi_objective() const { return directions.size() > 1; }
 };
 
 /// A small deterministic generator (xoshiro256**, seeded with splitmix64), identical on every
@@ -211,6 +216,13 @@ class ParzenEstimator {
   ParzenEstimator(const std::vector<std::vector<double>>& observations,
                   const std::vector<Distribution>& dists, const TpeOptions& options,
                   std::vector<double> weights = {});
+  /// The same estimator, given orders[p]: the indices of observations[p] in ascending order of
+  /// value (ties in any order; empty = not given), which spares the univariate bandwidths their
+  /// sort. Callers that keep their observations sorted (the TPE sampler) use it.
+  ParzenEstimator(const std::vector<std::vector<double>>& observations,
+                  const std::vector<Distribution>& dists, const TpeOptions& options,
+                  std::vector<double> weights,
+                  const std::vector<std::vector<std::size_t>>& orders);
 
   /// Normalised mixture weights (the prior's last when considered).
   const std::vector<double>& weights() const { return weights_; }
@@ -252,6 +264,29 @@ std::size_t default_tpe_gamma(std::size_t n);
 /// and the rest, each returned in chronological (index) order.
 std::pair<std::vector<std::size_t>, std::vector<std::size_t>> split_observations(
     const std::vector<std::pair<double, double>>& keys, std::size_t n_below);
+
+// ---- several objectives ----
+
+/// Non-domination ranks of loss vectors (every objective minimised): rank 0 is the Pareto
+/// front, rank 1 the front of what remains, and so on. Vector a dominates b when it is no worse
+/// in every objective and better in one. O(n^2 d).
+std::vector<int> nondomination_ranks(const std::vector<std::vector<double>>& losses);
+/// Hypervolume dominated by `points` (minimised) up to `reference` (exact; for the small sets
+/// TPE weighs: O(n^d)). Points not below the reference in every objective add nothing.
+double hypervolume(const std::vector<std::vector<double>>& points,
+                   const std::vector<double>& reference);
+/// The complete trials no other complete trial dominates, by number, under `directions`.
+std::vector<FrozenTrial> pareto_front(std::span<const FrozenTrial> trials,
+                                      std::span<const Direction> directions);
+/// Optuna 3.1's split for several objectives: the `n_below` "good" observations are filled by
+/// non-domination rank, the last rank that does not fit by greedy hypervolume subset selection
+/// (reference point max(1.1 w, 0.9 w) of that rank's worst point w). Returns below (in the
+/// order selected) and above (ascending).
+std::pair<std::vector<std::size_t>, std::vector<std::size_t>> split_observations_multi(
+    const std::vector<std::vector<double>>& losses, std::size_t n_below);
+/// Optuna 3.1's weights of the "good" observations of a multi-objective study: each one's
+/// hypervolume contribution plus 1e-12, divided by the largest, clipped to [0, 1].
+std::vector<double> multi_objective_weights(const std::vector<std::vector<double>>& losses);
 
 /// Standard normal helpers used by TPE and the fold pruner.
 double log_ndtr(double x);
@@ -300,6 +335,9 @@ struct StudyOptions {
   Settings pruner_settings;
   std::uint64_t seed = 0;
   bool load_if_exists = true;  ///< continue a study of the same name
+  /// Several objectives: one direction each (two or more; overrides `direction`). Trials are
+  /// told a vector of values (Study::tell with a span); pruners judge the first objective.
+  std::vector<Direction> directions;
 };
 
 class Study;
@@ -346,11 +384,16 @@ class Study {
 
   const std::string& name() const { return options_.name; }
   Direction direction() const { return options_.direction; }
+  /// One direction per objective (size 1 for a single objective).
+  const std::vector<Direction>& directions() const { return directions_; }
   const SearchSpace& space() const { return options_.space; }
 
   /// Samples parameters and creates a running trial with the next number.
   Trial ask();
   void tell(const Trial& trial, double value);
+  /// Completes a trial with one value per objective (Error(kInvalidArgument) on another count);
+  /// a non-finite value makes it failed.
+  void tell(const Trial& trial, std::span<const double> values);
   void tell_pruned(const Trial& trial);
   void tell_failed(const Trial& trial, const std::string& error);
 
@@ -358,6 +401,8 @@ class Study {
   std::vector<FrozenTrial> trials();
   /// The best complete trial; nullopt when none.
   std::optional<FrozenTrial> best_trial();
+  /// The Pareto front of the complete trials (for a single objective: the best trials).
+  std::vector<FrozenTrial> best_trials();
   /// Whether the sampler has nothing left to try (grid).
   bool exhausted();
 
@@ -370,17 +415,28 @@ class Study {
                 std::chrono::duration<double> timeout = std::chrono::duration<double>(0),
                 int max_consecutive_failures = 5,
                 const std::function<void(const FrozenTrial&)>& after_trial = {});
+  /// optimize() for several objectives: the objective returns one value per direction.
+  void optimize_multi(const std::function<std::vector<double>(Trial&)>& objective,
+                      std::int64_t n_trials,
+                      std::chrono::duration<double> timeout = std::chrono::duration<double>(0),
+                      int max_consecutive_failures = 5,
+                      const std::function<void(const FrozenTrial&)>& after_trial = {});
 
  private:
   friend class Trial;
   FrozenTrial freeze(const compe::Trial& t) const;
   void refresh();
-  void remember(const Trial& trial, TrialState state, std::optional<double> value,
+  void remember(const Trial& trial, TrialState state, std::vector<double> values,
                 const std::string& error);
-  StudyView view() const { return {options_.direction, &options_.space, cache_}; }
+  StudyView view() const {
+    StudyView v{options_.direction, &options_.space, cache_};
+    if (directions_.size() > 1) v.directions = directions_;
+    return v;
+  }
 
   Store* store_;
   StudyOptions options_;
+  std::vector<Direction> directions_;
   std::unique_ptr<Sampler> sampler_;
   std::unique_ptr<Pruner> pruner_;
   Rng rng_;
@@ -426,7 +482,14 @@ struct TuneConfig {
   std::string study;
   int max_failures = 5;
   SearchSpace space;
+  /// What a trial's run is judged on: "cv" (the metric's direction), "fit_seconds" (time in
+  /// the model's fit, minimised), "wall_seconds" (the whole run, minimised). Two or more make a
+  /// multi-objective study. `objectives = ["cv", "fit_seconds"]` in the [tune] table.
+  std::vector<std::string> objectives = {"cv"};
 };
+
+/// The names TuneConfig::objectives accepts.
+std::vector<std::string> objective_names();
 
 /// Parses and checks a [tune] table (as JSON); errors name `display` and the key (tune.space.X).
 TuneConfig parse_tune_config(const nlohmann::json& table, std::string_view display);

@@ -89,8 +89,16 @@ std::pair<std::vector<std::size_t>, std::vector<std::size_t>> split_observations
 
 ParzenEstimator::ParzenEstimator(const std::vector<std::vector<double>>& observations,
                                  const std::vector<Distribution>& dists, const TpeOptions& options,
-                                 std::vector<double> weights) {
+                                 std::vector<double> weights)
+    : ParzenEstimator(observations, dists, options, std::move(weights),
+                      std::vector<std::vector<std::size_t>>(dists.size())) {}
+
+ParzenEstimator::ParzenEstimator(const std::vector<std::vector<double>>& observations,
+                                 const std::vector<Distribution>& dists, const TpeOptions& options,
+                                 std::vector<double> weights,
+                                 const std::vector<std::vector<std::size_t>>& orders) {
   COMPE_ASSERT(!dists.empty() && observations.size() == dists.size());
+  COMPE_ASSERT(orders.size() == dists.size());
   const std::size_t n = observations[0].size();
   const bool prior = options.consider_prior || n == 0;
   if (weights.empty()) weights = default_tpe_weights(n);
@@ -158,9 +166,23 @@ ParzenEstimator::ParzenEstimator(const std::vector<std::vector<double>>& observa
       // numpy's argsort order among equal centres decides which of them gets which bandwidth:
       // without ties any sort gives it; with ties numpy's introsort is replayed exactly (finite
       // doubles mapped to int64 keys of the same order).
-      std::vector<std::size_t> idx(m);
-      std::iota(idx.begin(), idx.end(), 0);
-      std::sort(idx.begin(), idx.end(), [&](auto a, auto b) { return mus[a] < mus[b]; });
+      std::vector<std::size_t> idx;
+      if (!orders[p].empty()) {
+        // The given order of the observations, with the prior's centre merged in.
+        COMPE_ASSERT(orders[p].size() == n);
+        idx.reserve(m);
+        const auto at = std::partition_point(orders[p].begin(), orders[p].end(),
+                                             [&](std::size_t i) { return mus[i] < mus[m - 1]; });
+        idx.insert(idx.end(), orders[p].begin(), prior ? at : orders[p].end());
+        if (prior) {
+          idx.push_back(n);
+          idx.insert(idx.end(), at, orders[p].end());
+        }
+      } else {
+        idx.resize(m);
+        std::iota(idx.begin(), idx.end(), 0);
+        std::sort(idx.begin(), idx.end(), [&](auto a, auto b) { return mus[a] < mus[b]; });
+      }
       bool ties = false;
       for (std::size_t i = 1; i < m && !ties; ++i) ties = mus[idx[i]] == mus[idx[i - 1]];
       if (ties) {
