@@ -243,6 +243,7 @@ class ParzenEstimator {
   std::vector<double> log_pdf(const std::vector<std::vector<double>>& samples) const;
 
  private:
+  std::vector<double> log_pdf_sorted(const std::vector<double>& xs) const;
   struct Param {
     Distribution dist;
     double low = 0, high = 0;
@@ -251,8 +252,21 @@ class ParzenEstimator {
     std::vector<double> log_norm, inv_sigma;    // log(sqrt(2 pi) sigma) + log_mass, 1 / sigma
     std::vector<std::vector<double>> cat;
   };
+  // One continuous parameter without a step (what univariate TPE builds per parameter): the
+  // kernels sorted by centre in blocks, with bounds that let log_pdf skip the blocks whose terms
+  // are all below exp(-40) of the largest.
+  struct Sorted1D {
+    std::vector<double> mu, inv_sigma, c0;  // c0 = log weight - log normaliser
+    struct Block {
+      std::size_t begin = 0, end = 0;
+      double mu_lo = 0, mu_hi = 0, inv_sigma_min = 0, c0_max = 0;
+    };
+    std::vector<Block> blocks;
+  };
   std::vector<double> weights_;
+  std::vector<double> log_weights_;
   std::vector<Param> params_;
+  std::optional<Sorted1D> sorted1d_;
 };
 
 /// Optuna 3.1's default weights: 1 for up to 25 observations, else a linear ramp from 1/n to 1
