@@ -112,6 +112,20 @@ void add_tune_command(CLI::App& app, int argc, char** argv) {
     so.direction = metric::make(w.config().metric)->info().greater_is_better()
                        ? tune::Direction::kMaximize
                        : tune::Direction::kMinimize;
+    const bool multi = cfg.objectives.size() > 1;
+    if (multi) {
+      for (const std::string& o : cfg.objectives) {
+        so.directions.push_back(o == "cv" ? so.direction : tune::Direction::kMinimize);
+      }
+      if (cfg.pruner != "none" && cfg.objectives[0] != "cv") {
+        fail(ErrorCode::kInvalidArgument,
+             "{}: pruner '{}' judges fold scores, so tune.objectives must start with \"cv\"",
+             a->experiment, cfg.pruner);
+      }
+    }
+    auto objective_label = [&](const std::string& o) {
+      return o == "cv" ? w.config().metric : o;
+    };
     so.space = cfg.space;
     so.sampler = cfg.sampler;
     so.sampler_settings = cfg.sampler_settings;
@@ -131,7 +145,7 @@ void add_tune_command(CLI::App& app, int argc, char** argv) {
     }
 
     std::map<std::int64_t, int> stopped_after;  // pruned trial -> last fold
-    auto objective = [&](tune::Trial& t) -> double {
+    auto objective = [&](tune::Trial& t) -> std::vector<double> {
       run::Experiment e = x;
       e.tune = nullptr;
       if (!e.params.is_object()) e.params = nlohmann::json::object();
@@ -156,7 +170,13 @@ void add_tune_command(CLI::App& app, int argc, char** argv) {
       try {
         run::Summary s = run::run_experiment(w, e, o, nullptr);
         link(s.run_id);
-        return s.cv;
+        std::vector<double> values;
+        for (const std::string& name : cfg.objectives) {
+          values.push_back(name == "cv"            ? s.cv
+                           : name == "fit_seconds" ? s.model_seconds
+                                                   : s.wall_seconds);
+        }
+        return values;
       } catch (const Error&) {
         RunFilter f;
         f.name_contains = e.name;
@@ -172,22 +192,27 @@ void add_tune_command(CLI::App& app, int argc, char** argv) {
       if (!show) return;
       std::string what;
       if (t.state == TrialState::kComplete) {
-        what = fmt::format("{} = {}", w.config().metric, fmt_score(*t.value));
+        for (std::size_t k = 0; k < t.values.size() && k < cfg.objectives.size(); ++k) {
+          what += fmt::format("{}{} = {}", k ? ", " : "", objective_label(cfg.objectives[k]),
+                              fmt_score(t.values[k]));
+        }
       } else if (t.state == TrialState::kPruned) {
         what = fmt::format("pruned after fold {}", stopped_after[t.number]);
       } else {
         what = fmt::format("failed: {}", t.error);
       }
-      std::string best = "none yet";
-      if (auto b = study.best_trial()) {
-        best = fmt::format("{} (trial {})", fmt_score(*b->value), b->number);
+      std::string best = "best none yet";
+      if (multi) {
+        best = fmt::format("{} on the Pareto front", study.best_trials().size());
+      } else if (auto b = study.best_trial()) {
+        best = fmt::format("best {} (trial {})", fmt_score(*b->value), b->number);
       }
-      fmt::print("trial {}: {}  best {}  [{}]\n", t.number, what, best,
+      fmt::print("trial {}: {}  {}  [{}]\n", t.number, what, best,
                  params_text(external_params(cfg.space, t)));
       std::fflush(stdout);
     };
-    study.optimize(objective, n_trials, std::chrono::duration<double>(timeout), cfg.max_failures,
-                   progress);
+    study.optimize_multi(objective, n_trials, std::chrono::duration<double>(timeout),
+                         cfg.max_failures, progress);
     const auto best = study.best_trial();
     const auto trials = study.trials();
     if (a->json) {
@@ -202,10 +227,31 @@ void add_tune_command(CLI::App& app, int argc, char** argv) {
       } else {
         doc["best"] = nullptr;
       }
+      if (multi) {
+        doc["objectives"] = cfg.objectives;
+        doc["pareto"] = nlohmann::json::array();
+        for (const auto& f : study.best_trials()) {
+          doc["pareto"].push_back({{"number", f.number},
+                                   {"values", f.values},
+                                   {"params", external_params(cfg.space, f)}});
+        }
+      }
       print_json(doc);
       return;
     }
-    if (best) {
+    if (multi) {
+      const auto front = study.best_trials();
+      fmt::print("Pareto front ({} trial(s)):\n", front.size());
+      for (const auto& f : front) {
+        std::string vals;
+        for (std::size_t k = 0; k < f.values.size(); ++k) {
+          vals += fmt::format("{}{} = {}", k ? ", " : "", objective_label(cfg.objectives[k]),
+                              fmt_score(f.values[k]));
+        }
+        fmt::print("  trial {}: {}  [{}]\n", f.number, vals,
+                   params_text(external_params(cfg.space, f)));
+      }
+    } else if (best) {
       fmt::print("best: trial {} with {} = {}  [{}]\n", best->number, w.config().metric,
                  fmt_score(*best->value), params_text(external_params(cfg.space, *best)));
     } else {
@@ -233,6 +279,9 @@ void add_study_command(CLI::App& app) {
     const tune::SearchSpace space =
         tune::SearchSpace::from_json(s.sampler.value("space", nlohmann::json::array()));
     const bool maximize = !s.directions.empty() && s.directions[0] == "maximize";
+    const bool multi = s.directions.size() > 1;
+    std::vector<tune::Direction> dirs;
+    for (const std::string& d : s.directions) dirs.push_back(tune::parse_direction(d));
     std::vector<tune::FrozenTrial> trials;
     nlohmann::json history = nlohmann::json::array();
     std::optional<std::size_t> best;
@@ -241,7 +290,10 @@ void add_study_command(CLI::App& app) {
       tune::FrozenTrial f;
       f.number = t.number;
       f.state = t.state;
-      if (t.state == TrialState::kComplete && !t.values.empty()) f.value = t.values[0];
+      if (t.state == TrialState::kComplete && !t.values.empty()) {
+        f.value = t.values[0];
+        f.values = t.values;
+      }
       for (const auto& [name, d] : space.params()) {
         if (t.params.contains(name)) {
           if (auto v = d.to_internal(t.params[name])) f.params[name] = *v;
@@ -255,19 +307,26 @@ void add_study_command(CLI::App& app) {
       history.push_back({{"number", t.number},
                          {"state", trial_state_name(t.state)},
                          {"value", f.value ? nlohmann::json(*f.value) : nlohmann::json(nullptr)},
+                         {"values", f.values},
                          {"params", t.params},
                          {"run_id", t.run_id},
                          {"folds", t.intermediate.size()}});
       trials.push_back(std::move(f));
     }
     const auto importance = tune::parameter_importance(space, trials);
+    const std::vector<tune::FrozenTrial> front = multi ? tune::pareto_front(trials, dirs)
+                                                       : std::vector<tune::FrozenTrial>{};
     if (a->json) {
       nlohmann::json imp = nlohmann::json::object();
       for (const auto& [n, v] : importance) imp[n] = v;
       nlohmann::json b = nullptr;
       if (best) b = history[*best];
+      nlohmann::json pareto = nlohmann::json::array();
+      for (const auto& f : front) pareto.push_back(f.number);
       print_json({{"study", s.name},
                   {"direction", s.directions.empty() ? "" : s.directions[0]},
+                  {"directions", s.directions},
+                  {"pareto", pareto},
                   {"sampler", s.sampler.value("sampler", "")},
                   {"pruner", s.sampler.value("pruner", "")},
                   {"counts", counts},
@@ -281,7 +340,24 @@ void add_study_command(CLI::App& app) {
                s.sampler.value("pruner", ""), history.size());
     for (const auto& [state, n] : counts) fmt::print(", {} {}", n, state);
     fmt::print("\n");
-    if (best) {
+    if (multi) {
+      fmt::print("Pareto front ({} trial(s); directions {}):\n", front.size(), join(s.directions));
+      std::vector<std::vector<std::string>> prow;
+      for (const auto& f : front) {
+        std::vector<std::string> row = {std::to_string(f.number)};
+        for (double v : f.values) row.push_back(fmt_score(v));
+        std::size_t at = 0;
+        while (at < history.size() && history[at]["number"].get<std::int64_t>() != f.number) ++at;
+        row.push_back(at < history.size() ? params_text(history[at]["params"]) : "");
+        prow.push_back(std::move(row));
+      }
+      std::vector<std::string> head = {"trial"};
+      for (std::size_t k = 0; k < s.directions.size(); ++k) {
+        head.push_back(fmt::format("value {} ({})", k, s.directions[k]));
+      }
+      head.push_back("params");
+      print_table(head, prow);
+    } else if (best) {
       const auto& h = history[*best];
       fmt::print("best: trial {} = {}  [{}]  run {}\n", h["number"].get<std::int64_t>(),
                  fmt_score(h["value"].get<double>()), params_text(h["params"]),
@@ -294,6 +370,10 @@ void add_study_command(CLI::App& app) {
       if (!h["value"].is_null()) {
         const double v = h["value"].get<double>();
         value = fmt_score(v);
+        if (multi) {
+          value.clear();
+          for (const auto& x : h["values"]) value += (value.empty() ? "" : " ") + fmt_score(x.get<double>());
+        }
         if (std::isnan(running_best) || (maximize ? v > running_best : v < running_best)) {
           running_best = v;
         }

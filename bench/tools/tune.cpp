@@ -1,8 +1,11 @@
 // Tuner benchmarks (driven by bench/peers/tune.sh):
 //   bench_tune overhead TRIALS STORE [SAMPLER]   cheap 10-D objective; prints one line:
 //       total_s per_trial_ms per_trial_ms_last_100
-//   bench_tune quality FUNCTION TRIALS SEEDS     branin | hartmann6; prints each seed's best value
-//       on one line, then "mean std"
+//   bench_tune history HISTORY STORE TRIALS      the same objective: HISTORY random trials first
+//       (untimed), then TRIALS TPE trials on that history; prints one line:
+//       total_s per_trial_ms (the cost per trial at that history size)
+//   bench_tune quality FUNCTION TRIALS SEEDS [SETTINGS]  branin | hartmann6; prints each seed's
+//       best value on one line, then "mean std"; SETTINGS: TPE settings as a JSON object
 // STORE is ":memory:" or a SQLite file path (removed first).
 #include <chrono>
 #include <cmath>
@@ -83,13 +86,50 @@ int overhead(std::int64_t trials, const std::string& url, const std::string& sam
   return 0;
 }
 
-int quality(const std::string& fn, std::int64_t trials, int seeds) {
+int history(std::int64_t n_history, const std::string& url, std::int64_t trials) {
+  if (url != ":memory:") {
+    std::filesystem::remove(url);
+    std::filesystem::remove(url + "-wal");
+    std::filesystem::remove(url + "-shm");
+  }
+  auto store = compe::open_store(url);
+  tune::StudyOptions o;
+  o.name = std::string("bench");
+  for (int i = 0; i < 10; ++i) {
+    const std::string n = fmt::format("x{}", i);
+    o.space.add(n, tune::float_param(n, -5, 5));
+  }
+  auto objective = [](tune::Trial& t) {
+    double v = 0;
+    for (const auto& [k, x] : t.params().items())
+      v += (x.get<double>() - 0.3) * (x.get<double>() - 0.3);
+    return v;
+  };
+  {
+    o.sampler = "random";
+    tune::Study fill(*store, o);
+    fill.optimize(objective, n_history);
+  }
+  o.sampler = "tpe";
+  const auto t0 = Clock::now();
+  tune::Study study(*store, o);
+  study.optimize(objective, trials);
+  const double total = std::chrono::duration<double>(Clock::now() - t0).count();
+  fmt::print("{:.3f} {:.4f}\n", total, 1e3 * total / double(trials));
+  return 0;
+}
+
+int quality(const std::string& fn, std::int64_t trials, int seeds, const std::string& settings) {
   std::vector<double> bests;
   for (int s = 0; s < seeds; ++s) {
     auto store = compe::open_store(":memory:");
     tune::StudyOptions o;
     o.name = std::string("q");
     o.seed = static_cast<std::uint64_t>(s);
+    if (!settings.empty()) {
+      const nlohmann::json parsed = nlohmann::json::parse(settings);
+      for (auto it = parsed.begin(); it != parsed.end(); ++it) o.sampler_settings[it.key()] = *it;
+    }
     if (fn == "branin") {
       o.space.add("x0", tune::float_param("x0", -5, 10));
       o.space.add("x1", tune::float_param("x1", 0, 15));
@@ -129,10 +169,16 @@ int main(int argc, char** argv) {
     if (a.size() >= 3 && a[0] == "overhead") {
       return overhead(std::stoll(a[1]), a[2], a.size() > 3 ? a[3] : "tpe");
     }
-    if (a.size() == 4 && a[0] == "quality") return quality(a[1], std::stoll(a[2]), std::stoi(a[3]));
+    if (a.size() == 4 && a[0] == "history") {
+      return history(std::stoll(a[1]), a[2], std::stoll(a[3]));
+    }
+    if ((a.size() == 4 || a.size() == 5) && a[0] == "quality") {
+      return quality(a[1], std::stoll(a[2]), std::stoi(a[3]), a.size() == 5 ? a[4] : "");
+    }
     std::fprintf(
         stderr,
-        "usage: bench_tune overhead TRIALS STORE [SAMPLER] | quality FUNCTION TRIALS SEEDS\n");
+        "usage: bench_tune overhead TRIALS STORE [SAMPLER] | history HISTORY STORE TRIALS | "
+        "quality FUNCTION TRIALS SEEDS [SETTINGS]\n");
     return 2;
   } catch (const compe::Error& e) {
     std::fprintf(stderr, "error: %s\n", e.what());

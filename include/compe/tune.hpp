@@ -172,6 +172,9 @@ struct TpeOptions {
   int n_ei_candidates = 24;
   bool multivariate = false;   ///< one joint Parzen estimator over the whole space
   bool constant_liar = false;  ///< running trials count as the worst (parallel workers)
+  /// Score candidates as Optuna 3.1.0 does: continuous kernels without their -log(sigma) term
+  /// (so wide kernels weigh more than a true density gives them). Off: true densities.
+  bool optuna31_kernels = false;
 };
 
 /// Median pruner settings (Optuna's MedianPruner defaults).

@@ -17,6 +17,7 @@
 
 #include "compe/error.hpp"
 #include "server/api.hpp"
+#include "server/api_study.hpp"
 #include "server/assets.hpp"
 
 namespace compe::server {
@@ -211,6 +212,13 @@ struct Server::Impl {
              }));
     http.Get("/api/compare", api([this](const httplib::Request& req, httplib::Response& res) {
                send_json(res, compare_json(store, req.get_param_value("ids")));
+             }));
+    http.Get("/api/studies", api([this](const httplib::Request&, httplib::Response& res) {
+               send_json(res, studies_json(store));
+             }));
+    http.Get(R"(/api/studies/([^/]+))",
+             api([this](const httplib::Request& req, httplib::Response& res) {
+               send_json(res, study_json(store, req.matches[1]));
              }));
     http.Get("/api/lb", api([this](const httplib::Request&, httplib::Response& res) {
                send_json(res, lb_json(store));

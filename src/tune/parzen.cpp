@@ -262,7 +262,8 @@ ParzenEstimator::ParzenEstimator(const std::vector<std::vector<double>>& observa
         last_sigma = sigmas[k];
         last_log = std::log(last_sigma);
       }
-      par.log_norm[k] = log_sqrt_2pi + par.log_mass[k] + last_log;
+      par.log_norm[k] =
+          log_sqrt_2pi + par.log_mass[k] + (options.optuna31_kernels ? 0.0 : last_log);
       par.inv_sigma[k] = 1.0 / sigmas[k];
     }
   }
