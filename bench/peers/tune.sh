@@ -7,10 +7,12 @@
 #    per trial over the whole study and over its last 100 trials (the cost at that history
 #    size), and the ratio Optuna / compe.
 # 2. history: the cost per trial at a history of HISTORY trials (default 10000): HISTORY random
-#    trials are added first (untimed; Optuna: study.add_trials), then 20 TPE trials are timed.
+#    trials are added first (untimed; Optuna: study.add_trials), then 20 TPE trials run: the
+#    mean time per trial over trials 2 to 20 (the first also opens the study and reads the
+#    history; printed apart).
 # 3. quality: best value after each of QUALITY_TRIALS (default "100 300") trials on Branin
 #    (minimum 0.397887) and Hartmann6 (minimum -3.32237) over SEEDS seeds (default 10): mean and
-#    sample standard deviation for each.
+#    sample standard deviation for each; compe with its defaults and with optuna31_kernels = true.
 # SECTIONS (default "overhead history quality") picks the sections to run.
 set -euo pipefail
 build=${1:?usage: tune.sh BUILD_DIR [TRIALS] [HISTORY] [QUALITY_TRIALS] [SEEDS] [SECTIONS]}
@@ -57,10 +59,12 @@ elif mode == "history":
             params=params, distributions=dists,
             value=sum((v - 0.3) ** 2 for v in params.values())))
     study.add_trials(fill)
+    stamps = []
     t0 = time.perf_counter()
-    study.optimize(cheap, n_trials=trials)
-    total = time.perf_counter() - t0
-    print(f"{total:.3f} {1e3 * total / trials:.4f}")
+    study.optimize(cheap, n_trials=trials,
+                   callbacks=[lambda s, t: stamps.append(time.perf_counter() - t0)])
+    per = (stamps[-1] - stamps[0]) / (len(stamps) - 1) if len(stamps) > 1 else stamps[-1]
+    print(f"{stamps[-1]:.3f} {1e3 * per:.4f} {1e3 * stamps[0]:.4f}")
 else:
     fn, trials, seeds = sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
     def branin(x):
@@ -106,16 +110,17 @@ if [[ " $sections " == *" overhead "* ]]; then
 fi
 
 if [[ " $sections " == *" history "* ]]; then
-  echo "cost per TPE trial at a history of $hist trials (ms per trial, mean of 20)"
-  printf '%-8s %12s %12s %8s\n' store compe optuna ratio
+  echo "cost per TPE trial at a history of $hist trials (ms per trial, mean of trials 2-20; first trial apart)"
+  printf '%-8s %12s %12s %8s %14s %14s\n' store compe optuna ratio compe_first optuna_first
   for store in memory sqlite; do
     url=":memory:"
     [[ $store == sqlite ]] && url="$dir/compe_h.db"
-    read -r _ c_ms < <("$tool" history "$hist" "$url" 20)
+    read -r _ c_ms c_first < <("$tool" history "$hist" "$url" 20)
     purl=":memory:"
     [[ $store == sqlite ]] && purl="$dir/optuna_h.db"
-    read -r _ o_ms < <(peer history "$hist" "$purl" 20)
-    printf '%-8s %12s %12s %8.1f\n' "$store" "$c_ms" "$o_ms" "$(echo "$o_ms / $c_ms" | bc -l)"
+    read -r _ o_ms o_first < <(peer history "$hist" "$purl" 20)
+    printf '%-8s %12s %12s %8.1f %14s %14s\n' "$store" "$c_ms" "$o_ms" "$(echo "$o_ms / $c_ms" | bc -l)" \
+      "$c_first" "$o_first"
   done
   echo
 fi
@@ -123,11 +128,12 @@ fi
 if [[ " $sections " == *" quality "* ]]; then
   for q in $qtrials; do
     echo "best value after $q trials over $seeds seeds (mean std)"
-    printf '%-10s %22s %22s\n' function compe optuna
+    printf '%-10s %22s %22s %22s\n' function compe compe_optuna31_kernels optuna
     for fn in branin hartmann6; do
       c=$("$tool" quality "$fn" "$q" "$seeds" | tail -1)
+      k=$("$tool" quality "$fn" "$q" "$seeds" '{"optuna31_kernels": true}' | tail -1)
       o=$(peer quality "$fn" "$q" "$seeds" | tail -1)
-      printf '%-10s %22s %22s\n' "$fn" "$c" "$o"
+      printf '%-10s %22s %22s %22s\n' "$fn" "$c" "$k" "$o"
     done
     echo
   done
