@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -368,9 +369,21 @@ void add_tune_command(CLI::App& app, int argc, char** argv) {
     if (!a->transfer.empty()) {
       // ---- proxy-then-transfer: the best proxy trials again, at full size ----
       const std::string study_name = a->transfer;
+      // The proxy score is the "cv" objective's value (the first one for a single objective).
+      const auto cv_at = std::find(cfg.objectives.begin(), cfg.objectives.end(), "cv");
+      if (cv_at == cfg.objectives.end()) {
+        fail(ErrorCode::kInvalidArgument,
+             "{}: --transfer compares cross-validation scores; tune.objectives has no \"cv\"",
+             display);
+      }
+      const auto k = static_cast<std::size_t>(cv_at - cfg.objectives.begin());
       std::vector<compe::Trial> done;
       for (compe::Trial& t : store->list_trials(study_name, TrialState::kComplete)) {
-        if (!t.values.empty() && std::isfinite(t.values[0])) done.push_back(std::move(t));
+        if (t.values.size() > k && std::isfinite(t.values[k])) {
+          // Keep only the proxy score, so the rest of the transfer reads values[0].
+          t.values = {t.values[k]};
+          done.push_back(std::move(t));
+        }
       }
       std::stable_sort(done.begin(), done.end(), [&](const auto& l, const auto& r) {
         return maximize ? l.values[0] > r.values[0] : l.values[0] < r.values[0];
@@ -445,6 +458,20 @@ void add_tune_command(CLI::App& app, int argc, char** argv) {
               : !x.name.empty()    ? x.name
                                    : fs::path(a->experiment).stem().string();
     so.direction = maximize ? tune::Direction::kMaximize : tune::Direction::kMinimize;
+    const bool multi = cfg.objectives.size() > 1;
+    if (multi) {
+      for (const std::string& o : cfg.objectives) {
+        so.directions.push_back(o == "cv" ? so.direction : tune::Direction::kMinimize);
+      }
+      if (cfg.pruner != "none" && cfg.objectives[0] != "cv") {
+        fail(ErrorCode::kInvalidArgument,
+             "{}: pruner '{}' judges fold scores, so tune.objectives must start with \"cv\"",
+             display, cfg.pruner);
+      }
+    }
+    auto objective_label = [&](const std::string& o) {
+      return o == "cv" ? w.config().metric : o;
+    };
     so.space = cfg.space;
     so.sampler = cfg.sampler;
     so.sampler_settings = cfg.sampler_settings;
@@ -525,14 +552,12 @@ void add_tune_command(CLI::App& app, int argc, char** argv) {
       std::stable_sort(fresh.begin(), fresh.end(), [](const auto& l, const auto& r) {
         return l.ended_ms.value_or(0) < r.ended_ms.value_or(0);
       });
-      std::string best = "none yet";
-      double best_value = NAN;
-      for (const tune::FrozenTrial& t : study.trials()) {
-        if (t.state != TrialState::kComplete || !t.value) continue;
-        if (std::isnan(best_value) || (maximize ? *t.value > best_value : *t.value < best_value)) {
-          best_value = *t.value;
-          best = fmt::format("{} (trial {})", fmt_score(best_value), t.number);
-        }
+      // The best so far: a single objective's best trial, or the size of the Pareto front.
+      std::string best = "best none yet";
+      if (multi) {
+        best = fmt::format("{} on the Pareto front", study.best_trials().size());
+      } else if (auto b = study.best_trial()) {
+        best = fmt::format("best {} (trial {})", fmt_score(*b->value), b->number);
       }
       if (bar && !fresh.empty()) fmt::print("\r\033[K");
       for (const compe::Trial& t : fresh) {
@@ -540,27 +565,30 @@ void add_tune_command(CLI::App& app, int argc, char** argv) {
         ++ended;
         std::string what;
         if (t.state == TrialState::kComplete && !t.values.empty()) {
-          what = fmt::format("{} = {}", w.config().metric, fmt_score(t.values[0]));
+          for (std::size_t k = 0; k < t.values.size() && k < cfg.objectives.size(); ++k) {
+            what += fmt::format("{}{} = {}", k ? ", " : "", objective_label(cfg.objectives[k]),
+                                fmt_score(t.values[k]));
+          }
         } else if (t.state == TrialState::kPruned) {
           what = fmt::format("pruned after fold {}",
                              t.intermediate.empty() ? -1 : t.intermediate.rbegin()->first);
         } else {
           what = fmt::format("failed: {}", t.error);
         }
-        fmt::print("trial {}: {}  best {}  [{}]\n", t.number, what, best, params_text(t.params));
+        fmt::print("trial {}: {}  {}  [{}]\n", t.number, what, best, params_text(t.params));
       }
       if (bar) {
         const std::int64_t total = std::max<std::int64_t>(1, limit - first);
         const int width = 30;
         const int filled = static_cast<int>(std::min<std::int64_t>(width, ended * width / total));
-        fmt::print("\r\033[K[{}{}] {}/{} trials  best {}{}", std::string(filled, '#'),
+        fmt::print("\r\033[K[{}{}] {}/{} trials  {}{}", std::string(filled, '#'),
                    std::string(width - filled, '.'), ended, limit - first, best,
                    workers.empty() ? "" : fmt::format("  {} workers", workers.size() + 1));
       }
       std::fflush(stdout);
     };
 
-    auto objective = [&](tune::Trial& t) -> double {
+    auto objective = [&](tune::Trial& t) -> std::vector<double> {
       stop.current = t.number();
       if (stop.cancel) hold_for_exit(stop);
       run::Options o;
@@ -584,7 +612,13 @@ void add_tune_command(CLI::App& app, int argc, char** argv) {
         run::Summary s = run::run_experiment(w, e, o, nullptr);
         if (stop.cancel) hold_for_exit(stop);
         link(s.run_id);
-        return s.cv;
+        std::vector<double> values;
+        for (const std::string& name : cfg.objectives) {
+          values.push_back(name == "cv"            ? s.cv
+                           : name == "fit_seconds" ? s.model_seconds
+                                                   : s.wall_seconds);
+        }
+        return values;
       } catch (const Error&) {
         if (stop.cancel) hold_for_exit(stop);
         RunFilter f;
@@ -638,11 +672,11 @@ void add_tune_command(CLI::App& app, int argc, char** argv) {
       store->fail_stale_trials(study_name);
     };
     try {
-      study.optimize(objective, 0, std::chrono::duration<double>(timeout), cfg.max_failures,
-                     [&](const tune::FrozenTrial&) {
-                       stop.current = -1;
-                       progress();
-                     });
+      study.optimize_multi(objective, 0, std::chrono::duration<double>(timeout),
+                           cfg.max_failures, [&](const tune::FrozenTrial&) {
+                             stop.current = -1;
+                             progress();
+                           });
     } catch (...) {
       stop.current = -1;
       wait_workers(true);
@@ -673,10 +707,31 @@ void add_tune_command(CLI::App& app, int argc, char** argv) {
       } else {
         doc["best"] = nullptr;
       }
+      if (multi) {
+        doc["objectives"] = cfg.objectives;
+        doc["pareto"] = nlohmann::json::array();
+        for (const auto& f : study.best_trials()) {
+          doc["pareto"].push_back({{"number", f.number},
+                                   {"values", f.values},
+                                   {"params", external_params(cfg.space, f)}});
+        }
+      }
       print_json(doc);
       return;
     }
-    if (best) {
+    if (multi) {
+      const auto front = study.best_trials();
+      fmt::print("Pareto front ({} trial(s)):\n", front.size());
+      for (const auto& f : front) {
+        std::string vals;
+        for (std::size_t k = 0; k < f.values.size(); ++k) {
+          vals += fmt::format("{}{} = {}", k ? ", " : "", objective_label(cfg.objectives[k]),
+                              fmt_score(f.values[k]));
+        }
+        fmt::print("  trial {}: {}  [{}]\n", f.number, vals,
+                   params_text(external_params(cfg.space, f)));
+      }
+    } else if (best) {
       fmt::print("best: trial {} with {} = {}  [{}]\n", best->number, w.config().metric,
                  fmt_score(*best->value), params_text(external_params(cfg.space, *best)));
     } else {
@@ -704,6 +759,9 @@ void add_study_command(CLI::App& app) {
     const tune::SearchSpace space =
         tune::SearchSpace::from_json(s.sampler.value("space", nlohmann::json::array()));
     const bool maximize = !s.directions.empty() && s.directions[0] == "maximize";
+    const bool multi = s.directions.size() > 1;
+    std::vector<tune::Direction> dirs;
+    for (const std::string& d : s.directions) dirs.push_back(tune::parse_direction(d));
     std::vector<tune::FrozenTrial> trials;
     nlohmann::json history = nlohmann::json::array();
     std::optional<std::size_t> best;
@@ -712,7 +770,10 @@ void add_study_command(CLI::App& app) {
       tune::FrozenTrial f;
       f.number = t.number;
       f.state = t.state;
-      if (t.state == TrialState::kComplete && !t.values.empty()) f.value = t.values[0];
+      if (t.state == TrialState::kComplete && !t.values.empty()) {
+        f.value = t.values[0];
+        f.values = t.values;
+      }
       for (const auto& [name, d] : space.params()) {
         if (t.params.contains(name)) {
           if (auto v = d.to_internal(t.params[name])) f.params[name] = *v;
@@ -726,6 +787,7 @@ void add_study_command(CLI::App& app) {
       history.push_back({{"number", t.number},
                          {"state", trial_state_name(t.state)},
                          {"value", f.value ? nlohmann::json(*f.value) : nlohmann::json(nullptr)},
+                         {"values", f.values},
                          {"params", t.params},
                          {"run_id", t.run_id},
                          {"folds", t.intermediate.size()},
@@ -735,13 +797,19 @@ void add_study_command(CLI::App& app) {
       trials.push_back(std::move(f));
     }
     const auto importance = tune::parameter_importance(space, trials);
+    const std::vector<tune::FrozenTrial> front = multi ? tune::pareto_front(trials, dirs)
+                                                       : std::vector<tune::FrozenTrial>{};
     if (a->json) {
       nlohmann::json imp = nlohmann::json::object();
       for (const auto& [n, v] : importance) imp[n] = v;
       nlohmann::json b = nullptr;
       if (best) b = history[*best];
+      nlohmann::json pareto = nlohmann::json::array();
+      for (const auto& f : front) pareto.push_back(f.number);
       print_json({{"study", s.name},
                   {"direction", s.directions.empty() ? "" : s.directions[0]},
+                  {"directions", s.directions},
+                  {"pareto", pareto},
                   {"sampler", s.sampler.value("sampler", "")},
                   {"pruner", s.sampler.value("pruner", "")},
                   {"counts", counts},
@@ -755,7 +823,24 @@ void add_study_command(CLI::App& app) {
                s.sampler.value("pruner", ""), history.size());
     for (const auto& [state, n] : counts) fmt::print(", {} {}", n, state);
     fmt::print("\n");
-    if (best) {
+    if (multi) {
+      fmt::print("Pareto front ({} trial(s); directions {}):\n", front.size(), join(s.directions));
+      std::vector<std::vector<std::string>> prow;
+      for (const auto& f : front) {
+        std::vector<std::string> row = {std::to_string(f.number)};
+        for (double v : f.values) row.push_back(fmt_score(v));
+        std::size_t at = 0;
+        while (at < history.size() && history[at]["number"].get<std::int64_t>() != f.number) ++at;
+        row.push_back(at < history.size() ? params_text(history[at]["params"]) : "");
+        prow.push_back(std::move(row));
+      }
+      std::vector<std::string> head = {"trial"};
+      for (std::size_t k = 0; k < s.directions.size(); ++k) {
+        head.push_back(fmt::format("value {} ({})", k, s.directions[k]));
+      }
+      head.push_back("params");
+      print_table(head, prow);
+    } else if (best) {
       const auto& h = history[*best];
       fmt::print("best: trial {} = {}  [{}]  run {}\n", h["number"].get<std::int64_t>(),
                  fmt_score(h["value"].get<double>()), params_text(h["params"]),
@@ -768,6 +853,10 @@ void add_study_command(CLI::App& app) {
       if (!h["value"].is_null()) {
         const double v = h["value"].get<double>();
         value = fmt_score(v);
+        if (multi) {
+          value.clear();
+          for (const auto& x : h["values"]) value += (value.empty() ? "" : " ") + fmt_score(x.get<double>());
+        }
         if (std::isnan(running_best) || (maximize ? v > running_best : v < running_best)) {
           running_best = v;
         }

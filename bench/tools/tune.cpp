@@ -1,8 +1,12 @@
 // Tuner benchmarks (driven by bench/peers/tune.sh):
 //   bench_tune overhead TRIALS STORE [SAMPLER]   cheap 10-D objective; prints one line:
 //       total_s per_trial_ms per_trial_ms_last_100
-//   bench_tune quality FUNCTION TRIALS SEEDS     branin | hartmann6; prints each seed's best value
-//       on one line, then "mean std"
+//   bench_tune history HISTORY STORE TRIALS      the same objective: HISTORY random trials first
+//       (untimed), then TRIALS TPE trials on that history; prints one line:
+//       total_s per_trial_ms first_trial_ms (per trial: the mean over trials 2..TRIALS, the cost
+//       per trial at that history size; the first also opens the study and reads the history)
+//   bench_tune quality FUNCTION TRIALS SEEDS [SETTINGS]  branin | hartmann6; prints each seed's
+//       best value on one line, then "mean std"; SETTINGS: TPE settings as a JSON object
 // STORE is ":memory:" or a SQLite file path (removed first).
 #include <chrono>
 #include <cmath>
@@ -83,13 +87,57 @@ int overhead(std::int64_t trials, const std::string& url, const std::string& sam
   return 0;
 }
 
-int quality(const std::string& fn, std::int64_t trials, int seeds) {
+int history(std::int64_t n_history, const std::string& url, std::int64_t trials) {
+  if (url != ":memory:") {
+    std::filesystem::remove(url);
+    std::filesystem::remove(url + "-wal");
+    std::filesystem::remove(url + "-shm");
+  }
+  auto store = compe::open_store(url);
+  tune::StudyOptions o;
+  o.name = std::string("bench");
+  for (int i = 0; i < 10; ++i) {
+    const std::string n = fmt::format("x{}", i);
+    o.space.add(n, tune::float_param(n, -5, 5));
+  }
+  auto objective = [](tune::Trial& t) {
+    double v = 0;
+    for (const auto& [k, x] : t.params().items())
+      v += (x.get<double>() - 0.3) * (x.get<double>() - 0.3);
+    return v;
+  };
+  {
+    o.sampler = "random";
+    tune::Study fill(*store, o);
+    fill.optimize(objective, n_history);
+  }
+  o.sampler = "tpe";
+  const auto t0 = Clock::now();
+  tune::Study study(*store, o);
+  std::vector<double> stamps;
+  study.optimize(objective, trials, std::chrono::duration<double>(0), 5,
+                 [&](const tune::FrozenTrial&) {
+                   stamps.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
+                 });
+  // The first trial also opens the study and reads the history once: left out of the per-trial
+  // cost, which is the steady cost at that history size.
+  const double per = stamps.size() > 1 ? (stamps.back() - stamps.front()) / double(stamps.size() - 1)
+                                       : stamps.back();
+  fmt::print("{:.3f} {:.4f} {:.4f}\n", stamps.back(), 1e3 * per, 1e3 * stamps.front());
+  return 0;
+}
+
+int quality(const std::string& fn, std::int64_t trials, int seeds, const std::string& settings) {
   std::vector<double> bests;
   for (int s = 0; s < seeds; ++s) {
     auto store = compe::open_store(":memory:");
     tune::StudyOptions o;
     o.name = std::string("q");
     o.seed = static_cast<std::uint64_t>(s);
+    if (!settings.empty()) {
+      const nlohmann::json parsed = nlohmann::json::parse(settings);
+      for (auto it = parsed.begin(); it != parsed.end(); ++it) o.sampler_settings[it.key()] = *it;
+    }
     if (fn == "branin") {
       o.space.add("x0", tune::float_param("x0", -5, 10));
       o.space.add("x1", tune::float_param("x1", 0, 15));
@@ -129,10 +177,16 @@ int main(int argc, char** argv) {
     if (a.size() >= 3 && a[0] == "overhead") {
       return overhead(std::stoll(a[1]), a[2], a.size() > 3 ? a[3] : "tpe");
     }
-    if (a.size() == 4 && a[0] == "quality") return quality(a[1], std::stoll(a[2]), std::stoi(a[3]));
+    if (a.size() == 4 && a[0] == "history") {
+      return history(std::stoll(a[1]), a[2], std::stoll(a[3]));
+    }
+    if ((a.size() == 4 || a.size() == 5) && a[0] == "quality") {
+      return quality(a[1], std::stoll(a[2]), std::stoi(a[3]), a.size() == 5 ? a[4] : "");
+    }
     std::fprintf(
         stderr,
-        "usage: bench_tune overhead TRIALS STORE [SAMPLER] | quality FUNCTION TRIALS SEEDS\n");
+        "usage: bench_tune overhead TRIALS STORE [SAMPLER] | history HISTORY STORE TRIALS | "
+        "quality FUNCTION TRIALS SEEDS [SETTINGS]\n");
     return 2;
   } catch (const compe::Error& e) {
     std::fprintf(stderr, "error: %s\n", e.what());

@@ -130,16 +130,21 @@ struct FrozenTrial {
   std::int64_t number = 0;
   TrialState state = TrialState::kRunning;
   std::map<std::string, double> params;  ///< internal values of the space's parameters
-  std::optional<double> value;           ///< complete trials
+  std::optional<double> value;           ///< complete trials (the first objective's value)
+  std::vector<double> values;  ///< complete trials: one value per objective (empty otherwise)
   std::map<std::int64_t, double> intermediate;
   std::string error;  ///< why a failed trial failed
 };
 
 /// What samplers and pruners may look at: the study's direction, space and trials.
 struct StudyView {
-  Direction direction = Direction::kMinimize;
+  Direction direction = Direction::kMinimize;  ///< the (first) objective's direction
   const SearchSpace* space = nullptr;
   std::span<const FrozenTrial> trials;  ///< by number
+  /// Multi-objective studies: one direction per objective (two or more). Empty for a single
+  /// objective, whose direction is `direction`.
+  std::span<const Direction> directions = {};
+  bool multi_objective() const { return directions.size() > 1; }
 };
 
 /// A small deterministic generator (xoshiro256**, seeded with splitmix64), identical on every
@@ -192,6 +197,9 @@ struct TpeOptions {
   int n_ei_candidates = 24;
   bool multivariate = false;   ///< one joint Parzen estimator over the whole space
   bool constant_liar = false;  ///< running trials count as the worst (parallel workers)
+  /// Score candidates as Optuna 3.1.0 does: continuous kernels without their -log(sigma) term
+  /// (so wide kernels weigh more than a true density gives them). Off: true densities.
+  bool optuna31_kernels = false;
 };
 
 /// Median pruner settings (Optuna's MedianPruner defaults).
@@ -236,6 +244,13 @@ class ParzenEstimator {
   ParzenEstimator(const std::vector<std::vector<double>>& observations,
                   const std::vector<Distribution>& dists, const TpeOptions& options,
                   std::vector<double> weights = {});
+  /// The same estimator, given orders[p]: the indices of observations[p] in ascending order of
+  /// value (ties in any order; empty = not given), which spares the univariate bandwidths their
+  /// sort. Callers that keep their observations sorted (the TPE sampler) use it.
+  ParzenEstimator(const std::vector<std::vector<double>>& observations,
+                  const std::vector<Distribution>& dists, const TpeOptions& options,
+                  std::vector<double> weights,
+                  const std::vector<std::vector<std::size_t>>& orders);
 
   /// Normalised mixture weights (the prior's last when considered).
   const std::vector<double>& weights() const { return weights_; }
@@ -256,6 +271,7 @@ class ParzenEstimator {
   std::vector<double> log_pdf(const std::vector<std::vector<double>>& samples) const;
 
  private:
+  std::vector<double> log_pdf_sorted(const std::vector<double>& xs) const;
   struct Param {
     Distribution dist;
     double low = 0, high = 0;
@@ -264,8 +280,21 @@ class ParzenEstimator {
     std::vector<double> log_norm, inv_sigma;    // log(sqrt(2 pi) sigma) + log_mass, 1 / sigma
     std::vector<std::vector<double>> cat;
   };
+  // One continuous parameter without a step (what univariate TPE builds per parameter): the
+  // kernels sorted by centre in blocks, with bounds that let log_pdf skip the blocks whose terms
+  // are all below exp(-40) of the largest.
+  struct Sorted1D {
+    std::vector<double> mu, inv_sigma, c0;  // c0 = log weight - log normaliser
+    struct Block {
+      std::size_t begin = 0, end = 0;
+      double mu_lo = 0, mu_hi = 0, inv_sigma_min = 0, c0_max = 0;
+    };
+    std::vector<Block> blocks;
+  };
   std::vector<double> weights_;
+  std::vector<double> log_weights_;
   std::vector<Param> params_;
+  std::optional<Sorted1D> sorted1d_;
 };
 
 /// Optuna 3.1's default weights: 1 for up to 25 observations, else a linear ramp from 1/n to 1
@@ -277,6 +306,29 @@ std::size_t default_tpe_gamma(std::size_t n);
 /// and the rest, each returned in chronological (index) order.
 std::pair<std::vector<std::size_t>, std::vector<std::size_t>> split_observations(
     const std::vector<std::pair<double, double>>& keys, std::size_t n_below);
+
+// ---- several objectives ----
+
+/// Non-domination ranks of loss vectors (every objective minimised): rank 0 is the Pareto
+/// front, rank 1 the front of what remains, and so on. Vector a dominates b when it is no worse
+/// in every objective and better in one. O(n^2 d).
+std::vector<int> nondomination_ranks(const std::vector<std::vector<double>>& losses);
+/// Hypervolume dominated by `points` (minimised) up to `reference` (exact; for the small sets
+/// TPE weighs: O(n^d)). Points not below the reference in every objective add nothing.
+double hypervolume(const std::vector<std::vector<double>>& points,
+                   const std::vector<double>& reference);
+/// The complete trials no other complete trial dominates, by number, under `directions`.
+std::vector<FrozenTrial> pareto_front(std::span<const FrozenTrial> trials,
+                                      std::span<const Direction> directions);
+/// Optuna 3.1's split for several objectives: the `n_below` "good" observations are filled by
+/// non-domination rank, the last rank that does not fit by greedy hypervolume subset selection
+/// (reference point max(1.1 w, 0.9 w) of that rank's worst point w). Returns below (in the
+/// order selected) and above (ascending).
+std::pair<std::vector<std::size_t>, std::vector<std::size_t>> split_observations_multi(
+    const std::vector<std::vector<double>>& losses, std::size_t n_below);
+/// Optuna 3.1's weights of the "good" observations of a multi-objective study: each one's
+/// hypervolume contribution plus 1e-12, divided by the largest, clipped to [0, 1].
+std::vector<double> multi_objective_weights(const std::vector<std::vector<double>>& losses);
 
 /// Standard normal helpers used by TPE and the fold pruner.
 double log_ndtr(double x);
@@ -334,6 +386,9 @@ struct StudyOptions {
   /// (Store::fail_stale_trials): a dead process on this host at once, a worker on another host
   /// when its heartbeat is older than this.
   std::chrono::milliseconds stale_after = std::chrono::minutes(10);
+  /// Several objectives: one direction each (two or more; overrides `direction`). Trials are
+  /// told a vector of values (Study::tell with a span); pruners judge the first objective.
+  std::vector<Direction> directions;
 };
 
 class Study;
@@ -383,6 +438,8 @@ class Study {
 
   const std::string& name() const { return options_.name; }
   Direction direction() const { return options_.direction; }
+  /// One direction per objective (size 1 for a single objective).
+  const std::vector<Direction>& directions() const { return directions_; }
   const SearchSpace& space() const { return options_.space; }
 
   /// Ends stale trials (see StudyOptions::stale_after), samples parameters and creates a running
@@ -396,6 +453,9 @@ class Study {
   /// Numbers of the stale trials that this process ended as failed so far (see ask).
   const std::vector<std::int64_t>& stale_trials_ended() const { return stale_ended_; }
   void tell(const Trial& trial, double value);
+  /// Completes a trial with one value per objective (Error(kInvalidArgument) on another count);
+  /// a non-finite value makes it failed.
+  void tell(const Trial& trial, std::span<const double> values);
   void tell_pruned(const Trial& trial);
   void tell_failed(const Trial& trial, const std::string& error);
 
@@ -403,6 +463,8 @@ class Study {
   std::vector<FrozenTrial> trials();
   /// The best complete trial; nullopt when none.
   std::optional<FrozenTrial> best_trial();
+  /// The Pareto front of the complete trials (for a single objective: the best trials).
+  std::vector<FrozenTrial> best_trials();
   /// Whether the sampler has nothing left to try (grid).
   bool exhausted();
 
@@ -415,20 +477,34 @@ class Study {
                 std::chrono::duration<double> timeout = std::chrono::duration<double>(0),
                 int max_consecutive_failures = 5,
                 const std::function<void(const FrozenTrial&)>& after_trial = {});
+  /// optimize() for several objectives: the objective returns one value per direction.
+  void optimize_multi(const std::function<std::vector<double>(Trial&)>& objective,
+                      std::int64_t n_trials,
+                      std::chrono::duration<double> timeout = std::chrono::duration<double>(0),
+                      int max_consecutive_failures = 5,
+                      const std::function<void(const FrozenTrial&)>& after_trial = {});
 
  private:
   friend class Trial;
   FrozenTrial freeze(const compe::Trial& t) const;
   void refresh();
-  void remember(const Trial& trial, TrialState state, std::optional<double> value,
+  void remember(const Trial& trial, TrialState state, std::vector<double> values,
                 const std::string& error);
   void finish(const Trial& trial, TrialState state, std::span<const double> values,
               const std::string& error);
-  StudyView view() const { return {options_.direction, &options_.space, cache_}; }
+  StudyView view() const {
+    StudyView v{options_.direction, &options_.space, cache_};
+    if (directions_.size() > 1) v.directions = directions_;
+    return v;
+  }
 
   Store* store_;
   StudyOptions options_;
+  std::vector<Direction> directions_;
   std::unique_ptr<Sampler> sampler_;
+  // Conditional spaces: a second instance of the sampler for relative sampling over
+  // relative_space_, so that each keeps what it has read about its own space between asks.
+  std::unique_ptr<Sampler> relative_sampler_;
   std::unique_ptr<Pruner> pruner_;
   std::optional<std::int64_t> trial_limit_;
   std::vector<std::int64_t> stale_ended_;
@@ -507,7 +583,14 @@ struct TuneConfig {
   int max_failures = 5;
   SearchSpace space;
   std::optional<ProxyConfig> proxy;  ///< [tune.proxy], when given
+  /// What a trial's run is judged on: "cv" (the metric's direction), "fit_seconds" (time in
+  /// the model's fit, minimised), "wall_seconds" (the whole run, minimised). Two or more make a
+  /// multi-objective study. `objectives = ["cv", "fit_seconds"]` in the [tune] table.
+  std::vector<std::string> objectives = {"cv"};
 };
+
+/// The names TuneConfig::objectives accepts.
+std::vector<std::string> objective_names();
 
 /// Parses and checks a [tune] table (as JSON); errors name `display` and the key (tune.space.X).
 TuneConfig parse_tune_config(const nlohmann::json& table, std::string_view display);

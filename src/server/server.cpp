@@ -19,6 +19,7 @@
 #include "server/api.hpp"
 #include "server/api_blend.hpp"
 #include "server/api_shake.hpp"
+#include "server/api_study.hpp"
 #include "server/assets.hpp"
 
 namespace compe::server {
@@ -213,6 +214,13 @@ struct Server::Impl {
              }));
     http.Get("/api/compare", api([this](const httplib::Request& req, httplib::Response& res) {
                send_json(res, compare_json(store, req.get_param_value("ids")));
+             }));
+    http.Get("/api/studies", api([this](const httplib::Request&, httplib::Response& res) {
+               send_json(res, studies_json(store));
+             }));
+    http.Get(R"(/api/studies/([^/]+))",
+             api([this](const httplib::Request& req, httplib::Response& res) {
+               send_json(res, study_json(store, req.matches[1]));
              }));
     http.Get("/api/lb", api([this](const httplib::Request&, httplib::Response& res) {
                send_json(res, lb_json(store));

@@ -53,6 +53,7 @@ std::unique_ptr<Sampler> tpe(const Settings& s) {
   o.n_ei_candidates = static_cast<int>(integer(s, "n_ei_candidates", o.n_ei_candidates, 1));
   o.multivariate = flag(s, "multivariate", o.multivariate);
   o.constant_liar = flag(s, "constant_liar", o.constant_liar);
+  o.optuna31_kernels = flag(s, "optuna31_kernels", o.optuna31_kernels);
   return make_tpe_sampler(o);
 }
 
@@ -92,7 +93,8 @@ const std::vector<SamplerInfo>& sampler_table() {
        "tree-structured Parzen estimator (Optuna 3.1's defaults; multivariate and constant liar "
        "optional)",
        {"consider_prior", "prior_weight", "consider_magic_clip", "consider_endpoints",
-        "n_startup_trials", "n_ei_candidates", "multivariate", "constant_liar"},
+        "n_startup_trials", "n_ei_candidates", "multivariate", "constant_liar",
+        "optuna31_kernels"},
        tpe},
       {"random",
        {"RandomSampler"},

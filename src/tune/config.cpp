@@ -95,7 +95,8 @@ TuneConfig parse_tune_config(const nlohmann::json& t, std::string_view display) 
   if (!t.is_object()) fail(ErrorCode::kInvalidArgument, "{}: 'tune' must be a table", display);
   static const std::vector<std::string> kKeys = {
       "trials", "timeout", "sampler",         "pruner",         "seed",
-      "study",  "space",   "sampler_options", "pruner_options", "max_failures", "proxy"};
+      "study",  "space",   "sampler_options", "pruner_options", "max_failures", "proxy",
+      "objectives"};
   for (const auto& [k, v] : t.items()) {
     if (std::find(kKeys.begin(), kKeys.end(), k) != kKeys.end()) continue;
     const std::string hint = closest_match(k, kKeys);
@@ -133,6 +134,29 @@ TuneConfig parse_tune_config(const nlohmann::json& t, std::string_view display) 
   if (auto v = text("sampler")) c.sampler = *v;
   if (auto v = text("pruner")) c.pruner = *v;
   if (auto v = text("study")) c.study = *v;
+  if (t.contains("objectives")) {
+    const nlohmann::json& o = t["objectives"];
+    if (!o.is_array() || o.empty()) {
+      fail(ErrorCode::kInvalidArgument,
+           "{}: 'tune.objectives' is {}; expected a list such as [\"cv\", \"fit_seconds\"]",
+           display, o.dump());
+    }
+    c.objectives.clear();
+    for (const nlohmann::json& v : o) {
+      const auto known = objective_names();
+      if (!v.is_string() || std::find(known.begin(), known.end(), v.get<std::string>()) ==
+                                known.end()) {
+        fail(ErrorCode::kInvalidArgument, "{}: 'tune.objectives' has {}; known: {}", display,
+             v.dump(), join(known));
+      }
+      if (std::find(c.objectives.begin(), c.objectives.end(), v.get<std::string>()) !=
+          c.objectives.end()) {
+        fail(ErrorCode::kInvalidArgument, "{}: 'tune.objectives' names {} twice", display,
+             v.dump());
+      }
+      c.objectives.push_back(v.get<std::string>());
+    }
+  }
   c.sampler_settings =
       settings_of(t.value("sampler_options", nlohmann::json()), display, "sampler_options");
   c.pruner_settings =

@@ -3,7 +3,9 @@
 // continuous kernel density includes its -log(sigma) term (Optuna 3.1.0's truncnorm.logpdf drops
 // it; later Optuna versions restored it).
 #include <algorithm>
+#include <bit>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <limits>
 #include <numbers>
@@ -19,6 +21,36 @@ namespace {
 constexpr double kEps = 1e-12;
 constexpr double kSigma0Magnitude = 0.2;
 constexpr double kInf = std::numeric_limits<double>::infinity();
+
+// exp(d) for d in [-40, 0] within about one ulp, branch-free so that loops over kernels
+// vectorise: d = k ln 2 + r with |r| <= ln(2)/2, exp(r) by its Taylor series to degree 13
+// (truncation below 1e-17), 2^k written into the exponent bits.
+inline double exp_small(double d) {
+  constexpr double kLog2e = 1.4426950408889634;
+  constexpr double kLn2Hi = 6.93147180369123816490e-01;
+  constexpr double kLn2Lo = 1.90821492927058770002e-10;
+  constexpr double kShift = 6755399441055744.0;  // 1.5 * 2^52: adding it rounds to an integer
+  const double t = d * kLog2e + kShift;
+  const double k = t - kShift;
+  const double r = (d - k * kLn2Hi) - k * kLn2Lo;
+  double p = 1.0 / 6227020800.0;
+  p = p * r + 1.0 / 479001600.0;
+  p = p * r + 1.0 / 39916800.0;
+  p = p * r + 1.0 / 3628800.0;
+  p = p * r + 1.0 / 362880.0;
+  p = p * r + 1.0 / 40320.0;
+  p = p * r + 1.0 / 5040.0;
+  p = p * r + 1.0 / 720.0;
+  p = p * r + 1.0 / 120.0;
+  p = p * r + 1.0 / 24.0;
+  p = p * r + 1.0 / 6.0;
+  p = p * r + 0.5;
+  p = p * r + 1.0;
+  p = p * r + 1.0;
+  const std::uint64_t bits = std::bit_cast<std::uint64_t>(t);
+  const std::uint64_t scale = (bits - 0x4338000000000000ULL + 1023) << 52;
+  return p * std::bit_cast<double>(scale);
+}
 
 double transform(const Distribution& d, double v) {
   return d.kind != ParamKind::kCategorical && d.log ? std::log(v) : v;
@@ -89,8 +121,16 @@ std::pair<std::vector<std::size_t>, std::vector<std::size_t>> split_observations
 
 ParzenEstimator::ParzenEstimator(const std::vector<std::vector<double>>& observations,
                                  const std::vector<Distribution>& dists, const TpeOptions& options,
-                                 std::vector<double> weights) {
+                                 std::vector<double> weights)
+    : ParzenEstimator(observations, dists, options, std::move(weights),
+                      std::vector<std::vector<std::size_t>>(dists.size())) {}
+
+ParzenEstimator::ParzenEstimator(const std::vector<std::vector<double>>& observations,
+                                 const std::vector<Distribution>& dists, const TpeOptions& options,
+                                 std::vector<double> weights,
+                                 const std::vector<std::vector<std::size_t>>& orders) {
   COMPE_ASSERT(!dists.empty() && observations.size() == dists.size());
+  COMPE_ASSERT(orders.size() == dists.size());
   const std::size_t n = observations[0].size();
   const bool prior = options.consider_prior || n == 0;
   if (weights.empty()) weights = default_tpe_weights(n);
@@ -99,12 +139,15 @@ ParzenEstimator::ParzenEstimator(const std::vector<std::vector<double>>& observa
   if (prior) weights_.push_back(options.prior_weight);
   const double total = std::accumulate(weights_.begin(), weights_.end(), 0.0);
   for (double& w : weights_) w /= total;
+  log_weights_.resize(weights_.size());
+  for (std::size_t k = 0; k < weights_.size(); ++k) log_weights_[k] = std::log(weights_[k]);
 
   const double sigmas0 =
       kSigma0Magnitude * std::pow(static_cast<double>(std::max<std::size_t>(n, 1)),
                                   -1.0 / (static_cast<double>(dists.size()) + 4.0));
 
   params_.resize(dists.size());
+  std::vector<std::size_t> centre_order;  // one univariate parameter: its centres in order
   for (std::size_t p = 0; p < dists.size(); ++p) {
     Param& par = params_[p];
     const Distribution& d = dists[p];
@@ -158,9 +201,23 @@ ParzenEstimator::ParzenEstimator(const std::vector<std::vector<double>>& observa
       // numpy's argsort order among equal centres decides which of them gets which bandwidth:
       // without ties any sort gives it; with ties numpy's introsort is replayed exactly (finite
       // doubles mapped to int64 keys of the same order).
-      std::vector<std::size_t> idx(m);
-      std::iota(idx.begin(), idx.end(), 0);
-      std::sort(idx.begin(), idx.end(), [&](auto a, auto b) { return mus[a] < mus[b]; });
+      std::vector<std::size_t> idx;
+      if (!orders[p].empty()) {
+        // The given order of the observations, with the prior's centre merged in.
+        COMPE_ASSERT(orders[p].size() == n);
+        idx.reserve(m);
+        const auto at = std::partition_point(orders[p].begin(), orders[p].end(),
+                                             [&](std::size_t i) { return mus[i] < mus[m - 1]; });
+        idx.insert(idx.end(), orders[p].begin(), prior ? at : orders[p].end());
+        if (prior) {
+          idx.push_back(n);
+          idx.insert(idx.end(), at, orders[p].end());
+        }
+      } else {
+        idx.resize(m);
+        std::iota(idx.begin(), idx.end(), 0);
+        std::sort(idx.begin(), idx.end(), [&](auto a, auto b) { return mus[a] < mus[b]; });
+      }
       bool ties = false;
       for (std::size_t i = 1; i < m && !ties; ++i) ties = mus[idx[i]] == mus[idx[i - 1]];
       if (ties) {
@@ -186,6 +243,7 @@ ParzenEstimator::ParzenEstimator(const std::vector<std::vector<double>>& observa
         sorted[m - 1] = ends[m] - ends[m - 1];
       }
       for (std::size_t i = 0; i < m; ++i) sigmas[idx[i]] = sorted[i];
+      if (dists.size() == 1) centre_order = std::move(idx);
     }
     const double maxsigma = high - low;
     const double minsigma = options.consider_magic_clip
@@ -197,11 +255,53 @@ ParzenEstimator::ParzenEstimator(const std::vector<std::vector<double>>& observa
     par.log_norm.resize(m);
     par.inv_sigma.resize(m);
     const double log_sqrt_2pi = 0.5 * std::log(2 * std::numbers::pi);
+    double last_sigma = -1, last_log = 0;  // most bandwidths are the clip: one log for them
     for (std::size_t k = 0; k < m; ++k) {
       par.log_mass[k] = log_gauss_mass((low - mus[k]) / sigmas[k], (high - mus[k]) / sigmas[k]);
-      par.log_norm[k] = log_sqrt_2pi + par.log_mass[k] + std::log(sigmas[k]);
+      if (sigmas[k] != last_sigma) {
+        last_sigma = sigmas[k];
+        last_log = std::log(last_sigma);
+      }
+      par.log_norm[k] =
+          log_sqrt_2pi + par.log_mass[k] + (options.optuna31_kernels ? 0.0 : last_log);
       par.inv_sigma[k] = 1.0 / sigmas[k];
     }
+  }
+  if (params_.size() == 1 && params_[0].dist.kind != ParamKind::kCategorical &&
+      !params_[0].q) {
+    const Param& par = params_[0];
+    const std::size_t m = par.mus.size();
+    std::vector<std::size_t> order = std::move(centre_order);
+    if (order.size() != m) {
+      order.resize(m);
+      std::iota(order.begin(), order.end(), 0);
+      std::sort(order.begin(), order.end(),
+                [&](auto a, auto b) { return par.mus[a] < par.mus[b]; });
+    }
+    Sorted1D f;
+    f.mu.resize(m);
+    f.inv_sigma.resize(m);
+    f.c0.resize(m);
+    for (std::size_t i = 0; i < m; ++i) {
+      const std::size_t k = order[i];
+      f.mu[i] = par.mus[k];
+      f.inv_sigma[i] = par.inv_sigma[k];
+      f.c0[i] = log_weights_[k] - par.log_norm[k];
+    }
+    constexpr std::size_t kBlock = 32;
+    for (std::size_t b = 0; b < m; b += kBlock) {
+      Sorted1D::Block blk;
+      blk.begin = b;
+      blk.end = std::min(m, b + kBlock);
+      blk.mu_lo = f.mu[blk.begin];
+      blk.mu_hi = f.mu[blk.end - 1];
+      blk.inv_sigma_min = *std::min_element(f.inv_sigma.begin() + static_cast<long>(blk.begin),
+                                            f.inv_sigma.begin() + static_cast<long>(blk.end));
+      blk.c0_max = *std::max_element(f.c0.begin() + static_cast<long>(blk.begin),
+                                     f.c0.begin() + static_cast<long>(blk.end));
+      f.blocks.push_back(blk);
+    }
+    sorted1d_ = std::move(f);
   }
 }
 
@@ -247,8 +347,8 @@ std::vector<double> ParzenEstimator::log_pdf(
   COMPE_ASSERT(samples.size() == params_.size());
   const std::size_t size = samples.empty() ? 0 : samples[0].size();
   const std::size_t m = weights_.size();
-  std::vector<double> log_w(m);
-  for (std::size_t k = 0; k < m; ++k) log_w[k] = std::log(weights_[k]);
+  if (sorted1d_) return log_pdf_sorted(samples[0]);
+  const std::vector<double>& log_w = log_weights_;
   std::vector<double> out(size);
   std::vector<double> comp(m);
   for (std::size_t j = 0; j < size; ++j) {
@@ -294,6 +394,74 @@ std::vector<double> ParzenEstimator::log_pdf(
     for (double c : comp) {
       const double d = c - mx;
       if (d > -40) s += std::exp(d);
+    }
+    out[j] = std::log(s) + mx;
+  }
+  return out;
+}
+
+std::vector<double> ParzenEstimator::log_pdf_sorted(const std::vector<double>& xs) const {
+  const Sorted1D& f = *sorted1d_;
+  const Param& par = params_[0];
+  const std::size_t nb = f.blocks.size();
+  std::vector<double> out(xs.size());
+  std::vector<double> comp(f.mu.size()), bound(nb);
+  std::vector<char> done(nb);
+  for (std::size_t j = 0; j < xs.size(); ++j) {
+    const double x = transform(par.dist, xs[j]);
+    if (x < par.low || x > par.high) {
+      out[j] = -kInf;
+      continue;
+    }
+    // An upper bound of every term in a block: its largest constant, its widest kernel at the
+    // block's nearest centre.
+    std::size_t first = 0;
+    for (std::size_t b = 0; b < nb; ++b) {
+      const auto& blk = f.blocks[b];
+      const double dist = x < blk.mu_lo ? blk.mu_lo - x : x > blk.mu_hi ? x - blk.mu_hi : 0.0;
+      const double z = dist * blk.inv_sigma_min;
+      bound[b] = blk.c0_max - 0.5 * z * z;
+      if (bound[b] > bound[first]) first = b;
+    }
+    double mx = -kInf;
+    const double* mu = f.mu.data();
+    const double* inv = f.inv_sigma.data();
+    const double* c0 = f.c0.data();
+    double* cp = comp.data();
+    auto eval = [&](std::size_t b) {
+      const auto& blk = f.blocks[b];
+      for (std::size_t k = blk.begin; k < blk.end; ++k) {
+        const double z = (x - mu[k]) * inv[k];
+        cp[k] = c0[k] - 0.5 * z * z;
+      }
+      for (std::size_t k = blk.begin; k < blk.end; ++k) mx = std::max(mx, cp[k]);
+      done[b] = 1;
+    };
+    std::fill(done.begin(), done.end(), 0);
+    eval(first);
+    // Blocks whose bound lies 40 below a term already seen hold only terms that the sum below
+    // skips anyway (and none of them is the largest).
+    for (std::size_t b = 0; b < nb; ++b) {
+      if (b != first && bound[b] >= mx - 40) eval(b);
+    }
+    if (!std::isfinite(mx)) {
+      out[j] = mx;
+      continue;
+    }
+    double s = 0;
+    for (std::size_t b = 0; b < nb; ++b) {
+      if (!done[b]) continue;
+      for (std::size_t k = f.blocks[b].begin; k < f.blocks[b].end; ++k) {
+        const double d = cp[k] - mx;
+        cp[k] = d > -40 ? exp_small(std::max(d, -40.0)) : 0.0;
+      }
+      double part[4] = {0, 0, 0, 0};
+      std::size_t k = f.blocks[b].begin;
+      for (; k + 4 <= f.blocks[b].end; k += 4) {
+        for (int u = 0; u < 4; ++u) part[u] += cp[k + static_cast<std::size_t>(u)];
+      }
+      for (; k < f.blocks[b].end; ++k) part[0] += cp[k];
+      s += (part[0] + part[1]) + (part[2] + part[3]);
     }
     out[j] = std::log(s) + mx;
   }

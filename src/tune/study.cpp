@@ -1,4 +1,5 @@
 // Studies and trials on top of compe::Store.
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
@@ -72,11 +73,15 @@ Study::Study(Store& store, StudyOptions options) : store_(&store), options_(std:
     for (const auto& [name, d] : options_.space.params()) {
       if (!options_.space.condition(name)) relative_space_.add(name, d);
     }
+    relative_sampler_ = make_sampler(options_.sampler, options_.sampler_settings);
   }
   pruner_ = make_pruner(options_.pruner, options_.pruner_settings);
   compe::Study s;
   s.name = options_.name;
-  s.directions = {std::string(direction_name(options_.direction))};
+  if (!options_.directions.empty()) options_.direction = options_.directions[0];
+  directions_ = options_.directions.empty() ? std::vector<Direction>{options_.direction}
+                                            : options_.directions;
+  for (Direction d : directions_) s.directions.emplace_back(direction_name(d));
   s.sampler = {
       {"sampler", options_.sampler}, {"sampler_settings", settings_json(options_.sampler_settings)},
       {"pruner", options_.pruner},   {"pruner_settings", settings_json(options_.pruner_settings)},
@@ -89,7 +94,7 @@ Study::Study(Store& store, StudyOptions options) : store_(&store), options_(std:
   rng_ = Rng(options_.seed ^ (existing * 0x9e3779b97f4a7c15ULL));
   if (stored.directions != s.directions) {
     fail(ErrorCode::kInvalidArgument, "study '{}' exists with direction {}; this one is {}",
-         options_.name, join(stored.directions), direction_name(options_.direction));
+         options_.name, join(stored.directions), join(s.directions));
   }
 }
 
@@ -99,7 +104,10 @@ FrozenTrial Study::freeze(const compe::Trial& t) const {
   f.state = t.state;
   f.intermediate = t.intermediate;
   f.error = t.error;
-  if (t.state == TrialState::kComplete && !t.values.empty()) f.value = t.values[0];
+  if (t.state == TrialState::kComplete && !t.values.empty()) {
+    f.value = t.values[0];
+    f.values = t.values;
+  }
   if (t.params.is_object()) {
     for (const auto& [name, d] : options_.space.params()) {
       auto it = t.params.find(name);
@@ -130,35 +138,58 @@ void Study::refresh() {
   if (!finished_.empty()) max_number = finished_.rbegin()->first;
   if (!running.empty()) max_number = std::max(max_number, running.rbegin()->first);
   if (!mine_.empty()) max_number = std::max(max_number, mine_.rbegin()->first);
-  for (std::int64_t n = 0; n <= max_number; ++n) {
-    if (finished_.count(n) || running.count(n)) continue;
-    const compe::Trial t = store_->get_trial(options_.name, n);
-    if (finished(t.state)) {
-      finished_[n] = freeze(t);
-      mine_.erase(n);
+  // Numbers neither finished nor running here were created elsewhere (or are ours): read them.
+  // One ordered walk, no lookups per number.
+  {
+    auto fi = finished_.begin();
+    auto ri = running.begin();
+    for (std::int64_t n = 0; n <= max_number; ++n) {
+      while (fi != finished_.end() && fi->first < n) ++fi;
+      while (ri != running.end() && ri->first < n) ++ri;
+      if ((fi != finished_.end() && fi->first == n) || (ri != running.end() && ri->first == n)) {
+        continue;
+      }
+      const compe::Trial t = store_->get_trial(options_.name, n);
+      if (finished(t.state)) {
+        fi = finished_.emplace_hint(fi, n, freeze(t));
+        mine_.erase(n);
+      }
     }
   }
-  cache_.clear();
-  cache_.reserve(finished_.size() + running.size());
+  // The new view, by number. Finished trials never change, so those already in the previous view
+  // are moved over rather than copied again; only new and running ones are copied.
+  std::vector<FrozenTrial> next;
+  next.reserve(finished_.size() + running.size());
+  auto old = cache_.begin();
+  auto take = [&](const FrozenTrial& f) {
+    while (old != cache_.end() && old->number < f.number) ++old;
+    if (old != cache_.end() && old->number == f.number && finished(old->state)) {
+      next.push_back(std::move(*old++));
+    } else {
+      next.push_back(f);
+    }
+  };
   auto f = finished_.begin();
   auto r = running.begin();
   while (f != finished_.end() || r != running.end()) {
     if (r == running.end() || (f != finished_.end() && f->first < r->first)) {
-      cache_.push_back((f++)->second);
+      take((f++)->second);
     } else {
-      cache_.push_back((r++)->second);
+      next.push_back((r++)->second);
     }
   }
+  cache_ = std::move(next);
 }
 
-void Study::remember(const Trial& trial, TrialState state, std::optional<double> value,
+void Study::remember(const Trial& trial, TrialState state, std::vector<double> values,
                      const std::string& error) {
   auto it = mine_.find(trial.number());
   if (it == mine_.end()) return;
   FrozenTrial f = std::move(it->second);
   mine_.erase(it);
   f.state = state;
-  f.value = value;
+  f.value = values.empty() ? std::nullopt : std::optional<double>(values[0]);
+  f.values = std::move(values);
   f.intermediate = trial.intermediate_;
   f.error = error;
   finished_[f.number] = std::move(f);
@@ -180,6 +211,11 @@ std::optional<FrozenTrial> Study::best_trial() {
   return best;
 }
 
+std::vector<FrozenTrial> Study::best_trials() {
+  refresh();
+  return pareto_front(cache_, directions_);
+}
+
 bool Study::exhausted() {
   refresh();
   return sampler_->exhausted(view());
@@ -199,7 +235,9 @@ std::optional<Trial> Study::ask_below(std::int64_t limit) {
   // independently, from the trials that have them.
   std::map<std::string, double> relative;
   if (options_.space.conditional()) {
-    relative = sampler_->sample_relative({v.direction, &relative_space_, v.trials}, rng_);
+    StudyView unconditional = v;
+    unconditional.space = &relative_space_;
+    relative = relative_sampler_->sample_relative(unconditional, rng_);
   } else {
     relative = sampler_->sample_relative(v, rng_);
   }
@@ -236,11 +274,22 @@ std::optional<Trial> Study::ask_below(std::int64_t limit) {
 }
 
 void Study::tell(const Trial& trial, double value) {
-  if (!std::isfinite(value)) {
-    tell_failed(trial, fmt::format("the objective returned {}", value));
-    return;
-  }
   const double values[1] = {value};
+  tell(trial, values);
+}
+
+void Study::tell(const Trial& trial, std::span<const double> values) {
+  if (values.size() != directions_.size()) {
+    fail(ErrorCode::kInvalidArgument,
+         "study '{}' has {} objective(s); trial {} was told {} value(s)", options_.name,
+         directions_.size(), trial.number(), values.size());
+  }
+  for (double value : values) {
+    if (!std::isfinite(value)) {
+      tell_failed(trial, fmt::format("the objective returned {}", value));
+      return;
+    }
+  }
   finish(trial, TrialState::kComplete, values, "");
 }
 
@@ -267,15 +316,22 @@ void Study::finish(const Trial& trial, TrialState state, std::span<const double>
     finished_[trial.number()] = freeze(stored);
     return;
   }
-  remember(trial, state, state == TrialState::kComplete && !values.empty()
-                             ? std::optional<double>(values[0])
-                             : std::nullopt,
-           error);
+  std::vector<double> kept;
+  if (state == TrialState::kComplete) kept.assign(values.begin(), values.end());
+  remember(trial, state, std::move(kept), error);
 }
 
 void Study::optimize(const std::function<double(Trial&)>& objective, std::int64_t n_trials,
                      std::chrono::duration<double> timeout, int max_consecutive_failures,
                      const std::function<void(const FrozenTrial&)>& after_trial) {
+  optimize_multi([&](Trial& t) { return std::vector<double>{objective(t)}; }, n_trials, timeout,
+                 max_consecutive_failures, after_trial);
+}
+
+void Study::optimize_multi(const std::function<std::vector<double>(Trial&)>& objective,
+                           std::int64_t n_trials, std::chrono::duration<double> timeout,
+                           int max_consecutive_failures,
+                           const std::function<void(const FrozenTrial&)>& after_trial) {
   const auto start = std::chrono::steady_clock::now();
   int failures = 0;
   auto report = [&](const Trial& t) {
@@ -290,10 +346,15 @@ void Study::optimize(const std::function<double(Trial&)>& objective, std::int64_
     std::optional<Trial> asked = ask_below(trial_limit_.value_or(-1));
     if (!asked) break;
     Trial& trial = *asked;
-    double value = 0;
+    std::vector<double> values;
     try {
       const Heartbeat beat(*store_, options_.name, trial.number(), options_.heartbeat_interval);
-      value = objective(trial);
+      values = objective(trial);
+      if (values.size() != directions_.size()) {
+        fail(ErrorCode::kInvalidArgument,
+             "study '{}' has {} objective(s); the objective returned {} value(s)", options_.name,
+             directions_.size(), values.size());
+      }
     } catch (const TrialPruned&) {
       tell_pruned(trial);
       failures = 0;
@@ -308,7 +369,10 @@ void Study::optimize(const std::function<double(Trial&)>& objective, std::int64_
       tell_failed(trial, "the objective threw an exception that is not a compe::Error");
       throw;
     }
-    if (!std::isfinite(value)) {
+    const auto bad = std::find_if(values.begin(), values.end(),
+                                  [](double v) { return !std::isfinite(v); });
+    if (bad != values.end()) {
+      const double value = *bad;
       tell_failed(trial, fmt::format("the objective returned {}", value));
       report(trial);
       if (++failures >= max_consecutive_failures) {
@@ -319,7 +383,7 @@ void Study::optimize(const std::function<double(Trial&)>& objective, std::int64_
       }
       continue;
     }
-    tell(trial, value);
+    tell(trial, std::span<const double>(values));
     failures = 0;
     report(trial);
   }

@@ -2,11 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <numbers>
+#include <numeric>
 #include <set>
 #include <thread>
+#include <tuple>
 
 #include <unistd.h>
 
@@ -648,3 +651,201 @@ TEST(TuneImportance, RanksTheParameterThatDrivesTheObjective) {
 }
 
 }  // namespace
+
+// The TPE sampler keeps its observations between asks; what it proposes must be what a fresh
+// sampler proposes from the same history, whatever the order trials finish in.
+TEST(TuneTpe, IncrementalSamplerMatchesAFreshOne) {
+  const tune::SearchSpace space = full_space();
+  for (const tune::Settings& settings :
+       {tune::Settings{}, tune::Settings{{"constant_liar", true}},
+        tune::Settings{{"multivariate", true}, {"constant_liar", true}}}) {
+    SCOPED_TRACE(nlohmann::json(settings).dump());
+    auto kept = tune::make_sampler("tpe", settings);
+    tune::Rng gen(5);
+    std::vector<tune::FrozenTrial> all;
+    std::vector<int> finish_at;  // the view number from which a trial is finished
+    const int n = 120;
+    for (int i = 0; i < n; ++i) {
+      tune::FrozenTrial t;
+      t.number = i;
+      for (const auto& [name, d] : space.params()) {
+        if (name == "leaves" && i % 7 == 3) continue;  // a parameter some trials lack
+        t.params[name] = d.kind == tune::ParamKind::kCategorical
+                             ? static_cast<double>(gen.below(d.choices.size()))
+                         : d.step ? d.low + static_cast<double>(gen.below(static_cast<std::uint64_t>(
+                                               std::llround((d.high - d.low) / *d.step) + 1))) *
+                                              *d.step
+                                  : gen.uniform(d.low, d.high);
+      }
+      const std::uint64_t kind = gen.below(10);
+      t.state = kind < 7 ? TrialState::kComplete : kind < 9 ? TrialState::kPruned : TrialState::kFailed;
+      if (t.state == TrialState::kComplete) {
+        t.value = std::round(gen.uniform(0, 20));  // ties in the ranking
+        t.values = {*t.value};
+      }
+      if (t.state == TrialState::kPruned && gen.below(2)) t.intermediate[3] = gen.uniform(0, 20);
+      all.push_back(t);
+      finish_at.push_back(i + 1 + static_cast<int>(gen.below(6)));  // finish out of order
+    }
+    for (int k = 0; k < n; k += 3) {
+      std::vector<tune::FrozenTrial> view_trials;
+      for (int i = 0; i < k; ++i) {
+        tune::FrozenTrial t = all[static_cast<std::size_t>(i)];
+        if (finish_at[static_cast<std::size_t>(i)] > k) {
+          t.state = TrialState::kRunning;
+          t.value.reset();
+          t.values.clear();
+          t.intermediate.clear();
+        }
+        view_trials.push_back(t);
+      }
+      const tune::StudyView view{tune::Direction::kMaximize, &space, view_trials};
+      auto fresh = tune::make_sampler("tpe", settings);
+      tune::Rng r1(static_cast<std::uint64_t>(k)), r2(static_cast<std::uint64_t>(k));
+      const auto rel1 = kept->sample_relative(view, r1);
+      const auto rel2 = fresh->sample_relative(view, r2);
+      EXPECT_EQ(rel1, rel2) << "view " << k;
+      for (const auto& [name, d] : space.params()) {
+        if (rel1.count(name)) continue;
+        EXPECT_EQ(kept->sample_independent(view, name, d, r1),
+                  fresh->sample_independent(view, name, d, r2))
+            << "view " << k << " " << name;
+      }
+    }
+  }
+}
+
+TEST(TuneTpe, GivenOrderGivesTheSameEstimator) {
+  tune::Rng gen(3);
+  const std::vector<tune::Distribution> dists = {tune::float_param("f", -1, 1),
+                                                 tune::int_param("i", 1, 30),
+                                                 tune::int_param("l", 1, 64, true)};
+  for (std::size_t n : {0u, 1u, 2u, 5u, 40u, 300u}) {
+    std::vector<std::vector<double>> obs(3);
+    for (std::size_t j = 0; j < n; ++j) {
+      obs[0].push_back(std::round(gen.uniform(-1, 1) * 8) / 8);  // ties, and the prior's centre
+      obs[1].push_back(static_cast<double>(1 + gen.below(30)));
+      obs[2].push_back(static_cast<double>(1 + gen.below(64)));
+    }
+    std::vector<std::vector<std::size_t>> orders(3);
+    for (std::size_t p = 0; p < 3; ++p) {
+      orders[p].resize(n);
+      std::iota(orders[p].begin(), orders[p].end(), 0);
+      std::stable_sort(orders[p].begin(), orders[p].end(),
+                       [&](auto a, auto b) { return obs[p][a] < obs[p][b]; });
+      std::reverse(orders[p].begin(), orders[p].end());  // ties in another order
+      std::stable_sort(orders[p].begin(), orders[p].end(),
+                       [&](auto a, auto b) { return obs[p][a] < obs[p][b]; });
+    }
+    const tune::ParzenEstimator a(obs, dists, tune::TpeOptions{});
+    const tune::ParzenEstimator b(obs, dists, tune::TpeOptions{}, {}, orders);
+    EXPECT_EQ(a.weights(), b.weights());
+    for (std::size_t p = 0; p < 3; ++p) {
+      EXPECT_EQ(a.mus(p), b.mus(p)) << n;
+      EXPECT_EQ(a.sigmas(p), b.sigmas(p)) << n << " param " << p;
+    }
+  }
+  // Kernels far inside their bounds have mass 1 exactly.
+  EXPECT_EQ(tune::log_gauss_mass(-9, 9), 0.0);
+  EXPECT_EQ(tune::log_gauss_mass(-40, 12), 0.0);
+  EXPECT_LT(tune::log_gauss_mass(-8, 8), 0.0);
+}
+
+TEST(TuneMulti, RanksHypervolumeAndFront) {
+  // Minimise both: (1,4) (2,2) (4,1) are the front; (3,3) rank 1; (4,4) rank 2.
+  const std::vector<std::vector<double>> l = {{3, 3}, {1, 4}, {2, 2}, {4, 4}, {4, 1}};
+  EXPECT_EQ(tune::nondomination_ranks(l), (std::vector<int>{1, 0, 0, 2, 0}));
+  // 2-D: the staircase under (5,5): 4*1 + 3*2 + ... = area of the union of boxes.
+  EXPECT_DOUBLE_EQ(tune::hypervolume({{1, 4}, {2, 2}, {4, 1}}, {5, 5}), 4 * 1 + 3 * 2 + 1 * 1);
+  // 3-D: two unit boxes overlapping in a quarter cube.
+  EXPECT_DOUBLE_EQ(tune::hypervolume({{0, 0, 1}, {1, 0, 0}}, {2, 2, 2}), 4 + 4 - 2);
+  EXPECT_DOUBLE_EQ(tune::hypervolume({{3, 0, 0}}, {2, 2, 2}), 0.0);
+  std::vector<tune::FrozenTrial> trials;
+  for (std::size_t i = 0; i < l.size(); ++i) {
+    tune::FrozenTrial t;
+    t.number = static_cast<std::int64_t>(i);
+    t.state = TrialState::kComplete;
+    t.values = {-l[i][0], l[i][1]};  // the first objective maximised
+    t.value = t.values[0];
+    trials.push_back(t);
+  }
+  tune::FrozenTrial pruned;
+  pruned.number = 5;
+  pruned.state = TrialState::kPruned;
+  trials.push_back(pruned);
+  const std::vector<tune::Direction> dirs = {tune::Direction::kMaximize,
+                                             tune::Direction::kMinimize};
+  std::vector<std::int64_t> numbers;
+  for (const auto& t : tune::pareto_front(trials, dirs)) numbers.push_back(t.number);
+  EXPECT_EQ(numbers, (std::vector<std::int64_t>{1, 2, 4}));
+  // The good set: the front fits in 3; with 4 the fourth comes from rank 1.
+  auto [below, above] = tune::split_observations_multi(l, 3);
+  EXPECT_EQ(below, (std::vector<std::size_t>{1, 2, 4}));
+  EXPECT_EQ(above, (std::vector<std::size_t>{0, 3}));
+  std::tie(below, above) = tune::split_observations_multi(l, 2);
+  EXPECT_EQ(below.size(), 2u);
+  const std::set<std::size_t> front_idx = {1, 2, 4};
+  for (std::size_t i : below) EXPECT_TRUE(front_idx.count(i)) << i;
+  const auto w = tune::multi_objective_weights({{1, 4}, {2, 2}, {4, 1}});
+  ASSERT_EQ(w.size(), 3u);
+  EXPECT_DOUBLE_EQ(*std::max_element(w.begin(), w.end()), 1.0);
+  for (double x : w) EXPECT_GT(x, 0.0);
+}
+
+TEST(TuneMulti, StudiesWithTwoObjectives) {
+  tune::SearchSpace space;
+  space.add("x", tune::float_param("x", -1, 3));
+  space.add("k", tune::int_param("k", 0, 4));
+  for (const std::string sampler : {"tpe", "random"}) {
+    SCOPED_TRACE(sampler);
+    std::vector<double> first;
+    for (int rep = 0; rep < 2; ++rep) {
+      auto store = compe::open_store(":memory:");
+      tune::StudyOptions o = study_options("mo");
+      o.space = space;
+      o.sampler = sampler;
+      o.directions = {tune::Direction::kMinimize, tune::Direction::kMaximize};
+      tune::Study study(*store, o);
+      EXPECT_EQ(study.directions().size(), 2u);
+      study.optimize_multi(
+          [](tune::Trial& t) {
+            const double x = t.params().at("x").get<double>();
+            const double k = t.params().at("k").get<double>();
+            return std::vector<double>{x * x + k, -(x - 2) * (x - 2) - k};
+          },
+          40);
+      const auto trials = study.trials();
+      ASSERT_EQ(trials.size(), 40u);
+      for (const auto& t : trials) {
+        EXPECT_EQ(t.state, TrialState::kComplete);
+        EXPECT_EQ(t.values.size(), 2u);
+        if (rep == 0) first.push_back(t.values[0]);
+      }
+      if (rep == 1) {
+        for (std::size_t i = 0; i < trials.size(); ++i) EXPECT_EQ(trials[i].values[0], first[i]);
+      }
+      const auto front = study.best_trials();
+      ASSERT_FALSE(front.empty());
+      for (const auto& a : front) {
+        for (const auto& b : trials) {
+          const bool dominated = b.values[0] <= a.values[0] && b.values[1] >= a.values[1] &&
+                                 (b.values[0] < a.values[0] || b.values[1] > a.values[1]);
+          EXPECT_FALSE(dominated) << a.number << " dominated by " << b.number;
+        }
+      }
+      // One value is not enough; the store keeps both directions.
+      tune::Trial t = study.ask();
+      EXPECT_NE(error_of([&] { study.tell(t, 1.0); }).find("2 objective"), std::string::npos);
+      EXPECT_EQ(store->get_study("mo").directions,
+                (std::vector<std::string>{"minimize", "maximize"}));
+    }
+  }
+  // Reopening with other directions is refused.
+  auto store = compe::open_store(":memory:");
+  tune::StudyOptions o = study_options("mo");
+  o.space = space;
+  o.directions = {tune::Direction::kMinimize, tune::Direction::kMaximize};
+  tune::Study first(*store, o);
+  o.directions = {tune::Direction::kMinimize, tune::Direction::kMinimize};
+  EXPECT_NE(error_of([&] { tune::Study again(*store, o); }).find("direction"), std::string::npos);
+}

@@ -221,6 +221,112 @@ TEST(TuneWorkers, HeartbeatWhileTheObjectiveRuns) {
   EXPECT_GT(later, first);
 }
 
+// ---- several objectives with workers ----
+
+tune::StudyOptions two_objective_options(std::uint64_t seed) {
+  tune::StudyOptions o = worker_options(seed);
+  o.name = "pareto";
+  o.sampler = "tpe";
+  o.sampler_settings = {{"n_startup_trials", 5}};
+  o.directions = {tune::Direction::kMinimize, tune::Direction::kMaximize};
+  o.heartbeat_interval = std::chrono::milliseconds(5);
+  return o;
+}
+
+std::vector<double> two_values(tune::Trial& t) {
+  const double x = t.params().at("x").get<double>();
+  const double y = t.params().at("y").get<double>();
+  return {x * x + y * y, x};
+}
+
+// Workers share a two-objective TPE study and one trial budget: every number exists once with
+// both values, and each worker's Pareto front is the front of all the trials (its sampler reads
+// the trials the others finished between its asks).
+TEST(TuneWorkers, SeveralObjectivesShareOneBudget) {
+  Location loc(false);
+  constexpr int kWorkers = 4;
+  constexpr std::int64_t kTrials = 80;
+  {
+    auto store = compe::open_store(loc.url());
+    tune::Study create(*store, two_objective_options(0));
+  }
+  std::mutex mu;
+  std::multiset<std::int64_t> evaluated;
+  std::atomic<int> errors{0};
+  std::vector<std::thread> workers;
+  for (int w = 0; w < kWorkers; ++w) {
+    workers.emplace_back([&, w] {
+      try {
+        auto store = compe::open_store(loc.url());
+        tune::Study study(*store, two_objective_options(static_cast<std::uint64_t>(w + 1)));
+        study.set_trial_limit(kTrials);
+        study.optimize_multi(
+            [&](tune::Trial& t) {
+              {
+                std::lock_guard lock(mu);
+                evaluated.insert(t.number());
+              }
+              return two_values(t);
+            },
+            0);
+      } catch (const std::exception& e) {
+        ++errors;
+        ADD_FAILURE() << "worker " << w << ": " << e.what();
+      }
+    });
+  }
+  for (auto& t : workers) t.join();
+  ASSERT_EQ(errors.load(), 0);
+  auto store = compe::open_store(loc.url());
+  const auto stored = store->list_trials("pareto");
+  ASSERT_EQ(stored.size(), static_cast<std::size_t>(kTrials));
+  for (std::int64_t i = 0; i < kTrials; ++i) {
+    const compe::Trial& t = stored[static_cast<std::size_t>(i)];
+    ASSERT_EQ(t.number, i);
+    ASSERT_EQ(t.state, TrialState::kComplete) << "trial " << i << ": " << t.error;
+    const double x = t.params.at("x").get<double>(), y = t.params.at("y").get<double>();
+    ASSERT_EQ(t.values, (std::vector<double>{x * x + y * y, x})) << "trial " << i;
+    ASSERT_EQ(evaluated.count(i), 1u) << "trial " << i;
+  }
+  tune::Study reader(*store, two_objective_options(9));
+  const auto trials = reader.trials();
+  const auto front = reader.best_trials();
+  ASSERT_FALSE(front.empty());
+  std::set<std::int64_t> on_front;
+  for (const auto& f : front) on_front.insert(f.number);
+  for (const auto& a : trials) {
+    bool dominated = false;
+    for (const auto& b : trials) {
+      dominated = dominated ||
+                  (b.values[0] <= a.values[0] && b.values[1] >= a.values[1] &&
+                   (b.values[0] < a.values[0] || b.values[1] > a.values[1]));
+    }
+    EXPECT_EQ(on_front.count(a.number) == 1, !dominated) << "trial " << a.number;
+  }
+}
+
+// A worker that was judged stale by another one (its trial ended as failed) and then tells its
+// values: the stored outcome stands, and the study goes on.
+TEST(TuneWorkers, StaleTrialToldSeveralValuesKeepsTheStoredOutcome) {
+  auto store = compe::open_store(":memory:");
+  tune::Study study(*store, two_objective_options(0));
+  tune::Trial t = study.ask();
+  store->finish_trial("pareto", t.number(), TrialState::kFailed, {}, "judged stale elsewhere");
+  const std::vector<double> values = two_values(t);
+  study.tell(t, values);
+  EXPECT_EQ(store->get_trial("pareto", t.number()).state, TrialState::kFailed);
+  study.optimize_multi(two_values, 3);
+  const auto trials = study.trials();
+  ASSERT_EQ(trials.size(), 4u);
+  EXPECT_EQ(trials[0].state, TrialState::kFailed);
+  EXPECT_EQ(trials[0].error, "judged stale elsewhere");
+  EXPECT_TRUE(trials[0].values.empty());
+  for (std::size_t i = 1; i < 4; ++i) EXPECT_EQ(trials[i].values.size(), 2u);
+  EXPECT_FALSE(study.best_trials().empty());
+  // Telling it again from this study is still an error.
+  EXPECT_NE(error_of([&] { study.tell(t, values); }), "");
+}
+
 // ---- conditional parameters ----
 
 tune::SearchSpace conditional_space() {
@@ -353,6 +459,51 @@ TEST(TuneConditional, SampledOnlyWhenTheConditionHolds) {
         // The model prefers dart (its rate_drop near 0 beats gbtree's fixed 0.4 penalty).
         EXPECT_GE(dart_late, 18) << "multivariate " << multivariate;
         EXPECT_LT(study.best_trial()->value.value(), 0.4);
+      }
+    }
+  }
+}
+
+// Conditional parameters in a two-objective study with multivariate TPE: the relative sample
+// covers the unconditional parameters, the conditional ones are sampled when active, and a
+// fresh study with the same seed replays the same trials.
+TEST(TuneConditional, SeveralObjectivesWithMultivariateTpe) {
+  std::vector<nlohmann::json> first;
+  for (int rep = 0; rep < 2; ++rep) {
+    auto store = compe::open_store(":memory:");
+    tune::StudyOptions o;
+    o.name = "cm";
+    o.space = conditional_space();
+    o.sampler = "tpe";
+    o.sampler_settings = {{"multivariate", true}, {"n_startup_trials", 8}};
+    o.directions = {tune::Direction::kMinimize, tune::Direction::kMinimize};
+    o.seed = 11;
+    tune::Study study(*store, o);
+    study.optimize_multi(
+        [](tune::Trial& t) {
+          const double eta = t.suggest_float("eta", 0.01, 0.3, true);
+          const bool dart = t.params().at("booster") == "dart";
+          EXPECT_EQ(t.active("rate_drop"), dart);
+          const double drop = dart ? t.suggest_float("rate_drop", 0, 0.5) : 0.4;
+          return std::vector<double>{std::abs(std::log(eta / 0.1)) + drop, 1.0 / eta};
+        },
+        40);
+    const auto trials = study.trials();
+    ASSERT_EQ(trials.size(), 40u);
+    for (const tune::FrozenTrial& t : trials) {
+      ASSERT_EQ(t.state, TrialState::kComplete) << t.error;
+      ASSERT_EQ(t.values.size(), 2u);
+      const bool is_dart = t.params.at("booster") == 1.0;
+      EXPECT_EQ(t.params.count("rate_drop") == 1, is_dart);
+      EXPECT_EQ(t.params.count("skip_drop") == 1, is_dart && t.params.at("normalize") == 1.0);
+    }
+    EXPECT_FALSE(study.best_trials().empty());
+    const auto stored = store->list_trials("cm");
+    for (std::size_t i = 0; i < stored.size(); ++i) {
+      if (rep == 0) {
+        first.push_back(stored[i].params);
+      } else {
+        EXPECT_EQ(stored[i].params, first[i]) << "trial " << i;
       }
     }
   }
