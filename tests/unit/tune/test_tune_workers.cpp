@@ -144,7 +144,7 @@ void eight_workers(const std::string& url, const char* backend) {
     ASSERT_FALSE(t.ended_ms == std::nullopt);
   }
   EXPECT_EQ(evaluated.size(), static_cast<std::size_t>(kTrials));
-  // The figure recorded in bench/RESULTS-tune-workers.md.
+  // The figure recorded in bench/results/tune-workers.md.
   std::printf("[ throughput ] %s: %d workers, %lld trials in %.2f s = %.0f trials/s\n", backend,
               kWorkers, static_cast<long long>(kTrials), seconds,
               static_cast<double>(kTrials) / seconds);
