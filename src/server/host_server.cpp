@@ -12,6 +12,7 @@
 #include <fmt/core.h>
 
 #include "server/assets.hpp"
+#include "server/listen.hpp"
 
 namespace compe::server {
 using nlohmann::json;
@@ -210,6 +211,7 @@ HostServer::HostServer(host::Host& h, HostOptions options) {
   impl_->http.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<std::size_t>(threads)); };
   impl_->http.set_keep_alive_timeout(1);
   impl_->http.set_payload_max_length(h.config().max_upload_bytes + kBodySlack);
+  use_exclusive_port(impl_->http);
   impl_->routes();
 }
 
@@ -217,13 +219,7 @@ HostServer::~HostServer() = default;
 
 int HostServer::bind() {
   const auto& o = impl_->options;
-  int port = o.port;
-  if (port == 0) {
-    port = impl_->http.bind_to_any_port(o.host);
-    if (port <= 0) fail(ErrorCode::kIo, "cannot listen on {} (any port)", o.host);
-  } else if (!impl_->http.bind_to_port(o.host, port)) {
-    fail(ErrorCode::kIo, "cannot listen on {}:{} (in use, or not an address of this machine)", o.host, port);
-  }
+  int port = bind_port(impl_->http, o.host, o.port);
   return port;
 }
 

@@ -21,6 +21,7 @@
 #include "server/api_shake.hpp"
 #include "server/api_study.hpp"
 #include "server/assets.hpp"
+#include "server/listen.hpp"
 
 namespace compe::server {
 namespace fs = std::filesystem;
@@ -279,6 +280,7 @@ Server::Server(Store& store, fs::path workspace_root, Options options) {
   };
   // Short keep-alive so a stop does not wait long on idle browser connections.
   impl_->http.set_keep_alive_timeout(1);
+  use_exclusive_port(impl_->http);
   impl_->routes();
 }
 
@@ -286,14 +288,7 @@ Server::~Server() = default;
 
 int Server::bind() {
   const auto& o = impl_->options;
-  int port = o.port;
-  if (port == 0) {
-    port = impl_->http.bind_to_any_port(o.host);
-    if (port <= 0) fail(ErrorCode::kIo, "cannot listen on {} (any port)", o.host);
-  } else if (!impl_->http.bind_to_port(o.host, port)) {
-    fail(ErrorCode::kIo, "cannot listen on {}:{} (in use, or not an address of this machine)",
-         o.host, port);
-  }
+  int port = bind_port(impl_->http, o.host, o.port);
   return port;
 }
 

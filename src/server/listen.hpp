@@ -1,0 +1,38 @@
+#pragma once
+/// Listening sockets shared by the dashboard and the competition host.
+
+#include <string>
+
+#include <sys/socket.h>
+
+#include <httplib.h>
+
+#include "compe/error.hpp"
+
+namespace compe::server {
+
+/// httplib's default socket options set SO_REUSEPORT, with which a second process of the same
+/// user may bind the very port a server holds (bind to port 0 can even hand out that port) and
+/// receive part of its connections. compe's servers take SO_REUSEADDR only: quick restarts, no
+/// shared ports.
+inline void use_exclusive_port(httplib::Server& http) {
+  http.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
+}
+
+/// Binds `http` to host:port (0 = any free port) and returns the port; throws Error(kIo) when
+/// the address cannot be bound.
+inline int bind_port(httplib::Server& http, const std::string& host, int port) {
+  if (port == 0) {
+    port = http.bind_to_any_port(host);
+    if (port <= 0) fail(ErrorCode::kIo, "cannot listen on {} (any port)", host);
+  } else if (!http.bind_to_port(host, port)) {
+    fail(ErrorCode::kIo, "cannot listen on {}:{} (in use, or not an address of this machine)", host,
+         port);
+  }
+  return port;
+}
+
+}  // namespace compe::server
