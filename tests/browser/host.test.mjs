@@ -87,6 +87,8 @@ function request(base, method, rawPath, { headers = {}, body } = {}) {
       });
     });
     req.on('error', reject);
+    // A request must never hang the suite (e.g. one in flight when a test kills the server).
+    req.setTimeout(20000, () => req.destroy(new Error(`${method} ${rawPath}: no answer in 20 s`)));
     if (body !== undefined) req.write(body);
     req.end();
   });
