@@ -65,8 +65,7 @@ struct HostServer::Impl {
   host::Host& host;
   HostOptions options;
   httplib::Server http;
-  std::atomic<bool> running{false};
-  std::atomic<bool> stop_requested{false};
+  Listening listening;
 
   Impl(host::Host& h, HostOptions o) : host(h), options(std::move(o)) {}
 
@@ -208,10 +207,8 @@ HostServer::HostServer(host::Host& h, HostOptions options) {
     fail(ErrorCode::kInvalidArgument, "--port {}: expected 0 (any free port) to 65535", options.port);
   int threads = std::max(1, options.threads);
   impl_ = std::make_unique<Impl>(h, std::move(options));
-  impl_->http.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<std::size_t>(threads)); };
-  impl_->http.set_keep_alive_timeout(1);
+  Listening::configure(impl_->http, threads);
   impl_->http.set_payload_max_length(h.config().max_upload_bytes + kBodySlack);
-  use_exclusive_port(impl_->http);
   impl_->routes();
 }
 
@@ -219,20 +216,11 @@ HostServer::~HostServer() = default;
 
 int HostServer::bind() {
   const auto& o = impl_->options;
-  int port = bind_port(impl_->http, o.host, o.port);
-  return port;
+  return bind_port(impl_->http, o.host, o.port);
 }
 
-void HostServer::run() {
-  impl_->running = true;
-  if (!impl_->stop_requested) impl_->http.listen_after_bind();
-  impl_->running = false;
-}
+void HostServer::run() { impl_->listening.run(impl_->http); }
 
-void HostServer::stop() {
-  impl_->stop_requested = true;
-  while (impl_->running && !impl_->http.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  impl_->http.stop();
-}
+void HostServer::stop() { impl_->listening.stop(impl_->http); }
 
 }  // namespace compe::server

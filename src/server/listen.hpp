@@ -1,7 +1,12 @@
 #pragma once
 /// Listening sockets shared by the dashboard and the competition host.
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstddef>
 #include <string>
+#include <thread>
 
 #include <sys/socket.h>
 
@@ -34,5 +39,35 @@ inline int bind_port(httplib::Server& http, const std::string& host, int port) {
   }
   return port;
 }
+
+/// A server's listening life: run() blocks in listen_after_bind() until stop(); a stop that comes
+/// before run() started listening is not lost.
+class Listening {
+ public:
+  /// `threads` request threads, a short keep-alive (a stop does not wait on idle browser
+  /// connections), SO_REUSEADDR only.
+  static void configure(httplib::Server& http, int threads) {
+    const auto n = static_cast<std::size_t>(std::max(1, threads));
+    http.new_task_queue = [n] { return new httplib::ThreadPool(n); };
+    http.set_keep_alive_timeout(1);
+    use_exclusive_port(http);
+  }
+
+  void run(httplib::Server& http) {
+    running_ = true;
+    if (!stop_requested_) http.listen_after_bind();
+    running_ = false;
+  }
+
+  void stop(httplib::Server& http) {
+    stop_requested_ = true;
+    while (running_ && !http.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    http.stop();
+  }
+
+ private:
+  std::atomic<bool> running_{false};
+  std::atomic<bool> stop_requested_{false};
+};
 
 }  // namespace compe::server

@@ -110,8 +110,7 @@ struct Server::Impl {
   fs::path root;
   Options options;
   httplib::Server http;
-  std::atomic<bool> running{false};
-  std::atomic<bool> stop_requested{false};
+  Listening listening;
 
   Impl(Store& s, fs::path r, Options o) : store(s), root(std::move(r)), options(std::move(o)) {}
 
@@ -275,12 +274,7 @@ Server::Server(Store& store, fs::path workspace_root, Options options) {
          options.port);
   int threads = std::max(1, options.threads);
   impl_ = std::make_unique<Impl>(store, std::move(workspace_root), std::move(options));
-  impl_->http.new_task_queue = [threads] {
-    return new httplib::ThreadPool(static_cast<std::size_t>(threads));
-  };
-  // Short keep-alive so a stop does not wait long on idle browser connections.
-  impl_->http.set_keep_alive_timeout(1);
-  use_exclusive_port(impl_->http);
+  Listening::configure(impl_->http, threads);
   impl_->routes();
 }
 
@@ -288,22 +282,11 @@ Server::~Server() = default;
 
 int Server::bind() {
   const auto& o = impl_->options;
-  int port = bind_port(impl_->http, o.host, o.port);
-  return port;
+  return bind_port(impl_->http, o.host, o.port);
 }
 
-void Server::run() {
-  impl_->running = true;
-  if (!impl_->stop_requested) impl_->http.listen_after_bind();
-  impl_->running = false;
-}
+void Server::run() { impl_->listening.run(impl_->http); }
 
-void Server::stop() {
-  impl_->stop_requested = true;
-  // run() may not have started listening yet: wait for it so the stop is not lost.
-  while (impl_->running && !impl_->http.is_running())
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  impl_->http.stop();
-}
+void Server::stop() { impl_->listening.stop(impl_->http); }
 
 }  // namespace compe::server
