@@ -13,6 +13,7 @@
 #include "compe/store.hpp"
 #include "compe/util.hpp"
 #include "output.hpp"
+#include "serve.hpp"
 #include "server/host_server.hpp"
 
 namespace compe::cli {
@@ -118,11 +119,7 @@ void add_host_commands(CLI::App& app) {
     cmd->add_option("--host", a->address, "Address to listen on")->capture_default_str();
     cmd->add_option("--port", a->port, "Port (0 = any free port)")->capture_default_str();
     cmd->callback([a] {
-      sigset_t sigs;
-      sigemptyset(&sigs);
-      sigaddset(&sigs, SIGINT);
-      sigaddset(&sigs, SIGTERM);
-      pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+      const sigset_t sigs = block_stop_signals();
 
       host::Host h(a->dir);
       server::HostOptions o;
@@ -136,16 +133,7 @@ void add_host_commands(CLI::App& app) {
       fmt::print("url: http://{}:{}/?token=<team token>\n", addr, port);
       fmt::print("press Ctrl-C to stop\n");
       std::fflush(stdout);
-      std::atomic<bool> signalled{false};
-      std::thread waiter([&srv, &signalled, sigs] {
-        int sig = 0;
-        sigwait(&sigs, &sig);
-        signalled = true;
-        srv.stop();
-      });
-      srv.run();
-      if (!signalled) pthread_kill(waiter.native_handle(), SIGTERM);
-      waiter.join();
+      serve_until_signalled(srv, sigs);
       fmt::print("compe host: stopped\n");
     });
   }

@@ -10,6 +10,7 @@
 #include <fmt/core.h>
 
 #include "commands.hpp"
+#include "serve.hpp"
 #include "compe/store.hpp"
 #include "server/server.hpp"
 #include "workspace_option.hpp"
@@ -45,11 +46,7 @@ void add_ui_command(CLI::App& app) {
     if (o.token.empty() && !server::is_loopback_host(o.host)) o.token = server::random_token();
 
     // Signals are taken by one thread with sigwait; every other thread inherits the block.
-    sigset_t sigs;
-    sigemptyset(&sigs);
-    sigaddset(&sigs, SIGINT);
-    sigaddset(&sigs, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+    const sigset_t sigs = block_stop_signals();
 
     auto store = open_store(url);
     server::Server srv(*store, w.root(), o);
@@ -63,17 +60,7 @@ void add_ui_command(CLI::App& app) {
     fmt::print("press Ctrl-C to stop\n");
     std::fflush(stdout);
 
-    std::atomic<bool> signalled{false};
-    std::thread waiter([&srv, &signalled, sigs] {
-      int sig = 0;
-      sigwait(&sigs, &sig);
-      signalled = true;
-      srv.stop();
-    });
-    srv.run();
-    // run() also ends when listening fails; wake the waiter so it can be joined.
-    if (!signalled) pthread_kill(waiter.native_handle(), SIGTERM);
-    waiter.join();
+    serve_until_signalled(srv, sigs);
     fmt::print("compe ui: stopped\n");
   });
 }
