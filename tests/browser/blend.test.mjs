@@ -11,7 +11,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './chromium.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = process.env.COMPE_ROOT || path.resolve(here, '..', '..');
@@ -68,14 +68,7 @@ before(async () => {
   runs.linear = JSON.parse(compe('run', '--workspace', ws, '--json', '--model', 'linear', '--name', 'linear')).run_id;
   runs.blend = JSON.parse(compe('blend', runs.xgb, runs.linear, '--method', 'rank_mean', '--workspace', ws, '--json', '--name', HOSTILE)).run_id;
   fs.mkdirSync(SHOTS, { recursive: true });
-  profile = fs.mkdtempSync(path.join(os.tmpdir(), 'compe-blend-chromium-'));
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    viewport: VIEWPORTS.desktop,
-  });
+  ({ browser, profile } = await launchChromium(CHROMIUM, 'blend', VIEWPORTS.desktop));
   ui = await startUi();
 });
 

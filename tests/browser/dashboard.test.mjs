@@ -10,7 +10,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './chromium.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = process.env.COMPE_ROOT || path.resolve(here, '..', '..');
@@ -100,14 +100,7 @@ before(async () => {
   compe('lb', 'add', '--workspace', ws, runs.xgb, '--public', '0.8', '--private', '0.79');
   compe('lb', 'add', '--workspace', ws, runs.linear, '--public', '0.77');
   fs.mkdirSync(SHOTS, { recursive: true });
-  profile = fs.mkdtempSync(path.join(os.tmpdir(), 'compe-ui-chromium-'));
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    viewport: VIEWPORTS.desktop,
-  });
+  ({ browser, profile } = await launchChromium(CHROMIUM, 'ui', VIEWPORTS.desktop));
 });
 
 after(async () => {

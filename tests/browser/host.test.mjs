@@ -12,7 +12,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './chromium.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = process.env.COMPE_ROOT || path.resolve(here, '..', '..');
@@ -116,14 +116,7 @@ const sha256 = text => crypto.createHash('sha256').update(text).digest('hex');
 before(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'compe-host-'));
   fs.mkdirSync(SHOTS, { recursive: true });
-  profile = fs.mkdtempSync(path.join(os.tmpdir(), 'compe-host-chromium-'));
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    viewport: VIEWPORTS.desktop,
-  });
+  ({ browser, profile } = await launchChromium(CHROMIUM, 'host', VIEWPORTS.desktop));
 });
 
 after(async () => {

@@ -11,7 +11,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './chromium.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = process.env.COMPE_ROOT || path.resolve(here, '..', '..');
@@ -71,14 +71,7 @@ before(async () => {
     'objectives = ["cv", "fit_seconds"]\n[tune.sampler_options]\nn_startup_trials = 3\n[tune.space]\n' + SPACE);
   compe('tune', multi, '--workspace', ws, '--study', 'lin-pareto');
   fs.mkdirSync(SHOTS, { recursive: true });
-  profile = fs.mkdtempSync(path.join(os.tmpdir(), 'compe-study-chromium-'));
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    viewport: VIEWPORTS.desktop,
-  });
+  ({ browser, profile } = await launchChromium(CHROMIUM, 'study', VIEWPORTS.desktop));
   ui = await startUi();
 });
 
