@@ -6,6 +6,7 @@
 
 #include "compe/blend.hpp"
 #include "compe/error.hpp"
+#include "../error_of.hpp"
 
 using compe::Column;
 using compe::Table;
@@ -86,14 +87,7 @@ Table test_table(std::vector<std::int64_t> ids, std::vector<double> y) {
   return t;
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const compe::Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using compe::testing::message_of;
 
 }  // namespace
 
@@ -141,7 +135,7 @@ TEST(BlendMethods, MeanPowerGeometricRankByHand) {
   EXPECT_NEAR(mean.oof_score, mean.nested_score, 1e-12);
   EXPECT_EQ(rm.nested_oof, rm.oof);
   p.power = 0;
-  EXPECT_NE(error_of([&] { blend::blend(set, "power_mean", p); }).find("geometric_mean"),
+  EXPECT_NE(message_of([&] { blend::blend(set, "power_mean", p); }).find("geometric_mean"),
             std::string::npos);
 }
 
@@ -174,7 +168,7 @@ TEST(BlendMethods, HillClimbSelectsThreeAThenOneB) {
   auto short_run = blend::blend(set, "hill_climb", p);
   EXPECT_NEAR(short_run.weights[0], 1.0, 1e-12);
   p.steps = 0;
-  EXPECT_NE(error_of([&] { blend::blend(set, "hill_climb", p); }).find("steps"), std::string::npos);
+  EXPECT_NE(message_of([&] { blend::blend(set, "hill_climb", p); }).find("steps"), std::string::npos);
 }
 
 TEST(BlendMethods, BaggedHillClimbWeightsSumToOne) {
@@ -210,7 +204,7 @@ TEST(BlendRegistry, EveryMethodIsDeterministicAndWellFormed) {
     EXPECT_FALSE(info.summary.empty());
     for (auto set : {binary_set(), regression_set()}) {
       if (!(info.tasks & set.ref.task)) {
-        EXPECT_NE(error_of([&] { blend::blend(set, info.name); }).find("does not support"),
+        EXPECT_NE(message_of([&] { blend::blend(set, info.name); }).find("does not support"),
                   std::string::npos);
         continue;
       }
@@ -238,20 +232,20 @@ TEST(BlendRegistry, EveryMethodIsDeterministicAndWellFormed) {
       // A single member is refused.
       blend::OofSet one = set;
       one.members.resize(1);
-      EXPECT_NE(error_of([&] { blend::blend(one, info.name); }).find("at least two members"),
+      EXPECT_NE(message_of([&] { blend::blend(one, info.name); }).find("at least two members"),
                 std::string::npos);
       // Learning methods refuse members on different folds; averages accept them.
       blend::OofSet diff = set;
       diff.different_folds = true;
       if (info.same_folds) {
-        EXPECT_NE(error_of([&] { blend::blend(diff, info.name); }).find("folds"),
+        EXPECT_NE(message_of([&] { blend::blend(diff, info.name); }).find("folds"),
                   std::string::npos);
       } else {
         EXPECT_NO_THROW(blend::blend(diff, info.name));
       }
     }
   }
-  EXPECT_NE(error_of([] { blend::find("hillclimb"); }).find("hill_climb"), std::string::npos);
+  EXPECT_NE(message_of([] { blend::find("hillclimb"); }).find("hill_climb"), std::string::npos);
 }
 
 TEST(BlendRegistry, WeightsNeverLoseToTheBestMemberInSample) {
@@ -280,7 +274,7 @@ TEST(BlendAnalyze, CorrelationsOrderAndMarginalGains) {
   EXPECT_EQ(std::abs(pos(0) - pos(3)), 1);
   ASSERT_EQ(a.marginal_gain.size(), m);
   EXPECT_EQ(a.scores.size(), m);
-  EXPECT_NE(error_of([&] {
+  EXPECT_NE(message_of([&] {
               blend::OofSet one = set;
               one.members.resize(1);
               blend::analyze(one);
@@ -305,7 +299,7 @@ TEST(BlendMember, BadInputIsReportedWithTheFirstIds) {
   auto test = test_table({101, 102}, {0.5, 0.5});
   auto make = [&](const Table& oof, const Table& t, nlohmann::json meta = nullptr,
                   blend::LoadOptions o = {}) {
-    return error_of([&] { blend::make_member(ref, "mate", oof, t, meta, o); });
+    return message_of([&] { blend::make_member(ref, "mate", oof, t, meta, o); });
   };
   // A missing id.
   std::string e = make(

@@ -9,6 +9,7 @@
 #include "compe/blend.hpp"
 #include "compe/error.hpp"
 #include "compe/metric.hpp"
+#include "../error_of.hpp"
 
 using compe::Column;
 namespace blend = compe::blend;
@@ -34,14 +35,7 @@ blend::Reference ref_of(compe::metric::Task task, std::string metric, std::vecto
   return ref;
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const compe::Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using compe::testing::message_of;
 
 struct Lcg {
   std::uint64_t state;
@@ -194,10 +188,10 @@ TEST(BlendDecision, EveryMulticlassLabelMetricNeverLosesInSample) {
 TEST(BlendDecision, ProbabilityMetricsAndRegressionAreRefused) {
   auto ref = ref_of(compe::metric::kBinary, "roc_auc", {0, 1, 0, 1}, 1);
   std::vector<double> p = {0.1, 0.9, 0.2, 0.8};
-  EXPECT_NE(error_of([&] { blend::fit_decision(ref, p, ref.y_true); }).find("scores probabilities"),
+  EXPECT_NE(message_of([&] { blend::fit_decision(ref, p, ref.y_true); }).find("scores probabilities"),
             std::string::npos);
   auto reg = ref_of(compe::metric::kRegression, "rmse", {1, 2, 3, 4}, 1);
-  EXPECT_NE(error_of([&] { blend::fit_decision(reg, p, reg.y_true); }).find("regression"),
+  EXPECT_NE(message_of([&] { blend::fit_decision(reg, p, reg.y_true); }).find("regression"),
             std::string::npos);
   EXPECT_TRUE(blend::scores_labels("f1"));
   EXPECT_TRUE(blend::scores_labels("qwk"));

@@ -11,6 +11,7 @@
 #include "compe/score.hpp"
 #include "compe/table.hpp"
 #include "compe/util.hpp"
+#include "../error_of.hpp"
 
 namespace fs = std::filesystem;
 using compe::host::Host;
@@ -66,14 +67,7 @@ struct Fixture {
   }
 };
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const compe::Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using compe::testing::message_of;
 
 Refusal refusal_of(const std::function<void()>& f) {
   try {
@@ -116,7 +110,7 @@ TEST(HostTime, Iso8601FormsAndErrors) {
   EXPECT_EQ(parse_iso8601("2024-02-29T00:00:00Z"), 1709164800000);
   for (const char* bad : {"2027-01-01T00:00", "2027-13-01", "2023-02-29", "2027-01-01T24:00Z", "tomorrow",
                           "2027-01-01T00:00Zjunk", "2027-1-1"}) {
-    std::string msg = error_of([&] { parse_iso8601(bad); });
+    std::string msg = message_of([&] { parse_iso8601(bad); });
     EXPECT_NE(msg.find(bad), std::string::npos) << msg;
     EXPECT_NE(msg.find("ISO 8601"), std::string::npos) << msg;
   }
@@ -165,7 +159,7 @@ TEST(HostInit, BadInputIsRefusedWithContext) {
     return o;
   };
   auto expect_error = [&](compe::host::InitOptions o, const std::string& part) {
-    std::string msg = error_of([&] { compe::host::init(o); });
+    std::string msg = message_of([&] { compe::host::init(o); });
     EXPECT_NE(msg.find(part), std::string::npos) << "expected '" << part << "' in: " << msg;
     EXPECT_FALSE(fs::exists(o.dir / "host.toml"));
   };
@@ -198,7 +192,7 @@ TEST(HostInit, BadInputIsRefusedWithContext) {
   expect_error(o, "cannot be scored with metric 'roc_auc'");
   o = opts();
   compe::host::init(o);
-  std::string msg = error_of([&] { compe::host::init(o); });
+  std::string msg = message_of([&] { compe::host::init(o); });
   EXPECT_NE(msg.find("not an empty folder"), std::string::npos) << msg;
 }
 
@@ -228,7 +222,7 @@ TEST(HostSubmit, ScoresAsScoreDoesAndStoresTheFile) {
 TEST(HostSubmit, BadFilesGetKagglesMessagesAndAreNotCounted) {
   Fixture f;
   Host h(f.dir);
-  auto err = [&](const std::string& csv) { return error_of([&] { h.submit("alpha", csv, "sub.csv", kNow); }); };
+  auto err = [&](const std::string& csv) { return message_of([&] { h.submit("alpha", csv, "sub.csv", kNow); }); };
   EXPECT_NE(err("id,target\n1,0.5\n").find("sub.csv: wrong columns id, target; expected columns: id, y"),
             std::string::npos);
   std::string twice = submission(std::vector<double>(10, 0.5));
@@ -242,7 +236,7 @@ TEST(HostSubmit, BadFilesGetKagglesMessagesAndAreNotCounted) {
   EXPECT_TRUE(h.submissions("alpha").empty());
   EXPECT_EQ(h.submissions_today("alpha", kNow), 0);
   // Unknown team (the server never lets one through, the API still refuses it).
-  EXPECT_NE(error_of([&] { h.submit("delta", twice, "x", kNow); }).find("no team 'delta'"), std::string::npos);
+  EXPECT_NE(message_of([&] { h.submit("delta", twice, "x", kNow); }).find("no team 'delta'"), std::string::npos);
 }
 
 TEST(HostSubmit, ErrorsNeverTellPublicFromPrivateRows) {
@@ -250,7 +244,7 @@ TEST(HostSubmit, ErrorsNeverTellPublicFromPrivateRows) {
   // fine over all rows, undefined on the Private rows alone. The message names no row.
   Fixture f("pearson");
   Host h(f.dir);
-  std::string msg = error_of([&] { h.submit("alpha", submission({0.1, 0.9, 0.2, 0.8, 0.5, 0.5, 0.5, 0.5, 0.5, 0.3}), "s.csv", kNow); });
+  std::string msg = message_of([&] { h.submit("alpha", submission({0.1, 0.9, 0.2, 0.8, 0.5, 0.5, 0.5, 0.5, 0.5, 0.3}), "s.csv", kNow); });
   EXPECT_NE(msg.find("undefined for this submission on part of the hidden rows"), std::string::npos) << msg;
   EXPECT_EQ(msg.find("row"), msg.find("rows")) << msg;
   EXPECT_EQ(msg.find("rivate"), std::string::npos) << msg;
@@ -258,7 +252,7 @@ TEST(HostSubmit, ErrorsNeverTellPublicFromPrivateRows) {
   // A row-level problem is named by its position among all rows (the same whatever the split).
   Fixture g("rmsle");
   Host hg(g.dir);
-  std::string neg = error_of([&] { hg.submit("alpha", submission({1, 1, 1, 1, 1, 1, -1, 1, 1, 1}), "s.csv", kNow); });
+  std::string neg = message_of([&] { hg.submit("alpha", submission({1, 1, 1, 1, 1, 1, -1, 1, 1, 1}), "s.csv", kNow); });
   EXPECT_NE(neg.find("s.csv: rmsle: y_pred row 6 is -1; expected a value >= 0 (id '7')"), std::string::npos) << neg;
   EXPECT_EQ(neg.find("rivate"), std::string::npos) << neg;
 }
@@ -270,7 +264,7 @@ TEST(HostSubmit, DailyLimitDeadlineRevealAndSize) {
   h.submit("alpha", csv, "a.csv", kNow + kHour);
   h.submit("alpha", csv, "b.csv", kNow + 2 * kHour);
   EXPECT_EQ(refusal_of([&] { h.submit("alpha", csv, "c.csv", kNow + 3 * kHour); }), Refusal::kDailyLimit);
-  std::string msg = error_of([&] { h.submit("alpha", csv, "c.csv", kNow + 3 * kHour); });
+  std::string msg = message_of([&] { h.submit("alpha", csv, "c.csv", kNow + 3 * kHour); });
   EXPECT_NE(msg.find("2 submission(s) per UTC day"), std::string::npos) << msg;
   EXPECT_NE(msg.find("2027-01-02T00:00:00.000Z"), std::string::npos) << msg;
   h.submit("beta", csv, "b.csv", kNow + 3 * kHour);  // another team has its own count
@@ -313,10 +307,10 @@ TEST(HostBoards, FinalsPrivateBoardAndShake) {
   // No finals marked: the two best public (a1, a2). Then a3 marked: only a3 counts.
   EXPECT_EQ(h.effective_finals("alpha"), (std::vector<std::int64_t>{a1.id, a2.id}));
   EXPECT_EQ(refusal_of([&] { h.private_board(kNow + 10); }), Refusal::kNotRevealed);
-  EXPECT_NE(error_of([&] { h.set_finals("alpha", {a1.id, a2.id, a3.id}, kNow); }).find("at most 2"), std::string::npos);
-  EXPECT_NE(error_of([&] { h.set_finals("alpha", {b1.id}, kNow); }).find("team 'alpha' has no submission"),
+  EXPECT_NE(message_of([&] { h.set_finals("alpha", {a1.id, a2.id, a3.id}, kNow); }).find("at most 2"), std::string::npos);
+  EXPECT_NE(message_of([&] { h.set_finals("alpha", {b1.id}, kNow); }).find("team 'alpha' has no submission"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { h.set_finals("alpha", {a3.id, a3.id}, kNow); }).find("given twice"), std::string::npos);
+  EXPECT_NE(message_of([&] { h.set_finals("alpha", {a3.id, a3.id}, kNow); }).find("given twice"), std::string::npos);
   h.set_finals("alpha", {a3.id}, kNow + 10);
   EXPECT_EQ(h.effective_finals("alpha"), (std::vector<std::int64_t>{a3.id}));
 
@@ -373,6 +367,6 @@ TEST(HostSubmit, ClassLabelSolutionWithAnUnlabelledIgnoredRow) {
   EXPECT_DOUBLE_EQ(s.public_score, 0.5);
   EXPECT_DOUBLE_EQ(s.private_score, 1.0);
   // The Ignored row still needs a prediction, as every id does.
-  std::string msg = error_of([&] { h.submit("a", "id,label\n1,cat\n2,cat\n3,cat\n4,dog\n5,\n", "e.csv", kNow); });
+  std::string msg = message_of([&] { h.submit("a", "id,label\n1,cat\n2,cat\n3,cat\n4,dog\n5,\n", "e.csv", kNow); });
   EXPECT_NE(msg.find("e.csv: column 'label' has 1 empty prediction(s), at id(s) '5'"), std::string::npos) << msg;
 }

@@ -16,6 +16,7 @@
 #include "compe/error.hpp"
 #include "compe/store.hpp"
 #include "compe/tune.hpp"
+#include "../error_of.hpp"
 
 namespace {
 
@@ -25,17 +26,7 @@ using compe::ErrorCode;
 using compe::TrialState;
 namespace tune = compe::tune;
 
-template <typename F>
-std::string error_of(F&& f, ErrorCode expected = ErrorCode::kInvalidArgument) {
-  try {
-    f();
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), expected) << e.what();
-    return e.what();
-  }
-  ADD_FAILURE() << "no error thrown";
-  return "";
-}
+using compe::testing::error_of;
 
 // A space every sampler can handle (the grid needs stepped floats).
 tune::SearchSpace mixed_space() {

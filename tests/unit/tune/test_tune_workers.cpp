@@ -21,6 +21,7 @@
 #include "compe/error.hpp"
 #include "compe/store.hpp"
 #include "compe/tune.hpp"
+#include "../error_of.hpp"
 #include "store/db.hpp"
 
 namespace {
@@ -31,17 +32,7 @@ using compe::ErrorCode;
 using compe::TrialState;
 namespace tune = compe::tune;
 
-template <typename F>
-std::string error_of(F&& f, ErrorCode expected = ErrorCode::kInvalidArgument) {
-  try {
-    f();
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), expected) << e.what();
-    return e.what();
-  }
-  ADD_FAILURE() << "no error thrown";
-  return "";
-}
+using compe::testing::error_of;
 
 // A store location for one test: a SQLite file in a fresh folder, or a fresh PostgreSQL schema.
 class Location {
