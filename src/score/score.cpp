@@ -343,10 +343,10 @@ Prepared prepare_submission(const Table& solution, const Table& submission, cons
 }
 
 Result score_submission(const Table& solution, const Table& submission, const Options& options) {
-  if (metric::make(options.metric)->info().accepts(metric::kDetection))
+  auto m = metric::make(options.metric);
+  if (m->info().accepts(metric::kDetection))
     return detect::score_detection_submission(solution, submission, options);
   Prepared p = prepare_submission(solution, submission, options);
-  auto m = metric::make(options.metric);
   Result res = p.result;
   const std::size_t n = p.usage.size();
   const bool ranking = m->info().tasks == metric::kRanking;
