@@ -10,19 +10,9 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { launchChromium } from './chromium.mjs';
+import { CHROMIUM, COMPE, ROOT, SHOTS, VIEWPORTS, launchChromium } from './setup.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const ROOT = process.env.COMPE_ROOT || path.resolve(here, '..', '..');
-const COMPE = process.env.COMPE_BIN;
-const SHOTS = process.env.COMPE_SCREENSHOTS || path.join(ROOT, 'build', 'browser-screenshots');
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const HOSTILE = '<img src=x onerror=alert(1)>';
-const VIEWPORTS = { desktop: { width: 1280, height: 800 }, phone: { width: 390, height: 844 } };
-
-assert.ok(COMPE, 'set COMPE_BIN to the compe executable');
-assert.ok(fs.existsSync(CHROMIUM), `chromium not found at ${CHROMIUM}: run scripts/install-deps.sh`);
 
 let tmp, ws, profile, browser, ui;
 const runs = {};
