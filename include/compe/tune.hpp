@@ -488,6 +488,10 @@ class Study {
   friend class Trial;
   FrozenTrial freeze(const compe::Trial& t) const;
   void refresh();
+  void mark_finished(FrozenTrial f);
+  bool known_finished(std::int64_t number) const;
+  /// A trial of the view or finished since the last refresh; nullptr when neither.
+  const FrozenTrial* find_trial(std::int64_t number) const;
   void remember(const Trial& trial, TrialState state, std::vector<double> values,
                 const std::string& error);
   void finish(const Trial& trial, TrialState state, std::span<const double> values,
@@ -512,9 +516,11 @@ class Study {
   SearchSpace relative_space_;  // the unconditional parameters, when some are conditional
   Rng rng_;
   bool loaded_ = false;
-  std::map<std::int64_t, FrozenTrial> finished_;  // immutable once read
-  std::map<std::int64_t, FrozenTrial> mine_;      // asked here, not yet told
-  std::vector<FrozenTrial> cache_;                // finished and running, by number
+  std::vector<char> is_finished_;              // by trial number: finished (immutable) and read
+  std::vector<FrozenTrial> pending_;           // finished since the last refresh, not yet in cache_
+  std::map<std::int64_t, FrozenTrial> mine_;   // asked here, not yet told
+  std::vector<FrozenTrial> cache_;             // finished and running, by number
+  std::vector<std::int64_t> running_in_view_;  // numbers of cache_'s running entries
 };
 
 /// Parameter importance: how strongly each parameter's values order the objective over the

@@ -118,67 +118,94 @@ FrozenTrial Study::freeze(const compe::Trial& t) const {
   return f;
 }
 
+namespace {
+bool finished_state(TrialState st) {
+  return st == TrialState::kComplete || st == TrialState::kPruned || st == TrialState::kFailed;
+}
+}  // namespace
+
+void Study::mark_finished(FrozenTrial f) {
+  const auto n = static_cast<std::size_t>(f.number);
+  if (n >= is_finished_.size()) is_finished_.resize(n + 1, 0);
+  is_finished_[n] = 1;
+  pending_.push_back(std::move(f));
+}
+
+bool Study::known_finished(std::int64_t number) const {
+  const auto n = static_cast<std::size_t>(number);
+  return number >= 0 && n < is_finished_.size() && is_finished_[n];
+}
+
 void Study::refresh() {
   // Finished trials never change: after the first full read, only running trials and trials
-  // that finished elsewhere since the last refresh are read again.
-  auto finished = [](TrialState st) {
-    return st == TrialState::kComplete || st == TrialState::kPruned || st == TrialState::kFailed;
-  };
+  // that finished elsewhere since the last refresh are read again, and the view is updated from
+  // the lowest trial number that changed (usually the last few), not rebuilt.
   if (!loaded_) {
     for (const compe::Trial& t : store_->list_trials(options_.name)) {
-      if (finished(t.state)) finished_[t.number] = freeze(t);
+      if (finished_state(t.state)) mark_finished(freeze(t));
     }
     loaded_ = true;
   }
-  std::map<std::int64_t, FrozenTrial> running;
+  std::vector<FrozenTrial> running;
   for (const compe::Trial& t : store_->list_trials(options_.name, TrialState::kRunning)) {
-    running[t.number] = freeze(t);
+    running.push_back(freeze(t));
   }
-  std::int64_t max_number = -1;
-  if (!finished_.empty()) max_number = finished_.rbegin()->first;
-  if (!running.empty()) max_number = std::max(max_number, running.rbegin()->first);
+  std::sort(running.begin(), running.end(),
+            [](const FrozenTrial& a, const FrozenTrial& b) { return a.number < b.number; });
+  std::int64_t max_number = static_cast<std::int64_t>(is_finished_.size()) - 1;
+  if (!running.empty()) max_number = std::max(max_number, running.back().number);
   if (!mine_.empty()) max_number = std::max(max_number, mine_.rbegin()->first);
   // Numbers neither finished nor running here were created elsewhere (or are ours): read them.
-  // One ordered walk, no lookups per number.
   {
-    auto fi = finished_.begin();
     auto ri = running.begin();
     for (std::int64_t n = 0; n <= max_number; ++n) {
-      while (fi != finished_.end() && fi->first < n) ++fi;
-      while (ri != running.end() && ri->first < n) ++ri;
-      if ((fi != finished_.end() && fi->first == n) || (ri != running.end() && ri->first == n)) {
-        continue;
-      }
+      if (known_finished(n)) continue;
+      while (ri != running.end() && ri->number < n) ++ri;
+      if (ri != running.end() && ri->number == n) continue;
       const compe::Trial t = store_->get_trial(options_.name, n);
-      if (finished(t.state)) {
-        fi = finished_.emplace_hint(fi, n, freeze(t));
+      if (finished_state(t.state)) {
         mine_.erase(n);
+        mark_finished(freeze(t));
       }
     }
   }
-  // The new view, by number. Finished trials never change, so those already in the previous view
-  // are moved over rather than copied again; only new and running ones are copied.
-  std::vector<FrozenTrial> next;
-  next.reserve(finished_.size() + running.size());
-  auto old = cache_.begin();
-  auto take = [&](const FrozenTrial& f) {
-    while (old != cache_.end() && old->number < f.number) ++old;
-    if (old != cache_.end() && old->number == f.number && finished(old->state)) {
-      next.push_back(std::move(*old++));
-    } else {
-      next.push_back(f);
-    }
-  };
-  auto f = finished_.begin();
+  // The lowest number whose entry changes: a trial running in the previous view (it is running
+  // still, with new reports, or finished), a newly finished one, a running one not seen before.
+  std::int64_t lo = std::numeric_limits<std::int64_t>::max();
+  for (std::int64_t n : running_in_view_) lo = std::min(lo, n);
+  for (const FrozenTrial& f : pending_) lo = std::min(lo, f.number);
+  for (const FrozenTrial& f : running) lo = std::min(lo, f.number);
+  running_in_view_.clear();
+  if (lo == std::numeric_limits<std::int64_t>::max()) return;
+  const auto from = std::lower_bound(
+      cache_.begin(), cache_.end(), lo,
+      [](const FrozenTrial& f, std::int64_t n) { return f.number < n; });
+  // The tail's finished entries stay; its running ones are replaced by this read.
+  std::vector<FrozenTrial> tail;
+  for (auto it = from; it != cache_.end(); ++it) {
+    if (finished_state(it->state)) tail.push_back(std::move(*it));
+  }
+  cache_.erase(from, cache_.end());
+  std::sort(pending_.begin(), pending_.end(),
+            [](const FrozenTrial& a, const FrozenTrial& b) { return a.number < b.number; });
+  auto t = tail.begin();
+  auto p = pending_.begin();
   auto r = running.begin();
-  while (f != finished_.end() || r != running.end()) {
-    if (r == running.end() || (f != finished_.end() && f->first < r->first)) {
-      take((f++)->second);
+  while (t != tail.end() || p != pending_.end() || r != running.end()) {
+    const std::int64_t nt = t != tail.end() ? t->number : std::numeric_limits<std::int64_t>::max();
+    const std::int64_t np = p != pending_.end() ? p->number : std::numeric_limits<std::int64_t>::max();
+    const std::int64_t nr = r != running.end() ? r->number : std::numeric_limits<std::int64_t>::max();
+    if (np <= nt && np <= nr) {
+      if (nt == np) ++t;  // the finished record read now replaces the one in the view
+      cache_.push_back(std::move(*p++));
+    } else if (nt <= nr) {
+      cache_.push_back(std::move(*t++));
     } else {
-      next.push_back((r++)->second);
+      running_in_view_.push_back(r->number);
+      cache_.push_back(std::move(*r++));
     }
   }
-  cache_ = std::move(next);
+  pending_.clear();
 }
 
 void Study::remember(const Trial& trial, TrialState state, std::vector<double> values,
@@ -192,7 +219,17 @@ void Study::remember(const Trial& trial, TrialState state, std::vector<double> v
   f.values = std::move(values);
   f.intermediate = trial.intermediate_;
   f.error = error;
-  finished_[f.number] = std::move(f);
+  mark_finished(std::move(f));
+}
+
+const FrozenTrial* Study::find_trial(std::int64_t number) const {
+  for (const FrozenTrial& f : pending_) {
+    if (f.number == number) return &f;
+  }
+  const auto it = std::lower_bound(
+      cache_.begin(), cache_.end(), number,
+      [](const FrozenTrial& f, std::int64_t n) { return f.number < n; });
+  return it != cache_.end() && it->number == number ? &*it : nullptr;
 }
 
 std::vector<FrozenTrial> Study::trials() {
@@ -269,6 +306,7 @@ std::optional<Trial> Study::ask_below(std::int64_t limit) {
   f.number = t.number;
   f.state = TrialState::kRunning;
   cache_.push_back(f);
+  running_in_view_.push_back(t.number);
   mine_[t.number] = f;
   return Trial(*this, t.number, params);
 }
@@ -313,7 +351,7 @@ void Study::finish(const Trial& trial, TrialState state, std::span<const double>
     const compe::Trial stored = store_->get_trial(options_.name, trial.number());
     if (stored.state == TrialState::kRunning || stored.state == TrialState::kWaiting) throw;
     mine_.erase(trial.number());
-    finished_[trial.number()] = freeze(stored);
+    mark_finished(freeze(stored));
     return;
   }
   std::vector<double> kept;
@@ -336,9 +374,10 @@ void Study::optimize_multi(const std::function<std::vector<double>(Trial&)>& obj
   int failures = 0;
   auto report = [&](const Trial& t) {
     if (!after_trial) return;
-    auto it = finished_.find(t.number());
-    after_trial(it != finished_.end() ? it->second
-                                      : freeze(store_->get_trial(options_.name, t.number())));
+    const FrozenTrial* f = find_trial(t.number());
+    after_trial(f && finished_state(f->state)
+                    ? *f
+                    : freeze(store_->get_trial(options_.name, t.number())));
   };
   for (std::int64_t done = 0; n_trials == 0 || done < n_trials; ++done) {
     if (timeout.count() > 0 && std::chrono::steady_clock::now() - start >= timeout) break;
