@@ -197,9 +197,11 @@ struct TpeOptions {
   int n_ei_candidates = 24;
   bool multivariate = false;   ///< one joint Parzen estimator over the whole space
   bool constant_liar = false;  ///< running trials count as the worst (parallel workers)
-  /// Score candidates as Optuna 3.1.0 does: continuous kernels without their -log(sigma) term
-  /// (so wide kernels weigh more than a true density gives them). Off: true densities.
-  bool optuna31_kernels = false;
+  /// Score candidates as Optuna 3.1.0 does (the default): continuous kernels without their
+  /// -log(sigma) term, so wide kernels weigh more than a true density gives them. Off: true
+  /// densities (as later Optuna versions score), which found worse optima at 100 trials on
+  /// Branin and Hartmann6 over 100 seeds (bench/results/tune.md).
+  bool optuna31_kernels = true;
 };
 
 /// Median pruner settings (Optuna's MedianPruner defaults).

@@ -1,7 +1,7 @@
 // The Parzen estimator of TPE, built as Optuna 3.1's _ParzenEstimator builds it (numpy 1.24's
-// argsort included), except that the
-// continuous kernel density includes its -log(sigma) term (Optuna 3.1.0's truncnorm.logpdf drops
-// it; later Optuna versions restored it).
+// argsort included). Continuous kernels are scored as Optuna 3.1.0 scores them, without their
+// -log(sigma) term (its truncnorm.logpdf drops it), unless TpeOptions::optuna31_kernels is off:
+// then with the true density, as later Optuna versions score.
 #include <algorithm>
 #include <bit>
 #include <cmath>

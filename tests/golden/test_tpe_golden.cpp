@@ -76,7 +76,10 @@ TEST(TpeGolden, ParzenEstimators) {
       expect_close(pe.high(p), c.at("high")[p], pn + " high");
     }
     const auto cands = c.at("candidates").get<std::vector<std::vector<double>>>();
-    expect_vec(pe.log_pdf(cands), c.at("log_pdf"), "log_pdf");
+    expect_vec(pe.log_pdf(cands), c.at("log_pdf_optuna310"), "log_pdf as Optuna 3.1.0 scores");
+    opt.optuna31_kernels = false;
+    const tune::ParzenEstimator true_density(obs, dists, opt);
+    expect_vec(true_density.log_pdf(cands), c.at("log_pdf"), "log_pdf with true densities");
   }
 }
 

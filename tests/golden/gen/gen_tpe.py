@@ -108,6 +108,11 @@ def reference_log_pdf(pe, space, cands):
     return logsumexp(comp + np.log(pe._weights), axis=1)
 
 
+def typed_cands(space, cands):
+    return {k: v.astype(int) if isinstance(space[k], D.CategoricalDistribution) else v
+            for k, v in cands.items()}
+
+
 def parzen_case(name, space, n_obs, seed, multivariate=False, n_cands=16, prior=True,
                 endpoints=False, magic=True):
     rng = np.random.default_rng(seed)
@@ -119,8 +124,7 @@ def parzen_case(name, space, n_obs, seed, multivariate=False, n_cands=16, prior=
     ref = reference_log_pdf(pe, space, cands)
     if not any(continuous(d) for d in space.values()):
         # Without continuous kernels Optuna's own log_pdf is exact: the two paths must agree.
-        typed = {k: v.astype(int) if isinstance(space[k], D.CategoricalDistribution) else v
-                 for k, v in cands.items()}
+        typed = typed_cands(space, cands)
         assert np.allclose(pe.log_pdf(typed), ref, rtol=0, atol=1e-12)
     out = {
         "name": name,
@@ -139,6 +143,7 @@ def parzen_case(name, space, n_obs, seed, multivariate=False, n_cands=16, prior=
                         else pe._categorical_weights[k].tolist() for k in space],
         "candidates": [cands[k].tolist() for k in space],
         "log_pdf": ref.tolist(),
+        "log_pdf_optuna310": pe.log_pdf(typed_cands(space, cands)).tolist(),
     }
     return out
 

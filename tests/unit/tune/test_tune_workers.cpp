@@ -398,58 +398,64 @@ TEST(TuneConditional, BadConditionsNameTheParameter) {
 }
 
 // Every sampler samples a conditional parameter exactly when its condition holds; TPE models it
-// from the trials that have it, and still finds that dart with a small rate_drop is best.
+// from the trials that have it, and still finds that dart with a small rate_drop is best: over
+// four seeds, most of the later trials are dart (random sampling gives about half).
 TEST(TuneConditional, SampledOnlyWhenTheConditionHolds) {
   for (const std::string sampler : {"random", "tpe"}) {
     for (const bool multivariate : {false, true}) {
       if (sampler == "random" && multivariate) continue;
-      auto store = compe::open_store(":memory:");
-      tune::StudyOptions o;
-      o.name = "c";
-      o.space = conditional_space();
-      o.sampler = sampler;
-      if (sampler == "tpe") {
-        o.sampler_settings = {{"multivariate", multivariate}, {"n_startup_trials", 10}};
+      int dart_late = 0;  // over the seeds
+      for (const std::uint64_t seed : {5, 6, 7, 8}) {
+        auto store = compe::open_store(":memory:");
+        tune::StudyOptions o;
+        o.name = "c";
+        o.space = conditional_space();
+        o.sampler = sampler;
+        if (sampler == "tpe") {
+          o.sampler_settings = {{"multivariate", multivariate}, {"n_startup_trials", 10}};
+        }
+        o.seed = seed;
+        tune::Study study(*store, o);
+        study.optimize(
+            [](tune::Trial& t) {
+              EXPECT_EQ(t.active("rate_drop"), t.params().at("booster") == "dart");
+              double v = std::abs(std::log(t.suggest_float("eta", 0.01, 0.3, true) / 0.1));
+              if (t.params().at("booster") == "dart") {
+                v += t.suggest_float("rate_drop", 0, 0.5);
+                const bool forest = t.params().at("normalize") == "forest";
+                EXPECT_EQ(t.active("skip_drop"), forest);
+                if (forest) v += t.params().at("skip_drop").get<double>();
+              } else {
+                EXPECT_FALSE(t.active("normalize"));
+                EXPECT_NE(error_of([&] { t.suggest_float("rate_drop", 0, 0.5); })
+                              .find("'rate_drop' is not active in trial"),
+                          std::string::npos);
+                v += 0.4;
+              }
+              return v;
+            },
+            60);
+        const auto trials = study.trials();
+        ASSERT_EQ(trials.size(), 60u);
+        int dart = 0;
+        for (const tune::FrozenTrial& t : trials) {
+          ASSERT_EQ(t.state, TrialState::kComplete) << t.error;
+          const bool is_dart = t.params.at("booster") == 1.0;
+          dart += is_dart;
+          if (t.number >= 30) dart_late += is_dart;
+          EXPECT_EQ(t.params.count("rate_drop") == 1, is_dart);
+          EXPECT_EQ(t.params.count("normalize") == 1, is_dart);
+          EXPECT_EQ(t.params.count("skip_drop") == 1, is_dart && t.params.at("normalize") == 1.0);
+        }
+        EXPECT_GT(dart, 5) << sampler;
+        EXPECT_LT(dart, 60) << sampler;
+        if (sampler == "tpe") {
+          EXPECT_LT(study.best_trial()->value.value(), 0.4);
+        }
       }
-      o.seed = 5;
-      tune::Study study(*store, o);
-      study.optimize(
-          [](tune::Trial& t) {
-            EXPECT_EQ(t.active("rate_drop"), t.params().at("booster") == "dart");
-            double v = std::abs(std::log(t.suggest_float("eta", 0.01, 0.3, true) / 0.1));
-            if (t.params().at("booster") == "dart") {
-              v += t.suggest_float("rate_drop", 0, 0.5);
-              const bool forest = t.params().at("normalize") == "forest";
-              EXPECT_EQ(t.active("skip_drop"), forest);
-              if (forest) v += t.params().at("skip_drop").get<double>();
-            } else {
-              EXPECT_FALSE(t.active("normalize"));
-              EXPECT_NE(error_of([&] { t.suggest_float("rate_drop", 0, 0.5); })
-                            .find("'rate_drop' is not active in trial"),
-                        std::string::npos);
-              v += 0.4;
-            }
-            return v;
-          },
-          60);
-      const auto trials = study.trials();
-      ASSERT_EQ(trials.size(), 60u);
-      int dart = 0, dart_late = 0;
-      for (const tune::FrozenTrial& t : trials) {
-        ASSERT_EQ(t.state, TrialState::kComplete) << t.error;
-        const bool is_dart = t.params.at("booster") == 1.0;
-        dart += is_dart;
-        if (t.number >= 30) dart_late += is_dart;
-        EXPECT_EQ(t.params.count("rate_drop") == 1, is_dart);
-        EXPECT_EQ(t.params.count("normalize") == 1, is_dart);
-        EXPECT_EQ(t.params.count("skip_drop") == 1, is_dart && t.params.at("normalize") == 1.0);
-      }
-      EXPECT_GT(dart, 5) << sampler;
-      EXPECT_LT(dart, 60) << sampler;
       if (sampler == "tpe") {
         // The model prefers dart (its rate_drop near 0 beats gbtree's fixed 0.4 penalty).
-        EXPECT_GE(dart_late, 18) << "multivariate " << multivariate;
-        EXPECT_LT(study.best_trial()->value.value(), 0.4);
+        EXPECT_GE(dart_late, 72) << "multivariate " << multivariate;
       }
     }
   }
