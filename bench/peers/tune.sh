@@ -12,7 +12,8 @@
 #    history; printed apart).
 # 3. quality: best value after each of QUALITY_TRIALS (default "100 300") trials on Branin
 #    (minimum 0.397887) and Hartmann6 (minimum -3.32237) over SEEDS seeds (default 10): mean and
-#    sample standard deviation for each; compe with its defaults and with optuna31_kernels = true.
+#    sample standard deviation for each; compe with its defaults (Optuna 3.1.0's scoring) and
+#    with optuna31_kernels = false (true kernel densities).
 # SECTIONS (default "overhead history quality") picks the sections to run.
 set -euo pipefail
 build=${1:?usage: tune.sh BUILD_DIR [TRIALS] [HISTORY] [QUALITY_TRIALS] [SEEDS] [SECTIONS]}
@@ -128,10 +129,10 @@ fi
 if [[ " $sections " == *" quality "* ]]; then
   for q in $qtrials; do
     echo "best value after $q trials over $seeds seeds (mean std)"
-    printf '%-10s %22s %22s %22s\n' function compe compe_optuna31_kernels optuna
+    printf '%-10s %22s %22s %22s\n' function compe compe_true_densities optuna
     for fn in branin hartmann6; do
       c=$("$tool" quality "$fn" "$q" "$seeds" | tail -1)
-      k=$("$tool" quality "$fn" "$q" "$seeds" '{"optuna31_kernels": true}' | tail -1)
+      k=$("$tool" quality "$fn" "$q" "$seeds" '{"optuna31_kernels": false}' | tail -1)
       o=$(peer quality "$fn" "$q" "$seeds" | tail -1)
       printf '%-10s %22s %22s %22s\n' "$fn" "$c" "$k" "$o"
     done

@@ -13,8 +13,9 @@ in the transformed domain, the truncation bounds (low, high), categorical kernel
 log-density of candidate points.
 
 Optuna 3.1.0's _truncnorm.logpdf leaves out the -log(scale) term of a continuous kernel (later
-Optuna versions have it). compe uses the true density, so for parameters without a step the
-reference log-density is computed from Optuna's weights, mus and sigmas with
+Optuna versions have it). Each case keeps both: "log_pdf_optuna310", Optuna's own log_pdf
+(compe's default scoring), and "log_pdf", the true density (compe with optuna31_kernels off):
+for parameters without a step the true log-density is computed from Optuna's weights, mus and sigmas with
 scipy.stats.truncnorm.logpdf; stepped, integer and categorical parameters use Optuna's log_pdf
 as is (a probability mass, where the scale cancels). Both paths are checked against each other
 on a discrete case below.
