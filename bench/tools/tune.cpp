@@ -7,11 +7,16 @@
 //       per trial at that history size; the first also opens the study and reads the history)
 //   bench_tune quality FUNCTION TRIALS SEEDS [SETTINGS]  branin | hartmann6; prints each seed's
 //       best value on one line, then "mean std"; SETTINGS: TPE settings as a JSON object
+//   bench_tune proposals HISTORY_JSON DRAWS      TPE's proposals for one fixed history: for each
+//       parameter, DRAWS independent samples (generator seeds 0..DRAWS-1), one line per parameter:
+//       name then the values. HISTORY_JSON: {"direction", "space": {name: distribution},
+//       "trials": [{"params": {name: value}, "value": v}]} (see bench/peers/tune_proposals.sh)
 // STORE is ":memory:" or a SQLite file path (removed first).
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -171,6 +176,41 @@ int quality(const std::string& fn, std::int64_t trials, int seeds, const std::st
 
 }  // namespace
 
+int proposals(const std::string& path, int draws) {
+  std::ifstream in(path);
+  if (!in) compe::fail(compe::ErrorCode::kIo, "{}: cannot open", path);
+  const nlohmann::json doc = nlohmann::json::parse(in);
+  tune::SearchSpace space;
+  for (const auto& [name, d] : doc.at("space").items()) {
+    space.add(name, tune::distribution_from_json(name, d));
+  }
+  std::vector<tune::FrozenTrial> trials;
+  for (const nlohmann::json& t : doc.at("trials")) {
+    tune::FrozenTrial f;
+    f.number = static_cast<std::int64_t>(trials.size());
+    f.state = compe::TrialState::kComplete;
+    f.value = t.at("value").get<double>();
+    f.values = {*f.value};
+    for (const auto& [name, d] : space.params()) f.params[name] = *d.to_internal(t.at("params").at(name));
+    trials.push_back(std::move(f));
+  }
+  tune::StudyView view;
+  view.direction = tune::parse_direction(doc.at("direction").get<std::string>());
+  view.space = &space;
+  view.trials = trials;
+  for (const auto& [name, d] : space.params()) {
+    fmt::print("{}", name);
+    for (int s = 0; s < draws; ++s) {
+      // A fresh sampler and generator per draw, as a fresh Optuna TPESampler(seed=s) per draw.
+      const auto sampler = tune::make_sampler("tpe");
+      tune::Rng rng(static_cast<std::uint64_t>(s));
+      fmt::print(" {}", d.to_external(sampler->sample_independent(view, name, d, rng)).dump());
+    }
+    fmt::print("\n");
+  }
+  return 0;
+}
+
 int main(int argc, char** argv) {
   try {
     const std::vector<std::string> a(argv + 1, argv + argc);
@@ -183,10 +223,11 @@ int main(int argc, char** argv) {
     if ((a.size() == 4 || a.size() == 5) && a[0] == "quality") {
       return quality(a[1], std::stoll(a[2]), std::stoi(a[3]), a.size() == 5 ? a[4] : "");
     }
+    if (a.size() == 3 && a[0] == "proposals") return proposals(a[1], std::stoi(a[2]));
     std::fprintf(
         stderr,
         "usage: bench_tune overhead TRIALS STORE [SAMPLER] | history HISTORY STORE TRIALS | "
-        "quality FUNCTION TRIALS SEEDS [SETTINGS]\n");
+        "quality FUNCTION TRIALS SEEDS [SETTINGS] | proposals HISTORY_JSON DRAWS\n");
     return 2;
   } catch (const compe::Error& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
