@@ -713,7 +713,7 @@ class SqlStore final : public Store {
         "WHERE study = ? AND state = 'running' ORDER BY number";
     bool any = false;
     read("fail_stale_trials", [&] {
-      load_study(study);
+      study_objectives(study);  // not found -> error
       const std::int64_t now = now_unix_ms();
       for (const Row& r : db_->query(sql, {study})) any = any || !stale(r, now).empty();
       return 0;
@@ -793,12 +793,12 @@ class SqlStore final : public Store {
              "finish_trial: study '{}' trial {}: state '{}' does not end a trial", study, number,
              trial_state_name(state));
       }
-      Study s = load_study(study);
-      if (state == TrialState::kComplete && values.size() != s.directions.size()) {
+      const std::size_t objectives = study_objectives(study);
+      if (state == TrialState::kComplete && values.size() != objectives) {
         fail(ErrorCode::kInvalidArgument,
              "finish_trial: study '{}' trial {}: {} objective values given, the study has {} "
              "directions",
-             study, number, values.size(), s.directions.size());
+             study, number, values.size(), objectives);
       }
       json vals = json::array();
       for (double v : values) vals.push_back(std::isfinite(v) ? json(v) : json(nullptr));
@@ -822,7 +822,7 @@ class SqlStore final : public Store {
   std::vector<Trial> list_trials(const std::string& study,
                                  std::optional<TrialState> state) override {
     return read("list_trials", [&] {
-      load_study(study);
+      study_objectives(study);  // not found -> error
       std::vector<Row> rows;
       std::string sql = fmt::format("SELECT {} FROM trials WHERE study = ?", kTrialColumns);
       if (state) {
@@ -960,6 +960,14 @@ class SqlStore final : public Store {
         by_id.at(r.str(0))->fold_scores[static_cast<int>(r.i64(1))] = r.f64(2);
       }
     }
+  }
+
+  // The study's number of objectives, without parsing its sampler document (the per-trial calls
+  // only need to know that the study exists, or its objective count).
+  std::size_t study_objectives(const std::string& name) {
+    auto rows = db_->query("SELECT directions FROM studies WHERE name = ?", {name});
+    if (rows.empty()) fail(ErrorCode::kNotFound, "no study '{}' in store '{}'", name, url_);
+    return parse_json(rows[0].str(0), "study directions").size();
   }
 
   Study load_study(const std::string& name) {
