@@ -21,23 +21,7 @@ dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 "$compe" init "$dir/ws" --from "$root/examples/titanic/data" > /dev/null
 sed -i 's/^k = 5/k = 3/' "$dir/ws/compe.toml"
-cat > "$dir/exp.toml" <<'TOML'
-name = "xgb"
-[model]
-backend = "xgboost"
-[features]
-drop = ["name"]
-categorical = ["passengerClass"]
-[model.params]
-num_boost_round = 60
-[tune]
-[tune.space]
-learning_rate = {type = "float", low = 0.01, high = 0.5, log = true}
-max_depth = {type = "int", low = 2, high = 10}
-min_child_weight = {type = "float", low = 0.1, high = 20.0, log = true}
-subsample = {type = "float", low = 0.5, high = 1.0}
-colsample_bytree = {type = "float", low = 0.4, high = 1.0}
-TOML
+cp "$root/bench/peers/tune_xgb.toml" "$dir/exp.toml"
 "$compe" tune "$dir/exp.toml" --workspace "$dir/ws" --study h --seed "$seed" --trials "$trials" \
   > /dev/null
 "$compe" study show h --workspace "$dir/ws" --json > "$dir/study.json"

@@ -17,24 +17,9 @@ trap 'rm -rf "$dir"' EXIT
 "$compe" init "$dir/ws" --from "$root/examples/titanic/data" > /dev/null
 sed -i 's/^k = 5/k = 3/' "$dir/ws/compe.toml"
 grep -q '^k = 3' "$dir/ws/compe.toml" || { echo "could not set 3 folds" >&2; exit 2; }
-base='name = "xgb"
-[model]
-backend = "xgboost"
-[features]
-drop = ["name"]
-categorical = ["passengerClass"]'
-cat > "$dir/exp.toml" <<TOML
-$base
-[model.params]
-num_boost_round = 60
-[tune]
-[tune.space]
-learning_rate = {type = "float", low = 0.01, high = 0.5, log = true}
-max_depth = {type = "int", low = 2, high = 10}
-min_child_weight = {type = "float", low = 0.1, high = 20.0, log = true}
-subsample = {type = "float", low = 0.5, high = 1.0}
-colsample_bytree = {type = "float", low = 0.4, high = 1.0}
-TOML
+cp "$root/bench/peers/tune_xgb.toml" "$dir/exp.toml"
+# The experiment without its parameters and [tune]: what Optuna's trials complete.
+base=$(sed -e '/^\[model.params\]/,$d' -e '/^#/d' "$dir/exp.toml")
 
 echo "XGBoost on titanic, 3 folds, best roc_auc after $trials trials over $seeds seeds"
 bests=()
