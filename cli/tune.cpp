@@ -767,18 +767,7 @@ void add_study_command(CLI::App& app) {
     std::optional<std::size_t> best;
     std::map<std::string, int> counts;
     for (const compe::Trial& t : store->list_trials(a->name)) {
-      tune::FrozenTrial f;
-      f.number = t.number;
-      f.state = t.state;
-      if (t.state == TrialState::kComplete && !t.values.empty()) {
-        f.value = t.values[0];
-        f.values = t.values;
-      }
-      for (const auto& [name, d] : space.params()) {
-        if (t.params.contains(name)) {
-          if (auto v = d.to_internal(t.params[name])) f.params[name] = *v;
-        }
-      }
+      tune::FrozenTrial f = tune::freeze_trial(t, space);
       ++counts[std::string(trial_state_name(t.state))];
       if (f.value && (!best || (maximize ? *f.value > *trials[*best].value
                                          : *f.value < *trials[*best].value))) {

@@ -319,6 +319,9 @@ std::vector<int> nondomination_ranks(const std::vector<std::vector<double>>& los
 /// TPE weighs: O(n^d)). Points not below the reference in every objective add nothing.
 double hypervolume(const std::vector<std::vector<double>>& points,
                    const std::vector<double>& reference);
+/// A stored trial as samplers see it: the space's parameters as internal values (others and
+/// unreadable ones left out), the value(s) of a complete trial, intermediate values, error.
+FrozenTrial freeze_trial(const compe::Trial& t, const SearchSpace& space);
 /// The complete trials no other complete trial dominates, by number, under `directions`.
 std::vector<FrozenTrial> pareto_front(std::span<const FrozenTrial> trials,
                                       std::span<const Direction> directions);
@@ -488,7 +491,7 @@ class Study {
 
  private:
   friend class Trial;
-  FrozenTrial freeze(const compe::Trial& t) const;
+  FrozenTrial freeze(const compe::Trial& t) const { return freeze_trial(t, options_.space); }
   void refresh();
   void mark_finished(FrozenTrial f);
   bool known_finished(std::int64_t number) const;

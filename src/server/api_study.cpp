@@ -25,22 +25,7 @@ Loaded load(Store& store, const Study& s) {
   l.space = tune::SearchSpace::from_json(s.sampler.value("space", json::array()));
   for (const std::string& d : s.directions) l.directions.push_back(tune::parse_direction(d));
   l.raw = store.list_trials(s.name);
-  for (const compe::Trial& t : l.raw) {
-    tune::FrozenTrial f;
-    f.number = t.number;
-    f.state = t.state;
-    f.intermediate = t.intermediate;
-    if (t.state == TrialState::kComplete && !t.values.empty()) {
-      f.value = t.values[0];
-      f.values = t.values;
-    }
-    for (const auto& [name, d] : l.space.params()) {
-      if (t.params.is_object() && t.params.contains(name)) {
-        if (auto v = d.to_internal(t.params[name])) f.params[name] = *v;
-      }
-    }
-    l.frozen.push_back(std::move(f));
-  }
+  for (const compe::Trial& t : l.raw) l.frozen.push_back(tune::freeze_trial(t, l.space));
   return l;
 }
 

@@ -98,7 +98,7 @@ Study::Study(Store& store, StudyOptions options) : store_(&store), options_(std:
   }
 }
 
-FrozenTrial Study::freeze(const compe::Trial& t) const {
+FrozenTrial freeze_trial(const compe::Trial& t, const SearchSpace& space) {
   FrozenTrial f;
   f.number = t.number;
   f.state = t.state;
@@ -109,7 +109,7 @@ FrozenTrial Study::freeze(const compe::Trial& t) const {
     f.values = t.values;
   }
   if (t.params.is_object()) {
-    for (const auto& [name, d] : options_.space.params()) {
+    for (const auto& [name, d] : space.params()) {
       auto it = t.params.find(name);
       if (it == t.params.end()) continue;
       if (auto v = d.to_internal(*it)) f.params[name] = *v;
