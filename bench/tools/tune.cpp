@@ -57,30 +57,43 @@ double hartmann6(const std::vector<double>& x) {
   return out;
 }
 
-int overhead(std::int64_t trials, const std::string& url, const std::string& sampler) {
+// A new store at `url` (a SQLite file is removed first, with its WAL files).
+std::unique_ptr<compe::Store> fresh_store(const std::string& url) {
   if (url != ":memory:") {
     std::filesystem::remove(url);
     std::filesystem::remove(url + "-wal");
     std::filesystem::remove(url + "-shm");
   }
-  auto store = compe::open_store(url);
+  return compe::open_store(url);
+}
+
+// The cheap 10-D study of the overhead benchmarks: x0..x9 in [-5, 5], sum (x_i - 0.3)^2.
+tune::StudyOptions cheap_study() {
   tune::StudyOptions o;
   o.name = std::string("bench");
   for (int i = 0; i < 10; ++i) {
     const std::string n = fmt::format("x{}", i);
     o.space.add(n, tune::float_param(n, -5, 5));
   }
+  return o;
+}
+
+double cheap_objective(tune::Trial& t) {
+  double v = 0;
+  for (const auto& [k, x] : t.params().items())
+    v += (x.get<double>() - 0.3) * (x.get<double>() - 0.3);
+  return v;
+}
+
+int overhead(std::int64_t trials, const std::string& url, const std::string& sampler) {
+  auto store = fresh_store(url);
+  tune::StudyOptions o = cheap_study();
   o.sampler = sampler;
   tune::Study study(*store, o);
   std::vector<double> stamps;
   const auto t0 = Clock::now();
   study.optimize(
-      [](tune::Trial& t) {
-        double v = 0;
-        for (const auto& [k, x] : t.params().items())
-          v += (x.get<double>() - 0.3) * (x.get<double>() - 0.3);
-        return v;
-      },
+      cheap_objective,
       trials, std::chrono::duration<double>(0), 5,
       [&](const tune::FrozenTrial&) {
         stamps.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
@@ -93,34 +106,18 @@ int overhead(std::int64_t trials, const std::string& url, const std::string& sam
 }
 
 int history(std::int64_t n_history, const std::string& url, std::int64_t trials) {
-  if (url != ":memory:") {
-    std::filesystem::remove(url);
-    std::filesystem::remove(url + "-wal");
-    std::filesystem::remove(url + "-shm");
-  }
-  auto store = compe::open_store(url);
-  tune::StudyOptions o;
-  o.name = std::string("bench");
-  for (int i = 0; i < 10; ++i) {
-    const std::string n = fmt::format("x{}", i);
-    o.space.add(n, tune::float_param(n, -5, 5));
-  }
-  auto objective = [](tune::Trial& t) {
-    double v = 0;
-    for (const auto& [k, x] : t.params().items())
-      v += (x.get<double>() - 0.3) * (x.get<double>() - 0.3);
-    return v;
-  };
+  auto store = fresh_store(url);
+  tune::StudyOptions o = cheap_study();
   {
     o.sampler = "random";
     tune::Study fill(*store, o);
-    fill.optimize(objective, n_history);
+    fill.optimize(cheap_objective, n_history);
   }
   o.sampler = "tpe";
   const auto t0 = Clock::now();
   tune::Study study(*store, o);
   std::vector<double> stamps;
-  study.optimize(objective, trials, std::chrono::duration<double>(0), 5,
+  study.optimize(cheap_objective, trials, std::chrono::duration<double>(0), 5,
                  [&](const tune::FrozenTrial&) {
                    stamps.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
                  });
