@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { CHROMIUM, COMPE, ROOT, SHOTS, VIEWPORTS, launchChromium } from './setup.mjs';
+import { CHROMIUM, ROOT, SHOTS, VIEWPORTS, COMPE, launchChromium, compe, serveUi, cleanUp } from './setup.mjs';
 
 const HOSTILE = '<img src=x onerror=alert(1)>';
 const TOKEN = 'test-token-0123456789';
@@ -19,34 +19,15 @@ const runs = {};        // role -> run id
 const servers = [];     // {proc, url}
 let browser;
 
-function compe(...args) {
-  return execFileSync(COMPE, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
 function runJson(...args) {
   return JSON.parse(compe('run', '--workspace', ws, '--json', ...args));
 }
 
-/** Starts `compe ui` and resolves with {proc, url, base} once it prints its URL. */
-function startUi(...args) {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(COMPE, ['ui', '--workspace', ws, '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '', err = '';
-    const timer = setTimeout(() => reject(new Error('compe ui printed no URL: ' + out + err)), 15000);
-    proc.stderr.on('data', d => { err += d; });
-    proc.stdout.on('data', d => {
-      out += d;
-      const m = out.match(/^url: (http:\/\/\S+)$/m);
-      if (m) {
-        clearTimeout(timer);
-        const u = new URL(m[1]);
-        const s = { proc, url: m[1], base: u.origin, out: () => out };
-        servers.push(s);
-        resolve(s);
-      }
-    });
-    proc.on('exit', code => { clearTimeout(timer); reject(new Error(`compe ui exited ${code}: ${out}${err}`)); });
-  });
+/** Starts `compe ui` on the test's workspace; the server is stopped after the tests. */
+async function startUi(...args) {
+  const s = await serveUi(ws, ...args);
+  servers.push(s);
+  return s;
 }
 
 function stopUi(s, signal = 'SIGTERM') {
@@ -93,12 +74,7 @@ before(async () => {
   ({ browser, profile } = await launchChromium(CHROMIUM, 'ui', VIEWPORTS.desktop));
 });
 
-after(async () => {
-  if (browser) await browser.close();
-  for (const s of servers) if (s.proc.exitCode === null) s.proc.kill('SIGKILL');
-  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
-  if (profile) fs.rmSync(profile, { recursive: true, force: true });
-});
+after(() => cleanUp(browser, servers.map(s => s.proc), [tmp, profile]));
 
 /** Opens `hash` at a viewport, waits for the page to render, checks the page body does not scroll sideways. */
 async function openPage(base, hash, viewport, query = '') {
@@ -357,16 +333,8 @@ describe('tracking: git, command-trainer curves, stale runs, sort and filter', (
       '[model.params.params]\nepochs = 20\nlog_every = 5\n[features]\ndrop = ["name"]\n'), '--allow-multi').run_id;
     assert.throws(() => runIn(writeExp('broken.toml', 'name = "c-broken"\n[model]\nbackend = "command"\n[model.params]\ncommand = "exit 3"\n')));
     t.broken = JSON.parse(compe('runs', '--workspace', tws, '--status', 'failed', '--json')).runs[0].run_id;
-    ui = await new Promise((resolve, reject) => {
-      const proc = spawn(COMPE, ['ui', '--workspace', tws, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-      let out = '';
-      proc.stdout.on('data', d => {
-        out += d;
-        const m = out.match(/^url: (http:\/\/\S+)$/m);
-        if (m) { const s = { proc, url: m[1], base: new URL(m[1]).origin }; servers.push(s); resolve(s); }
-      });
-      proc.on('exit', code => reject(new Error(`compe ui exited ${code}: ${out}`)));
-    });
+    ui = await serveUi(tws);
+    servers.push(ui);
   });
   after(async () => { if (ui) assert.equal(await stopUi(ui), 0); });
 

@@ -5,13 +5,13 @@
 // CHROMIUM (default /usr/bin/chromium).
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { CHROMIUM, COMPE, ROOT, SHOTS, VIEWPORTS, launchChromium } from './setup.mjs';
+import { CHROMIUM, ROOT, SHOTS, VIEWPORTS, COMPE, launchChromium, compe, cleanUp } from './setup.mjs';
 
 const DATA = path.join(ROOT, 'examples', 'titanic', 'data');
 const SOLUTION = path.join(DATA, 'solution.csv');
@@ -19,10 +19,6 @@ const SAMPLE = fs.readFileSync(path.join(DATA, 'sample_submission.csv'), 'utf8')
 
 let tmp, profile, browser;
 const servers = [];
-
-function compe(...args) {
-  return execFileSync(COMPE, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
 
 /** compe host init; returns {dir, tokens: {team: token}}. */
 function initHost(name, ...args) {
@@ -109,12 +105,7 @@ before(async () => {
   ({ browser, profile } = await launchChromium(CHROMIUM, 'host', VIEWPORTS.desktop));
 });
 
-after(async () => {
-  if (browser) await browser.close();
-  for (const s of servers) if (s.proc.exitCode === null && s.proc.signalCode === null) s.proc.kill('SIGKILL');
-  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
-  if (profile) fs.rmSync(profile, { recursive: true, force: true });
-});
+after(() => cleanUp(browser, servers.map(s => s.proc), [tmp, profile]));
 
 describe('JSON API', () => {
   let host, srv;

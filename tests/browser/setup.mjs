@@ -3,7 +3,9 @@
 // two folders up), COMPE_SCREENSHOTS (default <root>/build/browser-screenshots),
 // CHROMIUM (default /usr/bin/chromium).
 import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,4 +33,53 @@ export async function launchChromium(executablePath, prefix, viewport) {
     viewport,
   });
   return { browser, profile };
+}
+
+/** Runs compe with `args` and returns its stdout; throws on a non-zero exit. */
+export function compe(...args) {
+  return execFileSync(COMPE, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** Starts `compe ui` on workspace `ws` (port 0, then `args`) and resolves with
+ * {proc, url, base, out} once it prints its URL; rejects if it exits first or stays silent. */
+export function serveUi(ws, ...args) {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(COMPE, ['ui', '--workspace', ws, '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '', err = '';
+    const timer = setTimeout(() => reject(new Error('compe ui printed no URL: ' + out + err)), 15000);
+    proc.stderr.on('data', d => { err += d; });
+    proc.stdout.on('data', d => {
+      out += d;
+      const m = out.match(/^url: (http:\/\/\S+)$/m);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ proc, url: m[1], base: new URL(m[1]).origin, out: () => out });
+      }
+    });
+    proc.on('exit', code => { clearTimeout(timer); reject(new Error(`compe ui exited ${code}: ${out}${err}`)); });
+  });
+}
+
+/** A GET whose path is sent exactly as given (no URL normalisation); resolves with
+ * {status, body} where body is the parsed JSON. */
+export function getJson(base, rawPath) {
+  const u = new URL(base);
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: u.hostname, port: u.port, path: rawPath, method: 'GET' }, res => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', d => { body += d; });
+      res.on('end', () => resolve({ status: res.statusCode, body: JSON.parse(body) }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** End of a test file: closes the browser, sends `signal` to the processes still running and
+ * removes the folders (null entries are skipped). */
+export async function cleanUp(browser, procs, dirs, signal = 'SIGKILL') {
+  if (browser) await browser.close();
+  for (const p of procs) if (p && p.exitCode === null && p.signalCode === null) p.kill(signal);
+  for (const d of dirs) if (d) fs.rmSync(d, { recursive: true, force: true });
 }

@@ -4,56 +4,18 @@
 // CHROMIUM (default /usr/bin/chromium).
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { CHROMIUM, COMPE, ROOT, SHOTS, VIEWPORTS, launchChromium } from './setup.mjs';
+import { CHROMIUM, ROOT, SHOTS, VIEWPORTS, launchChromium, compe, serveUi, getJson, cleanUp } from './setup.mjs';
 
 const HOSTILE = '<img src=x onerror=alert(1)>';
 
 let tmp, ws, profile, browser, ui;
 const runs = {};
 
-function compe(...args) {
-  return execFileSync(COMPE, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
 function runJson(...args) {
   return JSON.parse(compe('run', '--workspace', ws, '--json', ...args));
-}
-
-function startUi() {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(COMPE, ['ui', '--workspace', ws, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '', err = '';
-    const timer = setTimeout(() => reject(new Error('compe ui printed no URL: ' + out + err)), 15000);
-    proc.stderr.on('data', d => { err += d; });
-    proc.stdout.on('data', d => {
-      out += d;
-      const m = out.match(/^url: (http:\/\/\S+)$/m);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ proc, base: new URL(m[1]).origin });
-      }
-    });
-    proc.on('exit', code => { clearTimeout(timer); reject(new Error(`compe ui exited ${code}: ${out}${err}`)); });
-  });
-}
-
-function getJson(base, p) {
-  const u = new URL(base);
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: u.hostname, port: u.port, path: p, method: 'GET' }, res => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', d => { body += d; });
-      res.on('end', () => resolve({ status: res.statusCode, body: JSON.parse(body) }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
 }
 
 async function openPage(hash, viewport) {
@@ -84,15 +46,10 @@ before(async () => {
   compe('lb', 'add', '--workspace', ws, runs.linear, '--public', '0.77');
   fs.mkdirSync(SHOTS, { recursive: true });
   ({ browser, profile } = await launchChromium(CHROMIUM, 'shake', VIEWPORTS.desktop));
-  ui = await startUi();
+  ui = await serveUi(ws);
 });
 
-after(async () => {
-  if (browser) await browser.close();
-  if (ui && ui.proc.exitCode === null) ui.proc.kill('SIGKILL');
-  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
-  if (profile) fs.rmSync(profile, { recursive: true, force: true });
-});
+after(() => cleanUp(browser, [ui && ui.proc], [tmp, profile]));
 
 describe('shake', () => {
   test('/api/shake simulates the runs against the solution, and refuses bad parameters', async () => {

@@ -5,44 +5,12 @@
 // CHROMIUM (default /usr/bin/chromium).
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { CHROMIUM, COMPE, ROOT, SHOTS, VIEWPORTS, launchChromium } from './setup.mjs';
+import { CHROMIUM, ROOT, SHOTS, VIEWPORTS, launchChromium, compe, serveUi, getJson, cleanUp } from './setup.mjs';
 
 let tmp, ws, profile, browser, ui;
-
-function compe(...args) {
-  return execFileSync(COMPE, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
-function startUi() {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(COMPE, ['ui', '--workspace', ws, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    const timer = setTimeout(() => reject(new Error('compe ui printed no URL: ' + out)), 15000);
-    proc.stdout.on('data', d => {
-      out += d;
-      const m = out.match(/^url: (http:\/\/\S+)$/m);
-      if (m) { clearTimeout(timer); resolve({ proc, base: new URL(m[1]).origin }); }
-    });
-    proc.on('exit', code => { clearTimeout(timer); reject(new Error(`compe ui exited ${code}: ${out}`)); });
-  });
-}
-
-function getJson(base, p) {
-  const u = new URL(base);
-  return new Promise((resolve, reject) => {
-    http.get({ host: u.hostname, port: u.port, path: p }, res => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', d => { body += d; });
-      res.on('end', () => resolve({ status: res.statusCode, body: JSON.parse(body) }));
-    }).on('error', reject);
-  });
-}
 
 const SPACE = 'C = {type = "float", low = 0.001, high = 100.0, log = true}\n' +
   'standardize = {type = "categorical", choices = [true, false]}\n';
@@ -61,15 +29,10 @@ before(async () => {
   compe('tune', multi, '--workspace', ws, '--study', 'lin-pareto');
   fs.mkdirSync(SHOTS, { recursive: true });
   ({ browser, profile } = await launchChromium(CHROMIUM, 'study', VIEWPORTS.desktop));
-  ui = await startUi();
+  ui = await serveUi(ws);
 });
 
-after(async () => {
-  if (browser) await browser.close();
-  if (ui && ui.proc.exitCode === null) ui.proc.kill('SIGKILL');
-  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
-  if (profile) fs.rmSync(profile, { recursive: true, force: true });
-});
+after(() => cleanUp(browser, [ui && ui.proc], [tmp, profile]));
 
 async function openPage(hash, viewport) {
   const page = await browser.newPage();
