@@ -118,10 +118,12 @@ describe('JSON API', () => {
 
   test('every request needs a team token', async () => {
     const { alpha } = host.tokens;
+    // alpha with its last character changed (a fixed '0' was alpha itself when alpha ended in '0')
+    const nearMiss = alpha.slice(0, -1) + (alpha.endsWith('0') ? '1' : '0');
     for (const p of ['/', '/host.js', '/host.css', '/app.css', '/api/info', '/api/leaderboard', '/api/teams/alpha/submissions']) {
       assert.equal((await get(srv.base, p)).status, 401, p);
       assert.equal((await get(srv.base, p, '0123456789abcdef0123456789abcdef')).status, 401, p);
-      assert.equal((await get(srv.base, p + '?token=' + alpha.slice(0, 31) + '0')).status, 401, p);
+      assert.equal((await get(srv.base, p + '?token=' + nearMiss)).status, 401, p);
       assert.equal((await get(srv.base, p, alpha)).status, 200, p);
       assert.equal((await get(srv.base, p + '?token=' + alpha)).status, 200, p);
     }
