@@ -20,6 +20,8 @@
 #include "compe/error.hpp"
 #include "compe/store.hpp"
 #include "compe/util.hpp"
+
+#include "../error_of.hpp"
 #include "store/db.hpp"
 #include "store/schema.hpp"
 
@@ -27,6 +29,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using compe::Error;
+using compe::testing::message_of;
 using compe::ErrorCode;
 using compe::MetricPoint;
 using StoredRun = compe::Run;  // testing::Test has a Run() of its own
@@ -59,17 +62,6 @@ ErrorCode error_code_of(F&& fn) {
   }
   ADD_FAILURE() << "expected a compe::Error";
   return ErrorCode::kInternal;
-}
-
-template <typename F>
-std::string error_message_of(F&& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected a compe::Error";
-  return "";
 }
 
 class StoreTest : public testing::TestWithParam<Backend> {
@@ -241,7 +233,7 @@ TEST_P(StoreTest, UnknownRunIsNotFound) {
             ErrorCode::kNotFound);
   EXPECT_EQ(error_code_of([&] { store_->add_artifact({.run_id = "zzzzzzzz", .name = "a"}); }),
             ErrorCode::kNotFound);
-  std::string msg = error_message_of([&] { store_->get_run("zzzzzzzz"); });
+  std::string msg = message_of([&] { store_->get_run("zzzzzzzz"); });
   EXPECT_NE(msg.find("zzzzzzzz"), std::string::npos) << msg;
 }
 
@@ -1151,12 +1143,12 @@ TEST(StoreUrl, RefusesFilesThatAreNotCompeStores) {
   fs::path dir = fs::temp_directory_path() / fmt::format("compe-store-foreign-{}", ::getpid());
   fs::create_directories(dir);
   compe::write_file_atomic(dir / "notes.txt", "this is not a database, just some text\n");
-  std::string msg = error_message_of([&] { compe::open_store((dir / "notes.txt").string()); });
+  std::string msg = message_of([&] { compe::open_store((dir / "notes.txt").string()); });
   EXPECT_NE(msg.find("cannot open store"), std::string::npos) << msg;
   EXPECT_EQ(error_code_of([&] { compe::open_store((dir / "notes.txt").string()); }),
             ErrorCode::kStorage);
   compe::store::open_sqlite((dir / "other.db").string())->exec_script("CREATE TABLE runs (x)");
-  msg = error_message_of([&] { compe::open_store((dir / "other.db").string()); });
+  msg = message_of([&] { compe::open_store((dir / "other.db").string()); });
   EXPECT_NE(msg.find("not a compe store"), std::string::npos) << msg;
   fs::remove_all(dir);
 }
