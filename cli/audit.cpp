@@ -55,6 +55,7 @@ void add_audit_command(CLI::App& app) {
     audit::Options o;
     o.group_column = a->group;
     o.single_feature_threshold = a->threshold;
+    if (std::filesystem::exists(w.folds_path())) o.folds_record = read_folds_record(w.folds_path(), fa.hash);
     audit::Report r = audit::run(train, test, w.config(), fa, o);
     std::optional<audit::Adversarial> adv;
     if (a->adversarial) {

@@ -77,17 +77,15 @@ std::string join_numbers(const nlohmann::json& values) {
   return out;
 }
 
-nlohmann::json decision_json(const blend::Reference& ref, const blend::DecisionResult& d,
-                             const blend::Recorded& rec) {
-  return {{"run_id", rec.run_id},
-          {"metric", ref.metric},
-          {"rule", d.decision.to_json()},
-          {"as_predicted", d.default_score},
-          {"in_sample_score", d.in_sample_score},
-          {"nested_score", d.nested_score},
-          {"cv", rec.cv},
-          {"fold_scores", d.fold_scores},
-          {"dir", rec.dir.string()}};
+nlohmann::json decision_json(Store& store, const blend::DecisionResult& d, const blend::Recorded& rec) {
+  nlohmann::json doc = run_record(store, rec.run_id);
+  doc.update(nlohmann::json{{"rule", d.decision.to_json()},
+                                     {"as_predicted", d.default_score},
+                                     {"in_sample_score", d.in_sample_score},
+                                     {"nested_score", d.nested_score},
+                                     {"fold_scores", d.fold_scores},
+                             {"dir", rec.dir.string()}});
+  return doc;
 }
 
 void print_decision(const blend::Reference& ref, const nlohmann::json& d) {
@@ -164,32 +162,22 @@ void add_blend_commands(CLI::App& app, int argc, char** argv) {
                                  : ro.name + "-" + d.decision.kind;
       blend::Recorded drec = blend::record_decision(
           ws, set.ref, {rec.run_id}, d, {{"run_id", rec.run_id}, {"blend", r.method}}, dro);
-      decision = decision_json(set.ref, d, drec);
+      decision = decision_json(*open_run_store(a->workspace, ro.store), d, drec);
     }
     if (a->json) {
-      nlohmann::json members = nlohmann::json::array();
-      for (std::size_t i = 0; i < set.members.size(); ++i)
-        members.push_back({{"name", set.members[i].name},
-                           {"label", set.members[i].label},
-                           {"input", a->inputs[i]},
-                           {"oof_score", r.member_scores[i]},
-                           {"weight", r.weights.empty() ? nlohmann::json(nullptr)
-                                                        : nlohmann::json(r.weights[i])}});
-      print_json({{"run_id", rec.run_id},
-                  {"method", r.method},
-                  {"metric", set.ref.metric},
-                  {"oof_score", r.oof_score},
-                  {"nested_score", r.nested_score},
-                  {"cv", rec.cv},
-                  {"fold_scores", r.fold_scores},
-                  {"members", members},
-                  {"best_member", set.members[static_cast<std::size_t>(r.best_member)].name},
-                  {"best_member_score", best_score},
-                  {"beats_best_member", beats},
-                  {"different_folds", set.different_folds},
-                  {"details", r.details},
-                  {"dir", rec.dir.string()},
-                  {"decision", decision}});
+      nlohmann::json doc = run_record(*open_run_store(a->workspace, ro.store), rec.run_id);
+      doc.update(nlohmann::json{{"method", r.method},
+                                         {"oof_score", r.oof_score},
+                                         {"nested_score", r.nested_score},
+                                         {"fold_scores", r.fold_scores},
+                                         {"best_member", set.members[static_cast<std::size_t>(r.best_member)].name},
+                                         {"best_member_score", best_score},
+                                         {"beats_best_member", beats},
+                                         {"different_folds", set.different_folds},
+                                         {"details", r.details},
+                                         {"dir", rec.dir.string()},
+                                         {"decision", decision}});
+      print_json(doc);
       return;
     }
     std::vector<std::vector<std::string>> rows;
@@ -282,7 +270,7 @@ void add_blend_commands(CLI::App& app, int argc, char** argv) {
     else
       source["run_id"] = m.name;
     blend::Recorded rec = blend::record_decision(ws, set.ref, {t->input}, d, source, ro);
-    nlohmann::json j = decision_json(set.ref, d, rec);
+    nlohmann::json j = decision_json(*open_run_store(t->workspace, ro.store), d, rec);
     if (t->json) {
       j["input"] = t->input;
       print_json(j);
@@ -329,9 +317,14 @@ void add_oof_commands(CLI::App& app, int argc, char** argv) {
       blend::LoadOptions lo;
       lo.allow_different_folds = a->allow_different_folds;
       blend::Recorded rec = blend::import_oof(ws, p, ro, lo);
-      runs.push_back(
-          {{"run_id", rec.run_id}, {"path", p}, {"cv", rec.cv}, {"dir", rec.dir.string()}});
+      nlohmann::json doc = run_record(*open_run_store(a->workspace, ro.store), rec.run_id);
+      doc["path"] = p;
+      doc["dir"] = rec.dir.string();
+      doc["notes"] = rec.notes;
+      runs.push_back(doc);
       rows.push_back({rec.run_id, p, fmt_score(rec.cv)});
+      if (!a->json)
+        for (const auto& n : rec.notes) fmt::print("{}\n", n);
     }
     if (a->json) {
       print_json({{"runs", runs}, {"metric", ws.config().metric}});

@@ -52,6 +52,7 @@ void add_folds_command(CLI::App& app) {
     fa.folds = std::move(asg.folds);
     fa.hash = folds_hash(fa.ids, fa.folds);
     write_folds(w.folds_path(), fa);
+    write_folds_record(w.folds_path(), {f, fa.hash});
 
     // Per-fold sizes and balance.
     int k = f.spec.k;

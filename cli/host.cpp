@@ -76,6 +76,7 @@ void add_host_commands(CLI::App& app) {
       std::string dir, solution, metric, deadline, teams, title;
       int daily_limit = 5;
       std::size_t max_upload = 0;
+      bool json = false;
     };
     auto a = std::make_shared<Args>();
     auto* cmd = grp->add_subcommand("init", "Create a host folder: settings, team tokens, a private copy of the solution");
@@ -87,6 +88,7 @@ void add_host_commands(CLI::App& app) {
     cmd->add_option("--teams", a->teams, "Team names, comma-separated")->required();
     cmd->add_option("--title", a->title, "Title shown on the page (default: the folder's name)");
     cmd->add_option("--max-upload-bytes", a->max_upload, "Largest accepted upload (default: 4 x the solution + 64 KiB)");
+    cmd->add_flag("--json", a->json, "Print one JSON document (the tokens among it)");
     cmd->callback([a] {
       host::InitOptions o;
       o.dir = a->dir;
@@ -98,6 +100,13 @@ void add_host_commands(CLI::App& app) {
       o.title = a->title;
       o.max_upload_bytes = a->max_upload;
       auto tokens = host::init(o);
+      if (a->json) {
+        nlohmann::json teams = nlohmann::json::array();
+        for (const auto& t : tokens) teams.push_back({{"team", t.team}, {"token", t.token}});
+        print_json({{"dir", a->dir}, {"metric", a->metric}, {"deadline", a->deadline},
+                    {"daily_limit", a->daily_limit}, {"teams", teams}});
+        return;
+      }
       fmt::print("compe host: created {}\n", a->dir);
       fmt::print("team tokens (shown only now; host.toml keeps their sha256):\n");
       std::vector<std::vector<std::string>> rows;

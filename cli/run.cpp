@@ -1,4 +1,5 @@
 // compe run: one cross-validated run of an experiment; compe runs: the recorded runs.
+#include <algorithm>
 #include <cmath>
 #include <csignal>
 #include <filesystem>
@@ -12,6 +13,7 @@
 #include "compe/run.hpp"
 #include "compe/store.hpp"
 #include "compe/util.hpp"
+#include <vector>
 #include "output.hpp"
 #include "workspace_option.hpp"
 
@@ -124,13 +126,13 @@ void add_run_command(CLI::App& app, int argc, char** argv) {
     run::Summary s = run::run_experiment(w, x, o, std::ref(bar));
     std::signal(SIGINT, SIG_DFL);
     if (a->json) {
-      nlohmann::json folds = nlohmann::json::object();
-      for (auto& [f, v] : s.fold_scores) folds[std::to_string(f)] = v;
-      print_json({{"run_id", s.run_id}, {"name", s.name}, {"metric", s.metric}, {"cv", s.cv}, {"folds", folds},
-                  {"mean", s.mean}, {"std", s.std}, {"submission", s.submission.string()},
-                  {"oof", s.oof.string()}, {"test", s.test.string()}, {"dir", s.dir.string()},
-                  {"folds_hash", s.folds_hash}, {"notes", s.notes}, {"wall_seconds", s.wall_seconds}, {"model_seconds", s.model_seconds},
-                  {"parent", s.parent_id}, {"changed", s.changed_keys}, {"multi_hypothesis", s.multi_hypothesis}});
+      nlohmann::json doc = run_record(*open_run_store(a->workspace, o.store), s.run_id);
+      doc["dir"] = s.dir.string();
+      doc["notes"] = s.notes;
+      doc["model_seconds"] = s.model_seconds;
+      doc["changed"] = s.changed_keys;
+      doc["multi_hypothesis"] = s.multi_hypothesis;
+      print_json(doc);
       return;
     }
     if (!stdout_is_tty())
@@ -141,7 +143,7 @@ void add_run_command(CLI::App& app, int argc, char** argv) {
     for (auto& [f, v] : s.fold_scores) rows.push_back({std::to_string(f), fmt_score(v)});
     print_table({"fold", s.metric}, rows);
     fmt::print("mean ± std  {} ± {}\n", fmt_score(s.mean), fmt_score(s.std));
-    fmt::print("cv (oof)    {}\n", fmt_score(s.cv));
+    fmt::print("cv (oof)    {}{}\n", fmt_score(s.cv), s.partial ? "  (partial: some folds or rows only)" : "");
     fmt::print("run {} ({}) in {:.1f} s\nsubmission: {}\n", s.run_id, s.name, s.wall_seconds, s.submission.string());
   });
 }
@@ -151,13 +153,13 @@ void add_runs_command(CLI::App& app) {
     std::string workspace, store, status, tag, name, sort = "created", order;
     std::optional<double> min_cv, max_cv;
     int limit = 50;
-    bool json = false;
+    bool json = false, all = false;
   };
   auto a = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("runs", "List recorded runs with their scores");
   cmd->add_option("--workspace", a->workspace, "Workspace folder (default: the current one)");
   cmd->add_option("--store", a->store, "Store URL (default: the workspace's; env COMPE_STORE)");
-  cmd->add_option("--status", a->status, "Only runs in this status (running, finished, failed, interrupted)");
+  cmd->add_option("--status", a->status, "Only runs in this status (running, finished, failed, interrupted, pruned)");
   cmd->add_option("--tag", a->tag, "Only runs with this tag");
   cmd->add_option("--name", a->name, "Only runs whose name contains this text");
   cmd->add_option("--min-cv", a->min_cv, "Only runs with a CV score >= this (runs without a score are left out)");
@@ -167,8 +169,68 @@ void add_runs_command(CLI::App& app) {
   cmd->add_option("--order", a->order, "asc or desc (default: desc for created and cv, asc for name and status)")
       ->check(CLI::IsMember({"asc", "desc"}));
   cmd->add_option("--limit", a->limit, "At most this many runs (0 = all)")->check(CLI::NonNegativeNumber);
+  cmd->add_flag("--all", a->all, "With --sort best: also partial and archived runs (left out by default)");
   cmd->add_flag("--json", a->json, "Print one JSON document");
-  cmd->callback([a] {
+  // ---- runs rm | archive ----
+  struct HouseArgs {
+    std::vector<std::string> runs;
+    std::string workspace, store;
+    bool force = false, json = false;
+  };
+  auto h = std::make_shared<HouseArgs>();
+  auto* rm = cmd->add_subcommand("rm", "Delete runs: their records and their runs/<id>/ folders");
+  auto* archive = cmd->add_subcommand(
+      "archive", "Archive runs: tagged 'archived', kept with their files, left out of rankings and select");
+  for (auto* sub : {rm, archive}) {
+    sub->add_option("RUN", h->runs, "Run ids (or prefixes)")->required();
+    sub->add_option("--workspace", h->workspace, "Workspace folder (default: the current one)");
+    sub->add_option("--store", h->store, "Store URL (default: the workspace's; env COMPE_STORE)");
+    sub->add_flag("--force", h->force, "Also runs that other runs depend on (children, blend members)");
+    sub->add_flag("--json", h->json, "Print one JSON document");
+  }
+  auto housekeeping = [h](bool remove) {
+    Workspace w = open_workspace(h->workspace);
+    auto store = open_run_store(h->workspace, h->store);
+    std::vector<std::string> ids;
+    for (const auto& r : h->runs) ids.push_back(store->resolve_run_id(r));
+    // Who depends on a run: its children, and blends or thresholds that name it.
+    RunFilter all;
+    all.limit = 0;
+    std::vector<Run> runs = store->list_runs(all).runs;
+    nlohmann::json done = nlohmann::json::array();
+    for (const auto& id : ids) {
+      std::vector<std::string> users;
+      for (const Run& r : runs) {
+        if (r.id == id || std::find(ids.begin(), ids.end(), r.id) != ids.end()) continue;
+        bool uses = r.parent_id == id;
+        for (const char* list : {"/blend/inputs", "/decision/inputs"}) {
+          nlohmann::json::json_pointer ptr(list);
+          if (r.config.contains(ptr))
+            for (const auto& m : r.config[ptr])
+              uses = uses || (m.is_object() && m.value("run_id", std::string()) == id) || (m.is_string() && m == id);
+        }
+        if (uses) users.push_back(fmt::format("{} ({})", r.id, r.name));
+      }
+      if (!users.empty() && !h->force)
+        fail(ErrorCode::kInvalidArgument, "run {} is used by {} other run(s): {}; pass --force to {} it anyway", id,
+             users.size(), join(users), remove ? "delete" : "archive");
+      if (remove) {
+        store->delete_run(id);  // the record first: a folder without a record is only a leftover
+        std::error_code ec;
+        fs::remove_all(w.runs_dir() / id, ec);
+      } else {
+        store->add_tag(id, "archived");
+      }
+      done.push_back(id);
+      if (!h->json) fmt::print("{} {}\n", id, remove ? "deleted" : "archived");
+    }
+    if (h->json) print_json({{remove ? "deleted" : "archived", done}});
+  };
+  rm->callback([housekeeping] { housekeeping(true); });
+  archive->callback([housekeeping] { housekeeping(false); });
+
+  cmd->callback([a, rm, archive] {
+    if (rm->parsed() || archive->parsed()) return;
     for (auto [flag, v] : {std::pair<const char*, std::optional<double>>{"--min-cv", a->min_cv}, {"--max-cv", a->max_cv}})
       if (v && !std::isfinite(*v)) fail(ErrorCode::kInvalidArgument, "{} {}: expected a finite number", flag, *v);
     if (a->min_cv && a->max_cv && *a->min_cv > *a->max_cv)
@@ -201,30 +263,22 @@ void add_runs_command(CLI::App& app) {
     f.sort = kSorts.at(a->sort);
     f.descending = a->order.empty() ? (a->sort != "name" && a->sort != "status") : a->order == "desc";
     f.limit = a->limit;
+    f.complete_only = a->sort == "best" && !a->all;
     RunPage page = store->list_runs(f);
     if (a->json) {
       nlohmann::json runs = nlohmann::json::array();
-      for (const auto& r : page.runs) {
-        nlohmann::json folds = nlohmann::json::object();
-        for (auto& [k, v] : r.fold_scores) folds[std::to_string(k)] = v;
-        runs.push_back({{"run_id", r.id}, {"name", r.name}, {"status", run_status_name(r.status)},
-                        {"metric", r.metric}, {"cv", r.cv_score ? nlohmann::json(*r.cv_score) : nlohmann::json(nullptr)},
-                        {"folds", folds}, {"created", iso8601_utc(r.created_ms)}, {"folds_hash", r.folds_hash},
-                        {"model", r.config.value("/model/backend"_json_pointer, "")},
-                        {"tags", r.tags}, {"wall_seconds", r.wall_seconds ? nlohmann::json(*r.wall_seconds) : nlohmann::json(nullptr)},
-                        {"host", r.host}, {"pid", r.pid},
-                        {"heartbeat", r.heartbeat_ms ? nlohmann::json(iso8601_utc(*r.heartbeat_ms)) : nlohmann::json(nullptr)},
-                        {"error", r.error}});
-      }
+      for (const auto& r : page.runs) runs.push_back(run_record(*store, r));
       print_json({{"runs", runs}, {"total", page.total}});
       return;
     }
     std::vector<std::vector<std::string>> rows;
     for (const auto& r : page.runs)
-      rows.push_back({r.id, r.name, std::string(run_status_name(r.status)), r.metric,
-                      r.cv_score ? fmt_score(*r.cv_score) : "-", std::to_string(r.fold_scores.size()),
-                      iso8601_utc(r.created_ms).substr(0, 19)});
-    print_table({"run", "name", "status", "metric", "cv", "folds", "created"}, rows);
+      rows.push_back({r.id, r.name, r.kind.empty() ? "-" : r.kind, std::string(run_status_name(r.status)),
+                      r.metric, r.cv_score ? fmt_score(*r.cv_score) + (r.partial ? "*" : "") : "-",
+                      std::to_string(r.fold_scores.size()), iso8601_utc(r.created_ms).substr(0, 19)});
+    print_table({"run", "name", "kind", "status", "metric", "cv", "folds", "created"}, rows);
+    if (std::any_of(page.runs.begin(), page.runs.end(), [](const Run& r) { return r.partial; }))
+      fmt::print("* partial run (some folds or rows only): not comparable, left out of --sort best\n");
     if (page.total > static_cast<std::int64_t>(page.runs.size()))
       fmt::print("{} of {} runs shown\n", page.runs.size(), page.total);
   });

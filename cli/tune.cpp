@@ -337,8 +337,10 @@ void add_tune_command(CLI::App& app, int argc, char** argv) {
       for (const auto& [k, v] : params.items()) e.params[k] = v;
       o.command_line = cmdline;
       o.allow_multi = true;
+      o.kind = "trial";
       if (!proxy || !cfg.proxy) return e;
       const tune::ProxyConfig& p = *cfg.proxy;
+      o.proxy = p.to_json();
       if (p.folds > 0) {
         std::vector<int> all = x.folds;
         if (all.empty()) {
@@ -701,9 +703,13 @@ void add_tune_command(CLI::App& app, int argc, char** argv) {
                             {"trials", trials.size()},
                             {"workers", workers.size() + 1}};
       if (best) {
+        const std::string run_id = store->get_trial(study_name, best->number).run_id;
         doc["best"] = {{"number", best->number},
                        {"value", *best->value},
+                       {"run_id", run_id.empty() ? nlohmann::json(nullptr) : nlohmann::json(run_id)},
                        {"params", external_params(cfg.space, *best)}};
+        // The best trial's Run record (every --json that names a run prints it in one shape).
+        if (!run_id.empty()) doc["best"]["run"] = run_record(*store, run_id);
       } else {
         doc["best"] = nullptr;
       }

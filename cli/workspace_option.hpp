@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "compe/run_writer.hpp"
 #include "compe/store.hpp"
 #include "compe/workspace.hpp"
 
@@ -24,6 +25,15 @@ inline std::unique_ptr<Store> open_run_store(const std::string& workspace, const
   auto s = open_store(url);
   s->mark_interrupted_stale();
   return s;
+}
+
+/// The Run record of a run (run::run_json with its artifacts): what every --json that prints a
+/// run prints, commands adding their own fields beside it.
+inline nlohmann::json run_record(Store& store, const Run& run) {
+  return run::run_json(run, store.list_artifacts(run.id));
+}
+inline nlohmann::json run_record(Store& store, const std::string& run_id) {
+  return run_record(store, store.get_run(run_id));
 }
 
 }  // namespace compe::cli

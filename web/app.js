@@ -286,20 +286,20 @@ async function pageRuns(query) {
       h('button', { class: 'link', text: label + arrow, onclick: () => go({ sort: key, order: next, offset: 0 }) }));
   };
   const rows = doc.runs.map(r => {
-    const box = h('input', { type: 'checkbox', 'aria-label': 'Select ' + r.id, onchange: e => {
-      if (e.target.checked) selected.add(r.id); else selected.delete(r.id);
+    const box = h('input', { type: 'checkbox', 'aria-label': 'Select ' + r.run_id, onchange: e => {
+      if (e.target.checked) selected.add(r.run_id); else selected.delete(r.run_id);
       compareBtn.disabled = selected.size < 2;
       diversityBtn.disabled = selected.size < 2;
     } });
-    return h('tr', { 'data-run': r.id },
+    return h('tr', { 'data-run': r.run_id },
       h('td', {}, box),
-      h('td', { class: 'mono' }, h('a', { href: '#/run/' + encodeURIComponent(r.id), text: r.id })),
+      h('td', { class: 'mono' }, h('a', { href: '#/run/' + encodeURIComponent(r.run_id), text: r.run_id })),
       h('td', { class: 'name', text: r.name }),
       h('td', { class: 'status' }, statusBadge(r.status)),
       h('td', { text: r.model || '–' }),
       h('td', { text: r.metric || '–' }),
       h('td', { class: 'num cv', text: fmtScore(r.cv) }),
-      h('td', { class: 'num', text: Object.keys(r.fold_scores).length }),
+      h('td', { class: 'num', text: Object.keys(r.folds).length }),
       h('td', { class: 'nowrap', text: fmtTime(r.created) }),
       h('td', {}, r.tags.map(t => h('span', { class: 'tag', text: t }))));
   });
@@ -324,9 +324,9 @@ function kv(rows) {
 }
 
 function foldScoreChart(run) {
-  const folds = Object.keys(run.fold_scores).map(Number).sort((a, b) => a - b);
+  const folds = Object.keys(run.folds).map(Number).sort((a, b) => a - b);
   if (!folds.length) return h('p', { class: 'muted', text: 'No fold scores recorded.' });
-  return barChart(folds.map(f => ({ label: 'fold ' + f, bars: [{ value: run.fold_scores[f], color: PALETTE[0], title: `fold ${f}: ${fmtScore(run.fold_scores[f])}` }] })),
+  return barChart(folds.map(f => ({ label: 'fold ' + f, bars: [{ value: run.folds[f], color: PALETTE[0], title: `fold ${f}: ${fmtScore(run.folds[f])}` }] })),
     { cls: 'fold-chart', yLabel: run.metric, label: 'Fold scores', caption: `${run.metric} per fold; CV ${fmtScore(run.cv)}` });
 }
 
@@ -348,23 +348,28 @@ function curveCharts(series) {
 
 async function pageRun(id) {
   const [run, metrics] = await Promise.all([api('runs/' + encodeURIComponent(id)), api('runs/' + encodeURIComponent(id) + '/metrics')]);
-  const git = run.git_commit ? [run.git_commit.slice(0, 12), run.git_branch ? ' on ' + run.git_branch : '', run.git_dirty ? ' (dirty)' : run.git_dirty === false ? ' (clean)' : ''].join('') : '–';
+  const git = run.git.commit ? [run.git.commit.slice(0, 12), run.git.branch ? ' on ' + run.git.branch : '', run.git.dirty ? ' (dirty)' : run.git.dirty === false ? ' (clean)' : ''].join('') : '–';
   const arts = run.artifacts.length ? h('ul', { class: 'artifacts' }, run.artifacts.map(a => h('li', {},
-    h('a', { href: withToken('/api/runs/' + encodeURIComponent(run.id) + '/artifacts/' + encodeURIComponent(a.name)), download: a.file, text: a.file }),
+    h('a', { href: withToken('/api/runs/' + encodeURIComponent(run.run_id) + '/artifacts/' + encodeURIComponent(a.name)), download: a.file, text: a.file }),
     h('span', { class: 'muted', text: ` ${a.kind}, ${a.size} bytes` })))) : h('p', { class: 'muted', text: 'No artifacts.' });
   const lb = run.lb.length ? tableWrap(h('table', { id: 'run-lb' }, h('thead', {}, h('tr', {}, ['Public', 'Private', 'Time', 'Note'].map((t, i) => h('th', { class: i < 2 ? 'num' : null, text: t })))),
     h('tbody', {}, run.lb.map(l => h('tr', {}, h('td', { class: 'num', text: fmtScore(l.public) }), h('td', { class: 'num', text: fmtScore(l.private) }),
       h('td', { class: 'nowrap', text: fmtTime(l.time) }), h('td', { text: l.note })))))) : h('p', { class: 'muted', text: 'No leaderboard scores.' });
   show(
-    h('div', { class: 'title-row' }, h('h1', { class: 'run-name', text: run.name || run.id }), statusBadge(run.status)),
-    h('p', { class: 'subtitle' }, h('span', { class: 'mono', id: 'run-id', text: run.id }), ` · ${run.model || 'model ?'} · ${run.metric} `,
-      h('strong', { id: 'run-cv', text: 'CV ' + fmtScore(run.cv) })),
+    h('div', { class: 'title-row' }, h('h1', { class: 'run-name', text: run.name || run.run_id }), statusBadge(run.status),
+      run.partial ? h('span', { class: 'badge status-partial', id: 'run-partial', title: 'some folds or rows only: kept out of rankings', text: 'partial' }) : null),
+    h('p', { class: 'subtitle' }, h('span', { class: 'mono', id: 'run-id', text: run.run_id }), ` · ${run.model || 'model ?'} · ${run.metric} `,
+      h('strong', { id: 'run-cv', text: 'CV ' + fmtScore(run.cv) }),
+      run.fold_mean === null ? null : h('span', { id: 'run-fold-mean', text: ` · fold mean ${fmtScore(run.fold_mean)} ± ${fmtScore(run.fold_std)}` })),
     run.error ? h('div', { class: 'error', text: run.error }) : null,
+    run.members ? section('Members', tableWrap(h('table', { id: 'run-members' }, h('thead', {}, h('tr', {}, ['Member', 'Name', 'Weight', 'OOF'].map((t, i) => h('th', { class: i >= 2 ? 'num' : null, text: t })))),
+      h('tbody', {}, run.members.map(m => h('tr', {}, h('td', { class: 'mono' }, m.run_id ? h('a', { href: '#/run/' + encodeURIComponent(m.run_id), text: m.run_id }) : (m.path || '–')),
+        h('td', { class: 'name', text: m.name || '' }), h('td', { class: 'num', text: m.weight === null ? '–' : fmtScore(m.weight) }), h('td', { class: 'num', text: fmtScore(m.oof_score) }))))))) : null,
     section('Fold scores', foldScoreChart(run)),
     section('Training curves', h('div', { class: 'grid' }, curveCharts(metrics.series))),
     section('Run', kv([
-      ['Created', fmtTime(run.created)], ['Ended', fmtTime(run.ended)], ['Wall time', run.wall_seconds === null ? '–' : run.wall_seconds.toFixed(1) + ' s'],
-      ['Git', git], ['Command', h('code', { class: 'command', text: run.command || '–' })], ['Host', run.host], ['Parent', run.parent_id ? h('a', { href: '#/run/' + encodeURIComponent(run.parent_id), class: 'mono', text: run.parent_id }) : '–'],
+      ['Kind', run.kind || '–'], ['Created', fmtTime(run.created)], ['Ended', fmtTime(run.ended)], ['Wall time', run.wall_seconds === null ? '–' : run.wall_seconds.toFixed(1) + ' s'],
+      ['Git', git], ['Command', h('code', { class: 'command', text: run.command || '–' })], ['Host', run.host], ['Parent', run.parent ? h('a', { href: '#/run/' + encodeURIComponent(run.parent), class: 'mono', text: run.parent }) : '–'],
       ['Folds hash', run.folds_hash], ['Tags', h('span', {}, run.tags.length ? run.tags.map(t => h('span', { class: 'tag', text: t })) : '–')],
       ['Note', run.note || '–']])),
     section('Leaderboard', lb),
@@ -377,27 +382,27 @@ async function pageCompare(idsText) {
   const runs = doc.runs;
   const color = i => PALETTE[i % PALETTE.length];
   const head = h('tr', {}, h('th', { text: 'Key' }), runs.map((r, i) => h('th', {}, h('span', { class: 'swatch', 'data-color': color(i) }),
-    h('a', { href: '#/run/' + encodeURIComponent(r.id), text: r.id }))));
+    h('a', { href: '#/run/' + encodeURIComponent(r.run_id), text: r.run_id }))));
   const diff = doc.config_diff.length ? tableWrap(h('table', { id: 'config-diff' }, h('thead', {}, head),
     h('tbody', {}, doc.config_diff.map(d => h('tr', {}, h('th', { class: 'mono' }, breakable(d.key)), d.values.map(v => h('td', { text: valueText(v) })))))))
     : h('p', { class: 'muted', text: 'The configs are identical.' });
   const summary = tableWrap(h('table', { id: 'compare-runs' }, h('thead', {}, h('tr', {}, ['', 'Run', 'Name', 'Model', 'Metric', 'CV', 'Δ CV'].map((t, i) => h('th', { class: i >= 5 ? 'num' : null, text: t })))),
     h('tbody', {}, runs.map((r, i) => h('tr', {}, h('td', {}, h('span', { class: 'swatch', 'data-color': color(i) })),
-      h('td', { class: 'mono' }, h('a', { href: '#/run/' + encodeURIComponent(r.id), text: r.id })), h('td', { class: 'name', text: r.name }),
+      h('td', { class: 'mono' }, h('a', { href: '#/run/' + encodeURIComponent(r.run_id), text: r.run_id })), h('td', { class: 'name', text: r.name }),
       h('td', { text: r.model }), h('td', { text: r.metric }), h('td', { class: 'num', text: fmtScore(r.cv) }),
       h('td', { class: 'num', text: i === 0 ? 'base' : fmtDelta(r.cv !== null && runs[0].cv !== null ? r.cv - runs[0].cv : null) }))))));
 
   // Per-fold paired bars with the delta of each run against the first.
-  const folds = [...new Set(runs.flatMap(r => Object.keys(r.fold_scores).map(Number)))].sort((a, b) => a - b);
-  const delta = (r, f) => (r.fold_scores[f] !== undefined && runs[0].fold_scores[f] !== undefined) ? r.fold_scores[f] - runs[0].fold_scores[f] : null;
+  const folds = [...new Set(runs.flatMap(r => Object.keys(r.folds).map(Number)))].sort((a, b) => a - b);
+  const delta = (r, f) => (r.folds[f] !== undefined && runs[0].folds[f] !== undefined) ? r.folds[f] - runs[0].folds[f] : null;
   const paired = barChart(folds.map(f => ({
     label: 'fold ' + f,
     note: runs.length === 2 ? 'Δ ' + fmtDelta(delta(runs[1], f)) : '',
-    bars: runs.map((r, i) => ({ value: r.fold_scores[f] === undefined ? null : r.fold_scores[f], color: color(i), title: `${r.id} fold ${f}: ${fmtScore(r.fold_scores[f])}` })),
-  })), { cls: 'paired-chart', yLabel: runs[0].metric, label: 'Per-fold scores', legend: runs.map((r, i) => ({ label: r.id + (r.name ? ' ' + r.name : ''), color: color(i) })) });
-  const deltas = tableWrap(h('table', { id: 'fold-deltas' }, h('thead', {}, h('tr', {}, h('th', { text: 'Fold' }), runs.map(r => h('th', { class: 'num mono', text: r.id })),
-    runs.slice(1).map(r => h('th', { class: 'num', text: 'Δ ' + r.id })))),
-  h('tbody', {}, folds.map(f => h('tr', {}, h('td', { text: f }), runs.map(r => h('td', { class: 'num', text: fmtScore(r.fold_scores[f]) })),
+    bars: runs.map((r, i) => ({ value: r.folds[f] === undefined ? null : r.folds[f], color: color(i), title: `${r.run_id} fold ${f}: ${fmtScore(r.folds[f])}` })),
+  })), { cls: 'paired-chart', yLabel: runs[0].metric, label: 'Per-fold scores', legend: runs.map((r, i) => ({ label: r.run_id + (r.name ? ' ' + r.name : ''), color: color(i) })) });
+  const deltas = tableWrap(h('table', { id: 'fold-deltas' }, h('thead', {}, h('tr', {}, h('th', { text: 'Fold' }), runs.map(r => h('th', { class: 'num mono', text: r.run_id })),
+    runs.slice(1).map(r => h('th', { class: 'num', text: 'Δ ' + r.run_id })))),
+  h('tbody', {}, folds.map(f => h('tr', {}, h('td', { text: f }), runs.map(r => h('td', { class: 'num', text: fmtScore(r.folds[f]) })),
     runs.slice(1).map(r => { const d = delta(r, f); const better = d === null ? '' : ((runs[0].direction === 'minimize') === (d < 0) ? 'better' : 'worse');
       return h('td', { class: 'num delta ' + (d === 0 ? '' : better), text: fmtDelta(d) }); }))))));
 
@@ -405,10 +410,10 @@ async function pageCompare(idsText) {
   const byKey = new Map();
   runs.forEach((r, i) => r.curves.forEach(se => {
     if (!byKey.has(se.key)) byKey.set(se.key, []);
-    byKey.get(se.key).push({ label: `${r.id} fold ${se.fold}`, color: color(i), steps: se.steps, values: se.values });
+    byKey.get(se.key).push({ label: `${r.run_id} fold ${se.fold}`, color: color(i), steps: se.steps, values: se.values });
   }));
   const curves = byKey.size ? [...byKey.entries()].map(([k, ser]) => lineChart(ser, { cls: 'compare-curve', xLabel: 'iteration', yLabel: k, label: k, caption: k + ' (one line per fold)',
-      legend: runs.map((r, i) => ({ label: r.id + (r.name ? ' ' + r.name : ''), color: color(i), has: r.curves.some(se => se.key === k) })).filter(it => it.has) }))
+      legend: runs.map((r, i) => ({ label: r.run_id + (r.name ? ' ' + r.name : ''), color: color(i), has: r.curves.some(se => se.key === k) })).filter(it => it.has) }))
     : [h('p', { class: 'muted', text: 'None of these runs recorded validation curves.' })];
   show(h('h1', { text: `Compare ${runs.length} runs` }),
     section('Runs', summary),

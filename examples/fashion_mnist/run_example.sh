@@ -59,7 +59,7 @@ print("\nrun          id        CV log loss   public    private")
 for name, rid in zip(names, sys.argv[1:]):
     run = store.run(rid)
     score = json.load(open(f"score-{rid}.json"))
-    print(f"{name:12s} {rid}  {run['cv_score']:.5f}      {score.get('public', float('nan')):.5f}   "
+    print(f"{name:12s} {rid}  {run['cv']:.5f}      {score.get('public', float('nan')):.5f}   "
           f"{score.get('private', float('nan')):.5f}")
 curves = store.metrics(sys.argv[1])
 keys = sorted({p["key"] for p in curves})

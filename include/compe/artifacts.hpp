@@ -42,8 +42,16 @@ void write_submission(const std::filesystem::path& path, const Table& sample,
                       const std::vector<std::string>& pred_cols, std::span<const double> test_pred,
                       const std::vector<std::string>& classes);
 
-/// Records the files of `dir` that exist among config.json, oof.csv, test.csv, submission.csv,
-/// meta.json, run.log and git.diff as artifacts of `run_id` (paths relative to the workspace).
+/// Writes a one-column label submission (the sample's header, ids and order) from class indices
+/// of the test rows (`labels`, test_ids order): the class labels' own text, or numbers where the
+/// sample's column is numeric. Throws Error(kInvalidArgument) naming the line of a sample id that
+/// is not a test id, or a label that is not a number for a numeric column.
+void write_label_submission(const std::filesystem::path& path, const Table& sample,
+                            const std::string& id_column, const Column& test_ids,
+                            const std::vector<std::string>& classes, std::span<const int> labels);
+
+/// Records the files of `dir` that exist among config.json, oof.csv, test.csv, test_folds.csv,
+/// submission.csv, meta.json, run.log and git.diff as artifacts of `run_id` (paths relative to the workspace).
 void record_artifacts(Store& store, const Workspace& ws, const std::string& run_id,
                       const std::filesystem::path& dir);
 

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,9 @@ struct Options {
   std::string group_column;           ///< "" = the folds config's
   double single_feature_threshold = 0.99;  ///< AUC (binary) or R² (regression) at or above: leak
   double id_order_z = 4.0;            ///< z-score of the id-order statistic above which: warning
+  /// How folds.csv was made (folds.json, when it describes folds.csv): warned about when it
+  /// differs from compe.toml's [folds].
+  std::optional<FoldsRecord> folds_record;
 };
 
 struct Report {

@@ -22,68 +22,23 @@
 #include <nlohmann/json.hpp>
 
 #include "compe/metric.hpp"
+#include "compe/oof.hpp"
+#include "compe/store.hpp"
 #include "compe/table.hpp"
 #include "compe/workspace.hpp"
 
 namespace compe::blend {
 
-/// What every member must agree with: the workspace's train ids and folds, test ids, prediction
-/// columns and metric truth.
-struct Reference {
-  metric::Task task = metric::kBinary;
-  std::string metric;  ///< competition metric spec
-  std::string id_column = "id";
-  Column train_ids;            ///< validated train rows only, train order
-  std::vector<int> folds;      ///< fold of each validated row
-  std::string folds_hash;      ///< hash of the whole folds.csv
-  std::vector<double> y_true;  ///< metric truth per validated row
-  Column test_ids;             ///< test order
-  std::vector<std::string> prediction_columns;
-  std::vector<std::string> classes;  ///< class labels by index (classification)
-  std::size_t cols() const { return prediction_columns.size(); }
-  std::size_t rows() const { return folds.size(); }
-  /// Number of folds (max fold + 1).
-  int num_folds() const;
-};
-
-/// The reference of a workspace: reads train, test, sample submission and folds.csv (which must
-/// exist). Throws what the workspace and folds readers throw.
-Reference reference_from_workspace(const Workspace& ws);
-
-/// One model's predictions, aligned on the reference.
-struct Member {
-  std::string name;          ///< run id or folder name
-  std::string label;         ///< for people: the run's name, or the folder's (may repeat)
-  std::string source;        ///< where it came from, for messages
-  std::vector<double> oof;   ///< rows() x cols()
-  std::vector<int> folds;    ///< each row's fold as its oof.csv gives it (ref.folds unless
-                             ///< accepted with allow_different_folds)
-  std::vector<double> test;  ///< test rows x cols()
-  nlohmann::json meta = nlohmann::json::object();  ///< the sidecar, {} when absent
-};
-
-struct LoadOptions {
-  /// Accept a member whose folds differ from the workspace's (plain averaging only; stacking and
-  /// fitted weights refuse such a set).
-  bool allow_different_folds = false;
-};
-
-/// Validates and aligns a member given as tables (oof.csv and test.csv as read) and its optional
-/// sidecar (null when absent). Checks, each reported with the first offending ids (up to 5):
-/// the id column is present; oof ids are exactly the reference's validated train ids (none
-/// missing, extra or duplicated); each row's fold equals folds.csv's (a sidecar whose folds_hash
-/// differs is refused before the row check); test ids are exactly the test ids; the prediction
-/// columns are the reference's, in any order (reordered by name; class columns in another order
-/// are fine); values are finite; classification probabilities lie in [0, 1].
-/// Throws Error(kInvalidArgument) (kNotFound for a missing column).
-Member make_member(const Reference& ref, std::string name, const Table& oof, const Table& test,
-                   const nlohmann::json& meta, const LoadOptions& options = {});
-
-/// make_member from a folder holding oof.csv, test.csv and optionally meta.json.
-/// Throws Error(kNotFound) when oof.csv or test.csv is missing ("a run without test
-/// predictions").
-Member load_member(const Reference& ref, std::string name, const std::filesystem::path& dir,
-                   const LoadOptions& options = {});
+// The OOF exchange types (Reference, Member, LoadOptions, reference_from_workspace,
+// make_member, load_member, score_rows) live in compe/oof.hpp, namespace compe::run: every
+// producer and consumer of runs reads them; blend uses them under its own names too.
+using run::LoadOptions;
+using run::Member;
+using run::Reference;
+using run::load_member;
+using run::make_member;
+using run::reference_from_workspace;
+using run::score_rows;
 
 /// Members on one reference. `different_folds` is true when some member was accepted with
 /// allow_different_folds.
@@ -95,10 +50,6 @@ struct OofSet {
 
 // ---- scoring ----
 
-/// Scores predictions (rows x ref.cols()) of the given rows (all rows when `rows` is empty)
-/// with the reference's metric.
-double score_rows(const Reference& ref, std::span<const double> pred,
-                  std::span<const std::size_t> rows = {});
 /// True when score a is better than b under the reference's metric direction.
 bool better(const Reference& ref, double a, double b);
 
@@ -269,6 +220,7 @@ struct Recorded {
   std::string run_id;
   std::filesystem::path dir;
   double cv = 0;  ///< the run's CV: a blend's nested-CV score, an import's OOF score
+  std::vector<std::string> notes;  ///< e.g. the folder was imported before
 };
 
 /// Records a blend as a run: config.json (method, params, weights, inputs with their run ids or
@@ -305,5 +257,13 @@ std::vector<std::filesystem::path> export_oof(const Workspace& ws, const std::st
 
 /// Params as JSON (recorded in a blend's config).
 nlohmann::json params_to_json(const Params& params);
+/// Inverse of params_to_json (missing fields keep their defaults).
+Params params_from_json(const nlohmann::json& j);
+
+/// Makes again a blend or threshold run from its record: a blend re-blends its members (run ids
+/// in the store, or folders) with the recorded method and parameters; a threshold refits on its
+/// source run. Error(kInvalidArgument) for other kinds (an import's predictions came from outside:
+/// import the folder again), or when a member is gone.
+Recorded rerun(const Workspace& ws, const Run& run, const RunOptions& options);
 
 }  // namespace compe::blend

@@ -5,6 +5,10 @@
 /// and folds in train order, so two folds.csv files with the same assignment hash the same.
 
 #include <filesystem>
+#include <optional>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -51,5 +55,26 @@ void write_folds(const std::filesystem::path& path, const FoldAssignment& a);
 /// ids and non-integer folds.
 FoldAssignment read_folds(const std::filesystem::path& path, const Table& train,
                           const std::string& id_column);
+
+/// How a folds.csv was made: the splitter settings and the hash they gave. `compe folds` and
+/// `compe run` (when it makes folds.csv) keep it as folds.json beside folds.csv, so that a run
+/// records the folds it really used (which may differ from compe.toml's spec) and `rerun` can
+/// remake them.
+struct FoldsRecord {
+  FoldsConfig folds;
+  std::string hash;
+  nlohmann::json to_json() const;
+  /// Error(kParse) naming `display` and the field at fault.
+  static FoldsRecord from_json(const nlohmann::json& j, std::string_view display);
+};
+
+/// folds.json's path: beside folds.csv.
+std::filesystem::path folds_record_path(const std::filesystem::path& folds_csv);
+/// Writes folds.json atomically.
+void write_folds_record(const std::filesystem::path& folds_csv, const FoldsRecord& record);
+/// The record of folds.csv when folds.json exists and its hash is `hash` (nullopt otherwise:
+/// no record, or folds.csv was replaced by hand).
+std::optional<FoldsRecord> read_folds_record(const std::filesystem::path& folds_csv,
+                                             const std::string& hash);
 
 }  // namespace compe

@@ -145,6 +145,10 @@ struct Info {
   ArgKind arg = ArgKind::kNone;
   std::string arg_help;  ///< what the @arg means, e.g. "k: ranks counted (default: all)"
   std::function<std::unique_ptr<Metric>(const Info&, std::optional<double> arg)> factory;
+  /// The values the metric can take (inclusive); infinite where unbounded. Checks scores users
+  /// type in (an LB score of 7.5 for roc_auc is a typo).
+  double lower = -std::numeric_limits<double>::infinity();
+  double upper = std::numeric_limits<double>::infinity();
 
   bool accepts(Task t) const { return (tasks & t) != 0; }
   bool greater_is_better() const { return direction == Direction::kMaximize; }

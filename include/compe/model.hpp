@@ -282,6 +282,9 @@ struct Info {
   /// one name replaces a default under the other; giving both is an error.
   std::vector<std::pair<std::string, std::string>> param_aliases;
   std::function<std::unique_ptr<Model>(const Info&)> factory;
+  /// The library behind the backend and its version ("xgboost 1.7.4"), recorded with each run;
+  /// empty for backends of compe's own.
+  std::function<std::string()> library_version;
 
   bool accepts(Task t) const { return (tasks & t) != 0; }
 };

@@ -25,6 +25,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "compe/run_writer.hpp"
 #include "compe/split.hpp"
 #include "compe/workspace.hpp"
 
@@ -93,7 +94,7 @@ struct Options {
   /// Silences the warning given when a run changes more than one hypothesis against its parent.
   bool allow_multi = false;
   /// Called after each fold is scored (serialised; folds in order when parallel_folds is 1).
-  /// Returning true stops the run: it is recorded as failed ("stopped after fold F") and
+  /// Returning true stops the run: it is recorded as pruned ("stopped after fold F") and
   /// Error(kInvalidArgument) is thrown. Used by the tuner's fold pruner.
   std::function<bool(int fold, double score)> after_fold;
   /// Keeps only some train rows (the tuner's proxy): called once with the split inputs and the
@@ -105,24 +106,11 @@ struct Options {
   /// other machines sharing the store can tell a long fold from a dead run. 0 = only after each
   /// fold.
   std::chrono::milliseconds heartbeat_interval = std::chrono::seconds(30);
-};
-
-struct Summary {
-  std::string run_id;
-  std::string name;
-  std::string metric;
-  bool greater_is_better = true;
-  double cv = 0;                        ///< overall OOF score over the validated rows
-  std::map<int, double> fold_scores;
-  double mean = 0, std = 0;             ///< of the fold scores
-  std::filesystem::path dir, submission, oof, test;
-  std::string folds_hash, data_hash;
-  std::vector<std::string> notes;       ///< e.g. folds.csv created, unseen categorical levels
-  std::string parent_id;                ///< the run this one was compared with ("" = none)
-  std::vector<std::string> changed_keys;  ///< config keys that differ from the parent's
-  bool multi_hypothesis = false;        ///< more than one key changed (and not allowed)
-  double wall_seconds = 0;
-  double model_seconds = 0;  ///< summed over folds: time inside the backend's fit_predict
+  /// Run::kind of the record: "model", or "trial" for the tuner's.
+  std::string kind = "model";
+  /// The tuner's proxy settings (rows, folds, rounds), recorded in the config as `proxy`; a run
+  /// with a proxy is partial.
+  nlohmann::json proxy;
 };
 
 /// Runs an experiment in a workspace. Creates folds.csv from compe.toml first when missing.

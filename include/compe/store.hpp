@@ -33,9 +33,10 @@
 
 namespace compe {
 
-enum class RunStatus { kRunning, kFinished, kFailed, kInterrupted };
+enum class RunStatus { kRunning, kFinished, kFailed, kInterrupted, kPruned };
 
-/// "running", "finished", "failed", "interrupted".
+/// "running", "finished", "failed", "interrupted", "pruned" (a tuning trial stopped by its
+/// pruner after some folds: data, not a failure).
 std::string_view run_status_name(RunStatus status);
 /// Inverse of run_status_name; throws Error(kInvalidArgument) listing the valid names.
 RunStatus parse_run_status(std::string_view name);
@@ -44,7 +45,15 @@ RunStatus parse_run_status(std::string_view name);
 struct Run {
   std::string id;  ///< 8 lowercase base32 characters, assigned by the store
   std::string name;
+  /// What made it: "model" (the fold loop), "trial" (a tuning trial's fold loop), "blend",
+  /// "threshold", "import" (a teammate's OOF files), "python" (start_run); "" in stores written
+  /// before kinds were recorded.
+  std::string kind;
   RunStatus status = RunStatus::kRunning;
+  /// True when the run covers only part of the data: some folds (`[run] folds`), a row subset
+  /// (the tuner's proxy) or fewer boosting rounds than asked. Partial runs are kept out of
+  /// rankings, final selection and shake-up simulations; their scores are not comparable.
+  bool partial = false;
   std::int64_t created_ms = 0;
   std::int64_t started_ms = 0;
   std::optional<std::int64_t> ended_ms;
@@ -100,6 +109,7 @@ struct RunResult {
   RunStatus status = RunStatus::kFinished;
   std::optional<double> cv_score;
   std::map<int, double> fold_scores;  ///< merged into those already recorded
+  std::optional<bool> partial;
   std::string error;
   std::optional<double> wall_seconds;
   std::optional<double> cpu_seconds;
@@ -121,6 +131,9 @@ struct RunFilter {
   std::string name_contains;  ///< case-sensitive substring of the name
   std::string metric;         ///< exact metric name
   std::string parent_id;
+  std::string kind;  ///< exact kind ("model", "blend", ...)
+  /// Leaves out partial runs (Run::partial) and runs tagged "archived".
+  bool complete_only = false;
   /// Runs whose cv score lies in [cv_min, cv_max] (inclusive, raw score whatever the direction).
   /// Runs without a score never match once either bound is set. NaN bounds are
   /// Error(kInvalidArgument).
@@ -198,7 +211,7 @@ struct Trial {
 };
 
 /// The schema version this build writes; older stores are migrated when opened.
-inline constexpr int kStoreSchemaVersion = 3;
+inline constexpr int kStoreSchemaVersion = 4;
 
 class Store {
  public:
@@ -223,6 +236,10 @@ class Store {
   /// Sets status, ended time, scores and resource use at once.
   virtual void finish_run(const std::string& id, const RunResult& result) = 0;
   virtual void add_fold_score(const std::string& id, int fold, double score) = 0;
+  /// Removes a run and everything recorded with it (tags, fold scores, curves, artifact records,
+  /// LB scores) in one transaction; Error(kNotFound) when no run has this id. Files are the
+  /// caller's.
+  virtual void delete_run(const std::string& id) = 0;
   virtual RunPage list_runs(const RunFilter& filter) = 0;
   /// Records that the run's process is alive (now).
   virtual void heartbeat(const std::string& id) = 0;
@@ -256,6 +273,10 @@ class Store {
   virtual void add_lb_score(const LbScore& score) = 0;
   /// Scores of one run, or of every run when run_id is "", oldest first.
   virtual std::vector<LbScore> list_lb_scores(const std::string& run_id = "") = 0;
+  /// Removes a run's LB scores recorded at `time_ms`, or all of them when unset; returns how many
+  /// were removed. Error(kNotFound) for an unknown run.
+  virtual std::int64_t remove_lb_scores(const std::string& run_id,
+                                        std::optional<std::int64_t> time_ms = std::nullopt) = 0;
 
   // ---- studies and trials ----
   /// Creates a study; when it exists, returns it if load_if_exists, else Error(kInvalidArgument).

@@ -183,10 +183,10 @@ class Store:
         return self._store.get_run(run_id)
 
     def metrics(self, run_id: str, key: str = "") -> List[Dict[str, Any]]:
-        return self._store.read_metrics(self._store.get_run(run_id)["id"], key)
+        return self._store.read_metrics(self._store.get_run(run_id)["run_id"], key)
 
     def artifacts(self, run_id: str) -> List[Dict[str, Any]]:
-        return self._store.list_artifacts(self._store.get_run(run_id)["id"])
+        return self._store.list_artifacts(self._store.get_run(run_id)["run_id"])
 
 
 class CommandRun:

@@ -44,7 +44,9 @@ def test_start_run_records_a_run_the_cli_shows(binary_ws):
     store = compe.Store(root)
     r = store.run(run.id)
     assert r["status"] == "finished" and r["name"] == "py-logistic" and r["metric"] == "roc_auc"
-    assert r["cv_score"] == pytest.approx(run.cv_score) and sorted(r["fold_scores"]) == [0, 1, 2, 3]
+    assert r["cv"] == pytest.approx(run.cv_score) and sorted(r["folds"]) == ["0", "1", "2", "3"]
+    assert r["kind"] == "python" and r["run_id"] == run.id and r["partial"] is False
+    assert r["oof"].endswith("oof.csv") and r["test_folds"].endswith("test_folds.csv")
     assert r["config"] == {"model": "logistic", "noise": 0.5}
     keys = {(p["key"], p["fold"]) for p in store.metrics(run.id)}
     assert ("train-loss", 0) in keys and ("valid-auc", 3) in keys

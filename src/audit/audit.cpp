@@ -110,6 +110,25 @@ Report run(const Table& train, const Table& test, const CompetitionConfig& c, co
     rep.findings.push_back(f);
   }
 
+  // 1b. folds.csv made otherwise than compe.toml says: runs use folds.csv, readers of compe.toml
+  // (teammates, compe folds) would make other folds.
+  if (opt.folds_record) {
+    const FoldsConfig& made = opt.folds_record->folds;
+    auto text = [](const FoldsConfig& f) {
+      return fmt::format("{} k={} seed={}{}", f.spec.strategy, f.spec.k, f.spec.seed,
+                         f.group_column.empty() ? "" : " group=" + f.group_column);
+    };
+    const bool same = made.spec.strategy == c.folds.spec.strategy && made.spec.k == c.folds.spec.k &&
+                      made.spec.seed == c.folds.spec.seed && made.group_column == c.folds.group_column &&
+                      made.time_column == c.folds.time_column;
+    rep.findings.push_back(
+        {"folds_spec", same ? Severity::kOk : Severity::kWarning, "", same ? 0.0 : 1.0,
+         same ? fmt::format("folds.csv was made with compe.toml's spec ({})", text(made))
+              : fmt::format("folds.csv was made with {} but compe.toml's [folds] says {}: runs use folds.csv; "
+                            "put the same spec in compe.toml (or run `compe folds` again) so that everyone makes "
+                            "the same folds", text(made), text(c.folds))});
+  }
+
   // 2. Exact duplicate feature rows across folds and between train and test.
   {
     std::unordered_map<std::uint64_t, int> fold_of;  // hash -> fold, or -3 when in several folds

@@ -9,20 +9,6 @@
 
 namespace compe::blend {
 
-double score_rows(const Reference& ref, std::span<const double> pred,
-                  std::span<const std::size_t> rows) {
-  const std::size_t cols = ref.cols();
-  if (rows.empty())
-    return metric::score(ref.metric, {.y_true = ref.y_true, .y_pred = pred, .pred_cols = cols});
-  std::vector<double> yt(rows.size()), yp(rows.size() * cols);
-  for (std::size_t i = 0; i < rows.size(); ++i) {
-    yt[i] = ref.y_true[rows[i]];
-    std::copy_n(pred.begin() + static_cast<std::ptrdiff_t>(rows[i] * cols), cols,
-                yp.begin() + static_cast<std::ptrdiff_t>(i * cols));
-  }
-  return metric::score(ref.metric, {.y_true = yt, .y_pred = yp, .pred_cols = cols});
-}
-
 bool better(const Reference& ref, double a, double b) {
   return metric::make(ref.metric)->info().greater_is_better() ? a > b : a < b;
 }

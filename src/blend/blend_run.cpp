@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "compe/artifacts.hpp"
+#include "compe/run_writer.hpp"
 #include "compe/blend.hpp"
 #include "compe/error.hpp"
 #include "compe/folds.hpp"
@@ -43,132 +44,46 @@ nlohmann::json competition_json(const CompetitionConfig& cfg) {
           {"target", cfg.target_columns}};
 }
 
-/// A one-column sample submission filled with class labels (the classes' own text).
-void write_label_submission(const fs::path& path, const Table& sample, const Reference& ref,
-                            const std::vector<int>& labels) {
-  std::unordered_map<std::string, std::size_t> test_row;
-  for (std::size_t r = 0; r < ref.test_ids.size(); ++r) test_row.emplace(ref.test_ids.to_string(r), r);
-  const Column& sid = sample.column(ref.id_column);
-  std::vector<std::optional<std::string>> v(sample.num_rows());
-  for (std::size_t r = 0; r < sample.num_rows(); ++r) {
-    auto it = test_row.find(sid.to_string(r));
-    if (it == test_row.end())
-      fail(ErrorCode::kInvalidArgument, "{}: line {}: id '{}' is not in the test data",
-           sample.source, r + 2, sid.to_string(r));
-    auto cls = static_cast<std::size_t>(labels[it->second]);
-    v[r] = ref.classes.empty() ? std::to_string(cls) : ref.classes.at(cls);
-  }
-  Table t;
-  t.source = path.string();
-  t.add_column(sid);
-  const Column* pred = nullptr;
-  for (const auto& c : sample.columns())
-    if (c.name != ref.id_column) pred = &c;
-  if (pred->type == DType::kString) {
-    t.add_column(Column::from_strings(pred->name, v));
-  } else {
-    // A numeric sample column: the labels as numbers (whole numbers as integers).
-    std::vector<double> num(v.size());
-    bool whole = true;
-    for (std::size_t r = 0; r < v.size(); ++r) {
-      char* end = nullptr;
-      num[r] = std::strtod(v[r]->c_str(), &end);
-      if (v[r]->empty() || *end != '\0')
-        fail(ErrorCode::kInvalidArgument,
-             "{}: column '{}' is numeric but class label '{}' is not a number", sample.source,
-             pred->name, *v[r]);
-      whole = whole && num[r] == std::floor(num[r]) && std::abs(num[r]) < 9e15;
+/// Records a run made from OOF predictions of every validated row at once (a blend, a decision,
+/// an import) through the run writer: each fold's rows and score, then the files.
+run::Summary write_whole(const Workspace& ws, const RunOptions& run, const Reference& ref,
+                         run::RunSpec spec, std::span<const double> oof,
+                         const std::map<int, double>& fold_scores, const std::string& log,
+                         run::FinishOptions fin) {
+  auto store = store_for(ws, run);
+  spec.command_line = run.command_line;
+  run::RunWriter w(ws, *store, ref, std::move(spec));
+  try {
+    w.log(log);
+    const std::size_t k = ref.cols();
+    for (const auto& [f, score] : fold_scores) {
+      std::vector<std::size_t> rows;
+      for (std::size_t r = 0; r < ref.rows(); ++r)
+        if (ref.folds[r] == f) rows.push_back(r);
+      std::vector<double> pred(rows.size() * k);
+      for (std::size_t i = 0; i < rows.size(); ++i)
+        std::copy_n(oof.begin() + static_cast<std::ptrdiff_t>(rows[i] * k), k,
+                    pred.begin() + static_cast<std::ptrdiff_t>(i * k));
+      w.add_fold(f, rows, pred, {}, score);
     }
-    if (whole) {
-      std::vector<std::int64_t> ints(num.begin(), num.end());
-      t.add_column(Column::from_i64(pred->name, std::move(ints)));
-    } else {
-      t.add_column(Column::from_f64(pred->name, std::move(num)));
-    }
+    return w.finish(fin);
+  } catch (const std::exception& e) {
+    w.stop(RunStatus::kFailed, e.what());
+    throw;
   }
-  score::validate_against_sample(sample, t);
-  write_csv(t, path);
 }
 
-/// The common part of a recorded run: create it, then write and record its files.
-struct Writer {
-  const Workspace& ws;
-  std::unique_ptr<Store> store;
-  Run rec;
-  fs::path dir;
-
-  Writer(const Workspace& w, const RunOptions& run, const Reference& ref, std::string name,
-         nlohmann::json config, std::string parent)
-      : ws(w), store(store_for(w, run)) {
-    auto metric = metric::make(ref.metric);
-    rec.name = std::move(name);
-    rec.config = std::move(config);
-    rec.parent_id = std::move(parent);
-    rec.folds_hash = ref.folds_hash;
-    rec.data_hash = run::data_hash(ws);
-    rec.metric = metric->spec();
-    rec.direction = metric->info().greater_is_better() ? "maximize" : "minimize";
-    rec.command = run.command_line;
-    rec.workdir = fs::current_path().string();
-    rec.versions = {{"compe", COMPE_VERSION}};
-    rec = store->create_run(rec);
-    dir = ws.runs_dir() / rec.id;
-    fs::create_directories(dir);
-    write_file_atomic(dir / "config.json", rec.config.dump(2) + "\n");
+/// Fold scores of every fold of `ref` on predictions of every row.
+std::map<int, double> scores_by_fold(const Reference& ref, std::span<const double> oof) {
+  std::map<int, double> folds;
+  for (int f = 0; f < ref.num_folds(); ++f) {
+    std::vector<std::size_t> rows;
+    for (std::size_t r = 0; r < ref.rows(); ++r)
+      if (ref.folds[r] == f) rows.push_back(r);
+    if (!rows.empty()) folds[f] = score_rows(ref, oof, rows);
   }
-
-  /// `test_labels`, when given, are class indices of the test rows: a one-column sample
-  /// submission then gets the class labels themselves.
-  void write(const Reference& ref, std::span<const double> oof, std::span<const double> test,
-             double cv, const std::map<int, double>& fold_scores, nlohmann::json meta_extra,
-             const std::string& log, double wall, const std::vector<int>* test_labels = nullptr) {
-    run::write_oof_csv(dir / "oof.csv", ref.train_ids, ref.folds, ref.prediction_columns, oof);
-    run::write_test_csv(dir / "test.csv", ref.test_ids, ref.prediction_columns, test);
-    Table sample = ws.read_sample_submission();
-    if (test_labels && sample.num_columns() == 2)
-      write_label_submission(dir / "submission.csv", sample, ref, *test_labels);
-    else
-      run::write_submission(dir / "submission.csv", sample, ref.id_column, ref.test_ids,
-                            ref.prediction_columns, test, ref.classes);
-    const CompetitionConfig& cfg = ws.config();
-    nlohmann::json folds = nlohmann::json::object();
-    for (auto& [f, s] : fold_scores) folds[std::to_string(f)] = s;
-    nlohmann::json meta = {{"format_version", 1},
-                           {"competition", cfg.name},
-                           {"task", metric::task_name(cfg.task)},
-                           {"metric", rec.metric},
-                           {"id", cfg.id_column},
-                           {"target", cfg.target_columns},
-                           {"prediction_columns", ref.prediction_columns},
-                           {"folds_hash", ref.folds_hash},
-                           {"data_hash", rec.data_hash},
-                           {"target_transform", "none"},
-                           {"producer", fmt::format("compe {} (blend)", COMPE_VERSION)},
-                           {"run_id", rec.id},
-                           {"cv", {{"score", cv}, {"folds", folds}}}};
-    meta.update(meta_extra);
-    write_file_atomic(dir / "meta.json", meta.dump(2) + "\n");
-    write_file_atomic(dir / "run.log", log);
-    run::record_artifacts(*store, ws, rec.id, dir);
-    RunResult rr;
-    rr.status = RunStatus::kFinished;
-    rr.cv_score = cv;
-    rr.fold_scores = fold_scores;
-    rr.wall_seconds = wall;
-    store->finish_run(rec.id, rr);
-  }
-
-  void failed(const std::exception& e) {
-    RunResult rr;
-    rr.status = RunStatus::kFailed;
-    rr.error = e.what();
-    try {
-      store->finish_run(rec.id, rr);
-    } catch (...) {
-      // The original error is the one to report.
-    }
-  }
-};
+  return folds;
+}
 
 }  // namespace
 
@@ -182,6 +97,58 @@ nlohmann::json params_to_json(const Params& p) {
           {"tolerance", p.tolerance},
           {"l2", p.l2},
           {"seed", p.seed}};
+}
+
+Params params_from_json(const nlohmann::json& j) {
+  Params p;
+  if (!j.is_object()) return p;
+  p.power = j.value("power", p.power);
+  p.steps = j.value("steps", p.steps);
+  p.bags = j.value("bags", p.bags);
+  p.bag_fraction = j.value("bag_fraction", p.bag_fraction);
+  p.restarts = j.value("restarts", p.restarts);
+  p.max_passes = j.value("max_passes", p.max_passes);
+  p.tolerance = j.value("tolerance", p.tolerance);
+  p.l2 = j.value("l2", p.l2);
+  p.seed = j.value("seed", p.seed);
+  return p;
+}
+
+Recorded rerun(const Workspace& ws, const Run& r, const RunOptions& options) {
+  RunOptions ro = options;
+  if (ro.name.empty()) ro.name = r.name + "-rerun";
+  const nlohmann::json& cfg = r.config;
+  if (cfg.contains("blend") && cfg["blend"].is_object()) {
+    std::vector<std::string> inputs;
+    for (const auto& m : cfg["blend"].value("inputs", nlohmann::json::array())) {
+      if (m.contains("run_id") && m["run_id"].is_string()) inputs.push_back(m["run_id"]);
+      else if (m.contains("path") && m["path"].is_string()) inputs.push_back(m["path"]);
+      else
+        fail(ErrorCode::kInvalidArgument, "blend {}: a member has neither a run id nor a folder in its record", r.id);
+    }
+    const std::string method = cfg["blend"].value("method", std::string());
+    Params params = params_from_json(cfg["blend"].value("params", nlohmann::json::object()));
+    OofSet set = load_set(ws, inputs, ro);
+    Result res = blend(set, method, params);
+    return record_blend(ws, set, inputs, res, params, ro);
+  }
+  if (cfg.contains("decision") && cfg["decision"].is_object()) {
+    const nlohmann::json& d = cfg["decision"];
+    const nlohmann::json source = d.value("source", nlohmann::json::object());
+    std::string input = source.value("run_id", source.value("path", std::string()));
+    if (input.empty())
+      fail(ErrorCode::kInvalidArgument, "threshold {}: its record names no source run or folder", r.id);
+    OofSet set = load_set(ws, {input}, ro);
+    const Member& m = set.members.at(0);
+    DecisionResult res = optimize_decision(set.ref, m.oof, m.test);
+    return record_decision(ws, set.ref, {input}, res, source, ro);
+  }
+  fail(ErrorCode::kInvalidArgument,
+       "run {} ({}) is {}: it cannot be rerun{}", r.id, r.name,
+       r.kind.empty() ? "not a model, blend or threshold run" : "an '" + r.kind + "' run",
+       r.kind == "import"   ? ": its predictions came from outside compe (import the folder again)"
+       : r.kind == "python" ? ": its folds were trained by Python code (run that code again)"
+                            : "");
 }
 
 OofSet load_set(const Workspace& ws, const std::vector<std::string>& inputs, const RunOptions& run,
@@ -221,7 +188,6 @@ OofSet load_set(const Workspace& ws, const std::vector<std::string>& inputs, con
 Recorded record_blend(const Workspace& ws, const OofSet& set,
                       const std::vector<std::string>& inputs, const Result& result,
                       const Params& params, const RunOptions& run) {
-  auto t0 = std::chrono::steady_clock::now();
   const Info& info = find(result.method);
   COMPE_ASSERT(inputs.size() == set.members.size());
   nlohmann::json members = nlohmann::json::array();
@@ -247,43 +213,36 @@ Recorded record_blend(const Workspace& ws, const OofSet& set,
   const Member& best = set.members[static_cast<std::size_t>(result.best_member)];
   std::string parent =
       is_member_folder(inputs[static_cast<std::size_t>(result.best_member)]) ? "" : best.name;
-  Writer w(ws, run, set.ref, run.name.empty() ? "blend-" + result.method : run.name, config,
-           parent);
-  try {
-    std::map<int, double> folds;
-    for (std::size_t i = 0; i < result.fold_scores.size(); ++i)
-      folds[static_cast<int>(i)] = result.fold_scores[i];
-    const std::vector<double>& oof = info.fitted ? result.nested_oof : result.oof;
-    std::string log = fmt::format("blend {} ({}), method {}, metric {}\n", w.rec.id, w.rec.name,
-                                  result.method, set.ref.metric);
-    for (std::size_t i = 0; i < set.members.size(); ++i)
-      log += fmt::format(
-          "member {}: oof {:.6f}{}\n", set.members[i].name, result.member_scores[i],
-          result.weights.empty() ? "" : fmt::format(", weight {:.6f}", result.weights[i]));
-    log += fmt::format("in-sample oof {:.6f}, nested cv {:.6f}\n", result.oof_score,
-                       result.nested_score);
-    nlohmann::json extra = {
-        {"cv",
-         {{"score", result.nested_score},
-          {"nested", result.nested_score},
-          {"in_sample", result.oof_score},
-          {"folds", nlohmann::json::object()}}},
-        {"producer", fmt::format("compe {} (blend {})", COMPE_VERSION, result.method)},
-        {"inputs", members}};
-    for (auto& [f, s] : folds) extra["cv"]["folds"][std::to_string(f)] = s;
-    double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    w.write(set.ref, oof, result.test, result.nested_score, folds, extra, log, wall);
-  } catch (const std::exception& e) {
-    w.failed(e);
-    throw;
-  }
-  return {w.rec.id, w.dir, result.nested_score};
+  std::map<int, double> folds;
+  for (std::size_t i = 0; i < result.fold_scores.size(); ++i)
+    folds[static_cast<int>(i)] = result.fold_scores[i];
+  const std::vector<double>& oof = info.fitted ? result.nested_oof : result.oof;
+  std::string log = fmt::format("blend, method {}, metric {}\n", result.method, set.ref.metric);
+  for (std::size_t i = 0; i < set.members.size(); ++i)
+    log += fmt::format(
+        "member {}: oof {:.6f}{}\n", set.members[i].name, result.member_scores[i],
+        result.weights.empty() ? "" : fmt::format(", weight {:.6f}", result.weights[i]));
+  log += fmt::format("in-sample oof {:.6f}, nested cv {:.6f}", result.oof_score,
+                     result.nested_score);
+  run::FinishOptions fin;
+  fin.cv = result.nested_score;
+  fin.test = result.test;
+  fin.cv_details = {{"nested", result.nested_score}, {"in_sample", result.oof_score}};
+  fin.meta_extra = {{"inputs", members}};
+  run::Summary s = write_whole(
+      ws, run, set.ref,
+      {.kind = "blend",
+       .name = run.name.empty() ? "blend-" + result.method : run.name,
+       .config = config,
+       .parent_id = parent,
+       .producer = fmt::format("compe {} (blend {})", COMPE_VERSION, result.method)},
+      oof, folds, log, std::move(fin));
+  return {s.run_id, s.dir, result.nested_score};
 }
 
 Recorded record_decision(const Workspace& ws, const Reference& ref,
                          const std::vector<std::string>& inputs, const DecisionResult& result,
                          const nlohmann::json& source, const RunOptions& run) {
-  auto t0 = std::chrono::steady_clock::now();
   nlohmann::json folds_json = nlohmann::json::array();
   for (const auto& d : result.fold_decisions) folds_json.push_back(d.to_json());
   nlohmann::json config = {{"decision",
@@ -296,42 +255,36 @@ Recorded record_decision(const Workspace& ws, const Reference& ref,
                              {"nested_score", result.nested_score}}},
                            {"competition", competition_json(ws.config())}};
   std::string parent = source.value("run_id", std::string());
-  Writer w(ws, run, ref, run.name.empty() ? "decision-" + result.decision.kind : run.name, config,
-           parent);
-  try {
-    std::map<int, double> folds;
-    for (std::size_t i = 0; i < result.fold_scores.size(); ++i)
-      folds[static_cast<int>(i)] = result.fold_scores[i];
-    std::string log = fmt::format(
-        "decision {} ({}), {} on {}, metric {}\nrule {}\nas predicted {:.6f}, in-sample {:.6f}, "
-        "nested cv {:.6f}\n",
-        w.rec.id, w.rec.name, result.decision.kind, join(inputs), ref.metric,
-        result.decision.to_json().dump(), result.default_score, result.in_sample_score,
-        result.nested_score);
-    nlohmann::json extra = {
-        {"cv",
-         {{"score", result.nested_score},
-          {"nested", result.nested_score},
-          {"in_sample", result.in_sample_score},
-          {"as_predicted", result.default_score},
-          {"folds", nlohmann::json::object()}}},
-        {"producer", fmt::format("compe {} (decision {})", COMPE_VERSION, result.decision.kind)},
-        {"decision", result.decision.to_json()}};
-    for (auto& [f, s] : folds) extra["cv"]["folds"][std::to_string(f)] = s;
-    double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    std::vector<double> oof = labels_as_predictions(ref, result.nested_labels);
-    std::vector<double> test = labels_as_predictions(ref, result.test_labels);
-    w.write(ref, oof, test, result.nested_score, folds, extra, log, wall, &result.test_labels);
-  } catch (const std::exception& e) {
-    w.failed(e);
-    throw;
-  }
-  return {w.rec.id, w.dir, result.nested_score};
+  std::map<int, double> folds;
+  for (std::size_t i = 0; i < result.fold_scores.size(); ++i)
+    folds[static_cast<int>(i)] = result.fold_scores[i];
+  std::string log = fmt::format(
+      "decision {} on {}, metric {}\nrule {}\nas predicted {:.6f}, in-sample {:.6f}, nested cv "
+      "{:.6f}",
+      result.decision.kind, join(inputs), ref.metric, result.decision.to_json().dump(),
+      result.default_score, result.in_sample_score, result.nested_score);
+  run::FinishOptions fin;
+  fin.cv = result.nested_score;
+  fin.test = labels_as_predictions(ref, result.test_labels);
+  fin.test_labels = &result.test_labels;
+  fin.cv_details = {{"nested", result.nested_score},
+                    {"in_sample", result.in_sample_score},
+                    {"as_predicted", result.default_score}};
+  fin.meta_extra = {{"decision", result.decision.to_json()}};
+  std::vector<double> oof = labels_as_predictions(ref, result.nested_labels);
+  run::Summary s = write_whole(
+      ws, run, ref,
+      {.kind = "threshold",
+       .name = run.name.empty() ? "decision-" + result.decision.kind : run.name,
+       .config = config,
+       .parent_id = parent,
+       .producer = fmt::format("compe {} (decision {})", COMPE_VERSION, result.decision.kind)},
+      oof, folds, log, std::move(fin));
+  return {s.run_id, s.dir, result.nested_score};
 }
 
 Recorded import_oof(const Workspace& ws, const fs::path& dir, const RunOptions& run,
                     const LoadOptions& options) {
-  auto t0 = std::chrono::steady_clock::now();
   if (!fs::is_directory(dir)) fail(ErrorCode::kNotFound, "{}: no such folder", dir.string());
   Reference ref = reference_from_workspace(ws);
   std::string name = run.name.empty() ? folder_name(dir) : run.name;
@@ -346,30 +299,35 @@ Recorded import_oof(const Workspace& ws, const fs::path& dir, const RunOptions& 
                          : folds_hash(ids, m.folds);
   }
   double cv = score_rows(ref, m.oof);
-  std::map<int, double> folds;
-  for (int f = 0; f < ref.num_folds(); ++f) {
-    std::vector<std::size_t> rows;
-    for (std::size_t r = 0; r < ref.rows(); ++r)
-      if (ref.folds[r] == f) rows.push_back(r);
-    if (!rows.empty()) folds[f] = score_rows(ref, m.oof, rows);
+  std::map<int, double> folds = scores_by_fold(ref, m.oof);
+  const std::string path = fs::absolute(dir).lexically_normal().string();
+  // The same folder imported again is most often a mistake (two runs, one model).
+  std::vector<std::string> notes;
+  {
+    auto store = store_for(ws, run);
+    RunFilter f;
+    f.kind = "import";
+    f.limit = 0;
+    for (const Run& r : store->list_runs(f).runs)
+      if (r.config.value("/import/path"_json_pointer, std::string()) == path)
+        notes.push_back(fmt::format("warning: {} was imported before, as run {} ({})", dir.string(), r.id, r.name));
   }
-  nlohmann::json config = {{"import",
-                            {{"path", fs::absolute(dir).lexically_normal().string()},
-                             {"producer", m.meta.value("producer", "")}}},
+  nlohmann::json config = {{"import", {{"path", path}, {"producer", m.meta.value("producer", "")}}},
                            {"competition", competition_json(ws.config())}};
-  Writer w(ws, run, ref, name, config, "");
-  try {
-    nlohmann::json extra = {{"producer", m.meta.value("producer", std::string("external"))},
-                            {"imported_from", fs::absolute(dir).lexically_normal().string()}};
-    std::string log = fmt::format("import {} ({}) from {}\noof {} = {:.6f}\n", w.rec.id, name,
-                                  dir.string(), ref.metric, cv);
-    double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    w.write(ref, m.oof, m.test, cv, folds, extra, log, wall);
-  } catch (const std::exception& e) {
-    w.failed(e);
-    throw;
-  }
-  return {w.rec.id, w.dir, cv};
+  run::FinishOptions fin;
+  fin.cv = cv;
+  fin.test = m.test;
+  fin.meta_extra = {{"imported_from", path}};
+  run::Summary s = write_whole(
+      ws, run, ref,
+      {.kind = "import",
+       .name = name,
+       .config = config,
+       .producer = m.meta.value("producer", std::string("external")),
+       .record_git = false},
+      m.oof, folds, fmt::format("import from {}\noof {} = {:.6f}", dir.string(), ref.metric, cv),
+      std::move(fin));
+  return {s.run_id, s.dir, cv, notes};
 }
 
 std::vector<fs::path> export_oof(const Workspace& ws, const std::string& run, const fs::path& dir,
@@ -383,7 +341,7 @@ std::vector<fs::path> export_oof(const Workspace& ws, const std::string& run, co
       fail(ErrorCode::kNotFound, "run {} has no {} ({}): nothing to export", id, f,
            (src / f).string());
   fs::create_directories(dir);
-  for (const char* f : {"oof.csv", "test.csv", "meta.json"}) {
+  for (const char* f : {"oof.csv", "test.csv", "test_folds.csv", "meta.json"}) {
     if (!fs::exists(src / f)) continue;
     write_file_atomic(dir / f, read_file(src / f));
     out.push_back(dir / f);

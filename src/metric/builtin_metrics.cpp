@@ -5,6 +5,8 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <limits>
+#include <tuple>
 
 #include "compe/detect.hpp"
 #include "compe/util.hpp"
@@ -126,6 +128,23 @@ std::vector<Info> make_table() {
                   "F-beta of dataset TP/FP/FN, mean over IoU 0.3:0.05:0.8, greedy by score",
                   kMax, kDetection, true, false, detect::new_detection_metric,
                   ArgKind::kOptionalReal, "beta: weight of recall (default 1; 2 = F2)"));
+  // Ranges of bounded metrics; the rest are unbounded on at least one side.
+  const double inf = std::numeric_limits<double>::infinity();
+  const std::pair<std::vector<std::string>, std::pair<double, double>> ranges[] = {
+      {{"roc_auc", "average_precision", "accuracy", "balanced_accuracy", "f1", "precision", "recall",
+        "f1_macro", "f1_micro", "f1_weighted", "precision_macro", "precision_micro",
+        "precision_weighted", "recall_macro", "recall_micro", "recall_weighted", "multilabel_auc", "map", "ndcg", "coco_map", "coco_map50", "kaggle_map", "det_fbeta"},
+       {0.0, 1.0}},
+      {{"mcc", "qwk", "pearson", "spearman"}, {-1.0, 1.0}},
+      {{"log_loss", "multilabel_log_loss", "rmse", "mse", "mae", "rmsle", "mape", "smape",
+        "pinball", "median_ae"},
+       {0.0, inf}},
+      {{"r2"}, {-inf, 1.0}},
+  };
+  for (Info& info : t)
+    for (const auto& [names, range] : ranges)
+      if (std::find(names.begin(), names.end(), info.name) != names.end())
+        std::tie(info.lower, info.upper) = range;
   return t;
 }
 

@@ -14,6 +14,7 @@ nlohmann::json xgboost_default_params();
 std::vector<std::string> xgboost_known_params();
 std::vector<std::string> xgboost_passthrough_params();
 std::vector<std::pair<std::string, std::string>> xgboost_param_aliases();
+std::string xgboost_library_version();
 
 std::unique_ptr<Model> make_linear(const Info& info);
 nlohmann::json linear_default_params();

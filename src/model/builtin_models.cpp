@@ -22,6 +22,7 @@ std::vector<Info> make_table() {
       .passthrough_params = xgboost_passthrough_params(),
       .param_aliases = xgboost_param_aliases(),
       .factory = make_xgboost,
+      .library_version = xgboost_library_version,
   });
   rows.push_back(Info{
       .name = "linear",

@@ -1,6 +1,8 @@
 #include "compe/artifacts.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdlib>
 #include <unordered_map>
 
 #include "compe/error.hpp"
@@ -123,11 +125,59 @@ void write_submission(const fs::path& path, const Table& sample, const std::stri
   write_csv(t, path);
 }
 
+void write_label_submission(const fs::path& path, const Table& sample, const std::string& id_column,
+                            const Column& test_ids, const std::vector<std::string>& classes,
+                            std::span<const int> labels) {
+  std::unordered_map<std::string, std::size_t> test_row;
+  for (std::size_t r = 0; r < test_ids.size(); ++r) test_row.emplace(test_ids.to_string(r), r);
+  const Column& sid = sample.column(id_column);
+  std::vector<std::optional<std::string>> v(sample.num_rows());
+  for (std::size_t r = 0; r < sample.num_rows(); ++r) {
+    auto it = test_row.find(sid.to_string(r));
+    if (it == test_row.end())
+      fail(ErrorCode::kInvalidArgument, "{}: line {}: id '{}' is not in the test data",
+           sample.source, r + 2, sid.to_string(r));
+    auto cls = static_cast<std::size_t>(labels[it->second]);
+    v[r] = classes.empty() ? std::to_string(cls) : classes.at(cls);
+  }
+  Table t;
+  t.source = path.string();
+  t.add_column(sid);
+  const Column* pred = nullptr;
+  for (const auto& c : sample.columns())
+    if (c.name != id_column) pred = &c;
+  if (pred->type == DType::kString) {
+    t.add_column(Column::from_strings(pred->name, v));
+  } else {
+    // A numeric sample column: the labels as numbers (whole numbers as integers).
+    std::vector<double> num(v.size());
+    bool whole = true;
+    for (std::size_t r = 0; r < v.size(); ++r) {
+      char* end = nullptr;
+      num[r] = std::strtod(v[r]->c_str(), &end);
+      if (v[r]->empty() || *end != '\0')
+        fail(ErrorCode::kInvalidArgument,
+             "{}: column '{}' is numeric but class label '{}' is not a number", sample.source,
+             pred->name, *v[r]);
+      whole = whole && num[r] == std::floor(num[r]) && std::abs(num[r]) < 9e15;
+    }
+    if (whole) {
+      std::vector<std::int64_t> ints(num.begin(), num.end());
+      t.add_column(Column::from_i64(pred->name, std::move(ints)));
+    } else {
+      t.add_column(Column::from_f64(pred->name, std::move(num)));
+    }
+  }
+  score::validate_against_sample(sample, t);
+  write_csv(t, path);
+}
+
 void record_artifacts(Store& store, const Workspace& ws, const std::string& run_id,
                       const fs::path& dir) {
   for (auto [name, kind] :
        {std::pair{"config.json", "config"}, std::pair{"oof.csv", "oof"},
-        std::pair{"test.csv", "test"}, std::pair{"submission.csv", "submission"},
+        std::pair{"test.csv", "test"}, std::pair{"test_folds.csv", "test_folds"},
+        std::pair{"submission.csv", "submission"},
         std::pair{"meta.json", "meta"}, std::pair{"run.log", "log"},
         std::pair{"git.diff", "diff"}}) {
     fs::path p = dir / name;

@@ -1,8 +1,5 @@
 #include "compe/run.hpp"
 
-#include <sys/resource.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -15,6 +12,7 @@
 #include <unordered_set>
 
 #include "compe/artifacts.hpp"
+#include "compe/run_writer.hpp"
 #include "compe/error.hpp"
 #include "compe/folds.hpp"
 #include "compe/metric.hpp"
@@ -33,6 +31,11 @@ struct Interrupted : Error {
   Interrupted() : Error(ErrorCode::kInvalidArgument, "interrupted") {}
 };
 
+struct Pruned : Error {
+  explicit Pruned(int fold)
+      : Error(ErrorCode::kInvalidArgument, fmt::format("stopped after fold {}", fold)) {}
+};
+
 void check_unique_ids(const Table& t, const std::string& id) {
   const Column& c = t.column(id);
   std::unordered_map<std::string, std::size_t> seen;
@@ -46,28 +49,6 @@ void check_unique_ids(const Table& t, const std::string& id) {
            t.source, it->first, it->second + 2, r + 2);
   }
 }
-
-std::string shell_line(const std::string& cmd) {
-  std::string out;
-  if (FILE* p = ::popen(cmd.c_str(), "r")) {
-    char buf[256];
-    while (std::fgets(buf, sizeof buf, p)) out += buf;
-    ::pclose(p);
-  }
-  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
-  return out;
-}
-
-std::string quote_arg(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'') out += "'\\''";
-    else out += c;
-  }
-  return out + "'";
-}
-
-void write_text(const fs::path& p, const std::string& s) { write_file_atomic(p, s); }
 
 // Beats for a run from a thread of its own while the folds train. A failed beat (a busy or
 // unreachable store) is skipped: the next one may succeed, and the run's own writes report
@@ -138,6 +119,7 @@ Summary run_experiment(const Workspace& ws, const Experiment& exp, const Options
   if (!fs::exists(ws.folds_path())) {
     fa = make_folds(train, cfg, cfg.folds);
     write_folds(ws.folds_path(), fa);
+    write_folds_record(ws.folds_path(), {cfg.folds, fa.hash});
     note(fmt::format("no folds.csv: made one ({} k={} seed={}, hash {})", cfg.folds.spec.strategy,
                      cfg.folds.spec.k, cfg.folds.spec.seed, fa.hash));
   } else {
@@ -173,7 +155,11 @@ Summary run_experiment(const Workspace& ws, const Experiment& exp, const Options
   auto metric = metric::make(cfg.metric);
   const bool greater = metric->info().greater_is_better();
   const std::size_t cols = target.prediction_columns();
-  std::vector<std::string> pred_cols = prediction_columns(sample, cfg.id_column, target);
+  const Reference ref = make_reference(cfg, train, test, sample, fa, target);
+  // Position of each train row among the reference's (validated) rows.
+  std::vector<std::size_t> ref_pos(train.num_rows(), 0);
+  for (std::size_t r = 0, p = 0; r < train.num_rows(); ++r)
+    if (fa.folds[r] >= 0) ref_pos[r] = p++;
 
   // Metric truth: class indices for classification, original values for regression.
   std::vector<double> y_true = target.y;
@@ -183,40 +169,46 @@ Summary run_experiment(const Workspace& ws, const Experiment& exp, const Options
   // ---- the run record ----
   auto store = open_store(opt.store.empty() ? ws.store_path().string() : opt.store);
   store->mark_interrupted_stale();
-  Run rec;
-  rec.name = exp.name.empty() ? mi.name : exp.name;
   nlohmann::json config = exp.to_json();
   config["model"]["params"] = params;
   config["competition"] = {{"name", cfg.name}, {"task", metric::task_name(cfg.task)}, {"metric", cfg.metric},
                            {"id", cfg.id_column}, {"target", cfg.target_columns},
-                           {"folds", {{"strategy", cfg.folds.spec.strategy}, {"k", k}, {"seed", cfg.folds.spec.seed}}}};
-  rec.config = config;
-  rec.folds_hash = fa.hash;
-  rec.data_hash = data_hash(ws);
-  rec.metric = metric->spec();
-  rec.direction = greater ? "maximize" : "minimize";
-  rec.command = opt.command_line;
-  rec.workdir = fs::current_path().string();
-  rec.versions = {{"compe", COMPE_VERSION}};
-  std::string git = "git -C " + quote_arg(ws.root().string()) + " ";
-  rec.git_commit = shell_line(git + "rev-parse HEAD 2>/dev/null");
-  if (!rec.git_commit.empty()) {
-    rec.git_branch = shell_line(git + "rev-parse --abbrev-ref HEAD 2>/dev/null");
-    rec.git_dirty = !shell_line(git + "status --porcelain 2>/dev/null").empty();
+                           {"folds", nlohmann::json::object()}};
+  // The folds really used: folds.json's record when it describes this folds.csv, else compe.toml's
+  // spec (a folds.csv made elsewhere keeps at least its hash).
+  if (auto fr = read_folds_record(ws.folds_path(), fa.hash)) {
+    config["competition"]["folds"] = fr->to_json();
+  } else {
+    config["competition"]["folds"] = FoldsRecord{cfg.folds, fa.hash}.to_json();
+    config["competition"]["folds"]["from"] = "compe.toml (folds.csv has no folds.json record)";
   }
+  config["competition"]["folds"]["k"] = k;
+  if (!opt.proxy.is_null()) config["proxy"] = opt.proxy;
+  RunSpec rs;
+  rs.kind = opt.kind;
+  rs.name = exp.name.empty() ? mi.name : exp.name;
+  rs.command_line = opt.command_line;
+  rs.producer = fmt::format("compe {} ({})", COMPE_VERSION, mi.name);
+  rs.target_transform = exp.target_transform;
+  rs.versions = {{"threads", resolve_threads(exp.threads)}, {"seed", exp.seed}};
+  if (mi.library_version) rs.versions["backend"] = mi.library_version();
+  rs.partial = !keep_rows.empty() || !opt.proxy.is_null() || static_cast<int>(folds.size()) < k;
   // One hypothesis at a time: compare with the parent (given, or the best finished run on the
-  // same folds and metric) and say what changed.
+  // same folds and metric) and say what changed. Backend parameters count only where this
+  // experiment sets them: another backend's defaults are not hypotheses.
   if (auto parent = track::choose_parent(*store, exp.parent, metric->spec(), fa.hash)) {
-    rec.parent_id = parent->id;
+    rs.parent_id = parent->id;
     sum.parent_id = parent->id;
-    auto ignore = track::bookkeeping_keys();
-    for (const auto& ch : track::config_diff(parent->config, config, ignore)) sum.changed_keys.push_back(ch.key);
+    std::vector<std::string> parts;
+    for (const auto& ch : track::config_diff(parent->config, config, track::bookkeeping_keys())) {
+      const std::string prefix = "model.params.";
+      if (ch.key.rfind(prefix, 0) == 0 && !exp.params.contains(ch.key.substr(prefix.size()))) continue;
+      sum.changed_keys.push_back(ch.key);
+      parts.push_back(fmt::format("{}: {} -> {}", ch.key, ch.before.dump(), ch.after.dump()));
+    }
     if (sum.changed_keys.empty()) {
       note(fmt::format("same configuration as run {} ({})", parent->id, parent->name));
     } else {
-      std::vector<std::string> parts;
-      for (const auto& ch : track::config_diff(parent->config, config, ignore))
-        parts.push_back(fmt::format("{}: {} -> {}", ch.key, ch.before.dump(), ch.after.dump()));
       note(fmt::format("against run {} ({}): {}", parent->id, parent->name, join(parts, "; ")));
       if (sum.changed_keys.size() > 1 && !opt.allow_multi) {
         sum.multi_hypothesis = true;
@@ -225,45 +217,26 @@ Summary run_experiment(const Workspace& ws, const Experiment& exp, const Options
       }
     }
   }
-  rec.config = config;
-  rec.versions["threads"] = resolve_threads(exp.threads);
-  rec.versions["seed"] = exp.seed;
-  rec = store->create_run(rec);
-  sum.run_id = rec.id;
-  sum.name = rec.name;
-  sum.metric = metric->spec();
-  sum.greater_is_better = greater;
-  sum.folds_hash = fa.hash;
-  sum.data_hash = rec.data_hash;
-  sum.dir = ws.runs_dir() / rec.id;
-  fs::create_directories(sum.dir);
-  write_text(sum.dir / "config.json", config.dump(2) + "\n");
-  if (rec.git_dirty.value_or(false)) {
-    // The uncommitted change, so the run can be reproduced even if it is never committed.
-    std::string diff = shell_line(git + "diff HEAD --binary 2>/dev/null");
-    if (!diff.empty()) write_text(sum.dir / "git.diff", diff + "\n");
-  }
-
-  const std::size_t n_test = fm.num_test_rows();
-  std::vector<double> oof(train.num_rows() * cols, NAN);
-  std::vector<std::uint8_t> has_oof(train.num_rows(), 0);
-  std::vector<double> test_sum(n_test * cols, 0.0);
-  std::mutex mu;
-  std::string log = fmt::format("run {} ({}), model {}, metric {}\n", rec.id, rec.name, mi.name, metric->spec());
-  for (const auto& n : sum.notes) log += n + "\n";
+  rs.config = config;
+  RunWriter w(ws, *store, ref, rs);
+  w.log(fmt::format("run {} ({}), model {}, metric {}", w.id(), rs.name, mi.name, metric->spec()));
+  for (const auto& n : sum.notes) w.log(n);
 
   model::SourceData src;
   src.train = &train;
   src.test = &test;
   src.id_column = cfg.id_column;
   src.target_columns = cfg.target_columns;
-  src.work_dir = sum.dir;
+  src.work_dir = w.dir();
   src.folds_csv = ws.folds_path();
   src.num_folds = static_cast<std::size_t>(k);
 
-  emit({.kind = Event::kStart, .num_folds = static_cast<int>(folds.size()), .message = rec.id});
+  std::mutex mu;
+  double model_seconds = 0;
+  emit({.kind = Event::kStart, .num_folds = static_cast<int>(folds.size()), .message = w.id()});
+  Summary out;
   try {
-    Heartbeat heartbeat(*store, rec.id, opt.heartbeat_interval);
+    Heartbeat heartbeat(*store, w.id(), opt.heartbeat_interval);
     std::size_t parallel = std::clamp<std::size_t>(exp.parallel_folds, 1, folds.size());
     std::size_t threads = resolve_threads(exp.threads);
     std::size_t per_fold = std::max<std::size_t>(1, threads / parallel);
@@ -299,7 +272,7 @@ Summary run_experiment(const Workspace& ws, const Experiment& exp, const Options
       d.seed = exp.seed;
       d.threads = per_fold;
       d.source = &src;
-      d.metrics_file = sum.dir / "command" / fmt::format("fold{}", f) / "metrics.jsonl";
+      d.metrics_file = w.dir() / "command" / fmt::format("fold{}", f) / "metrics.jsonl";
       std::error_code ec;
       fs::remove(d.metrics_file, ec);  // a log only ever comes from this fold's own program
       emit({.kind = Event::kFoldStart, .fold = f, .num_folds = static_cast<int>(folds.size())});
@@ -317,7 +290,7 @@ Summary run_experiment(const Workspace& ws, const Experiment& exp, const Options
         try {
           auto logged = track::read_metrics_log(d.metrics_file, f);
           std::lock_guard lock(mu);
-          if (!logged.empty()) store->log_metrics(rec.id, logged);
+          if (!logged.empty()) store->log_metrics(w.id(), logged);
         } catch (const std::exception&) {
         }
         throw;
@@ -334,23 +307,17 @@ Summary run_experiment(const Workspace& ws, const Experiment& exp, const Options
         for (std::size_t i = 0; i < c.valid.size(); ++i)
           points.push_back({"valid-" + c.metric, f, static_cast<std::int64_t>(i), c.valid[i]});
       }
-      std::lock_guard lock(mu);
-      for (std::size_t i = 0; i < va.size(); ++i) {
-        std::copy_n(res.valid_pred.begin() + static_cast<std::ptrdiff_t>(i * cols), cols,
-                    oof.begin() + static_cast<std::ptrdiff_t>(va[i] * cols));
-        has_oof[va[i]] = 1;
+      std::vector<std::size_t> rows(va.size());
+      for (std::size_t i = 0; i < va.size(); ++i) rows[i] = ref_pos[va[i]];
+      {
+        std::lock_guard lock(mu);
+        w.add_fold(f, rows, res.valid_pred, res.test_pred, score, points);
+        model_seconds += fit_seconds;
       }
-      for (std::size_t i = 0; i < test_sum.size(); ++i) test_sum[i] += res.test_pred[i];
-      store->add_fold_score(rec.id, f, score);
-      if (!points.empty()) store->log_metrics(rec.id, points);
-      store->heartbeat(rec.id);
-      sum.fold_scores[f] = score;
-      sum.model_seconds += fit_seconds;
-      log += fmt::format("fold {}: {} = {:.6f} ({} train, {} valid rows, {} iterations, best {})\n", f,
-                         metric->spec(), score, tr.size(), va.size(), res.num_iterations, res.best_iteration);
+      w.log(fmt::format("fold {}: {} = {:.6f} ({} train, {} valid rows, {} iterations, best {})", f,
+                        metric->spec(), score, tr.size(), va.size(), res.num_iterations, res.best_iteration));
       emit({.kind = Event::kFoldEnd, .fold = f, .num_folds = static_cast<int>(folds.size()), .score = score});
-      if (opt.after_fold && opt.after_fold(f, score))
-        fail(ErrorCode::kInvalidArgument, "stopped after fold {}", f);
+      if (opt.after_fold && opt.after_fold(f, score)) throw Pruned(f);
     };
     if (parallel <= 1) {
       for (int f : folds) run_fold(f);
@@ -359,100 +326,22 @@ Summary run_experiment(const Workspace& ws, const Experiment& exp, const Options
         for (std::size_t i = b; i < e; ++i) run_fold(folds[i]);
       });
     }
-
-    // ---- overall OOF score and artifacts ----
-    std::vector<double> yt, yp;
-    for (std::size_t r = 0; r < train.num_rows(); ++r) {
-      if (!has_oof[r]) continue;
-      yt.push_back(y_true[r]);
-      yp.insert(yp.end(), oof.begin() + static_cast<std::ptrdiff_t>(r * cols),
-                oof.begin() + static_cast<std::ptrdiff_t>((r + 1) * cols));
-    }
-    sum.cv = metric->score({.y_true = yt, .y_pred = yp, .pred_cols = cols});
-    std::vector<double> fs_values;
-    for (auto& [f, s] : sum.fold_scores) fs_values.push_back(s);
-    sum.mean = std::accumulate(fs_values.begin(), fs_values.end(), 0.0) / static_cast<double>(fs_values.size());
-    double var = 0;
-    for (double v : fs_values) var += (v - sum.mean) * (v - sum.mean);
-    sum.std = fs_values.size() > 1 ? std::sqrt(var / static_cast<double>(fs_values.size() - 1)) : 0.0;
-    for (auto& v : test_sum) v /= static_cast<double>(folds.size());
-
-    const Column& train_ids = train.column(cfg.id_column);
-    const Column& test_ids = test.column(cfg.id_column);
-    // oof.csv: id, fold, predictions (validated rows only, train order).
-    {
-      std::vector<std::size_t> rows;
-      for (std::size_t r = 0; r < train.num_rows(); ++r)
-        if (has_oof[r]) rows.push_back(r);
-      Column ids = train_ids.take(rows);
-      ids.name = cfg.id_column;
-      std::vector<int> fo(rows.size());
-      std::vector<double> pred(rows.size() * cols);
-      for (std::size_t i = 0; i < rows.size(); ++i) {
-        fo[i] = fa.folds[rows[i]];
-        std::copy_n(oof.begin() + static_cast<std::ptrdiff_t>(rows[i] * cols), cols,
-                    pred.begin() + static_cast<std::ptrdiff_t>(i * cols));
-      }
-      sum.oof = sum.dir / "oof.csv";
-      write_oof_csv(sum.oof, ids, fo, pred_cols, pred);
-    }
-    // test.csv: id, fold-averaged predictions (test order).
-    sum.test = sum.dir / "test.csv";
-    write_test_csv(sum.test, test_ids, pred_cols, test_sum);
-    // submission.csv: the sample submission's header, ids and order.
-    sum.submission = sum.dir / "submission.csv";
-    write_submission(sum.submission, sample, cfg.id_column, test_ids, pred_cols, test_sum, target.classes);
-    auto t1 = std::chrono::steady_clock::now();
-    sum.wall_seconds = std::chrono::duration<double>(t1 - t0).count();
-    nlohmann::json fold_json = nlohmann::json::object();
-    for (auto& [f, s] : sum.fold_scores) fold_json[std::to_string(f)] = s;
-    nlohmann::json meta = {{"format_version", 1},
-                           {"competition", cfg.name},
-                           {"task", metric::task_name(cfg.task)},
-                           {"metric", metric->spec()},
-                           {"id", cfg.id_column},
-                           {"target", cfg.target_columns},
-                           {"prediction_columns", pred_cols},
-                           {"folds_hash", fa.hash},
-                           {"data_hash", rec.data_hash},
-                           {"target_transform", exp.target_transform},
-                           {"producer", fmt::format("compe {} ({})", COMPE_VERSION, mi.name)},
-                           {"run_id", rec.id},
-                           {"cv", {{"score", sum.cv}, {"folds", fold_json}, {"mean", sum.mean}, {"std", sum.std}}}};
-    write_text(sum.dir / "meta.json", meta.dump(2) + "\n");
-    log += fmt::format("cv {} = {:.6f} (folds mean {:.6f} ± {:.6f}), {:.2f} s\n", metric->spec(), sum.cv, sum.mean,
-                       sum.std, sum.wall_seconds);
-    write_text(sum.dir / "run.log", log);
-    record_artifacts(*store, ws, rec.id, sum.dir);
-    struct rusage ru {};
-    ::getrusage(RUSAGE_SELF, &ru);
-    RunResult rr;
-    rr.status = RunStatus::kFinished;
-    rr.cv_score = sum.cv;
-    rr.fold_scores = sum.fold_scores;
-    rr.wall_seconds = sum.wall_seconds;
-    rr.cpu_seconds = static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-                     static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-    rr.peak_memory_bytes = static_cast<std::int64_t>(ru.ru_maxrss) * 1024;
-    store->finish_run(rec.id, rr);
+    out = w.finish({.model_seconds = model_seconds});
+  } catch (const Pruned& e) {
+    w.stop(RunStatus::kPruned, e.what());
+    throw;
   } catch (const std::exception& e) {
     bool interrupted = dynamic_cast<const Interrupted*>(&e) != nullptr || (opt.cancel && opt.cancel->load());
-    RunResult rr;
-    rr.status = interrupted ? RunStatus::kInterrupted : RunStatus::kFailed;
-    rr.error = e.what();
-    rr.fold_scores = sum.fold_scores;
-    rr.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    try {
-      store->finish_run(rec.id, rr);
-      write_text(sum.dir / "run.log", log + (interrupted ? "interrupted\n" : fmt::format("failed: {}\n", e.what())));
-    } catch (...) {
-      // The original error is the one to report.
-    }
-    if (interrupted) fail(ErrorCode::kInvalidArgument, "run {} interrupted; recorded as interrupted", rec.id);
+    w.stop(interrupted ? RunStatus::kInterrupted : RunStatus::kFailed, interrupted ? "interrupted" : e.what());
+    if (interrupted) fail(ErrorCode::kInvalidArgument, "run {} interrupted; recorded as interrupted", w.id());
     throw;
   }
-  emit({.kind = Event::kEnd, .score = sum.cv, .message = rec.id});
-  return sum;
+  out.notes = sum.notes;
+  out.changed_keys = sum.changed_keys;
+  out.multi_hypothesis = sum.multi_hypothesis;
+  out.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  emit({.kind = Event::kEnd, .score = out.cv, .message = out.run_id});
+  return out;
 }
 
 }  // namespace compe::run

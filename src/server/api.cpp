@@ -8,6 +8,7 @@
 #include <set>
 
 #include "compe/error.hpp"
+#include "compe/run_writer.hpp"
 
 namespace compe::server {
 namespace fs = std::filesystem;
@@ -46,18 +47,6 @@ std::optional<double> double_param(const Params& p, const std::string& name) {
 
 json opt(const std::optional<double>& v) {
   return v ? json(*v) : json(nullptr);
-}
-json opt(const std::optional<std::int64_t>& v) {
-  return v ? json(*v) : json(nullptr);
-}
-json opt_time(const std::optional<std::int64_t>& v) {
-  return v ? json(iso8601_utc(*v)) : json(nullptr);
-}
-
-json fold_scores_json(const std::map<int, double>& folds) {
-  json out = json::object();
-  for (const auto& [f, v] : folds) out[std::to_string(f)] = v;
-  return out;
 }
 
 std::string model_of(const Run& r) {
@@ -118,36 +107,8 @@ bool inside(const fs::path& root, const fs::path& p) {
 
 }  // namespace
 
-json run_to_json(const Run& r) {
-  return {{"id", r.id},
-          {"name", r.name},
-          {"status", run_status_name(r.status)},
-          {"created", iso8601_utc(r.created_ms)},
-          {"created_ms", r.created_ms},
-          {"started", iso8601_utc(r.started_ms)},
-          {"ended", opt_time(r.ended_ms)},
-          {"heartbeat", opt_time(r.heartbeat_ms)},
-          {"model", model_of(r)},
-          {"metric", r.metric},
-          {"direction", r.direction},
-          {"cv", opt(r.cv_score)},
-          {"fold_scores", fold_scores_json(r.fold_scores)},
-          {"tags", r.tags},
-          {"note", r.note},
-          {"parent_id", r.parent_id},
-          {"folds_hash", r.folds_hash},
-          {"data_hash", r.data_hash},
-          {"command", r.command},
-          {"workdir", r.workdir},
-          {"host", r.host},
-          {"pid", r.pid},
-          {"git_commit", r.git_commit},
-          {"git_branch", r.git_branch},
-          {"git_dirty", r.git_dirty ? json(*r.git_dirty) : json(nullptr)},
-          {"error", r.error},
-          {"wall_seconds", opt(r.wall_seconds)},
-          {"cpu_seconds", opt(r.cpu_seconds)},
-          {"peak_memory_bytes", opt(r.peak_memory_bytes)}};
+json run_to_json(Store& store, const Run& r) {
+  return run::run_json(r, store.list_artifacts(r.id));
 }
 
 json runs_json(Store& store, const Params& params) {
@@ -188,9 +149,8 @@ json runs_json(Store& store, const Params& params) {
   RunPage page = store.list_runs(f);
   json runs = json::array();
   for (const auto& r : page.runs) {
-    json j = run_to_json(r);
-    j.erase("command");
-    j.erase("workdir");
+    json j = run_to_json(store, r);
+    for (const char* heavy : {"command", "workdir", "config", "versions"}) j.erase(heavy);
     runs.push_back(std::move(j));
   }
   return {{"runs", std::move(runs)},
@@ -206,9 +166,7 @@ json runs_json(Store& store, const Params& params) {
 json run_json(Store& store, const std::string& id) {
   store.mark_interrupted_stale();
   Run r = store.get_run(store.resolve_run_id(id));
-  json j = run_to_json(r);
-  j["config"] = r.config;
-  j["versions"] = r.versions;
+  json j = run_to_json(store, r);
   json artifacts = json::array();
   for (const auto& a : store.list_artifacts(r.id))
     artifacts.push_back({{"name", a.name},
@@ -278,14 +236,8 @@ json compare_json(Store& store, const std::string& ids) {
 
   json out_runs = json::array();
   for (const auto& r : runs) {
-    json j = {{"id", r.id},
-              {"name", r.name},
-              {"status", run_status_name(r.status)},
-              {"model", model_of(r)},
-              {"metric", r.metric},
-              {"direction", r.direction},
-              {"cv", opt(r.cv_score)},
-              {"fold_scores", fold_scores_json(r.fold_scores)}};
+    json j = run_to_json(store, r);
+    for (const char* heavy : {"command", "workdir", "config", "versions"}) j.erase(heavy);
     j["curves"] = series_json(store.read_metrics(r.id), "valid-");
     out_runs.push_back(std::move(j));
   }

@@ -64,6 +64,6 @@ ArtifactFile find_artifact(Store& store, const std::filesystem::path& workspace_
 std::string content_type_for(const std::string& filename);
 
 /// A run as JSON (the list and detail documents share it).
-nlohmann::json run_to_json(const Run& run);
+nlohmann::json run_to_json(Store& store, const Run& run);
 
 }  // namespace compe::server

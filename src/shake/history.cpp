@@ -28,7 +28,7 @@ History history(Store& store, const std::string& metric_spec) {
   for (std::size_t i : order) {
     const LbScore& l = scores[i];
     Run r = store.get_run(l.run_id);
-    if (!r.cv_score) continue;
+    if (!r.cv_score || r.partial) continue;  // a partial run's CV is not comparable
     if (!r.metric.empty() && r.metric != h.metric) {
       try {
         if (metric::make(r.metric)->spec() != h.metric) continue;

@@ -60,6 +60,10 @@ std::vector<Source> resolve(const Workspace& ws, Store* store, const std::vector
       if (r.status != RunStatus::kFinished)
         fail(ErrorCode::kInvalidArgument, "run {} ({}) is {}: only finished runs are candidates", s.name, r.name,
              run_status_name(r.status));
+      if (r.partial)
+        fail(ErrorCode::kInvalidArgument,
+             "run {} ({}) is partial (some folds or rows only): a shake-up needs predictions of every row; "
+             "rerun it on all folds", s.name, r.name);
       s.label = r.name;
       s.dir = ws.runs_dir() / s.name;
     }

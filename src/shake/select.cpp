@@ -104,6 +104,8 @@ Selection select_finals(const Workspace& ws, const SelectOptions& options) {
     else if (r.folds_hash != folds_hash)
       why = fmt::format("folds hash {} differs from the workspace's {}", r.folds_hash.empty() ? "(none)" : r.folds_hash, folds_hash);
     else if (!r.cv_score) why = "no CV score";
+    else if (r.partial) why = "partial run (some folds or rows only)";
+    else if (r.tags.count("archived")) why = "archived";
     else if (!r.metric.empty() && r.metric != metric->spec()) why = fmt::format("metric {} is not the workspace's {}", r.metric, metric->spec());
     else if (pol.min_cv && better(*pol.min_cv, *r.cv_score))
       why = fmt::format("CV {:.6g} is worse than min_cv {:.6g}", *r.cv_score, *pol.min_cv);

@@ -137,6 +137,12 @@ ALTER TABLE trials ADD COLUMN pid BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE trials ADD COLUMN heartbeat_ms BIGINT;
 )sql",
      nullptr, nullptr},
+    {4, "run kinds (model, trial, blend, threshold, import, python) and partial runs",
+     R"sql(
+ALTER TABLE runs ADD COLUMN kind TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN partial INTEGER NOT NULL DEFAULT 0;
+)sql",
+     nullptr, nullptr},
 };
 
 static_assert(std::size(kMigrations) == kStoreSchemaVersion,

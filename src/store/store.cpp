@@ -35,7 +35,7 @@ using json = nlohmann::json;
 
 namespace {
 
-constexpr std::array kRunStatusNames = {"running", "finished", "failed", "interrupted"};
+constexpr std::array kRunStatusNames = {"running", "finished", "failed", "interrupted", "pruned"};
 constexpr std::array kTrialStateNames = {"waiting", "running", "complete", "pruned", "failed"};
 constexpr int kWholeRun = -1;  // metric_series.fold of a series that spans the whole run
 constexpr std::string_view kBase32 = "abcdefghijklmnopqrstuvwxyz234567";
@@ -112,7 +112,7 @@ constexpr const char* kRunColumns =
     "id, name, status, created_ms, started_ms, ended_ms, heartbeat_ms, config, parent_id, "
     "folds_hash, data_hash, metric, direction, cv_score, note, command, workdir, host, pid, "
     "git_commit, git_branch, git_dirty, versions, error, wall_seconds, cpu_seconds, "
-    "peak_memory_bytes";
+    "peak_memory_bytes, kind, partial";
 
 Run run_from_row(const Row& r) {
   Run run;
@@ -143,6 +143,8 @@ Run run_from_row(const Row& r) {
   run.wall_seconds = r.opt_f64(24);
   run.cpu_seconds = r.opt_f64(25);
   run.peak_memory_bytes = r.opt_i64(26);
+  run.kind = r.str(27);
+  run.partial = r.i64(28) != 0;
   return run;
 }
 
@@ -217,8 +219,8 @@ class SqlStore final : public Store {
             "INSERT INTO runs (id, name, status, created_ms, started_ms, heartbeat_ms, config, "
             "parent_id, folds_hash, data_hash, metric, direction, note, command, workdir, host, "
             "pid, git_commit, git_branch, git_dirty, versions, error, wall_seconds, cpu_seconds, "
-            "peak_memory_bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-            "?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+            "peak_memory_bytes, kind, partial) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+            "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
             {run.id,
              run.name,
              std::string(run_status_name(run.status)),
@@ -243,7 +245,9 @@ class SqlStore final : public Store {
              run.error,
              opt(run.wall_seconds),
              opt(run.cpu_seconds),
-             opt(run.peak_memory_bytes)});
+             opt(run.peak_memory_bytes),
+             run.kind,
+             std::int64_t{run.partial ? 1 : 0}});
         if (n == 1) break;
         COMPE_ASSERT(attempt < 16);  // 2^40 ids: repeated collisions mean a broken generator
       }
@@ -330,9 +334,11 @@ class SqlStore final : public Store {
           "UPDATE runs SET status = ?, ended_ms = ?, heartbeat_ms = ?, "
           "cv_score = COALESCE(?, cv_score), error = ?, "
           "wall_seconds = COALESCE(?, wall_seconds), cpu_seconds = COALESCE(?, cpu_seconds), "
-          "peak_memory_bytes = COALESCE(?, peak_memory_bytes) WHERE id = ?",
+          "peak_memory_bytes = COALESCE(?, peak_memory_bytes), partial = COALESCE(?, partial) "
+          "WHERE id = ?",
           {std::string(run_status_name(res.status)), now, now, opt(res.cv_score), res.error,
-           opt(res.wall_seconds), opt(res.cpu_seconds), opt(res.peak_memory_bytes), id});
+           opt(res.wall_seconds), opt(res.cpu_seconds), opt(res.peak_memory_bytes),
+           res.partial ? Value(std::int64_t{*res.partial ? 1 : 0}) : Value(), id});
       if (n == 0) not_found_run(id);
       for (const auto& [fold, score] : res.fold_scores) put_fold_score(id, fold, score);
     });
@@ -342,6 +348,19 @@ class SqlStore final : public Store {
     write("add_fold_score", [&] {
       require_run(id);
       put_fold_score(id, fold, score);
+    });
+  }
+
+  void delete_run(const std::string& id) override {
+    write("delete_run", [&] {
+      require_run(id);
+      db_->exec(
+          "DELETE FROM metric_points WHERE series_id IN (SELECT id FROM metric_series WHERE "
+          "run_id = ?)",
+          {id});
+      for (const char* table : {"metric_series", "run_tags", "fold_scores", "artifacts", "lb_scores"})
+        db_->exec(fmt::format("DELETE FROM {} WHERE run_id = ?", table), {id});
+      db_->exec("DELETE FROM runs WHERE id = ?", {id});
     });
   }
 
@@ -374,6 +393,14 @@ class SqlStore final : public Store {
         where += " AND parent_id = ?";
         params.emplace_back(f.parent_id);
       }
+      if (!f.kind.empty()) {
+        where += " AND kind = ?";
+        params.emplace_back(f.kind);
+      }
+      if (f.complete_only)
+        where +=
+            " AND partial = 0 AND NOT EXISTS (SELECT 1 FROM run_tags t WHERE t.run_id = runs.id "
+            "AND t.tag = 'archived')";
       if ((f.cv_min && std::isnan(*f.cv_min)) || (f.cv_max && std::isnan(*f.cv_max)))
         fail(ErrorCode::kInvalidArgument, "list_runs: a cv score bound is NaN, expected a number");
       if (f.cv_min) {
@@ -611,6 +638,16 @@ class SqlStore final : public Store {
           "?, ?, ?, ?)",
           {s.run_id, s.public_score, opt(s.private_score), s.time_ms ? s.time_ms : now_unix_ms(),
            s.note});
+    });
+  }
+
+  std::int64_t remove_lb_scores(const std::string& run_id,
+                                std::optional<std::int64_t> time_ms) override {
+    return write("remove_lb_scores", [&] {
+      require_run(run_id);
+      if (time_ms)
+        return db_->exec("DELETE FROM lb_scores WHERE run_id = ? AND time_ms = ?", {run_id, *time_ms});
+      return db_->exec("DELETE FROM lb_scores WHERE run_id = ?", {run_id});
     });
   }
 
@@ -1135,7 +1172,7 @@ RunStatus parse_run_status(std::string_view name) {
     if (name == kRunStatusNames[i]) return static_cast<RunStatus>(i);
   }
   fail(ErrorCode::kInvalidArgument,
-       "run status '{}' is not valid, expected one of: running, finished, failed, interrupted",
+       "run status '{}' is not valid, expected one of: running, finished, failed, interrupted, pruned",
        name);
 }
 

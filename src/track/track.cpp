@@ -101,7 +101,7 @@ std::vector<ConfigChange> config_diff(const nlohmann::json& a, const nlohmann::j
 }
 
 std::vector<std::string> bookkeeping_keys() {
-  return {"name", "parent", "run.threads", "run.parallel_folds", "run.folds"};
+  return {"name", "parent", "run.threads", "run.parallel_folds", "run.folds", "competition.folds", "proxy"};
 }
 
 PairedComparison compare_folds(const std::map<int, double>& a, const std::map<int, double>& b,

@@ -200,4 +200,55 @@ FoldAssignment read_folds(const std::filesystem::path& path, const Table& train,
   return a;
 }
 
+nlohmann::json FoldsRecord::to_json() const {
+  const split::Spec& sp = folds.spec;
+  return {{"strategy", sp.strategy}, {"k", sp.k},       {"shuffle", sp.shuffle},
+          {"seed", sp.seed},         {"gap", sp.gap},   {"bins", sp.bins},
+          {"group", folds.group_column}, {"time", folds.time_column}, {"hash", hash}};
+}
+
+FoldsRecord FoldsRecord::from_json(const nlohmann::json& j, std::string_view display) {
+  if (!j.is_object()) fail(ErrorCode::kParse, "{}: expected a JSON object", display);
+  FoldsRecord r;
+  auto get = [&]<typename T>(const char* key, T& out, const char* want) {
+    auto it = j.find(key);
+    if (it == j.end() || it->is_null()) return;
+    bool ok = false;
+    if constexpr (std::is_same_v<T, std::string>) ok = it->is_string();
+    else if constexpr (std::is_same_v<T, bool>) ok = it->is_boolean();
+    else ok = it->is_number_integer() && (std::is_signed_v<T> || it->template get<std::int64_t>() >= 0);
+    if (!ok) fail(ErrorCode::kParse, "{}: /{}: expected {}", display, key, want);
+    out = it->template get<T>();
+  };
+  get("strategy", r.folds.spec.strategy, "a splitter name");
+  get("k", r.folds.spec.k, "an integer");
+  get("shuffle", r.folds.spec.shuffle, "true or false");
+  get("seed", r.folds.spec.seed, "a non-negative integer");
+  get("gap", r.folds.spec.gap, "an integer");
+  get("bins", r.folds.spec.bins, "an integer");
+  get("group", r.folds.group_column, "a column name");
+  get("time", r.folds.time_column, "a column name");
+  get("hash", r.hash, "a string");
+  return r;
+}
+
+std::filesystem::path folds_record_path(const std::filesystem::path& folds_csv) {
+  return folds_csv.parent_path() / "folds.json";
+}
+
+void write_folds_record(const std::filesystem::path& folds_csv, const FoldsRecord& record) {
+  write_file_atomic(folds_record_path(folds_csv), record.to_json().dump(2) + "\n");
+}
+
+std::optional<FoldsRecord> read_folds_record(const std::filesystem::path& folds_csv,
+                                             const std::string& hash) {
+  const auto path = folds_record_path(folds_csv);
+  if (!std::filesystem::exists(path)) return std::nullopt;
+  nlohmann::json j = nlohmann::json::parse(read_file(path), nullptr, false);
+  if (j.is_discarded()) fail(ErrorCode::kParse, "{}: not valid JSON", path.string());
+  FoldsRecord r = FoldsRecord::from_json(j, path.string());
+  if (r.hash != hash) return std::nullopt;
+  return r;
+}
+
 }  // namespace compe

@@ -107,16 +107,16 @@ describe('JSON API', () => {
     assert.equal(h.body.status, 'ok');
     const all = (await getJson(ui.base, '/api/runs')).body;
     assert.equal(all.total, 3);
-    assert.deepEqual(all.runs.map(r => r.id), [runs.hostile, runs.linear, runs.xgb]);  // newest first
+    assert.deepEqual(all.runs.map(r => r.run_id), [runs.hostile, runs.linear, runs.xgb]);  // newest first
     const page = (await getJson(ui.base, '/api/runs?limit=1&offset=1')).body;
     assert.equal(page.total, 3);
-    assert.deepEqual(page.runs.map(r => r.id), [runs.linear]);
+    assert.deepEqual(page.runs.map(r => r.run_id), [runs.linear]);
     const asc = (await getJson(ui.base, '/api/runs?sort=cv&order=asc')).body.runs.map(r => r.cv);
     assert.deepEqual(asc, [...asc].sort((a, b) => a - b));
     const desc = (await getJson(ui.base, '/api/runs?sort=cv&order=desc')).body.runs.map(r => r.cv);
     assert.deepEqual(desc, [...asc].reverse());
     const named = (await getJson(ui.base, '/api/runs?name=baseline')).body;
-    assert.deepEqual(named.runs.map(r => r.id).sort(), [runs.linear, runs.xgb].sort());
+    assert.deepEqual(named.runs.map(r => r.run_id).sort(), [runs.linear, runs.xgb].sort());
     assert.equal((await getJson(ui.base, '/api/runs?tag=gbdt')).body.total, 1);
     assert.equal((await getJson(ui.base, '/api/runs?status=failed')).body.total, 0);
     assert.equal((await getJson(ui.base, '/api/runs?metric=roc_auc')).body.total, 3);
@@ -129,8 +129,8 @@ describe('JSON API', () => {
 
   test('run detail, metrics, compare and lb', async () => {
     const run = (await getJson(ui.base, `/api/runs/${runs.xgb.slice(0, 5)}`)).body;
-    assert.equal(run.id, runs.xgb);
-    assert.equal(Object.keys(run.fold_scores).length, 5);
+    assert.equal(run.run_id, runs.xgb);
+    assert.equal(Object.keys(run.folds).length, 5);
     assert.equal(run.config.model.backend, 'xgboost');
     assert.deepEqual(run.metric_keys, ['train-auc', 'valid-auc']);
     assert.ok(run.artifacts.some(a => a.name === 'oof' && a.file === 'oof.csv'));
@@ -346,13 +346,13 @@ describe('tracking: git, command-trainer curves, stale runs, sort and filter', (
     await waitFor(() => fs.existsSync(pidFile) && fs.readFileSync(pidFile, 'utf8').trim() !== '', 'the trainer to start');
     const running = (await getJson(ui.base, '/api/runs?status=running')).body;
     assert.equal(running.total, 1, 'alive, so still running');
-    t.killed = running.runs[0].id;
+    t.killed = running.runs[0].run_id;
     assert.equal(running.runs[0].pid, proc.pid);
     proc.kill('SIGKILL');
     assert.equal(await exited, 'SIGKILL');
     process.kill(Number(fs.readFileSync(pidFile, 'utf8')), 'SIGKILL');  // the trainer has its own process group
     const all = (await getJson(ui.base, '/api/runs')).body;
-    const killed = all.runs.find(r => r.id === t.killed);
+    const killed = all.runs.find(r => r.run_id === t.killed);
     assert.equal(killed.status, 'interrupted');
     assert.match(killed.error, new RegExp(`process ${proc.pid} on .* is gone`));
     assert.equal((await getJson(ui.base, '/api/runs?status=running')).body.total, 0);
@@ -365,15 +365,15 @@ describe('tracking: git, command-trainer curves, stale runs, sort and filter', (
     const byStatus = (await getJson(ui.base, '/api/runs?sort=status')).body;
     assert.equal(byStatus.order, 'asc');
     assert.deepEqual(byStatus.runs.map(x => x.status), ['failed', 'finished', 'finished', 'interrupted']);
-    assert.deepEqual(byStatus.runs.slice(1, 3).map(x => x.id), [t.cmd, t.xgb], 'ties newest first');
-    const cvs = Object.fromEntries((await getJson(ui.base, '/api/runs')).body.runs.map(x => [x.id, x.cv]));
+    assert.deepEqual(byStatus.runs.slice(1, 3).map(x => x.run_id), [t.cmd, t.xgb], 'ties newest first');
+    const cvs = Object.fromEntries((await getJson(ui.base, '/api/runs')).body.runs.map(x => [x.run_id, x.cv]));
     assert.ok(cvs[t.xgb] !== cvs[t.cmd] && cvs[t.xgb] !== null && cvs[t.cmd] !== null, JSON.stringify(cvs));
     const [lo, hi] = [t.xgb, t.cmd].sort((a, b) => cvs[a] - cvs[b]);
     const mid = (cvs[lo] + cvs[hi]) / 2;
     const above = (await getJson(ui.base, `/api/runs?cv_min=${mid}`)).body;
-    assert.deepEqual(above.runs.map(x => x.id), [hi]);
+    assert.deepEqual(above.runs.map(x => x.run_id), [hi]);
     assert.equal(above.cv_min, mid);
-    assert.deepEqual((await getJson(ui.base, `/api/runs?cv_max=${mid}`)).body.runs.map(x => x.id), [lo]);
+    assert.deepEqual((await getJson(ui.base, `/api/runs?cv_max=${mid}`)).body.runs.map(x => x.run_id), [lo]);
     assert.equal((await getJson(ui.base, `/api/runs?cv_min=${cvs[lo]}&cv_max=${cvs[hi]}`)).body.total, 2, 'bounds are inclusive');
     assert.equal((await getJson(ui.base, '/api/runs?cv_min=0')).body.total, 2, 'runs without a score never match a range');
     for (const bad of ['cv_min=x', 'cv_max=1e999', 'cv_min=0.9&cv_max=0.1', 'sort=tag']) {
@@ -385,8 +385,8 @@ describe('tracking: git, command-trainer curves, stale runs, sort and filter', (
 
   test('API: the command run has its commit, diff and curves', async () => {
     const run = (await getJson(ui.base, `/api/runs/${t.cmd}`)).body;
-    assert.match(run.git_commit, /^[0-9a-f]{40}$/);
-    assert.equal(run.git_dirty, true);
+    assert.match(run.git.commit, /^[0-9a-f]{40}$/);
+    assert.equal(run.git.dirty, true);
     assert.ok(run.artifacts.some(a => a.name === 'diff' && a.file === 'git.diff'), JSON.stringify(run.artifacts));
     const diff = await rawGet(ui.base, `/api/runs/${t.cmd}/artifacts/diff`);
     assert.equal(diff.status, 200);
@@ -396,7 +396,7 @@ describe('tracking: git, command-trainer curves, stale runs, sort and filter', (
     assert.deepEqual(m.series.map(se => se.fold), [0, 1, 2, 3, 4]);
     for (const se of m.series) assert.deepEqual(se.steps, [5, 10, 15, 20]);
     const xgb = (await getJson(ui.base, `/api/runs/${t.xgb}`)).body;
-    assert.equal(xgb.git_commit, run.git_commit);
+    assert.equal(xgb.git.commit, run.git.commit);
     assert.deepEqual(xgb.metric_keys, ['train-auc', 'valid-auc']);
   });
 
@@ -438,7 +438,7 @@ describe('tracking: git, command-trainer curves, stale runs, sort and filter', (
       assert.equal(await page.$$eval('svg.curve-chart path.series', els => els.filter(e => e.getAttribute('d').length > 10).length), 10);
       const main = await page.textContent('main');
       const run = (await getJson(ui.base, `/api/runs/${t.cmd}`)).body;
-      assert.ok(main.includes(run.git_commit.slice(0, 12) + ' on ') && main.includes('(dirty)'), 'git row');
+      assert.ok(main.includes(run.git.commit.slice(0, 12) + ' on ') && main.includes('(dirty)'), 'git row');
       const files = await page.$$eval('ul.artifacts a', as => as.map(a => a.textContent));
       assert.ok(files.includes('git.diff'), files.join(' '));
       await shot(page, 'run-command-curves', viewport);

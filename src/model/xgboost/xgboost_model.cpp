@@ -469,4 +469,10 @@ std::vector<std::pair<std::string, std::string>> xgboost_param_aliases() {
           {"gamma", "min_split_loss"}, {"seed", "random_state"}};
 }
 
+std::string xgboost_library_version() {
+  int major = 0, minor = 0, patch = 0;
+  XGBoostVersion(&major, &minor, &patch);
+  return fmt::format("xgboost {}.{}.{}", major, minor, patch);
+}
+
 }  // namespace compe::model

@@ -901,6 +901,65 @@ TEST_P(StoreTest, ReopenKeepsEverything) {
   EXPECT_EQ(again->create_trial("s", {}).number, 1);
 }
 
+TEST_P(StoreTest, KindsPartialRunsAndPrunedStatus) {
+  StoredRun m;
+  m.name = "model";
+  m.kind = "model";
+  m = store_->create_run(m);
+  StoredRun t;
+  t.name = "trial";
+  t.kind = "trial";
+  t.partial = true;  // a proxy trial is partial from the start
+  t = store_->create_run(t);
+  StoredRun b;
+  b.name = "blend";
+  b.kind = "blend";
+  b = store_->create_run(b);
+  store_->finish_run(m.id, {.status = RunStatus::kFinished, .cv_score = 0.8});
+  store_->finish_run(t.id, {.status = RunStatus::kPruned, .error = "stopped after fold 1"});
+  // finish_run sets partial when given, keeps it otherwise.
+  store_->finish_run(b.id, {.status = RunStatus::kFinished, .cv_score = 0.9, .partial = true});
+  EXPECT_EQ(store_->get_run(t.id).status, RunStatus::kPruned);
+  EXPECT_TRUE(store_->get_run(t.id).partial);
+  EXPECT_EQ(store_->get_run(t.id).kind, "trial");
+  EXPECT_TRUE(store_->get_run(b.id).partial);
+  EXPECT_FALSE(store_->get_run(m.id).partial);
+  EXPECT_EQ(compe::parse_run_status("pruned"), RunStatus::kPruned);
+  EXPECT_EQ(store_->list_runs({.status = RunStatus::kPruned}).total, 1);
+  EXPECT_EQ(store_->list_runs({.kind = "blend"}).runs.at(0).id, b.id);
+  // Rankings leave out partial and archived runs.
+  EXPECT_EQ(store_->list_runs({.complete_only = true}).total, 1);
+  store_->add_tag(m.id, "archived");
+  EXPECT_EQ(store_->list_runs({.complete_only = true}).total, 0);
+}
+
+TEST_P(StoreTest, DeleteRunRemovesEverythingRecordedWithIt) {
+  StoredRun keep = make_run("keep");
+  StoredRun gone = make_run("gone");
+  for (const auto& id : {keep.id, gone.id}) {
+    store_->add_tag(id, "t");
+    store_->add_fold_score(id, 0, 0.5);
+    MetricPoint p{"loss", 0, 1, 0.25};
+    store_->log_metrics(id, {&p, 1});
+    store_->add_artifact({.run_id = id, .name = "oof", .path = "runs/" + id + "/oof.csv", .kind = "oof"});
+    store_->add_lb_score({.run_id = id, .public_score = 0.7, .time_ms = 1000});
+    store_->add_lb_score({.run_id = id, .public_score = 0.71, .time_ms = 2000});
+  }
+  store_->delete_run(gone.id);
+  compe::testing::error_of([&] { store_->get_run(gone.id); }, ErrorCode::kNotFound);
+  EXPECT_EQ(store_->list_runs({.tag = "t"}).total, 1);
+  EXPECT_TRUE(store_->read_metrics(gone.id).empty());
+  EXPECT_TRUE(store_->list_artifacts(gone.id).empty());
+  EXPECT_EQ(store_->list_lb_scores().size(), 2u);  // keep's two
+  EXPECT_EQ(store_->read_metrics(keep.id).size(), 1u);
+  compe::testing::error_of([&] { store_->delete_run(gone.id); }, ErrorCode::kNotFound);
+  // LB scores: one by time, then the rest.
+  EXPECT_EQ(store_->remove_lb_scores(keep.id, 2000), 1);
+  EXPECT_EQ(store_->list_lb_scores(keep.id).at(0).public_score, 0.7);
+  EXPECT_EQ(store_->remove_lb_scores(keep.id), 1);
+  EXPECT_TRUE(store_->list_lb_scores(keep.id).empty());
+}
+
 TEST_P(StoreTest, MigratesVersion1Store) {
   if (!shared()) GTEST_SKIP() << "the fixture is loaded through a second connection";
   wipe();
@@ -969,6 +1028,8 @@ TEST_P(StoreTest, MigratesVersion2Store) {
   EXPECT_EQ(trials[1].state, TrialState::kPruned);
   EXPECT_EQ(trials[2].params["max_depth"], 4);
   EXPECT_EQ(trials[2].pid, 0);  // columns added by version 3
+  EXPECT_EQ(store_->get_run("mnop2345").kind, "");  // columns added by version 4
+  EXPECT_FALSE(store_->get_run("mnop2345").partial);
   EXPECT_EQ(trials[2].host, "");
   EXPECT_FALSE(trials[2].heartbeat_ms.has_value());
   EXPECT_EQ(store_->get_study("xgb").sampler["pruner"], "fold");
