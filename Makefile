@@ -6,11 +6,12 @@ CMAKE_FLAGS ?=
 DEPS := scripts/install-deps.sh
 
 # Configures $(BUILD) when it has no cache yet, or when Debian packages were installed since the
-# last configure (dpkg's status file is newer): a build first configured by `make demo` then finds
-# what `make test` or `make python` added (pybind11, node, ...).
+# last configure here (dpkg's status file is newer than the stamp; CMake leaves an unchanged cache
+# file alone): a build first configured by `make demo` then finds what `make test` or `make python`
+# added (pybind11, node, ...).
 define configure
-	@if [ ! -f $(BUILD)/CMakeCache.txt ] || [ /var/lib/dpkg/status -nt $(BUILD)/CMakeCache.txt ]; then \
-	  cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS) && touch $(BUILD)/CMakeCache.txt; fi
+	@if [ ! -f $(BUILD)/configured.stamp ] || [ /var/lib/dpkg/status -nt $(BUILD)/configured.stamp ]; then \
+	  cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS) && touch $(BUILD)/configured.stamp; fi
 endef
 
 .PHONY: deps build test demo bench clean format python
