@@ -483,6 +483,8 @@ describe('tracking: git, command-trainer curves, stale runs, sort and filter', (
       await page.waitForFunction(() => document.body.dataset.ready === '#/runs?sort=status&order=asc');
       assert.deepEqual(await column('status'), ['failed', 'finished', 'finished', 'interrupted']);
       assert.equal(await page.inputValue('#sort-select'), 'status:asc');
+      // The widest badges (failed, interrupted) and runs without a CV keep the first columns on screen.
+      assert.deepEqual(await offScreen(page, '#runs-table td.name, #runs-table td.cv, #runs-table td.status'), []);
       const cvs = (await column('cv')).map(Number).filter(Number.isFinite).sort((a, b) => a - b);
       assert.equal(cvs.length, 2);
       await page.fill('#cv-min', String((cvs[0] + cvs[1]) / 2));
