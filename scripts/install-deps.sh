@@ -41,7 +41,7 @@ FASHION_MNIST=("${PYTHON[@]}" python3-torch dataset-fashion-mnist)
 FACES=(python3-numpy opencv-data python3-opencv python3-skimage)
 PEERS=(python3-sklearn python3-pandas python3-scipy python3-numpy python3-xgboost)
 
-usage() { sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//' >&2; exit "$1"; }
 
 groups=("$@")
 if ((${#groups[@]} == 0)); then groups=(build test); fi
@@ -63,7 +63,7 @@ for g in "${groups[@]}"; do
     fashion_mnist) wanted+=("${FASHION_MNIST[@]}") ;;
     faces) wanted+=("${FACES[@]}") ;;
     peers) wanted+=("${PEERS[@]}") ;;
-    -h | --help) usage ;;
+    -h | --help) usage 0 ;;
     *) echo "install-deps: unknown group '$g' (build, demo, python, test, examples, fashion_mnist, faces, peers)" >&2; exit 2 ;;
   esac
 done
