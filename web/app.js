@@ -278,11 +278,11 @@ async function pageRuns(query) {
   const cvRange = h('span', { class: 'cv-range', role: 'group', 'aria-label': 'CV range' },
     cvBox('cv-min', 'cv_min', 'CV min'), h('span', { class: 'muted', text: '–' }), cvBox('cv-max', 'cv_max', 'CV max'));
 
-  const sortHead = (label, key) => {
+  const sortHead = (label, key, cls) => {
     const active = st.sort === key;
     const arrow = active ? (st.order === 'asc' ? ' ▲' : ' ▼') : '';
     const next = active ? (st.order === 'desc' ? 'asc' : 'desc') : FIRST_ORDER[key];
-    return h('th', { class: 'sortable' + (active ? ' active' : ''), 'data-sort': key, 'aria-sort': active ? (st.order === 'asc' ? 'ascending' : 'descending') : 'none' },
+    return h('th', { class: 'sortable' + (active ? ' active' : '') + (cls ? ' ' + cls : ''), 'data-sort': key, 'aria-sort': active ? (st.order === 'asc' ? 'ascending' : 'descending') : 'none' },
       h('button', { class: 'link', text: label + arrow, onclick: () => go({ sort: key, order: next, offset: 0 }) }));
   };
   const rows = doc.runs.map(r => {
@@ -291,21 +291,23 @@ async function pageRuns(query) {
       compareBtn.disabled = selected.size < 2;
       diversityBtn.disabled = selected.size < 2;
     } });
+    const href = '#/run/' + encodeURIComponent(r.run_id);
+    // Name, CV and status first: on a phone they fit the screen and the rest scrolls.
     return h('tr', { 'data-run': r.run_id },
-      h('td', {}, box),
-      h('td', { class: 'mono' }, h('a', { href: '#/run/' + encodeURIComponent(r.run_id), text: r.run_id })),
-      h('td', { class: 'name', text: r.name }),
+      h('td', { class: 'select' }, box),
+      h('td', { class: 'name' }, h('a', { href, text: r.name || r.run_id })),
+      h('td', { class: 'num cv', text: fmtScore(r.cv) + (r.partial ? '*' : ''), title: r.partial ? 'partial run: some folds or rows only' : null }),
       h('td', { class: 'status' }, statusBadge(r.status)),
+      h('td', { class: 'mono' }, h('a', { href, text: r.run_id })),
       h('td', { text: r.model || '–' }),
       h('td', { text: r.metric || '–' }),
-      h('td', { class: 'num cv', text: fmtScore(r.cv) }),
       h('td', { class: 'num', text: Object.keys(r.folds).length }),
       h('td', { class: 'nowrap', text: fmtTime(r.created) }),
       h('td', {}, r.tags.map(t => h('span', { class: 'tag', text: t }))));
   });
   const table = h('table', { id: 'runs-table' },
-    h('thead', {}, h('tr', {}, h('th', { text: '' }), h('th', { text: 'Run' }), sortHead('Name', 'name'), sortHead('Status', 'status'),
-      h('th', { text: 'Model' }), h('th', { text: 'Metric' }), sortHead('CV', 'cv'), h('th', { text: 'Folds' }), sortHead('Created', 'created'), h('th', { text: 'Tags' }))),
+    h('thead', {}, h('tr', {}, h('th', { text: '' }), sortHead('Name', 'name'), sortHead('CV', 'cv', 'num'), sortHead('Status', 'status'), h('th', { text: 'Run' }),
+      h('th', { text: 'Model' }), h('th', { text: 'Metric' }), h('th', { class: 'num', text: 'Folds' }), sortHead('Created', 'created'), h('th', { text: 'Tags' }))),
     h('tbody', {}, rows.length ? rows : h('tr', {}, h('td', { colspan: 10, class: 'muted', text: 'No runs match.' }))));
   const first = doc.total ? st.offset + 1 : 0, last = st.offset + doc.runs.length;
   const pager = h('div', { class: 'pager' },
@@ -443,7 +445,7 @@ async function pageLb() {
         s('rect', { x: f.x(r.cv) - 4, y: f.y(r.private) - 4, width: 8, height: 8, class: 'private' }));
     }
     g.append(s('circle', { cx: f.x(r.cv), cy: f.y(r.public), r: 5, class: 'public' }),
-      s('text', { x: f.x(r.cv) + 8, y: f.y(r.public) + 4, class: 'point-label', text: r.id }));
+      s('text', { x: f.x(r.cv) + 8, y: f.y(r.public) + 4, class: 'point-label', 'data-x': f.x(r.cv), 'data-y': f.y(r.public), text: r.id }));
     f.svg.append(g);
   });
   const table = tableWrap(h('table', { id: 'lb-table' }, h('thead', {}, h('tr', {}, ['Run', 'Name', 'Model', 'CV', 'Public', 'Private', 'Public − CV', 'Subs'].map((t, i) => h('th', { class: i >= 3 ? 'num' : null, text: t })))),
@@ -451,12 +453,55 @@ async function pageLb() {
       h('td', { class: 'name', text: r.name }), h('td', { text: r.model }), h('td', { class: 'num', text: fmtScore(r.cv) }), h('td', { class: 'num', text: fmtScore(r.public) }),
       h('td', { class: 'num', text: fmtScore(r.private) }), h('td', { class: 'num', text: fmtDelta(r.cv === null ? null : r.public - r.cv) }),
       h('td', { class: 'num', text: r.submissions.length })))))) ;
+  const labelNote = h('p', { class: 'muted chart-note', id: 'lb-label-note' });
   show(h('h1', { text: 'CV vs leaderboard' }),
     h('p', {}, h('a', { id: 'lb-shake', href: '#/shake/' + doc.runs.map(r => encodeURIComponent(r.id)).join(','), text: 'Shake-up of these runs' })),
     section('Scatter', h('figure', { class: 'chart-box' }, f.svg, h('div', { class: 'legend' },
       h('span', { class: 'legend-item' }, h('span', { class: 'dot public' }), 'public LB'),
-      h('span', { class: 'legend-item' }, h('span', { class: 'dot private' }), 'private LB')))),
+      h('span', { class: 'legend-item' }, h('span', { class: 'dot private' }), 'private LB')), labelNote)),
     section('Runs', table));
+  // Labels are placed once the chart is in the page (their size is measured there); best public first.
+  const better = (a, b) => (a.direction === 'minimize' ? a.public - b.public : b.public - a.public);
+  const order = [...doc.runs].filter(r => r.cv !== null).sort(better).map(r => r.id);
+  const hidden = placePointLabels(f, order);
+  labelNote.textContent = hidden ? `${hidden} of ${order.length} labels left out where they would overlap: the table below lists every run, and a point shows its run on hover.` : '';
+  labelNote.hidden = !hidden;
+}
+
+/**
+ * Moves each `text.point-label` of frame `f` (anchored at its data-x, data-y) to the first of a
+ * few places around its point where it overlaps no other label and no point marker and stays in
+ * the plot; a label with no such place is removed (its point keeps its tooltip). `order` (label
+ * texts) says who chooses first. Returns how many labels were removed.
+ */
+function placePointLabels(f, order) {
+  const svg = f.svg;
+  const area = { x0: f.m.l + 1, y0: 0, x1: f.W, y1: f.H - f.m.b - 1 };
+  const boxOf = el => { const b = el.getBBox(); return { x0: b.x - 1, y0: b.y - 1, x1: b.x + b.width + 1, y1: b.y + b.height + 1 }; };
+  const markers = [...svg.querySelectorAll('g.point circle.public, g.point rect.private')].map(boxOf);
+  const hit = (a, b) => a.x0 < b.x1 && b.x0 < a.x1 && a.y0 < b.y1 && b.y0 < a.y1;
+  const rank = t => { const i = order.indexOf(t.textContent); return i < 0 ? order.length : i; };
+  const labels = [...svg.querySelectorAll('text.point-label')].sort((a, b) => rank(a) - rank(b));
+  const placed = [];
+  let removed = 0;
+  for (const t of labels) {
+    const px = Number(t.getAttribute('data-x')), py = Number(t.getAttribute('data-y'));
+    t.setAttribute('x', 0);
+    t.setAttribute('y', 0);
+    const b = t.getBBox();
+    const w = b.width, hgt = b.height, gap = 8;
+    // Top-left corners to try: right, left, above, below, then the four diagonals.
+    const spots = [[px + gap, py - hgt / 2], [px - gap - w, py - hgt / 2], [px - w / 2, py - gap - hgt], [px - w / 2, py + gap],
+      [px + gap - 2, py - gap - hgt + 2], [px + gap - 2, py + gap - 2], [px - gap + 2 - w, py - gap - hgt + 2], [px - gap + 2 - w, py + gap - 2]];
+    const spot = spots.map(([x, y]) => ({ x0: x, y0: y, x1: x + w, y1: y + hgt }))
+      .find(r => r.x0 >= area.x0 && r.x1 <= area.x1 && r.y0 >= area.y0 && r.y1 <= area.y1 &&
+        !placed.some(p => hit(p, r)) && !markers.some(m => hit(m, r)));
+    if (!spot) { t.remove(); removed++; continue; }
+    t.setAttribute('x', (spot.x0 - b.x).toFixed(1));
+    t.setAttribute('y', (spot.y0 - b.y).toFixed(1));
+    placed.push({ x0: spot.x0 - 1, y0: spot.y0 - 1, x1: spot.x1 + 1, y1: spot.y1 + 1 });
+  }
+  return removed;
 }
 
 /**

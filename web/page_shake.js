@@ -47,7 +47,7 @@ async function pageShake(arg, query) {
   const pm = v => `${fmtScore(v.mean)} ± ${v.sd.toFixed(4)}`;
   const anyActual = doc.candidates.some(c => c.actual.public !== null || c.actual.private !== null);
   const head = ['Run', 'Name', 'Public', 'Private', 'sd(pub − priv)', 'E|rank Δ|', 'P(private #1)'].concat(anyActual ? ['Actual public', 'Actual private'] : []);
-  const table = tableWrap(h('table', { id: 'shake-table' },
+  const table = tableWrap(h('table', { id: 'shake-table', class: 'wrap-head' },
     h('thead', {}, h('tr', {}, head.map((t, i) => h('th', { class: i >= 2 ? 'num' : null, text: t })))),
     h('tbody', {}, doc.candidates.map(c => h('tr', { 'data-run': c.name },
       h('td', { class: 'mono' }, h('a', { href: '#/run/' + encodeURIComponent(c.name), text: c.name })),
@@ -58,7 +58,7 @@ async function pageShake(arg, query) {
       h('td', { class: 'num', text: c.mean_abs_rank_change.toFixed(2) }),
       h('td', { class: 'num', text: c.p_private_best.toFixed(2) }),
       anyActual ? [h('td', { class: 'num', text: fmtScore(c.actual.public) }), h('td', { class: 'num', text: fmtScore(c.actual.private) })] : null)))));
-  const pairs = doc.candidates.length > 1 ? tableWrap(h('table', { id: 'shake-pairs' },
+  const pairs = doc.candidates.length > 1 ? tableWrap(h('table', { id: 'shake-pairs', class: 'wrap-head' },
     h('thead', {}, h('tr', {}, ['A', 'B', 'P(A > B public)', 'P(A > B private | public)'].map((t, i) => h('th', { class: i >= 2 ? 'num' : null, text: t })))),
     h('tbody', {}, doc.pairs.filter(p => p.p_a_public >= 0.5).map(p => h('tr', {},
       h('td', { class: 'mono', text: p.a }), h('td', { class: 'mono', text: p.b }),
@@ -69,7 +69,7 @@ async function pageShake(arg, query) {
     h('p', { class: 'muted', id: 'shake-summary',
       text: `${doc.simulations} simulated splits (${source}): ${doc.public_rows} public / ${doc.private_rows} private rows; metric ${doc.metric}, ${doc.direction}.` }),
     section('Candidates', table),
-    section('Public − private', h('div', { class: 'chart-grid' }, doc.candidates.map((c, i) => gapHistogram(doc, c, PALETTE[i % PALETTE.length])))),
+    section('Public − private', h('div', { class: 'grid' }, doc.candidates.map((c, i) => gapHistogram(doc, c, PALETTE[i % PALETTE.length])))),
     doc.candidates.length > 1 ? section('Rank change', rankChart(doc)) : null,
     pairs ? section('Pairs', pairs) : null);
 }

@@ -6,6 +6,8 @@
 # grid_tune.py give the same figures with /usr/bin/python3 and numpy alone.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
+# numpy for evaluate.py (and OpenCV with the photos, for detect.py and draw.py).
+"$here/../../scripts/install-deps.sh" faces
 build=$(cd "${1:-build}" && pwd)
 compe="$build/compe"
 det="$here/detections"

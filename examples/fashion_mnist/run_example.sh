@@ -14,6 +14,17 @@ ws=$(realpath -m "$2")
 here=$(cd "$(dirname "$0")" && pwd)
 py=${FASHION_MNIST_PYTHON:-/usr/bin/python3}
 export PYTHONPATH="$(dirname "$compe")/python${PYTHONPATH:+:$PYTHONPATH}"
+# The full example installs what it needs (PyTorch, the data set, the Python module's build
+# dependencies) and builds the module beside COMPE_BINARY; the quick form, a CTest entry, installs
+# nothing and is skipped without them.
+if [ $quick = 0 ]; then
+  root=$(cd "$here/../.." && pwd)
+  "$root/scripts/install-deps.sh" fashion_mnist
+  build=$(dirname "$compe")
+  if ! "$py" -c "import compe" 2>/dev/null && [ -f "$build/CMakeCache.txt" ]; then
+    make -C "$root" --no-print-directory python BUILD="$build"
+  fi
+fi
 if ! "$py" -c "import torch, compe" 2>/dev/null; then
   echo "skipped: $py cannot import torch and compe (python3-torch; PYTHONPATH=$PYTHONPATH)" >&2
   exit 77

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { CHROMIUM, ROOT, SHOTS, VIEWPORTS, COMPE, launchChromium, compe, serveUi, cleanUp } from './setup.mjs';
+import { CHROMIUM, ROOT, SHOTS, VIEWPORTS, COMPE, launchChromium, compe, serveUi, cleanUp, offScreen, overlaps } from './setup.mjs';
 
 const HOSTILE = '<img src=x onerror=alert(1)>';
 const TOKEN = 'test-token-0123456789';
@@ -207,6 +207,12 @@ describe('pages', () => {
       assert.match(cvText, /^0\.\d+$/);
       assert.equal(await page.textContent('#page-info'), '1–3 of 3');
       await shot(page, 'runs', viewport);
+      // Name, CV and status are on screen without scrolling sideways, at both sizes.
+      const first = ['td.name', 'td.cv', 'td.status', 'th[data-sort=name]', 'th[data-sort=cv]', 'th[data-sort=status]'];
+      assert.deepEqual(await offScreen(page, first.map(c => '#runs-table ' + c).join(', ')), []);
+      if (viewport === 'phone') {
+        assert.ok((await offScreen(page, '#runs-table td.nowrap')).length > 0, 'on a phone the other columns scroll');
+      }
       // Sort by CV (ascending on a second click), then filter by name: both go through the server.
       await page.click('th.sortable >> text=CV');
       await page.waitForFunction(() => document.body.dataset.ready === '#/runs?sort=cv&order=desc');
@@ -300,6 +306,68 @@ describe('pages', () => {
     assert.match(await page.textContent('.error'), /no run 'zzzzzzzz'/);
     await page.close();
   });
+});
+
+describe('CV vs LB scatter with crowded points', () => {
+  // A workspace of its own: linear runs whose CV and LB scores nearly coincide, one apart.
+  let lws, ui;
+  const ids = [];
+  before(async () => {
+    lws = path.join(tmp, 'ws-lb');
+    compe('init', lws, '--from', path.join(ROOT, 'examples', 'titanic', 'data'));
+    const lbs = [[0.771, 0.765], [0.772, null], [0.771, 0.768], [0.7715, null], [0.772, 0.77], [0.80, 0.79]];
+    lbs.forEach(([pub, priv], i) => {
+      const exp = path.join(tmp, `lb-${i}.toml`);
+      fs.writeFileSync(exp, i === lbs.length - 1 ? '[model]\nbackend = "xgboost"\n'
+        : `[model]\nbackend = "linear"\n[model.params]\nC = ${[1, 1, 0.9, 0.95, 1.05][i]}\n`);
+      const id = JSON.parse(compe('run', exp, '--workspace', lws, '--json', '--name', `crowd-${i}`, '--allow-multi')).run_id;
+      ids.push(id);
+      compe('lb', 'add', '--workspace', lws, id, '--public', String(pub), ...(priv === null ? [] : ['--private', String(priv)]));
+    });
+    ui = await serveUi(lws);
+    servers.push(ui);
+  });
+  after(async () => { if (ui) assert.equal(await stopUi(ui), 0); });
+
+  for (const viewport of Object.keys(VIEWPORTS)) {
+    test(`point labels do not overlap at ${viewport}`, async () => {
+      const { page, errors } = await openPage(ui.base, '#/lb', viewport);
+      assert.equal(await page.$$eval('svg.lb-chart circle.public', els => els.length), ids.length);
+      // The data make the test mean something: some points are closer than a label's size, so
+      // labels all put right of their points would collide.
+      const crowded = await page.$eval('svg.lb-chart', svg => {
+        const b = svg.querySelector('text.point-label').getBBox();
+        const pts = [...svg.querySelectorAll('circle.public')].map(c => [Number(c.getAttribute('cx')), Number(c.getAttribute('cy'))]);
+        let n = 0;
+        pts.forEach((p, i) => pts.slice(i + 1).forEach(q => { if (Math.abs(p[0] - q[0]) < b.width && Math.abs(p[1] - q[1]) < b.height) n++; }));
+        return n;
+      });
+      assert.ok(crowded > 0, 'no two points are close enough to crowd their labels');
+      const boxes = await page.$$eval('svg.lb-chart text.point-label', ts => ts.map(t => {
+        const r = t.getBoundingClientRect();
+        return { name: 'label ' + t.textContent, left: r.left, top: r.top, right: r.right, bottom: r.bottom };
+      }));
+      const markers = await page.$$eval('svg.lb-chart circle.public, svg.lb-chart rect.private', els => els.map((e, i) => {
+        const r = e.getBoundingClientRect();
+        return { name: `marker ${i}`, left: r.left, top: r.top, right: r.right, bottom: r.bottom };
+      }));
+      const chart = await page.$eval('svg.lb-chart', e => e.getBoundingClientRect().toJSON());
+      await shot(page, 'lb-crowded', viewport);
+      assert.deepEqual(overlaps(boxes), [], 'labels overlap each other');
+      assert.deepEqual(overlaps(boxes, markers), [], 'labels cover points');
+      for (const b of boxes) assert.ok(b.left >= chart.left && b.right <= chart.right && b.top >= chart.top && b.bottom <= chart.bottom, b.name);
+      // The best public score's label is always shown; the others that would collide are left out and counted.
+      const labelled = boxes.map(b => b.name.replace('label ', ''));
+      assert.ok(labelled.includes(ids[ids.length - 1]), labelled.join(' '));
+      assert.ok(labelled.length >= 2, labelled.join(' '));
+      const left = ids.length - labelled.length;
+      const note = await page.$eval('#lb-label-note', e => (e.hidden ? '' : e.textContent));
+      if (left) assert.match(note, new RegExp(`^${left} of ${ids.length} labels left out`));
+      else assert.equal(note, '');
+      assert.deepEqual(errors, []);
+      await page.close();
+    });
+  }
 });
 
 describe('tracking: git, command-trainer curves, stale runs, sort and filter', () => {
@@ -415,6 +483,8 @@ describe('tracking: git, command-trainer curves, stale runs, sort and filter', (
       await page.waitForFunction(() => document.body.dataset.ready === '#/runs?sort=status&order=asc');
       assert.deepEqual(await column('status'), ['failed', 'finished', 'finished', 'interrupted']);
       assert.equal(await page.inputValue('#sort-select'), 'status:asc');
+      // The widest badges (failed, interrupted) and runs without a CV keep the first columns on screen.
+      assert.deepEqual(await offScreen(page, '#runs-table td.name, #runs-table td.cv, #runs-table td.status'), []);
       const cvs = (await column('cv')).map(Number).filter(Number.isFinite).sort((a, b) => a - b);
       assert.equal(cvs.length, 2);
       await page.fill('#cv-min', String((cvs[0] + cvs[1]) / 2));

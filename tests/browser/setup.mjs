@@ -16,7 +16,7 @@ export const ROOT = process.env.COMPE_ROOT || path.resolve(here, '..', '..');
 export const COMPE = process.env.COMPE_BIN;
 export const SHOTS = process.env.COMPE_SCREENSHOTS || path.join(ROOT, 'build', 'browser-screenshots');
 export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-export const VIEWPORTS = { desktop: { width: 1280, height: 800 }, phone: { width: 390, height: 844 } };
+export const VIEWPORTS = { desktop: { width: 1400, height: 900 }, phone: { width: 390, height: 844 } };
 
 assert.ok(COMPE, 'set COMPE_BIN to the compe executable');
 assert.ok(fs.existsSync(CHROMIUM), `chromium not found at ${CHROMIUM}: run scripts/install-deps.sh`);
@@ -82,4 +82,40 @@ export async function cleanUp(browser, procs, dirs, signal = 'SIGKILL') {
   if (browser) await browser.close();
   for (const p of procs) if (p && p.exitCode === null && p.signalCode === null) p.kill(signal);
   for (const d of dirs) if (d) fs.rmSync(d, { recursive: true, force: true });
+}
+
+/** The elements matching `selector` on `page` that do not lie wholly inside the visible part of
+ * their nearest `.table-wrap` (its box before any sideways scrolling) and of the viewport, as
+ * strings for an assertion message; throws when nothing matches. */
+export async function offScreen(page, selector) {
+  const out = await page.$$eval(selector, els => {
+    window.scrollTo(0, window.scrollY);
+    return els.map(el => {
+      const wrap = el.closest('.table-wrap');
+      let left = 0, right = window.innerWidth;
+      if (wrap) {
+        wrap.scrollLeft = 0;
+        const w = wrap.getBoundingClientRect();
+        left = Math.max(left, w.left + wrap.clientLeft);
+        right = Math.min(right, w.left + wrap.clientLeft + wrap.clientWidth);
+      }
+      const r = el.getBoundingClientRect();
+      return r.left >= left - 0.5 && r.right <= right + 0.5 ? null
+        : `${el.tagName.toLowerCase()}.${el.className} "${el.textContent.slice(0, 30)}" spans ${r.left.toFixed(0)}-${r.right.toFixed(0)}, visible ${left.toFixed(0)}-${right.toFixed(0)}`;
+    });
+  });
+  if (!out.length) throw new Error(`nothing matches ${selector}`);
+  return out.filter(Boolean);
+}
+
+/** Pairs of boxes ({left, top, right, bottom}, named by `name`) that overlap, as strings. */
+export function overlaps(boxes, others = boxes) {
+  const hits = [];
+  for (const a of boxes) {
+    for (const b of others) {
+      if (a === b || (others === boxes && boxes.indexOf(b) < boxes.indexOf(a))) continue;
+      if (a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom) hits.push(`${a.name} overlaps ${b.name}`);
+    }
+  }
+  return hits;
 }

@@ -90,6 +90,12 @@ describe('shake', () => {
       assert.ok((await page.textContent('#shake-table')).includes(HOSTILE));
       assert.equal(await page.locator('main img').count(), 0);
       await page.screenshot({ path: path.join(SHOTS, `shake-${viewport}.png`), fullPage: true });
+      // On a wide screen every table fits its box: nothing to scroll sideways.
+      const wraps = await page.$$eval('main .table-wrap', ws => ws.map(w => [w.querySelector('table').id, w.scrollWidth, w.clientWidth]));
+      assert.equal(wraps.length, 2);
+      if (viewport === 'desktop') {
+        for (const [id, scrollW, clientW] of wraps) assert.ok(scrollW <= clientW, `#${id} is ${scrollW}px wide in a ${clientW}px box`);
+      }
       assert.deepEqual(dialogs, []);
       assert.deepEqual(errors, []);
       await page.close();
