@@ -118,7 +118,9 @@ def xgb_case(name, task, label, params, rounds):
     booster = xgb.train(full, dtrain, num_boost_round=rounds, evals=[(dtrain, "train"), (dvalid, "valid")],
                         verbose_eval=False)
     compe_params = {k: v for k, v in params.items() if k not in ("objective", "num_class")}
-    compe_params.update({"num_boost_round": rounds, "early_stopping_rounds": 0, "max_cat_to_onehot": 1})
+    # base_score 0.5 is XGBoost 1.7's default; compe's own default is the training rows' prior.
+    compe_params.update({"num_boost_round": rounds, "early_stopping_rounds": 0, "max_cat_to_onehot": 1,
+                         "base_score": 0.5})
     cases.append({"name": name, "model": "xgboost", "task": task, "params": compe_params, "tolerance": 1e-6,
                   "valid": booster.predict(dvalid).ravel().astype(float).tolist(),
                   "test": booster.predict(dtest).ravel().astype(float).tolist()})
