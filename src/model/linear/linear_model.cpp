@@ -40,21 +40,25 @@ struct Preprocessor {
   std::vector<ColumnPlan> plans;
   std::size_t width = 0;
 
-  void fit(const FeatureMatrix& fm, std::span<const std::size_t> rows, const std::vector<double>& w,
-           bool standardize, bool indicators, std::size_t max_categories) {
+  // `data`: the train matrix as this fold sees it (FeatureMatrix::fold_values when some feature
+  // is count-encoded, which then counts as numeric).
+  void fit(const FeatureMatrix& fm, std::span<const float> data, std::span<const std::size_t> rows,
+           const std::vector<double>& w, bool standardize, bool indicators, std::size_t max_categories) {
     const auto& feats = fm.features();
+    const std::size_t nf = feats.size();
+    auto at = [&](std::size_t r, std::size_t f) { return data[r * nf + f]; };
     std::vector<double> values;
     for (std::size_t f = 0; f < feats.size(); ++f) {
       ColumnPlan p;
       p.feature = f;
       p.offset = width;
-      if (feats[f].kind == FeatureKind::kCategorical) {
+      if (feats[f].kind == FeatureKind::kCategorical && !feats[f].count_encoded) {
         p.categorical = true;
         p.level_slot.assign(feats[f].num_categories, -1);
         int next = 0;
         std::vector<std::size_t> count(feats[f].num_categories, 0);
         for (auto r : rows) {
-          float v = fm.train_at(r, f);
+          float v = at(r, f);
           if (!std::isnan(v)) ++count[static_cast<std::size_t>(v)];
         }
         // Keep at most max_categories levels, the most frequent (ties: lower code); the rest
@@ -74,7 +78,7 @@ struct Preprocessor {
       } else {
         values.clear();
         for (auto r : rows) {
-          float v = fm.train_at(r, f);
+          float v = at(r, f);
           if (!std::isnan(v)) values.push_back(v);
         }
         bool any_missing = values.size() < rows.size();
@@ -87,14 +91,14 @@ struct Preprocessor {
         if (standardize) {
           double sw = 0, s = 0, ss = 0;
           for (std::size_t i = 0; i < rows.size(); ++i) {
-            float v = fm.train_at(rows[i], f);
+            float v = at(rows[i], f);
             double x = std::isnan(v) ? p.median : v;
             sw += w[i];
             s += w[i] * x;
           }
           p.mean = sw > 0 ? s / sw : 0;
           for (std::size_t i = 0; i < rows.size(); ++i) {
-            float v = fm.train_at(rows[i], f);
+            float v = at(rows[i], f);
             double x = (std::isnan(v) ? p.median : v) - p.mean;
             ss += w[i] * x * x;
           }
@@ -140,10 +144,16 @@ std::vector<std::size_t> iota_rows(std::size_t n) {
   return r;
 }
 
+struct Solve {
+  std::size_t iterations = 0;
+  bool hit_max_iter = false;  // stopped by max_iter with max|grad| still above tol
+  double grad = 0;            // max|grad| at the end
+};
+
 // L-BFGS with a backtracking (Armijo) line search for a smooth convex objective.
 // fg(x, grad) returns f(x) and fills grad. Stops when max|grad| <= tol.
 template <typename Fg>
-std::size_t lbfgs(VectorXd& x, Fg&& fg, std::size_t max_iter, double tol, Curve* curve) {
+Solve lbfgs(VectorXd& x, Fg&& fg, std::size_t max_iter, double tol, Curve* curve) {
   constexpr std::size_t kMemory = 10;
   std::deque<VectorXd> s_hist, y_hist;
   std::deque<double> rho_hist;
@@ -203,7 +213,11 @@ std::size_t lbfgs(VectorXd& x, Fg&& fg, std::size_t max_iter, double tol, Curve*
       break;
     }
   }
-  return iter;
+  Solve out;
+  out.iterations = iter;
+  out.grad = g.lpNorm<Eigen::Infinity>();
+  out.hit_max_iter = iter >= max_iter && out.grad > tol;
+  return out;
 }
 
 struct Fitted {
@@ -241,10 +255,18 @@ FoldResult LinearModel::fit_predict(const FoldData& data, const nlohmann::json& 
   if (!data.weights.empty())
     for (std::size_t i = 0; i < n; ++i) w[i] = data.weights[data.train_rows[i]];
 
+  std::vector<float> fold_train, fold_test;
+  std::span<const float> train_values = fm.train(), test_values = fm.test();
+  if (fm.has_fold_encoding()) {
+    fold_train = fm.fold_values(data.train_rows, false);
+    fold_test = fm.fold_values(data.train_rows, true);
+    train_values = fold_train;
+    test_values = fold_test;
+  }
   Preprocessor pre;
-  pre.fit(fm, data.train_rows, w, standardize, indicators, max_categories);
+  pre.fit(fm, train_values, data.train_rows, w, standardize, indicators, max_categories);
   const std::size_t nf = fm.num_features();
-  MatrixXd x = pre.transform(fm.train(), nf, data.train_rows);
+  MatrixXd x = pre.transform(train_values, nf, data.train_rows);
   const auto p = x.cols();
   const auto ni = static_cast<Eigen::Index>(n);
   VectorXd wv(ni);
@@ -300,15 +322,15 @@ FoldResult LinearModel::fit_predict(const FoldData& data, const nlohmann::json& 
       MatrixXd resid(ni, m);
       double loss = 0;
       if (multi) {
-        for (Eigen::Index i = 0; i < ni; ++i) {
-          double zmax = z.row(i).maxCoeff();
-          double lse = zmax + std::log((z.row(i).array() - zmax).exp().sum());
-          for (Eigen::Index j = 0; j < m; ++j) {
-            double pij = std::exp(z(i, j) - lse);
-            resid(i, j) = wv(i) * (pij - y(i, j));
-            loss -= wv(i) * y(i, j) * (z(i, j) - lse);
-          }
-        }
+        // Column-wise array expressions (vectorised exp), not a per-row loop over a column-major
+        // matrix: the softmax of every row at once.
+        const VectorXd zmax = z.rowwise().maxCoeff();
+        const Eigen::ArrayXXd e = (z.colwise() - zmax).array().exp();
+        const Eigen::ArrayXd s = e.rowwise().sum();
+        const Eigen::ArrayXd lse = zmax.array() + s.log();
+        const Eigen::ArrayXd w_arr = wv.array();
+        loss = (w_arr * (lse * y.rowwise().sum().array() - (y.array() * z.array()).rowwise().sum())).sum();
+        resid = ((e.colwise() / s).colwise() * w_arr - y.array().colwise() * w_arr).matrix();
       } else {
         for (Eigen::Index i = 0; i < ni; ++i) {
           double zi = z(i, 0);
@@ -326,7 +348,13 @@ FoldResult LinearModel::fit_predict(const FoldData& data, const nlohmann::json& 
       return (loss + 0.5 * l2 * params_mat.topRows(p).squaredNorm()) / wsum;
     };
     VectorXd theta = VectorXd::Zero(stride * m);
-    result.num_iterations = lbfgs(theta, fg, static_cast<std::size_t>(max_iter), tol, &loss_curve);
+    Solve solve = lbfgs(theta, fg, static_cast<std::size_t>(max_iter), tol, &loss_curve);
+    result.num_iterations = solve.iterations;
+    if (solve.hit_max_iter)
+      result.notes.push_back(fmt::format(
+          "linear fold {}: stopped at max_iter = {} before converging (max |gradient| {:.3g} > tol {:.3g}): "
+          "raise max_iter, or regularise more (smaller C)",
+          data.fold, max_iter, solve.grad, tol));
     Eigen::Map<const MatrixXd> params_mat(theta.data(), stride, m);
     fit.coef = params_mat.topRows(p);
     fit.intercept = fit_intercept ? Eigen::RowVectorXd(params_mat.row(p)) : Eigen::RowVectorXd::Zero(m);
@@ -356,8 +384,8 @@ FoldResult LinearModel::fit_predict(const FoldData& data, const nlohmann::json& 
     }
     return out;
   };
-  result.valid_pred = predict(fm.train(), data.valid_rows);
-  result.test_pred = predict(fm.test(), iota_rows(fm.num_test_rows()));
+  result.valid_pred = predict(train_values, data.valid_rows);
+  result.test_pred = predict(test_values, iota_rows(fm.num_test_rows()));
 
   for (const auto& plan : pre.plans) {
     double total = 0;
