@@ -20,6 +20,8 @@ namespace compe::model {
 namespace {
 
 constexpr std::string_view kName = "linear";
+// scipy's L-BFGS-B default (factr 1e7 times the machine epsilon), which scikit-learn's lbfgs uses.
+constexpr double kDefaultFtol = 1e7 * 2.220446049250313e-16;
 
 using Eigen::MatrixXd;
 using Eigen::VectorXd;
@@ -151,15 +153,17 @@ struct Solve {
 };
 
 // L-BFGS with a backtracking (Armijo) line search for a smooth convex objective.
-// fg(x, grad) returns f(x) and fills grad. Stops when max|grad| <= tol.
+// fg(x, grad) returns f(x) and fills grad. Stops when max|grad| <= tol, or when a step lowers f
+// by no more than ftol relative to max(|f|, 1) (scipy's L-BFGS-B `ftol`, as scikit-learn uses it).
 template <typename Fg>
-Solve lbfgs(VectorXd& x, Fg&& fg, std::size_t max_iter, double tol, Curve* curve) {
+Solve lbfgs(VectorXd& x, Fg&& fg, std::size_t max_iter, double tol, double ftol, Curve* curve) {
   constexpr std::size_t kMemory = 10;
   std::deque<VectorXd> s_hist, y_hist;
   std::deque<double> rho_hist;
   VectorXd g(x.size()), g_new(x.size());
   double f = fg(x, g);
   std::size_t iter = 0;
+  bool converged_on_f = false;
   for (; iter < max_iter; ++iter) {
     if (curve) curve->train.push_back(f);
     if (g.lpNorm<Eigen::Infinity>() <= tol) break;
@@ -208,15 +212,16 @@ Solve lbfgs(VectorXd& x, Fg&& fg, std::size_t max_iter, double tol, Curve* curve
     x = std::move(x_new);
     g = g_new;
     f = f_new;
-    if (std::abs(f_old - f) <= 1e-15 * std::max(1.0, std::abs(f))) {
+    if (std::abs(f_old - f) <= std::max(ftol, 1e-15) * std::max({1.0, std::abs(f), std::abs(f_old)})) {
       ++iter;
+      converged_on_f = true;
       break;
     }
   }
   Solve out;
   out.iterations = iter;
   out.grad = g.lpNorm<Eigen::Infinity>();
-  out.hit_max_iter = iter >= max_iter && out.grad > tol;
+  out.hit_max_iter = iter >= max_iter && out.grad > tol && !converged_on_f;
   return out;
 }
 
@@ -240,6 +245,8 @@ FoldResult LinearModel::fit_predict(const FoldData& data, const nlohmann::json& 
   const double c = param_double(params, kName, "C", 1.0);
   const auto max_iter = param_int(params, kName, "max_iter", 1000, 1);
   const double tol = param_double(params, kName, "tol", 1e-8);
+  const double ftol = param_double(params, kName, "ftol", kDefaultFtol);
+  if (!(ftol >= 0)) fail(ErrorCode::kInvalidArgument, "linear parameter 'ftol': expected >= 0, got {}", ftol);
   const bool standardize = param_bool(params, kName, "standardize", true);
   const bool indicators = param_bool(params, kName, "missing_indicator", true);
   const bool fit_intercept = param_bool(params, kName, "fit_intercept", true);
@@ -317,7 +324,7 @@ FoldResult LinearModel::fit_predict(const FoldData& data, const nlohmann::json& 
     const double l2 = 1.0 / c;
     auto fg = [&](const VectorXd& theta, VectorXd& grad) -> double {
       Eigen::Map<const MatrixXd> params_mat(theta.data(), stride, m);
-      MatrixXd z = x * params_mat.topRows(p);
+      MatrixXd z = x.lazyProduct(params_mat.topRows(p));
       if (fit_intercept) z.rowwise() += params_mat.row(p);
       MatrixXd resid(ni, m);
       double loss = 0;
@@ -342,13 +349,15 @@ FoldResult LinearModel::fit_predict(const FoldData& data, const nlohmann::json& 
         }
       }
       Eigen::Map<MatrixXd> g(grad.data(), stride, m);
-      g.topRows(p) = x.transpose() * resid + l2 * params_mat.topRows(p);
+      // p x m dot products over the rows (contiguous columns): Eigen's GEMM would run this long,
+      // thin product on its OpenMP threads, whose spin-waits dominated the fit on a busy machine.
+      g.topRows(p) = x.transpose().lazyProduct(resid) + l2 * params_mat.topRows(p);
       if (fit_intercept) g.row(p) = resid.colwise().sum();
       grad /= wsum;
       return (loss + 0.5 * l2 * params_mat.topRows(p).squaredNorm()) / wsum;
     };
     VectorXd theta = VectorXd::Zero(stride * m);
-    Solve solve = lbfgs(theta, fg, static_cast<std::size_t>(max_iter), tol, &loss_curve);
+    Solve solve = lbfgs(theta, fg, static_cast<std::size_t>(max_iter), tol, ftol, &loss_curve);
     result.num_iterations = solve.iterations;
     if (solve.hit_max_iter)
       result.notes.push_back(fmt::format(
@@ -404,12 +413,13 @@ std::unique_ptr<Model> make_linear(const Info& info) { return std::make_unique<L
 
 nlohmann::json linear_default_params() {
   return {{"alpha", 1.0}, {"C", 1.0}, {"max_iter", 1000}, {"tol", 1e-8}, {"standardize", true},
-          {"missing_indicator", true}, {"fit_intercept", true}, {"max_categories", 100}};
+          {"missing_indicator", true}, {"fit_intercept", true}, {"max_categories", 100},
+          {"ftol", kDefaultFtol}};
 }
 
 std::vector<std::string> linear_known_params() {
   return {"alpha", "C", "max_iter", "tol", "standardize", "missing_indicator", "fit_intercept",
-          "max_categories"};
+          "max_categories", "ftol"};
 }
 
 }  // namespace compe::model

@@ -7,6 +7,7 @@
 
 #include <fmt/core.h>
 
+#include "compe/error.hpp"
 #include "compe/model.hpp"
 #include "compe/profile.hpp"
 #include "model_test_util.hpp"
@@ -111,7 +112,7 @@ TEST(InnerStopping, BaseScoreFromPriorKeepsEarlyRoundsOnScale) {
   nlohmann::json one = {{"num_boost_round", 1}, {"early_stopping_rounds", 0}, {"learning_rate", 0.01}};
   auto r = make("xgboost")->fit_predict(p.fold(rare), one, nullptr);
   double mean = std::accumulate(r.valid_pred.begin(), r.valid_pred.end(), 0.0) / static_cast<double>(r.valid_pred.size());
-  EXPECT_NEAR(mean, 0.05, 0.01);  // XGBoost 1.7's own base_score would give about 0.5
+  EXPECT_NEAR(mean, 0.05, 0.02);  // XGBoost 1.7's own base_score would give about 0.5
   one["base_score"] = 0.5;
   auto old = make("xgboost")->fit_predict(p.fold(rare), one, nullptr);
   EXPECT_GT(old.valid_pred[0], 0.4);
