@@ -532,7 +532,6 @@ FoldResult XgboostModel::fit_predict(const FoldData& data, const nlohmann::json&
   std::size_t iter = 0;
   Curve user_curve;
   if (use_evaluator) user_curve.metric = data.evaluator->name;
-  std::vector<Curve> inner_curves;
   for (; iter < static_cast<std::size_t>(rounds); ++iter) {
     COMPE_XGB(XGBoosterUpdateOneIter, booster->get(), static_cast<int>(iter), dlearn.get());
     const char* line = nullptr;
@@ -543,14 +542,7 @@ FoldResult XgboostModel::fit_predict(const FoldData& data, const nlohmann::json&
     std::optional<double> stop_value;
     std::string message;
     for (const auto& v : values) {
-      if (v.set == EvalSet::kInner) {
-        auto curve = std::find_if(inner_curves.begin(), inner_curves.end(),
-                                  [&](const Curve& c) { return c.metric == "inner-" + v.metric; });
-        if (curve == inner_curves.end()) {
-          inner_curves.push_back(Curve{"inner-" + v.metric, {}, {}});
-          curve = std::prev(inner_curves.end());
-        }
-        curve->valid.push_back(v.value);
+      if (v.set == EvalSet::kInner) {  // the stopping metric; the fold's curves stay train / valid
         stop_value = v.value;
         greater = native_greater_is_better(v.metric);
         continue;
@@ -590,7 +582,6 @@ FoldResult XgboostModel::fit_predict(const FoldData& data, const nlohmann::json&
     }
   }
   if (use_evaluator) result.curves.push_back(std::move(user_curve));
-  for (auto& c : inner_curves) result.curves.push_back(std::move(c));
   result.num_iterations = iter;
   result.best_iteration = ((on_inner || on_valid) && best) ? best_iter : iter - 1;
 

@@ -65,8 +65,10 @@ TEST(InnerStopping, DefaultNeverLooksAtValidationLabels) {
   EXPECT_EQ(a.best_iteration, b.best_iteration);
   EXPECT_EQ(a.valid_pred, b.valid_pred);
   EXPECT_EQ(a.test_pred, b.test_pred);
-  // The inner curve is recorded next to the (display-only) validation curve.
-  EXPECT_TRUE(std::any_of(a.curves.begin(), a.curves.end(), [](const Curve& c) { return c.metric == "inner-auc"; }));
+  // The fold's curves stay train / valid (the validation one for display only).
+  ASSERT_EQ(a.curves.size(), 1u);
+  EXPECT_EQ(a.curves[0].metric, "auc");
+  EXPECT_EQ(a.curves[0].valid.size(), a.num_iterations);
 }
 
 TEST(InnerStopping, ValidModeChoosesOnValidationRowsAndSaysSo) {
@@ -100,9 +102,8 @@ TEST(InnerStopping, InnerSplitIsStratified) {
   prior /= static_cast<double>(p.train_rows.size());
   // base_score is the mean of the rows the model learns from (the fit share): close to the prior.
   EXPECT_NEAR(*r.base_score, prior, 0.01);
-  auto inner = std::find_if(r.curves.begin(), r.curves.end(), [](const Curve& c) { return c.metric == "inner-auc"; });
-  ASSERT_NE(inner, r.curves.end());
-  for (double v : inner->valid) EXPECT_FALSE(std::isnan(v));  // both classes in the held-out share
+  // Both classes in the held-out share: AUC is defined there, so stopping worked (not every round).
+  EXPECT_LT(r.num_iterations, 400u);
 }
 
 TEST(InnerStopping, BaseScoreFromPriorKeepsEarlyRoundsOnScale) {
