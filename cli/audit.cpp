@@ -96,7 +96,11 @@ void add_audit_command(CLI::App& app) {
         nlohmann::json feats = nlohmann::json::array();
         for (const auto& f : adv->features)
           feats.push_back({{"name", f.name}, {"gain", f.gain}, {"gain_share", f.gain_share}, {"auc", f.auc}});
+        nlohmann::json sep = nlohmann::json::array();
+        for (const auto& f : adv->separating)
+          sep.push_back({{"name", f.name}, {"gain", f.gain}, {"gain_share", f.gain_share}, {"auc", f.auc}});
         doc["adversarial"] = {{"auc", adv->auc}, {"fold_auc", adv->fold_auc}, {"features", feats},
+                              {"separating", sep},
                               {"severity", audit::severity_name(adv->finding.severity)},
                               {"out", a->adversarial_out.empty() ? nlohmann::json(nullptr) : nlohmann::json(a->adversarial_out)}};
       }
@@ -118,6 +122,13 @@ void add_audit_command(CLI::App& app) {
       for (const auto& f : adv->features)
         frows.push_back({f.name, fmt::format("{:.1f}%", 100 * f.gain_share), fmt::format("{:.4f}", f.auc)});
       print_table({"feature", "share of gain", "alone AUC"}, frows);
+      if (!adv->separating.empty()) {
+        fmt::print("columns that alone separate train from test:\n");
+        std::vector<std::vector<std::string>> srows;
+        for (const auto& f : adv->separating)
+          srows.push_back({f.name, fmt::format("{:.1f}%", 100 * f.gain_share), fmt::format("{:.4f}", f.auc)});
+        print_table({"column", "share of gain", "alone AUC"}, srows);
+      }
       if (!a->adversarial_out.empty())
         fmt::print("train rows' test-likeness written to {} (the highest are the most test-like)\n", a->adversarial_out);
     }

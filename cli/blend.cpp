@@ -38,8 +38,22 @@ struct Common {
   std::vector<std::string> inputs;
   std::string workspace, store, method = "weights";
   blend::Params params;
+  std::vector<std::string> model_params;  // KEY=VALUE
   bool json = false, allow_different_folds = false;
 };
+
+// --model-param KEY=VALUE: VALUE as JSON (numbers, true/false, lists) or else as text.
+void read_model_params(Common& c) {
+  c.params.model_params = nlohmann::json::object();
+  for (const auto& kv : c.model_params) {
+    auto eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0)
+      fail(ErrorCode::kInvalidArgument, "--model-param '{}': expected KEY=VALUE, e.g. max_depth=2", kv);
+    std::string key = kv.substr(0, eq), text = kv.substr(eq + 1);
+    nlohmann::json value = nlohmann::json::parse(text, nullptr, false);
+    c.params.model_params[key] = value.is_discarded() ? nlohmann::json(text) : value;
+  }
+}
 
 void add_params(CLI::App* cmd, Common& c) {
   cmd->add_option("--power", c.params.power, "power_mean: exponent p");
@@ -50,6 +64,8 @@ void add_params(CLI::App* cmd, Common& c) {
   cmd->add_option("--restarts", c.params.restarts, "weights: random starts")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--l2", c.params.l2, "stack: ridge penalty")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--model-param", c.model_params,
+                  "stack_linear / stack_xgboost: a level-2 backend parameter KEY=VALUE (repeatable)");
   cmd->add_option("--seed", c.params.seed, "Seed of the random starts and bags");
   cmd->add_option("--workspace", c.workspace, "Workspace folder (default: the current one)");
   cmd->add_option("--store", c.store,
@@ -138,6 +154,7 @@ void add_blend_commands(CLI::App& app, int argc, char** argv) {
     if (a->inputs.empty())
       fail(ErrorCode::kInvalidArgument, "compe blend: give the runs to blend (two or more)");
     (void)blend::find(a->method);
+    read_model_params(*a);
     Workspace ws = open_workspace(a->workspace);
     blend::OofSet set = load(ws, *a);
     if (*thresholds && !blend::scores_labels(set.ref.metric))
@@ -194,6 +211,7 @@ void add_blend_commands(CLI::App& app, int argc, char** argv) {
   });
 
   an->callback([b] {
+    read_model_params(*b);
     Workspace ws = open_workspace(b->workspace);
     blend::OofSet set = load(ws, *b);
     blend::Analysis res = blend::analyze(set, b->method, b->params);

@@ -1,7 +1,8 @@
 #pragma once
 /// Leak audit of a workspace: problems in the data or the folds that make CV lie.
 ///
-/// Checks: groups in more than one fold; exact duplicate feature rows across folds and between
+/// Checks: columns that are not features as they stand (id-like, free text, high cardinality,
+/// constant, duplicate and near-duplicate columns; compe/profile.hpp); groups in more than one fold; exact duplicate feature rows across folds and between
 /// train and test; time overlap between train and validation in time-series folds; features that
 /// alone predict the target almost perfectly (single-feature AUC or R², out-of-fold target
 /// encoding for categorical features); ids whose order predicts the target.
@@ -24,7 +25,9 @@ enum class Severity { kOk, kWarning, kLeak };
 std::string_view severity_name(Severity s);
 
 struct Finding {
-  std::string check;    ///< "group_overlap", "duplicates_across_folds", "train_test_duplicates",
+  std::string check;    ///< "id_like", "free_text", "high_cardinality", "constant",
+                        ///< "duplicate_column", "near_duplicate_column", "group_overlap",
+                        ///< "duplicates_across_folds", "train_test_duplicates",
                         ///< "time_overlap", "single_feature", "id_order"
   Severity severity = Severity::kOk;
   std::string subject;  ///< a column or "" for the whole data set
@@ -75,10 +78,16 @@ struct Adversarial {
   double auc = 0.5;                ///< OOF ROC AUC of the train-vs-test classifier
   std::vector<double> fold_auc;
   std::vector<DriftFeature> features;  ///< top features by gain
+  /// Every shared column that alone separates train from test with AUC >= 0.8 (highest first;
+  /// gain filled in when the classifier used it). A classifier may miss such a column (text
+  /// levels never seen in the training folds, an id-like counter), so the verdict weighs both.
+  std::vector<DriftFeature> separating;
   /// Per train row (train order): OOF probability of being a test row (test-likeness).
   std::vector<double> train_test_likeness;
   std::size_t rows_train = 0, rows_test = 0;
-  Finding finding;  ///< check "adversarial": ok below 0.6, warning from 0.6, leak from 0.8
+  /// Check "adversarial", on the larger of the classifier's AUC and the best single column's:
+  /// ok below 0.6, warning from 0.6, leak from 0.8.
+  Finding finding;
 };
 
 /// Adversarial validation: an XGBoost classifier separating train rows (label 0) from test rows

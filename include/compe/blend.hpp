@@ -66,6 +66,9 @@ struct Params {
   double tolerance = 1e-4;    ///< weights: smallest mass moved between two members
   double l2 = 1e-3;           ///< stack: ridge penalty of the level-2 linear model
   std::uint64_t seed = 42;
+  /// stack_linear / stack_xgboost: parameters of the level-2 backend over its defaults (a JSON
+  /// object checked by model::resolve_params, e.g. {"max_depth": 2} or {"C": 0.1}).
+  nlohmann::json model_params = nlohmann::json::object();
 };
 
 /// A fitted blend: turns member predictions of any rows into blended predictions.

@@ -14,6 +14,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -45,6 +46,10 @@ struct FeatureInfo {
   std::size_t num_categories = 0;
   /// Categorical: the level of each code, as text (numbers as format_double writes them).
   std::vector<std::string> levels;
+  /// A high-cardinality categorical that backends use as the count of its level among the
+  /// training fold's rows (FeatureMatrix::fold_values), never as codes: counts come from the
+  /// fold's train rows only, so nothing of the validation rows leaks in.
+  bool count_encoded = false;
 };
 
 /// Which columns become features.
@@ -60,6 +65,10 @@ struct FeatureSpec {
   /// Numeric columns to treat as categorical (each must be a feature). String columns are always
   /// categorical.
   std::vector<std::string> categorical;
+  /// When `keep` is empty: leave out id-like and free-text columns (compe/profile.hpp) that are
+  /// not listed in `categorical`, and count-encode high-cardinality text columns per training fold.
+  /// Naming the columns in `keep` uses them as they are.
+  bool auto_select = true;
 };
 
 /// A categorical feature whose test rows hold levels never seen in train.
@@ -69,10 +78,20 @@ struct UnseenLevels {
   std::vector<std::string> examples;   ///< up to 5 of the unseen levels, first seen first
 };
 
+/// A column FeatureMatrix::build left out of the default features.
+struct LeftOutColumn {
+  std::string column;
+  std::string reason;  ///< "id-like: a different value on every row", "free text: ..."
+};
+
 /// What FeatureMatrix::build changed in the data, for the caller to print.
 struct FeatureReport {
   std::vector<UnseenLevels> unseen;
-  /// One line per feature with unseen levels ("" when none), e.g.
+  std::vector<LeftOutColumn> left_out;
+  /// High-cardinality categoricals count-encoded within each training fold (with their level count).
+  std::vector<LeftOutColumn> count_encoded;
+  /// One line per left-out column, count-encoded column and feature with unseen levels ("" when
+  /// none), e.g. "left out 'name' (free text: ...): name it in [features] keep to use it",
   /// "feature 'city': 3 test rows have levels not seen in train (treated as missing): Oslo, Rome".
   std::string to_string() const;
 };
@@ -102,7 +121,14 @@ class FeatureMatrix {
   std::span<const float> test() const { return test_; }
   float train_at(std::size_t row, std::size_t f) const { return train_[row * features_.size() + f]; }
   float test_at(std::size_t row, std::size_t f) const { return test_[row * features_.size() + f]; }
+  /// A categorical feature backends split on as categories (not a count-encoded one).
   bool has_categorical() const;
+  /// Some feature is count_encoded: backends call fold_values for every fold.
+  bool has_fold_encoding() const;
+  /// The train (test = false) or test matrix as a fold sees it: every count_encoded feature
+  /// replaced by its level's count among `fit_rows` (train-table rows; weights ignored), 0 for a
+  /// level absent from them, missing kept missing. Other features unchanged.
+  std::vector<float> fold_values(std::span<const std::size_t> fit_rows, bool test) const;
   const FeatureReport& report() const { return report_; }
   /// Distinct for every build() in this process (copies share it): lets backends cache work
   /// derived from a matrix without trusting its address.
@@ -194,6 +220,11 @@ struct FoldData {
   std::span<const std::size_t> valid_rows;
   /// Empty = unweighted; else one weight per train-table row, >= 0.
   std::span<const double> weights;
+  /// Optional, one per train-table row: the group code (as the folds' splitter sees it) and the
+  /// ordering key of time-series folds. Backends that hold out part of the training fold (xgboost's
+  /// inner early stopping) keep groups whole and hold out the latest rows. Empty = none.
+  std::span<const std::int64_t> groups;
+  std::span<const double> time;
   /// The competition metric spec ("roc_auc", "rmse", ...); backends with a native equivalent use
   /// it for early stopping and curves. May be empty.
   std::string metric;
@@ -227,6 +258,19 @@ struct FoldResult {
   std::map<std::string, double> importance;  ///< feature name -> gain (or |coefficient|)
   std::vector<Curve> curves;
   std::filesystem::path log_file;    ///< external backends: where the program's output went
+  /// How the round count was chosen: "inner" (early stopping on a held-out share of the training
+  /// fold), "valid" (on the validation rows), "none" (every round kept, or not iterative).
+  std::string early_stopping = "none";
+  std::size_t inner_rows = 0;        ///< "inner": training-fold rows held out to stop on
+  /// True when something was chosen on the validation rows (early_stopping "valid"): the fold's
+  /// score, and a CV built from it, is optimistic.
+  bool optimistic = false;
+  /// The starting prediction the backend derived from the training rows (xgboost: base_score
+  /// from the mean target), when it did.
+  std::optional<double> base_score;
+  /// Warnings for the user, one line each (e.g. "linear fold 2: stopped at max_iter = 1000 before
+  /// converging ..."); the fold loop shows and records them.
+  std::vector<std::string> notes;
 };
 
 /// Progress of a long fit; backends call it from the fitting thread: xgboost once per boosting
@@ -300,6 +344,11 @@ std::unique_ptr<Model> make(std::string_view name);
 /// backend does not know (naming the key, the closest match and listing the known ones), or gives
 /// one parameter under two alias names.
 nlohmann::json resolve_params(const Info& info, const nlohmann::json& user);
+
+/// True when the backend, with these (resolved) parameters, chooses something on the validation
+/// rows (xgboost with early_stopping = "valid" and early_stopping_rounds > 0): a CV from such a run
+/// is optimistic and its record should say so. Known before any fold runs.
+bool selects_on_valid(const Info& info, const nlohmann::json& params);
 
 /// The number of test rows and valid rows of a result match the fold; every prediction is finite.
 /// Throws Error(kBackend) naming the backend, fold, row and column of the first NaN/inf.

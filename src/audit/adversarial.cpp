@@ -10,6 +10,7 @@
 #include "compe/metric.hpp"
 #include "compe/model.hpp"
 #include "compe/split.hpp"
+#include "compe/util.hpp"
 
 namespace compe::audit {
 namespace {
@@ -83,7 +84,7 @@ Adversarial adversarial(const Table& train, const Table& test, const Competition
   fc.spec.seed = o.seed;
   FoldAssignment fa = make_folds(stacked, ac, fc);
 
-  model::FeatureSpec spec{kRow, {kLabel}, {}, {}, {}};
+  model::FeatureSpec spec{kRow, {kLabel}, {}, {}, {}, false};
   model::FeatureMatrix fm = model::FeatureMatrix::build(stacked, stacked.take({0}), spec);
   model::Target target = model::Target::encode(stacked.column(kLabel), model::Task::kBinary);
   const model::Info& mi = model::find("xgboost");
@@ -130,38 +131,73 @@ Adversarial adversarial(const Table& train, const Table& test, const Competition
   std::stable_sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
   if (ranked.size() > o.top) ranked.resize(o.top);
   auto names = fm.feature_names();
-  std::vector<double> x(n);
+  // Single-column AUC of every shared column: numbers as they are, text by its level order
+  // (codes of the stacked levels), missing lowest.
+  std::vector<DriftFeature> single(names.size());
+  {
+    std::vector<double> v(n);
+    for (std::size_t f = 0; f < names.size(); ++f) {
+      double lowest = std::numeric_limits<double>::infinity();
+      for (std::size_t r = 0; r < n; ++r) {
+        v[r] = fm.train_at(r, f);
+        if (!std::isnan(v[r])) lowest = std::min(lowest, v[r]);
+      }
+      if (!std::isfinite(lowest)) lowest = 0;
+      for (auto& q : v)
+        if (std::isnan(q)) q = lowest - 1;
+      single[f].name = names[f];
+      single[f].auc = symmetric(metric::score("roc_auc", {.y_true = target.y, .y_pred = v}));
+    }
+  }
   for (const auto& [name, g] : ranked) {
     std::size_t f = static_cast<std::size_t>(std::find(names.begin(), names.end(), name) - names.begin());
     if (f >= names.size()) continue;
-    double lowest = std::numeric_limits<double>::infinity();
-    for (std::size_t r = 0; r < n; ++r) {
-      x[r] = fm.train_at(r, f);
-      if (!std::isnan(x[r])) lowest = std::min(lowest, x[r]);
-    }
-    if (!std::isfinite(lowest)) lowest = 0;
-    for (auto& v : x)
-      if (std::isnan(v)) v = lowest - 1;
     DriftFeature df;
     df.name = name;
     df.gain = g;
     df.gain_share = total > 0 ? g / total : 0;
-    df.auc = symmetric(metric::score("roc_auc", {.y_true = target.y, .y_pred = x}));
+    df.auc = single[f].auc;
     res.features.push_back(df);
   }
+  for (auto& df : single) {
+    if (df.auc < 0.8) continue;
+    if (auto it = gain.find(df.name); it != gain.end()) {
+      df.gain = it->second;
+      df.gain_share = total > 0 ? it->second / total : 0;
+    }
+    res.separating.push_back(df);
+  }
+  std::stable_sort(res.separating.begin(), res.separating.end(),
+                   [](const DriftFeature& a, const DriftFeature& b) { return a.auc > b.auc; });
 
   Finding& fd = res.finding;
   fd.check = "adversarial";
-  fd.value = res.auc;
-  fd.severity = res.auc >= 0.8 ? Severity::kLeak : res.auc >= 0.6 ? Severity::kWarning : Severity::kOk;
+  const double single_best = res.separating.empty() ? 0.5 : res.separating[0].auc;
+  const double verdict = std::max(res.auc, single_best);
+  fd.value = verdict;
+  fd.severity = verdict >= 0.8 ? Severity::kLeak : verdict >= 0.6 ? Severity::kWarning : Severity::kOk;
   std::string top = res.features.empty() ? "" : fmt::format("; top feature '{}' ({:.0f}% of gain, alone AUC {:.3f})",
                                                             res.features[0].name, 100 * res.features[0].gain_share,
                                                             res.features[0].auc);
-  fd.detail = fmt::format("a classifier tells test from train with OOF AUC {:.4f} ({}){}", res.auc,
-                          res.auc >= 0.8   ? "train and test differ strongly: CV may not predict the LB"
-                          : res.auc >= 0.6 ? "some drift between train and test"
-                                           : "train and test look alike",
-                          top);
+  if (single_best > res.auc && !res.separating.empty()) {
+    std::vector<std::string> cols;
+    for (const auto& df : res.separating) {
+      if (cols.size() == 3) break;
+      cols.push_back(fmt::format("'{}' (AUC {:.3f})", df.name, df.auc));
+    }
+    fd.subject = res.separating[0].name;
+    fd.detail = fmt::format(
+        "a classifier tells test from train with OOF AUC {:.4f}, but {} alone separate{} them: {}",
+        res.auc, join(cols), res.separating.size() == 1 ? "s" : "",
+        single_best >= 0.8 ? "train and test differ strongly: CV may not predict the LB (an id-like or drifting column?)"
+                           : "some drift between train and test");
+  } else {
+    fd.detail = fmt::format("a classifier tells test from train with OOF AUC {:.4f} ({}){}", res.auc,
+                            res.auc >= 0.8   ? "train and test differ strongly: CV may not predict the LB"
+                            : res.auc >= 0.6 ? "some drift between train and test"
+                                             : "train and test look alike",
+                            top);
+  }
   return res;
 }
 

@@ -8,6 +8,7 @@
 
 #include "compe/error.hpp"
 #include "compe/metric.hpp"
+#include "compe/profile.hpp"
 #include "compe/util.hpp"
 
 namespace compe::audit {
@@ -88,6 +89,34 @@ Report run(const Table& train, const Table& test, const CompetitionConfig& c, co
   for (const auto& f : feats) {
     tr_cols.push_back(*train.find(f));
     if (auto j = test.find(f)) te_cols.push_back(*j);
+  }
+
+  // 0. Columns that are not features as they stand: id-like, free text, high cardinality,
+  // constant, duplicates and near-duplicates.
+  {
+    std::vector<std::string> skip = c.target_columns;
+    skip.push_back(c.id_column);
+    Profile prof = profile_columns(train, skip, true);
+    for (const auto& p : prof.columns) {
+      if (p.id_like)
+        rep.findings.push_back({"id_like", Severity::kWarning, p.name, static_cast<double>(p.distinct),
+                                fmt::format("{} is id-like ({}): the default baseline leaves it out", p.name, p.reason)});
+      else if (p.free_text)
+        rep.findings.push_back({"free_text", Severity::kWarning, p.name, static_cast<double>(p.distinct),
+                                fmt::format("{} is free text ({}): the default baseline leaves it out", p.name, p.reason)});
+      else if (p.high_cardinality)
+        rep.findings.push_back({"high_cardinality", Severity::kOk, p.name, static_cast<double>(p.distinct),
+                                fmt::format("{} has {}: the default baseline count-encodes it within each training fold",
+                                            p.name, p.reason)});
+      else if (p.constant)
+        rep.findings.push_back({"constant", Severity::kWarning, p.name, static_cast<double>(p.distinct),
+                                fmt::format("{} is constant ({})", p.name, p.reason)});
+    }
+    for (const auto& r : prof.relations)
+      rep.findings.push_back({r.exact ? "duplicate_column" : "near_duplicate_column", Severity::kWarning, r.column, r.r,
+                              r.exact ? fmt::format("{} duplicates {}", r.column, r.other)
+                                      : fmt::format("{} nearly duplicates {} (r = {:.4f}: proportional or shifted)",
+                                                    r.column, r.other, r.r)});
   }
 
   // 1. Groups in more than one fold.

@@ -511,10 +511,94 @@ double logit(double p) {
   return std::log(p / (1 - p));
 }
 
+/// A level-2 model from the model registry (compe::model), trained on the members' predictions
+/// of the fit rows as features (one feature per member and class; `log_features`: their logs,
+/// clipped at 1e-15). Training happens when predictions are asked for (the backend trains and
+/// predicts in one call); the fit rows are kept for that. The backend's own validation rows
+/// (curves) are the fit rows themselves and its early stopping holds out a share of them, so the
+/// rows a fold holds out are never seen: the nested OOF stays honest.
+Fitted fit_stack_model(const FitInput& in, const Params& params, const std::string& backend,
+                       nlohmann::json model_params, bool log_features) {
+  const std::size_t m = in.preds.size(), n = in.rows, cols = cols_of(in);
+  auto fit_x = std::make_shared<std::vector<std::vector<double>>>();
+  for (const auto& p : in.preds) fit_x->emplace_back(p.begin(), p.end());
+  auto fit_y = std::make_shared<std::vector<double>>(in.y_true.begin(), in.y_true.end());
+  const metric::Task task = in.ref->task;
+  const std::string metric_spec = in.ref->metric;
+  const std::uint64_t seed = params.seed;
+  const model::Info& mi = model::find(backend);
+  const nlohmann::json resolved = model::resolve_params(mi, model_params);  // fails early on a bad name
+  Fitted f;
+  f.details = {{"model", backend},
+               {"features", log_features ? "the logs of the members' predictions" : "the members' predictions"},
+               {"params", model_params}};
+  f.apply = [=](const Preds& preds, std::size_t rows) {
+    Table train, test;
+    std::vector<std::int64_t> train_id(n), test_id(rows);
+    std::iota(train_id.begin(), train_id.end(), 0);
+    std::iota(test_id.begin(), test_id.end(), 0);
+    train.add_column(Column::from_i64("id", std::move(train_id)));
+    test.add_column(Column::from_i64("id", std::move(test_id)));
+    auto column = [&](std::span<const double> p, std::size_t r_count, std::size_t j) {
+      std::vector<double> v(r_count);
+      for (std::size_t r = 0; r < r_count; ++r) {
+        double x = p[r * cols + j];
+        v[r] = log_features ? std::log(std::max(x, 1e-15)) : x;
+      }
+      return v;
+    };
+    for (std::size_t k = 0; k < m; ++k) {
+      for (std::size_t j = 0; j < cols; ++j) {
+        std::string name = cols == 1 ? fmt::format("m{}", k) : fmt::format("m{}_c{}", k, j);
+        train.add_column(Column::from_f64(name, column((*fit_x)[k], n, j)));
+        test.add_column(Column::from_f64(name, column(preds[k], rows, j)));
+      }
+    }
+    if (task == metric::kRegression) {
+      train.add_column(Column::from_f64("y", *fit_y));
+    } else {
+      std::vector<std::int64_t> labels(n);
+      for (std::size_t r = 0; r < n; ++r) labels[r] = static_cast<std::int64_t>((*fit_y)[r]);
+      train.add_column(Column::from_i64("y", std::move(labels)));
+    }
+    model::FeatureSpec spec{"id", {"y"}, {}, {}, {}, false};
+    model::FeatureMatrix fm = model::FeatureMatrix::build(train, test, spec);
+    model::Target target = model::Target::encode(train.column("y"), task);
+    if (target.prediction_columns() != cols)
+      fail(ErrorCode::kInvalidArgument,
+           "{}: the rows a level-2 model is fitted on hold {} of the {} classes: every class needs rows in "
+           "every fold",
+           backend, target.num_class, cols);
+    std::vector<std::size_t> all(n);
+    std::iota(all.begin(), all.end(), 0);
+    model::FoldData d;
+    d.features = &fm;
+    d.target = &target;
+    d.train_rows = all;
+    d.valid_rows = all;
+    d.metric = metric_spec;
+    d.seed = seed;
+    auto mdl = model::make(backend);
+    model::FoldResult res = mdl->fit_predict(d, resolved, [](const model::Progress&) {});
+    target.inverse_transform(res.test_pred);
+    return res.test_pred;
+  };
+  return f;
+}
+
 /// Level-2 linear model on the members' predictions: logistic regression on their logits
 /// (binary, Newton's method) or ridge regression on their values (regression), with an intercept
-/// and an L2 penalty on the slopes. Its OOF is honest because blend() fits it fold by fold.
+/// and an L2 penalty on the slopes; multiclass: compe's multinomial `linear` backend on the logs
+/// of the members' class probabilities (C = 1 / (l2 * rows), standardised features). Its OOF is
+/// honest because blend() fits it fold by fold.
 Fitted fit_stack(const FitInput& in, const Params& params) {
+  if (in.ref->task == metric::kMulticlass) {
+    const double c = 1.0 / std::max(params.l2 * static_cast<double>(in.rows), 1e-12);
+    Fitted f = fit_stack_model(in, params, "linear", {{"C", c}}, true);
+    f.details["model"] = "multinomial logistic regression on log-probabilities";
+    f.details["l2"] = params.l2;
+    return f;
+  }
   const std::size_t m = in.preds.size(), n = in.rows, d = m + 1;
   const bool binary = in.ref->task == metric::kBinary;
   auto feature = [binary](double v) { return binary ? logit(v) : v; };
@@ -575,66 +659,11 @@ Fitted fit_stack(const FitInput& in, const Params& params) {
 
 constexpr unsigned kAll = metric::kBinary | metric::kMulticlass | metric::kRegression;
 
-/// A level-2 model from the model registry (compe::model), trained on the members' predictions
-/// of the fit rows as features. Training happens when predictions are asked for (the backend
-/// trains and predicts in one call); the fit rows are kept for that. The backend's own
-/// validation rows (early stopping, curves) are the fit rows themselves, so the rows a fold
-/// holds out are never seen: the nested OOF stays honest.
-Fitted fit_stack_model(const FitInput& in, const Params& params, const std::string& backend) {
-  const std::size_t m = in.preds.size(), n = in.rows;
-  auto fit_x = std::make_shared<std::vector<std::vector<double>>>();
-  for (const auto& p : in.preds) fit_x->emplace_back(p.begin(), p.end());
-  auto fit_y = std::make_shared<std::vector<double>>(in.y_true.begin(), in.y_true.end());
-  const metric::Task task = in.ref->task;
-  const std::string metric_spec = in.ref->metric;
-  const std::uint64_t seed = params.seed;
-  Fitted f;
-  f.details = {{"model", backend}, {"features", "the members' predictions"}};
-  f.apply = [=](const Preds& preds, std::size_t rows) {
-    Table train, test;
-    std::vector<std::int64_t> train_id(n), test_id(rows);
-    std::iota(train_id.begin(), train_id.end(), 0);
-    std::iota(test_id.begin(), test_id.end(), 0);
-    train.add_column(Column::from_i64("id", std::move(train_id)));
-    test.add_column(Column::from_i64("id", std::move(test_id)));
-    for (std::size_t k = 0; k < m; ++k) {
-      train.add_column(Column::from_f64(fmt::format("m{}", k), (*fit_x)[k]));
-      test.add_column(Column::from_f64(fmt::format("m{}", k),
-                                       std::vector<double>(preds[k].begin(), preds[k].end())));
-    }
-    if (task == metric::kRegression) {
-      train.add_column(Column::from_f64("y", *fit_y));
-    } else {
-      std::vector<std::int64_t> labels(n);
-      for (std::size_t r = 0; r < n; ++r) labels[r] = static_cast<std::int64_t>((*fit_y)[r]);
-      train.add_column(Column::from_i64("y", std::move(labels)));
-    }
-    model::FeatureMatrix fm = model::FeatureMatrix::build(train, test, {"id", {"y"}, {}, {}, {}});
-    model::Target target = model::Target::encode(train.column("y"), task);
-    std::vector<std::size_t> all(n);
-    std::iota(all.begin(), all.end(), 0);
-    model::FoldData d;
-    d.features = &fm;
-    d.target = &target;
-    d.train_rows = all;
-    d.valid_rows = all;
-    d.metric = metric_spec;
-    d.seed = seed;
-    const model::Info& mi = model::find(backend);
-    auto mdl = model::make(backend);
-    model::FoldResult res = mdl->fit_predict(d, model::resolve_params(mi, nlohmann::json::object()),
-                                             [](const model::Progress&) {});
-    target.inverse_transform(res.test_pred);
-    return res.test_pred;
-  };
-  return f;
-}
-
 Fitted fit_stack_linear(const FitInput& in, const Params& params) {
-  return fit_stack_model(in, params, "linear");
+  return fit_stack_model(in, params, "linear", params.model_params, false);
 }
 Fitted fit_stack_xgboost(const FitInput& in, const Params& params) {
-  return fit_stack_model(in, params, "xgboost");
+  return fit_stack_model(in, params, "xgboost", params.model_params, false);
 }
 
 const std::vector<Info>& table() {
@@ -650,14 +679,17 @@ const std::vector<Info>& table() {
        true, kAll, fit_weights},
       {"hill_climb", "Caruana ensemble selection with replacement, optionally bagged", true, true,
        kAll, fit_hill_climb},
-      {"stack", "level-2 linear model (logistic on logits / ridge) fitted fold by fold", true, true,
-       metric::kBinary | metric::kRegression, fit_stack},
+      {"stack",
+       "level-2 linear model (logistic on logits / ridge / multinomial on log-probabilities) fitted fold by fold",
+       true, true, kAll, fit_stack},
       {"stack_linear",
-       "level-2 model: compe's `linear` backend on the members' predictions, fitted fold by fold",
-       true, true, metric::kBinary | metric::kRegression, fit_stack_linear},
+       "level-2 model: compe's `linear` backend on the members' predictions, fitted fold by fold "
+       "(--model-param)",
+       true, true, kAll, fit_stack_linear},
       {"stack_xgboost",
-       "level-2 model: compe's `xgboost` backend on the members' predictions, fitted fold by fold",
-       true, true, metric::kBinary | metric::kRegression, fit_stack_xgboost},
+       "level-2 model: compe's `xgboost` backend on the members' predictions, fitted fold by fold "
+       "(--model-param)",
+       true, true, kAll, fit_stack_xgboost},
   };
   return rows;
 }

@@ -114,6 +114,14 @@ nlohmann::json resolve_params(const Info& info, const nlohmann::json& user) {
   return out;
 }
 
+bool selects_on_valid(const Info& info, const nlohmann::json& params) {
+  if (info.name != "xgboost" || !params.is_object()) return false;
+  auto rounds = params.find("early_stopping_rounds");
+  auto mode = params.find("early_stopping");
+  bool stops = rounds != params.end() && rounds->is_number() && rounds->get<double>() > 0;
+  return stops && mode != params.end() && mode->is_string() && mode->get<std::string>() == "valid";
+}
+
 void check_predictions(const FoldResult& result, const FoldData& data, std::string_view backend) {
   const std::size_t k = result.cols;
   auto check = [&](const std::vector<double>& pred, std::size_t rows, std::string_view what) {

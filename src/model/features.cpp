@@ -7,6 +7,7 @@
 
 #include "compe/error.hpp"
 #include "compe/model.hpp"
+#include "compe/profile.hpp"
 #include "compe/util.hpp"
 
 namespace compe::model {
@@ -125,6 +126,10 @@ std::string_view feature_kind_name(FeatureKind k) {
 
 std::string FeatureReport::to_string() const {
   std::string out;
+  for (const auto& l : left_out)
+    out += fmt::format("left out column '{}' ({}): name it in [features] keep to use it\n", l.column, l.reason);
+  for (const auto& l : count_encoded)
+    out += fmt::format("column '{}' ({}): count-encoded within each training fold\n", l.column, l.reason);
   for (const auto& u : unseen) {
     out += fmt::format(
         "feature '{}': {} test row{} {} levels not seen in train (treated as missing): {}\n",
@@ -142,8 +147,32 @@ std::vector<std::string> FeatureMatrix::feature_names() const {
 }
 
 bool FeatureMatrix::has_categorical() const {
-  return std::any_of(features_.begin(), features_.end(),
-                     [](const FeatureInfo& f) { return f.kind == FeatureKind::kCategorical; });
+  return std::any_of(features_.begin(), features_.end(), [](const FeatureInfo& f) {
+    return f.kind == FeatureKind::kCategorical && !f.count_encoded;
+  });
+}
+
+bool FeatureMatrix::has_fold_encoding() const {
+  return std::any_of(features_.begin(), features_.end(), [](const FeatureInfo& f) { return f.count_encoded; });
+}
+
+std::vector<float> FeatureMatrix::fold_values(std::span<const std::size_t> fit_rows, bool test) const {
+  std::vector<float> out(test ? test_ : train_);
+  const std::size_t nf = features_.size();
+  const std::size_t rows = test ? num_test_ : num_train_;
+  for (std::size_t f = 0; f < nf; ++f) {
+    if (!features_[f].count_encoded) continue;
+    std::vector<float> count(features_[f].num_categories, 0.0F);
+    for (auto r : fit_rows) {
+      float code = train_[r * nf + f];
+      if (!std::isnan(code)) count[static_cast<std::size_t>(code)] += 1.0F;
+    }
+    for (std::size_t r = 0; r < rows; ++r) {
+      float& v = out[r * nf + f];
+      if (!std::isnan(v)) v = count[static_cast<std::size_t>(v)];
+    }
+  }
+  return out;
 }
 
 FeatureMatrix FeatureMatrix::build(const Table& train, const Table& test, const FeatureSpec& spec) {
@@ -164,6 +193,34 @@ FeatureMatrix FeatureMatrix::build(const Table& train, const Table& test, const 
     }
   }
   std::erase_if(names, [&](const std::string& n) { return contains(spec.drop, n); });
+  FeatureReport selection;
+  std::vector<std::string> count_names;
+  if (spec.keep.empty() && spec.auto_select) {
+    std::vector<std::string> skip;
+    for (const auto& c : train.columns())
+      if (!contains(names, c.name)) skip.push_back(c.name);
+    Profile prof = profile_columns(train, skip, false);
+    std::vector<std::string> kept;
+    for (const auto& n : names) {
+      const ColumnProfile* p = prof.find(n);
+      if (p && (p->id_like || p->free_text) && !contains(spec.categorical, n)) {
+        selection.left_out.push_back({n, fmt::format("{}: {}", p->id_like ? "id-like" : "free text",
+                                                     p->reason)});
+      } else {
+        kept.push_back(n);
+        if (p && p->high_cardinality) {
+          count_names.push_back(n);
+          selection.count_encoded.push_back({n, p->reason});
+        }
+      }
+    }
+    if (kept.empty()) {  // nothing else to learn from: use them after all
+      selection = FeatureReport{};
+      count_names.clear();
+    } else {
+      names = std::move(kept);
+    }
+  }
   if (names.empty())
     fail(ErrorCode::kInvalidArgument,
          "no feature columns remain in '{}' after removing the id, target and dropped columns",
@@ -215,8 +272,13 @@ FeatureMatrix FeatureMatrix::build(const Table& train, const Table& test, const 
       }
     }
   });
+  for (auto& info : m.features_)
+    info.count_encoded = info.kind == FeatureKind::kCategorical && contains(count_names, info.name);
+  m.report_.left_out = std::move(selection.left_out);
+  m.report_.count_encoded = std::move(selection.count_encoded);
   for (auto& r : reports)
-    for (auto& u : r.unseen) m.report_.unseen.push_back(std::move(u));
+    for (auto& u : r.unseen)
+      if (!contains(count_names, u.feature)) m.report_.unseen.push_back(std::move(u));
   return m;
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <set>
 #include <sstream>
@@ -151,7 +152,10 @@ std::vector<double> numeric_predictions(const Table& submission, const Column& c
   std::vector<double> out(sol_rows, 0.0);
   std::vector<std::string> bad;
   for (std::size_t r = 0; r < col.size(); ++r) {
-    double v = col.as_double(r);
+    // A text column here holds numbers only (checked above): class labels 0/1/2 written as text.
+    double v = col.type != DType::kString ? col.as_double(r)
+               : col.is_missing(r)        ? std::numeric_limits<double>::quiet_NaN()
+                                          : std::strtod(std::string(col.str(r)).c_str(), nullptr);
     if (!std::isfinite(v)) {
       bad.push_back(pid.to_string(r));
       continue;

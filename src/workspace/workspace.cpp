@@ -1,4 +1,5 @@
 #include "compe/workspace.hpp"
+#include "compe/profile.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -319,6 +320,12 @@ InitReport init_workspace(const InitOptions& opt) {
   } else if (meta.contains("metric") && meta["metric"].is_string()) {
     c.metric = meta["metric"].get<std::string>();
     rep.notes.push_back(fmt::format("metric {} (meta.json)", c.metric));
+  } else if (c.task == metric::kMulticlass && pred_cols.size() == 1) {
+    // One label column to submit: a label metric. log_loss needs one probability column per class.
+    c.metric = "accuracy";
+    rep.notes.push_back(fmt::format(
+        "metric accuracy (sample_submission.csv has one label column '{}'; change it to the competition's)",
+        pred_cols[0]));
   } else {
     c.metric = metric::default_for(c.task);
     rep.notes.push_back(fmt::format("metric {} (default for {}; change it to the competition's)", c.metric,
@@ -340,6 +347,11 @@ InitReport init_workspace(const InitOptions& opt) {
   if (fs::exists(from / "solution.csv")) {
     c.solution = rel(from / "solution.csv");
     rep.notes.push_back("solution.csv recorded for local scoring only");
+  }
+  {
+    std::vector<std::string> skip = c.target_columns;
+    skip.push_back(c.id_column);
+    for (auto& line : profile_notes(profile_columns(train, skip, true))) rep.notes.push_back(std::move(line));
   }
   bool classification = c.task == metric::kBinary || c.task == metric::kMulticlass;
   c.folds.spec.strategy = c.task == metric::kMultilabel ? "multilabel_stratified_kfold"

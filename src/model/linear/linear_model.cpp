@@ -20,6 +20,8 @@ namespace compe::model {
 namespace {
 
 constexpr std::string_view kName = "linear";
+// scipy's L-BFGS-B default (factr 1e7 times the machine epsilon), which scikit-learn's lbfgs uses.
+constexpr double kDefaultFtol = 1e7 * 2.220446049250313e-16;
 
 using Eigen::MatrixXd;
 using Eigen::VectorXd;
@@ -40,21 +42,25 @@ struct Preprocessor {
   std::vector<ColumnPlan> plans;
   std::size_t width = 0;
 
-  void fit(const FeatureMatrix& fm, std::span<const std::size_t> rows, const std::vector<double>& w,
-           bool standardize, bool indicators, std::size_t max_categories) {
+  // `data`: the train matrix as this fold sees it (FeatureMatrix::fold_values when some feature
+  // is count-encoded, which then counts as numeric).
+  void fit(const FeatureMatrix& fm, std::span<const float> data, std::span<const std::size_t> rows,
+           const std::vector<double>& w, bool standardize, bool indicators, std::size_t max_categories) {
     const auto& feats = fm.features();
+    const std::size_t nf = feats.size();
+    auto at = [&](std::size_t r, std::size_t f) { return data[r * nf + f]; };
     std::vector<double> values;
     for (std::size_t f = 0; f < feats.size(); ++f) {
       ColumnPlan p;
       p.feature = f;
       p.offset = width;
-      if (feats[f].kind == FeatureKind::kCategorical) {
+      if (feats[f].kind == FeatureKind::kCategorical && !feats[f].count_encoded) {
         p.categorical = true;
         p.level_slot.assign(feats[f].num_categories, -1);
         int next = 0;
         std::vector<std::size_t> count(feats[f].num_categories, 0);
         for (auto r : rows) {
-          float v = fm.train_at(r, f);
+          float v = at(r, f);
           if (!std::isnan(v)) ++count[static_cast<std::size_t>(v)];
         }
         // Keep at most max_categories levels, the most frequent (ties: lower code); the rest
@@ -74,7 +80,7 @@ struct Preprocessor {
       } else {
         values.clear();
         for (auto r : rows) {
-          float v = fm.train_at(r, f);
+          float v = at(r, f);
           if (!std::isnan(v)) values.push_back(v);
         }
         bool any_missing = values.size() < rows.size();
@@ -87,14 +93,14 @@ struct Preprocessor {
         if (standardize) {
           double sw = 0, s = 0, ss = 0;
           for (std::size_t i = 0; i < rows.size(); ++i) {
-            float v = fm.train_at(rows[i], f);
+            float v = at(rows[i], f);
             double x = std::isnan(v) ? p.median : v;
             sw += w[i];
             s += w[i] * x;
           }
           p.mean = sw > 0 ? s / sw : 0;
           for (std::size_t i = 0; i < rows.size(); ++i) {
-            float v = fm.train_at(rows[i], f);
+            float v = at(rows[i], f);
             double x = (std::isnan(v) ? p.median : v) - p.mean;
             ss += w[i] * x * x;
           }
@@ -140,16 +146,24 @@ std::vector<std::size_t> iota_rows(std::size_t n) {
   return r;
 }
 
+struct Solve {
+  std::size_t iterations = 0;
+  bool hit_max_iter = false;  // stopped by max_iter with max|grad| still above tol
+  double grad = 0;            // max|grad| at the end
+};
+
 // L-BFGS with a backtracking (Armijo) line search for a smooth convex objective.
-// fg(x, grad) returns f(x) and fills grad. Stops when max|grad| <= tol.
+// fg(x, grad) returns f(x) and fills grad. Stops when max|grad| <= tol, or when a step lowers f
+// by no more than ftol relative to max(|f|, 1) (scipy's L-BFGS-B `ftol`, as scikit-learn uses it).
 template <typename Fg>
-std::size_t lbfgs(VectorXd& x, Fg&& fg, std::size_t max_iter, double tol, Curve* curve) {
+Solve lbfgs(VectorXd& x, Fg&& fg, std::size_t max_iter, double tol, double ftol, Curve* curve) {
   constexpr std::size_t kMemory = 10;
   std::deque<VectorXd> s_hist, y_hist;
   std::deque<double> rho_hist;
   VectorXd g(x.size()), g_new(x.size());
   double f = fg(x, g);
   std::size_t iter = 0;
+  bool converged_on_f = false;
   for (; iter < max_iter; ++iter) {
     if (curve) curve->train.push_back(f);
     if (g.lpNorm<Eigen::Infinity>() <= tol) break;
@@ -198,12 +212,17 @@ std::size_t lbfgs(VectorXd& x, Fg&& fg, std::size_t max_iter, double tol, Curve*
     x = std::move(x_new);
     g = g_new;
     f = f_new;
-    if (std::abs(f_old - f) <= 1e-15 * std::max(1.0, std::abs(f))) {
+    if (std::abs(f_old - f) <= std::max(ftol, 1e-15) * std::max({1.0, std::abs(f), std::abs(f_old)})) {
       ++iter;
+      converged_on_f = true;
       break;
     }
   }
-  return iter;
+  Solve out;
+  out.iterations = iter;
+  out.grad = g.lpNorm<Eigen::Infinity>();
+  out.hit_max_iter = iter >= max_iter && out.grad > tol && !converged_on_f;
+  return out;
 }
 
 struct Fitted {
@@ -226,6 +245,8 @@ FoldResult LinearModel::fit_predict(const FoldData& data, const nlohmann::json& 
   const double c = param_double(params, kName, "C", 1.0);
   const auto max_iter = param_int(params, kName, "max_iter", 1000, 1);
   const double tol = param_double(params, kName, "tol", 1e-8);
+  const double ftol = param_double(params, kName, "ftol", kDefaultFtol);
+  if (!(ftol >= 0)) fail(ErrorCode::kInvalidArgument, "linear parameter 'ftol': expected >= 0, got {}", ftol);
   const bool standardize = param_bool(params, kName, "standardize", true);
   const bool indicators = param_bool(params, kName, "missing_indicator", true);
   const bool fit_intercept = param_bool(params, kName, "fit_intercept", true);
@@ -241,10 +262,18 @@ FoldResult LinearModel::fit_predict(const FoldData& data, const nlohmann::json& 
   if (!data.weights.empty())
     for (std::size_t i = 0; i < n; ++i) w[i] = data.weights[data.train_rows[i]];
 
+  std::vector<float> fold_train, fold_test;
+  std::span<const float> train_values = fm.train(), test_values = fm.test();
+  if (fm.has_fold_encoding()) {
+    fold_train = fm.fold_values(data.train_rows, false);
+    fold_test = fm.fold_values(data.train_rows, true);
+    train_values = fold_train;
+    test_values = fold_test;
+  }
   Preprocessor pre;
-  pre.fit(fm, data.train_rows, w, standardize, indicators, max_categories);
+  pre.fit(fm, train_values, data.train_rows, w, standardize, indicators, max_categories);
   const std::size_t nf = fm.num_features();
-  MatrixXd x = pre.transform(fm.train(), nf, data.train_rows);
+  MatrixXd x = pre.transform(train_values, nf, data.train_rows);
   const auto p = x.cols();
   const auto ni = static_cast<Eigen::Index>(n);
   VectorXd wv(ni);
@@ -295,20 +324,20 @@ FoldResult LinearModel::fit_predict(const FoldData& data, const nlohmann::json& 
     const double l2 = 1.0 / c;
     auto fg = [&](const VectorXd& theta, VectorXd& grad) -> double {
       Eigen::Map<const MatrixXd> params_mat(theta.data(), stride, m);
-      MatrixXd z = x * params_mat.topRows(p);
+      MatrixXd z = x.lazyProduct(params_mat.topRows(p));
       if (fit_intercept) z.rowwise() += params_mat.row(p);
       MatrixXd resid(ni, m);
       double loss = 0;
       if (multi) {
-        for (Eigen::Index i = 0; i < ni; ++i) {
-          double zmax = z.row(i).maxCoeff();
-          double lse = zmax + std::log((z.row(i).array() - zmax).exp().sum());
-          for (Eigen::Index j = 0; j < m; ++j) {
-            double pij = std::exp(z(i, j) - lse);
-            resid(i, j) = wv(i) * (pij - y(i, j));
-            loss -= wv(i) * y(i, j) * (z(i, j) - lse);
-          }
-        }
+        // Column-wise array expressions (vectorised exp), not a per-row loop over a column-major
+        // matrix: the softmax of every row at once.
+        const VectorXd zmax = z.rowwise().maxCoeff();
+        const Eigen::ArrayXXd e = (z.colwise() - zmax).array().exp();
+        const Eigen::ArrayXd s = e.rowwise().sum();
+        const Eigen::ArrayXd lse = zmax.array() + s.log();
+        const Eigen::ArrayXd w_arr = wv.array();
+        loss = (w_arr * (lse * y.rowwise().sum().array() - (y.array() * z.array()).rowwise().sum())).sum();
+        resid = ((e.colwise() / s).colwise() * w_arr - y.array().colwise() * w_arr).matrix();
       } else {
         for (Eigen::Index i = 0; i < ni; ++i) {
           double zi = z(i, 0);
@@ -320,13 +349,21 @@ FoldResult LinearModel::fit_predict(const FoldData& data, const nlohmann::json& 
         }
       }
       Eigen::Map<MatrixXd> g(grad.data(), stride, m);
-      g.topRows(p) = x.transpose() * resid + l2 * params_mat.topRows(p);
+      // p x m dot products over the rows (contiguous columns): Eigen's GEMM would run this long,
+      // thin product on its OpenMP threads, whose spin-waits dominated the fit on a busy machine.
+      g.topRows(p) = x.transpose().lazyProduct(resid) + l2 * params_mat.topRows(p);
       if (fit_intercept) g.row(p) = resid.colwise().sum();
       grad /= wsum;
       return (loss + 0.5 * l2 * params_mat.topRows(p).squaredNorm()) / wsum;
     };
     VectorXd theta = VectorXd::Zero(stride * m);
-    result.num_iterations = lbfgs(theta, fg, static_cast<std::size_t>(max_iter), tol, &loss_curve);
+    Solve solve = lbfgs(theta, fg, static_cast<std::size_t>(max_iter), tol, ftol, &loss_curve);
+    result.num_iterations = solve.iterations;
+    if (solve.hit_max_iter)
+      result.notes.push_back(fmt::format(
+          "linear fold {}: stopped at max_iter = {} before converging (max |gradient| {:.3g} > tol {:.3g}): "
+          "raise max_iter, or regularise more (smaller C)",
+          data.fold, max_iter, solve.grad, tol));
     Eigen::Map<const MatrixXd> params_mat(theta.data(), stride, m);
     fit.coef = params_mat.topRows(p);
     fit.intercept = fit_intercept ? Eigen::RowVectorXd(params_mat.row(p)) : Eigen::RowVectorXd::Zero(m);
@@ -356,8 +393,8 @@ FoldResult LinearModel::fit_predict(const FoldData& data, const nlohmann::json& 
     }
     return out;
   };
-  result.valid_pred = predict(fm.train(), data.valid_rows);
-  result.test_pred = predict(fm.test(), iota_rows(fm.num_test_rows()));
+  result.valid_pred = predict(train_values, data.valid_rows);
+  result.test_pred = predict(test_values, iota_rows(fm.num_test_rows()));
 
   for (const auto& plan : pre.plans) {
     double total = 0;
@@ -376,12 +413,13 @@ std::unique_ptr<Model> make_linear(const Info& info) { return std::make_unique<L
 
 nlohmann::json linear_default_params() {
   return {{"alpha", 1.0}, {"C", 1.0}, {"max_iter", 1000}, {"tol", 1e-8}, {"standardize", true},
-          {"missing_indicator", true}, {"fit_intercept", true}, {"max_categories", 100}};
+          {"missing_indicator", true}, {"fit_intercept", true}, {"max_categories", 100},
+          {"ftol", kDefaultFtol}};
 }
 
 std::vector<std::string> linear_known_params() {
   return {"alpha", "C", "max_iter", "tol", "standardize", "missing_indicator", "fit_intercept",
-          "max_categories"};
+          "max_categories", "ftol"};
 }
 
 }  // namespace compe::model

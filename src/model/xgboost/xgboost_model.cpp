@@ -6,8 +6,12 @@
 #include <charconv>
 #include <cmath>
 #include <limits>
+#include <map>
+#include <memory>
 #include <mutex>
+#include <numeric>
 #include <optional>
+#include <random>
 
 #include "compe/error.hpp"
 #include "compe/model.hpp"
@@ -73,7 +77,7 @@ const std::vector<std::string>& own_params() {
   static const std::vector<std::string> names = {
       "num_boost_round", "early_stopping_rounds", "objective", "num_class", "eval_metric",
       "nthread",         "seed",                  "tree_method", "max_cat_to_onehot",
-      "eval_train"};
+      "eval_train",      "early_stopping",        "inner_fraction", "refit"};
   return names;
 }
 
@@ -153,7 +157,8 @@ std::string default_objective(Task task) {
 void set_feature_types(DMatrixHandle h, const FeatureMatrix& fm) {
   if (!fm.has_categorical()) return;
   std::vector<const char*> types;
-  for (const auto& f : fm.features()) types.push_back(f.kind == FeatureKind::kCategorical ? "c" : "q");
+  for (const auto& f : fm.features())
+    types.push_back(f.kind == FeatureKind::kCategorical && !f.count_encoded ? "c" : "q");
   COMPE_XGB(XGDMatrixSetStrFeatureInfo, h, "feature_type", types.data(), types.size());
 }
 
@@ -198,8 +203,9 @@ std::vector<double> predict(const Booster& b, const DMatrix& m, std::size_t iter
 }
 
 // One "[i]\ttrain-auc:0.9\tvalid-auc:0.8" line -> (dataset, metric, value) triples.
+enum class EvalSet : std::uint8_t { kTrain, kInner, kValid };
 struct EvalValue {
-  bool valid = false;
+  EvalSet set = EvalSet::kTrain;
   std::string metric;
   double value = 0;
 };
@@ -216,8 +222,11 @@ std::vector<EvalValue> parse_eval(std::string_view line) {
     std::string_view name = tok.substr(0, colon);
     if (name.starts_with("train-")) {
       name.remove_prefix(6);
+    } else if (name.starts_with("inner-")) {
+      v.set = EvalSet::kInner;
+      name.remove_prefix(6);
     } else if (name.starts_with("valid-")) {
-      v.valid = true;
+      v.set = EvalSet::kValid;
       name.remove_prefix(6);
     } else {
       continue;
@@ -229,6 +238,83 @@ std::vector<EvalValue> parse_eval(std::string_view line) {
     out.push_back(std::move(v));
   }
   return out;
+}
+
+// The rows early stopping watches when nothing may be chosen on the validation rows: a share of
+// the training fold held out from fitting. It is taken from the latest rows when the fold loop
+// passes times, by whole groups when it passes groups, per class for classification (so a rare
+// class has rows on both sides), else at random.
+struct InnerSplit {
+  std::vector<std::size_t> fit, stop;
+};
+
+InnerSplit inner_split(const FoldData& data, double fraction, std::uint64_t seed) {
+  const auto rows = data.train_rows;
+  const std::size_t n = rows.size();
+  std::mt19937_64 rng(seed);
+  std::vector<char> stop(n, 0);
+  auto share = [&](std::size_t count) {
+    auto s = static_cast<std::size_t>(std::llround(fraction * static_cast<double>(count)));
+    if (count >= 2) s = std::clamp<std::size_t>(s, 1, count - 1);
+    return std::min(s, count);
+  };
+  if (!data.time.empty()) {
+    std::vector<std::size_t> order(n);
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::size_t a, std::size_t b) { return data.time[rows[a]] < data.time[rows[b]]; });
+    for (std::size_t i = n - share(n); i < n; ++i) stop[order[i]] = 1;
+  } else if (!data.groups.empty()) {
+    std::map<std::int64_t, std::vector<std::size_t>> by_group;
+    for (std::size_t i = 0; i < n; ++i) by_group[data.groups[rows[i]]].push_back(i);
+    std::vector<const std::vector<std::size_t>*> groups;
+    for (const auto& [g, members] : by_group) groups.push_back(&members);
+    std::shuffle(groups.begin(), groups.end(), rng);
+    const std::size_t want = share(n);
+    std::size_t taken = 0;
+    for (std::size_t g = 0; g + 1 < groups.size() && taken < want; ++g) {
+      for (auto i : *groups[g]) stop[i] = 1;
+      taken += groups[g]->size();
+    }
+  } else if (data.target->task != Task::kRegression) {
+    std::map<double, std::vector<std::size_t>> by_class;
+    for (std::size_t i = 0; i < n; ++i) by_class[data.target->y[rows[i]]].push_back(i);
+    for (auto& [cls, members] : by_class) {
+      std::shuffle(members.begin(), members.end(), rng);
+      for (std::size_t j = 0; j < share(members.size()); ++j) stop[members[j]] = 1;
+    }
+  } else {
+    std::vector<std::size_t> order(n);
+    std::iota(order.begin(), order.end(), 0);
+    std::shuffle(order.begin(), order.end(), rng);
+    for (std::size_t j = 0; j < share(n); ++j) stop[order[j]] = 1;
+  }
+  InnerSplit out;
+  for (std::size_t i = 0; i < n; ++i) (stop[i] ? out.stop : out.fit).push_back(rows[i]);
+  return out;
+}
+
+// The (weighted) mean target of the rows a model learns from, as base_score, for objectives whose
+// base_score is a mean on the target's scale; nothing for the others (multi:softprob does not
+// depend on it).
+std::optional<double> prior_base_score(const std::string& objective, const Target& target,
+                                       std::span<const double> weights, std::span<const std::size_t> rows) {
+  const bool probability = objective == "binary:logistic" || objective == "reg:logistic";
+  const bool mean = objective == "reg:squarederror" || objective == "reg:pseudohubererror";
+  const bool positive = objective == "count:poisson" || objective == "reg:gamma" || objective == "reg:tweedie";
+  if (!probability && !mean && !positive) return std::nullopt;
+  double sw = 0, s = 0;
+  for (auto r : rows) {
+    double w = weights.empty() ? 1.0 : weights[r];
+    sw += w;
+    s += w * target.y[r];
+  }
+  if (!(sw > 0)) return std::nullopt;
+  double m = s / sw;
+  if (!std::isfinite(m)) return std::nullopt;
+  if (probability) m = std::clamp(m, 1e-6, 1.0 - 1e-6);
+  if (positive && !(m > 0)) return std::nullopt;
+  return m;
 }
 
 // The full train DMatrix (labels and weights set) and the test DMatrix, built once per model and
@@ -291,11 +377,64 @@ FoldResult XgboostModel::fit_predict(const FoldData& data, const nlohmann::json&
          "xgboost parameter 'tree_method' = '{}' cannot use categorical features: expected hist or approx",
          tree_method);
 
+  const std::string stopping = param_string(params, kName, "early_stopping", "inner");
+  if (stopping != "inner" && stopping != "valid")
+    fail(ErrorCode::kInvalidArgument,
+         "xgboost parameter 'early_stopping' = '{}': expected inner (a held-out share of the training "
+         "fold) or valid (the validation rows themselves: an optimistic CV)",
+         stopping);
+  const double inner_fraction = param_double(params, kName, "inner_fraction", 0.2);
+  if (!(inner_fraction > 0 && inner_fraction < 1))
+    fail(ErrorCode::kInvalidArgument, "xgboost parameter 'inner_fraction' = {}: expected a number between 0 and 1",
+         inner_fraction);
+  const bool refit = param_bool(params, kName, "refit", false);
+
   FoldResult result;
   result.cols = k;
-  DMatrix dtrain, dvalid;
+  const bool has_valid = !data.valid_rows.empty();
+  bool on_inner = patience > 0 && stopping == "inner";
+  const bool on_valid = patience > 0 && stopping == "valid" && has_valid;
+  InnerSplit inner;
+  if (on_inner) {
+    inner = inner_split(data, inner_fraction, static_cast<std::uint64_t>(seed) * 1000003u + static_cast<std::uint64_t>(data.fold));
+    if (inner.stop.size() < 2 || inner.fit.empty()) {
+      on_inner = false;
+      result.notes.push_back(fmt::format(
+          "xgboost fold {}: {} train rows are too few to hold out an early-stopping share: every round is kept",
+          data.fold, data.train_rows.size()));
+    }
+  }
+  result.early_stopping = on_inner ? "inner" : on_valid ? "valid" : "none";
+  result.inner_rows = on_inner ? inner.stop.size() : 0;
+  result.optimistic = on_valid;
+
+  DMatrix dtrain, dfit, dstop, dvalid;
   const DMatrix* dtest = nullptr;
-  {
+  DMatrix fold_train, fold_test;  // count-encoded features: this fold's own matrices
+  auto slices = [&](const DMatrix& full) {
+    if (on_inner) {
+      dfit = slice(full, inner.fit, fm);
+      dstop = slice(full, inner.stop, fm);
+    }
+    if (!on_inner || refit) dtrain = slice(full, data.train_rows, fm);
+    if (has_valid) dvalid = slice(full, data.valid_rows, fm);
+  };
+  if (fm.has_fold_encoding()) {
+    auto train_values = fm.fold_values(data.train_rows, false);
+    fold_train = dmatrix_from(train_values, fm.num_train_rows(), fm, threads);
+    std::vector<float> labels(target.y.begin(), target.y.end());
+    COMPE_XGB(XGDMatrixSetFloatInfo, fold_train.get(), "label", labels.data(), labels.size());
+    if (!data.weights.empty()) {
+      std::vector<float> w(data.weights.begin(), data.weights.end());
+      COMPE_XGB(XGDMatrixSetFloatInfo, fold_train.get(), "weight", w.data(), w.size());
+    }
+    if (fm.num_test_rows() > 0) {
+      auto test_values = fm.fold_values(data.train_rows, true);
+      fold_test = dmatrix_from(test_values, fm.num_test_rows(), fm, threads);
+      dtest = &fold_test;
+    }
+    slices(fold_train);
+  } else {
     std::lock_guard lock(mutex_);
     Hasher h;
     h.update(target.y.data(), target.y.size() * sizeof(double));
@@ -314,29 +453,46 @@ FoldResult XgboostModel::fit_predict(const FoldData& data, const nlohmann::json&
       cache_.features_id = fm.id();
       cache_.labels_hash = h.digest();
     }
-    dtrain = slice(cache_.train, data.train_rows, fm);
-    if (!data.valid_rows.empty()) dvalid = slice(cache_.train, data.valid_rows, fm);
+    slices(cache_.train);
     dtest = fm.num_test_rows() > 0 ? &cache_.test : nullptr;
   }
+  const DMatrix& dlearn = on_inner ? dfit : dtrain;
 
-  std::vector<DMatrixHandle> cache{dtrain.get()};
-  if (dvalid.get()) cache.push_back(dvalid.get());
-  Booster booster(cache.data(), cache.size());
-  booster.set("objective", objective);
-  if (task == Task::kMulticlass) booster.set("num_class", std::to_string(target.num_class));
-  booster.set("tree_method", tree_method);
-  booster.set("nthread", std::to_string(threads));
-  booster.set("seed", std::to_string(seed));
-  booster.set("verbosity", "0");  // core code never prints; users may raise it
-  for (const auto& [key, value] : params.items()) {
-    if (std::find(own_params().begin(), own_params().end(), key) != own_params().end() &&
-        key != "max_cat_to_onehot")
-      continue;
-    booster.set(key, param_text(key, value));
-  }
+  // XGBoost 1.7 starts every model from base_score 0.5; from the prior of the rows it learns from
+  // instead, an early stop after few rounds still predicts on the target's scale, so the folds'
+  // predictions pool into one OOF ranking.
+  const bool user_base_score = params.contains("base_score") && !params["base_score"].is_null();
+  auto make_booster = [&](const DMatrix& learn, std::span<const std::size_t> learn_rows) {
+    std::vector<DMatrixHandle> handles{learn.get()};
+    if (dstop.get()) handles.push_back(dstop.get());
+    if (dvalid.get()) handles.push_back(dvalid.get());
+    auto b = std::make_unique<Booster>(handles.data(), handles.size());
+    b->set("objective", objective);
+    if (task == Task::kMulticlass) b->set("num_class", std::to_string(target.num_class));
+    b->set("tree_method", tree_method);
+    b->set("nthread", std::to_string(threads));
+    b->set("seed", std::to_string(seed));
+    b->set("verbosity", "0");  // core code never prints; users may raise it
+    if (!user_base_score) {
+      if (auto prior = prior_base_score(objective, target, data.weights, learn_rows)) {
+        b->set("base_score", format_double(*prior));
+        result.base_score = *prior;
+      }
+    }
+    for (const auto& [key, value] : params.items()) {
+      if (std::find(own_params().begin(), own_params().end(), key) != own_params().end() &&
+          key != "max_cat_to_onehot")
+        continue;
+      b->set(key, param_text(key, value));
+    }
+    return b;
+  };
+  std::unique_ptr<Booster> booster =
+      make_booster(dlearn, on_inner ? std::span<const std::size_t>(inner.fit) : data.train_rows);
 
   // Early-stopping metric: the user's eval_metric (last one), else the competition metric's
-  // native equivalent, else the user evaluator, else the objective's default metric.
+  // native equivalent, else (stopping on the validation rows only) the user evaluator, else the
+  // objective's default metric.
   bool use_evaluator = false;
   std::vector<std::string> eval_metrics;
   if (auto it = params.find("eval_metric"); it != params.end() && !it->is_null()) {
@@ -347,12 +503,11 @@ FoldResult XgboostModel::fit_predict(const FoldData& data, const nlohmann::json&
     }
   } else if (auto native = native_metric(data.metric, task, target.transform); !native.empty()) {
     eval_metrics.push_back(native);
-  } else if (data.evaluator && data.evaluator->score) {
+  } else if (data.evaluator && data.evaluator->score && !on_inner) {
     use_evaluator = true;
   }
-  for (const auto& m : eval_metrics) booster.set("eval_metric", m);
+  for (const auto& m : eval_metrics) booster->set("eval_metric", m);
 
-  const bool has_valid = dvalid.get() != nullptr;
   // The training curve costs a metric over every train row each round (an AUC sorts them): by
   // default it is drawn for up to 100,000 train rows; `eval_train` forces it on or off.
   const bool eval_train = param_bool(params, kName, "eval_train", data.train_rows.size() <= 100000);
@@ -360,7 +515,11 @@ FoldResult XgboostModel::fit_predict(const FoldData& data, const nlohmann::json&
   std::vector<DMatrixHandle> evals;
   if (eval_train) {
     names.push_back("train");
-    evals.push_back(dtrain.get());
+    evals.push_back(dlearn.get());
+  }
+  if (on_inner) {
+    names.push_back("inner");
+    evals.push_back(dstop.get());
   }
   if (has_valid) {
     names.push_back("valid");
@@ -374,30 +533,37 @@ FoldResult XgboostModel::fit_predict(const FoldData& data, const nlohmann::json&
   Curve user_curve;
   if (use_evaluator) user_curve.metric = data.evaluator->name;
   for (; iter < static_cast<std::size_t>(rounds); ++iter) {
-    COMPE_XGB(XGBoosterUpdateOneIter, booster.get(), static_cast<int>(iter), dtrain.get());
+    COMPE_XGB(XGBoosterUpdateOneIter, booster->get(), static_cast<int>(iter), dlearn.get());
     const char* line = nullptr;
     if (!evals.empty())
-      COMPE_XGB(XGBoosterEvalOneIter, booster.get(), static_cast<int>(iter), evals.data(), names.data(),
+      COMPE_XGB(XGBoosterEvalOneIter, booster->get(), static_cast<int>(iter), evals.data(), names.data(),
                 evals.size(), &line);
     auto values = parse_eval(line ? line : "");
     std::optional<double> stop_value;
     std::string message;
     for (const auto& v : values) {
+      if (v.set == EvalSet::kInner) {  // the stopping metric; the fold's curves stay train / valid
+        stop_value = v.value;
+        greater = native_greater_is_better(v.metric);
+        continue;
+      }
       auto curve = std::find_if(result.curves.begin(), result.curves.end(),
                                 [&](const Curve& c) { return c.metric == v.metric; });
       if (curve == result.curves.end()) {
         result.curves.push_back(Curve{v.metric, {}, {}});
         curve = std::prev(result.curves.end());
       }
-      (v.valid ? curve->valid : curve->train).push_back(v.value);
-      if (v.valid) {
-        stop_value = v.value;
-        greater = native_greater_is_better(v.metric);
+      (v.set == EvalSet::kValid ? curve->valid : curve->train).push_back(v.value);
+      if (v.set == EvalSet::kValid) {
+        if (!on_inner) {
+          stop_value = v.value;
+          greater = native_greater_is_better(v.metric);
+        }
         message = fmt::format("valid-{}:{}", v.metric, v.value);
       }
     }
     if (use_evaluator && has_valid) {
-      auto pred = predict(booster, dvalid, iter + 1, data.valid_rows.size(), k);
+      auto pred = predict(*booster, dvalid, iter + 1, data.valid_rows.size(), k);
       double s = data.evaluator->score(pred, k);
       user_curve.valid.push_back(s);
       stop_value = s;
@@ -409,7 +575,7 @@ FoldResult XgboostModel::fit_predict(const FoldData& data, const nlohmann::json&
       if (!best || (greater ? *stop_value > *best : *stop_value < *best)) {
         best = stop_value;
         best_iter = iter;
-      } else if (patience > 0 && iter - best_iter >= static_cast<std::size_t>(patience)) {
+      } else if ((on_inner || on_valid) && iter - best_iter >= static_cast<std::size_t>(patience)) {
         ++iter;
         break;
       }
@@ -417,20 +583,29 @@ FoldResult XgboostModel::fit_predict(const FoldData& data, const nlohmann::json&
   }
   if (use_evaluator) result.curves.push_back(std::move(user_curve));
   result.num_iterations = iter;
-  result.best_iteration = (patience > 0 && best) ? best_iter : iter - 1;
+  result.best_iteration = ((on_inner || on_valid) && best) ? best_iter : iter - 1;
 
-  if (has_valid)
-    result.valid_pred = predict(booster, dvalid, result.best_iteration + 1, data.valid_rows.size(), k);
-  if (dtest) {
-    std::lock_guard lock(mutex_);  // the test DMatrix is shared by every fold
-    result.test_pred = predict(booster, *dtest, result.best_iteration + 1, fm.num_test_rows(), k);
+  if (on_inner && refit) {
+    // The round count found on the held-out share, trained again on the whole training fold.
+    booster = make_booster(dtrain, data.train_rows);
+    const std::size_t refit_rounds = result.best_iteration + 1;
+    for (std::size_t i = 0; i < refit_rounds; ++i) {
+      COMPE_XGB(XGBoosterUpdateOneIter, booster->get(), static_cast<int>(i), dtrain.get());
+      if (progress) progress(Progress{data.fold, i + 1, refit_rounds, "refit"});
+    }
   }
 
+  if (has_valid)
+    result.valid_pred = predict(*booster, dvalid, result.best_iteration + 1, data.valid_rows.size(), k);
+  if (dtest) {
+    std::lock_guard lock(mutex_);  // the test DMatrix is shared by every fold
+    result.test_pred = predict(*booster, *dtest, result.best_iteration + 1, fm.num_test_rows(), k);
+  }
   bst_ulong n_features = 0, dim = 0;
   const char** fnames = nullptr;
   const bst_ulong* shape = nullptr;
   const float* scores = nullptr;
-  COMPE_XGB(XGBoosterFeatureScore, booster.get(), R"({"importance_type":"total_gain","feature_map":""})",
+  COMPE_XGB(XGBoosterFeatureScore, booster->get(), R"({"importance_type":"total_gain","feature_map":""})",
             &n_features, &fnames, &dim, &shape, &scores);
   std::size_t per_feature = 1;
   for (bst_ulong i = 1; i < dim; ++i) per_feature *= shape[i];
@@ -457,7 +632,8 @@ std::unique_ptr<Model> make_xgboost(const Info& info) { return std::make_unique<
 
 nlohmann::json xgboost_default_params() {
   return {{"num_boost_round", 1000}, {"early_stopping_rounds", 100}, {"learning_rate", 0.05},
-          {"max_depth", 6},          {"tree_method", "hist"},       {"max_cat_to_onehot", 4}};
+          {"max_depth", 6},          {"tree_method", "hist"},       {"max_cat_to_onehot", 4},
+          {"early_stopping", "inner"}, {"inner_fraction", 0.2},     {"refit", false}};
 }
 
 std::vector<std::string> xgboost_known_params() { return own_params(); }

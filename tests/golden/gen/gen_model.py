@@ -21,6 +21,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 warnings.simplefilter("ignore")  # newton-cg reports tol=1e-10 as not reached; it is within 1e-9
+# compe's linear cases set ftol = 0 (its default stops like scikit-learn's lbfgs, ~1e-5 from the optimum)
 OUT = os.path.join(os.path.dirname(__file__), "..", "cases", "model", "model_cases.json")
 rng = np.random.default_rng(20261126)
 
@@ -91,13 +92,13 @@ cases.append({"name": "ridge", "model": "linear", "task": "regression", "params"
 
 # lbfgs stops on a relative loss change (~1e-5 off here); the Newton solvers reach the optimum.
 logit = LogisticRegression(C=0.5, tol=1e-12, max_iter=1000, solver="newton-cholesky").fit(d_tr, y_bin[train_rows])
-cases.append({"name": "logistic_binary", "model": "linear", "task": "binary", "params": {"C": 0.5, "tol": 1e-10},
+cases.append({"name": "logistic_binary", "model": "linear", "task": "binary", "params": {"C": 0.5, "tol": 1e-10, "ftol": 0.0},
               "tolerance": 1e-6, "valid": logit.predict_proba(d_va)[:, 1].tolist(),
               "test": logit.predict_proba(d_te)[:, 1].tolist()})
 
 multi = LogisticRegression(C=2.0, tol=1e-10, max_iter=1000, solver="newton-cg").fit(d_tr, y_multi[train_rows])
 cases.append({"name": "logistic_multinomial", "model": "linear", "task": "multiclass",
-              "params": {"C": 2.0, "tol": 1e-10}, "tolerance": 1e-6,
+              "params": {"C": 2.0, "tol": 1e-10, "ftol": 0.0}, "tolerance": 1e-6,
               "valid": multi.predict_proba(d_va).ravel().tolist(), "test": multi.predict_proba(d_te).ravel().tolist()})
 
 
@@ -118,7 +119,9 @@ def xgb_case(name, task, label, params, rounds):
     booster = xgb.train(full, dtrain, num_boost_round=rounds, evals=[(dtrain, "train"), (dvalid, "valid")],
                         verbose_eval=False)
     compe_params = {k: v for k, v in params.items() if k not in ("objective", "num_class")}
-    compe_params.update({"num_boost_round": rounds, "early_stopping_rounds": 0, "max_cat_to_onehot": 1})
+    # base_score 0.5 is XGBoost 1.7's default; compe's own default is the training rows' prior.
+    compe_params.update({"num_boost_round": rounds, "early_stopping_rounds": 0, "max_cat_to_onehot": 1,
+                         "base_score": 0.5})
     cases.append({"name": name, "model": "xgboost", "task": task, "params": compe_params, "tolerance": 1e-6,
                   "valid": booster.predict(dvalid).ravel().astype(float).tolist(),
                   "test": booster.predict(dtest).ravel().astype(float).tolist()})

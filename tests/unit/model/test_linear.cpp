@@ -194,3 +194,17 @@ TEST(ModelLinear, MaxCategoriesKeepsTheMostFrequentLevels) {
   for (std::size_t i = 0; i < 3; ++i) EXPECT_NEAR(limited[i], reference[i], 1e-12);
   EXPECT_NE(fit(full, nlohmann::json::object())[1], limited[1]);
 }
+
+TEST(ModelLinear, WarnsWhenMaxIterStopsBeforeConverging) {
+  Synthetic s = make_synthetic(Task::kMulticlass, 300, 10);
+  auto fm = FeatureMatrix::build(s.train, s.test, default_spec());
+  auto target = Target::encode(s.target, Task::kMulticlass);
+  std::vector<std::size_t> tr, va;
+  split_rows(300, 3, 0, tr, va);
+  auto cut = make("linear")->fit_predict(fold_of(fm, target, tr, va), {{"max_iter", 3}}, nullptr);
+  ASSERT_EQ(cut.notes.size(), 1u);
+  EXPECT_NE(cut.notes[0].find("linear fold 0: stopped at max_iter = 3 before converging"), std::string::npos)
+      << cut.notes[0];
+  auto full = make("linear")->fit_predict(fold_of(fm, target, tr, va), nlohmann::json::object(), nullptr);
+  EXPECT_TRUE(full.notes.empty());
+}

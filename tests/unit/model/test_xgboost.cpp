@@ -123,7 +123,7 @@ TEST(ModelXgboost, DeterministicForASeed) {
 TEST(ModelXgboost, EarlyStoppingStops) {
   Problem p(Task::kBinary, 400);
   nlohmann::json params = {{"num_boost_round", 2000}, {"early_stopping_rounds", 10},
-                           {"learning_rate", 0.5}, {"max_depth", 6}};
+                           {"learning_rate", 0.5}, {"max_depth", 6}, {"early_stopping", "valid"}};
   auto data = p.fold();
   data.metric = "log_loss";
   std::size_t calls = 0;
@@ -139,7 +139,7 @@ TEST(ModelXgboost, EarlyStoppingStops) {
 TEST(ModelXgboost, UserEvaluatorDrivesEarlyStopping) {
   Problem p(Task::kBinary, 400);
   nlohmann::json params = {{"num_boost_round", 500}, {"early_stopping_rounds", 5},
-                           {"learning_rate", 0.5}};
+                           {"learning_rate", 0.5}, {"early_stopping", "valid"}};
   auto valid_y = take(p.target.y, p.valid_rows);
   Evaluator eval{"my_auc", true, [&](std::span<const double> pred, std::size_t cols) {
                    EXPECT_EQ(cols, 1u);

@@ -1,7 +1,10 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <optional>
 #include <random>
+
+#include <fmt/core.h>
 
 #include "compe/audit.hpp"
 #include "compe/error.hpp"
@@ -345,4 +348,35 @@ TEST(Shake, AdversarialFindsTheDriftingFeature) {
   EXPECT_EQ(same.finding.severity, compe::audit::Severity::kOk);
   o.folds = 1;
   expect_code(ErrorCode::kInvalidArgument, [&] { compe::audit::adversarial(train, train, cfg, o); }, "folds");
+}
+
+TEST(Shake, AdversarialVerdictWeighsSingleColumnSeparation) {
+  // A reference code, unique per row, lower in train than in test: it separates train from test
+  // alone (AUC 1), yet the classifier cannot use it (its levels are never seen in training folds).
+  compe::CompetitionConfig cfg;
+  cfg.task = compe::metric::kBinary;
+  cfg.metric = "roc_auc";
+  cfg.id_column = "id";
+  cfg.target_columns = {"y"};
+  compe::audit::AdversarialOptions o;
+  o.folds = 3;
+  o.threads = 1;
+  o.params = {{"num_boost_round", 40}};
+  auto with_ref = [](compe::Table t, std::size_t offset) {
+    std::vector<std::optional<std::string>> ref;
+    for (std::size_t i = 0; i < t.num_rows(); ++i) ref.push_back(fmt::format("REF{:06}", offset + i));
+    t.add_column(compe::Column::from_strings("ref", ref));
+    return t;
+  };
+  compe::Table train = with_ref(drift_table(600, 0.0, 1, true), 0);
+  compe::Table test = with_ref(drift_table(300, 0.0, 3, false), 500000);
+  compe::audit::Adversarial r = compe::audit::adversarial(train, test, cfg, o);
+  EXPECT_LT(r.auc, 0.7);  // the classifier alone would call them alike
+  ASSERT_FALSE(r.separating.empty());
+  EXPECT_EQ(r.separating[0].name, "ref");
+  EXPECT_DOUBLE_EQ(r.separating[0].auc, 1.0);
+  EXPECT_EQ(r.finding.severity, compe::audit::Severity::kLeak);
+  EXPECT_EQ(r.finding.subject, "ref");
+  EXPECT_EQ(r.finding.detail.find("look alike"), std::string::npos) << r.finding.detail;
+  EXPECT_NE(r.finding.detail.find("'ref' (AUC 1.000) alone separates them"), std::string::npos) << r.finding.detail;
 }
