@@ -137,7 +137,10 @@ void add_run_command(CLI::App& app, int argc, char** argv) {
     }
     if (!stdout_is_tty())
       for (const auto& n : s.notes) fmt::print("{}\n", n);
-    else if (s.multi_hypothesis)
+    else
+      for (const auto& n : s.notes)
+        if (n.rfind("warning: ", 0) == 0 && !s.multi_hypothesis) fmt::print("\033[33m{}\033[0m\n", n);
+    if (stdout_is_tty() && s.multi_hypothesis)
       fmt::print("\033[33m{} hypotheses changed at once: {}\033[0m\n", s.changed_keys.size(), join(s.changed_keys));
     std::vector<std::vector<std::string>> rows;
     for (auto& [f, v] : s.fold_scores) rows.push_back({std::to_string(f), fmt_score(v)});

@@ -117,6 +117,9 @@ void add_track_commands(CLI::App& app, int argc, char** argv) {
                                    fmt_score(rec["fold_std"].get<double>()))
                      : std::string());
       for (auto& [f, v] : r.fold_scores) fmt::print("    fold {}  {}\n", f, fmt_score(v));
+      if (rec["cv_note"].is_string()) fmt::print("  warning  {}\n", rec["cv_note"].get<std::string>());
+      if (rec["cv_optimistic"].get<bool>())
+        fmt::print("  warning  optimistic CV: each fold chose its stopping round on its own validation rows\n");
       if (!r.parent_id.empty()) fmt::print("  parent   {}\n", r.parent_id);
       if (rec["members"].is_array()) {
         fmt::print("  blend    {} of {} member(s)\n", r.config.value("/blend/method"_json_pointer, std::string("?")),

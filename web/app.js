@@ -364,6 +364,8 @@ async function pageRun(id) {
       h('strong', { id: 'run-cv', text: 'CV ' + fmtScore(run.cv) }),
       run.fold_mean === null ? null : h('span', { id: 'run-fold-mean', text: ` · fold mean ${fmtScore(run.fold_mean)} ± ${fmtScore(run.fold_std)}` })),
     run.error ? h('div', { class: 'error', text: run.error }) : null,
+    run.cv_optimistic ? h('div', { class: 'warning', id: 'run-optimistic', text: 'Optimistic CV: each fold chose its stopping round on its own validation rows.' }) : null,
+    run.cv_note ? h('div', { class: 'warning', id: 'run-cv-note', text: run.cv_note }) : null,
     run.members ? section('Members', tableWrap(h('table', { id: 'run-members' }, h('thead', {}, h('tr', {}, ['Member', 'Name', 'Weight', 'OOF'].map((t, i) => h('th', { class: i >= 2 ? 'num' : null, text: t })))),
       h('tbody', {}, run.members.map(m => h('tr', {}, h('td', { class: 'mono' }, m.run_id ? h('a', { href: '#/run/' + encodeURIComponent(m.run_id), text: m.run_id }) : (m.path || '–')),
         h('td', { class: 'name', text: m.name || '' }), h('td', { class: 'num', text: m.weight === null ? '–' : fmtScore(m.weight) }), h('td', { class: 'num', text: fmtScore(m.oof_score) }))))))) : null,

@@ -142,6 +142,13 @@ class RunWriter {
   bool ended_ = false;
 };
 
+/// When the pooled OOF score and the mean of the fold scores differ by more than fold noise
+/// explains (more than two standard errors of the fold mean, and more than 0.1% of it), a note
+/// saying so: the folds' predictions then sit on different scales (each fold's model calibrated
+/// otherwise), and the pooled score misleads as much as the fold mean flatters. nullopt when they
+/// agree or with fewer than two folds.
+std::optional<std::string> cv_divergence(double cv, const std::map<int, double>& fold_scores);
+
 /// The Run record as JSON: the one shape of every `--json` that prints a run, the dashboard API
 /// and the Python module (docs/FORMATS.md, "Run record"). `artifacts` fills the file fields
 /// (oof, test, test_folds, submission; paths relative to the workspace), null when absent.

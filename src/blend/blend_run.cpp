@@ -96,7 +96,8 @@ nlohmann::json params_to_json(const Params& p) {
           {"max_passes", p.max_passes},
           {"tolerance", p.tolerance},
           {"l2", p.l2},
-          {"seed", p.seed}};
+          {"seed", p.seed},
+          {"model_params", p.model_params}};
 }
 
 Params params_from_json(const nlohmann::json& j) {
@@ -111,6 +112,7 @@ Params params_from_json(const nlohmann::json& j) {
   p.tolerance = j.value("tolerance", p.tolerance);
   p.l2 = j.value("l2", p.l2);
   p.seed = j.value("seed", p.seed);
+  if (j.contains("model_params") && j["model_params"].is_object()) p.model_params = j["model_params"];
   return p;
 }
 

@@ -184,6 +184,20 @@ Summary run_experiment(const Workspace& ws, const Experiment& exp, const Options
   }
   config["competition"]["folds"]["k"] = k;
   if (!opt.proxy.is_null()) config["proxy"] = opt.proxy;
+  // What the default features left out or encoded, so that the record says what was trained on.
+  {
+    nlohmann::json left = nlohmann::json::array(), counted = nlohmann::json::array();
+    for (const auto& c : fm.report().left_out) left.push_back({{"column", c.column}, {"reason", c.reason}});
+    for (const auto& c : fm.report().count_encoded) counted.push_back({{"column", c.column}, {"reason", c.reason}});
+    config["features"]["left_out"] = left;
+    config["features"]["count_encoded"] = counted;
+  }
+  // A CV whose folds chose something on their own validation rows is optimistic: say so.
+  const bool optimistic = model::selects_on_valid(mi, params);
+  config["cv"] = {{"optimistic", optimistic}};
+  if (optimistic)
+    note("warning: early stopping picks each fold's round count on that fold's validation rows "
+         "(early_stopping = \"valid\"): the CV is optimistic");
   RunSpec rs;
   rs.kind = opt.kind;
   rs.name = exp.name.empty() ? mi.name : exp.name;
@@ -272,6 +286,8 @@ Summary run_experiment(const Workspace& ws, const Experiment& exp, const Options
       d.seed = exp.seed;
       d.threads = per_fold;
       d.source = &src;
+      d.groups = sd.inputs().groups;
+      d.time = sd.inputs().time;
       d.metrics_file = w.dir() / "command" / fmt::format("fold{}", f) / "metrics.jsonl";
       std::error_code ec;
       fs::remove(d.metrics_file, ec);  // a log only ever comes from this fold's own program
@@ -314,8 +330,16 @@ Summary run_experiment(const Workspace& ws, const Experiment& exp, const Options
         w.add_fold(f, rows, res.valid_pred, res.test_pred, score, points);
         model_seconds += fit_seconds;
       }
-      w.log(fmt::format("fold {}: {} = {:.6f} ({} train, {} valid rows, {} iterations, best {})", f,
-                        metric->spec(), score, tr.size(), va.size(), res.num_iterations, res.best_iteration));
+      w.log(fmt::format("fold {}: {} = {:.6f} ({} train, {} valid rows, {} iterations, best {}{}{}{})", f,
+                        metric->spec(), score, tr.size(), va.size(), res.num_iterations, res.best_iteration,
+                        res.early_stopping == "none" ? "" : ", early stopping " + res.early_stopping,
+                        res.inner_rows ? fmt::format(" on {} held-out training rows", res.inner_rows) : "",
+                        res.base_score ? fmt::format(", base_score {:.6g}", *res.base_score) : ""));
+      for (const auto& n : res.notes) {
+        std::lock_guard lock(mu);
+        note(fmt::format("fold {}: {}", f, n));
+        w.log(fmt::format("fold {}: {}", f, n));
+      }
       emit({.kind = Event::kFoldEnd, .fold = f, .num_folds = static_cast<int>(folds.size()), .score = score});
       if (opt.after_fold && opt.after_fold(f, score)) throw Pruned(f);
     };
@@ -336,7 +360,7 @@ Summary run_experiment(const Workspace& ws, const Experiment& exp, const Options
     if (interrupted) fail(ErrorCode::kInvalidArgument, "run {} interrupted; recorded as interrupted", w.id());
     throw;
   }
-  out.notes = sum.notes;
+  out.notes.insert(out.notes.begin(), sum.notes.begin(), sum.notes.end());
   out.changed_keys = sum.changed_keys;
   out.multi_hypothesis = sum.multi_hypothesis;
   out.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

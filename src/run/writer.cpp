@@ -184,6 +184,10 @@ Summary RunWriter::finish(const FinishOptions& opt) {
   for (double v : values) var += (v - sum.mean) * (v - sum.mean);
   sum.std = values.size() > 1 ? std::sqrt(var / static_cast<double>(values.size() - 1)) : 0.0;
   sum.partial = spec_.partial || static_cast<int>(fold_scores_.size()) < ref_.num_folds();
+  if (auto d = cv_divergence(sum.cv, fold_scores_)) {
+    sum.notes.push_back("warning: " + *d);
+    log_ += "warning: " + *d + "\n";
+  }
 
   write_oof_csv(dir_ / "oof.csv", ref_.train_ids.take(rows), folds, ref_.prediction_columns, pred);
   sum.oof = dir_ / "oof.csv";
@@ -289,6 +293,24 @@ void RunWriter::stop(RunStatus status, const std::string& why) noexcept {
   }
 }
 
+std::optional<std::string> cv_divergence(double cv, const std::map<int, double>& fold_scores) {
+  const std::size_t k = fold_scores.size();
+  if (k < 2 || !std::isfinite(cv)) return std::nullopt;
+  double mean = 0;
+  for (const auto& [f, s] : fold_scores) mean += s;
+  mean /= static_cast<double>(k);
+  double var = 0;
+  for (const auto& [f, s] : fold_scores) var += (s - mean) * (s - mean);
+  const double se = std::sqrt(var / static_cast<double>(k - 1) / static_cast<double>(k));
+  const double gap = cv - mean;
+  if (!(std::abs(gap) > 2 * se && std::abs(gap) > 1e-3 * std::max(1.0, std::abs(mean)))) return std::nullopt;
+  return fmt::format(
+      "pooled OOF {:.6g} and the fold mean {:.6g} differ by {:+.3g}, more than fold noise explains (2 standard "
+      "errors: {:.3g}): the folds' predictions sit on different scales; stop early on an inner split "
+      "(early_stopping = \"inner\") or calibrate before trusting either number",
+      cv, mean, gap, 2 * se);
+}
+
 // ---- the Run record as JSON ----
 
 nlohmann::json run_json(const Run& r, std::span<const Artifact> artifacts) {
@@ -348,6 +370,11 @@ nlohmann::json run_json(const Run& r, std::span<const Artifact> artifacts) {
           {"fold_mean", num(mean)},
           {"fold_std", num(sd)},
           {"folds", folds},
+          {"cv_optimistic", at("/cv/optimistic").is_boolean() && at("/cv/optimistic").get<bool>()},
+          {"cv_note", r.cv_score ? (cv_divergence(*r.cv_score, r.fold_scores).has_value()
+                                        ? json(*cv_divergence(*r.cv_score, r.fold_scores))
+                                        : json(nullptr))
+                                 : json(nullptr)},
           {"folds_hash", r.folds_hash},
           {"data_hash", r.data_hash},
           {"submission", file("submission")},

@@ -37,6 +37,8 @@ FIELDS = {
     "fold_mean": opt(NUM),
     "fold_std": opt(NUM),
     "folds": lambda v: isinstance(v, dict) and all(k.isdigit() and (x is None or is_num(x)) for k, x in v.items()),
+    "cv_optimistic": lambda v: isinstance(v, bool),
+    "cv_note": opt(str),
     "folds_hash": lambda v: isinstance(v, str),
     "data_hash": lambda v: isinstance(v, str),
     "submission": opt(str),
