@@ -9,6 +9,32 @@
 
 #include "commands.hpp"
 #include "compe/error.hpp"
+#include "compe/util.hpp"
+
+namespace {
+
+// Every --threads option, whichever command declares it, accepts 0..kMaxThreads: an absurd count
+// is a usage error naming the option, not a crash or a huge allocation further down.
+void bound_thread_options(CLI::App& app) {
+  for (CLI::Option* o : app.get_options()) {
+    if (!o->check_lname("threads")) continue;
+    o->check(CLI::Validator(
+        [](std::string& v) -> std::string {
+          std::int64_t n = 0;
+          if (!CLI::detail::lexical_cast(v, n)) return {};  // the option's own type check reports it
+          try {
+            compe::check_threads(n, "the thread count");
+          } catch (const compe::Error& e) {
+            return e.what();
+          }
+          return {};
+        },
+        "", "threads"));
+  }
+  for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) bound_thread_options(*sub);
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   // OpenMP threads that busy-wait between parallel regions (libgomp's default) make XGBoost up to
@@ -37,6 +63,7 @@ int main(int argc, char** argv) {
   compe::cli::add_study_command(app);
   compe::cli::add_host_commands(app);
   compe::cli::add_shake_commands(app);
+  bound_thread_options(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

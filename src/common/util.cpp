@@ -88,9 +88,17 @@ std::uint64_t Hasher::digest() const {
 std::string Hasher::hex() const { return fmt::format("{:016x}", digest()); }
 
 std::size_t resolve_threads(std::size_t requested) {
-  if (requested > 0) return requested;
-  unsigned hc = std::thread::hardware_concurrency();
-  return hc == 0 ? 1 : hc;
+  const unsigned hc = std::thread::hardware_concurrency();
+  const std::size_t cores = hc == 0 ? 1 : hc;
+  return requested > 0 ? std::min(requested, cores) : cores;
+}
+
+std::size_t check_threads(std::int64_t requested, std::string_view what) {
+  if (requested < 0 || requested > kMaxThreads)
+    fail(ErrorCode::kInvalidArgument,
+         "{} is {}: expected 0 (all cores) to {} (more than the cores run as the cores)", what,
+         requested, kMaxThreads);
+  return static_cast<std::size_t>(requested);
 }
 
 void parallel_for(std::size_t n, std::size_t threads,
