@@ -95,10 +95,7 @@ std::vector<double> gather(const Reference& ref, const Table& t,
   std::vector<double> out(ref_rows * cols, 0.0);
   for (std::size_t j = 0; j < cols; ++j) {
     const Column& c = t.column(col_idx[j]);
-    if (c.type == DType::kString)
-      fail(ErrorCode::kInvalidArgument,
-           "{}: column '{}' holds text, expected numbers (first row: id '{}')", source, c.name,
-           ids.size() ? ids.to_string(0) : "");
+    require_numeric(c, source, &ids);
     std::vector<std::string> bad, out_of_range;
     for (std::size_t r = 0; r < c.size(); ++r) {
       double v = c.as_double(r);
@@ -178,6 +175,7 @@ Member make_member(const Reference& ref, std::string name, const Table& oof, con
   const Column& ids = oof.column(ref.id_column);
   const Column& fold = oof.column("fold");
   std::vector<std::size_t> to_ref = align_ids(ref.train_ids, ids, "validated train", oof.source);
+  require_numeric(fold, oof.source, &ids);
   if (!options.allow_different_folds) {
     std::vector<std::string> bad;
     std::string first;

@@ -139,13 +139,10 @@ std::vector<double> numeric_predictions(const Table& submission, const Column& c
   if (col.type == DType::kString) {
     for (std::size_t r = 0; r < col.size(); ++r) {
       if (col.is_missing(r)) continue;
-      std::string cell(col.str(r));
-      char* end = nullptr;
-      std::strtod(cell.c_str(), &end);
-      if (!cell.empty() && end && *end == '\0') continue;  // a number among text cells
+      if (is_number_text(col.str(r))) continue;  // a number among text cells
       fail(ErrorCode::kInvalidArgument,
-             "{}: column '{}' must be numeric, found '{}' at line {} (id '{}')", sub, col.name,
-           col.str(r), r + 2, pid.to_string(r));
+             "{}: column '{}' must be numeric, found '{}' at line {} (id '{}'){}", sub, col.name,
+           col.str(r), r + 2, pid.to_string(r), space_hint(col.str(r)));
     }
   }
   std::vector<double> out(sol_rows, 0.0);
@@ -258,6 +255,7 @@ Prepared prepare_submission(const Table& solution, const Table& submission, cons
     for (std::size_t j = 0; j < targets.size(); ++j) {
       auto p = numeric_predictions(submission, submission.column(targets[j]), map, n, id);
       const Column& tc = solution.column(targets[j]);
+      require_numeric(tc, src(solution, "solution"), &solution.column(id));
       for (std::size_t r = 0; r < n; ++r) {
         y_pred[r * pred_cols + j] = p[r];
         truth[r * pred_cols + j] = tc.as_double(r);

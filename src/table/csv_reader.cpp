@@ -645,8 +645,8 @@ class ChunkParser {
                              std::string_view expected) const {
     DType t = *ctx_.forced[j];
     throw RawError{at, j + 1,
-                   fmt::format("column '{}' is {} (set in dtypes): expected {}, found '{}'",
-                               ctx_.columns[j], dtype_name(t), expected, s)};
+                   fmt::format("column '{}' is {} (set in dtypes): expected {}, found '{}'{}",
+                               ctx_.columns[j], dtype_name(t), expected, s, space_hint(s))};
   }
 
   [[noreturn]] void too_many(const char* row_start, const char* t) {
