@@ -131,6 +131,13 @@ void write_csv(const Table& table, const std::filesystem::path& path);
 /// The shortest decimal text that parses back to exactly `v` ("nan", "inf", "-inf" for non-finite).
 std::string format_double(double v);
 
+/// The offset of the first byte of `text` that is not valid UTF-8, or nullopt when all of it is.
+std::optional<std::size_t> invalid_utf8_at(std::string_view text);
+/// Throws Error(kParse) "<where>:<line>: column '<name>' holds invalid UTF-8 (byte 0x.. at offset N
+/// of the cell)" for the first cell of a text column that is not UTF-8 (line = data row + 2), for
+/// columns such as ids that must survive a JSON document.
+void require_utf8(const Column& column, std::string_view where);
+
 /// True when `text` is a number as read_csv infers one ("[+-]digits", decimal, scientific, inf,
 /// nan; no surrounding spaces).
 bool is_number_text(std::string_view text);

@@ -1034,6 +1034,12 @@ Table parse(std::string_view data, std::string_view name, const CsvReadOptions& 
 
 }  // namespace
 
+std::optional<std::size_t> invalid_utf8_at(std::string_view text) {
+  std::size_t bad = 0;
+  if (valid_utf8(text, bad)) return std::nullopt;
+  return bad;
+}
+
 Table read_csv(const std::filesystem::path& path, const CsvReadOptions& options) {
   std::string name = options.display_name.empty() ? path.string() : options.display_name;
   MappedFile file(path, name);

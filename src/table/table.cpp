@@ -111,6 +111,23 @@ std::string space_hint(std::string_view cell) {
   return " (a number with surrounding spaces reads as text: remove the spaces)";
 }
 
+void require_utf8(const Column& column, std::string_view where) {
+  if (column.type != DType::kString) return;
+  std::vector<std::uint8_t> bad(column.dict.size(), 0);
+  bool any = false;
+  for (std::size_t i = 0; i < column.dict.size(); ++i)
+    if (invalid_utf8_at(column.dict[i])) bad[i] = 1, any = true;
+  if (!any) return;
+  for (std::size_t r = 0; r < column.size(); ++r) {
+    const std::int32_t code = column.codes[r];
+    if (code < 0 || !bad[static_cast<std::size_t>(code)]) continue;
+    const std::string& cell = column.dict[static_cast<std::size_t>(code)];
+    const std::size_t at = *invalid_utf8_at(cell);
+    fail(ErrorCode::kParse, "{}:{}: column '{}' holds invalid UTF-8 (byte 0x{:02x} at offset {} of the cell): expected UTF-8 text",
+         where, r + 2, column.name, static_cast<unsigned char>(cell[at]), at);
+  }
+}
+
 void require_numeric(const Column& column, std::string_view where, const Column* ids) {
   if (column.type != DType::kString) return;
   for (std::size_t r = 0; r < column.size(); ++r) {
