@@ -756,6 +756,8 @@ void add_study_command(CLI::App& app) {
   show->callback([a] {
     auto store = open_store(store_url(a->store, a->workspace));
     const Study s = store->get_study(a->name);
+    // As for runs: a trial whose process is gone is ended (failed) when read, not shown running.
+    store->fail_stale_trials(s.name);
     const tune::SearchSpace space =
         tune::SearchSpace::from_json(s.sampler.value("space", nlohmann::json::array()));
     const bool maximize = !s.directions.empty() && s.directions[0] == "maximize";
