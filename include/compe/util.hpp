@@ -17,6 +17,12 @@ namespace compe {
 /// Throws Error(kIo) naming the path on failure.
 void write_file_atomic(const std::filesystem::path& path, std::string_view content);
 
+/// Removes the temporary files (".tmp-" in the name) that a writer killed inside
+/// write_file_atomic left in `dir`, then `dir` itself when nothing else is left in it. Only for
+/// folders no live process writes to (a run marked interrupted). Returns the files removed;
+/// a missing folder is 0. Never throws.
+std::size_t remove_stale_temp_files(const std::filesystem::path& dir);
+
 /// Reads a whole file. Throws Error(kNotFound) when missing, Error(kIo) when unreadable.
 std::string read_file(const std::filesystem::path& path);
 

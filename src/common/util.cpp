@@ -87,6 +87,22 @@ std::uint64_t Hasher::digest() const {
 
 std::string Hasher::hex() const { return fmt::format("{:016x}", digest()); }
 
+std::size_t remove_stale_temp_files(const fs::path& dir) {
+  std::error_code ec;
+  std::size_t removed = 0;
+  bool other = false;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    if (it->path().filename().string().find(".tmp-") != std::string::npos &&
+        it->is_regular_file(ec) && fs::remove(it->path(), ec)) {
+      ++removed;
+    } else {
+      other = true;
+    }
+  }
+  if (removed > 0 && !other) fs::remove(dir, ec);
+  return removed;
+}
+
 std::size_t resolve_threads(std::size_t requested) {
   const unsigned hc = std::thread::hardware_concurrency();
   const std::size_t cores = hc == 0 ? 1 : hc;
