@@ -20,6 +20,7 @@ namespace compe::model {
 namespace {
 
 constexpr std::string_view kName = "xgboost";
+constexpr double kInf = std::numeric_limits<double>::infinity();
 
 // Every C API call goes through here: a non-zero status becomes a backend error naming the call
 // and carrying XGBoost's own message.
@@ -466,11 +467,11 @@ std::vector<std::string> xgboost_passthrough_params() { return native_params(); 
 
 std::vector<ParamSpec> xgboost_param_specs() {
   using T = ParamSpec::Type;
-  constexpr double inf = std::numeric_limits<double>::infinity();
-  auto integer = [](std::string n, double lo, double hi = inf) {
+  constexpr double inf = kInf;
+  auto integer = [](std::string n, double lo, double hi = kInf) {
     return ParamSpec{.name = std::move(n), .type = T::kInt, .min = lo, .max = hi};
   };
-  auto number = [](std::string n, double lo = -inf, double hi = inf, bool lo_open = false,
+  auto number = [](std::string n, double lo = -kInf, double hi = kInf, bool lo_open = false,
                    bool hi_open = false) {
     return ParamSpec{.name = std::move(n), .type = T::kNumber, .min = lo, .max = hi,
                      .min_open = lo_open, .max_open = hi_open};
