@@ -162,12 +162,14 @@ struct Server::Impl {
   /// at .compe/compe.db, not the absolute path of the machine serving it).
   std::string shown(std::string message) const {
     std::error_code ec;
-    std::vector<std::string> roots = {root.string()};
-    const fs::path canonical = fs::weakly_canonical(fs::absolute(root, ec), ec);
+    std::vector<std::string> roots;
+    const fs::path absolute = fs::absolute(root, ec).lexically_normal();
+    if (!ec) roots.push_back(absolute.string());
+    const fs::path canonical = fs::weakly_canonical(absolute, ec);
     if (!ec) roots.push_back(canonical.string());
     for (std::string r : roots) {
       while (!r.empty() && r.back() == '/') r.pop_back();
-      if (r.empty()) continue;
+      if (r.size() < 2) continue;  // "/": nothing to take away
       for (auto pos = message.find(r + "/"); pos != std::string::npos; pos = message.find(r + "/", pos))
         message.erase(pos, r.size() + 1);
       for (auto pos = message.find(r); pos != std::string::npos; pos = message.find(r, pos + 1))
