@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <filesystem>
+#include <system_error>
 
 #include <fmt/core.h>
 
@@ -72,6 +74,12 @@ int main(int argc, char** argv) {
   } catch (const compe::Error& e) {
     fmt::print(stderr, "error[{}]: {}\n", compe::error_code_name(e.code()), e.what());
     return compe::exit_code_for(e.code());
+  } catch (const std::filesystem::filesystem_error& e) {
+    // A path the system refuses for its length is bad input; any other file system failure is not.
+    const bool too_long = e.code() == std::errc::filename_too_long;
+    fmt::print(stderr, "error[{}]: {}{}\n", too_long ? "invalid_argument" : "io", e.what(),
+               too_long ? " (a name takes at most 255 bytes, a path 4096)" : "");
+    return too_long ? 2 : 1;
   } catch (const std::exception& e) {
     fmt::print(stderr, "error[internal]: {}\n", e.what());
     return 1;

@@ -1,6 +1,7 @@
 #include "compe/util.hpp"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -20,17 +21,29 @@ namespace compe {
 
 namespace fs = std::filesystem;
 
+// A path the system refuses for its length is bad input (exit 2), not a failing disk.
+[[noreturn]] void fail_too_long(const fs::path& path) {
+  fail(ErrorCode::kInvalidArgument,
+       "'{}': the path is too long ({} bytes; the system takes at most {} bytes in a name and {} "
+       "in a path)",
+       path.string(), path.string().size(), NAME_MAX, PATH_MAX);
+}
+
 void write_file_atomic(const fs::path& path, std::string_view content) {
   fs::path dir = path.parent_path();
-  if (!dir.empty() && !fs::exists(dir)) {
+  std::error_code exists_ec;
+  if (!dir.empty() && !fs::exists(dir, exists_ec)) {
+    if (exists_ec == std::errc::filename_too_long) fail_too_long(path);
     std::error_code ec;
     fs::create_directories(dir, ec);
+    if (ec == std::errc::filename_too_long) fail_too_long(path);
     if (ec) fail(ErrorCode::kIo, "cannot create folder '{}': {}", dir.string(), ec.message());
   }
   thread_local std::mt19937_64 rng{std::random_device{}()};
   fs::path tmp = path;
   tmp += fmt::format(".tmp-{:x}", rng());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0 && errno == ENAMETOOLONG) fail_too_long(path);
   if (fd < 0) fail(ErrorCode::kIo, "cannot write '{}': {}", path.string(), std::strerror(errno));
   std::size_t done = 0;
   while (done < content.size()) {
@@ -58,7 +71,10 @@ void write_file_atomic(const fs::path& path, std::string_view content) {
 
 std::string read_file(const fs::path& path) {
   std::error_code ec;
-  if (!fs::exists(path, ec)) fail(ErrorCode::kNotFound, "{}: no such file", path.string());
+  if (!fs::exists(path, ec)) {
+    if (ec == std::errc::filename_too_long) fail_too_long(path);
+    fail(ErrorCode::kNotFound, "{}: no such file", path.string());
+  }
   if (fs::is_directory(path, ec)) fail(ErrorCode::kIo, "{}: is a folder, expected a file", path.string());
   std::ifstream in(path, std::ios::binary);
   if (!in) fail(ErrorCode::kIo, "{}: cannot open for reading", path.string());

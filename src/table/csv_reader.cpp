@@ -16,6 +16,7 @@
 // table's dictionary, built chunk by chunk in file order so first-seen order is kept.
 
 #include <fcntl.h>
+#include <limits.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -60,6 +61,9 @@ class MappedFile {
     if (fd < 0) {
       int err = errno;
       if (err == ENOENT || err == ENOTDIR) fail(ErrorCode::kNotFound, "{}: no such file", shown);
+      if (err == ENAMETOOLONG)
+        fail(ErrorCode::kInvalidArgument, "{}: the path is too long ({} bytes; the system takes at most {} "
+             "bytes in a name and {} in a path)", shown, path.string().size(), NAME_MAX, PATH_MAX);
       fail(ErrorCode::kIo, "{}: cannot open for reading: {}", shown, std::strerror(err));
     }
     struct stat st {};
