@@ -228,6 +228,11 @@ Member load_member(const Reference& ref, std::string name, const fs::path& dir,
     } catch (const nlohmann::json::parse_error& e) {
       fail(ErrorCode::kParse, "{}: {}", meta_path.string(), e.what());
     }
+    if (!meta.is_object())
+      fail(ErrorCode::kParse,
+           "{}: holds {}, expected a JSON object (the OOF sidecar: {{\"format_version\": 1, "
+           "\"folds_hash\": ..., ...}}; docs/FORMATS.md)",
+           meta_path.string(), meta.is_array() ? "a list" : meta.is_string() ? "a string" : meta.is_null() ? "null" : meta.is_boolean() ? "a boolean" : "a number");
   }
   CsvReadOptions id_text;
   id_text.dtypes[ref.id_column] = ref.train_ids.type;
