@@ -284,6 +284,15 @@ Prepared prepare_submission(const Table& solution, const Table& submission, cons
     const Column& tc = solution.column(targets[0]);
     const Column& pc = submission.column(targets[0]);
     if (tc.type == DType::kString) {
+      // Numbers among which one carries spaces read as text: " 1" is a typo, not a third class.
+      const bool numeric = std::all_of(tc.dict.begin(), tc.dict.end(), [](const std::string& v) {
+        return is_number_text(v) || !space_hint(v).empty();
+      });
+      for (std::size_t r = 0; numeric && r < n; ++r)
+        if (!tc.is_missing(r) && !space_hint(tc.str(r)).empty())
+          fail(ErrorCode::kInvalidArgument, "{}: line {}: target '{}' is '{}' (id '{}'){}",
+               src(solution, "solution"), r + 2, tc.name, tc.str(r), solution.column(id).to_string(r),
+               space_hint(tc.str(r)));
       // Class labels: both sides map through the solution's sorted labels; an unknown predicted
       // label maps past the last class, so it is simply wrong.
       std::vector<std::string> labels(tc.dict);

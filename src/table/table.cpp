@@ -116,7 +116,10 @@ void require_utf8(const Column& column, std::string_view where) {
   std::vector<std::uint8_t> bad(column.dict.size(), 0);
   bool any = false;
   for (std::size_t i = 0; i < column.dict.size(); ++i)
-    if (invalid_utf8_at(column.dict[i])) bad[i] = 1, any = true;
+    if (invalid_utf8_at(column.dict[i])) {
+      bad[i] = 1;
+      any = true;
+    }
   if (!any) return;
   for (std::size_t r = 0; r < column.size(); ++r) {
     const std::int32_t code = column.codes[r];
