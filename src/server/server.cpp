@@ -170,10 +170,17 @@ struct Server::Impl {
     for (std::string r : roots) {
       while (!r.empty() && r.back() == '/') r.pop_back();
       if (r.size() < 2) continue;  // "/": nothing to take away
-      for (auto pos = message.find(r + "/"); pos != std::string::npos; pos = message.find(r + "/", pos))
-        message.erase(pos, r.size() + 1);
-      for (auto pos = message.find(r); pos != std::string::npos; pos = message.find(r, pos + 1))
-        message.replace(pos, r.size(), ".");
+      // "<root>/x" becomes "x", and "<root>" alone ".".
+      std::string out;
+      std::size_t from = 0;
+      for (auto pos = message.find(r); pos != std::string::npos; pos = message.find(r, from)) {
+        out.append(message, from, pos - from);
+        from = pos + r.size();
+        if (from < message.size() && message[from] == '/') ++from;
+        else out.push_back('.');
+      }
+      out.append(message, from, std::string::npos);
+      message = std::move(out);
     }
     return message;
   }
