@@ -1,6 +1,7 @@
 #include "compe/folds.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <map>
 #include <unordered_map>
@@ -186,10 +187,16 @@ FoldAssignment read_folds(const std::filesystem::path& path, const Table& train,
     if (folds.is_missing(r))
       fail(ErrorCode::kInvalidArgument, "{}: line {}: id '{}' has no fold: expected -1 (never validated) or a fold number 0, 1, ...",
            where, r + 2, ids.to_string(r));
-    if (folds.type != DType::kInt64)
-      fail(ErrorCode::kInvalidArgument, "{}: line {}: id '{}' has fold '{}': expected -1 (never validated) or a fold number 0, 1, ...{}",
-           where, r + 2, ids.to_string(r), folds.to_string(r), space_hint(folds.to_string(r)));
+    if (folds.type == DType::kInt64) continue;
+    const std::string cell = folds.to_string(r);
+    std::int64_t v = 0;
+    const auto [end, ec] = std::from_chars(cell.data(), cell.data() + cell.size(), v);
+    if (ec == std::errc() && end == cell.data() + cell.size()) continue;  // an integer among text
+    fail(ErrorCode::kInvalidArgument, "{}: line {}: id '{}' has fold '{}': expected -1 (never validated) or a fold number 0, 1, ...{}",
+         where, r + 2, ids.to_string(r), cell, space_hint(cell));
   }
+  if (folds.type != DType::kInt64)
+    fail(ErrorCode::kInvalidArgument, "{}: the 'fold' column must hold integers", where);
   std::vector<std::uint8_t> used;
   for (std::size_t r = 0; r < folds.size(); ++r) {
     const std::int64_t f = folds.i64[r];
