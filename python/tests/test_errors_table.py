@@ -40,7 +40,7 @@ def test_an_absurd_thread_count_is_rejected_with_the_range(tmp_path):
         compe.read_csv(p, threads=100000)
     with pytest.raises(ValueError, match="threads is -1"):
         compe.read_csv(p, threads=-1)
-    assert compe.read_csv(p, threads=1000).num_rows() == 1
+    assert compe.read_csv(p, threads=1000).num_rows == 1
 
 
 def test_read_csv_columns_are_zero_copy_views(tmp_path):
