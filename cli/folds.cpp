@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <set>
 
 #include <fmt/core.h>
 
@@ -62,6 +63,14 @@ void add_folds_command(CLI::App& app) {
     std::vector<std::vector<double>> cls_count(static_cast<std::size_t>(k), std::vector<double>(n_classes, 0));
     std::vector<double> sum(static_cast<std::size_t>(k), 0);
     std::size_t unassigned = 0;
+    // Group splitters: distinct groups per fold (a group never spans two folds).
+    const bool grouped = !d.groups.empty();
+    if (grouped) {
+      std::vector<std::set<std::int64_t>> seen(static_cast<std::size_t>(k));
+      for (std::size_t r = 0; r < fa.folds.size(); ++r)
+        if (fa.folds[r] >= 0) seen[static_cast<std::size_t>(fa.folds[r])].insert(d.groups[r]);
+      for (std::size_t u = 0; u < seen.size(); ++u) groups_per[u] = seen[u].size();
+    }
     for (std::size_t r = 0; r < fa.folds.size(); ++r) {
       int fo = fa.folds[r];
       if (fo < 0) {
@@ -78,6 +87,10 @@ void add_folds_command(CLI::App& app) {
     for (std::size_t u = 0; u < static_cast<std::size_t>(k); ++u) {
       std::vector<std::string> row{std::to_string(u), std::to_string(size[u])};
       nlohmann::json jr = {{"fold", u}, {"rows", size[u]}};
+      if (grouped) {
+        row.push_back(std::to_string(groups_per[u]));
+        jr["groups"] = groups_per[u];
+      }
       if (cls) {
         nlohmann::json props = nlohmann::json::object();
         for (std::size_t c = 0; c < n_classes; ++c) {
@@ -101,6 +114,7 @@ void add_folds_command(CLI::App& app) {
       return;
     }
     std::vector<std::string> header{"fold", "rows"};
+    if (grouped) header.push_back("groups");
     if (cls)
       for (const auto& c : d.classes) header.push_back("p(" + c + ")");
     else if (d.y_cols == 1)

@@ -4,11 +4,39 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <filesystem>
+#include <system_error>
 
 #include <fmt/core.h>
 
 #include "commands.hpp"
 #include "compe/error.hpp"
+#include "compe/util.hpp"
+
+namespace {
+
+// Every --threads option, whichever command declares it, accepts 0..kMaxThreads: an absurd count
+// is a usage error naming the option, not a crash or a huge allocation further down.
+void bound_thread_options(CLI::App& app) {
+  for (CLI::Option* o : app.get_options()) {
+    if (!o->check_lname("threads")) continue;
+    o->check(CLI::Validator(
+        [](std::string& v) -> std::string {
+          std::int64_t n = 0;
+          if (!CLI::detail::lexical_cast(v, n)) return {};  // the option's own type check reports it
+          try {
+            compe::check_threads(n, "the thread count");
+          } catch (const compe::Error& e) {
+            return e.what();
+          }
+          return {};
+        },
+        "", "threads"));
+  }
+  for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) bound_thread_options(*sub);
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   // OpenMP threads that busy-wait between parallel regions (libgomp's default) make XGBoost up to
@@ -37,6 +65,7 @@ int main(int argc, char** argv) {
   compe::cli::add_study_command(app);
   compe::cli::add_host_commands(app);
   compe::cli::add_shake_commands(app);
+  bound_thread_options(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -45,6 +74,12 @@ int main(int argc, char** argv) {
   } catch (const compe::Error& e) {
     fmt::print(stderr, "error[{}]: {}\n", compe::error_code_name(e.code()), e.what());
     return compe::exit_code_for(e.code());
+  } catch (const std::filesystem::filesystem_error& e) {
+    // A path the system refuses for its length is bad input; any other file system failure is not.
+    const bool too_long = e.code() == std::errc::filename_too_long;
+    fmt::print(stderr, "error[{}]: {}{}\n", too_long ? "invalid_argument" : "io", e.what(),
+               too_long ? " (a name takes at most 255 bytes, a path 4096)" : "");
+    return too_long ? 2 : 1;
   } catch (const std::exception& e) {
     fmt::print(stderr, "error[internal]: {}\n", e.what());
     return 1;

@@ -2,6 +2,7 @@
 // proxy-then-transfer; compe study show.
 #include <fcntl.h>
 #include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -242,6 +243,7 @@ void add_tune_command(CLI::App& app, int argc, char** argv) {
     int top = 5;
     bool worker = false;
     std::int64_t trial_limit = -1;
+    std::int64_t parent_pid = 0;
     bool json = false;
   };
   auto a = std::make_shared<Args>();
@@ -270,6 +272,8 @@ void add_tune_command(CLI::App& app, int argc, char** argv) {
   cmd->add_flag("--worker", a->worker, "Run as a local worker of a parent compe tune")
       ->group("");
   cmd->add_option("--trial-limit", a->trial_limit, "Stop once the study has this many trials")
+      ->group("");
+  cmd->add_option("--parent-pid", a->parent_pid, "With --worker: the parent compe tune")
       ->group("");
   cmd->add_option("--workspace", a->workspace, "Workspace folder (default: the current one)");
   cmd->add_option("--store", a->store,
@@ -493,6 +497,13 @@ void add_tune_command(CLI::App& app, int argc, char** argv) {
     stop.store = store.get();
     stop.study = study_name;
     install_stop_handler();
+    if (a->worker && a->parent_pid > 0) {
+      // A worker must not outlive its parent, even one killed with SIGKILL: the kernel sends it
+      // SIGTERM when the parent dies, and the stop handler ends its trial and run cleanly. The
+      // parent may have died before this line: then stop the same way at once.
+      ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+      if (::getppid() != static_cast<pid_t>(a->parent_pid)) ::raise(SIGTERM);
+    }
 
     // A trial budget shared by this call's processes.
     const std::int64_t first = static_cast<std::int64_t>(store->list_trials(study_name).size());
@@ -510,7 +521,8 @@ void add_tune_command(CLI::App& app, int argc, char** argv) {
       for (const std::string& v :
            {std::string("--study"), study_name, std::string("--store"), url,
             std::string("--seed"), std::to_string(seed + static_cast<std::uint64_t>(i)),
-            std::string("--worker"), std::string("--trial-limit"), std::to_string(limit)}) {
+            std::string("--worker"), std::string("--trial-limit"), std::to_string(limit),
+            std::string("--parent-pid"), std::to_string(::getpid())}) {
         args.push_back(v);
       }
       if (!a->workspace.empty()) {
@@ -762,6 +774,8 @@ void add_study_command(CLI::App& app) {
   show->callback([a] {
     auto store = open_store(store_url(a->store, a->workspace));
     const Study s = store->get_study(a->name);
+    // As for runs: a trial whose process is gone is ended (failed) when read, not shown running.
+    store->fail_stale_trials(s.name);
     const tune::SearchSpace space =
         tune::SearchSpace::from_json(s.sampler.value("space", nlohmann::json::array()));
     const bool maximize = !s.directions.empty() && s.directions[0] == "maximize";

@@ -8,12 +8,29 @@
 
 #include "compe/run_writer.hpp"
 #include "compe/store.hpp"
+#include "compe/util.hpp"
 #include "compe/workspace.hpp"
 
 namespace compe::cli {
 
 inline Workspace open_workspace(const std::string& dir) {
   return Workspace::discover(dir.empty() ? std::nullopt : std::optional<std::filesystem::path>(dir));
+}
+
+/// A process killed while it wrote a run's files leaves temporary files (and, killed as the run
+/// began, a folder holding nothing else): remove them from the folders of the latest interrupted
+/// runs, whose processes are gone. Without a workspace there are no folders to clean.
+inline void clean_interrupted_run_folders(Store& store, const std::string& workspace) {
+  std::filesystem::path runs;
+  try {
+    runs = open_workspace(workspace).runs_dir();
+  } catch (const std::exception&) {
+    return;
+  }
+  RunFilter f;
+  f.status = RunStatus::kInterrupted;
+  f.limit = 200;
+  for (const Run& r : store.list_runs(f).runs) remove_stale_temp_files(runs / r.id);
 }
 
 /// The store a command reads: --store, else $COMPE_STORE, else the workspace's SQLite file.
@@ -24,6 +41,7 @@ inline std::unique_ptr<Store> open_run_store(const std::string& workspace, const
   if (url.empty()) url = open_workspace(workspace).store_path().string();
   auto s = open_store(url);
   s->mark_interrupted_stale();
+  clean_interrupted_run_folders(*s, workspace);
   return s;
 }
 

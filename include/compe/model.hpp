@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <span>
@@ -310,6 +311,32 @@ class Model {
   const Info* info_;
 };
 
+/// The type and range of one backend parameter. resolve_params checks every given value against
+/// its row before anything trains, so a value the library would reject (or crash on) fails early
+/// with the key and what is expected.
+struct ParamSpec {
+  enum class Type {
+    kInt,      ///< an integer (an integral float such as 3.0 is accepted)
+    kNumber,   ///< a finite number (never NaN or +-inf)
+    kBool,     ///< true or false (0 and 1 are accepted)
+    kString,   ///< text without control characters; one of `choices` when those are given
+    kStrings,  ///< a string or a list of strings (XGBoost's eval_metric)
+    kList,     ///< a list of numbers, or its text form such as "(1,-1)"
+    kTable,    ///< a table (JSON object)
+  };
+  std::string name;
+  Type type = Type::kNumber;
+  double min = -std::numeric_limits<double>::infinity();  ///< kInt and kNumber
+  double max = std::numeric_limits<double>::infinity();
+  bool min_open = false;  ///< the bounds are excluded
+  bool max_open = false;
+  std::vector<std::string> choices;  ///< kString: the accepted values (empty: any text)
+
+  /// What the parameter expects, for messages: "a finite number >= 0", "an integer in [1, 1024]",
+  /// "one of hist, approx, exact".
+  std::string expected() const;
+};
+
 struct Info {
   std::string name;
   std::vector<std::string> aliases;
@@ -325,6 +352,8 @@ struct Info {
   /// Pairs of names for the same parameter (XGBoost's eta/learning_rate): a value given under
   /// one name replaces a default under the other; giving both is an error.
   std::vector<std::pair<std::string, std::string>> param_aliases;
+  /// The type and range of every name in known_params and passthrough_params.
+  std::vector<ParamSpec> param_specs;
   std::function<std::unique_ptr<Model>(const Info&)> factory;
   /// The library behind the backend and its version ("xgboost 1.7.4"), recorded with each run;
   /// empty for backends of compe's own.
@@ -341,8 +370,9 @@ const Info& find(std::string_view name);
 std::unique_ptr<Model> make(std::string_view name);
 /// `user` merged over the backend's defaults (idempotent: resolving a resolved object changes
 /// nothing). Throws Error(kInvalidArgument) when `user` is not an object, names a parameter the
-/// backend does not know (naming the key, the closest match and listing the known ones), or gives
-/// one parameter under two alias names.
+/// backend does not know (naming the key, the closest match and listing every accepted name), gives
+/// one parameter under two alias names, or gives a value whose type or range does not fit the
+/// parameter's ParamSpec (naming the key, the value and what is expected).
 nlohmann::json resolve_params(const Info& info, const nlohmann::json& user);
 
 /// True when the backend, with these (resolved) parameters, chooses something on the validation

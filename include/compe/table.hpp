@@ -131,4 +131,23 @@ void write_csv(const Table& table, const std::filesystem::path& path);
 /// The shortest decimal text that parses back to exactly `v` ("nan", "inf", "-inf" for non-finite).
 std::string format_double(double v);
 
+/// The offset of the first byte of `text` that is not valid UTF-8, or nullopt when all of it is.
+std::optional<std::size_t> invalid_utf8_at(std::string_view text);
+/// Throws Error(kParse) "<where>:<line>: column '<name>' holds invalid UTF-8 (byte 0x.. at offset N
+/// of the cell)" for the first cell of a text column that is not UTF-8 (line = data row + 2), for
+/// columns such as ids that must survive a JSON document.
+void require_utf8(const Column& column, std::string_view where);
+
+/// True when `text` is a number as read_csv infers one ("[+-]digits", decimal, scientific, inf,
+/// nan; no surrounding spaces).
+bool is_number_text(std::string_view text);
+/// " (a number with surrounding spaces reads as text: remove the spaces)" when `cell` is a number
+/// once trimmed of spaces and tabs, else "": the usual reason a numeric cell reads as text.
+std::string space_hint(std::string_view cell);
+/// For a column used where numbers are expected: returns when it is numeric; for a text column
+/// throws Error(kInvalidArgument) "<where>: line <N>: column '<name>' (id '<id>') holds '<cell>':
+/// expected a number" for its first cell that is not a number (line = data row + 2, as read from
+/// a CSV file with a header; the id from `ids` when given), with space_hint's advice.
+void require_numeric(const Column& column, std::string_view where, const Column* ids = nullptr);
+
 }  // namespace compe

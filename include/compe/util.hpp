@@ -17,6 +17,12 @@ namespace compe {
 /// Throws Error(kIo) naming the path on failure.
 void write_file_atomic(const std::filesystem::path& path, std::string_view content);
 
+/// Removes the temporary files (".tmp-" in the name) that a writer killed inside
+/// write_file_atomic left in `dir`, then `dir` itself when nothing else is left in it. Only for
+/// folders no live process writes to (a run marked interrupted). Returns the files removed;
+/// a missing folder is 0. Never throws.
+std::size_t remove_stale_temp_files(const std::filesystem::path& dir);
+
 /// Reads a whole file. Throws Error(kNotFound) when missing, Error(kIo) when unreadable.
 std::string read_file(const std::filesystem::path& path);
 
@@ -42,8 +48,17 @@ class Hasher {
 void parallel_for(std::size_t n, std::size_t threads,
                   const std::function<void(std::size_t, std::size_t)>& fn);
 
-/// Number of threads to use when the user asked for `requested` (0 = all cores).
+/// The most threads a user may ask for anywhere (--threads, [run] threads, a backend's nthread,
+/// the Python module's threads=): larger counts are rejected by check_threads.
+inline constexpr std::int64_t kMaxThreads = 1024;
+
+/// Number of threads to use when the user asked for `requested` (0 = all cores): never more than
+/// the cores, so an oversized request neither oversubscribes the machine nor allocates per thread.
 std::size_t resolve_threads(std::size_t requested);
+
+/// `requested` when it lies in 0..kMaxThreads; otherwise Error(kInvalidArgument) naming `what`
+/// (an option or key, e.g. "--threads" or "exp.toml:3: 'run.threads'"), the value and the range.
+std::size_t check_threads(std::int64_t requested, std::string_view what);
 
 /// The candidate closest to `name` by edit distance, or "" when none is reasonably close.
 std::string closest_match(std::string_view name, std::span<const std::string> candidates);

@@ -2,6 +2,7 @@
 #include "compe/blend.hpp"
 #include "compe/detect.hpp"
 #include "compe/error.hpp"
+#include "compe/util.hpp"
 #include "compe/workspace.hpp"
 #include "convert.hpp"
 
@@ -170,7 +171,8 @@ void bind_blend_detect(py::module_& m) {
                        {b.data()[0], b.data()[1], b.data()[2], b.data()[3]});
   }, "a"_a, "b"_a);
   m.def("fuse_batch", [](const std::string& method, const py::list& images, const py::dict& params,
-                         std::size_t threads) {
+                         std::int64_t threads) {
+    const std::size_t nthreads = check_threads(threads, "threads");
     auto fuser = detect::make(method, fusion_params(params));
     std::vector<detect::ImageDetections> in;
     in.reserve(images.size());
@@ -184,7 +186,7 @@ void bind_blend_detect(py::module_& m) {
     std::vector<std::vector<detect::Box>> out;
     {
       py::gil_scoped_release release;
-      out = detect::fuse_batch(*fuser, in, &report, threads);
+      out = detect::fuse_batch(*fuser, in, &report, nthreads);
     }
     py::list results;
     for (const auto& boxes : out) results.append(boxes_out(boxes));

@@ -11,6 +11,7 @@
 #include "compe/error.hpp"
 #include "compe/metric.hpp"
 #include "compe/shake.hpp"
+#include "compe/util.hpp"
 #include "convert.hpp"
 
 namespace compe::python {
@@ -193,7 +194,7 @@ void bind_detect_shake(py::module_& m) {
       "shake_simulate",
       [](const std::string& spec, const F64Array& y_true, const std::vector<std::string>& names,
          const std::vector<F64Array>& preds, const std::string& mode, double public_fraction,
-         std::size_t test_rows, std::size_t simulations, std::uint64_t seed, std::size_t threads,
+         std::size_t test_rows, std::size_t simulations, std::uint64_t seed, std::int64_t threads,
          std::size_t bins) {
         if (names.size() != preds.size()) {
           fail(ErrorCode::kInvalidArgument, "shake: {} names for {} candidates", names.size(),
@@ -228,7 +229,7 @@ void bind_detect_shake(py::module_& m) {
         o.test_rows = test_rows;
         o.simulations = simulations;
         o.seed = seed;
-        o.threads = threads;
+        o.threads = check_threads(threads, "threads");
         o.bins = bins;
         shake::Result r;
         {

@@ -6,6 +6,7 @@
 #include "compe/error.hpp"
 #include "compe/folds.hpp"
 #include "compe/table.hpp"
+#include "compe/util.hpp"
 #include "compe/workspace.hpp"
 #include "convert.hpp"
 
@@ -116,10 +117,10 @@ void bind_table(py::module_& m) {
       .def("to_csv_string", &to_csv_string, py::call_guard<py::gil_scoped_release>());
 
   m.def("read_csv", [](const std::string& path, const std::map<std::string, std::string>& dtypes,
-                       std::size_t threads) {
+                       std::int64_t threads) {
     CsvReadOptions o;
     for (auto& [k, v] : dtypes) o.dtypes[k] = parse_dtype(v);
-    o.threads = threads;
+    o.threads = check_threads(threads, "threads");
     py::gil_scoped_release release;
     return read_csv(path, o);
   }, "path"_a, "dtypes"_a = std::map<std::string, std::string>{}, "threads"_a = 0);

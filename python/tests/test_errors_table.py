@@ -33,6 +33,16 @@ def test_missing_file_and_parse_error(tmp_path):
         compe.read_csv(bad)
 
 
+def test_an_absurd_thread_count_is_rejected_with_the_range(tmp_path):
+    p = tmp_path / "t.csv"
+    p.write_text("id,x\n1,0.5\n")
+    with pytest.raises(compe.InvalidArgumentError, match=r"threads is 100000: expected 0 \(all cores\) to 1024"):
+        compe.read_csv(p, threads=100000)
+    with pytest.raises(ValueError, match="threads is -1"):
+        compe.read_csv(p, threads=-1)
+    assert compe.read_csv(p, threads=1000).num_rows == 1
+
+
 def test_read_csv_columns_are_zero_copy_views(tmp_path):
     p = tmp_path / "t.csv"
     p.write_text("id,x,name,n\n1,0.5,a,3\n2,1.5,,\n3,2.5,b,4\n")

@@ -1,6 +1,7 @@
 #include "compe/util.hpp"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -20,17 +21,29 @@ namespace compe {
 
 namespace fs = std::filesystem;
 
+// A path the system refuses for its length is bad input (exit 2), not a failing disk.
+[[noreturn]] void fail_too_long(const fs::path& path) {
+  fail(ErrorCode::kInvalidArgument,
+       "'{}': the path is too long ({} bytes; the system takes at most {} bytes in a name and {} "
+       "in a path)",
+       path.string(), path.string().size(), NAME_MAX, PATH_MAX);
+}
+
 void write_file_atomic(const fs::path& path, std::string_view content) {
   fs::path dir = path.parent_path();
-  if (!dir.empty() && !fs::exists(dir)) {
+  std::error_code exists_ec;
+  if (!dir.empty() && !fs::exists(dir, exists_ec)) {
+    if (exists_ec == std::errc::filename_too_long) fail_too_long(path);
     std::error_code ec;
     fs::create_directories(dir, ec);
+    if (ec == std::errc::filename_too_long) fail_too_long(path);
     if (ec) fail(ErrorCode::kIo, "cannot create folder '{}': {}", dir.string(), ec.message());
   }
   thread_local std::mt19937_64 rng{std::random_device{}()};
   fs::path tmp = path;
   tmp += fmt::format(".tmp-{:x}", rng());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0 && errno == ENAMETOOLONG) fail_too_long(path);
   if (fd < 0) fail(ErrorCode::kIo, "cannot write '{}': {}", path.string(), std::strerror(errno));
   std::size_t done = 0;
   while (done < content.size()) {
@@ -58,7 +71,10 @@ void write_file_atomic(const fs::path& path, std::string_view content) {
 
 std::string read_file(const fs::path& path) {
   std::error_code ec;
-  if (!fs::exists(path, ec)) fail(ErrorCode::kNotFound, "{}: no such file", path.string());
+  if (!fs::exists(path, ec)) {
+    if (ec == std::errc::filename_too_long) fail_too_long(path);
+    fail(ErrorCode::kNotFound, "{}: no such file", path.string());
+  }
   if (fs::is_directory(path, ec)) fail(ErrorCode::kIo, "{}: is a folder, expected a file", path.string());
   std::ifstream in(path, std::ios::binary);
   if (!in) fail(ErrorCode::kIo, "{}: cannot open for reading", path.string());
@@ -87,10 +103,34 @@ std::uint64_t Hasher::digest() const {
 
 std::string Hasher::hex() const { return fmt::format("{:016x}", digest()); }
 
+std::size_t remove_stale_temp_files(const fs::path& dir) {
+  std::error_code ec;
+  std::size_t removed = 0;
+  bool other = false;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    if (it->path().filename().string().find(".tmp-") != std::string::npos &&
+        it->is_regular_file(ec) && fs::remove(it->path(), ec)) {
+      ++removed;
+    } else {
+      other = true;
+    }
+  }
+  if (removed > 0 && !other) fs::remove(dir, ec);
+  return removed;
+}
+
 std::size_t resolve_threads(std::size_t requested) {
-  if (requested > 0) return requested;
-  unsigned hc = std::thread::hardware_concurrency();
-  return hc == 0 ? 1 : hc;
+  const unsigned hc = std::thread::hardware_concurrency();
+  const std::size_t cores = hc == 0 ? 1 : hc;
+  return requested > 0 ? std::min(requested, cores) : cores;
+}
+
+std::size_t check_threads(std::int64_t requested, std::string_view what) {
+  if (requested < 0 || requested > kMaxThreads)
+    fail(ErrorCode::kInvalidArgument,
+         "{} is {}: expected 0 (all cores) to {} (more than the cores run as the cores)", what,
+         requested, kMaxThreads);
+  return static_cast<std::size_t>(requested);
 }
 
 void parallel_for(std::size_t n, std::size_t threads,

@@ -55,6 +55,7 @@ DetectionsFile read_detections_csv(const std::filesystem::path& path, BoxFormat 
   const std::string shown = t.source.empty() ? path.string() : t.source;
   std::vector<const Column*> cols;
   for (const std::string& n : names) cols.push_back(&t.column(n));
+  require_utf8(*cols[0], shown);
   DetectionsFile out;
   out.source = shown;
   std::unordered_map<std::string, std::size_t> index;

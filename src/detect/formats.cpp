@@ -116,6 +116,7 @@ GroundTruth read_ground_truth_csv(const std::filesystem::path& path, BoxFormat f
   }
   std::vector<const Column*> cols;
   for (const std::string& n : names) cols.push_back(&t.column(n));
+  require_utf8(*cols[0], gt.source);
   std::vector<std::vector<DetBox>> per;
   std::set<std::int64_t> labels;
   for (std::size_t r = 0; r < t.num_rows(); ++r) {
@@ -177,6 +178,7 @@ ImageSizes read_image_sizes_csv(const std::filesystem::path& path) {
   opt.na_values = {""};
   const Table t = read_csv(path, opt);
   const Column& id = t.column("image_id");
+  require_utf8(id, path.string());
   const Column& w = t.column("width");
   const Column& h = t.column("height");
   ImageSizes out;
@@ -443,6 +445,7 @@ DetectionsFile read_prediction_string_csv(const std::filesystem::path& path, boo
   DetectionsFile out;
   out.source = path.string();
   const Column& id = t.column("image_id");
+  require_utf8(id, out.source);
   const Column& ps = t.column("PredictionString");
   std::vector<Box> boxes;
   for (std::size_t r = 0; r < t.num_rows(); ++r) {

@@ -15,14 +15,17 @@ std::vector<std::string> xgboost_known_params();
 std::vector<std::string> xgboost_passthrough_params();
 std::vector<std::pair<std::string, std::string>> xgboost_param_aliases();
 std::string xgboost_library_version();
+std::vector<ParamSpec> xgboost_param_specs();
 
 std::unique_ptr<Model> make_linear(const Info& info);
 nlohmann::json linear_default_params();
 std::vector<std::string> linear_known_params();
+std::vector<ParamSpec> linear_param_specs();
 
 std::unique_ptr<Model> make_command(const Info& info);
 nlohmann::json command_default_params();
 std::vector<std::string> command_known_params();
+std::vector<ParamSpec> command_param_specs();
 
 }  // namespace compe::model
 

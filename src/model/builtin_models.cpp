@@ -1,6 +1,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include <fmt/core.h>
+
 #include "compe/error.hpp"
 #include "compe/model.hpp"
 #include "compe/util.hpp"
@@ -21,6 +23,7 @@ std::vector<Info> make_table() {
       .known_params = xgboost_known_params(),
       .passthrough_params = xgboost_passthrough_params(),
       .param_aliases = xgboost_param_aliases(),
+      .param_specs = xgboost_param_specs(),
       .factory = make_xgboost,
       .library_version = xgboost_library_version,
   });
@@ -33,6 +36,7 @@ std::vector<Info> make_table() {
       .known_params = linear_known_params(),
       .passthrough_params = {},
       .param_aliases = {},
+      .param_specs = linear_param_specs(),
       .factory = make_linear,
   });
   rows.push_back(Info{
@@ -44,6 +48,7 @@ std::vector<Info> make_table() {
       .known_params = command_known_params(),
       .passthrough_params = {},
       .param_aliases = {},
+      .param_specs = command_param_specs(),
       .factory = make_command,
   });
   return rows;
@@ -58,7 +63,116 @@ std::vector<std::string> all_names(std::span<const Info> rows) {
   return names;
 }
 
+std::string bound(double v) {
+  return std::isinf(v) ? (v > 0 ? "inf" : "-inf") : format_double(v);
+}
+
+// A value as the user wrote it, for messages: JSON text with control characters escaped, and
+// the non-finite numbers TOML allows (which JSON cannot print) by name.
+std::string shown(const nlohmann::json& v) {
+  if (v.is_number_float() && !std::isfinite(v.get<double>())) return bound(v.get<double>());
+  std::string text = v.dump(-1, ' ', true, nlohmann::json::error_handler_t::replace);
+  if (text.size() > 80) text = text.substr(0, 77) + "...";
+  return text;
+}
+
+std::string_view type_word(const nlohmann::json& v) {
+  if (v.is_string()) return "a string";
+  if (v.is_boolean()) return "a boolean";
+  if (v.is_number_integer()) return "an integer";
+  if (v.is_number_float()) return std::isfinite(v.get<double>()) ? "a number" : "a non-finite number";
+  if (v.is_array()) return "a list";
+  if (v.is_object()) return "a table";
+  return "nothing";
+}
+
+bool has_control(std::string_view s) {
+  return std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
+}
+
+bool in_range(const ParamSpec& p, double v) {
+  if (p.min_open ? !(v > p.min) : !(v >= p.min)) return false;
+  if (p.max_open ? !(v < p.max) : !(v <= p.max)) return false;
+  return true;
+}
+
+bool fits(const ParamSpec& p, const nlohmann::json& v) {
+  using T = ParamSpec::Type;
+  switch (p.type) {
+    case T::kInt: {
+      if (!v.is_number() || v.is_number_float()) {
+        if (!v.is_number_float()) return false;
+        const double d = v.get<double>();
+        if (!std::isfinite(d) || d != std::trunc(d)) return false;
+        return in_range(p, d);
+      }
+      return in_range(p, v.get<double>());
+    }
+    case T::kNumber:
+      return v.is_number() && std::isfinite(v.get<double>()) && in_range(p, v.get<double>());
+    case T::kBool:
+      return v.is_boolean() || (v.is_number_integer() && (v.get<std::int64_t>() == 0 || v.get<std::int64_t>() == 1));
+    case T::kString: {
+      if (!v.is_string()) return false;
+      const auto& s = v.get_ref<const std::string&>();
+      if (has_control(s)) return false;
+      return p.choices.empty() || std::find(p.choices.begin(), p.choices.end(), s) != p.choices.end();
+    }
+    case T::kStrings:
+      if (v.is_string()) return !has_control(v.get_ref<const std::string&>());
+      if (!v.is_array()) return false;
+      return std::all_of(v.begin(), v.end(), [](const nlohmann::json& e) {
+        return e.is_string() && !has_control(e.get_ref<const std::string&>());
+      });
+    case T::kList:
+      if (v.is_string()) return !has_control(v.get_ref<const std::string&>());
+      if (!v.is_array()) return false;
+      return std::all_of(v.begin(), v.end(), [](const nlohmann::json& e) {
+        if (e.is_array())
+          return std::all_of(e.begin(), e.end(), [](const nlohmann::json& x) {
+            return x.is_number() && std::isfinite(x.get<double>());
+          });
+        return e.is_number() && std::isfinite(e.get<double>());
+      });
+    case T::kTable:
+      return v.is_object();
+  }
+  return false;
+}
+
+void check_value(const Info& info, const std::string& key, const nlohmann::json& value) {
+  auto spec = std::find_if(info.param_specs.begin(), info.param_specs.end(),
+                           [&](const ParamSpec& p) { return p.name == key; });
+  if (spec == info.param_specs.end() || fits(*spec, value)) return;
+  fail(ErrorCode::kInvalidArgument, "{} parameter '{}' = {} ({}): expected {}", info.name, key,
+       shown(value), type_word(value), spec->expected());
+}
+
 }  // namespace
+
+std::string ParamSpec::expected() const {
+  using T = Type;
+  auto range = [&](std::string_view what) {
+    const bool lo = std::isfinite(min), hi = std::isfinite(max);
+    if (lo && hi)
+      return fmt::format("{} in {}{}, {}{}", what, min_open ? "(" : "[", bound(min), bound(max),
+                         max_open ? ")" : "]");
+    if (lo) return fmt::format("{} {} {}", what, min_open ? ">" : ">=", bound(min));
+    if (hi) return fmt::format("{} {} {}", what, max_open ? "<" : "<=", bound(max));
+    return std::string(what);
+  };
+  switch (type) {
+    case T::kInt: return range("an integer");
+    case T::kNumber: return range("a finite number");
+    case T::kBool: return "true or false";
+    case T::kString:
+      return choices.empty() ? "a string without control characters" : "one of " + join(choices);
+    case T::kStrings: return "a string or a list of strings";
+    case T::kList: return "a list of numbers (or its text, e.g. \"(1,-1)\")";
+    case T::kTable: return "a table";
+  }
+  return "";
+}
 
 std::span<const Info> builtin() {
   static const std::vector<Info> table = make_table();
@@ -105,10 +219,11 @@ nlohmann::json resolve_params(const Info& info, const nlohmann::json& user) {
       std::vector<std::string> all = info.known_params;
       all.insert(all.end(), info.passthrough_params.begin(), info.passthrough_params.end());
       auto close = closest_match(key, all);
-      fail(ErrorCode::kInvalidArgument, "unknown {} parameter '{}'{}: known parameters are {}",
-           info.name, key, close.empty() ? "" : " (did you mean '" + close + "'?)",
-           join(info.known_params));
+      fail(ErrorCode::kInvalidArgument, "unknown {} parameter '{}'{}: the {} accepted parameters are {}",
+           info.name, key, close.empty() ? "" : " (did you mean '" + close + "'?)", all.size(),
+           join(all));
     }
+    check_value(info, key, value);
     out[key] = value;
   }
   return out;

@@ -144,7 +144,9 @@ Experiment parse_experiment(std::string_view text, std::string_view display) {
       return v;
     };
     if (auto v = int_key("seed", 0)) x.seed = static_cast<std::uint64_t>(*v);
-    if (auto v = int_key("threads", 0)) x.threads = static_cast<std::size_t>(*v);
+    if (auto v = int_key("threads", 0))
+      x.threads = check_threads(*v, fmt::format("{}:{}: 'run.threads'", display,
+                                                r->get("threads")->source().begin.line));
     if (auto v = int_key("parallel_folds", 1)) x.parallel_folds = static_cast<std::size_t>(*v);
   }
   return x;

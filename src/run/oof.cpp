@@ -95,10 +95,7 @@ std::vector<double> gather(const Reference& ref, const Table& t,
   std::vector<double> out(ref_rows * cols, 0.0);
   for (std::size_t j = 0; j < cols; ++j) {
     const Column& c = t.column(col_idx[j]);
-    if (c.type == DType::kString)
-      fail(ErrorCode::kInvalidArgument,
-           "{}: column '{}' holds text, expected numbers (first row: id '{}')", source, c.name,
-           ids.size() ? ids.to_string(0) : "");
+    require_numeric(c, source, &ids);
     std::vector<std::string> bad, out_of_range;
     for (std::size_t r = 0; r < c.size(); ++r) {
       double v = c.as_double(r);
@@ -208,6 +205,7 @@ Member make_member(const Reference& ref, std::string name, const Table& oof, con
   const Column& ids = oof.column(ref.id_column);
   const Column& fold = oof.column("fold");
   std::vector<std::size_t> to_ref = align_ids(ref.train_ids, ids, "validated train", oof.source);
+  require_numeric(fold, oof.source, &ids);
   if (!options.allow_different_folds) {
     std::vector<std::string> bad;
     std::string first;
@@ -270,7 +268,7 @@ const char* json_type(const nlohmann::json& v) {
   switch (v.type()) {
     case nlohmann::json::value_t::null: return "null";
     case nlohmann::json::value_t::object: return "an object";
-    case nlohmann::json::value_t::array: return "an array";
+    case nlohmann::json::value_t::array: return "a list";
     case nlohmann::json::value_t::string: return "a string";
     case nlohmann::json::value_t::boolean: return "a boolean";
     case nlohmann::json::value_t::binary: return "binary data";
@@ -355,8 +353,10 @@ nlohmann::json Meta::to_json() const {
 
 Meta Meta::from_json(const nlohmann::json& j, std::string_view display) {
   if (!j.is_object())
-    fail(ErrorCode::kParse, "{}: expected a JSON object (the OOF sidecar), got {}", display,
-         json_type(j));
+    fail(ErrorCode::kParse,
+         "{}: holds {}, expected a JSON object (the OOF sidecar: {{\"format_version\": 1, "
+         "\"folds_hash\": ..., ...}}; docs/FORMATS.md)",
+         display, json_type(j));
   MetaReader rd{j, display};
   Meta m;
   if (const auto* v = rd.at("format_version")) {

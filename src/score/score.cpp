@@ -140,13 +140,10 @@ std::vector<double> numeric_predictions(const Table& submission, const Column& c
   if (col.type == DType::kString) {
     for (std::size_t r = 0; r < col.size(); ++r) {
       if (col.is_missing(r)) continue;
-      std::string cell(col.str(r));
-      char* end = nullptr;
-      std::strtod(cell.c_str(), &end);
-      if (!cell.empty() && end && *end == '\0') continue;  // a number among text cells
+      if (is_number_text(col.str(r))) continue;  // a number among text cells
       fail(ErrorCode::kInvalidArgument,
-             "{}: column '{}' must be numeric, found '{}' at line {} (id '{}')", sub, col.name,
-           col.str(r), r + 2, pid.to_string(r));
+             "{}: column '{}' must be numeric, found '{}' at line {} (id '{}'){}", sub, col.name,
+           col.str(r), r + 2, pid.to_string(r), space_hint(col.str(r)));
     }
   }
   std::vector<double> out(sol_rows, 0.0);
@@ -262,6 +259,7 @@ Prepared prepare_submission(const Table& solution, const Table& submission, cons
     for (std::size_t j = 0; j < targets.size(); ++j) {
       auto p = numeric_predictions(submission, submission.column(targets[j]), map, n, id);
       const Column& tc = solution.column(targets[j]);
+      require_numeric(tc, src(solution, "solution"), &solution.column(id));
       for (std::size_t r = 0; r < n; ++r) {
         y_pred[r * pred_cols + j] = p[r];
         truth[r * pred_cols + j] = tc.as_double(r);
@@ -290,6 +288,15 @@ Prepared prepare_submission(const Table& solution, const Table& submission, cons
     const Column& tc = solution.column(targets[0]);
     const Column& pc = submission.column(targets[0]);
     if (tc.type == DType::kString) {
+      // Numbers among which one carries spaces read as text: " 1" is a typo, not a third class.
+      const bool numeric = std::all_of(tc.dict.begin(), tc.dict.end(), [](const std::string& v) {
+        return is_number_text(v) || !space_hint(v).empty();
+      });
+      for (std::size_t r = 0; numeric && r < n; ++r)
+        if (!tc.is_missing(r) && !space_hint(tc.str(r)).empty())
+          fail(ErrorCode::kInvalidArgument, "{}: line {}: target '{}' is '{}' (id '{}'){}",
+               src(solution, "solution"), r + 2, tc.name, tc.str(r), solution.column(id).to_string(r),
+               space_hint(tc.str(r)));
       // Class labels: both sides map through the solution's sorted labels; an unknown predicted
       // label maps past the last class, so it is simply wrong.
       std::vector<std::string> labels(tc.dict);

@@ -44,6 +44,7 @@ json counts_of(const std::vector<compe::Trial>& trials) {
 json studies_json(Store& store) {
   json out = json::array();
   for (const Study& s : store.list_studies()) {
+    store.fail_stale_trials(s.name);  // the liveness rule of runs, applied on read
     const std::vector<compe::Trial> trials = store.list_trials(s.name);
     const tune::Direction dir = s.directions.empty() ? tune::Direction::kMinimize
                                                      : tune::parse_direction(s.directions[0]);
@@ -65,6 +66,7 @@ json studies_json(Store& store) {
 
 json study_json(Store& store, const std::string& name) {
   const Study s = store.get_study(name);
+  store.fail_stale_trials(s.name);  // a trial whose process is gone shows as failed, not running
   const Loaded l = load(store, s);
   const tune::Direction dir =
       l.directions.empty() ? tune::Direction::kMinimize : l.directions[0];

@@ -128,6 +128,27 @@ struct HostServer::Impl {
     res.set_content(body, content_type_of(name));
   }
 
+  // Why httplib refused a request's body before any handler ran (it answers 400 and says nothing):
+  // for multipart, from the Content-Type header, the only part of the request left to look at.
+  static std::string unreadable_body(const httplib::Request& req) {
+    const std::string type = req.get_header_value("Content-Type");
+    if (type.find("multipart/form-data") == std::string::npos)
+      return "the request could not be read: a malformed request line, header or body";
+    const auto at = type.find("boundary=");
+    if (at == std::string::npos || at + 9 >= type.size())
+      return "the multipart/form-data body has no boundary: the Content-Type header must name it "
+             "(multipart/form-data; boundary=...)";
+    std::string boundary = type.substr(at + 9);
+    boundary = boundary.substr(0, boundary.find(';'));
+    if (boundary.size() > 70) boundary = boundary.substr(0, 70) + "...";
+    return fmt::format(
+        "the multipart/form-data body does not parse with the boundary '{}' of its Content-Type "
+        "header: expected parts that each open with a '--{}' line and headers naming the form "
+        "field (Content-Disposition: form-data; name=\"file\"; filename=...), closed by a '--{}--' "
+        "line; the boundary differs from the body's, or the body is truncated or not multipart",
+        boundary, boundary, boundary);
+  }
+
   void upload(const httplib::Request& req, httplib::Response& res) {
     std::string team = own_team(req);
     std::string body, name;
@@ -172,10 +193,12 @@ struct HostServer::Impl {
       }
       return httplib::Server::HandlerResponse::Unhandled;
     });
-    http.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+    http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
       if (!res.body.empty()) return;
       if (res.status == 413)
         send_error(res, 413, "too_large", "the upload is larger than this competition accepts");
+      else if (res.status == 400)
+        send_error(res, 400, "bad_request", unreadable_body(req));
       else
         send_error(res, res.status, res.status == 404 ? "not_found" : "bad_request", "no such resource");
     });

@@ -6,12 +6,16 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <fstream>
 #include <memory>
 #include <random>
+#include <string>
+#include <string_view>
 #include <thread>
+#include <vector>
 
 #include <fmt/core.h>
 
@@ -114,18 +118,71 @@ struct Server::Impl {
 
   Impl(Store& s, fs::path r, Options o) : store(s), root(std::move(r)), options(std::move(o)) {}
 
-  /// Runs an API handler, turning compe errors into JSON error responses.
+  /// Runs an API handler, turning compe errors into JSON error responses. A name in the path
+  /// with a control character (a NUL would cut the message) is refused before any lookup.
   template <typename F>
   httplib::Server::Handler api(F f) {
-    return [f](const httplib::Request& req, httplib::Response& res) {
+    return [this, f](const httplib::Request& req, httplib::Response& res) {
+      for (std::size_t i = 1; i < req.matches.size(); ++i) {
+        const std::string part = req.matches[i];
+        const auto bad = std::find_if(part.begin(), part.end(), [](char c) {
+          return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+        });
+        if (bad != part.end()) {
+          send_error(res, 400, "invalid_argument",
+                     fmt::format("'{}' in the path holds a control character (0x{:02x} at offset {}): "
+                                 "run ids, study names and file names are printable text",
+                                 escaped(part), static_cast<unsigned char>(*bad), bad - part.begin()));
+          return;
+        }
+      }
       try {
         f(req, res);
       } catch (const Error& e) {
-        send_error(res, status_for(e.code()), std::string(error_code_name(e.code())), e.what());
+        send_error(res, status_for(e.code()), std::string(error_code_name(e.code())), shown(e.what()));
       } catch (const std::exception& e) {
-        send_error(res, 500, "internal", e.what());
+        send_error(res, 500, "internal", shown(e.what()));
       }
     };
+  }
+
+  /// `text` with control characters as \u00XX, for a message that must not be cut or garbled.
+  static std::string escaped(std::string_view text) {
+    std::string out;
+    for (char c : text) {
+      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+        out += fmt::format("\\u{:04x}", static_cast<unsigned char>(c));
+      else
+        out += c;
+    }
+    return out;
+  }
+
+  /// A message as the dashboard shows it: paths inside the workspace relative to it (the store
+  /// at .compe/compe.db, not the absolute path of the machine serving it).
+  std::string shown(std::string message) const {
+    std::error_code ec;
+    std::vector<std::string> roots;
+    const fs::path absolute = fs::absolute(root, ec).lexically_normal();
+    if (!ec) roots.push_back(absolute.string());
+    const fs::path canonical = fs::weakly_canonical(absolute, ec);
+    if (!ec) roots.push_back(canonical.string());
+    for (std::string r : roots) {
+      while (!r.empty() && r.back() == '/') r.pop_back();
+      if (r.size() < 2) continue;  // "/": nothing to take away
+      // "<root>/x" becomes "x", and "<root>" alone ".".
+      std::string out;
+      std::size_t from = 0;
+      for (auto pos = message.find(r); pos != std::string::npos; pos = message.find(r, from)) {
+        out.append(message, from, pos - from);
+        from = pos + r.size();
+        if (from < message.size() && message[from] == '/') ++from;
+        else out.push_back('.');
+      }
+      out.append(message, from, std::string::npos);
+      message = std::move(out);
+    }
+    return message;
   }
 
   httplib::Server::HandlerResponse check_access(const httplib::Request& req,
@@ -193,7 +250,7 @@ struct Server::Impl {
     http.Get("/api/health", api([this](const httplib::Request&, httplib::Response& res) {
                send_json(res, {{"status", "ok"},
                                {"version", COMPE_VERSION},
-                               {"store", store.url()},
+                               {"store", shown(store.url())},
                                {"workspace", root.filename().string()},
                                {"schema_version", store.schema_version()}});
              }));
@@ -237,7 +294,7 @@ struct Server::Impl {
   void send_artifact(const httplib::Request& req, httplib::Response& res) {
     ArtifactFile a = find_artifact(store, root, req.matches[1], req.matches[2]);
     if (a.status != 200) {
-      send_error(res, a.status, a.status == 403 ? "forbidden" : "not_found", a.message);
+      send_error(res, a.status, a.status == 403 ? "forbidden" : "not_found", shown(a.message));
       return;
     }
     auto in = std::make_shared<std::ifstream>(a.path, std::ios::binary);

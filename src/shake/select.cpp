@@ -87,8 +87,7 @@ Selection select_finals(const Workspace& ws, const SelectOptions& options) {
 
   auto store = open_store(options.store.empty() ? ws.store_path().string() : options.store);
   store->mark_interrupted_stale();
-  RunFilter filter;
-  filter.status = RunStatus::kFinished;
+  RunFilter filter;  // every run: failed and interrupted ones are listed among those left out
   filter.limit = 0;
   filter.sort = RunSort::kCreated;
   filter.descending = false;
@@ -100,7 +99,10 @@ Selection select_finals(const Workspace& ws, const SelectOptions& options) {
   for (const auto& r : runs) {
     std::string why;
     bool has_sub = fs::exists(ws.runs_dir() / r.id / "submission.csv");
-    if (!has_sub) why = "no submission.csv";
+    if (r.status != RunStatus::kFinished) {
+      const std::string error = r.error.substr(0, r.error.find('\n'));
+      why = fmt::format("{}{}", run_status_name(r.status), error.empty() ? "" : " (" + error + ")");
+    } else if (!has_sub) why = "no submission.csv";
     else if (r.folds_hash != folds_hash)
       why = fmt::format("folds hash {} differs from the workspace's {}", r.folds_hash.empty() ? "(none)" : r.folds_hash, folds_hash);
     else if (!r.cv_score) why = "no CV score";
@@ -115,7 +117,7 @@ Selection select_finals(const Workspace& ws, const SelectOptions& options) {
   }
   sel.eligible = eligible.size();
   if (eligible.empty())
-    fail(ErrorCode::kInvalidArgument, "no run is eligible for the finals ({} finished run(s) left out{}{})", runs.size(),
+    fail(ErrorCode::kInvalidArgument, "no run is eligible for the finals ({} run(s) left out{}{})", runs.size(),
          sel.excluded.empty() ? "" : ": ", join(std::vector<std::string>(
              sel.excluded.begin(), sel.excluded.begin() + static_cast<std::ptrdiff_t>(std::min<std::size_t>(5, sel.excluded.size()))), "; "));
   for (const auto& rule : {pol.first, pol.second})

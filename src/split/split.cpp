@@ -41,9 +41,15 @@ void check_inputs(const Spec& spec, const Info& info, const Inputs& in) {
            spec.bins);
   }
   if (info.needs_groups && in.groups.empty())
-    fail(ErrorCode::kInvalidArgument, "{} needs groups: none were given", info.name);
+    fail(ErrorCode::kInvalidArgument,
+         "{} needs groups: none were given; name the group column with --group COLUMN (compe "
+         "folds) or group = \"COLUMN\" under [folds] in compe.toml",
+         info.name);
   if (info.needs_time && in.time.empty())
-    fail(ErrorCode::kInvalidArgument, "{} needs a time column: none was given", info.name);
+    fail(ErrorCode::kInvalidArgument,
+         "{} needs a time column: none was given; name it with --time COLUMN (compe folds) or "
+         "time = \"COLUMN\" under [folds] in compe.toml",
+         info.name);
   if (!in.groups.empty() && in.groups.size() != in.rows)
     fail(ErrorCode::kInvalidArgument, "{}: {} group values for {} rows", info.name,
          in.groups.size(), in.rows);

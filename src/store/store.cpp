@@ -188,6 +188,29 @@ void check_direction(const std::string& d, std::string_view what) {
   }
 }
 
+// Why a new study may not take this name ("" when it may): the name is a path segment of
+// /api/studies/<name>, so no '/' or '\\', no control characters, not "." or "..".
+std::string study_name_problem(std::string_view name) {
+  if (name.size() > 200) return fmt::format("is {} characters long", name.size());
+  if (name == "." || name == "..") return "is a path segment of its own";
+  for (char c : name) {
+    if (c == '/' || c == '\\') return fmt::format("holds '{}'", c);
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return "holds a control character";
+  }
+  return "";
+}
+
+std::string escape_controls(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+      out += fmt::format("\\u{:04x}", static_cast<unsigned char>(c));
+    else
+      out += c;
+  }
+  return out;
+}
+
 class SqlStore final : public Store {
  public:
   SqlStore(std::unique_ptr<Db> db, std::string shown_url)
@@ -677,6 +700,16 @@ class SqlStore final : public Store {
              s.name);
       }
       for (const auto& d : s.directions) check_direction(d, fmt::format("study '{}'", s.name));
+      // Names are checked once, here, when a study is made: one made before the rule existed
+      // stays loadable by its name.
+      if (const std::string why = study_name_problem(s.name); !why.empty()) {
+        const bool exists = !db_->query("SELECT name FROM studies WHERE name = ?", {s.name}).empty();
+        if (!exists || !load_if_exists)
+          fail(ErrorCode::kInvalidArgument,
+               "study name '{}' {}: a name is up to 200 characters without '/', '\\' or control "
+               "characters (it is part of the study's URL on the dashboard)",
+               escape_controls(s.name), why);
+      }
       Study out = s;
       if (out.created_ms == 0) out.created_ms = now_unix_ms();
       std::int64_t n = db_->exec(

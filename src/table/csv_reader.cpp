@@ -16,6 +16,7 @@
 // table's dictionary, built chunk by chunk in file order so first-seen order is kept.
 
 #include <fcntl.h>
+#include <limits.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -60,6 +61,9 @@ class MappedFile {
     if (fd < 0) {
       int err = errno;
       if (err == ENOENT || err == ENOTDIR) fail(ErrorCode::kNotFound, "{}: no such file", shown);
+      if (err == ENAMETOOLONG)
+        fail(ErrorCode::kInvalidArgument, "{}: the path is too long ({} bytes; the system takes at most {} "
+             "bytes in a name and {} in a path)", shown, path.string().size(), NAME_MAX, PATH_MAX);
       fail(ErrorCode::kIo, "{}: cannot open for reading: {}", shown, std::strerror(err));
     }
     struct stat st {};
@@ -645,8 +649,8 @@ class ChunkParser {
                              std::string_view expected) const {
     DType t = *ctx_.forced[j];
     throw RawError{at, j + 1,
-                   fmt::format("column '{}' is {} (set in dtypes): expected {}, found '{}'",
-                               ctx_.columns[j], dtype_name(t), expected, s)};
+                   fmt::format("column '{}' is {} (set in dtypes): expected {}, found '{}'{}",
+                               ctx_.columns[j], dtype_name(t), expected, s, space_hint(s))};
   }
 
   [[noreturn]] void too_many(const char* row_start, const char* t) {
@@ -1033,6 +1037,12 @@ Table parse(std::string_view data, std::string_view name, const CsvReadOptions& 
 }
 
 }  // namespace
+
+std::optional<std::size_t> invalid_utf8_at(std::string_view text) {
+  std::size_t bad = 0;
+  if (valid_utf8(text, bad)) return std::nullopt;
+  return bad;
+}
 
 Table read_csv(const std::filesystem::path& path, const CsvReadOptions& options) {
   std::string name = options.display_name.empty() ? path.string() : options.display_name;

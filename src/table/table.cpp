@@ -3,6 +3,8 @@
 #include <limits>
 #include <unordered_map>
 
+#include <fast_float/fast_float.h>
+
 #include "compe/error.hpp"
 #include "compe/table.hpp"
 #include "compe/util.hpp"
@@ -88,7 +90,57 @@ double Column::as_double(std::size_t row) const {
                              : static_cast<double>(i64[row]);
     case DType::kString: break;
   }
-  fail(ErrorCode::kInvalidArgument, "column '{}' holds text, expected numbers", name);
+  fail(ErrorCode::kInvalidArgument, "column '{}' holds text, expected numbers: line {} is '{}'{}", name,
+       row + 2, str(row), space_hint(str(row)));
+}
+
+bool is_number_text(std::string_view s) {
+  if (s.size() > 1 && s[0] == '+' && s[1] != '-') s.remove_prefix(1);
+  if (s.empty()) return false;
+  double v = 0;
+  auto r = fast_float::from_chars(s.data(), s.data() + s.size(), v);
+  return r.ec == std::errc() && r.ptr == s.data() + s.size();
+}
+
+std::string space_hint(std::string_view cell) {
+  auto is_space = [](char c) { return c == ' ' || c == '\t'; };
+  std::size_t b = 0, e = cell.size();
+  while (b < e && is_space(cell[b])) ++b;
+  while (e > b && is_space(cell[e - 1])) --e;
+  if ((b == 0 && e == cell.size()) || !is_number_text(cell.substr(b, e - b))) return "";
+  return " (a number with surrounding spaces reads as text: remove the spaces)";
+}
+
+void require_utf8(const Column& column, std::string_view where) {
+  if (column.type != DType::kString) return;
+  std::vector<std::uint8_t> bad(column.dict.size(), 0);
+  bool any = false;
+  for (std::size_t i = 0; i < column.dict.size(); ++i)
+    if (invalid_utf8_at(column.dict[i])) {
+      bad[i] = 1;
+      any = true;
+    }
+  if (!any) return;
+  for (std::size_t r = 0; r < column.size(); ++r) {
+    const std::int32_t code = column.codes[r];
+    if (code < 0 || !bad[static_cast<std::size_t>(code)]) continue;
+    const std::string& cell = column.dict[static_cast<std::size_t>(code)];
+    const std::size_t at = *invalid_utf8_at(cell);
+    fail(ErrorCode::kParse, "{}:{}: column '{}' holds invalid UTF-8 (byte 0x{:02x} at offset {} of the cell): expected UTF-8 text",
+         where, r + 2, column.name, static_cast<unsigned char>(cell[at]), at);
+  }
+}
+
+void require_numeric(const Column& column, std::string_view where, const Column* ids) {
+  if (column.type != DType::kString) return;
+  for (std::size_t r = 0; r < column.size(); ++r) {
+    if (column.is_missing(r) || is_number_text(column.str(r))) continue;
+    fail(ErrorCode::kInvalidArgument, "{}: line {}: column '{}'{} holds '{}': expected a number{}", where,
+         r + 2, column.name, ids && r < ids->size() ? fmt::format(" (id '{}')", ids->to_string(r)) : "",
+         column.str(r), space_hint(column.str(r)));
+  }
+  // Every cell reads as a number, yet the column is text (a forced dtype): name the column.
+  fail(ErrorCode::kInvalidArgument, "{}: column '{}' is text: expected numbers", where, column.name);
 }
 
 std::string Column::to_string(std::size_t row) const {

@@ -1,6 +1,7 @@
 #include "compe/folds.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <map>
 #include <unordered_map>
@@ -48,6 +49,16 @@ SplitData make_split_data(const Table& train, const CompetitionConfig& c, const 
     if (classification) {
       // Class index by sorted label (numbers numerically, text lexicographically).
       if (col.type == DType::kString) {
+        // Numbers among which one carries spaces read as text: " 1" would be a third class.
+        const bool numeric = std::all_of(col.dict.begin(), col.dict.end(), [](const std::string& v) {
+          return is_number_text(v) || !space_hint(v).empty();
+        });
+        for (std::size_t r = 0; numeric && r < d.rows; ++r)
+          if (!space_hint(col.str(r)).empty()) {
+            const Column* ids = train.find(c.id_column) ? &train.column(c.id_column) : nullptr;
+            fail(ErrorCode::kInvalidArgument, "{}: line {}: the target '{}'{} is '{}'{}", where, r + 2, col.name,
+                 ids ? fmt::format(" of id '{}'", ids->to_string(r)) : "", col.str(r), space_hint(col.str(r)));
+          }
         d.classes = col.dict;
         std::sort(d.classes.begin(), d.classes.end());
         std::unordered_map<std::string, double> code;
@@ -65,9 +76,15 @@ SplitData make_split_data(const Table& train, const CompetitionConfig& c, const 
       }
     } else {
       d.y_is_class = false;
-      if (col.type == DType::kString)
-        fail(ErrorCode::kInvalidArgument, "{}: the target '{}' holds text, but the task is {}", where,
-             col.name, metric::task_name(c.task));
+      if (col.type == DType::kString) {
+        const Column* ids = train.find(c.id_column) ? &train.column(c.id_column) : nullptr;
+        for (std::size_t r = 0; r < d.rows; ++r)
+          if (!is_number_text(col.str(r)))
+            fail(ErrorCode::kInvalidArgument, "{}: line {}: the target '{}'{} is '{}', but the task is {}: expected a number{}",
+                 where, r + 2, col.name, ids ? fmt::format(" of id '{}'", ids->to_string(r)) : "", col.str(r),
+                 metric::task_name(c.task), space_hint(col.str(r)));
+        require_numeric(col, where, ids);
+      }
       for (std::size_t r = 0; r < d.rows; ++r) d.y[r] = col.as_double(r);
     }
   }
@@ -164,8 +181,40 @@ FoldAssignment read_folds(const std::filesystem::path& path, const Table& train,
   Table t = read_csv(path, o);
   const Column& ids = t.column("id");
   const Column& folds = t.column("fold");
-  if (folds.type != DType::kInt64 || folds.count_missing() > 0)
-    fail(ErrorCode::kInvalidArgument, "{}: the 'fold' column must hold integers in every row", path.string());
+  const std::string where = path.string();
+  // Every row: an integer fold, -1 (never validated) or 0..k-1 with no fold left out.
+  for (std::size_t r = 0; r < folds.size(); ++r) {
+    if (folds.is_missing(r))
+      fail(ErrorCode::kInvalidArgument, "{}: line {}: id '{}' has no fold: expected -1 (never validated) or a fold number 0, 1, ...",
+           where, r + 2, ids.to_string(r));
+    if (folds.type == DType::kInt64) continue;
+    const std::string cell = folds.to_string(r);
+    std::int64_t v = 0;
+    const auto [end, ec] = std::from_chars(cell.data(), cell.data() + cell.size(), v);
+    if (ec == std::errc() && end == cell.data() + cell.size()) continue;  // an integer among text
+    fail(ErrorCode::kInvalidArgument, "{}: line {}: id '{}' has fold '{}': expected -1 (never validated) or a fold number 0, 1, ...{}",
+         where, r + 2, ids.to_string(r), cell, space_hint(cell));
+  }
+  if (folds.type != DType::kInt64)
+    fail(ErrorCode::kInvalidArgument, "{}: the 'fold' column must hold integers", where);
+  std::vector<std::uint8_t> used;
+  for (std::size_t r = 0; r < folds.size(); ++r) {
+    const std::int64_t f = folds.i64[r];
+    if (f < -1)
+      fail(ErrorCode::kInvalidArgument, "{}: line {}: id '{}' has fold {}: expected -1 (never validated) or a fold number 0, 1, ...",
+           where, r + 2, ids.to_string(r), f);
+    if (f >= 0 && static_cast<std::uint64_t>(f) < folds.size()) {
+      if (used.size() <= static_cast<std::size_t>(f)) used.resize(static_cast<std::size_t>(f) + 1, 0);
+      used[static_cast<std::size_t>(f)] = 1;
+    }
+  }
+  const auto k = static_cast<std::int64_t>(std::find(used.begin(), used.end(), 0) - used.begin());
+  for (std::size_t r = 0; r < folds.size(); ++r)
+    if (folds.i64[r] >= k)
+      fail(ErrorCode::kInvalidArgument,
+           "{}: line {}: id '{}' has fold {}, out of range: expected -1 (never validated) or 0..{} "
+           "(folds are numbered 0..k-1 and no row has fold {})",
+           where, r + 2, ids.to_string(r), folds.i64[r], k - 1, k);
   FoldAssignment a;
   a.ids = id_strings(train, id_column);
   std::unordered_map<std::string, std::size_t> row;

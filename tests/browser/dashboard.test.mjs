@@ -176,9 +176,28 @@ describe('JSON API', () => {
     for (const p of ['..%2F..%2Fcompe.toml', '..%2Fcompe.toml', '../../compe.toml', '%2Fetc%2Fpasswd', '/etc/passwd',
       '..%5C..%5Ccompe.toml', '%2E%2E%2F%2E%2E%2Fcompe.toml', '..', '.', '%00']) {
       const r = await rawGet(ui.base, `/api/runs/${runs.xgb}/artifacts/${p}`);
-      assert.ok([403, 404].includes(r.status), `${p}: ${r.status}`);
+      assert.ok([400, 403, 404].includes(r.status), `${p}: ${r.status}`);
       assert.ok(!r.body.includes('[competition]') && !r.body.includes('root:'), p);
     }
+  });
+
+  test('errors name paths relative to the workspace and are never cut at a NUL', async () => {
+    const real = fs.realpathSync(ws);
+    for (const p of ['/api/runs/zzzzzzzz', '/api/runs/nosuch!', '/api/studies/none', '/api/health',
+      `/api/runs/${runs.xgb}/artifacts/nothing.csv`]) {
+      const r = await rawGet(ui.base, p);
+      assert.ok(!r.body.includes(ws) && !r.body.includes(real), `${p}: ${r.body}`);
+    }
+    const missing = await getJson(ui.base, '/api/runs/zzzzzzzz');
+    assert.equal(missing.status, 404);
+    assert.match(missing.body.error, /no run 'zzzzzzzz' in store '\.compe\/compe\.db'/);
+    assert.equal((await getJson(ui.base, '/api/health')).body.store, '.compe/compe.db');
+    for (const p of ['/api/runs/%00', '/api/runs/ab%00cd', '/api/studies/x%01y']) {
+      const r = await getJson(ui.base, p);
+      assert.equal(r.status, 400, p);
+      assert.match(r.body.error, /holds a control character \(0x0[01] at offset [0-9]\): run ids, study names and file names are printable text$/);
+    }
+    assert.match((await getJson(ui.base, '/api/runs/ab%00cd')).body.error, /^'ab\\u0000cd' in the path/);
   });
 
   test('only loopback Host headers are answered without a token', async () => {

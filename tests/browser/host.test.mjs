@@ -208,6 +208,27 @@ describe('JSON API', () => {
     assert.equal(info.remaining_today, 3);
   });
 
+  test('a malformed multipart upload gets 400 saying what is wrong with the body', async () => {
+    const { gamma } = host.tokens;
+    const post = (type, body) => request(srv.base, 'POST', '/api/teams/gamma/submissions',
+      { headers: { ...bearer(gamma), 'Content-Type': type }, body });
+    const part = b => `--${b}\r\nContent-Disposition: form-data; name="file"; filename="s.csv"\r\n` +
+      `Content-Type: text/csv\r\n\r\n${SAMPLE}\r\n`;
+    const none = await post('multipart/form-data', part('xyz') + '--xyz--\r\n');
+    assert.equal(none.status, 400, none.body);
+    assert.match(none.json.error, /has no boundary: the Content-Type header must name it/);
+    const wrong = await post('multipart/form-data; boundary=abc', part('xyz') + '--xyz--\r\n');
+    assert.equal(wrong.status, 400, wrong.body);
+    assert.match(wrong.json.error, /does not parse with the boundary 'abc' of its Content-Type header/);
+    const truncated = await post('multipart/form-data; boundary=xyz', part('xyz').slice(0, 120));
+    assert.equal(truncated.status, 400, truncated.body);
+    assert.match(truncated.json.error, /truncated/);
+    const garbage = await post('multipart/form-data; boundary=xyz', 'not multipart at all\r\n\r\n');
+    assert.equal(garbage.status, 400, garbage.body);
+    assert.doesNotMatch(garbage.json.error, /no such resource/);
+    assert.equal((await get(srv.base, '/api/info', gamma)).json.submissions_today, 0);
+  });
+
   test('the daily limit refuses the next upload until 00:00 UTC', async () => {
     const { beta } = host.tokens;
     for (let i = 0; i < 3; ++i) assert.equal((await upload(srv.base, 'beta', beta, noisy(100 + i, 0.9))).status, 201);

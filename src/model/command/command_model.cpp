@@ -14,6 +14,7 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -445,5 +446,12 @@ nlohmann::json command_default_params() {
 }
 
 std::vector<std::string> command_known_params() { return {"command", "params", "timeout_s"}; }
+
+std::vector<ParamSpec> command_param_specs() {
+  using T = ParamSpec::Type;
+  return {{.name = "command", .type = T::kString},
+          {.name = "params", .type = T::kTable},
+          {.name = "timeout_s", .type = T::kNumber, .min = 0}};
+}
 
 }  // namespace compe::model

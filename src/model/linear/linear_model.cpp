@@ -417,6 +417,19 @@ nlohmann::json linear_default_params() {
           {"ftol", kDefaultFtol}};
 }
 
+std::vector<ParamSpec> linear_param_specs() {
+  using T = ParamSpec::Type;
+  constexpr double inf = std::numeric_limits<double>::infinity();
+  return {{.name = "alpha", .type = T::kNumber, .min = 0},
+          {.name = "C", .type = T::kNumber, .min = 0, .max = inf, .min_open = true},
+          {.name = "max_iter", .type = T::kInt, .min = 1},
+          {.name = "tol", .type = T::kNumber, .min = 0, .max = inf, .min_open = true},
+          {.name = "standardize", .type = T::kBool},
+          {.name = "missing_indicator", .type = T::kBool},
+          {.name = "fit_intercept", .type = T::kBool},
+          {.name = "max_categories", .type = T::kInt, .min = 1}};
+}
+
 std::vector<std::string> linear_known_params() {
   return {"alpha", "C", "max_iter", "tol", "standardize", "missing_indicator", "fit_intercept",
           "max_categories", "ftol"};

@@ -24,6 +24,7 @@ namespace compe::model {
 namespace {
 
 constexpr std::string_view kName = "xgboost";
+constexpr double kInf = std::numeric_limits<double>::infinity();
 
 // Every C API call goes through here: a non-zero status becomes a backend error naming the call
 // and carrying XGBoost's own message.
@@ -349,8 +350,8 @@ FoldResult XgboostModel::fit_predict(const FoldData& data, const nlohmann::json&
 
   const auto rounds = param_int(params, kName, "num_boost_round", 1000, 1);
   const auto patience = param_int(params, kName, "early_stopping_rounds", 0, 0);
-  const int threads = static_cast<int>(param_int(
-      params, kName, "nthread", static_cast<std::int64_t>(resolve_threads(data.threads)), 0));
+  const int threads = static_cast<int>(resolve_threads(static_cast<std::size_t>(
+      param_int(params, kName, "nthread", static_cast<std::int64_t>(data.threads), 0))));
   const auto seed = param_int(params, kName, "seed", static_cast<std::int64_t>(data.seed % (1ull << 31)), 0);
   const std::string objective = param_string(params, kName, "objective", default_objective(task));
   {
@@ -639,6 +640,54 @@ nlohmann::json xgboost_default_params() {
 std::vector<std::string> xgboost_known_params() { return own_params(); }
 
 std::vector<std::string> xgboost_passthrough_params() { return native_params(); }
+
+std::vector<ParamSpec> xgboost_param_specs() {
+  using T = ParamSpec::Type;
+  constexpr double inf = kInf;
+  auto integer = [](std::string n, double lo, double hi = kInf) {
+    return ParamSpec{.name = std::move(n), .type = T::kInt, .min = lo, .max = hi};
+  };
+  auto number = [](std::string n, double lo = -kInf, double hi = kInf, bool lo_open = false,
+                   bool hi_open = false) {
+    return ParamSpec{.name = std::move(n), .type = T::kNumber, .min = lo, .max = hi,
+                     .min_open = lo_open, .max_open = hi_open};
+  };
+  auto boolean = [](std::string n) { return ParamSpec{.name = std::move(n), .type = T::kBool}; };
+  auto text = [](std::string n, std::vector<std::string> choices = {}) {
+    return ParamSpec{.name = std::move(n), .type = T::kString, .choices = std::move(choices)};
+  };
+  auto list = [](std::string n) { return ParamSpec{.name = std::move(n), .type = T::kList}; };
+  return {
+      // compe's own
+      integer("num_boost_round", 1), integer("early_stopping_rounds", 0), text("objective"),
+      integer("num_class", 1), ParamSpec{.name = "eval_metric", .type = T::kStrings},
+      integer("nthread", 0, static_cast<double>(kMaxThreads)), integer("seed", 0),
+      text("tree_method", {"auto", "exact", "approx", "hist", "gpu_hist"}),
+      integer("max_cat_to_onehot", 1), boolean("eval_train"),
+      // XGBoost 1.7's, with the bounds its parameter declarations give
+      text("booster", {"gbtree", "gblinear", "dart"}), integer("verbosity", 0, 3),
+      boolean("validate_parameters"), boolean("disable_default_eval_metric"), number("base_score"),
+      number("eta", 0), number("learning_rate", 0), number("gamma", 0), number("min_split_loss", 0),
+      integer("max_depth", 0), number("min_child_weight", 0), number("max_delta_step", 0),
+      number("subsample", 0, 1, true), text("sampling_method", {"uniform", "gradient_based"}),
+      number("colsample_bytree", 0, 1, true), number("colsample_bylevel", 0, 1, true),
+      number("colsample_bynode", 0, 1, true), number("lambda", 0), number("reg_lambda", 0),
+      number("alpha", 0), number("reg_alpha", 0), number("sketch_eps", 0, 1, true, true),
+      number("scale_pos_weight", 0), text("updater"), boolean("refresh_leaf"),
+      text("process_type", {"default", "update"}), text("grow_policy", {"depthwise", "lossguide"}),
+      integer("max_leaves", 0), integer("max_bin", 2),
+      text("predictor", {"auto", "cpu_predictor", "gpu_predictor"}), integer("num_parallel_tree", 1),
+      list("monotone_constraints"), list("interaction_constraints"), integer("max_cat_threshold", 1),
+      boolean("single_precision_histogram"), boolean("deterministic_histogram"),
+      integer("gpu_id", -1), boolean("seed_per_iteration"), number("tweedie_variance_power", 1, 2, false, true),
+      number("huber_slope", 0, inf, true), number("quantile_alpha", 0, 1, true, true),
+      text("aft_loss_distribution", {"normal", "logistic", "extreme"}),
+      number("aft_loss_distribution_scale", 0, inf, true), text("sample_type", {"uniform", "weighted"}),
+      text("normalize_type", {"tree", "forest"}), number("rate_drop", 0, 1), boolean("one_drop"),
+      number("skip_drop", 0, 1), text("feature_selector", {"cyclic", "shuffle", "random", "greedy", "thrifty"}),
+      integer("top_k", 0), text("lambdarank_pair_method"), integer("max_cached_hist_node", 1),
+      integer("random_state", 0), boolean("use_rmm"), boolean("fail_on_invalid_gpu_id")};
+}
 
 std::vector<std::pair<std::string, std::string>> xgboost_param_aliases() {
   return {{"eta", "learning_rate"}, {"lambda", "reg_lambda"}, {"alpha", "reg_alpha"},

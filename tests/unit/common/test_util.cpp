@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <filesystem>
+#include <fstream>
 #include <stdexcept>
 #include <vector>
 
@@ -63,4 +65,56 @@ TEST(Util, ClosestMatch) {
   std::vector<std::string> names = {"roc_auc", "log_loss", "rmse"};
   EXPECT_EQ(compe::closest_match("roc_acu", names), "roc_auc");
   EXPECT_EQ(compe::closest_match("zzzzzzzzzz", names), "");
+}
+
+TEST(Util, ThreadCountsAreBoundedByTheCapAndTheCores) {
+  const std::size_t cores = compe::resolve_threads(0);
+  EXPECT_GE(cores, 1u);
+  EXPECT_EQ(compe::resolve_threads(1), 1u);
+  EXPECT_EQ(compe::resolve_threads(100000), cores);  // never more than the cores
+  EXPECT_EQ(compe::check_threads(0, "--threads"), 0u);
+  EXPECT_EQ(compe::check_threads(compe::kMaxThreads, "--threads"), 1024u);
+  for (std::int64_t bad : {std::int64_t{-1}, compe::kMaxThreads + 1, std::int64_t{100000000}}) {
+    try {
+      compe::check_threads(bad, "x.toml:3: 'run.threads'");
+      FAIL() << bad;
+    } catch (const compe::Error& e) {
+      EXPECT_EQ(e.code(), compe::ErrorCode::kInvalidArgument);
+      EXPECT_NE(std::string(e.what()).find("x.toml:3: 'run.threads' is " + std::to_string(bad) +
+                                           ": expected 0 (all cores) to 1024"),
+                std::string::npos)
+          << e.what();
+    }
+  }
+}
+
+TEST(Util, StaleTempFilesAreRemovedWithAFolderLeftEmpty) {
+  const fs::path dir = fs::temp_directory_path() / "compe_util_stale";
+  fs::remove_all(dir);
+  fs::create_directories(dir / "only_temp");
+  compe::write_file_atomic(dir / "mixed" / "config.json", "{}");
+  for (const char* d : {"only_temp", "mixed"}) {
+    std::ofstream(dir / d / "oof.csv.tmp-1f2e") << "id,fo";
+  }
+  EXPECT_EQ(compe::remove_stale_temp_files(dir / "only_temp"), 1u);
+  EXPECT_FALSE(fs::exists(dir / "only_temp"));
+  EXPECT_EQ(compe::remove_stale_temp_files(dir / "mixed"), 1u);
+  EXPECT_TRUE(fs::exists(dir / "mixed" / "config.json"));
+  EXPECT_FALSE(fs::exists(dir / "mixed" / "oof.csv.tmp-1f2e"));
+  EXPECT_EQ(compe::remove_stale_temp_files(dir / "missing"), 0u);
+  fs::remove_all(dir);
+}
+
+TEST(Util, APathTooLongIsBadInput) {
+  const fs::path p = fs::temp_directory_path() / (std::string(300, 'x') + ".txt");
+  for (int step = 0; step < 2; ++step) {
+    try {
+      if (step == 0) compe::write_file_atomic(p, "x");
+      else compe::read_file(p);
+      FAIL() << step;
+    } catch (const compe::Error& e) {
+      EXPECT_EQ(e.code(), compe::ErrorCode::kInvalidArgument) << e.what();
+      EXPECT_NE(std::string(e.what()).find("the path is too long"), std::string::npos) << e.what();
+    }
+  }
 }

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 #include <filesystem>
 #include <set>
 
@@ -67,8 +68,76 @@ TEST(ModelRegistry, ResolveParams) {
     EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
     EXPECT_NE(msg.find("'alpah'"), std::string::npos) << msg;
     EXPECT_NE(msg.find("did you mean 'alpha'"), std::string::npos) << msg;
-    EXPECT_NE(msg.find("known parameters are alpha, C"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("accepted parameters are alpha, C"), std::string::npos) << msg;
   }
+}
+
+TEST(ModelRegistry, UnknownParameterListsEveryAcceptedName) {
+  const Info& xgb = find("xgboost");
+  try {
+    resolve_params(xgb, {{"max_dept", 3}});
+    FAIL();
+  } catch (const Error& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("did you mean 'max_depth'"), std::string::npos) << msg;
+    std::string list = msg.substr(msg.find("accepted parameters are ") + 24) + ", ";
+    for (const auto* names : {&xgb.known_params, &xgb.passthrough_params})
+      for (const std::string& n : *names)
+        EXPECT_NE((" " + list).find(" " + n + ", "), std::string::npos) << n;
+  }
+}
+
+// Every parameter a backend accepts has a type and range, and every default fits it.
+TEST(ModelRegistry, EveryParameterHasASpecThatItsDefaultFits) {
+  for (const auto& row : builtin()) {
+    std::set<std::string> specs;
+    for (const ParamSpec& p : row.param_specs) {
+      EXPECT_TRUE(specs.insert(p.name).second) << row.name << " " << p.name;
+      EXPECT_FALSE(p.expected().empty());
+    }
+    std::set<std::string> accepted(row.known_params.begin(), row.known_params.end());
+    accepted.insert(row.passthrough_params.begin(), row.passthrough_params.end());
+    EXPECT_EQ(specs, accepted) << row.name;
+    for (const auto& [key, value] : row.default_params.items())
+      EXPECT_NO_THROW(resolve_params(row, {{key, value}})) << row.name << " " << key;
+  }
+}
+
+TEST(ModelRegistry, ValuesAreCheckedForTypeAndRange) {
+  const Info& xgb = find("xgboost");
+  auto message = [&](const nlohmann::json& params) -> std::string {
+    try {
+      resolve_params(xgb, params);
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
+      return e.what();
+    }
+    return "(accepted)";
+  };
+  auto has = [](const std::string& msg, std::string_view part) {
+    return msg.find(part) != std::string::npos;
+  };
+  std::string m = message({{"learning_rate", std::string("\0", 1)}});
+  EXPECT_TRUE(has(m, "'learning_rate'") && has(m, "a string") && has(m, "a finite number >= 0")) << m;
+  EXPECT_TRUE(has(m, "\\u0000")) << m;
+  m = message({{"learning_rate", -std::numeric_limits<double>::infinity()}});
+  EXPECT_TRUE(has(m, "= -inf") && has(m, "a finite number >= 0")) << m;
+  m = message({{"learning_rate", "0.1"}});
+  EXPECT_TRUE(has(m, "'learning_rate' = \"0.1\" (a string): expected a finite number >= 0")) << m;
+  m = message({{"subsample", 1.5}});
+  EXPECT_TRUE(has(m, "a finite number in (0, 1]")) << m;
+  m = message({{"max_depth", 2.5}});
+  EXPECT_TRUE(has(m, "an integer >= 0")) << m;
+  m = message({{"nthread", 100000}});
+  EXPECT_TRUE(has(m, "'nthread'") && has(m, "an integer in [0, 1024]")) << m;
+  m = message({{"tree_method", "histo"}});
+  EXPECT_TRUE(has(m, "one of auto, exact, approx, hist, gpu_hist")) << m;
+  m = message({{"objective", std::string("binary:logistic\0", 16)}});
+  EXPECT_TRUE(has(m, "control characters")) << m;
+  EXPECT_EQ(message({{"max_depth", 3.0}, {"eval_metric", {"auc", "logloss"}},
+                     {"monotone_constraints", {1, -1}}, {"validate_parameters", 1}}),
+            "(accepted)");
+  EXPECT_TRUE(has(message({{"eval_train", "yes"}}), "true or false"));
 }
 
 TEST(ModelRegistry, ParameterAliasesReplaceDefaults) {

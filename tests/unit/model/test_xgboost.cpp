@@ -208,8 +208,15 @@ TEST(ModelXgboost, ParameterErrors) {
   }
   EXPECT_THROW(model->fit_predict(p.fold(), {{"num_boost_round", "many"}}, nullptr), Error);
   EXPECT_THROW(model->fit_predict(p.fold(), {{"objective", "reg:squarederror"}}, nullptr), Error);
-  try {  // XGBoost itself rejects the value: a backend error carrying its message
+  try {  // out of the parameter's range: refused before XGBoost sees it
     model->fit_predict(p.fold(), {{"num_boost_round", 2}, {"max_depth", -3}}, nullptr);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
+    EXPECT_NE(std::string(e.what()).find("expected an integer >= 0"), std::string::npos) << e.what();
+  }
+  try {  // XGBoost itself rejects the value: a backend error carrying its message
+    model->fit_predict(p.fold(), {{"num_boost_round", 2}, {"objective", "binary:nonsense"}}, nullptr);
     FAIL();
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), ErrorCode::kBackend);
