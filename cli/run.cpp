@@ -252,6 +252,7 @@ void add_runs_command(CLI::App& app) {
     }
     auto store = open_store(url);
     store->mark_interrupted_stale();
+    clean_interrupted_run_folders(*store, a->workspace);
     RunFilter f;
     if (!a->status.empty()) f.status = parse_run_status(a->status);
     f.tag = a->tag;

@@ -127,6 +127,8 @@ json runs_json(Store& store, const Params& params) {
     fail(ErrorCode::kInvalidArgument,
          "query parameter sort='{}': expected created, cv, best, name or status", sort);
   f.sort = it->second;
+  // Rankings leave out partial runs (some folds or rows) and archived ones, unless all=1.
+  f.complete_only = f.sort == RunSort::kBest && param(params, "all") != "1";
   std::string order = param(params, "order");
   if (order.empty())  // text sorts read A to Z, times and scores newest / highest first
     f.descending = f.sort != RunSort::kName && f.sort != RunSort::kStatus;
