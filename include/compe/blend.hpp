@@ -79,6 +79,11 @@ struct LoadOptions {
 Member make_member(const Reference& ref, std::string name, const Table& oof, const Table& test,
                    const nlohmann::json& meta, const LoadOptions& options = {});
 
+/// A meta.json sidecar (docs/FORMATS.md): an object whose documented keys, where present, have
+/// their documented types. Error(kParse) naming the file, the key's JSON path and what was
+/// expected otherwise; unknown keys are kept.
+nlohmann::json read_oof_meta(const std::filesystem::path& path);
+
 /// make_member from a folder holding oof.csv, test.csv and optionally meta.json.
 /// Throws Error(kNotFound) when oof.csv or test.csv is missing ("a run without test
 /// predictions").

@@ -6,6 +6,7 @@
 #include "compe/artifacts.hpp"
 #include "compe/blend.hpp"
 #include "compe/error.hpp"
+#include "compe/json_input.hpp"
 #include "compe/folds.hpp"
 #include "compe/model.hpp"
 #include "compe/util.hpp"
@@ -97,8 +98,8 @@ std::vector<double> gather(const Reference& ref, const Table& t,
     const Column& c = t.column(col_idx[j]);
     if (c.type == DType::kString)
       fail(ErrorCode::kInvalidArgument,
-           "{}: column '{}' holds text, expected numbers (first row: id '{}')", source, c.name,
-           ids.size() ? ids.to_string(0) : "");
+           "{}: column {} holds text, expected numbers (first row: id {})", source, quote(c.name),
+           quote(ids.size() ? ids.to_string(0) : ""));
     std::vector<std::string> bad, out_of_range;
     for (std::size_t r = 0; r < c.size(); ++r) {
       double v = c.as_double(r);
@@ -111,11 +112,11 @@ std::vector<double> gather(const Reference& ref, const Table& t,
     }
     if (!bad.empty())
       fail(ErrorCode::kInvalidArgument,
-           "{}: column '{}': {} missing, NaN or infinite value(s) at ids {}", source, c.name,
+           "{}: column {}: {} missing, NaN or infinite value(s) at ids {}", source, quote(c.name),
            bad.size(), first_ids(bad));
     if (!out_of_range.empty())
       fail(ErrorCode::kInvalidArgument,
-           "{}: column '{}': {} probabilit(ies) outside [0, 1] at ids {}", source, c.name,
+           "{}: column {}: {} probabilit(ies) outside [0, 1] at ids {}", source, quote(c.name),
            out_of_range.size(), first_ids(out_of_range));
   }
   return out;
@@ -186,7 +187,7 @@ Member make_member(const Reference& ref, std::string name, const Table& oof, con
       int want = ref.folds[to_ref[r]];
       if (!(f == static_cast<double>(want))) {
         if (bad.empty())
-          first = fmt::format("id '{}' has fold {}, folds.csv says {}", ids.to_string(r),
+          first = fmt::format("id {} has fold {}, folds.csv says {}", quote(ids.to_string(r)),
                               fold.to_string(r), want);
         bad.push_back(ids.to_string(r));
       }
@@ -201,8 +202,8 @@ Member make_member(const Reference& ref, std::string name, const Table& oof, con
   for (std::size_t r = 0; r < fold.size(); ++r) {
     double f = fold.is_missing(r) ? NAN : fold.as_double(r);
     if (!(f >= 0 && f == std::floor(f) && f < 1e6))
-      fail(ErrorCode::kInvalidArgument, "{}: id '{}': fold '{}' is not a fold number (0, 1, ...)",
-           oof.source, ids.to_string(r), fold.to_string(r));
+      fail(ErrorCode::kInvalidArgument, "{}: id {}: fold {} is not a fold number (0, 1, ...)",
+           oof.source, quote(ids.to_string(r)), quote(fold.to_string(r)));
     m.folds[to_ref[r]] = static_cast<int>(f);
   }
 
@@ -211,6 +212,31 @@ Member make_member(const Reference& ref, std::string name, const Table& oof, con
   std::vector<std::size_t> test_cols = match_columns(ref, test, {ref.id_column}, test.source);
   m.test = gather(ref, test, test_cols, tids, to_test, ref.test_ids.size(), test.source);
   return m;
+}
+
+nlohmann::json read_oof_meta(const fs::path& path) {
+  nlohmann::json doc = read_json_file(path);
+  const JsonAt meta(doc, path.string());
+  meta.object();
+  // Every documented key that is present has its documented type (docs/FORMATS.md); other keys
+  // are kept as they are.
+  if (auto v = meta.find("format_version")) v->integer();
+  for (const char* key : {"competition", "task", "metric", "id", "folds_hash", "data_hash",
+                          "target_transform", "producer", "run_id"})
+    if (auto v = meta.find(key)) v->string();
+  for (const char* key : {"target", "prediction_columns"})
+    if (auto v = meta.find(key)) v->strings();
+  if (auto cv = meta.find("cv")) {
+    cv->object();
+    for (const char* key : {"score", "mean", "std"})
+      if (auto v = cv->find(key)) v->number_or_null();
+    if (auto folds = cv->find("folds")) {
+      folds->object();
+      for (auto it = folds->value().begin(); it != folds->value().end(); ++it)
+        folds->at(it.key()).number_or_null();
+    }
+  }
+  return doc;
 }
 
 Member load_member(const Reference& ref, std::string name, const fs::path& dir,
@@ -224,13 +250,7 @@ Member load_member(const Reference& ref, std::string name, const fs::path& dir,
          "{}: no test.csv: a member without test predictions cannot be blended",
          test_path.string());
   nlohmann::json meta = nullptr;
-  if (fs::exists(meta_path)) {
-    try {
-      meta = nlohmann::json::parse(read_file(meta_path));
-    } catch (const nlohmann::json::parse_error& e) {
-      fail(ErrorCode::kParse, "{}: {}", meta_path.string(), e.what());
-    }
-  }
+  if (fs::exists(meta_path)) meta = read_oof_meta(meta_path);
   CsvReadOptions id_text;
   id_text.dtypes[ref.id_column] = ref.train_ids.type;
   Table oof = read_csv(oof_path, id_text);

@@ -103,7 +103,7 @@ Value opt(const std::optional<std::int64_t>& v) {
 
 json parse_json(const std::string& text, std::string_view what) {
   json j = json::parse(text, nullptr, false);
-  if (j.is_discarded()) fail(ErrorCode::kStorage, "corrupt JSON in stored {}: '{}'", what, text);
+  if (j.is_discarded()) fail(ErrorCode::kStorage, "corrupt JSON in stored {}: {}", what, quote(text));
   return j;
 }
 
