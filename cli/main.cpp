@@ -4,8 +4,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <string>
 
 #include <fmt/core.h>
+#include <nlohmann/json.hpp>
 
 #include "commands.hpp"
 #include "compe/error.hpp"
@@ -43,10 +45,21 @@ int main(int argc, char** argv) {
     int rc = app.exit(e);
     return rc == 0 ? 0 : 2;
   } catch (const compe::Error& e) {
-    fmt::print(stderr, "error[{}]: {}\n", compe::error_code_name(e.code()), e.what());
+    // Messages quote user text: never let it drive the terminal.
+    fmt::print(stderr, "error[{}]: {}\n", compe::error_code_name(e.code()),
+               compe::escape_controls(e.what()));
     return compe::exit_code_for(e.code());
+  } catch (const nlohmann::json::exception& e) {
+    // Every JSON input is read through compe/json_input.hpp; a value that still slips through is
+    // input compe did not expect, not a crash: exit 2, without the library's prefix.
+    std::string what = e.what();
+    if (auto p = what.find("] "); what.starts_with("[json.exception") && p != std::string::npos)
+      what = what.substr(p + 2);
+    fmt::print(stderr, "error[parse]: a JSON value is not what compe expected: {}\n",
+               compe::escape_controls(compe::clip(what, 400)));
+    return 2;
   } catch (const std::exception& e) {
-    fmt::print(stderr, "error[internal]: {}\n", e.what());
+    fmt::print(stderr, "error[internal]: {}\n", compe::escape_controls(e.what()));
     return 1;
   }
   return 0;

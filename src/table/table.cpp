@@ -88,7 +88,7 @@ double Column::as_double(std::size_t row) const {
                              : static_cast<double>(i64[row]);
     case DType::kString: break;
   }
-  fail(ErrorCode::kInvalidArgument, "column '{}' holds text, expected numbers", name);
+  fail(ErrorCode::kInvalidArgument, "column {} holds text, expected numbers", quote(name));
 }
 
 std::string Column::to_string(std::size_t row) const {
@@ -152,9 +152,9 @@ const Column& Table::column(std::string_view name) const {
   if (auto i = find(name)) return columns_[*i];
   auto names = column_names();
   std::string hint = closest_match(name, names);
-  fail(ErrorCode::kNotFound, "{}no column '{}'{}; columns are: {}",
-       source.empty() ? "" : source + ": ", name,
-       hint.empty() ? "" : fmt::format(" (did you mean '{}'?)", hint), join(names));
+  fail(ErrorCode::kNotFound, "{}no column {}{}; columns are: {}",
+       source.empty() ? "" : source + ": ", quote(name),
+       hint.empty() ? "" : fmt::format(" (did you mean {}?)", quote(hint)), list_shown(names));
 }
 
 std::optional<std::size_t> Table::find(std::string_view name) const {
@@ -172,10 +172,10 @@ std::vector<std::string> Table::column_names() const {
 
 void Table::add_column(Column c) {
   if (has(c.name))
-    fail(ErrorCode::kInvalidArgument, "{}duplicate column name '{}'",
-         source.empty() ? "" : source + ": ", c.name);
+    fail(ErrorCode::kInvalidArgument, "{}duplicate column name {}",
+         source.empty() ? "" : source + ": ", quote(c.name));
   if (!columns_.empty() && c.size() != num_rows())
-    fail(ErrorCode::kInvalidArgument, "column '{}' has {} rows, the table has {}", c.name, c.size(),
+    fail(ErrorCode::kInvalidArgument, "column {} has {} rows, the table has {}", quote(c.name), c.size(),
          num_rows());
   if (c.type == DType::kInt64 && !c.missing.empty() && c.missing.size() != c.i64.size())
     fail(ErrorCode::kInternal, "column '{}': missing mask length mismatch", c.name);
