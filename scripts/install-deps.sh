@@ -11,6 +11,8 @@ PACKAGES=(
   postgresql
   chromium
   ccache
+  # Sanitizer build, fuzz targets (clang's libFuzzer, ASan/UBSan runtimes, symbolizer) and load tests.
+  clang libclang-rt-14-dev libomp-dev llvm wrk
   # The Python module (pybind11) and its tests; the image example's PyTorch trainer.
   pybind11-dev python3-dev python3-numpy python3-pytest
   python3-torch python3-torchvision dataset-fashion-mnist
