@@ -184,12 +184,12 @@ double JsonAt::number_or_null() const {
 }
 
 std::int64_t JsonAt::integer() const {
-  if (value_->is_number_integer()) return value_->get<std::int64_t>();
   if (value_->is_number_unsigned()) {
     if (value_->get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
       expected("an integer below 2^63");
     return static_cast<std::int64_t>(value_->get<std::uint64_t>());
   }
+  if (value_->is_number_integer()) return value_->get<std::int64_t>();
   expected("an integer");
 }
 

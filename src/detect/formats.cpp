@@ -67,7 +67,7 @@ bool integral_id(const std::string& id) {
 
 /// An image id: COCO files carry numbers, other tools strings; both are read as text.
 std::string json_id(const JsonAt& j) {
-  if (j.value().is_number_integer()) return std::to_string(j.value().get<std::int64_t>());
+  if (j.value().is_number_integer()) return j.value().dump();  // exact digits, unsigned ones too
   if (j.value().is_string()) return j.value().get<std::string>();
   j.expected("an integer or a string id");
 }

@@ -453,6 +453,7 @@ Submission Host::submit(const std::string& team, std::string_view csv, std::stri
       if (row < I.all_rows.num_rows())
         fail(e.code(), "{}: {} (id {})", display, msg, quote(I.all_rows.column(I.config.id_column).to_string(row)));
     }
+    if (!msg.starts_with(display)) fail(e.code(), "{}: {}", display, msg);
     throw;
   }
   // The split scores. A part where the metric is undefined (constant predictions on it alone)
