@@ -22,6 +22,7 @@ Prints one summary line per scenario; exit 1 on any violation. Standard library 
 import argparse
 import csv
 import glob
+import http.client
 import hashlib
 import json
 import os
@@ -309,7 +310,7 @@ def scenario_host(compe, root, tmp, points):
                         doc = json.loads(resp.read())
                         if resp.status == 201:
                             accepted[doc["id"]] = hashlib.sha256(body.encode()).hexdigest()
-                except (urllib.error.URLError, ConnectionError, OSError, ValueError):
+                except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError):
                     return
 
         th = threading.Thread(target=upload)
