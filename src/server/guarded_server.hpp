@@ -1,8 +1,8 @@
 #pragma once
 /// An httplib::Server that slow or greedy clients cannot stall: each connection is served by our
 /// own loop over httplib's request processing, with
-///  - a cap on the connections one client address holds at once (more get 503 and are closed
-///    without reading them, so they hold a request thread for microseconds);
+///  - a cap on the connections one client address holds at once (more wait up to 0.1 s for a
+///    slot, then get 503 and are closed without being read: a request thread for 0.1 s at most);
 ///  - a deadline for a request's header block (a client that trickles headers a byte at a time
 ///    is cut off), and per-read / per-write timeouts for everything else.
 /// Shared by the dashboard and the competition host; only src/server includes it.
@@ -22,6 +22,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <thread>
 
 #include "server/limits.hpp"
 
@@ -198,14 +199,19 @@ class GuardedServer : public httplib::Server {
     int port = 0;
     std::string client =
         ::getpeername(sock, reinterpret_cast<sockaddr*>(&peer), &n) == 0 ? detail::address_of(peer, port) : "";
+    // A client that reconnects as soon as its connection is closed (after a "Connection: close"
+    // answer) may arrive before that connection's thread has let its slot go: wait a moment.
     bool admitted = false;
-    {
-      std::lock_guard lock(mu_);
-      int& open = open_[client];
-      if (open < limits_.per_client) {
-        ++open;
-        admitted = true;
+    for (int tries = 0; !admitted && tries < 20; ++tries) {
+      {
+        std::lock_guard lock(mu_);
+        int& open = open_[client];
+        if (open < limits_.per_client) {
+          ++open;
+          admitted = true;
+        }
       }
+      if (!admitted) std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
     if (!admitted) {
       const std::string body = "{\"error\": \"too many connections from this address at once; retry\", "
