@@ -14,7 +14,12 @@ define configure
 	  cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS) && touch $(BUILD)/configured.stamp; fi
 endef
 
-.PHONY: deps build test demo bench clean format python
+# The sanitizer build (clang, ASan + UBSan, libFuzzer targets): a second build folder.
+ASAN_BUILD ?= build-asan
+FUZZ_SECONDS ?= 30
+SANITIZER_ENV = ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+
+.PHONY: deps build test test-slow build-asan test-asan fuzz demo bench clean format python
 
 # Everything `make test` and CI need.
 deps:
@@ -29,7 +34,33 @@ test:
 	@$(DEPS) build test
 	$(configure)
 	cmake --build $(BUILD) -j $(JOBS)
-	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -LE slow
+
+# Kill points (SIGKILL at many instants of compe run, tune, a host upload) and the load test.
+test-slow:
+	@$(DEPS) build test sanitize
+	$(configure)
+	cmake --build $(BUILD) -j $(JOBS)
+	cd $(BUILD) && ctest --output-on-failure -L slow
+
+$(ASAN_BUILD)/CMakeCache.txt:
+	CC=clang CXX=clang++ cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" -DCOMPE_FUZZ=ON -DCOMPE_WERROR=OFF \
+	  -DCOMPE_BUILD_PYTHON=OFF -DCOMPE_BUILD_BENCH=OFF $(CMAKE_FLAGS)
+
+build-asan:
+	@$(DEPS) build test sanitize
+	$(MAKE) $(ASAN_BUILD)/CMakeCache.txt
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+
+# The unit and CLI suites under AddressSanitizer and UndefinedBehaviorSanitizer.
+test-asan: build-asan
+	cd $(ASAN_BUILD) && $(SANITIZER_ENV) ctest --output-on-failure -j $(JOBS) -LE slow -E '^browser_'
+
+# Every fuzz target for FUZZ_SECONDS under ASan + UBSan (scripts/fuzz.sh; findings in
+# $(ASAN_BUILD)/fuzz-artifacts).
+fuzz: build-asan
+	scripts/fuzz.sh $(abspath $(ASAN_BUILD)) $(FUZZ_SECONDS)
 
 # The Python module: build/python holds the importable package `compe`
 # (use it with PYTHONPATH=$(BUILD)/python /usr/bin/python3; docs/PYTHON.md).
@@ -55,4 +86,4 @@ format:
 	clang-format -i $$(git ls-files '*.cpp' '*.hpp')
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -159,9 +159,9 @@ void add_blend_commands(CLI::App& app, int argc, char** argv) {
     blend::OofSet set = load(ws, *a);
     if (*thresholds && !blend::scores_labels(set.ref.metric))
       fail(ErrorCode::kInvalidArgument,
-           "--optimize-thresholds: metric '{}' scores probabilities, not labels; thresholds help "
+           "--optimize-thresholds: metric {} scores probabilities, not labels; thresholds help "
            "accuracy, f1, mcc, qwk and the other label metrics",
-           set.ref.metric);
+           quote(set.ref.metric));
     blend::Result r = blend::blend(set, a->method, a->params);
     blend::RunOptions ro;
     ro.store = env_store(a->store);

@@ -6,8 +6,10 @@
 #include <exception>
 #include <filesystem>
 #include <system_error>
+#include <string>
 
 #include <fmt/core.h>
+#include <nlohmann/json.hpp>
 
 #include "commands.hpp"
 #include "compe/error.hpp"
@@ -72,7 +74,9 @@ int main(int argc, char** argv) {
     int rc = app.exit(e);
     return rc == 0 ? 0 : 2;
   } catch (const compe::Error& e) {
-    fmt::print(stderr, "error[{}]: {}\n", compe::error_code_name(e.code()), e.what());
+    // Messages quote user text: never let it drive the terminal.
+    fmt::print(stderr, "error[{}]: {}\n", compe::error_code_name(e.code()),
+               compe::escape_controls(e.what()));
     return compe::exit_code_for(e.code());
   } catch (const std::filesystem::filesystem_error& e) {
     // A path the system refuses for its length is bad input; any other file system failure is not.
@@ -80,8 +84,17 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "error[{}]: {}{}\n", too_long ? "invalid_argument" : "io", e.what(),
                too_long ? " (a name takes at most 255 bytes, a path 4096)" : "");
     return too_long ? 2 : 1;
+  } catch (const nlohmann::json::exception& e) {
+    // Every JSON input is read through compe/json_input.hpp; a value that still slips through is
+    // input compe did not expect, not a crash: exit 2, without the library's prefix.
+    std::string what = e.what();
+    if (auto p = what.find("] "); what.starts_with("[json.exception") && p != std::string::npos)
+      what = what.substr(p + 2);
+    fmt::print(stderr, "error[parse]: a JSON value is not what compe expected: {}\n",
+               compe::escape_controls(compe::clip(what, 400)));
+    return 2;
   } catch (const std::exception& e) {
-    fmt::print(stderr, "error[internal]: {}\n", e.what());
+    fmt::print(stderr, "error[internal]: {}\n", compe::escape_controls(e.what()));
     return 1;
   }
   return 0;

@@ -7,6 +7,7 @@
 
 #include "commands.hpp"
 #include "compe/error.hpp"
+#include "compe/json_input.hpp"
 #include "compe/score.hpp"
 #include "compe/util.hpp"
 #include "compe/workspace.hpp"
@@ -27,13 +28,11 @@ std::string find_metric(const ScoreArgs& a, std::optional<std::string>& task) {
   if (!a.metric.empty()) return a.metric;
   fs::path meta = fs::path(a.solution).parent_path() / "meta.json";
   if (fs::exists(meta)) {
-    try {
-      auto j = nlohmann::json::parse(read_file(meta));
-      if (j.contains("task") && j["task"].is_string()) task = j["task"].get<std::string>();
-      if (j.contains("metric") && j["metric"].is_string()) return j["metric"].get<std::string>();
-    } catch (const nlohmann::json::exception& e) {
-      fail(ErrorCode::kParse, "{}: {}", meta.string(), e.what());
-    }
+    const nlohmann::json doc = read_json_file(meta);
+    const JsonAt j(doc, meta.string());
+    j.object();
+    if (auto t = j.opt_string("task")) task = *t;
+    if (auto m = j.opt_string("metric")) return *m;
   }
   for (fs::path dir : {fs::path(a.solution).parent_path(), fs::path(a.workspace)}) {
     if (dir.empty()) dir = ".";

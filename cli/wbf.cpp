@@ -32,8 +32,8 @@ std::vector<double> parse_weights(const std::string& text) {
       used = 0;
     }
     if (item.empty() || used != item.size()) {
-      fail(ErrorCode::kInvalidArgument, "--weights: '{}' is not a number; expected W1,W2,...",
-           item);
+      fail(ErrorCode::kInvalidArgument, "--weights: {} is not a number; expected W1,W2,...",
+           quote(item));
     }
     w.push_back(v);
   }
@@ -113,8 +113,8 @@ std::vector<detect::ImageSize> bounds_for(const LoadedTruth& t, bool normalised)
   for (const auto& id : t.gt.image_ids) {
     auto it = t.sizes.find(id);
     if (it == t.sizes.end()) {
-      fail(ErrorCode::kInvalidArgument, "image_id '{}' has no size; the sizes must list every image",
-           id);
+      fail(ErrorCode::kInvalidArgument, "image_id {} has no size; the sizes must list every image",
+           quote(id));
     }
     out.push_back(it->second);
   }

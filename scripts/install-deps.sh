@@ -13,6 +13,7 @@
 #             fashion_mnist (PyTorch, Debian's Fashion-MNIST, the Python module's build) and
 #             faces (numpy; OpenCV's cascades and scikit-image's photos for detect.py)
 #   peers     the reference implementations of `make bench` and the golden generators
+#   sanitize  clang's ASan/UBSan/libFuzzer and wrk: `make test-asan`, `make fuzz`, `make test-slow`
 #
 # Idempotent: when everything asked for is present it returns in well under a second, without
 # apt-get update.
@@ -39,6 +40,9 @@ TEST=(
 )
 FASHION_MNIST=("${PYTHON[@]}" python3-torch dataset-fashion-mnist)
 FACES=(python3-numpy opencv-data python3-opencv python3-skimage)
+# The sanitizer build and fuzz targets (clang's libFuzzer, ASan/UBSan runtimes, symbolizer) and the
+# load tests (`make test-asan`, `make fuzz`, `make test-slow`).
+SANITIZE=(clang libclang-rt-14-dev libomp-dev llvm wrk)
 PEERS=(python3-sklearn python3-pandas python3-scipy python3-numpy python3-xgboost)
 
 usage() { sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//' >&2; exit "$1"; }
@@ -63,6 +67,7 @@ for g in "${groups[@]}"; do
     fashion_mnist) wanted+=("${FASHION_MNIST[@]}") ;;
     faces) wanted+=("${FACES[@]}") ;;
     peers) wanted+=("${PEERS[@]}") ;;
+    sanitize) wanted+=("${SANITIZE[@]}") ;;
     -h | --help) usage 0 ;;
     *) echo "install-deps: unknown group '$g' (build, demo, python, test, examples, fashion_mnist, faces, peers)" >&2; exit 2 ;;
   esac

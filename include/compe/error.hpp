@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include <cstddef>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -42,6 +44,25 @@ template <typename... Args>
 }
 
 [[noreturn]] void assertion_failed(const char* expr, const char* file, int line);
+
+/// How much of a user's text a message shows (characters) before it is cut.
+inline constexpr std::size_t kQuoteChars = 80;
+
+/// User text (a cell, header, id, name, token) made safe to show in a message: control characters
+/// as \n \t \x1b, bidirectional and C1 controls as \u202e, bytes that are not UTF-8 as \xff; at
+/// most `max_chars` characters, then "... (N more characters)" with the count of what was cut.
+std::string clip(std::string_view text, std::size_t max_chars = kQuoteChars);
+
+/// clip(text) in single quotes: 'abc', or 'abc...' (N more characters) when cut.
+std::string quote(std::string_view text, std::size_t max_chars = kQuoteChars);
+
+/// Names (columns, ids) for a message: "a, b, c", each clipped to 40 characters, at most
+/// `max_items` of them, then "and N more".
+std::string list_shown(std::span<const std::string> items, std::size_t max_items = 20);
+
+/// A whole message made safe for a terminal or a page: control characters (line breaks and tabs
+/// excepted) and bytes that are not UTF-8 escaped as clip() does, nothing cut. Applied where errors leave compe (CLI, HTTP).
+std::string escape_controls(std::string_view text);
 
 }  // namespace compe
 

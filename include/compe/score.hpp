@@ -19,6 +19,11 @@ struct Options {
   std::string metric;              ///< metric spec, e.g. "roc_auc", "map@5" (required)
   std::string id_column;           ///< default: the solution's first column
   std::optional<metric::Task> task;  ///< default: inferred from the metric and the solution
+  /// A part (Public, Private, overall) on which the metric is undefined (one class, constant
+  /// predictions) scores as the worst value (-inf when greater is better, +inf otherwise) and is
+  /// flagged in Result, instead of failing: the host's answer then never depends on which part
+  /// a row is in.
+  bool undefined_as_worst = false;
 };
 
 struct Result {
@@ -29,6 +34,9 @@ struct Result {
   std::optional<double> private_score;  ///< absent when no row is Private
   std::optional<double> overall_score;  ///< all Public and Private rows together
   std::size_t public_rows = 0, private_rows = 0, ignored_rows = 0;
+  /// With Options::undefined_as_worst: the parts whose score is the worst value because the
+  /// metric is undefined there.
+  bool public_undefined = false, private_undefined = false, overall_undefined = false;
 };
 
 /// How a solution row is used.

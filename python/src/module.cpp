@@ -50,10 +50,10 @@ void register_errors(py::module_& m) {
     } catch (const Error& e) {
       for (auto& c : g_classes)
         if (c.code == e.code()) {
-          PyErr_SetString(c.type, e.what());
+          PyErr_SetString(c.type, escape_controls(e.what()).c_str());
           return;
         }
-      PyErr_SetString(g_error, e.what());
+      PyErr_SetString(g_error, escape_controls(e.what()).c_str());
     }
   });
 }

@@ -133,9 +133,9 @@ Report run(const Table& train, const Table& test, const CompetitionConfig& c, co
     Finding f{"group_overlap", split_groups.empty() ? Severity::kOk : Severity::kLeak, group,
               static_cast<double>(split_groups.size()), ""};
     f.detail = split_groups.empty()
-                   ? fmt::format("all {} groups of '{}' stay within one fold", first_fold.size(), group)
-                   : fmt::format("{} of {} groups of '{}' appear in more than one fold: use a group splitter",
-                                 split_groups.size(), first_fold.size(), group);
+                   ? fmt::format("all {} groups of {} stay within one fold", first_fold.size(), quote(group))
+                   : fmt::format("{} of {} groups of {} appear in more than one fold: use a group splitter",
+                                 split_groups.size(), first_fold.size(), quote(group));
     rep.findings.push_back(f);
   }
 
@@ -169,7 +169,7 @@ Report run(const Table& train, const Table& test, const CompetitionConfig& c, co
     for (std::size_t r = 0; r < n; ++r) folds_by_hash[hashes[r]].push_back(fa.folds[r]);
     for (auto& [h, fs] : folds_by_hash) {
       if (fs.size() < 2) continue;
-      bool mixed = std::any_of(fs.begin(), fs.end(), [&](int x) { return x != fs[0]; });
+      bool mixed = std::any_of(fs.begin(), fs.end(), [&first = fs[0]](int x) { return x != first; });
       if (mixed) across += fs.size();
     }
     rep.findings.push_back({"duplicates_across_folds", across ? Severity::kWarning : Severity::kOk, "",

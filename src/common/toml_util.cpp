@@ -12,7 +12,7 @@ toml::table parse_toml(std::string_view text, std::string_view display) {
     return toml::parse(text, std::string(display));
   } catch (const toml::parse_error& e) {
     fail(ErrorCode::kParse, "{}:{}:{}: {}", display, e.source().begin.line, e.source().begin.column,
-         e.description());
+         clip(e.description(), 200));
   }
 }
 
@@ -22,8 +22,8 @@ void check_toml_keys(const toml::table& t, const std::string& prefix,
     std::string key(k.str());
     if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
     std::string hint = closest_match(key, allowed);
-    fail(ErrorCode::kInvalidArgument, "{}:{}: unknown key '{}{}'{}; allowed: {}", display,
-         v.source().begin.line, prefix, key,
+    fail(ErrorCode::kInvalidArgument, "{}:{}: unknown key {}{}; allowed: {}", display,
+         v.source().begin.line, quote(prefix + key),
          hint.empty() ? "" : fmt::format(" (did you mean '{}{}'?)", prefix, hint), join(allowed));
   }
 }

@@ -26,7 +26,7 @@ std::string_view box_format_name(BoxFormat f) {
 BoxFormat parse_box_format(std::string_view name) {
   if (name == "xyxy") return BoxFormat::kXyxy;
   if (name == "xywh") return BoxFormat::kXywh;
-  fail(ErrorCode::kInvalidArgument, "unknown box format '{}'; expected xyxy or xywh", name);
+  fail(ErrorCode::kInvalidArgument, "unknown box format {}; expected xyxy or xywh", quote(name));
 }
 
 DetectionsFile read_detections_csv(const std::filesystem::path& path, BoxFormat format) {
@@ -45,8 +45,8 @@ DetectionsFile read_detections_csv(const std::filesystem::path& path, BoxFormat 
       const Table head = read_csv_string(header + "\n", path.string(), {});
       for (const std::string& n : names) {
         if (!head.has(n)) {
-          fail(ErrorCode::kNotFound, "{}: no column '{}'; expected columns {} ({} boxes), got {}",
-               path.string(), n, join(names), box_format_name(format), join(head.column_names()));
+          fail(ErrorCode::kNotFound, "{}: no column {}; expected columns {} ({} boxes), got {}",
+               path.string(), quote(n), join(names), box_format_name(format), list_shown(head.column_names()));
         }
       }
     }
@@ -62,8 +62,8 @@ DetectionsFile read_detections_csv(const std::filesystem::path& path, BoxFormat 
   for (std::size_t r = 0; r < t.num_rows(); ++r) {
     for (std::size_t c = 0; c < cols.size(); ++c) {
       if (cols[c]->is_missing(r)) {
-        fail(ErrorCode::kParse, "{}:{}: column '{}' is empty or NaN; expected a number", shown,
-             r + 2, names[c]);
+        fail(ErrorCode::kParse, "{}:{}: column {} is empty or NaN; expected a number", shown,
+             r + 2, quote(names[c]));
       }
     }
     const std::string id(cols[0]->str(r));

@@ -1,5 +1,6 @@
 // Ground truth, COCO JSON, Kaggle's PredictionString, image sizes and box checks.
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <fstream>
@@ -11,6 +12,7 @@
 
 #include "compe/detect.hpp"
 #include "compe/error.hpp"
+#include "compe/json_input.hpp"
 #include "compe/table.hpp"
 #include "compe/util.hpp"
 
@@ -31,8 +33,8 @@ void require_columns(const std::filesystem::path& path, const std::vector<std::s
   const Table head = read_csv_string(header + "\n", path.string(), {});
   for (const std::string& n : names) {
     if (!head.has(n)) {
-      fail(ErrorCode::kNotFound, "{}: no column '{}'; expected columns {} ({}), got {}",
-           path.string(), n, join(names), what, join(head.column_names()));
+      fail(ErrorCode::kNotFound, "{}: no column {}; expected columns {} ({}), got {}",
+           path.string(), quote(n), join(names), what, list_shown(head.column_names()));
     }
   }
 }
@@ -63,24 +65,17 @@ bool integral_id(const std::string& id) {
   return !(id.size() > 1 && id[0] == '0');
 }
 
-std::string json_id(const nlohmann::json& j, const std::string& where) {
-  if (j.is_number_integer()) return std::to_string(j.get<std::int64_t>());
-  if (j.is_string()) return j.get<std::string>();
-  fail(ErrorCode::kParse, "{}: expected an integer or a string id, got {}", where, j.dump());
+/// An image id: COCO files carry numbers, other tools strings; both are read as text.
+std::string json_id(const JsonAt& j) {
+  if (j.value().is_number_integer()) return j.value().dump();  // exact digits, unsigned ones too
+  if (j.value().is_string()) return j.value().get<std::string>();
+  j.expected("an integer or a string id");
 }
 
-double json_number(const nlohmann::json& j, const std::string& where) {
-  if (!j.is_number()) fail(ErrorCode::kParse, "{}: expected a number, got {}", where, j.dump());
-  return j.get<double>();
-}
-
-nlohmann::json parse_json_file(const std::filesystem::path& path) {
-  std::string text = read_file(path);
-  try {
-    return nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
-    fail(ErrorCode::kParse, "{}: not valid JSON: {}", path.string(), e.what());
-  }
+/// [x, y, width, height] in pixels, each finite.
+std::array<double, 4> json_bbox(const JsonAt& bb) {
+  if (!bb.value().is_array() || bb.value().size() != 4) bb.expected("[x, y, width, height]");
+  return {bb.at(std::size_t{0}).number(), bb.at(1).number(), bb.at(2).number(), bb.at(3).number()};
 }
 
 }  // namespace
@@ -89,9 +84,9 @@ std::size_t GroundTruth::index_of(const std::string& id, std::string_view what) 
   auto it = index.find(id);
   if (it == index.end()) {
     fail(ErrorCode::kInvalidArgument,
-         "{}: image_id '{}' is not in the ground truth {} ({} images); predictions must be for "
+         "{}: image_id {} is not in the ground truth {} ({} images); predictions must be for "
          "known images",
-         what, id, source, image_ids.size());
+         what, quote(id), source, image_ids.size());
   }
   return it->second;
 }
@@ -134,9 +129,9 @@ GroundTruth read_ground_truth_csv(const std::filesystem::path& path, BoxFormat f
       for (std::size_t c = 1; c < cols.size(); ++c) {
         if (cols[c]->is_missing(r)) {
           fail(ErrorCode::kParse,
-               "{}:{}: column '{}' is empty; expected a number (leave every box cell empty for "
+               "{}:{}: column {} is empty; expected a number (leave every box cell empty for "
                "an image without objects)",
-               gt.source, r + 2, names[c]);
+               gt.source, r + 2, quote(names[c]));
         }
       }
     }
@@ -156,8 +151,8 @@ GroundTruth read_ground_truth_csv(const std::filesystem::path& path, BoxFormat f
     if (crowd && !crowd->is_missing(r)) {
       const double v = crowd->as_double(r);
       if (v != 0 && v != 1) {
-        fail(ErrorCode::kParse, "{}:{}: iscrowd is '{}'; expected 0 or 1", gt.source, r + 2,
-             crowd->to_string(r));
+        fail(ErrorCode::kParse, "{}:{}: iscrowd is {}; expected 0 or 1", gt.source, r + 2,
+             quote(crowd->to_string(r)));
       }
       b.crowd = v == 1;
     }
@@ -189,8 +184,8 @@ ImageSizes read_image_sizes_csv(const std::filesystem::path& path) {
            r + 2, w.to_string(r), h.to_string(r));
     }
     if (!out.emplace(std::string(id.str(r)), ImageSize{wv, hv}).second) {
-      fail(ErrorCode::kParse, "{}:{}: image_id '{}' appears twice", path.string(), r + 2,
-           id.str(r));
+      fail(ErrorCode::kParse, "{}:{}: image_id {} appears twice", path.string(), r + 2,
+           quote(id.str(r)));
     }
   }
   return out;
@@ -206,7 +201,7 @@ void scale_boxes(std::span<const std::string> image_ids, BoxLists& boxes, const 
     auto it = sizes.find(image_ids[i]);
     if (it == sizes.end()) {
       fail(ErrorCode::kInvalidArgument,
-           "image_id '{}' has no size; the sizes file must list every image", image_ids[i]);
+           "image_id {} has no size; the sizes file must list every image", quote(image_ids[i]));
     }
     const ImageSize s = it->second;
     for (std::size_t k = boxes.offsets[i]; k < boxes.offsets[i + 1]; ++k) {
@@ -234,81 +229,60 @@ void to_pixels(std::span<const std::string> image_ids, BoxLists& boxes, const Im
 // ---------------------------------------------------------------- COCO
 
 CocoDataset read_coco_annotations(const std::filesystem::path& path) {
-  const nlohmann::json j = parse_json_file(path);
   const std::string src = path.string();
-  for (const char* key : {"images", "annotations", "categories"}) {
-    if (!j.is_object() || !j.contains(key) || !j[key].is_array()) {
-      fail(ErrorCode::kParse, "{}: expected a COCO annotations object with a '{}' list", src, key);
-    }
-  }
+  const nlohmann::json doc = read_json_file(path);
+  const JsonAt root(doc, src);
+  if (!doc.is_object()) root.expected("a COCO annotations object with 'images', 'annotations' and 'categories' lists");
+  const JsonAt images = root.at("images", "a list of images").array();
+  const JsonAt categories = root.at("categories", "a list of categories").array();
+  const JsonAt annotations = root.at("annotations", "a list of annotations").array();
   CocoDataset out;
   GroundTruth& gt = out.gt;
   gt.source = src;
-  for (std::size_t i = 0; i < j["images"].size(); ++i) {
-    const auto& im = j["images"][i];
-    const std::string where = fmt::format("{}: images[{}]", src, i);
-    if (!im.is_object() || !im.contains("id")) fail(ErrorCode::kParse, "{}: no 'id'", where);
-    const std::string id = json_id(im["id"], where + ".id");
+  for (std::size_t i = 0; i < images.size(); ++i) {
+    const JsonAt im = images.at(i).object();
+    const std::string id = json_id(im.at("id", "the image's id"));
     if (!gt.index.emplace(id, gt.image_ids.size()).second) {
-      fail(ErrorCode::kParse, "{}: image id {} appears twice", where, id);
+      fail(ErrorCode::kParse, "{}: image id {} appears twice", im.where(), quote(id));
     }
     gt.image_ids.push_back(id);
-    if (im.contains("width") && im.contains("height")) {
-      out.sizes[id] = {json_number(im["width"], where + ".width"),
-                       json_number(im["height"], where + ".height")};
-    }
+    auto w = im.find("width"), h = im.find("height");
+    if (w && h) out.sizes[id] = {w->number(), h->number()};
   }
   std::set<std::int64_t> cats;
-  for (std::size_t i = 0; i < j["categories"].size(); ++i) {
-    const auto& c = j["categories"][i];
-    const std::string where = fmt::format("{}: categories[{}]", src, i);
-    if (!c.is_object() || !c.contains("id") || !c["id"].is_number_integer()) {
-      fail(ErrorCode::kParse, "{}: expected an integer 'id'", where);
-    }
-    const auto id = c["id"].get<std::int64_t>();
+  for (std::size_t i = 0; i < categories.size(); ++i) {
+    const JsonAt c = categories.at(i).object();
+    const auto id = c.at("id", "an integer category id").integer();
     cats.insert(id);
-    if (c.contains("name") && c["name"].is_string()) gt.category_names[id] = c["name"];
+    if (auto name = c.find("name"); name && name->value().is_string()) gt.category_names[id] = name->string();
   }
   gt.categories.assign(cats.begin(), cats.end());
   std::vector<std::vector<DetBox>> per(gt.image_ids.size());
-  for (std::size_t i = 0; i < j["annotations"].size(); ++i) {
-    const auto& a = j["annotations"][i];
-    const std::string where = fmt::format("{}: annotations[{}]", src, i);
-    if (!a.is_object()) fail(ErrorCode::kParse, "{}: expected an object", where);
-    for (const char* key : {"image_id", "category_id", "bbox"}) {
-      if (!a.contains(key)) fail(ErrorCode::kParse, "{}: no '{}'", where, key);
-    }
-    const std::string img = json_id(a["image_id"], where + ".image_id");
+  for (std::size_t i = 0; i < annotations.size(); ++i) {
+    const JsonAt a = annotations.at(i).object();
+    const std::string img = json_id(a.at("image_id", "the id of one of the file's images"));
     auto it = gt.index.find(img);
     if (it == gt.index.end()) {
-      fail(ErrorCode::kInvalidArgument, "{}: image_id {} is not among the file's images", where,
-           img);
-    }
-    if (!a["category_id"].is_number_integer()) {
-      fail(ErrorCode::kParse, "{}.category_id: expected an integer", where);
+      fail(ErrorCode::kInvalidArgument, "{}: image_id {} is not among the file's images", a.where(),
+           quote(img));
     }
     DetBox b;
-    b.label = a["category_id"].get<std::int64_t>();
+    b.label = a.at("category_id", "an integer category id").integer();
     if (!cats.count(b.label)) {
       fail(ErrorCode::kInvalidArgument, "{}: category_id {} is not among the file's categories",
-           where, b.label);
+           a.where(), b.label);
     }
-    const auto& bb = a["bbox"];
-    if (!bb.is_array() || bb.size() != 4) {
-      fail(ErrorCode::kParse, "{}.bbox: expected [x, y, width, height]", where);
+    const auto bb = json_bbox(a.at("bbox", "[x, y, width, height]"));
+    b.x1 = bb[0];
+    b.y1 = bb[1];
+    b.x2 = b.x1 + bb[2];
+    b.y2 = b.y1 + bb[3];
+    if (auto c = a.find("iscrowd")) {
+      if (c->value().is_boolean()) b.crowd = c->boolean();
+      else if (c->value().is_number_integer() && (c->integer() == 0 || c->integer() == 1)) b.crowd = c->integer() == 1;
+      else c->expected("0 or 1");
     }
-    b.x1 = json_number(bb[0], where + ".bbox[0]");
-    b.y1 = json_number(bb[1], where + ".bbox[1]");
-    b.x2 = b.x1 + json_number(bb[2], where + ".bbox[2]");
-    b.y2 = b.y1 + json_number(bb[3], where + ".bbox[3]");
-    if (a.contains("iscrowd")) {
-      const auto& c = a["iscrowd"];
-      if (!(c.is_number_integer() || c.is_boolean())) {
-        fail(ErrorCode::kParse, "{}.iscrowd: expected 0 or 1", where);
-      }
-      b.crowd = c.is_boolean() ? c.get<bool>() : c.get<std::int64_t>() != 0;
-    }
-    if (a.contains("area")) b.area = json_number(a["area"], where + ".area");
+    if (auto area = a.find("area")) b.area = area->number();
     per[it->second].push_back(b);
   }
   for (const auto& p : per) gt.boxes.push_row(p);
@@ -316,43 +290,28 @@ CocoDataset read_coco_annotations(const std::filesystem::path& path) {
 }
 
 DetectionsFile read_coco_results(const std::filesystem::path& path) {
-  const nlohmann::json j = parse_json_file(path);
   const std::string src = path.string();
-  if (!j.is_array()) {
-    fail(ErrorCode::kParse,
-         "{}: expected a COCO results list of {{image_id, category_id, bbox, score}}", src);
-  }
+  const nlohmann::json doc = read_json_file(path);
+  const JsonAt root(doc, src);
+  if (!doc.is_array()) root.expected("a COCO results list of {image_id, category_id, bbox, score}");
   DetectionsFile out;
   out.source = src;
   std::unordered_map<std::string, std::size_t> index;
-  for (std::size_t i = 0; i < j.size(); ++i) {
-    const auto& r = j[i];
-    const std::string where = fmt::format("{}: [{}]", src, i);
-    if (!r.is_object()) fail(ErrorCode::kParse, "{}: expected an object", where);
-    for (const char* key : {"image_id", "category_id", "bbox", "score"}) {
-      if (!r.contains(key)) fail(ErrorCode::kParse, "{}: no '{}'", where, key);
-    }
-    const std::string img = json_id(r["image_id"], where + ".image_id");
+  for (std::size_t i = 0; i < root.size(); ++i) {
+    const JsonAt r = root.at(i).object();
+    const std::string img = json_id(r.at("image_id", "an integer or a string id"));
+    const std::int64_t label = r.at("category_id", "an integer category id").integer();
+    const auto bb = json_bbox(r.at("bbox", "[x, y, width, height]"));
+    const double score = r.at("score", "a number").number();
     auto [it, added] = index.emplace(img, out.image_ids.size());
     if (added) {
       out.image_ids.push_back(img);
       out.images.emplace_back();
     }
-    if (!r["category_id"].is_number_integer()) {
-      fail(ErrorCode::kParse, "{}.category_id: expected an integer", where);
-    }
-    const auto& bb = r["bbox"];
-    if (!bb.is_array() || bb.size() != 4) {
-      fail(ErrorCode::kParse, "{}.bbox: expected [x, y, width, height]", where);
-    }
-    const double x = json_number(bb[0], where + ".bbox[0]");
-    const double y = json_number(bb[1], where + ".bbox[1]");
-    const double w = json_number(bb[2], where + ".bbox[2]");
-    const double h = json_number(bb[3], where + ".bbox[3]");
     ModelDetections& md = out.images[it->second];
-    md.boxes.push_back({x, y, x + w, y + h});
-    md.scores.push_back(json_number(r["score"], where + ".score"));
-    md.labels.push_back(r["category_id"].get<std::int64_t>());
+    md.boxes.push_back({bb[0], bb[1], bb[0] + bb[2], bb[1] + bb[3]});
+    md.scores.push_back(score);
+    md.labels.push_back(label);
   }
   return out;
 }
@@ -392,8 +351,8 @@ void parse_prediction_string(std::string_view text, bool with_label, const std::
     const std::string_view tok = text.substr(pos, end - pos);
     double x = 0;
     if (!parse_number(tok, x)) {
-      fail(ErrorCode::kParse, "{}: PredictionString token {} '{}' is not a number", where,
-           v.size() + 1, tok);
+      fail(ErrorCode::kParse, "{}: PredictionString token {} {} is not a number", where,
+           v.size() + 1, quote(tok));
     }
     v.push_back(x);
     pos = end;
@@ -466,8 +425,8 @@ DetectionsFile read_prediction_string_csv(const std::filesystem::path& path, boo
   for (std::size_t i = 0; i < out.image_ids.size(); ++i) {
     auto [it, added] = seen.emplace(out.image_ids[i], i);
     if (!added) {
-      fail(ErrorCode::kParse, "{}:{}: image_id '{}' appears twice (first at line {})", out.source,
-           i + 2, out.image_ids[i], it->second + 2);
+      fail(ErrorCode::kParse, "{}:{}: image_id {} appears twice (first at line {})", out.source,
+           i + 2, quote(out.image_ids[i]), it->second + 2);
     }
   }
   return out;
@@ -525,7 +484,7 @@ BoxCheck check_boxes(BoxLists& boxes, std::span<const std::string> image_ids,
       DetBox b = r[k];
       ++c.boxes;
       auto where = [&] {
-        return fmt::format("{}: image_id '{}', box {} ({}, {}, {}, {})", what, image_ids[i], k + 1,
+        return fmt::format("{}: image_id {}, box {} ({}, {}, {}, {})", what, quote(image_ids[i]), k + 1,
                            format_double(b.x1), format_double(b.y1), format_double(b.x2),
                            format_double(b.y2));
       };

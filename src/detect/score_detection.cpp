@@ -32,18 +32,18 @@ Usage parse_usage(const Table& t, std::size_t r) {
   if (low == "public") return Usage::kPublic;
   if (low == "private") return Usage::kPrivate;
   if (low == "ignored") return Usage::kIgnored;
-  fail(ErrorCode::kInvalidArgument, "{}:{}: Usage is '{}', expected Public, Private or Ignored",
-       src(t, "solution"), r + 2, v);
+  fail(ErrorCode::kInvalidArgument, "{}:{}: Usage is {}, expected Public, Private or Ignored",
+       src(t, "solution"), r + 2, quote(v));
 }
 
 double cell(const Table& t, const Column& c, std::size_t r) {
   if (c.is_missing(r)) {
-    fail(ErrorCode::kInvalidArgument, "{}:{}: column '{}' is empty; expected a number",
-         src(t, "file"), r + 2, c.name);
+    fail(ErrorCode::kInvalidArgument, "{}:{}: column {} is empty; expected a number",
+         src(t, "file"), r + 2, quote(c.name));
   }
   if (c.type == DType::kString) {
-    fail(ErrorCode::kInvalidArgument, "{}:{}: column '{}' is '{}'; expected a number",
-         src(t, "file"), r + 2, c.name, c.str(r));
+    fail(ErrorCode::kInvalidArgument, "{}:{}: column {} is {}; expected a number",
+         src(t, "file"), r + 2, quote(c.name), quote(c.str(r)));
   }
   return c.as_double(r);
 }
@@ -51,8 +51,8 @@ double cell(const Table& t, const Column& c, std::size_t r) {
 std::int64_t int_cell(const Table& t, const Column& c, std::size_t r) {
   const double v = cell(t, c, r);
   if (v != std::floor(v) || std::fabs(v) > 9e15) {
-    fail(ErrorCode::kInvalidArgument, "{}:{}: column '{}' is '{}'; expected an integer label",
-         src(t, "file"), r + 2, c.name, c.to_string(r));
+    fail(ErrorCode::kInvalidArgument, "{}:{}: column {} is {}; expected an integer label",
+         src(t, "file"), r + 2, quote(c.name), quote(c.to_string(r)));
   }
   return static_cast<std::int64_t>(v);
 }
@@ -101,8 +101,8 @@ std::vector<double> numbers(const std::string& text, const std::string& where) {
     double x = 0;
     auto [ptr, ec] = std::from_chars(tok.data(), tok.data() + tok.size(), x);
     if (ec != std::errc() || ptr != tok.data() + tok.size()) {
-      fail(ErrorCode::kInvalidArgument, "{}: PredictionString token '{}' is not a number", where,
-           tok);
+      fail(ErrorCode::kInvalidArgument, "{}: PredictionString token {} is not a number", where,
+           quote(tok));
     }
     v.push_back(x);
     pos = end;
@@ -120,10 +120,10 @@ score::Result score_detection_submission(const Table& solution, const Table& sub
   }
   const std::string id = options.id_column.empty() ? solution.column(0).name : options.id_column;
   const std::string sol = src(solution, "solution"), sub = src(submission, "submission");
-  if (!solution.has(id)) fail(ErrorCode::kInvalidArgument, "{}: no id column '{}'", sol, id);
+  if (!solution.has(id)) fail(ErrorCode::kInvalidArgument, "{}: no id column {}", sol, quote(id));
   if (!submission.has(id)) {
-    fail(ErrorCode::kInvalidArgument, "{}: missing the id column '{}'; columns are: {}", sub, id,
-         join(submission.column_names()));
+    fail(ErrorCode::kInvalidArgument, "{}: missing the id column {}; columns are: {}", sub, quote(id),
+         list_shown(submission.column_names()));
   }
   const bool has_usage = solution.has("Usage");
   const Column& sid = solution.column(id);
@@ -145,9 +145,9 @@ score::Result score_detection_submission(const Table& solution, const Table& sub
       truth.emplace_back();
     } else if (usage[it->second] != u) {
       fail(ErrorCode::kInvalidArgument,
-           "{}:{}: image '{}' has rows of different Usage; an image is Public, Private or "
+           "{}:{}: image {} has rows of different Usage; an image is Public, Private or "
            "Ignored as a whole",
-           sol, r + 2, key);
+           sol, r + 2, quote(key));
     }
     return it->second;
   };
@@ -159,7 +159,7 @@ score::Result score_detection_submission(const Table& solution, const Table& sub
       const std::size_t before = images.size();
       const std::size_t i = image_of(r);
       if (images.size() == before) {
-        fail(ErrorCode::kInvalidArgument, "{}:{}: duplicate id '{}'", sol, r + 2, images[i]);
+        fail(ErrorCode::kInvalidArgument, "{}:{}: duplicate id {}", sol, r + 2, quote(images[i]));
       }
       // Ground truth: "x y w h" per object (the prediction layout less its score).
       const std::vector<double> v = numbers(sps.to_string(r), fmt::format("{}:{}", sol, r + 2));
@@ -179,8 +179,8 @@ score::Result score_detection_submission(const Table& solution, const Table& sub
     }
     for (const auto& c : submission.column_names()) {
       if (c != id && c != "PredictionString") {
-        fail(ErrorCode::kInvalidArgument, "{}: unexpected column '{}'; expected columns {}, {}",
-             sub, c, id, "PredictionString");
+        fail(ErrorCode::kInvalidArgument, "{}: unexpected column {}; expected columns {}, {}",
+             sub, quote(c), id, "PredictionString");
       }
     }
     if (!submission.has("PredictionString")) {
@@ -195,10 +195,10 @@ score::Result score_detection_submission(const Table& solution, const Table& sub
       const std::string key = pid.to_string(r);
       auto it = index.find(key);
       if (it == index.end()) {
-        fail(ErrorCode::kInvalidArgument, "{}:{}: id '{}' is not in the solution", sub, r + 2, key);
+        fail(ErrorCode::kInvalidArgument, "{}:{}: id {} is not in the solution", sub, r + 2, quote(key));
       }
       if (seen[it->second]) {
-        fail(ErrorCode::kInvalidArgument, "{}:{}: duplicate id '{}'", sub, r + 2, key);
+        fail(ErrorCode::kInvalidArgument, "{}:{}: duplicate id {}", sub, r + 2, quote(key));
       }
       seen[it->second] = 1;
       std::vector<Box> tmp;
@@ -208,8 +208,8 @@ score::Result score_detection_submission(const Table& solution, const Table& sub
     for (std::size_t i = 0; i < images.size(); ++i)
       if (!seen[i]) missing.push_back(images[i]);
     if (!missing.empty()) {
-      fail(ErrorCode::kInvalidArgument, "{}: {} solution id(s) missing, e.g. '{}'", sub,
-           missing.size(), missing.front());
+      fail(ErrorCode::kInvalidArgument, "{}: {} solution id(s) missing, e.g. {}", sub,
+           missing.size(), quote(missing.front()));
     }
   } else {
     // Ground-truth rows (image_id, box, label[, iscrowd], Usage) against a detections CSV.
@@ -218,7 +218,7 @@ score::Result score_detection_submission(const Table& solution, const Table& sub
       fail(ErrorCode::kInvalidArgument,
            "{}: a detection solution needs PredictionString, or x1,y1,x2,y2 (or x,y,w,h) and "
            "label columns; columns are: {}",
-           sol, join(solution.column_names()));
+           sol, list_shown(solution.column_names()));
     }
     const Column& lab = solution.column("label");
     const Column* crowd = solution.has("iscrowd") ? &solution.column("iscrowd") : nullptr;
@@ -235,7 +235,7 @@ score::Result score_detection_submission(const Table& solution, const Table& sub
       fail(ErrorCode::kInvalidArgument,
            "{}: expected detection columns {},x1,y1,x2,y2,score,label (or x,y,w,h); columns are: "
            "{}",
-           sub, id, join(submission.column_names()));
+           sub, id, list_shown(submission.column_names()));
     }
     const Column& ps = submission.column("score");
     const Column& pl = submission.column("label");
@@ -244,8 +244,8 @@ score::Result score_detection_submission(const Table& solution, const Table& sub
       const std::string key = pid.to_string(r);
       auto it = index.find(key);
       if (it == index.end()) {
-        fail(ErrorCode::kInvalidArgument, "{}:{}: image id '{}' is not in the solution", sub,
-             r + 2, key);
+        fail(ErrorCode::kInvalidArgument, "{}:{}: image id {} is not in the solution", sub,
+             r + 2, quote(key));
       }
       DetBox b = read_box(submission, *pc, r);
       b.score = cell(submission, ps, r);

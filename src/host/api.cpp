@@ -1,5 +1,6 @@
 // The host API's JSON documents. Private scores are added only once the results are revealed.
 #include <algorithm>
+#include <cmath>
 
 #include "compe/host.hpp"
 #include "compe/store.hpp"
@@ -9,6 +10,10 @@ using nlohmann::json;
 
 namespace {
 
+constexpr const char* kUndefinedNote =
+    "the metric is undefined on these rows for this submission (for example constant "
+    "predictions): scored as the worst score";
+
 json time_or_null(const std::optional<std::int64_t>& t) { return t ? json(iso8601_utc(*t)) : json(nullptr); }
 
 }  // namespace
@@ -17,7 +22,11 @@ json submission_json(const Submission& s, bool revealed) {
   json j = {{"id", s.id},       {"time", iso8601_utc(s.time_ms)}, {"name", s.name},
             {"sha256", s.sha256}, {"bytes", s.bytes},             {"public", s.public_score},
             {"final", s.final}};
-  if (revealed) j["private"] = s.private_score;
+  if (!std::isfinite(s.public_score)) j["public_note"] = kUndefinedNote;
+  if (revealed) {
+    j["private"] = s.private_score;
+    if (!std::isfinite(s.private_score)) j["private_note"] = kUndefinedNote;
+  }
   return j;
 }
 

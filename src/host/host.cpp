@@ -145,7 +145,7 @@ Submission submission_of(const store::Row& r) {
 std::string toml_string(const toml::table& t, const char* key, const std::string& display,
                         bool required = true) {
   auto v = t[key].value<std::string>();
-  if (!v && required) fail(ErrorCode::kInvalidArgument, "{}: missing string key '{}'", display, key);
+  if (!v && required) fail(ErrorCode::kInvalidArgument, "{}: missing string key {}", display, quote(key));
   return v.value_or("");
 }
 
@@ -165,10 +165,10 @@ std::vector<TeamToken> init(const InitOptions& o) {
   for (std::size_t i = 0; i < o.teams.size(); ++i) {
     if (!valid_team_name(o.teams[i]))
       fail(ErrorCode::kInvalidArgument,
-           "--teams: team name '{}' must be 1 to 64 characters from A-Z a-z 0-9 . _ -", o.teams[i]);
+           "--teams: team name {} must be 1 to 64 characters from A-Z a-z 0-9 . _ -", quote(o.teams[i]));
     for (std::size_t j = 0; j < i; ++j)
       if (o.teams[j] == o.teams[i])
-        fail(ErrorCode::kInvalidArgument, "--teams: team '{}' is listed twice", o.teams[i]);
+        fail(ErrorCode::kInvalidArgument, "--teams: team {} is listed twice", quote(o.teams[i]));
   }
   std::error_code ec;
   if (fs::exists(o.dir, ec) && !(fs::is_directory(o.dir, ec) && fs::is_empty(o.dir, ec)))
@@ -184,7 +184,7 @@ std::vector<TeamToken> init(const InitOptions& o) {
     fail(ErrorCode::kInvalidArgument,
          "{}: a solution needs an id column, target column(s) and a Usage column (Public, "
          "Private, Ignored); columns are: {}",
-         o.solution.string(), join(solution.column_names()));
+         o.solution.string(), list_shown(solution.column_names()));
   std::string id = solution.column(0).name;
   Table all_rows = filled_solution(solution, id, true);
   Table self = all_rows;
@@ -195,8 +195,8 @@ std::vector<TeamToken> init(const InitOptions& o) {
     r = score::score_submission(filled_solution(solution, id, false), self, so);
     score::score_submission(all_rows, self, so);
   } catch (const Error& e) {
-    fail(ErrorCode::kInvalidArgument, "{}: cannot be scored with metric '{}': {}",
-         o.solution.string(), o.metric, e.what());
+    fail(ErrorCode::kInvalidArgument, "{}: cannot be scored with metric {}: {}",
+         o.solution.string(), quote(o.metric), e.what());
   }
   if (r.public_rows == 0 || r.private_rows == 0)
     fail(ErrorCode::kInvalidArgument,
@@ -204,7 +204,7 @@ std::vector<TeamToken> init(const InitOptions& o) {
          o.solution.string(), r.public_rows, r.private_rows);
 
   fs::create_directories(o.dir / "private", ec);
-  if (ec) fail(ErrorCode::kIo, "cannot create folder '{}': {}", o.dir.string(), ec.message());
+  if (ec) fail(ErrorCode::kIo, "cannot create folder {}: {}", quote(o.dir.string(), 1000), ec.message());
   ::chmod(o.dir.c_str(), 0700);
   ::chmod((o.dir / "private").c_str(), 0700);
   write_file_atomic(o.dir / kSolution, text);
@@ -253,7 +253,7 @@ struct Host::Impl {
                        [&](const Team& t) { return t.name == team; });
   }
   void require_team(const std::string& team) const {
-    if (!has_team(team)) fail(ErrorCode::kNotFound, "no team '{}'", team);
+    if (!has_team(team)) fail(ErrorCode::kNotFound, "no team {}", quote(team));
   }
   bool better(double a, double b) const { return maximize ? a > b : a < b; }
 
@@ -371,8 +371,8 @@ Host::Host(const fs::path& dir) : impl_(std::make_unique<Impl>()) {
       Team team{std::string(name.str()), ""};
       if (const toml::table* tt = v.as_table()) team.token_sha256 = (*tt)["token_sha256"].value_or(std::string());
       if (!valid_team_name(team.name) || team.token_sha256.size() != 64)
-        fail(ErrorCode::kInvalidArgument, "{}: team '{}' needs a name from A-Z a-z 0-9 . _ - and a token_sha256",
-             display, team.name);
+        fail(ErrorCode::kInvalidArgument, "{}: team {} needs a name from A-Z a-z 0-9 . _ - and a token_sha256",
+             display, quote(team.name));
       c.teams.push_back(std::move(team));
     }
   }
@@ -439,8 +439,8 @@ Submission Host::submit(const std::string& team, std::string_view csv, std::stri
   ro.display_name = display;
   ro.threads = 1;
   Table sub = read_csv_string(csv, display, ro);
-  // Kaggle's checks over every row at once, then the split scores; an error that only the split
-  // brings out is reported without rows, so it cannot tell which rows are Public.
+  // Kaggle's checks and the metric over every row at once: whatever they refuse, they refuse
+  // whatever the split.
   try {
     score::score_submission(I.all_rows, sub, I.options);
   } catch (const Error& e) {
@@ -451,19 +451,17 @@ Submission Host::submit(const std::string& team, std::string_view csv, std::stri
     if (std::regex_search(msg, m, kRow)) {
       std::size_t row = std::stoul(m[1].str());
       if (row < I.all_rows.num_rows())
-        fail(e.code(), "{}: {} (id '{}')", display, msg, I.all_rows.column(I.config.id_column).to_string(row));
+        fail(e.code(), "{}: {} (id {})", display, msg, quote(I.all_rows.column(I.config.id_column).to_string(row)));
     }
+    if (!msg.starts_with(display)) fail(e.code(), "{}: {}", display, msg);
     throw;
   }
-  score::Result r;
-  try {
-    r = score::score_submission(I.solution, sub, I.options);
-  } catch (const Error&) {
-    fail(ErrorCode::kInvalidArgument,
-         "{}: the metric '{}' is undefined for this submission on part of the hidden rows (for "
-         "example constant predictions); it was not counted",
-         display, I.config.metric);
-  }
+  // The split scores. A part where the metric is undefined (constant predictions on it alone)
+  // scores as the worst value rather than being refused: a free refusal would tell which rows are
+  // Public, a counted worst score tells nothing for free.
+  score::Options split = I.options;
+  split.undefined_as_worst = true;
+  const score::Result r = score::score_submission(I.solution, sub, split);
   COMPE_ASSERT(r.public_score && r.private_score);
   Submission s;
   s.team = team;
@@ -527,7 +525,7 @@ void Host::set_finals(const std::string& team, const std::vector<std::int64_t>& 
     I.check_open(now);
     for (auto id : ids)
       if (I.db->query("SELECT 1 FROM submissions WHERE id = ? AND team = ?", {Value(id), Value(team)}).empty())
-        fail(ErrorCode::kNotFound, "finals: team '{}' has no submission {}", team, id);
+        fail(ErrorCode::kNotFound, "finals: team {} has no submission {}", quote(team), id);
     I.db->exec("UPDATE submissions SET final = 0 WHERE team = ?", {Value(team)});
     for (auto id : ids) I.db->exec("UPDATE submissions SET final = 1 WHERE id = ?", {Value(id)});
     I.db->commit();

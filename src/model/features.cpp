@@ -27,8 +27,8 @@ void require_in_train(const Table& train, const std::vector<std::string>& names,
     if (!train.has(n)) {
       auto known = train.column_names();
       auto close = closest_match(n, known);
-      fail(ErrorCode::kNotFound, "features.{}: column '{}' is not in the train table '{}'{}", what,
-           n, train.source, close.empty() ? "" : " (did you mean '" + close + "'?)");
+      fail(ErrorCode::kNotFound, "features.{}: column {} is not in the train table {}{}", what,
+           quote(n), quote(train.source, 1000), close.empty() ? "" : " (did you mean '" + close + "'?)");
     }
   }
 }
@@ -132,8 +132,8 @@ std::string FeatureReport::to_string() const {
     out += fmt::format("column '{}' ({}): count-encoded within each training fold\n", l.column, l.reason);
   for (const auto& u : unseen) {
     out += fmt::format(
-        "feature '{}': {} test row{} {} levels not seen in train (treated as missing): {}\n",
-        u.feature, u.rows, u.rows == 1 ? "" : "s", u.rows == 1 ? "has" : "have",
+        "feature {}: {} test row{} {} levels not seen in train (treated as missing): {}\n",
+        quote(u.feature), u.rows, u.rows == 1 ? "" : "s", u.rows == 1 ? "has" : "have",
         join(u.examples));
   }
   return out;
@@ -183,7 +183,7 @@ FeatureMatrix FeatureMatrix::build(const Table& train, const Table& test, const 
   std::vector<std::string> names;
   if (!spec.keep.empty()) {
     for (const auto& n : spec.keep) {
-      if (contains(names, n)) fail(ErrorCode::kInvalidArgument, "features.keep: column '{}' is listed twice", n);
+      if (contains(names, n)) fail(ErrorCode::kInvalidArgument, "features.keep: column {} is listed twice", quote(n));
       names.push_back(n);
     }
   } else {
@@ -223,12 +223,12 @@ FeatureMatrix FeatureMatrix::build(const Table& train, const Table& test, const 
   }
   if (names.empty())
     fail(ErrorCode::kInvalidArgument,
-         "no feature columns remain in '{}' after removing the id, target and dropped columns",
-         train.source);
+         "no feature columns remain in {} after removing the id, target and dropped columns",
+         quote(train.source, 1000));
   for (const auto& n : spec.categorical) {
     if (!contains(names, n))
       fail(ErrorCode::kInvalidArgument,
-           "features.categorical: column '{}' is not a feature (it is the id, a target or dropped)", n);
+           "features.categorical: column {} is not a feature (it is the id, a target or dropped)", quote(n));
   }
 
   static std::atomic<std::uint64_t> next_id{1};
@@ -246,14 +246,14 @@ FeatureMatrix FeatureMatrix::build(const Table& train, const Table& test, const 
     tr_cols[f] = &train.column(names[f]);
     auto te_index = test.find(names[f]);
     if (!te_index)
-      fail(ErrorCode::kInvalidArgument, "test table '{}' lacks the feature column '{}' found in train '{}'",
-           test.source, names[f], train.source);
+      fail(ErrorCode::kInvalidArgument, "test table {} lacks the feature column {} found in train {}",
+           quote(test.source, 1000), quote(names[f]), quote(train.source, 1000));
     te_cols[f] = &test.column(*te_index);
     if ((tr_cols[f]->type == DType::kString) != (te_cols[f]->type == DType::kString))
       fail(ErrorCode::kInvalidArgument,
-           "feature column '{}' is {} in train '{}' but {} in test '{}': expected the same kind",
-           names[f], dtype_name(tr_cols[f]->type), train.source, dtype_name(te_cols[f]->type),
-           test.source);
+           "feature column {} is {} in train {} but {} in test {}: expected the same kind",
+           quote(names[f]), dtype_name(tr_cols[f]->type), quote(train.source, 1000), dtype_name(te_cols[f]->type),
+           quote(test.source, 1000));
   }
   m.features_.resize(nf);
   std::vector<FeatureReport> reports(nf);

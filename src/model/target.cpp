@@ -16,7 +16,7 @@ std::string_view target_transform_name(TargetTransform t) {
 TargetTransform parse_target_transform(std::string_view name) {
   if (name.empty() || name == "none") return TargetTransform::kNone;
   if (name == "log1p") return TargetTransform::kLog1p;
-  fail(ErrorCode::kInvalidArgument, "unknown target transform '{}': expected none or log1p", name);
+  fail(ErrorCode::kInvalidArgument, "unknown target transform {}: expected none or log1p", quote(name));
 }
 
 namespace {
@@ -24,8 +24,8 @@ namespace {
 void check_no_missing(const Column& c) {
   for (std::size_t r = 0; r < c.size(); ++r)
     if (c.is_missing(r))
-      fail(ErrorCode::kInvalidArgument, "target column '{}' is missing at row {}: every train row needs a target",
-           c.name, r + 1);
+      fail(ErrorCode::kInvalidArgument, "target column {} is missing at row {}: every train row needs a target",
+           quote(c.name), r + 1);
 }
 
 // Distinct labels in ascending order (numbers numerically, text by bytes) and each row's index.
@@ -62,9 +62,9 @@ Target Target::encode(const Column& column, Task task, TargetTransform transform
   t.column = column.name;
   check_no_missing(column);
   if (task != Task::kRegression && transform != TargetTransform::kNone)
-    fail(ErrorCode::kInvalidArgument, "target transform '{}' applies to regression only, not to the {} target '{}'",
-         target_transform_name(transform), task == Task::kBinary ? "binary" : "multiclass",
-         column.name);
+    fail(ErrorCode::kInvalidArgument, "target transform {} applies to regression only, not to the {} target {}",
+         quote(target_transform_name(transform)), task == Task::kBinary ? "binary" : "multiclass",
+         quote(column.name));
   switch (task) {
     case Task::kBinary: {
       bool zero_one = column.type != DType::kString;
@@ -82,8 +82,8 @@ Target Target::encode(const Column& column, Task task, TargetTransform transform
       encode_labels(column, t.classes, t.y);
       if (t.classes.size() != 2)
         fail(ErrorCode::kInvalidArgument,
-             "binary target '{}' has {} distinct labels ({}{}): expected two, or values in {{0, 1}}",
-             column.name, t.classes.size(),
+             "binary target {} has {} distinct labels ({}{}): expected two, or values in {{0, 1}}",
+             quote(column.name), t.classes.size(),
              join(std::span(t.classes.data(), std::min<std::size_t>(t.classes.size(), 5))),
              t.classes.size() > 5 ? ", ..." : "");
       return t;
@@ -91,26 +91,26 @@ Target Target::encode(const Column& column, Task task, TargetTransform transform
     case Task::kMulticlass: {
       encode_labels(column, t.classes, t.y);
       if (t.classes.size() < 2)
-        fail(ErrorCode::kInvalidArgument, "multiclass target '{}' has {} distinct label(s): expected at least two",
-             column.name, t.classes.size());
+        fail(ErrorCode::kInvalidArgument, "multiclass target {} has {} distinct label(s): expected at least two",
+             quote(column.name), t.classes.size());
       t.num_class = t.classes.size();
       return t;
     }
     case Task::kRegression: {
       if (column.type == DType::kString)
-        fail(ErrorCode::kInvalidArgument, "regression target '{}' holds text (e.g. '{}'): expected numbers",
-             column.name, column.str(0));
+        fail(ErrorCode::kInvalidArgument, "regression target {} holds text (e.g. {}): expected numbers",
+             quote(column.name), quote(column.str(0)));
       t.num_class = 1;
       t.y.resize(column.size());
       for (std::size_t r = 0; r < column.size(); ++r) {
         double v = column.as_double(r);
         if (!std::isfinite(v))
-          fail(ErrorCode::kInvalidArgument, "target column '{}' row {}: value {} is not finite",
-               column.name, r + 1, format_double(v));
+          fail(ErrorCode::kInvalidArgument, "target column {} row {}: value {} is not finite",
+               quote(column.name), r + 1, format_double(v));
         if (transform == TargetTransform::kLog1p) {
           if (v <= -1.0)
             fail(ErrorCode::kInvalidArgument,
-                 "target column '{}' row {}: log1p needs values > -1, got {}", column.name, r + 1,
+                 "target column {} row {}: log1p needs values > -1, got {}", quote(column.name), r + 1,
                  format_double(v));
           v = std::log1p(v);
         }
@@ -119,8 +119,8 @@ Target Target::encode(const Column& column, Task task, TargetTransform transform
       return t;
     }
     default:
-      fail(ErrorCode::kInvalidArgument, "model backends support binary, multiclass and regression targets; '{}' has another task",
-           column.name);
+      fail(ErrorCode::kInvalidArgument, "model backends support binary, multiclass and regression targets; {} has another task",
+           quote(column.name));
   }
 }
 

@@ -5,6 +5,7 @@
 #include "common/toml_util.hpp"
 
 #include "compe/error.hpp"
+#include "compe/json_input.hpp"
 #include "compe/run.hpp"
 #include "compe/util.hpp"
 
@@ -35,10 +36,10 @@ std::vector<std::string> strings(const toml::table& t, std::string_view key, con
   const toml::node* n = t.get(key);
   if (!n) return out;
   const toml::array* arr = n->as_array();
-  if (!arr) fail(ErrorCode::kInvalidArgument, "{}:{}: '{}' must be a list of column names", display, n->source().begin.line, path);
+  if (!arr) fail(ErrorCode::kInvalidArgument, "{}:{}: {} must be a list of column names", display, n->source().begin.line, quote(path));
   for (const auto& e : *arr) {
     auto s = e.value_exact<std::string>();
-    if (!s) fail(ErrorCode::kInvalidArgument, "{}:{}: '{}' must be a list of column names", display, n->source().begin.line, path);
+    if (!s) fail(ErrorCode::kInvalidArgument, "{}:{}: {} must be a list of column names", display, n->source().begin.line, quote(path));
     out.push_back(*s);
   }
   return out;
@@ -57,28 +58,44 @@ nlohmann::json Experiment::to_json() const {
 
 Experiment experiment_from_json(const nlohmann::json& c) {
   Experiment x;
-  try {
-    x.name = c.value("name", "");
-    x.parent = c.value("parent", "");
-    const auto& m = c.at("model");
-    x.backend = m.at("backend").get<std::string>();
-    x.params = m.value("params", nlohmann::json::object());
-    if (c.contains("features")) {
-      const auto& f = c.at("features");
-      x.keep = f.value("keep", std::vector<std::string>{});
-      x.drop = f.value("drop", std::vector<std::string>{});
-      x.categorical = f.value("categorical", std::vector<std::string>{});
-      x.target_transform = f.value("target_transform", "none");
+  const JsonAt root(c, "the recorded run config");
+  root.object();
+  x.name = root.opt_string("name").value_or("");
+  x.parent = root.opt_string("parent").value_or("");
+  const JsonAt m = root.at("model", "the model's backend and params").object();
+  x.backend = m.at("backend", "a model backend's name").string();
+  if (auto p = m.find("params")) x.params = p->object().value();
+  else x.params = nlohmann::json::object();
+  auto ints = [](const JsonAt& list) {
+    std::vector<int> out;
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      const std::int64_t v = list.at(i).integer();
+      if (v < -1 || v > 1000000) list.at(i).expected("a fold number");
+      out.push_back(static_cast<int>(v));
     }
-    if (c.contains("run")) {
-      const auto& r = c.at("run");
-      x.folds = r.value("folds", std::vector<int>{});
-      x.seed = r.value("seed", std::uint64_t{42});
-      x.threads = r.value("threads", std::size_t{0});
-      x.parallel_folds = r.value("parallel_folds", std::size_t{1});
+    return out;
+  };
+  auto count = [](const JsonAt& v) {
+    const std::int64_t n = v.integer();
+    if (n < 0) v.expected("a count >= 0");
+    return static_cast<std::size_t>(n);
+  };
+  if (auto f = root.find("features")) {
+    f->object();
+    if (auto v = f->find("keep")) x.keep = v->strings();
+    if (auto v = f->find("drop")) x.drop = v->strings();
+    if (auto v = f->find("categorical")) x.categorical = v->strings();
+    x.target_transform = f->opt_string("target_transform").value_or("none");
+  }
+  if (auto r = root.find("run")) {
+    r->object();
+    if (auto v = r->find("folds")) x.folds = ints(*v);
+    if (auto v = r->find("seed")) {
+      if (v->value().is_number_unsigned()) x.seed = v->value().get<std::uint64_t>();
+      else x.seed = count(*v);
     }
-  } catch (const nlohmann::json::exception& e) {
-    fail(ErrorCode::kInvalidArgument, "the recorded run config is not an experiment: {}", e.what());
+    if (auto v = r->find("threads")) x.threads = count(*v);
+    if (auto v = r->find("parallel_folds")) x.parallel_folds = count(*v);
   }
   return x;
 }
@@ -92,13 +109,13 @@ Experiment parse_experiment(std::string_view text, std::string_view display) {
     const toml::node* n = t.get(key);
     if (!n) return std::nullopt;
     auto v = n->value_exact<std::string>();
-    if (!v) fail(ErrorCode::kInvalidArgument, "{}:{}: '{}' must be a string", display, n->source().begin.line, path);
+    if (!v) fail(ErrorCode::kInvalidArgument, "{}:{}: {} must be a string", display, n->source().begin.line, quote(path));
     return v;
   };
   auto table = [&](std::string_view key) -> const toml::table* {
     const toml::node* n = root.get(key);
     if (!n) return nullptr;
-    if (!n->is_table()) fail(ErrorCode::kInvalidArgument, "{}:{}: '{}' must be a table", display, n->source().begin.line, key);
+    if (!n->is_table()) fail(ErrorCode::kInvalidArgument, "{}:{}: {} must be a table", display, n->source().begin.line, quote(key));
     return n->as_table();
   };
   if (const toml::table* t = table("tune")) x.tune = to_json(*t);
@@ -119,8 +136,8 @@ Experiment parse_experiment(std::string_view text, std::string_view display) {
     x.categorical = strings(*f, "categorical", "features.categorical", display);
     x.target_transform = str(*f, "target_transform", "features.target_transform").value_or("none");
     if (x.target_transform != "none" && x.target_transform != "log1p")
-      fail(ErrorCode::kInvalidArgument, "{}: features.target_transform is '{}', expected none or log1p", display,
-           x.target_transform);
+      fail(ErrorCode::kInvalidArgument, "{}: features.target_transform is {}, expected none or log1p", display,
+           quote(x.target_transform));
     if (!x.keep.empty() && !x.drop.empty())
       fail(ErrorCode::kInvalidArgument, "{}: give features.keep or features.drop, not both", display);
   }

@@ -6,6 +6,7 @@
 #include "compe/artifacts.hpp"
 #include "compe/oof.hpp"
 #include "compe/error.hpp"
+#include "compe/json_input.hpp"
 #include "compe/folds.hpp"
 #include "compe/model.hpp"
 #include "compe/util.hpp"
@@ -108,11 +109,11 @@ std::vector<double> gather(const Reference& ref, const Table& t,
     }
     if (!bad.empty())
       fail(ErrorCode::kInvalidArgument,
-           "{}: column '{}': {} missing, NaN or infinite value(s) at ids {}", source, c.name,
+           "{}: column {}: {} missing, NaN or infinite value(s) at ids {}", source, quote(c.name),
            bad.size(), first_ids(bad));
     if (!out_of_range.empty())
       fail(ErrorCode::kInvalidArgument,
-           "{}: column '{}': {} probabilit(ies) outside [0, 1] at ids {}", source, c.name,
+           "{}: column {}: {} probabilit(ies) outside [0, 1] at ids {}", source, quote(c.name),
            out_of_range.size(), first_ids(out_of_range));
   }
   return out;
@@ -214,7 +215,7 @@ Member make_member(const Reference& ref, std::string name, const Table& oof, con
       int want = ref.folds[to_ref[r]];
       if (!(f == static_cast<double>(want))) {
         if (bad.empty())
-          first = fmt::format("id '{}' has fold {}, folds.csv says {}", ids.to_string(r),
+          first = fmt::format("id {} has fold {}, folds.csv says {}", quote(ids.to_string(r)),
                               fold.to_string(r), want);
         bad.push_back(ids.to_string(r));
       }
@@ -229,8 +230,8 @@ Member make_member(const Reference& ref, std::string name, const Table& oof, con
   for (std::size_t r = 0; r < fold.size(); ++r) {
     double f = fold.is_missing(r) ? NAN : fold.as_double(r);
     if (!(f >= 0 && f == std::floor(f) && f < 1e6))
-      fail(ErrorCode::kInvalidArgument, "{}: id '{}': fold '{}' is not a fold number (0, 1, ...)",
-           oof.source, ids.to_string(r), fold.to_string(r));
+      fail(ErrorCode::kInvalidArgument, "{}: id {}: fold {} is not a fold number (0, 1, ...)",
+           oof.source, quote(ids.to_string(r)), quote(fold.to_string(r)));
     m.folds[to_ref[r]] = static_cast<int>(f);
   }
 

@@ -23,7 +23,7 @@ std::string describe(const std::vector<std::string>& items) {
   std::size_t n = std::min(items.size(), kShown);
   for (std::size_t i = 0; i < n; ++i) {
     if (i) out += ", ";
-    out += "'" + items[i] + "'";
+    out += quote(items[i]);
   }
   if (items.size() > n) out += fmt::format(" and {} more", items.size() - n);
   return out;
@@ -62,8 +62,8 @@ std::vector<Usage> read_usage(const Table& solution, std::size_t& pub, std::size
       ++ign;
     } else {
       fail(ErrorCode::kInvalidArgument,
-           "{}: line {}: Usage is '{}', expected Public, Private or Ignored", src(solution, "solution"),
-           r + 2, v);
+           "{}: line {}: Usage is {}, expected Public, Private or Ignored", src(solution, "solution"),
+           r + 2, quote(v));
     }
   }
   return out;
@@ -74,16 +74,16 @@ std::vector<std::size_t> match_ids(const Table& solution, const Table& submissio
                                    const std::string& id) {
   const Column& sid = solution.column(id);
   if (!submission.has(id))
-    fail(ErrorCode::kInvalidArgument, "{}: missing the id column '{}'; columns are: {}",
-         src(submission, "submission"), id, join(submission.column_names()));
+    fail(ErrorCode::kInvalidArgument, "{}: missing the id column {}; columns are: {}",
+         src(submission, "submission"), quote(id), list_shown(submission.column_names()));
   const Column& pid = submission.column(id);
   std::unordered_map<std::string, std::size_t> sol_index;
   sol_index.reserve(sid.size() * 2);
   for (std::size_t r = 0; r < sid.size(); ++r) {
     auto [it, ok] = sol_index.emplace(sid.to_string(r), r);
     if (!ok)
-      fail(ErrorCode::kInvalidArgument, "{}: duplicate id '{}' at line {} (first at line {})",
-           src(solution, "solution"), it->first, r + 2, it->second + 2);
+      fail(ErrorCode::kInvalidArgument, "{}: duplicate id {} at line {} (first at line {})",
+           src(solution, "solution"), quote(it->first), r + 2, it->second + 2);
   }
   std::vector<std::size_t> map(pid.size(), 0);
   std::vector<std::uint8_t> seen(sid.size(), 0);
@@ -111,8 +111,8 @@ std::vector<std::size_t> match_ids(const Table& solution, const Table& submissio
     if (!seen[r]) missing.push_back(sid.to_string(r));
   std::string sub = src(submission, "submission");
   if (!empty.empty())
-    fail(ErrorCode::kInvalidArgument, "{}: {} row(s) have an empty id '{}' (lines {})", sub,
-         empty.size(), id, describe(empty));
+    fail(ErrorCode::kInvalidArgument, "{}: {} row(s) have an empty id {} (lines {})", sub,
+         empty.size(), quote(id), describe(empty));
   if (!dup.empty() || !extra.empty() || !missing.empty() || pid.size() != sid.size()) {
     std::vector<std::string> parts;
     if (pid.size() != sid.size())
@@ -142,8 +142,8 @@ std::vector<double> numeric_predictions(const Table& submission, const Column& c
       if (col.is_missing(r)) continue;
       if (is_number_text(col.str(r))) continue;  // a number among text cells
       fail(ErrorCode::kInvalidArgument,
-             "{}: column '{}' must be numeric, found '{}' at line {} (id '{}'){}", sub, col.name,
-           col.str(r), r + 2, pid.to_string(r), space_hint(col.str(r)));
+             "{}: column {} must be numeric, found {} at line {} (id {}){}", sub, quote(col.name),
+           quote(col.str(r)), r + 2, quote(pid.to_string(r)), space_hint(col.str(r)));
     }
   }
   std::vector<double> out(sol_rows, 0.0);
@@ -161,7 +161,7 @@ std::vector<double> numeric_predictions(const Table& submission, const Column& c
   }
   if (!bad.empty())
     fail(ErrorCode::kInvalidArgument,
-         "{}: column '{}' has {} empty, NaN or infinite prediction(s), at id(s) {}", sub, col.name,
+         "{}: column {} has {} empty, NaN or infinite prediction(s), at id(s) {}", sub, quote(col.name),
          bad.size(), describe(bad));
   return out;
 }
@@ -208,8 +208,8 @@ Prepared prepare_submission(const Table& solution, const Table& submission, cons
   for (const auto& c : solution.columns())
     if (c.name != id && c.name != "Usage") targets.push_back(c.name);
   if (targets.empty())
-    fail(ErrorCode::kInvalidArgument, "{}: no target column besides '{}' and Usage",
-         src(solution, "solution"), id);
+    fail(ErrorCode::kInvalidArgument, "{}: no target column besides {} and Usage",
+         src(solution, "solution"), quote(id));
   std::vector<std::string> missing_cols, extra_cols;
   for (const auto& t : targets)
     if (!submission.has(t)) missing_cols.push_back(t);
@@ -220,9 +220,9 @@ Prepared prepare_submission(const Table& solution, const Table& submission, cons
     std::vector<std::string> expected{id};
     expected.insert(expected.end(), targets.begin(), targets.end());
     fail(ErrorCode::kInvalidArgument, "{}: wrong columns {}; expected columns: {}{}{}", sub,
-         join(submission.column_names()), join(expected),
-         missing_cols.empty() ? "" : fmt::format("; missing: {}", join(missing_cols)),
-         extra_cols.empty() ? "" : fmt::format("; unexpected: {}", join(extra_cols)));
+         list_shown(submission.column_names()), list_shown(expected),
+         missing_cols.empty() ? "" : fmt::format("; missing: {}", list_shown(missing_cols)),
+         extra_cols.empty() ? "" : fmt::format("; unexpected: {}", list_shown(extra_cols)));
   }
 
   Prepared out;
@@ -320,20 +320,20 @@ Prepared prepare_submission(const Table& solution, const Table& submission, cons
         if (it != code.end()) y_pred[map[r]] = it->second;
       }
       if (!empty.empty())
-        fail(ErrorCode::kInvalidArgument, "{}: column '{}' has {} empty prediction(s), at id(s) {}",
-             sub, pc.name, empty.size(), describe(empty));
+        fail(ErrorCode::kInvalidArgument, "{}: column {} has {} empty prediction(s), at id(s) {}",
+             sub, quote(pc.name), empty.size(), describe(empty));
       task = options.task ? *options.task : (labels.size() == 2 ? metric::kBinary : metric::kMulticlass);
       if (info.needs_proba)
         fail(ErrorCode::kInvalidArgument,
-             "metric '{}' scores probabilities, but the solution's '{}' holds class labels",
-             res.metric, tc.name);
+             "metric '{}' scores probabilities, but the solution's {} holds class labels",
+             res.metric, quote(tc.name));
     } else {
       y_true.resize(n);
       for (std::size_t r = 0; r < n; ++r) {
         y_true[r] = tc.as_double(r);
         if (!std::isfinite(y_true[r]) && usage[r] != Usage::kIgnored)
-          fail(ErrorCode::kInvalidArgument, "{}: line {}: target '{}' is empty or not finite",
-               src(solution, "solution"), r + 2, tc.name);
+          fail(ErrorCode::kInvalidArgument, "{}: line {}: target {} is empty or not finite",
+               src(solution, "solution"), r + 2, quote(tc.name));
       }
       y_pred = numeric_predictions(submission, pc, map, n, id);
       if (options.task) {
@@ -398,11 +398,24 @@ Result score_submission(const Table& solution, const Table& submission, const Op
     }
     return m->score(in);
   };
+  const double worst = res.direction == metric::Direction::kMaximize
+                           ? -std::numeric_limits<double>::infinity()
+                           : std::numeric_limits<double>::infinity();
+  auto score_part = [&](auto keep, bool& undefined) -> std::optional<double> {
+    if (!options.undefined_as_worst) return score_rows(keep);
+    try {
+      auto v = score_rows(keep);
+      if (!v || !std::isnan(*v)) return v;
+    } catch (const Error&) {
+    }
+    undefined = true;
+    return worst;
+  };
   if (p.has_usage) {
-    res.public_score = score_rows([](Usage u) { return u == Usage::kPublic; });
-    res.private_score = score_rows([](Usage u) { return u == Usage::kPrivate; });
+    res.public_score = score_part([](Usage u) { return u == Usage::kPublic; }, res.public_undefined);
+    res.private_score = score_part([](Usage u) { return u == Usage::kPrivate; }, res.private_undefined);
   }
-  res.overall_score = score_rows([](Usage u) { return u != Usage::kIgnored; });
+  res.overall_score = score_part([](Usage u) { return u != Usage::kIgnored; }, res.overall_undefined);
   return res;
 }
 
@@ -411,7 +424,7 @@ void validate_against_sample(const Table& sample, const Table& submission) {
   std::string sub = src(submission, "submission");
   if (sample.column_names() != submission.column_names())
     fail(ErrorCode::kInvalidArgument, "{}: columns {} differ from the sample submission's {}", sub,
-         join(submission.column_names()), join(sample.column_names()));
+         list_shown(submission.column_names()), list_shown(sample.column_names()));
   auto map = match_ids(sample, submission, id);
   for (std::size_t j = 1; j < sample.num_columns(); ++j) {
     const Column& sc = sample.column(j);

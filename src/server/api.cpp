@@ -30,8 +30,8 @@ std::int64_t int_param(const Params& p, const std::string& name, std::int64_t fa
   std::int64_t v = 0;
   auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc() || end != s.data() + s.size() || v < lo || v > hi)
-    fail(ErrorCode::kInvalidArgument, "query parameter {}='{}': expected an integer in [{}, {}]",
-         name, s, lo, hi);
+    fail(ErrorCode::kInvalidArgument, "query parameter {}={}: expected an integer in [{}, {}]",
+         name, quote(s), lo, hi);
   return v;
 }
 
@@ -41,7 +41,7 @@ std::optional<double> double_param(const Params& p, const std::string& name) {
   double v = 0;
   auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc() || end != s.data() + s.size() || !std::isfinite(v))
-    fail(ErrorCode::kInvalidArgument, "query parameter {}='{}': expected a finite number", name, s);
+    fail(ErrorCode::kInvalidArgument, "query parameter {}={}: expected a finite number", name, quote(s));
   return v;
 }
 
@@ -125,7 +125,7 @@ json runs_json(Store& store, const Params& params) {
   auto it = kSorts.find(sort);
   if (it == kSorts.end())
     fail(ErrorCode::kInvalidArgument,
-         "query parameter sort='{}': expected created, cv, best, name or status", sort);
+         "query parameter sort={}: expected created, cv, best, name or status", quote(sort));
   f.sort = it->second;
   // Rankings leave out partial runs (some folds or rows) and archived ones, unless all=1.
   f.complete_only = f.sort == RunSort::kBest && param(params, "all") != "1";
@@ -137,7 +137,7 @@ json runs_json(Store& store, const Params& params) {
   else if (order == "asc")
     f.descending = false;
   else
-    fail(ErrorCode::kInvalidArgument, "query parameter order='{}': expected asc or desc", order);
+    fail(ErrorCode::kInvalidArgument, "query parameter order={}: expected asc or desc", quote(order));
   f.cv_min = double_param(params, "cv_min");
   f.cv_max = double_param(params, "cv_max");
   if (f.cv_min && f.cv_max && *f.cv_min > *f.cv_max)
@@ -209,7 +209,7 @@ json compare_json(Store& store, const std::string& ids) {
   }
   if (runs.size() < 2)
     fail(ErrorCode::kInvalidArgument,
-         "query parameter ids='{}': expected two or more run ids separated by commas", ids);
+         "query parameter ids={}: expected two or more run ids separated by commas", quote(ids));
   if (runs.size() > 20)
     fail(ErrorCode::kInvalidArgument, "query parameter ids: {} runs given; compare at most 20",
          runs.size());
@@ -339,7 +339,7 @@ ArtifactFile find_artifact(Store& store, const fs::path& workspace_root, const s
     return out;
   }
   if (!fs::is_regular_file(target, ec)) {
-    out.message = fmt::format("run {} has no artifact '{}'", full, name);
+    out.message = fmt::format("run {} has no artifact {}", full, quote(name));
     return out;
   }
   out.status = 200;

@@ -19,7 +19,7 @@ nlohmann::json diversity_json(Store& store, const std::filesystem::path& workspa
       for (char c : id)
         if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_'))
           fail(ErrorCode::kInvalidArgument,
-               "query parameter ids: '{}' is not a run id (letters, digits, - and _)", id);
+               "query parameter ids: {} is not a run id (letters, digits, - and _)", quote(id));
       runs.push_back(store.resolve_run_id(id));
     }
     if (comma == std::string::npos) break;
@@ -27,7 +27,7 @@ nlohmann::json diversity_json(Store& store, const std::filesystem::path& workspa
   }
   if (runs.size() < 2)
     fail(ErrorCode::kInvalidArgument,
-         "query parameter ids='{}': expected two or more run ids separated by commas", ids);
+         "query parameter ids={}: expected two or more run ids separated by commas", quote(ids));
   if (runs.size() > 20)
     fail(ErrorCode::kInvalidArgument, "query parameter ids: {} runs given; analyse at most 20",
          runs.size());

@@ -41,7 +41,7 @@ nlohmann::json shake_json(Store& store, const std::filesystem::path& root, const
     if (!id.empty()) {
       for (char c : id)
         if (!std::isalnum(static_cast<unsigned char>(c)))
-          fail(ErrorCode::kInvalidArgument, "ids: '{}' is not a run id (letters and digits)", id);
+          fail(ErrorCode::kInvalidArgument, "ids: {} is not a run id (letters and digits)", quote(id));
       ids.push_back(id);
     }
     start = comma + 1;

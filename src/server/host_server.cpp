@@ -11,6 +11,7 @@
 
 #include <fmt/core.h>
 
+#include "compe/json_input.hpp"
 #include "server/assets.hpp"
 #include "server/listen.hpp"
 
@@ -34,7 +35,7 @@ void send_json(httplib::Response& res, const json& doc, int status = 200) {
 }
 
 void send_error(httplib::Response& res, int status, const std::string& code, const std::string& message) {
-  send_json(res, {{"error", message}, {"code", code}}, status);
+  send_json(res, {{"error", escape_controls(message)}, {"code", code}}, status);
 }
 
 std::string token_of(const httplib::Request& req) {
@@ -64,7 +65,7 @@ std::string content_type_of(const std::string& name) {
 struct HostServer::Impl {
   host::Host& host;
   HostOptions options;
-  httplib::Server http;
+  GuardedServer http;
   Listening listening;
 
   Impl(host::Host& h, HostOptions o) : host(h), options(std::move(o)) {}
@@ -79,7 +80,7 @@ struct HostServer::Impl {
     std::string named = req.matches[1];
     if (named != team_of(req))
       throw host::Refused(host::Refusal::kForbidden,
-                          fmt::format("this token does not belong to team '{}'", named));
+                          fmt::format("this token does not belong to team {}", quote(named)));
     return named;
   }
 
@@ -171,14 +172,12 @@ struct HostServer::Impl {
   void finals(const httplib::Request& req, httplib::Response& res) {
     std::string team = own_team(req);
     std::vector<std::int64_t> ids;
-    json doc = json::parse(req.body, nullptr, false);
-    bool ok = !doc.is_discarded() && doc.is_object() && doc.contains("ids") && doc["ids"].is_array();
-    if (ok)
-      for (const auto& v : doc["ids"]) {
-        if (!v.is_number_integer()) ok = false;
-        else ids.push_back(v.get<std::int64_t>());
-      }
-    if (!ok) fail(ErrorCode::kParse, "finals: expected a JSON body {{\"ids\": [submission ids]}}");
+    const json doc = parse_json(req.body, "finals: the request body");
+    const JsonAt body(doc, "finals: the request body");
+    if (!doc.is_object()) body.expected("an object {\"ids\": [submission ids]}");
+    const JsonAt list = body.at("ids", "a list of submission ids");
+    if (!list.value().is_array()) list.expected("a list of submission ids");
+    for (std::size_t i = 0; i < list.size(); ++i) ids.push_back(list.at(i).integer());
     host.set_finals(team, ids, host::now_ms());
     send_json(res, host::submissions_json(host, team, host::now_ms()));
   }
@@ -230,7 +229,7 @@ HostServer::HostServer(host::Host& h, HostOptions options) {
     fail(ErrorCode::kInvalidArgument, "--port {}: expected 0 (any free port) to 65535", options.port);
   int threads = std::max(1, options.threads);
   impl_ = std::make_unique<Impl>(h, std::move(options));
-  Listening::configure(impl_->http, threads);
+  Listening::configure(impl_->http, threads, impl_->options.limits);
   impl_->http.set_payload_max_length(h.config().max_upload_bytes + kBodySlack);
   impl_->routes();
 }
@@ -245,5 +244,7 @@ int HostServer::bind() {
 void HostServer::run() { impl_->listening.run(impl_->http); }
 
 void HostServer::stop() { impl_->listening.stop(impl_->http); }
+
+std::string HostServer::respond(std::string_view request) { return impl_->http.respond(request); }
 
 }  // namespace compe::server

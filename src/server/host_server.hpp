@@ -18,15 +18,18 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "compe/host.hpp"
+#include "server/limits.hpp"
 
 namespace compe::server {
 
 struct HostOptions {
   std::string host = "127.0.0.1";
   int port = 8770;  ///< 0 = any free port
-  int threads = 8;
+  int threads = 16;
+  ConnectionLimits limits;  ///< per-client cap, header deadline, read/write timeouts
 };
 
 class HostServer {
@@ -43,6 +46,9 @@ class HostServer {
   void run();
   /// Stops run() from any thread (not from a signal handler).
   void stop();
+  /// Answers one raw HTTP/1.1 request from memory, through the same parsing, checks, routes and
+  /// handlers as a connection, and returns the raw response: for tests and fuzz targets.
+  std::string respond(std::string_view request);
 
  private:
   struct Impl;

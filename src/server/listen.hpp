@@ -13,6 +13,7 @@
 #include <httplib.h>
 
 #include "compe/error.hpp"
+#include "server/guarded_server.hpp"
 
 namespace compe::server {
 
@@ -44,12 +45,16 @@ inline int bind_port(httplib::Server& http, const std::string& host, int port) {
 /// before run() started listening is not lost.
 class Listening {
  public:
-  /// `threads` request threads, a short keep-alive (a stop does not wait on idle browser
-  /// connections), SO_REUSEADDR only.
-  static void configure(httplib::Server& http, int threads) {
+  /// `threads` request threads, the connection limits (a short keep-alive, so a stop does not
+  /// wait on idle browser connections; per-client cap; header deadline; read/write timeouts),
+  /// SO_REUSEADDR only.
+  static void configure(GuardedServer& http, int threads, const ConnectionLimits& limits = {}) {
     const auto n = static_cast<std::size_t>(std::max(1, threads));
     http.new_task_queue = [n] { return new httplib::ThreadPool(n); };
-    http.set_keep_alive_timeout(1);
+    http.set_limits(limits);
+    http.set_keep_alive_timeout(limits.keep_alive_seconds);
+    http.set_read_timeout(limits.read_seconds);
+    http.set_write_timeout(limits.write_seconds);
     use_exclusive_port(http);
   }
 

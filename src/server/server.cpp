@@ -72,7 +72,7 @@ void send_json(httplib::Response& res, const json& doc, int status = 200) {
 
 void send_error(httplib::Response& res, int status, const std::string& code,
                 const std::string& message) {
-  send_json(res, {{"error", message}, {"code", code}}, status);
+  send_json(res, {{"error", escape_controls(message)}, {"code", code}}, status);
 }
 
 int status_for(ErrorCode code) {
@@ -113,7 +113,7 @@ struct Server::Impl {
   Store& store;
   fs::path root;
   Options options;
-  httplib::Server http;
+  GuardedServer http;
   Listening listening;
 
   Impl(Store& s, fs::path r, Options o) : store(s), root(std::move(r)), options(std::move(o)) {}
@@ -331,7 +331,7 @@ Server::Server(Store& store, fs::path workspace_root, Options options) {
          options.port);
   int threads = std::max(1, options.threads);
   impl_ = std::make_unique<Impl>(store, std::move(workspace_root), std::move(options));
-  Listening::configure(impl_->http, threads);
+  Listening::configure(impl_->http, threads, impl_->options.limits);
   impl_->routes();
 }
 
@@ -345,5 +345,7 @@ int Server::bind() {
 void Server::run() { impl_->listening.run(impl_->http); }
 
 void Server::stop() { impl_->listening.stop(impl_->http); }
+
+std::string Server::respond(std::string_view request) { return impl_->http.respond(request); }
 
 }  // namespace compe::server

@@ -13,8 +13,10 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "compe/store.hpp"
+#include "server/limits.hpp"
 
 namespace compe::server {
 
@@ -22,7 +24,8 @@ struct Options {
   std::string host = "127.0.0.1";
   int port = 8765;    ///< 0 = any free port
   std::string token;  ///< "" = no token (loopback hosts only); letters, digits, '-', '_', '.', '~'
-  int threads = 8;    ///< request threads (a browser keeps up to 6 connections open)
+  int threads = 16;   ///< request threads (a browser keeps up to 6 connections open)
+  ConnectionLimits limits;  ///< per-client cap, header deadline, read/write timeouts
 };
 
 /// True for 127.0.0.0/8, ::1 and localhost.
@@ -47,6 +50,9 @@ class Server {
   void run();
   /// Stops run() from any thread (not from a signal handler).
   void stop();
+  /// Answers one raw HTTP/1.1 request from memory, through the same parsing, checks, routes and
+  /// handlers as a connection, and returns the raw response: for tests and fuzz targets.
+  std::string respond(std::string_view request);
 
  private:
   struct Impl;

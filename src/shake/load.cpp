@@ -68,7 +68,7 @@ std::vector<Source> resolve(const Workspace& ws, Store* store, const std::vector
       s.dir = ws.runs_dir() / s.name;
     }
     if (!seen.insert(s.name).second)
-      fail(ErrorCode::kInvalidArgument, "'{}' is given twice: each candidate once", arg);
+      fail(ErrorCode::kInvalidArgument, "{} is given twice: each candidate once", quote(arg));
     out.push_back(std::move(s));
   }
   return out;
@@ -108,7 +108,7 @@ Loaded from_solution(const Workspace& ws, const std::vector<Source>& sources) {
       fail(e.code(), "candidate {}: {}", c.name, e.what());
     }
     if (prep.result.task == metric::kRanking)
-      fail(ErrorCode::kInvalidArgument, "shake does not simulate ranking metrics ('{}')", prep.result.metric);
+      fail(ErrorCode::kInvalidArgument, "shake does not simulate ranking metrics ({})", quote(prep.result.metric));
     if (scored_rows.empty()) {
       for (std::size_t r = 0; r < prep.usage.size(); ++r)
         if (prep.usage[r] != score::Usage::kIgnored) scored_rows.push_back(r);

@@ -33,7 +33,7 @@ std::string rule_value(const toml::table& t, std::string_view key, std::string_v
     std::string closest = v ? closest_match(*v, allowed) : "";
     fail(ErrorCode::kInvalidArgument, "{}:{}: select.{} is {}, expected one of: {}{}", display,
          n->source().begin.line, key, v ? "'" + *v + "'" : std::string("not a string"), join(allowed),
-         closest.empty() ? "" : fmt::format(" (did you mean '{}'?)", closest));
+         closest.empty() ? "" : fmt::format(" (did you mean {}?)", quote(closest)));
   }
   return *v;
 }
@@ -111,7 +111,7 @@ Selection select_finals(const Workspace& ws, const SelectOptions& options) {
     else if (!r.metric.empty() && r.metric != metric->spec()) why = fmt::format("metric {} is not the workspace's {}", r.metric, metric->spec());
     else if (pol.min_cv && better(*pol.min_cv, *r.cv_score))
       why = fmt::format("CV {:.6g} is worse than min_cv {:.6g}", *r.cv_score, *pol.min_cv);
-    else if (!pol.tag.empty() && !r.tags.count(pol.tag)) why = fmt::format("no tag '{}'", pol.tag);
+    else if (!pol.tag.empty() && !r.tags.count(pol.tag)) why = fmt::format("no tag {}", quote(pol.tag));
     if (why.empty()) eligible.push_back(r);
     else sel.excluded.push_back(fmt::format("{} ({}): {}", r.id, r.name, why));
   }

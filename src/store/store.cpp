@@ -60,7 +60,16 @@ std::string this_host() {
 
 bool pid_alive(std::int64_t pid) {
   if (pid <= 0 || pid > INT_MAX) return false;
-  return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
+  if (!(::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM)) return false;
+  // A killed process whose parent died too waits as a zombie until init reaps it (late, in some
+  // containers): signals still reach it, but it runs nothing.
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (std::getline(stat, line)) {
+    auto comm_end = line.rfind(')');
+    if (comm_end != std::string::npos && comm_end + 2 < line.size() && line[comm_end + 2] == 'Z') return false;
+  }
+  return true;
 }
 
 // When process `pid` started, in unix ms, from Linux's /proc; nullopt where that is unknown.
@@ -103,7 +112,7 @@ Value opt(const std::optional<std::int64_t>& v) {
 
 json parse_json(const std::string& text, std::string_view what) {
   json j = json::parse(text, nullptr, false);
-  if (j.is_discarded()) fail(ErrorCode::kStorage, "corrupt JSON in stored {}: '{}'", what, text);
+  if (j.is_discarded()) fail(ErrorCode::kStorage, "corrupt JSON in stored {}: {}", what, quote(text));
   return j;
 }
 

@@ -148,7 +148,7 @@ struct Context {
   }
   std::string describe_column(std::size_t field) const {
     if (field == 0 || field > columns.size()) return fmt::format("field {}", field);
-    return fmt::format("column '{}'", columns[field - 1]);
+    return fmt::format("column {}", quote(columns[field - 1]));
   }
 
   // Scans one field starting at p and returns its terminator (delimiter, line end or end).
@@ -649,8 +649,8 @@ class ChunkParser {
                              std::string_view expected) const {
     DType t = *ctx_.forced[j];
     throw RawError{at, j + 1,
-                   fmt::format("column '{}' is {} (set in dtypes): expected {}, found '{}'{}",
-                               ctx_.columns[j], dtype_name(t), expected, s, space_hint(s))};
+                   fmt::format("column {} is {} (set in dtypes): expected {}, found {}{}",
+                               quote(ctx_.columns[j]), dtype_name(t), expected, quote(s), space_hint(s))};
   }
 
   [[noreturn]] void too_many(const char* row_start, const char* t) {
@@ -754,8 +754,8 @@ const char* parse_header(Context& ctx, const char* p) {
     auto [it, inserted] = seen.emplace(ctx.columns[j], j);
     if (!inserted)
       fail(ErrorCode::kParse,
-           "{}:{}:{}: duplicate column name '{}' (also column {}); expected unique names",
-           ctx.name, 1 + std::count(ctx.begin, header, '\n'), j + 1, ctx.columns[j], it->second + 1);
+           "{}:{}:{}: duplicate column name {} (also column {}); expected unique names",
+           ctx.name, 1 + std::count(ctx.begin, header, '\n'), j + 1, quote(ctx.columns[j]), it->second + 1);
   }
   return p;
 }
@@ -935,9 +935,9 @@ Table parse(std::string_view data, std::string_view name, const CsvReadOptions& 
     auto it = std::find(ctx.columns.begin(), ctx.columns.end(), col);
     if (it == ctx.columns.end()) {
       std::string hint = closest_match(col, ctx.columns);
-      fail(ErrorCode::kNotFound, "{}: dtypes names column '{}', which is not in the header{}; columns are: {}",
-           name, col, hint.empty() ? "" : fmt::format(" (did you mean '{}'?)", hint),
-           join(ctx.columns));
+      fail(ErrorCode::kNotFound, "{}: dtypes names column {}, which is not in the header{}; columns are: {}",
+           name, quote(col), hint.empty() ? "" : fmt::format(" (did you mean {}?)", quote(hint)),
+           list_shown(ctx.columns));
     }
     auto j = static_cast<std::size_t>(it - ctx.columns.begin());
     ctx.forced[j] = type;

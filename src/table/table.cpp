@@ -90,8 +90,8 @@ double Column::as_double(std::size_t row) const {
                              : static_cast<double>(i64[row]);
     case DType::kString: break;
   }
-  fail(ErrorCode::kInvalidArgument, "column '{}' holds text, expected numbers: line {} is '{}'{}", name,
-       row + 2, str(row), space_hint(str(row)));
+  fail(ErrorCode::kInvalidArgument, "column {} holds text, expected numbers: line {} is {}{}", quote(name),
+       row + 2, quote(str(row)), space_hint(str(row)));
 }
 
 bool is_number_text(std::string_view s) {
@@ -135,9 +135,9 @@ void require_numeric(const Column& column, std::string_view where, const Column*
   if (column.type != DType::kString) return;
   for (std::size_t r = 0; r < column.size(); ++r) {
     if (column.is_missing(r) || is_number_text(column.str(r))) continue;
-    fail(ErrorCode::kInvalidArgument, "{}: line {}: column '{}'{} holds '{}': expected a number{}", where,
-         r + 2, column.name, ids && r < ids->size() ? fmt::format(" (id '{}')", ids->to_string(r)) : "",
-         column.str(r), space_hint(column.str(r)));
+    fail(ErrorCode::kInvalidArgument, "{}: line {}: column {}{} holds {}: expected a number{}", where,
+         r + 2, quote(column.name), ids && r < ids->size() ? fmt::format(" (id {})", quote(ids->to_string(r))) : "",
+         quote(column.str(r)), space_hint(column.str(r)));
   }
   // Every cell reads as a number, yet the column is text (a forced dtype): name the column.
   fail(ErrorCode::kInvalidArgument, "{}: column '{}' is text: expected numbers", where, column.name);
@@ -204,9 +204,9 @@ const Column& Table::column(std::string_view name) const {
   if (auto i = find(name)) return columns_[*i];
   auto names = column_names();
   std::string hint = closest_match(name, names);
-  fail(ErrorCode::kNotFound, "{}no column '{}'{}; columns are: {}",
-       source.empty() ? "" : source + ": ", name,
-       hint.empty() ? "" : fmt::format(" (did you mean '{}'?)", hint), join(names));
+  fail(ErrorCode::kNotFound, "{}no column {}{}; columns are: {}",
+       source.empty() ? "" : source + ": ", quote(name),
+       hint.empty() ? "" : fmt::format(" (did you mean {}?)", quote(hint)), list_shown(names));
 }
 
 std::optional<std::size_t> Table::find(std::string_view name) const {
@@ -224,10 +224,10 @@ std::vector<std::string> Table::column_names() const {
 
 void Table::add_column(Column c) {
   if (has(c.name))
-    fail(ErrorCode::kInvalidArgument, "{}duplicate column name '{}'",
-         source.empty() ? "" : source + ": ", c.name);
+    fail(ErrorCode::kInvalidArgument, "{}duplicate column name {}",
+         source.empty() ? "" : source + ": ", quote(c.name));
   if (!columns_.empty() && c.size() != num_rows())
-    fail(ErrorCode::kInvalidArgument, "column '{}' has {} rows, the table has {}", c.name, c.size(),
+    fail(ErrorCode::kInvalidArgument, "column {} has {} rows, the table has {}", quote(c.name), c.size(),
          num_rows());
   if (c.type == DType::kInt64 && !c.missing.empty() && c.missing.size() != c.i64.size())
     fail(ErrorCode::kInternal, "column '{}': missing mask length mismatch", c.name);

@@ -403,7 +403,7 @@ std::vector<double> ParzenEstimator::log_pdf(
 // Built twice, for AVX2 and for any x86-64, the copy picked at load time: the kernel loops run on
 // 4 doubles at a time where the CPU has AVX2, with the same operations and so the same values
 // (no FMA).
-#if defined(__x86_64__) && defined(__GNUC__)
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)  // clang takes it only on a first declaration
 __attribute__((target_clones("avx2", "default")))
 #endif
 std::vector<double> ParzenEstimator::log_pdf_sorted(const std::vector<double>& xs) const {

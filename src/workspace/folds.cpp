@@ -35,8 +35,8 @@ SplitData make_split_data(const Table& train, const CompetitionConfig& c, const 
       for (std::size_t r = 0; r < d.rows; ++r) {
         double v = col.type == DType::kString ? NAN : col.as_double(r);
         if (!(v == 0.0 || v == 1.0))
-          fail(ErrorCode::kInvalidArgument, "{}: line {}: multilabel target '{}' is '{}', expected 0 or 1",
-               where, r + 2, col.name, col.to_string(r));
+          fail(ErrorCode::kInvalidArgument, "{}: line {}: multilabel target {} is {}, expected 0 or 1",
+               where, r + 2, quote(col.name), quote(col.to_string(r)));
         d.y[r * d.y_cols + j] = v;
       }
     }
@@ -45,7 +45,7 @@ SplitData make_split_data(const Table& train, const CompetitionConfig& c, const 
     d.y.resize(d.rows);
     for (std::size_t r = 0; r < d.rows; ++r)
       if (col.is_missing(r))
-        fail(ErrorCode::kInvalidArgument, "{}: line {}: the target '{}' is empty", where, r + 2, col.name);
+        fail(ErrorCode::kInvalidArgument, "{}: line {}: the target {} is empty", where, r + 2, quote(col.name));
     if (classification) {
       // Class index by sorted label (numbers numerically, text lexicographically).
       if (col.type == DType::kString) {
@@ -80,8 +80,8 @@ SplitData make_split_data(const Table& train, const CompetitionConfig& c, const 
         const Column* ids = train.find(c.id_column) ? &train.column(c.id_column) : nullptr;
         for (std::size_t r = 0; r < d.rows; ++r)
           if (!is_number_text(col.str(r)))
-            fail(ErrorCode::kInvalidArgument, "{}: line {}: the target '{}'{} is '{}', but the task is {}: expected a number{}",
-                 where, r + 2, col.name, ids ? fmt::format(" of id '{}'", ids->to_string(r)) : "", col.str(r),
+            fail(ErrorCode::kInvalidArgument, "{}: line {}: the target {}{} is {}, but the task is {}: expected a number{}",
+                 where, r + 2, quote(col.name), ids ? fmt::format(" of id {}", quote(ids->to_string(r))) : "", quote(col.str(r)),
                  metric::task_name(c.task), space_hint(col.str(r)));
         require_numeric(col, where, ids);
       }
@@ -94,7 +94,7 @@ SplitData make_split_data(const Table& train, const CompetitionConfig& c, const 
     std::unordered_map<std::string, std::int64_t> code;
     for (std::size_t r = 0; r < d.rows; ++r) {
       if (g.is_missing(r))
-        fail(ErrorCode::kInvalidArgument, "{}: line {}: the group column '{}' is empty", where, r + 2, g.name);
+        fail(ErrorCode::kInvalidArgument, "{}: line {}: the group column {} is empty", where, r + 2, quote(g.name));
       auto [it, ok] = code.emplace(g.to_string(r), static_cast<std::int64_t>(code.size()));
       d.groups[r] = it->second;
     }
@@ -110,14 +110,14 @@ SplitData make_split_data(const Table& train, const CompetitionConfig& c, const 
       for (std::size_t i = 0; i < sorted.size(); ++i) rank[sorted[i]] = static_cast<double>(i);
       for (std::size_t r = 0; r < d.rows; ++r) {
         if (t.is_missing(r))
-          fail(ErrorCode::kInvalidArgument, "{}: line {}: the time column '{}' is empty", where, r + 2, t.name);
+          fail(ErrorCode::kInvalidArgument, "{}: line {}: the time column {} is empty", where, r + 2, quote(t.name));
         d.time[r] = rank.at(std::string(t.str(r)));
       }
     } else {
       for (std::size_t r = 0; r < d.rows; ++r) {
         d.time[r] = t.as_double(r);
         if (std::isnan(d.time[r]))
-          fail(ErrorCode::kInvalidArgument, "{}: line {}: the time column '{}' is empty", where, r + 2, t.name);
+          fail(ErrorCode::kInvalidArgument, "{}: line {}: the time column {} is empty", where, r + 2, quote(t.name));
       }
     }
   }

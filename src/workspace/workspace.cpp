@@ -12,6 +12,7 @@
 #include "common/toml_util.hpp"
 
 #include "compe/error.hpp"
+#include "compe/json_input.hpp"
 #include "compe/util.hpp"
 
 namespace compe {
@@ -32,8 +33,8 @@ std::optional<T> get(const toml::table& t, std::string_view key, const std::stri
   if (!n) return std::nullopt;
   auto v = n->value<T>();
   if (!v)
-    fail(ErrorCode::kInvalidArgument, "{}:{}: '{}' must be {}", display, n->source().begin.line,
-         path, expected);
+    fail(ErrorCode::kInvalidArgument, "{}:{}: {} must be {}", display, n->source().begin.line,
+         quote(path), expected);
   return v;
 }
 
@@ -41,8 +42,8 @@ const toml::table* section(const toml::table& root, std::string_view name, std::
   const toml::node* n = root.get(name);
   if (!n) return nullptr;
   if (!n->is_table())
-    fail(ErrorCode::kInvalidArgument, "{}:{}: '{}' must be a table ([{}])", display,
-         n->source().begin.line, name, name);
+    fail(ErrorCode::kInvalidArgument, "{}:{}: {} must be a table ([{}])", display,
+         n->source().begin.line, quote(name), name);
   return n->as_table();
 }
 
@@ -77,7 +78,7 @@ CompetitionConfig parse_competition_config(std::string_view text, std::string_vi
   try {
     const metric::Info& info = metric::make(c.metric)->info();
     if (!info.accepts(c.task))
-      fail(ErrorCode::kInvalidArgument, "metric '{}' does not apply to a {} task", c.metric,
+      fail(ErrorCode::kInvalidArgument, "metric {} does not apply to a {} task", quote(c.metric),
            metric::task_name(c.task));
   } catch (const Error& e) {
     fail(ErrorCode::kInvalidArgument, "{}: competition.metric: {}", display, e.what());
@@ -272,20 +273,21 @@ InitReport init_workspace(const InitOptions& opt) {
   Table test = read_csv(from / "test.csv", {.display_name = (from / "test.csv").string()});
   Table sample = read_csv(from / "sample_submission.csv",
                           {.display_name = (from / "sample_submission.csv").string()});
-  nlohmann::json meta;
+  // meta.json (optional): name, task and metric, each a string where present.
+  nlohmann::json meta = nlohmann::json::object();
+  std::optional<std::string> meta_name, meta_task, meta_metric;
   if (fs::exists(from / "meta.json")) {
-    try {
-      meta = nlohmann::json::parse(read_file(from / "meta.json"));
-    } catch (const nlohmann::json::exception& e) {
-      fail(ErrorCode::kParse, "{}: {}", (from / "meta.json").string(), e.what());
-    }
+    meta = read_json_file(from / "meta.json");
+    const JsonAt m(meta, (from / "meta.json").string());
+    m.object();
+    meta_name = m.opt_string("name");
+    meta_task = m.opt_string("task");
+    meta_metric = m.opt_string("metric");
   }
-
-  if (!meta.is_object()) meta = nlohmann::json::object();
-  c.name = meta.value("name", fs::absolute(from).lexically_normal().filename().string());
+  c.name = meta_name.value_or(fs::absolute(from).lexically_normal().filename().string());
   if (c.name.empty()) c.name = fs::absolute(from).parent_path().filename().string();
   c.id_column = opt.id.value_or(sample.column(0).name);
-  rep.notes.push_back(fmt::format("id column '{}'{}", c.id_column, opt.id ? " (given)" : " (first column of sample_submission.csv)"));
+  rep.notes.push_back(fmt::format("id column {}{}", quote(c.id_column), opt.id ? " (given)" : " (first column of sample_submission.csv)"));
   (void)train.column(c.id_column);
   (void)test.column(c.id_column);
   std::vector<std::string> pred_cols;
@@ -308,8 +310,8 @@ InitReport init_workspace(const InitOptions& opt) {
 
   if (opt.task) {
     c.task = metric::parse_task(*opt.task);
-  } else if (meta.contains("task") && meta["task"].is_string()) {
-    c.task = metric::parse_task(meta["task"].get<std::string>());
+  } else if (meta_task) {
+    c.task = metric::parse_task(*meta_task);
     rep.notes.push_back(fmt::format("task {} (meta.json)", metric::task_name(c.task)));
   } else {
     c.task = infer_task(train, pred_cols, c.target_columns);
@@ -317,8 +319,8 @@ InitReport init_workspace(const InitOptions& opt) {
   }
   if (opt.metric) {
     c.metric = *opt.metric;
-  } else if (meta.contains("metric") && meta["metric"].is_string()) {
-    c.metric = meta["metric"].get<std::string>();
+  } else if (meta_metric) {
+    c.metric = *meta_metric;
     rep.notes.push_back(fmt::format("metric {} (meta.json)", c.metric));
   } else if (c.task == metric::kMulticlass && pred_cols.size() == 1) {
     // One label column to submit: a label metric. log_loss needs one probability column per class.
@@ -333,7 +335,7 @@ InitReport init_workspace(const InitOptions& opt) {
   }
   const metric::Info& info = metric::make(c.metric)->info();
   if (!info.accepts(c.task))
-    fail(ErrorCode::kInvalidArgument, "metric '{}' does not apply to a {} task", c.metric,
+    fail(ErrorCode::kInvalidArgument, "metric {} does not apply to a {} task", quote(c.metric),
          metric::task_name(c.task));
 
   auto rel = [&](const fs::path& p) {

@@ -124,11 +124,11 @@ TEST(DetectFormats, CocoAnnotationsAndResults) {
 
   const auto bad = write_tmp("coco_bad.json", R"({"images": [{"id": 1}], "categories": [{"id": 1}],
     "annotations": [{"image_id": 9, "category_id": 1, "bbox": [0, 0, 1, 1]}]})");
-  EXPECT_NE(error_of([&] { det::read_coco_annotations(bad); }).find("annotations[0]"),
+  EXPECT_NE(error_of([&] { det::read_coco_annotations(bad); }).find("/annotations/0"),
             std::string::npos);
   const auto bad2 = write_tmp("coco_bad2.json", R"({"images": [{"id": 1}], "categories": [{"id": 1}],
     "annotations": [{"image_id": 1, "category_id": 1, "bbox": [0, 0, 1]}]})");
-  EXPECT_NE(error_of([&] { det::read_coco_annotations(bad2); }).find("annotations[0].bbox"),
+  EXPECT_NE(error_of([&] { det::read_coco_annotations(bad2); }).find("/annotations/0/bbox"),
             std::string::npos);
 
   // Results: write, read back, same boxes.

@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <limits>
+
 #include <sys/stat.h>
 
 #include <filesystem>
@@ -241,20 +244,79 @@ TEST(HostSubmit, BadFilesGetKagglesMessagesAndAreNotCounted) {
 
 TEST(HostSubmit, ErrorsNeverTellPublicFromPrivateRows) {
   // Pearson on predictions varying over rows 1..4 (Public) but constant over 5..9 (Private):
-  // fine over all rows, undefined on the Private rows alone. The message names no row.
-  Fixture f("pearson");
+  // fine over all rows, undefined on the Private rows alone. Refusing it for free would tell the
+  // split; it is counted, and the Private part scores as the worst value.
+  Fixture f("pearson", 10);
   Host h(f.dir);
-  std::string msg = message_of([&] { h.submit("alpha", submission({0.1, 0.9, 0.2, 0.8, 0.5, 0.5, 0.5, 0.5, 0.5, 0.3}), "s.csv", kNow); });
-  EXPECT_NE(msg.find("undefined for this submission on part of the hidden rows"), std::string::npos) << msg;
-  EXPECT_EQ(msg.find("row"), msg.find("rows")) << msg;
+  auto s = h.submit("alpha", submission({0.1, 0.9, 0.2, 0.8, 0.5, 0.5, 0.5, 0.5, 0.5, 0.3}), "s.csv", kNow);
+  EXPECT_TRUE(std::isfinite(s.public_score));
+  EXPECT_EQ(s.private_score, -std::numeric_limits<double>::infinity());
+  EXPECT_EQ(h.submissions_today("alpha", kNow), 1);
+  auto j = compe::host::submission_json(s, true);
+  EXPECT_NE(j.dump().find("\"private\":null"), std::string::npos) << j.dump();
+  EXPECT_NE(j.value("private_note", "").find("undefined"), std::string::npos) << j.dump();
+  EXPECT_FALSE(j.contains("public_note"));
+  // Undefined over every row at once: refused whatever the split, and not counted.
+  std::string msg = message_of([&] { h.submit("alpha", submission(std::vector<double>(10, 0.5)), "c.csv", kNow); });
+  EXPECT_NE(msg.find("c.csv"), std::string::npos) << msg;
   EXPECT_EQ(msg.find("rivate"), std::string::npos) << msg;
   EXPECT_EQ(msg.find("ublic"), std::string::npos) << msg;
+  EXPECT_EQ(h.submissions_today("alpha", kNow), 1);
   // A row-level problem is named by its position among all rows (the same whatever the split).
   Fixture g("rmsle");
   Host hg(g.dir);
   std::string neg = message_of([&] { hg.submit("alpha", submission({1, 1, 1, 1, 1, 1, -1, 1, 1, 1}), "s.csv", kNow); });
   EXPECT_NE(neg.find("s.csv: rmsle: y_pred row 6 is -1; expected a value >= 0 (id '7')"), std::string::npos) << neg;
   EXPECT_EQ(neg.find("rivate"), std::string::npos) << neg;
+}
+
+TEST(HostSubmit, SplitProbeLearnsNothingFromFreeAnswers) {
+  // The probe of a team that plants rows to learn the split: predictions constant but for one
+  // or two rows, so that the metric is undefined on a part exactly when the varied rows share it.
+  // Two hosts hold the same targets under different splits; every answer that does not count
+  // against the daily limit (a refusal, its message) must be the same for both.
+  const char* other_split =
+      "id,y,Usage\n1,0,Private\n2,1,Public\n3,0,Private\n4,1,Public\n5,0,Public\n6,1,Private\n"
+      "7,0,Public\n8,1,Private\n9,1,Private\n10,,Ignored\n";
+  for (const char* metric : {"pearson", "spearman", "roc_auc", "log_loss", "rmse"}) {
+    SCOPED_TRACE(metric);
+    Fixture a(metric, 1000);
+    TempDir tmp;
+    compe::write_file_atomic(tmp.path / "solution.csv", other_split);
+    compe::host::InitOptions o;
+    o.dir = tmp.path / "comp";
+    o.solution = tmp.path / "solution.csv";
+    o.metric = metric;
+    o.deadline = "2027-01-02T00:00:00Z";
+    o.daily_limit = 1000;
+    o.teams = {"alpha"};
+    o.now_ms = kNow;
+    compe::host::init(o);
+    Host ha(a.dir), hb(o.dir);
+    std::vector<std::vector<double>> probes;
+    for (int i = 0; i < 9; ++i)
+      for (int k = i; k < 9; ++k) {
+        std::vector<double> p(10, 0.5);
+        p[i] = 0.9;
+        p[k] = 0.1;
+        probes.push_back(p);
+      }
+    probes.push_back(std::vector<double>(10, 0.5));
+    probes.push_back({0, 1, 0, 1, 0, 1, 0, 1, 1, 0.5});
+    probes.push_back({1, 0, 1, 0, 1, 0, 1, 0, 0, 0.5});
+    int counted = 0, refused = 0;
+    for (const auto& p : probes) {
+      const std::string csv = submission(p);
+      std::string ma = message_of([&] { ha.submit("alpha", csv, "probe.csv", kNow); });
+      std::string mb = message_of([&] { hb.submit("alpha", csv, "probe.csv", kNow); });
+      EXPECT_EQ(ma, mb) << csv;
+      (ma.empty() ? counted : refused) += 1;
+    }
+    EXPECT_EQ(ha.submissions_today("alpha", kNow), counted);
+    EXPECT_EQ(hb.submissions_today("alpha", kNow), counted);
+    EXPECT_GT(counted, 0);
+    (void)refused;
+  }
 }
 
 TEST(HostSubmit, DailyLimitDeadlineRevealAndSize) {
