@@ -285,7 +285,8 @@ struct MetaReader {
   std::string_view display;
 
   [[noreturn]] void wrong(const std::string& path, const nlohmann::json& v, const char* want) const {
-    fail(ErrorCode::kParse, "{}: {}: expected {}, got {}", display, path, want, json_type(v));
+    fail(ErrorCode::kParse, "{}: {}: expected {}, got {}{}", display, path, want, json_type(v),
+         v.is_string() ? fmt::format(" {}", quote(v.get<std::string>())) : std::string());
   }
   const nlohmann::json* at(const char* key) const {
     auto it = j.find(key);
@@ -403,7 +404,7 @@ Meta Meta::from_json(const nlohmann::json& j, std::string_view display) {
             if (f.empty() || *end != '\0' || fold < 0 || fold > 1000000)
               fail(ErrorCode::kParse, "{}: {}: key '{}' is not a fold number", display, path, f);
             if (s.is_null()) continue;
-            if (!s.is_number()) rd.wrong(path + "/" + f, s, "a number");
+            if (!s.is_number()) rd.wrong(path + "/" + f, s, "a number or null");
             m.fold_scores[static_cast<int>(fold)] = s.get<double>();
           }
         } else {
@@ -422,17 +423,7 @@ Meta Meta::from_json(const nlohmann::json& j, std::string_view display) {
 }
 
 Meta Meta::read(const fs::path& path) {
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(read_file(path));
-  } catch (const nlohmann::json::parse_error& e) {
-    // The library's text without its "[json.exception.parse_error.101] " prefix.
-    std::string what = e.what();
-    if (auto p = what.find("] "); what.rfind("[json.exception", 0) == 0 && p != std::string::npos)
-      what = what.substr(p + 2);
-    fail(ErrorCode::kParse, "{}: {}", path.string(), what);
-  }
-  return from_json(j, path.string());
+  return from_json(read_json_file(path), path.string());
 }
 
 }  // namespace compe::run

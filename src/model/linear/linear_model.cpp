@@ -427,7 +427,8 @@ std::vector<ParamSpec> linear_param_specs() {
           {.name = "standardize", .type = T::kBool},
           {.name = "missing_indicator", .type = T::kBool},
           {.name = "fit_intercept", .type = T::kBool},
-          {.name = "max_categories", .type = T::kInt, .min = 1}};
+          {.name = "max_categories", .type = T::kInt, .min = 1},
+          {.name = "ftol", .type = T::kNumber, .min = 0}};
 }
 
 std::vector<std::string> linear_known_params() {

@@ -664,6 +664,8 @@ std::vector<ParamSpec> xgboost_param_specs() {
       integer("nthread", 0, static_cast<double>(kMaxThreads)), integer("seed", 0),
       text("tree_method", {"auto", "exact", "approx", "hist", "gpu_hist"}),
       integer("max_cat_to_onehot", 1), boolean("eval_train"),
+      text("early_stopping", {"inner", "valid"}), number("inner_fraction", 0, 1, true, true),
+      boolean("refit"),
       // XGBoost 1.7's, with the bounds its parameter declarations give
       text("booster", {"gbtree", "gblinear", "dart"}), integer("verbosity", 0, 3),
       boolean("validate_parameters"), boolean("disable_default_eval_metric"), number("base_score"),
