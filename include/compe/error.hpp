@@ -64,6 +64,11 @@ std::string list_shown(std::span<const std::string> items, std::size_t max_items
 /// excepted) and bytes that are not UTF-8 escaped as clip() does, nothing cut. Applied where errors leave compe (CLI, HTTP).
 std::string escape_controls(std::string_view text);
 
+/// Every ASCII control character (line breaks and tabs too) and DEL as \u00XX, the rest as it is:
+/// a name quoted inside a one-line message (a study name, a URL path segment) stays whole and
+/// readable.
+std::string escape_ascii_controls(std::string_view text);
+
 }  // namespace compe
 
 /// Asserts an invariant of compe's own code (never a property of user input).

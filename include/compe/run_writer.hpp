@@ -124,8 +124,6 @@ class RunWriter {
   void stop(RunStatus status, const std::string& why) noexcept;
 
  private:
-  std::vector<double> oof_for(std::span<const std::size_t> rows, std::span<const double> oof) const;
-
   const Workspace& ws_;
   Store& store_;
   Reference ref_;

@@ -119,7 +119,11 @@ double RunWriter::add_fold(int fold, std::span<const std::size_t> rows,
   };
   check_finite(oof, "oof");
   check_finite(test, "test");
-  if (!score) score = score_rows(ref_, oof_for(rows, oof), rows);
+  if (!score) {
+    std::vector<double> y(rows.size());
+    for (std::size_t i = 0; i < rows.size(); ++i) y[i] = ref_.y_true[rows[i]];
+    score = metric::score(ref_.metric, {.y_true = y, .y_pred = oof, .pred_cols = k});
+  }
   std::lock_guard lock(mu_);
   // A fold given again (a notebook retraining it) replaces what it gave before.
   for (std::size_t i = 0; i < rows.size(); ++i) {
@@ -134,17 +138,6 @@ double RunWriter::add_fold(int fold, std::span<const std::size_t> rows,
   if (!curves.empty()) store_.log_metrics(rec_.id, curves);
   store_.heartbeat(rec_.id);
   return *score;
-}
-
-std::vector<double> RunWriter::oof_for(std::span<const std::size_t> rows,
-                                       std::span<const double> oof) const {
-  // A full-size matrix holding `oof` at `rows` (score_rows reads reference positions).
-  const std::size_t k = ref_.cols();
-  std::vector<double> full(ref_.rows() * k, 0.0);
-  for (std::size_t i = 0; i < rows.size(); ++i)
-    std::copy_n(oof.begin() + static_cast<std::ptrdiff_t>(i * k), k,
-                full.begin() + static_cast<std::ptrdiff_t>(rows[i] * k));
-  return full;
 }
 
 Summary RunWriter::finish(const FinishOptions& opt) {
@@ -356,6 +349,8 @@ nlohmann::json run_json(const Run& r, std::span<const Artifact> artifacts) {
   json params = at("/model/params");
   if (params.is_null()) params = at("/blend/params");
   if (params.is_null()) params = at("/decision/rule");
+  const std::optional<std::string> note =
+      r.cv_score ? cv_divergence(*r.cv_score, r.fold_scores) : std::nullopt;
   std::string model = at("/model/backend").is_string() ? at("/model/backend").get<std::string>()
                                                        : "";
   return {{"run_id", r.id},
@@ -371,10 +366,7 @@ nlohmann::json run_json(const Run& r, std::span<const Artifact> artifacts) {
           {"fold_std", num(sd)},
           {"folds", folds},
           {"cv_optimistic", at("/cv/optimistic").is_boolean() && at("/cv/optimistic").get<bool>()},
-          {"cv_note", r.cv_score ? (cv_divergence(*r.cv_score, r.fold_scores).has_value()
-                                        ? json(*cv_divergence(*r.cv_score, r.fold_scores))
-                                        : json(nullptr))
-                                 : json(nullptr)},
+          {"cv_note", note ? json(*note) : json(nullptr)},
           {"folds_hash", r.folds_hash},
           {"data_hash", r.data_hash},
           {"submission", file("submission")},

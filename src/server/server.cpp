@@ -132,7 +132,7 @@ struct Server::Impl {
           send_error(res, 400, "invalid_argument",
                      fmt::format("'{}' in the path holds a control character (0x{:02x} at offset {}): "
                                  "run ids, study names and file names are printable text",
-                                 escaped(part), static_cast<unsigned char>(*bad), bad - part.begin()));
+                                 escape_ascii_controls(part), static_cast<unsigned char>(*bad), bad - part.begin()));
           return;
         }
       }
@@ -146,17 +146,6 @@ struct Server::Impl {
     };
   }
 
-  /// `text` with control characters as \u00XX, for a message that must not be cut or garbled.
-  static std::string escaped(std::string_view text) {
-    std::string out;
-    for (char c : text) {
-      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
-        out += fmt::format("\\u{:04x}", static_cast<unsigned char>(c));
-      else
-        out += c;
-    }
-    return out;
-  }
 
   /// A message as the dashboard shows it: paths inside the workspace relative to it (the store
   /// at .compe/compe.db, not the absolute path of the machine serving it).

@@ -209,16 +209,6 @@ std::string study_name_problem(std::string_view name) {
   return "";
 }
 
-std::string escape_controls(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
-      out += fmt::format("\\u{:04x}", static_cast<unsigned char>(c));
-    else
-      out += c;
-  }
-  return out;
-}
 
 class SqlStore final : public Store {
  public:
@@ -717,7 +707,7 @@ class SqlStore final : public Store {
           fail(ErrorCode::kInvalidArgument,
                "study name '{}' {}: a name is up to 200 characters without '/', '\\' or control "
                "characters (it is part of the study's URL on the dashboard)",
-               escape_controls(s.name), why);
+               escape_ascii_controls(s.name), why);
       }
       Study out = s;
       if (out.created_ms == 0) out.created_ms = now_unix_ms();
