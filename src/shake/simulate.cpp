@@ -146,42 +146,82 @@ Stats stats_of(std::vector<double> v) {
   return s;
 }
 
-Result simulate(const Problem& p, const Options& o) {
-  auto t0 = std::chrono::steady_clock::now();
+namespace {
+
+// The split sizes of one simulation, checked.
+struct Sizes {
+  std::size_t rows = 0;     ///< rows of the problem
+  std::size_t total = 0;    ///< rows drawn per simulation (resample: test_rows or rows)
+  std::size_t n_pub = 0, n_priv = 0;
+};
+
+Sizes check_problem(const Problem& p, const Options& o) {
   if (!(o.public_fraction > 0 && o.public_fraction < 1))
     fail(ErrorCode::kInvalidArgument, "public fraction is {}, expected a number strictly between 0 and 1",
          o.public_fraction);
   if (p.candidates.empty()) fail(ErrorCode::kInvalidArgument, "no candidate to simulate");
   if (o.simulations == 0) fail(ErrorCode::kInvalidArgument, "simulations must be at least 1");
   if (o.bins == 0) fail(ErrorCode::kInvalidArgument, "histogram bins must be at least 1");
-  const std::size_t n = p.rows();
+  Sizes z;
+  const std::size_t n = z.rows = p.rows();
   if (n > std::numeric_limits<std::uint32_t>::max())
     fail(ErrorCode::kInvalidArgument, "{} rows: at most 2^32 - 1 rows are simulated", n);
   for (const auto& c : p.candidates)
     if (c.pred.size() != n * p.pred_cols)
       fail(ErrorCode::kInvalidArgument, "candidate '{}' has {} predictions, expected {} rows x {} columns",
            c.name, c.pred.size(), n, p.pred_cols);
-  const std::size_t total = o.mode == Mode::kResample ? (o.test_rows ? o.test_rows : n) : n;
-  const auto n_pub = static_cast<std::size_t>(std::llround(o.public_fraction * static_cast<double>(total)));
-  const std::size_t n_priv = total - n_pub;
-  if (n_pub < 2 || n_priv < 2)
+  z.total = o.mode == Mode::kResample ? (o.test_rows ? o.test_rows : n) : n;
+  z.n_pub = static_cast<std::size_t>(std::llround(o.public_fraction * static_cast<double>(z.total)));
+  z.n_priv = z.total - z.n_pub;
+  if (z.n_pub < 2 || z.n_priv < 2)
     fail(ErrorCode::kInvalidArgument,
          "a public fraction of {} of {} rows leaves {} public and {} private rows; each side needs at least 2",
-         o.public_fraction, total, n_pub, n_priv);
+         o.public_fraction, z.total, z.n_pub, z.n_priv);
+  return z;
+}
 
-  auto metric = metric::make(p.metric);
-  const metric::Info& info = metric->info();
-  const bool weighted = info.supports_weights;
-  const bool greater = info.greater_is_better();
-  bool fast_auc = info.name == "roc_auc" && p.pred_cols == 1 && p.true_cols == 1 &&
-                  std::all_of(p.y_true.begin(), p.y_true.end(), [](double y) { return y == 0.0 || y == 1.0; });
+// Public and private scores, simulations x candidates (row-major), and the metric used.
+struct Scores {
+  std::unique_ptr<metric::Metric> metric;
+  std::vector<double> pub, priv;
+};
+
+// Simulation b's public/private count per row (count[2r] public, count[2r+1] private): rows drawn
+// with replacement (resample) or one shuffle of the rows (solution re-split).
+void draw_split(const Options& o, const Sizes& z, std::size_t b, std::vector<std::uint32_t>& count,
+                std::vector<std::uint32_t>& perm) {
+  split::detail::Rng rng(splitmix64(o.seed ^ splitmix64(b + 1)));
+  std::fill(count.begin(), count.end(), 0u);
+  const std::size_t n = z.rows;
+  if (o.mode == Mode::kResample) {
+    for (std::size_t t = 0; t < z.total; ++t) {
+      auto r = static_cast<std::size_t>(rng.below(n));
+      ++count[2 * r + (t < z.n_pub ? 0 : 1)];
+    }
+    return;
+  }
+  perm.resize(n);
+  std::iota(perm.begin(), perm.end(), 0u);
+  rng.shuffle(std::span<std::uint32_t>(perm));
+  for (std::size_t t = 0; t < n; ++t) ++count[2 * static_cast<std::size_t>(perm[t]) + (t < z.n_pub ? 0 : 1)];
+}
+
+// Scores every candidate on the simulations, in parallel; the first error is rethrown.
+Scores simulate_scores(const Problem& p, const Options& o, const Sizes& z) {
+  Scores out;
+  out.metric = metric::make(p.metric);
+  const metric::Metric& metric = *out.metric;
+  const bool weighted = metric.info().supports_weights;
+  const bool fast_auc = metric.info().name == "roc_auc" && p.pred_cols == 1 && p.true_cols == 1 &&
+                        std::all_of(p.y_true.begin(), p.y_true.end(), [](double y) { return y == 0.0 || y == 1.0; });
   const std::size_t K = p.candidates.size();
   std::vector<SortedAuc> sorted;
   if (fast_auc)
     for (const auto& c : p.candidates) sorted.emplace_back(c.pred, p.y_true);
 
   const std::size_t B = o.simulations;
-  std::vector<double> pub(B * K), priv(B * K);
+  out.pub.assign(B * K, 0);
+  out.priv.assign(B * K, 0);
   std::atomic<std::size_t> done{0};
   std::exception_ptr error;
   std::mutex error_mutex;
@@ -189,7 +229,7 @@ Result simulate(const Problem& p, const Options& o) {
 
 #pragma omp parallel num_threads(threads)
   {
-    std::vector<std::uint32_t> count(2 * n);  // public, private count per row
+    std::vector<std::uint32_t> count(2 * z.rows);  // public, private count per row
     std::vector<std::uint32_t> perm;
     Side sides[2];
 #pragma omp for schedule(dynamic, 4)
@@ -199,26 +239,14 @@ Result simulate(const Problem& p, const Options& o) {
         if (error) continue;
       }
       try {
-        split::detail::Rng rng(splitmix64(o.seed ^ splitmix64(b + 1)));
-        std::fill(count.begin(), count.end(), 0u);
-        if (o.mode == Mode::kResample) {
-          for (std::size_t t = 0; t < total; ++t) {
-            auto r = static_cast<std::size_t>(rng.below(n));
-            ++count[2 * r + (t < n_pub ? 0 : 1)];
-          }
-        } else {
-          perm.resize(n);
-          std::iota(perm.begin(), perm.end(), 0u);
-          rng.shuffle(std::span<std::uint32_t>(perm));
-          for (std::size_t t = 0; t < n; ++t) ++count[2 * static_cast<std::size_t>(perm[t]) + (t < n_pub ? 0 : 1)];
-        }
+        draw_split(o, z, b, count, perm);
         if (fast_auc) {
           for (std::size_t k = 0; k < K; ++k) {
             auto [vp, vv] = sorted[k].score(count);
             if (std::isnan(vp) || std::isnan(vv))
-              fail(ErrorCode::kInvalidArgument, "metric '{}': only one class present in y_true", metric->spec());
-            pub[b * K + k] = vp;
-            priv[b * K + k] = vv;
+              fail(ErrorCode::kInvalidArgument, "metric '{}': only one class present in y_true", metric.spec());
+            out.pub[b * K + k] = vp;
+            out.priv[b * K + k] = vv;
           }
         } else {
           for (int side = 0; side < 2; ++side) {
@@ -226,12 +254,13 @@ Result simulate(const Problem& p, const Options& o) {
             for (std::size_t k = 0; k < K; ++k) {
               double v;
               try {
-                v = sides[side].score(*metric, p, p.candidates[k].pred, weighted);
+                v = sides[side].score(metric, p, p.candidates[k].pred, weighted);
               } catch (const Error& e) {
                 fail(ErrorCode::kInvalidArgument, "candidate '{}', simulated {} split of {} rows: {}",
-                     p.candidates[k].name, side == 0 ? "public" : "private", side == 0 ? n_pub : n_priv, e.what());
+                     p.candidates[k].name, side == 0 ? "public" : "private", side == 0 ? z.n_pub : z.n_priv,
+                     e.what());
               }
-              (side == 0 ? pub : priv)[b * K + k] = v;
+              (side == 0 ? out.pub : out.priv)[b * K + k] = v;
             }
           }
         }
@@ -241,7 +270,7 @@ Result simulate(const Problem& p, const Options& o) {
           if (fast_auc)
             error = std::make_exception_ptr(Error(ErrorCode::kInvalidArgument,
                 fmt::format("simulation {}: a simulated split of {} public / {} private rows has one class only "
-                            "({}); use more test rows or a larger public fraction", b, n_pub, n_priv, e.what())));
+                            "({}); use more test rows or a larger public fraction", b, z.n_pub, z.n_priv, e.what())));
           else
             error = std::current_exception();
         }
@@ -255,53 +284,54 @@ Result simulate(const Problem& p, const Options& o) {
   }
   if (error) std::rethrow_exception(error);
   if (o.progress) o.progress(B, B);
+  return out;
+}
 
-  Result res;
-  res.metric = metric->spec();
-  res.direction = info.direction;
-  res.mode = o.mode;
-  res.rows = n;
-  res.public_rows = n_pub;
-  res.private_rows = n_priv;
-  res.simulations = B;
-  res.public_fraction = o.public_fraction;
-  res.seed = o.seed;
+// Ranks per simulation (1 + candidates strictly better), public and private.
+struct Ranks {
+  std::vector<int> pub, priv;
+};
+
+Ranks rank_candidates(const Scores& s, std::size_t B, std::size_t K, bool greater, Result& res) {
   auto better = [greater](double a, double b) { return greater ? a > b : a < b; };
-
-  // Ranks per simulation: 1 + candidates strictly better.
-  std::vector<int> rpub(B * K), rpriv(B * K);
+  Ranks r{std::vector<int>(B * K), std::vector<int>(B * K)};
   std::size_t single_top = 0, top_kept = 0;
   for (std::size_t b = 0; b < B; ++b) {
-    const double* sp = &pub[b * K];
-    const double* sv = &priv[b * K];
+    const double* sp = &s.pub[b * K];
+    const double* sv = &s.priv[b * K];
     for (std::size_t k = 0; k < K; ++k) {
       int a = 1, c = 1;
       for (std::size_t j = 0; j < K; ++j) {
         a += better(sp[j], sp[k]);
         c += better(sv[j], sv[k]);
       }
-      rpub[b * K + k] = a;
-      rpriv[b * K + k] = c;
+      r.pub[b * K + k] = a;
+      r.priv[b * K + k] = c;
     }
     std::size_t tops = 0, top = 0;
     for (std::size_t k = 0; k < K; ++k)
-      if (rpub[b * K + k] == 1) {
+      if (r.pub[b * K + k] == 1) {
         ++tops;
         top = k;
       }
     if (tops == 1) {
       ++single_top;
-      top_kept += rpriv[b * K + top] == 1;
+      top_kept += r.priv[b * K + top] == 1;
     }
   }
   res.p_public_top_is_private_top = single_top ? static_cast<double>(top_kept) / static_cast<double>(single_top) : 0;
+  return r;
+}
 
-  // Common histogram edges of public - private.
+// Each candidate's score and gap statistics, gap histogram (on edges common to all candidates,
+// set in res.gap_edges) and rank changes.
+void candidate_results(const Problem& p, const Options& o, const Scores& s, const Ranks& r, Result& res) {
+  const std::size_t B = o.simulations, K = p.candidates.size();
   std::vector<std::vector<double>> gaps(K, std::vector<double>(B));
   double lo = std::numeric_limits<double>::infinity(), hi = -lo;
   for (std::size_t k = 0; k < K; ++k)
     for (std::size_t b = 0; b < B; ++b) {
-      double g = pub[b * K + k] - priv[b * K + k];
+      double g = s.pub[b * K + k] - s.priv[b * K + k];
       gaps[k][b] = g;
       lo = std::min(lo, g);
       hi = std::max(hi, g);
@@ -322,8 +352,8 @@ Result simulate(const Problem& p, const Options& o) {
     c.actual_private = p.candidates[k].actual_private;
     std::vector<double> sp(B), sv(B);
     for (std::size_t b = 0; b < B; ++b) {
-      sp[b] = pub[b * K + k];
-      sv[b] = priv[b * K + k];
+      sp[b] = s.pub[b * K + k];
+      sv[b] = s.priv[b * K + k];
     }
     c.public_score = stats_of(sp);
     c.private_score = stats_of(sv);
@@ -337,7 +367,7 @@ Result simulate(const Problem& p, const Options& o) {
     double sum_pub = 0, sum_priv = 0, sum_change = 0, sum_abs = 0;
     std::size_t best = 0;
     for (std::size_t b = 0; b < B; ++b) {
-      int a = rpub[b * K + k], v = rpriv[b * K + k];
+      int a = r.pub[b * K + k], v = r.priv[b * K + k];
       sum_pub += a;
       sum_priv += v;
       sum_change += v - a;
@@ -355,14 +385,18 @@ Result simulate(const Problem& p, const Options& o) {
     res.candidates.push_back(std::move(c));
   }
   res.mean_abs_rank_change = abs_total / static_cast<double>(B * K);
+}
 
+// For each ordered pair: how often a beats b on the public side, the private side, and both.
+void pair_results(const Scores& s, std::size_t B, std::size_t K, bool greater, Result& res) {
+  auto better = [greater](double a, double b) { return greater ? a > b : a < b; };
   for (std::size_t a = 0; a < K; ++a)
     for (std::size_t b = 0; b < K; ++b) {
       if (a == b) continue;
       std::size_t win_pub = 0, win_priv = 0, both = 0;
-      for (std::size_t s = 0; s < B; ++s) {
-        bool wp = better(pub[s * K + a], pub[s * K + b]);
-        bool wv = better(priv[s * K + a], priv[s * K + b]);
+      for (std::size_t i = 0; i < B; ++i) {
+        bool wp = better(s.pub[i * K + a], s.pub[i * K + b]);
+        bool wv = better(s.priv[i * K + a], s.priv[i * K + b]);
         win_pub += wp;
         win_priv += wv;
         both += wp && wv;
@@ -375,6 +409,31 @@ Result simulate(const Problem& p, const Options& o) {
       if (win_pub) pr.p_private_given_public = static_cast<double>(both) / static_cast<double>(win_pub);
       res.pairs.push_back(pr);
     }
+}
+
+}  // namespace
+
+Result simulate(const Problem& p, const Options& o) {
+  auto t0 = std::chrono::steady_clock::now();
+  const Sizes z = check_problem(p, o);
+  const Scores scores = simulate_scores(p, o, z);
+  const metric::Info& info = scores.metric->info();
+  const bool greater = info.greater_is_better();
+  const std::size_t B = o.simulations, K = p.candidates.size();
+
+  Result res;
+  res.metric = scores.metric->spec();
+  res.direction = info.direction;
+  res.mode = o.mode;
+  res.rows = z.rows;
+  res.public_rows = z.n_pub;
+  res.private_rows = z.n_priv;
+  res.simulations = B;
+  res.public_fraction = o.public_fraction;
+  res.seed = o.seed;
+  const Ranks ranks = rank_candidates(scores, B, K, greater, res);
+  candidate_results(p, o, scores, ranks, res);
+  pair_results(scores, B, K, greater, res);
   res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return res;
 }

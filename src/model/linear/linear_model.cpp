@@ -230,6 +230,58 @@ struct Fitted {
   Eigen::RowVectorXd intercept;  // m
 };
 
+// Weighted ridge regression in closed form (centred when fitting an intercept).
+Fitted fit_ridge(const MatrixXd& x, const VectorXd& wv, const Target& target, const FoldData& data, double alpha,
+                 bool fit_intercept) {
+  const Eigen::Index ni = x.rows(), p = x.cols();
+  const double wsum = wv.sum();
+  Fitted fit;
+  VectorXd y(ni);
+  for (Eigen::Index i = 0; i < ni; ++i) y(i) = target.y[data.train_rows[static_cast<std::size_t>(i)]];
+  Eigen::RowVectorXd xmean = Eigen::RowVectorXd::Zero(p);
+  double ymean = 0;
+  if (fit_intercept) {
+    xmean = (wv.transpose() * x) / wsum;
+    ymean = wv.dot(y) / wsum;
+  }
+  MatrixXd xc = x.rowwise() - xmean;
+  VectorXd yc = y.array() - ymean;
+  MatrixXd a = xc.transpose() * wv.asDiagonal() * xc;
+  a.diagonal().array() += alpha;
+  VectorXd b = xc.transpose() * (wv.asDiagonal() * yc);
+  Eigen::LDLT<MatrixXd> ldlt(a);
+  if (ldlt.info() != Eigen::Success)
+    fail(ErrorCode::kBackend, "linear fold {}: the ridge system could not be factorised (try alpha > 0)", data.fold);
+  fit.coef = ldlt.solve(b);
+  fit.intercept = Eigen::RowVectorXd::Constant(1, ymean - xmean.dot(fit.coef.col(0)));
+  if (!fit.coef.allFinite())
+    fail(ErrorCode::kBackend, "linear fold {}: the ridge solution is not finite (collinear features with alpha = 0?)",
+         data.fold);
+  return fit;
+}
+
+// Predictions (rows x k) from the transformed rows: values, probabilities or softmax.
+std::vector<double> predict_rows(const MatrixXd& xt, const Fitted& fit, Task task, std::size_t k) {
+  MatrixXd z = xt * fit.coef;
+  z.rowwise() += fit.intercept;
+  std::vector<double> out(static_cast<std::size_t>(z.rows()) * k);
+  for (Eigen::Index i = 0; i < z.rows(); ++i) {
+    auto base = static_cast<std::size_t>(i) * k;
+    if (task == Task::kRegression) {
+      out[base] = z(i, 0);
+    } else if (task == Task::kBinary) {
+      double zi = z(i, 0);
+      out[base] = zi >= 0 ? 1.0 / (1.0 + std::exp(-zi)) : std::exp(zi) / (1.0 + std::exp(zi));
+    } else {
+      double zmax = z.row(i).maxCoeff();
+      double sum = 0;
+      for (Eigen::Index j = 0; j < z.cols(); ++j) sum += std::exp(z(i, j) - zmax);
+      for (Eigen::Index j = 0; j < z.cols(); ++j) out[base + static_cast<std::size_t>(j)] = std::exp(z(i, j) - zmax) / sum;
+    }
+  }
+  return out;
+}
+
 class LinearModel final : public Model {
  public:
   explicit LinearModel(const Info& info) : Model(info) {}
@@ -287,27 +339,7 @@ FoldResult LinearModel::fit_predict(const FoldData& data, const nlohmann::json& 
   Curve loss_curve{"objective", {}, {}};
 
   if (target.task == Task::kRegression) {
-    VectorXd y(ni);
-    for (std::size_t i = 0; i < n; ++i) y(static_cast<Eigen::Index>(i)) = target.y[data.train_rows[i]];
-    Eigen::RowVectorXd xmean = Eigen::RowVectorXd::Zero(p);
-    double ymean = 0;
-    if (fit_intercept) {
-      xmean = (wv.transpose() * x) / wsum;
-      ymean = wv.dot(y) / wsum;
-    }
-    MatrixXd xc = x.rowwise() - xmean;
-    VectorXd yc = y.array() - ymean;
-    MatrixXd a = xc.transpose() * wv.asDiagonal() * xc;
-    a.diagonal().array() += alpha;
-    VectorXd b = xc.transpose() * (wv.asDiagonal() * yc);
-    Eigen::LDLT<MatrixXd> ldlt(a);
-    if (ldlt.info() != Eigen::Success)
-      fail(ErrorCode::kBackend, "linear fold {}: the ridge system could not be factorised (try alpha > 0)", data.fold);
-    fit.coef = ldlt.solve(b);
-    fit.intercept = Eigen::RowVectorXd::Constant(1, ymean - xmean.dot(fit.coef.col(0)));
-    if (!fit.coef.allFinite())
-      fail(ErrorCode::kBackend, "linear fold {}: the ridge solution is not finite (collinear features with alpha = 0?)",
-           data.fold);
+    fit = fit_ridge(x, wv, target, data, alpha, fit_intercept);
     result.num_iterations = 1;
   } else {
     // Binary: one logit column; multinomial: k (over-parameterised softmax, as scikit-learn).
@@ -372,26 +404,7 @@ FoldResult LinearModel::fit_predict(const FoldData& data, const nlohmann::json& 
   result.best_iteration = result.num_iterations == 0 ? 0 : result.num_iterations - 1;
 
   auto predict = [&](std::span<const float> src, std::span<const std::size_t> rows) {
-    MatrixXd z = pre.transform(src, nf, rows) * fit.coef;
-    z.rowwise() += fit.intercept;
-    const std::size_t k = result.cols;
-    std::vector<double> out(rows.size() * k);
-    for (Eigen::Index i = 0; i < z.rows(); ++i) {
-      auto base = static_cast<std::size_t>(i) * k;
-      if (target.task == Task::kRegression) {
-        out[base] = z(i, 0);
-      } else if (target.task == Task::kBinary) {
-        double zi = z(i, 0);
-        out[base] = zi >= 0 ? 1.0 / (1.0 + std::exp(-zi)) : std::exp(zi) / (1.0 + std::exp(zi));
-      } else {
-        double zmax = z.row(i).maxCoeff();
-        double sum = 0;
-        for (Eigen::Index j = 0; j < z.cols(); ++j) sum += std::exp(z(i, j) - zmax);
-        for (Eigen::Index j = 0; j < z.cols(); ++j)
-          out[base + static_cast<std::size_t>(j)] = std::exp(z(i, j) - zmax) / sum;
-      }
-    }
-    return out;
+    return predict_rows(pre.transform(src, nf, rows), fit, target.task, result.cols);
   };
   result.valid_pred = predict(train_values, data.valid_rows);
   result.test_pred = predict(test_values, iota_rows(fm.num_test_rows()));

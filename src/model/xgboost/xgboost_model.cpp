@@ -327,188 +327,185 @@ struct Cache {
   DMatrix test;
 };
 
-class XgboostModel final : public Model {
- public:
-  explicit XgboostModel(const Info& info) : Model(info) {}
-
-  FoldResult fit_predict(const FoldData& data, const nlohmann::json& user_params,
-                         const ProgressCallback& progress) override;
-
- private:
-  std::mutex mutex_;
-  Cache cache_;
+// The backend's own parameters, read and checked once per fold.
+struct Settings {
+  std::int64_t rounds = 0;
+  std::int64_t patience = 0;
+  int threads = 1;
+  std::int64_t seed = 0;
+  std::string objective;
+  std::string tree_method;
+  std::string stopping;  // inner | valid
+  double inner_fraction = 0.2;
+  bool refit = false;
 };
 
-FoldResult XgboostModel::fit_predict(const FoldData& data, const nlohmann::json& user_params,
-                                     const ProgressCallback& progress) {
-  check_fold_data(data);
-  const nlohmann::json params = resolve_params(info(), user_params);
+void check_objective(const std::string& objective, Task task) {
+  bool ok = (task == Task::kBinary && objective.starts_with("binary:")) ||
+            (task == Task::kMulticlass && objective == "multi:softprob") ||
+            (task == Task::kRegression &&
+             (objective.starts_with("reg:") || objective.starts_with("count:") || objective.starts_with("survival:")));
+  if (!ok || objective == "binary:logitraw" || objective == "binary:hinge")
+    fail(ErrorCode::kInvalidArgument, "xgboost parameter 'objective' = '{}' does not fit a {} task: expected {}",
+         objective, task == Task::kBinary ? "binary" : (task == Task::kMulticlass ? "multiclass" : "regression"),
+         task == Task::kBinary ? "binary:logistic" : (task == Task::kMulticlass ? "multi:softprob" : "reg:*"));
+}
+
+Settings read_settings(const nlohmann::json& params, const FoldData& data) {
   const FeatureMatrix& fm = *data.features;
   const Target& target = *data.target;
-  const Task task = target.task;
-  const std::size_t k = target.prediction_columns();
-
-  const auto rounds = param_int(params, kName, "num_boost_round", 1000, 1);
-  const auto patience = param_int(params, kName, "early_stopping_rounds", 0, 0);
-  const int threads = static_cast<int>(resolve_threads(static_cast<std::size_t>(
+  Settings s;
+  s.rounds = param_int(params, kName, "num_boost_round", 1000, 1);
+  s.patience = param_int(params, kName, "early_stopping_rounds", 0, 0);
+  s.threads = static_cast<int>(resolve_threads(static_cast<std::size_t>(
       param_int(params, kName, "nthread", static_cast<std::int64_t>(data.threads), 0))));
-  const auto seed = param_int(params, kName, "seed", static_cast<std::int64_t>(data.seed % (1ull << 31)), 0);
-  const std::string objective = param_string(params, kName, "objective", default_objective(task));
-  {
-    bool ok = (task == Task::kBinary && objective.starts_with("binary:")) ||
-              (task == Task::kMulticlass && objective == "multi:softprob") ||
-              (task == Task::kRegression && (objective.starts_with("reg:") ||
-                                              objective.starts_with("count:") ||
-                                              objective.starts_with("survival:")));
-    if (!ok || objective == "binary:logitraw" || objective == "binary:hinge")
-      fail(ErrorCode::kInvalidArgument,
-           "xgboost parameter 'objective' = '{}' does not fit a {} task: expected {}", objective,
-           task == Task::kBinary ? "binary" : (task == Task::kMulticlass ? "multiclass" : "regression"),
-           task == Task::kBinary ? "binary:logistic"
-                                 : (task == Task::kMulticlass ? "multi:softprob" : "reg:*"));
-  }
-  if (params.contains("num_class") && task == Task::kMulticlass &&
+  s.seed = param_int(params, kName, "seed", static_cast<std::int64_t>(data.seed % (1ull << 31)), 0);
+  s.objective = param_string(params, kName, "objective", default_objective(target.task));
+  check_objective(s.objective, target.task);
+  if (params.contains("num_class") && target.task == Task::kMulticlass &&
       param_int(params, kName, "num_class", 0, 0) != static_cast<std::int64_t>(target.num_class))
     fail(ErrorCode::kInvalidArgument, "xgboost parameter 'num_class' = {} but the target '{}' has {} classes",
          params["num_class"].dump(), target.column, target.num_class);
-  const std::string tree_method = param_string(params, kName, "tree_method", "hist");
+  s.tree_method = param_string(params, kName, "tree_method", "hist");
   param_int(params, kName, "max_cat_to_onehot", 4, 1);
-  if (fm.has_categorical() && tree_method != "hist" && tree_method != "approx" && tree_method != "gpu_hist")
+  if (fm.has_categorical() && s.tree_method != "hist" && s.tree_method != "approx" && s.tree_method != "gpu_hist")
     fail(ErrorCode::kInvalidArgument,
          "xgboost parameter 'tree_method' = '{}' cannot use categorical features: expected hist or approx",
-         tree_method);
-
-  const std::string stopping = param_string(params, kName, "early_stopping", "inner");
-  if (stopping != "inner" && stopping != "valid")
+         s.tree_method);
+  s.stopping = param_string(params, kName, "early_stopping", "inner");
+  if (s.stopping != "inner" && s.stopping != "valid")
     fail(ErrorCode::kInvalidArgument,
          "xgboost parameter 'early_stopping' = '{}': expected inner (a held-out share of the training "
          "fold) or valid (the validation rows themselves: an optimistic CV)",
-         stopping);
-  const double inner_fraction = param_double(params, kName, "inner_fraction", 0.2);
-  if (!(inner_fraction > 0 && inner_fraction < 1))
+         s.stopping);
+  s.inner_fraction = param_double(params, kName, "inner_fraction", 0.2);
+  if (!(s.inner_fraction > 0 && s.inner_fraction < 1))
     fail(ErrorCode::kInvalidArgument, "xgboost parameter 'inner_fraction' = {}: expected a number between 0 and 1",
-         inner_fraction);
-  const bool refit = param_bool(params, kName, "refit", false);
+         s.inner_fraction);
+  s.refit = param_bool(params, kName, "refit", false);
+  return s;
+}
 
-  FoldResult result;
-  result.cols = k;
-  const bool has_valid = !data.valid_rows.empty();
-  bool on_inner = patience > 0 && stopping == "inner";
-  const bool on_valid = patience > 0 && stopping == "valid" && has_valid;
+// Where early stopping looks: a held-out share of the training fold (inner), the validation rows
+// (valid), or nowhere. Records the choice in `result`.
+struct Stopping {
+  bool on_inner = false, on_valid = false;
   InnerSplit inner;
-  if (on_inner) {
-    inner = inner_split(data, inner_fraction, static_cast<std::uint64_t>(seed) * 1000003u + static_cast<std::uint64_t>(data.fold));
-    if (inner.stop.size() < 2 || inner.fit.empty()) {
-      on_inner = false;
+};
+
+Stopping choose_stopping(const Settings& s, const FoldData& data, FoldResult& result) {
+  Stopping st;
+  st.on_inner = s.patience > 0 && s.stopping == "inner";
+  st.on_valid = s.patience > 0 && s.stopping == "valid" && !data.valid_rows.empty();
+  if (st.on_inner) {
+    st.inner = inner_split(data, s.inner_fraction,
+                           static_cast<std::uint64_t>(s.seed) * 1000003u + static_cast<std::uint64_t>(data.fold));
+    if (st.inner.stop.size() < 2 || st.inner.fit.empty()) {
+      st.on_inner = false;
       result.notes.push_back(fmt::format(
           "xgboost fold {}: {} train rows are too few to hold out an early-stopping share: every round is kept",
           data.fold, data.train_rows.size()));
     }
   }
-  result.early_stopping = on_inner ? "inner" : on_valid ? "valid" : "none";
-  result.inner_rows = on_inner ? inner.stop.size() : 0;
-  result.optimistic = on_valid;
+  result.early_stopping = st.on_inner ? "inner" : st.on_valid ? "valid" : "none";
+  result.inner_rows = st.on_inner ? st.inner.stop.size() : 0;
+  result.optimistic = st.on_valid;
+  return st;
+}
 
-  DMatrix dtrain, dfit, dstop, dvalid;
-  const DMatrix* dtest = nullptr;
-  DMatrix fold_train, fold_test;  // count-encoded features: this fold's own matrices
-  auto slices = [&](const DMatrix& full) {
-    if (on_inner) {
-      dfit = slice(full, inner.fit, fm);
-      dstop = slice(full, inner.stop, fm);
-    }
-    if (!on_inner || refit) dtrain = slice(full, data.train_rows, fm);
-    if (has_valid) dvalid = slice(full, data.valid_rows, fm);
-  };
-  if (fm.has_fold_encoding()) {
-    auto train_values = fm.fold_values(data.train_rows, false);
-    fold_train = dmatrix_from(train_values, fm.num_train_rows(), fm, threads);
-    std::vector<float> labels(target.y.begin(), target.y.end());
-    COMPE_XGB(XGDMatrixSetFloatInfo, fold_train.get(), "label", labels.data(), labels.size());
-    if (!data.weights.empty()) {
-      std::vector<float> w(data.weights.begin(), data.weights.end());
-      COMPE_XGB(XGDMatrixSetFloatInfo, fold_train.get(), "weight", w.data(), w.size());
-    }
-    if (fm.num_test_rows() > 0) {
-      auto test_values = fm.fold_values(data.train_rows, true);
-      fold_test = dmatrix_from(test_values, fm.num_test_rows(), fm, threads);
-      dtest = &fold_test;
-    }
-    slices(fold_train);
-  } else {
-    std::lock_guard lock(mutex_);
-    Hasher h;
-    h.update(target.y.data(), target.y.size() * sizeof(double));
-    h.update_i64(static_cast<std::int64_t>(data.weights.size()));
-    h.update(data.weights.data(), data.weights.size() * sizeof(double));
-    if (cache_.features_id != fm.id() || cache_.labels_hash != h.digest() || !cache_.train.get()) {
-      cache_ = Cache{};
-      cache_.train = dmatrix_from(fm.train(), fm.num_train_rows(), fm, threads);
-      std::vector<float> labels(target.y.begin(), target.y.end());
-      COMPE_XGB(XGDMatrixSetFloatInfo, cache_.train.get(), "label", labels.data(), labels.size());
-      if (!data.weights.empty()) {
-        std::vector<float> w(data.weights.begin(), data.weights.end());
-        COMPE_XGB(XGDMatrixSetFloatInfo, cache_.train.get(), "weight", w.data(), w.size());
-      }
-      if (fm.num_test_rows() > 0) cache_.test = dmatrix_from(fm.test(), fm.num_test_rows(), fm, threads);
-      cache_.features_id = fm.id();
-      cache_.labels_hash = h.digest();
-    }
-    slices(cache_.train);
-    dtest = fm.num_test_rows() > 0 ? &cache_.test : nullptr;
+// The fold's matrices: slices of the full train matrix (the learning rows, the held-out share,
+// the validation rows) and the test matrix.
+struct Matrices {
+  DMatrix train, fit, stop, valid;
+  DMatrix fold_train, fold_test;  // count-encoded features: this fold's own full matrices
+  const DMatrix* test = nullptr;
+  const DMatrix& learn(const Stopping& st) const { return st.on_inner ? fit : train; }
+};
+
+DMatrix labelled(std::span<const float> values, std::size_t rows, const FeatureMatrix& fm, const Target& target,
+                 std::span<const double> weights, int threads) {
+  DMatrix m = dmatrix_from(values, rows, fm, threads);
+  std::vector<float> labels(target.y.begin(), target.y.end());
+  COMPE_XGB(XGDMatrixSetFloatInfo, m.get(), "label", labels.data(), labels.size());
+  if (!weights.empty()) {
+    std::vector<float> w(weights.begin(), weights.end());
+    COMPE_XGB(XGDMatrixSetFloatInfo, m.get(), "weight", w.data(), w.size());
   }
-  const DMatrix& dlearn = on_inner ? dfit : dtrain;
+  return m;
+}
 
-  // XGBoost 1.7 starts every model from base_score 0.5; from the prior of the rows it learns from
-  // instead, an early stop after few rounds still predicts on the target's scale, so the folds'
-  // predictions pool into one OOF ranking.
+void slice_fold(const DMatrix& full, const FoldData& data, const Stopping& st, bool refit, Matrices& m) {
+  const FeatureMatrix& fm = *data.features;
+  if (st.on_inner) {
+    m.fit = slice(full, st.inner.fit, fm);
+    m.stop = slice(full, st.inner.stop, fm);
+  }
+  if (!st.on_inner || refit) m.train = slice(full, data.train_rows, fm);
+  if (!data.valid_rows.empty()) m.valid = slice(full, data.valid_rows, fm);
+}
+
+// XGBoost 1.7 starts every model from base_score 0.5; from the prior of the rows it learns from
+// instead, an early stop after few rounds still predicts on the target's scale, so the folds'
+// predictions pool into one OOF ranking.
+std::unique_ptr<Booster> make_booster(const Settings& s, const nlohmann::json& params, const FoldData& data,
+                                      const Matrices& m, const DMatrix& learn,
+                                      std::span<const std::size_t> learn_rows, FoldResult& result) {
+  const Target& target = *data.target;
   const bool user_base_score = params.contains("base_score") && !params["base_score"].is_null();
-  auto make_booster = [&](const DMatrix& learn, std::span<const std::size_t> learn_rows) {
-    std::vector<DMatrixHandle> handles{learn.get()};
-    if (dstop.get()) handles.push_back(dstop.get());
-    if (dvalid.get()) handles.push_back(dvalid.get());
-    auto b = std::make_unique<Booster>(handles.data(), handles.size());
-    b->set("objective", objective);
-    if (task == Task::kMulticlass) b->set("num_class", std::to_string(target.num_class));
-    b->set("tree_method", tree_method);
-    b->set("nthread", std::to_string(threads));
-    b->set("seed", std::to_string(seed));
-    b->set("verbosity", "0");  // core code never prints; users may raise it
-    if (!user_base_score) {
-      if (auto prior = prior_base_score(objective, target, data.weights, learn_rows)) {
-        b->set("base_score", format_double(*prior));
-        result.base_score = *prior;
-      }
+  std::vector<DMatrixHandle> handles{learn.get()};
+  if (m.stop.get()) handles.push_back(m.stop.get());
+  if (m.valid.get()) handles.push_back(m.valid.get());
+  auto b = std::make_unique<Booster>(handles.data(), handles.size());
+  b->set("objective", s.objective);
+  if (target.task == Task::kMulticlass) b->set("num_class", std::to_string(target.num_class));
+  b->set("tree_method", s.tree_method);
+  b->set("nthread", std::to_string(s.threads));
+  b->set("seed", std::to_string(s.seed));
+  b->set("verbosity", "0");  // core code never prints; users may raise it
+  if (!user_base_score) {
+    if (auto prior = prior_base_score(s.objective, target, data.weights, learn_rows)) {
+      b->set("base_score", format_double(*prior));
+      result.base_score = *prior;
     }
-    for (const auto& [key, value] : params.items()) {
-      if (std::find(own_params().begin(), own_params().end(), key) != own_params().end() &&
-          key != "max_cat_to_onehot")
-        continue;
-      b->set(key, param_text(key, value));
-    }
-    return b;
-  };
-  std::unique_ptr<Booster> booster =
-      make_booster(dlearn, on_inner ? std::span<const std::size_t>(inner.fit) : data.train_rows);
+  }
+  for (const auto& [key, value] : params.items()) {
+    if (std::find(own_params().begin(), own_params().end(), key) != own_params().end() &&
+        key != "max_cat_to_onehot")
+      continue;
+    b->set(key, param_text(key, value));
+  }
+  return b;
+}
 
-  // Early-stopping metric: the user's eval_metric (last one), else the competition metric's
-  // native equivalent, else (stopping on the validation rows only) the user evaluator, else the
-  // objective's default metric.
-  bool use_evaluator = false;
+// Early-stopping metric: the user's eval_metric (last one), else the competition metric's native
+// equivalent, else (stopping on the validation rows only) the user evaluator, else the
+// objective's default metric. Returns true when the user evaluator is to be used.
+bool set_eval_metrics(Booster& booster, const nlohmann::json& params, const FoldData& data, const Stopping& st) {
   std::vector<std::string> eval_metrics;
+  bool use_evaluator = false;
   if (auto it = params.find("eval_metric"); it != params.end() && !it->is_null()) {
     if (it->is_array()) {
       for (const auto& m : *it) eval_metrics.push_back(param_text("eval_metric", m));
     } else {
       eval_metrics.push_back(param_text("eval_metric", *it));
     }
-  } else if (auto native = native_metric(data.metric, task, target.transform); !native.empty()) {
+  } else if (auto native = native_metric(data.metric, data.target->task, data.target->transform); !native.empty()) {
     eval_metrics.push_back(native);
-  } else if (data.evaluator && data.evaluator->score && !on_inner) {
+  } else if (data.evaluator && data.evaluator->score && !st.on_inner) {
     use_evaluator = true;
   }
-  for (const auto& m : eval_metrics) booster->set("eval_metric", m);
+  for (const auto& m : eval_metrics) booster.set("eval_metric", m);
+  return use_evaluator;
+}
 
+// The boosting rounds with evaluation, curves, progress and early stopping; sets the result's
+// curves, num_iterations and best_iteration.
+void boost(Booster& booster, const Settings& s, const nlohmann::json& params, const FoldData& data,
+           const Matrices& m, const Stopping& st, bool use_evaluator, const ProgressCallback& progress,
+           FoldResult& result) {
+  const std::size_t k = data.target->prediction_columns();
+  const bool has_valid = !data.valid_rows.empty();
+  const DMatrix& dlearn = m.learn(st);
   // The training curve costs a metric over every train row each round (an AUC sorts them): by
   // default it is drawn for up to 100,000 train rows; `eval_train` forces it on or off.
   const bool eval_train = param_bool(params, kName, "eval_train", data.train_rows.size() <= 100000);
@@ -518,13 +515,13 @@ FoldResult XgboostModel::fit_predict(const FoldData& data, const nlohmann::json&
     names.push_back("train");
     evals.push_back(dlearn.get());
   }
-  if (on_inner) {
+  if (st.on_inner) {
     names.push_back("inner");
-    evals.push_back(dstop.get());
+    evals.push_back(m.stop.get());
   }
   if (has_valid) {
     names.push_back("valid");
-    evals.push_back(dvalid.get());
+    evals.push_back(m.valid.get());
   }
 
   std::optional<double> best;
@@ -533,11 +530,11 @@ FoldResult XgboostModel::fit_predict(const FoldData& data, const nlohmann::json&
   std::size_t iter = 0;
   Curve user_curve;
   if (use_evaluator) user_curve.metric = data.evaluator->name;
-  for (; iter < static_cast<std::size_t>(rounds); ++iter) {
-    COMPE_XGB(XGBoosterUpdateOneIter, booster->get(), static_cast<int>(iter), dlearn.get());
+  for (; iter < static_cast<std::size_t>(s.rounds); ++iter) {
+    COMPE_XGB(XGBoosterUpdateOneIter, booster.get(), static_cast<int>(iter), dlearn.get());
     const char* line = nullptr;
     if (!evals.empty())
-      COMPE_XGB(XGBoosterEvalOneIter, booster->get(), static_cast<int>(iter), evals.data(), names.data(),
+      COMPE_XGB(XGBoosterEvalOneIter, booster.get(), static_cast<int>(iter), evals.data(), names.data(),
                 evals.size(), &line);
     auto values = parse_eval(line ? line : "");
     std::optional<double> stop_value;
@@ -556,7 +553,7 @@ FoldResult XgboostModel::fit_predict(const FoldData& data, const nlohmann::json&
       }
       (v.set == EvalSet::kValid ? curve->valid : curve->train).push_back(v.value);
       if (v.set == EvalSet::kValid) {
-        if (!on_inner) {
+        if (!st.on_inner) {
           stop_value = v.value;
           greater = native_greater_is_better(v.metric);
         }
@@ -564,19 +561,19 @@ FoldResult XgboostModel::fit_predict(const FoldData& data, const nlohmann::json&
       }
     }
     if (use_evaluator && has_valid) {
-      auto pred = predict(*booster, dvalid, iter + 1, data.valid_rows.size(), k);
-      double s = data.evaluator->score(pred, k);
-      user_curve.valid.push_back(s);
-      stop_value = s;
+      auto pred = predict(booster, m.valid, iter + 1, data.valid_rows.size(), k);
+      double score = data.evaluator->score(pred, k);
+      user_curve.valid.push_back(score);
+      stop_value = score;
       greater = data.evaluator->greater_is_better;
-      message = fmt::format("valid-{}:{}", data.evaluator->name, s);
+      message = fmt::format("valid-{}:{}", data.evaluator->name, score);
     }
-    if (progress) progress(Progress{data.fold, iter + 1, static_cast<std::size_t>(rounds), message});
+    if (progress) progress(Progress{data.fold, iter + 1, static_cast<std::size_t>(s.rounds), message});
     if (stop_value && !std::isnan(*stop_value)) {
       if (!best || (greater ? *stop_value > *best : *stop_value < *best)) {
         best = stop_value;
         best_iter = iter;
-      } else if ((on_inner || on_valid) && iter - best_iter >= static_cast<std::size_t>(patience)) {
+      } else if ((st.on_inner || st.on_valid) && iter - best_iter >= static_cast<std::size_t>(s.patience)) {
         ++iter;
         break;
       }
@@ -584,29 +581,16 @@ FoldResult XgboostModel::fit_predict(const FoldData& data, const nlohmann::json&
   }
   if (use_evaluator) result.curves.push_back(std::move(user_curve));
   result.num_iterations = iter;
-  result.best_iteration = ((on_inner || on_valid) && best) ? best_iter : iter - 1;
+  result.best_iteration = ((st.on_inner || st.on_valid) && best) ? best_iter : iter - 1;
+}
 
-  if (on_inner && refit) {
-    // The round count found on the held-out share, trained again on the whole training fold.
-    booster = make_booster(dtrain, data.train_rows);
-    const std::size_t refit_rounds = result.best_iteration + 1;
-    for (std::size_t i = 0; i < refit_rounds; ++i) {
-      COMPE_XGB(XGBoosterUpdateOneIter, booster->get(), static_cast<int>(i), dtrain.get());
-      if (progress) progress(Progress{data.fold, i + 1, refit_rounds, "refit"});
-    }
-  }
-
-  if (has_valid)
-    result.valid_pred = predict(*booster, dvalid, result.best_iteration + 1, data.valid_rows.size(), k);
-  if (dtest) {
-    std::lock_guard lock(mutex_);  // the test DMatrix is shared by every fold
-    result.test_pred = predict(*booster, *dtest, result.best_iteration + 1, fm.num_test_rows(), k);
-  }
+// Total gain per feature, by the feature matrix's names.
+void feature_importance(const Booster& booster, const FeatureMatrix& fm, FoldResult& result) {
   bst_ulong n_features = 0, dim = 0;
   const char** fnames = nullptr;
   const bst_ulong* shape = nullptr;
   const float* scores = nullptr;
-  COMPE_XGB(XGBoosterFeatureScore, booster->get(), R"({"importance_type":"total_gain","feature_map":""})",
+  COMPE_XGB(XGBoosterFeatureScore, booster.get(), R"({"importance_type":"total_gain","feature_map":""})",
             &n_features, &fnames, &dim, &shape, &scores);
   std::size_t per_feature = 1;
   for (bst_ulong i = 1; i < dim; ++i) per_feature *= shape[i];
@@ -623,6 +607,88 @@ FoldResult XgboostModel::fit_predict(const FoldData& data, const nlohmann::json&
     for (std::size_t j = 0; j < per_feature; ++j) total += scores[i * per_feature + j];
     result.importance[fm.features()[index].name] = total;
   }
+}
+
+class XgboostModel final : public Model {
+ public:
+  explicit XgboostModel(const Info& info) : Model(info) {}
+
+  FoldResult fit_predict(const FoldData& data, const nlohmann::json& user_params,
+                         const ProgressCallback& progress) override;
+
+ private:
+  // The fold's matrices: with count-encoded features its own, else slices of the cached ones.
+  void build_matrices(const FoldData& data, const Settings& s, const Stopping& st, Matrices& m);
+
+  std::mutex mutex_;
+  Cache cache_;
+};
+
+void XgboostModel::build_matrices(const FoldData& data, const Settings& s, const Stopping& st, Matrices& m) {
+  const FeatureMatrix& fm = *data.features;
+  const Target& target = *data.target;
+  if (fm.has_fold_encoding()) {
+    auto train_values = fm.fold_values(data.train_rows, false);
+    m.fold_train = labelled(train_values, fm.num_train_rows(), fm, target, data.weights, s.threads);
+    if (fm.num_test_rows() > 0) {
+      auto test_values = fm.fold_values(data.train_rows, true);
+      m.fold_test = dmatrix_from(test_values, fm.num_test_rows(), fm, s.threads);
+      m.test = &m.fold_test;
+    }
+    slice_fold(m.fold_train, data, st, s.refit, m);
+    return;
+  }
+  std::lock_guard lock(mutex_);
+  Hasher h;
+  h.update(target.y.data(), target.y.size() * sizeof(double));
+  h.update_i64(static_cast<std::int64_t>(data.weights.size()));
+  h.update(data.weights.data(), data.weights.size() * sizeof(double));
+  if (cache_.features_id != fm.id() || cache_.labels_hash != h.digest() || !cache_.train.get()) {
+    cache_ = Cache{};
+    cache_.train = labelled(fm.train(), fm.num_train_rows(), fm, target, data.weights, s.threads);
+    if (fm.num_test_rows() > 0) cache_.test = dmatrix_from(fm.test(), fm.num_test_rows(), fm, s.threads);
+    cache_.features_id = fm.id();
+    cache_.labels_hash = h.digest();
+  }
+  slice_fold(cache_.train, data, st, s.refit, m);
+  m.test = fm.num_test_rows() > 0 ? &cache_.test : nullptr;
+}
+
+FoldResult XgboostModel::fit_predict(const FoldData& data, const nlohmann::json& user_params,
+                                     const ProgressCallback& progress) {
+  check_fold_data(data);
+  const nlohmann::json params = resolve_params(info(), user_params);
+  const Settings s = read_settings(params, data);
+  const std::size_t k = data.target->prediction_columns();
+  FoldResult result;
+  result.cols = k;
+  const Stopping st = choose_stopping(s, data, result);
+  Matrices m;
+  build_matrices(data, s, st, m);
+
+  std::unique_ptr<Booster> booster = make_booster(
+      s, params, data, m, m.learn(st), st.on_inner ? std::span<const std::size_t>(st.inner.fit) : data.train_rows,
+      result);
+  const bool use_evaluator = set_eval_metrics(*booster, params, data, st);
+  boost(*booster, s, params, data, m, st, use_evaluator, progress, result);
+
+  if (st.on_inner && s.refit) {
+    // The round count found on the held-out share, trained again on the whole training fold.
+    booster = make_booster(s, params, data, m, m.train, data.train_rows, result);
+    const std::size_t refit_rounds = result.best_iteration + 1;
+    for (std::size_t i = 0; i < refit_rounds; ++i) {
+      COMPE_XGB(XGBoosterUpdateOneIter, booster->get(), static_cast<int>(i), m.train.get());
+      if (progress) progress(Progress{data.fold, i + 1, refit_rounds, "refit"});
+    }
+  }
+
+  if (!data.valid_rows.empty())
+    result.valid_pred = predict(*booster, m.valid, result.best_iteration + 1, data.valid_rows.size(), k);
+  if (m.test) {
+    std::lock_guard lock(mutex_);  // the test DMatrix is shared by every fold
+    result.test_pred = predict(*booster, *m.test, result.best_iteration + 1, data.features->num_test_rows(), k);
+  }
+  feature_importance(*booster, *data.features, result);
   check_predictions(result, data, kName);
   return result;
 }

@@ -104,7 +104,19 @@ TEST(RunWriter, BadFoldsAndValuesAreRefusedNamingThem) {
   oof[2] = NAN;
   EXPECT_NE(error_of([&] { w.add_fold(0, rows, oof, {}); }).find("row 2 column 'survived' is nan"),
             std::string::npos);
+  oof[2] = 0.5;
+  std::vector<double> test(t.ref.test_ids.size() - 1, 0.5);
+  EXPECT_NE(error_of([&] { w.add_fold(0, rows, oof, test); })
+                .find(fmt::format("fold 0: test has {} values, expected {} rows x 1 column(s)", test.size(),
+                                  t.ref.test_ids.size())),
+            std::string::npos);
+  test.push_back(INFINITY);
+  EXPECT_NE(error_of([&] { w.add_fold(0, rows, oof, test); })
+                .find(fmt::format("fold 0: test row {} column 'survived' is inf", test.size() - 1)),
+            std::string::npos);
   EXPECT_NE(error_of([&] { w.finish(); }).find("no scored fold"), std::string::npos);
+  // A refused fold recorded nothing.
+  EXPECT_TRUE(t.store->get_run(w.id()).fold_scores.empty());
 }
 
 TEST(RunWriter, StopKeepsTheReasonAndAnUnfinishedWriterFailsItsRun) {

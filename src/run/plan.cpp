@@ -1,0 +1,104 @@
+// run_experiment's first stage: everything that can fail before a run is recorded.
+#include <algorithm>
+#include <filesystem>
+#include <unordered_map>
+
+#include "compe/error.hpp"
+#include "compe/util.hpp"
+#include "run/stages.hpp"
+
+namespace compe::run {
+namespace fs = std::filesystem;
+
+namespace {
+
+void check_unique_ids(const Table& t, const std::string& id) {
+  const Column& c = t.column(id);
+  std::unordered_map<std::string, std::size_t> seen;
+  seen.reserve(c.size() * 2);
+  for (std::size_t r = 0; r < c.size(); ++r) {
+    if (c.is_missing(r))
+      fail(ErrorCode::kInvalidArgument, "{}: line {}: the id column '{}' is empty", t.source, r + 2, id);
+    auto [it, ok] = seen.emplace(c.to_string(r), r);
+    if (!ok)
+      fail(ErrorCode::kInvalidArgument, "{}: duplicate id '{}' at lines {} and {}: ids must be unique",
+           t.source, it->first, it->second + 2, r + 2);
+  }
+}
+
+void read_data(const Workspace& ws, Plan& p) {
+  const CompetitionConfig& cfg = ws.config();
+  p.train = ws.read_train();
+  p.test = ws.read_test();
+  p.sample = ws.read_sample_submission();
+  check_unique_ids(p.train, cfg.id_column);
+  check_unique_ids(p.test, cfg.id_column);
+  (void)p.sample.column(cfg.id_column);
+  for (const auto& t : cfg.target_columns) (void)p.train.column(t);
+}
+
+// folds.csv (made when missing), the folds to run, and the row filter's flags.
+void choose_folds(const Workspace& ws, const Experiment& exp, const Options& opt, const NoteFn& note, Plan& p) {
+  const CompetitionConfig& cfg = ws.config();
+  if (!fs::exists(ws.folds_path())) {
+    p.folds_csv = make_folds(p.train, cfg, cfg.folds);
+    write_folds(ws.folds_path(), p.folds_csv);
+    write_folds_record(ws.folds_path(), {cfg.folds, p.folds_csv.hash});
+    note(fmt::format("no folds.csv: made one ({} k={} seed={}, hash {})", cfg.folds.spec.strategy,
+                     cfg.folds.spec.k, cfg.folds.spec.seed, p.folds_csv.hash));
+  } else {
+    p.folds_csv = read_folds(ws.folds_path(), p.train, cfg.id_column);
+  }
+  p.split = make_split_data(p.train, cfg, cfg.folds);
+  for (int f : p.folds_csv.folds) p.num_folds = std::max(p.num_folds, f + 1);
+  p.folds = exp.folds;
+  if (p.folds.empty())
+    for (int f = 0; f < p.num_folds; ++f) p.folds.push_back(f);
+  for (int f : p.folds)
+    if (f >= p.num_folds)
+      fail(ErrorCode::kInvalidArgument, "fold {} does not exist: folds.csv has folds 0..{}", f, p.num_folds - 1);
+  if (opt.row_filter) {
+    p.keep_rows = opt.row_filter(p.split.inputs(), p.folds_csv.folds);
+    COMPE_ASSERT(p.keep_rows.empty() || p.keep_rows.size() == p.train.num_rows());
+  }
+}
+
+// The backend, its parameters, the target and the features.
+void choose_model(const Workspace& ws, const Experiment& exp, const NoteFn& note, Plan& p) {
+  const CompetitionConfig& cfg = ws.config();
+  p.model = &model::find(exp.backend);
+  if (!p.model->accepts(cfg.task))
+    fail(ErrorCode::kInvalidArgument, "model '{}' does not support {} tasks", p.model->name,
+         metric::task_name(cfg.task));
+  p.params = model::resolve_params(*p.model, exp.params);
+  if (cfg.target_columns.size() != 1)
+    fail(ErrorCode::kInvalidArgument, "the '{}' model trains one target column; this competition has {}",
+         p.model->name, cfg.target_columns.size());
+  const Column& target_col = p.train.column(cfg.target_columns[0]);
+  p.target = model::Target::encode(target_col, cfg.task, model::parse_target_transform(exp.target_transform));
+  model::FeatureSpec spec{cfg.id_column, cfg.target_columns, exp.keep, exp.drop, exp.categorical};
+  p.features = model::FeatureMatrix::build(p.train, p.test, spec);
+  if (std::string r = p.features.report().to_string(); !r.empty()) note(r);
+  p.metric = metric::make(cfg.metric);
+
+  // Metric truth: class indices for classification, original values for regression.
+  p.y_true = p.target.y;
+  if (cfg.task == metric::kRegression)
+    for (std::size_t r = 0; r < p.y_true.size(); ++r) p.y_true[r] = target_col.as_double(r);
+}
+
+}  // namespace
+
+Plan plan_experiment(const Workspace& ws, const Experiment& exp, const Options& opt, const NoteFn& note) {
+  Plan p;
+  read_data(ws, p);
+  choose_folds(ws, exp, opt, note, p);
+  choose_model(ws, exp, note, p);
+  p.ref = make_reference(ws.config(), p.train, p.test, p.sample, p.folds_csv, p.target);
+  p.ref_pos.assign(p.train.num_rows(), 0);
+  for (std::size_t r = 0, pos = 0; r < p.train.num_rows(); ++r)
+    if (p.folds_csv.folds[r] >= 0) p.ref_pos[r] = pos++;
+  return p;
+}
+
+}  // namespace compe::run

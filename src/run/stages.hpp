@@ -1,0 +1,105 @@
+#pragma once
+// The stages of run_experiment (run.hpp), in order:
+//
+//   Plan p = plan_experiment(ws, exp, opt, note);   // everything that can fail before a record
+//   RunSpec s = describe_run(ws, exp, opt, p, store, summary, note);  // config, parent, spec
+//   RunWriter w(ws, store, p.ref, s);                // open the record (begin)
+//   double model_seconds = run_folds({...});         // train, predict, score and add each fold
+//   w.finish({.model_seconds = model_seconds});      // every artifact, status finished
+//
+// Where later features slot in: label overrides change Plan::target (and Plan::y_true) in
+// plan_experiment; extra training rows for a fold (pseudo-labels) belong in fold_rows, which
+// decides the rows each fold trains and validates on.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "compe/folds.hpp"
+#include "compe/metric.hpp"
+#include "compe/model.hpp"
+#include "compe/oof.hpp"
+#include "compe/run.hpp"
+#include "compe/run_writer.hpp"
+#include "compe/store.hpp"
+#include "compe/table.hpp"
+
+namespace compe::run {
+
+/// Adds a note to the run's summary and reports it to the event sink.
+using NoteFn = std::function<void(std::string)>;
+
+/// What a run will do, decided before anything is recorded: the data, the folds, the model and
+/// its checked parameters, the target and the features. Built once; read-only afterwards (the
+/// folds read it from several threads when parallel_folds > 1).
+struct Plan {
+  Table train, test, sample;
+  FoldAssignment folds_csv;            ///< folds.csv (made from compe.toml when it was missing)
+  SplitData split;                     ///< the splitter's inputs (groups, time) for train rows
+  int num_folds = 0;                   ///< folds in folds.csv
+  std::vector<int> folds;              ///< the folds this run trains (Experiment::folds or all)
+  std::vector<std::uint8_t> keep_rows; ///< Options::row_filter's flags per train row; empty = all
+  const model::Info* model = nullptr;  ///< the backend's registry row
+  nlohmann::json params;               ///< the backend's parameters, defaults filled and checked
+  model::Target target;
+  model::FeatureMatrix features;
+  std::unique_ptr<metric::Metric> metric;
+  Reference ref;                       ///< the run's OOF/test rows (RunWriter's reference)
+  std::vector<std::size_t> ref_pos;    ///< position of each train row among ref's rows
+  std::vector<double> y_true;          ///< metric truth per train row (original regression values)
+};
+
+/// Stage 1: reads and checks the data (unique ids, target and id columns), reads folds.csv or
+/// makes it, checks the requested folds, applies Options::row_filter, resolves the backend and
+/// its parameters, encodes the target and builds the features. Throws Error naming what is wrong;
+/// records nothing (it may write folds.csv and folds.json when folds.csv was missing).
+Plan plan_experiment(const Workspace& ws, const Experiment& exp, const Options& opt, const NoteFn& note);
+
+/// Stage 2: the record's spec: the resolved config (competition, folds record, features left out,
+/// optimistic CV), versions, partial flag, and the comparison with the parent run (notes,
+/// Summary::parent_id, changed_keys, multi_hypothesis in `summary`).
+RunSpec describe_run(const Workspace& ws, const Experiment& exp, const Options& opt, const Plan& plan,
+                     Store& store, Summary& summary, const NoteFn& note);
+
+/// A fold's rows: train rows to fit on, validation rows to predict (train-table rows).
+struct FoldRows {
+  std::vector<std::size_t> train, valid;
+};
+
+/// The rows of fold `f`: the splitter's train rows (gap and group purge applied) and the fold's
+/// validation rows, less the rows Options::row_filter left out. Error(kInvalidArgument) when
+/// either is empty.
+FoldRows fold_rows(const Workspace& ws, const Plan& plan, int f);
+
+/// What the fold stage works with.
+struct FoldStage {
+  const Workspace& ws;
+  const Experiment& exp;
+  const Options& opt;
+  const Plan& plan;
+  RunWriter& writer;
+  Store& store;
+  const EventSink& sink;
+  const NoteFn& note;
+};
+
+/// Stage 3: trains every planned fold (parallel_folds at once, threads divided between them),
+/// adds each to the writer, logs it, and calls Options::after_fold. Returns the seconds spent in
+/// the backend's fit_predict, summed over folds. Throws the fold's error; an interruption
+/// (Options::cancel) throws Interrupted, a pruned run Pruned.
+double run_folds(const FoldStage& stage);
+
+struct Interrupted : Error {
+  Interrupted() : Error(ErrorCode::kInvalidArgument, "interrupted") {}
+};
+
+struct Pruned : Error {
+  explicit Pruned(int fold);
+};
+
+}  // namespace compe::run
