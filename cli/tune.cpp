@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
-#include <map>
 #include <memory>
 
 #include <fmt/core.h>
@@ -12,15 +11,12 @@
 #include "commands.hpp"
 #include "compe/error.hpp"
 #include "compe/store.hpp"
-#include "compe/tune.hpp"
 #include "compe/tune/experiment.hpp"
-#include "compe/util.hpp"
 #include "output.hpp"
 #include "tune_process.hpp"
 #include "workspace_option.hpp"
 
 namespace compe::cli {
-
 namespace {
 
 std::string store_url(const std::string& given, const std::string& workspace) {
@@ -170,10 +166,9 @@ void print_progress(const tune::TuneProgress& p, const tune::TuneSession& s, boo
     fmt::print("trial {}: {}  {}  [{}]\n", t.number, what, best, params_text(t.params));
   }
   if (bar) {
-    const std::int64_t total = std::max<std::int64_t>(1, p.budget);
     const int width = 30;
-    const int filled =
-        static_cast<int>(std::min<std::int64_t>(width, p.ended_total * width / total));
+    const int filled = static_cast<int>(std::min<std::int64_t>(
+        width, p.ended_total * width / std::max<std::int64_t>(1, p.budget)));
     fmt::print("\r\033[K[{}{}] {}/{} trials  {}{}", std::string(filled, '#'),
                std::string(width - filled, '.'), p.ended_total, p.budget, best,
                workers == 0 ? "" : fmt::format("  {} workers", workers + 1));
