@@ -74,6 +74,64 @@ double untransform(const Distribution& d, double x) {
   return x;
 }
 
+// Univariate TPE's bandwidths (Optuna 3.1's): each centre's distance to the farther of its two
+// neighbours in sorted order (the bounds at the ends), written into `sigmas`. `given`: the
+// observations' ascending order when known (else empty); the prior's centre is the last of
+// `mus` when `prior`. Returns the centres' order.
+std::vector<std::size_t> univariate_bandwidths(const std::vector<double>& mus, double low,
+                                               double high, const std::vector<std::size_t>& given,
+                                               std::size_t n, bool prior,
+                                               const TpeOptions& options,
+                                               std::vector<double>& sigmas) {
+  const std::size_t m = mus.size();
+  // numpy's argsort order among equal centres decides which of them gets which bandwidth:
+  // without ties any sort gives it; with ties numpy's introsort is replayed exactly (finite
+  // doubles mapped to int64 keys of the same order).
+  std::vector<std::size_t> idx;
+  if (!given.empty()) {
+    // The given order of the observations, with the prior's centre merged in.
+    COMPE_ASSERT(given.size() == n);
+    idx.reserve(m);
+    const auto at = std::partition_point(given.begin(), given.end(),
+                                         [&](std::size_t i) { return mus[i] < mus[m - 1]; });
+    idx.insert(idx.end(), given.begin(), prior ? at : given.end());
+    if (prior) {
+      idx.push_back(n);
+      idx.insert(idx.end(), at, given.end());
+    }
+  } else {
+    idx.resize(m);
+    std::iota(idx.begin(), idx.end(), 0);
+    std::sort(idx.begin(), idx.end(), [&](auto a, auto b) { return mus[a] < mus[b]; });
+  }
+  bool ties = false;
+  for (std::size_t i = 1; i < m && !ties; ++i) ties = mus[idx[i]] == mus[idx[i - 1]];
+  if (ties) {
+    std::vector<std::int64_t> keys(m);
+    for (std::size_t i = 0; i < m; ++i) {
+      const double v = mus[i] == 0 ? 0.0 : mus[i];
+      std::int64_t k;
+      std::memcpy(&k, &v, sizeof k);
+      keys[i] = k < 0 ? k ^ std::numeric_limits<std::int64_t>::max() : k;
+    }
+    idx = split::detail::numpy_argsort(keys);
+  }
+  std::vector<double> ends(m + 2);
+  ends[0] = low;
+  for (std::size_t i = 0; i < m; ++i) ends[i + 1] = mus[idx[i]];
+  ends[m + 1] = high;
+  std::vector<double> sorted(m);
+  for (std::size_t i = 0; i < m; ++i) {
+    sorted[i] = std::max(ends[i + 1] - ends[i], ends[i + 2] - ends[i + 1]);
+  }
+  if (!options.consider_endpoints && m + 2 >= 4) {
+    sorted[0] = ends[2] - ends[1];
+    sorted[m - 1] = ends[m] - ends[m - 1];
+  }
+  for (std::size_t i = 0; i < m; ++i) sigmas[idx[i]] = sorted[i];
+  return idx;
+}
+
 }  // namespace
 
 std::vector<double> default_tpe_weights(std::size_t n) {
@@ -198,51 +256,8 @@ ParzenEstimator::ParzenEstimator(const std::vector<std::vector<double>>& observa
     if (options.multivariate) {
       std::fill(sigmas.begin(), sigmas.end(), sigmas0 * (high - low));
     } else {
-      // numpy's argsort order among equal centres decides which of them gets which bandwidth:
-      // without ties any sort gives it; with ties numpy's introsort is replayed exactly (finite
-      // doubles mapped to int64 keys of the same order).
-      std::vector<std::size_t> idx;
-      if (!orders[p].empty()) {
-        // The given order of the observations, with the prior's centre merged in.
-        COMPE_ASSERT(orders[p].size() == n);
-        idx.reserve(m);
-        const auto at = std::partition_point(orders[p].begin(), orders[p].end(),
-                                             [&](std::size_t i) { return mus[i] < mus[m - 1]; });
-        idx.insert(idx.end(), orders[p].begin(), prior ? at : orders[p].end());
-        if (prior) {
-          idx.push_back(n);
-          idx.insert(idx.end(), at, orders[p].end());
-        }
-      } else {
-        idx.resize(m);
-        std::iota(idx.begin(), idx.end(), 0);
-        std::sort(idx.begin(), idx.end(), [&](auto a, auto b) { return mus[a] < mus[b]; });
-      }
-      bool ties = false;
-      for (std::size_t i = 1; i < m && !ties; ++i) ties = mus[idx[i]] == mus[idx[i - 1]];
-      if (ties) {
-        std::vector<std::int64_t> keys(m);
-        for (std::size_t i = 0; i < m; ++i) {
-          const double v = mus[i] == 0 ? 0.0 : mus[i];
-          std::int64_t k;
-          std::memcpy(&k, &v, sizeof k);
-          keys[i] = k < 0 ? k ^ std::numeric_limits<std::int64_t>::max() : k;
-        }
-        idx = split::detail::numpy_argsort(keys);
-      }
-      std::vector<double> ends(m + 2);
-      ends[0] = low;
-      for (std::size_t i = 0; i < m; ++i) ends[i + 1] = mus[idx[i]];
-      ends[m + 1] = high;
-      std::vector<double> sorted(m);
-      for (std::size_t i = 0; i < m; ++i) {
-        sorted[i] = std::max(ends[i + 1] - ends[i], ends[i + 2] - ends[i + 1]);
-      }
-      if (!options.consider_endpoints && m + 2 >= 4) {
-        sorted[0] = ends[2] - ends[1];
-        sorted[m - 1] = ends[m] - ends[m - 1];
-      }
-      for (std::size_t i = 0; i < m; ++i) sigmas[idx[i]] = sorted[i];
+      std::vector<std::size_t> idx =
+          univariate_bandwidths(mus, low, high, orders[p], n, prior, options, sigmas);
       if (dists.size() == 1) centre_order = std::move(idx);
     }
     const double maxsigma = high - low;

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "compe/error.hpp"
+#include "compe/tune/math.hpp"
 #include "tune/samplers.hpp"
 
 namespace compe::tune {
