@@ -11,7 +11,7 @@
 #include "compe/error.hpp"
 #include "compe/shake.hpp"
 #include "compe/util.hpp"
-#include "split/rng.hpp"
+#include "common/rng.hpp"
 
 namespace compe::shake {
 namespace {
@@ -199,7 +199,7 @@ Result simulate(const Problem& p, const Options& o) {
         if (error) continue;
       }
       try {
-        split::detail::Rng rng(splitmix64(o.seed ^ splitmix64(b + 1)));
+        Rng rng(splitmix64(o.seed ^ splitmix64(b + 1)));
         std::fill(count.begin(), count.end(), 0u);
         if (o.mode == Mode::kResample) {
           for (std::size_t t = 0; t < total; ++t) {
