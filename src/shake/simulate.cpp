@@ -186,6 +186,7 @@ Result simulate(const Problem& p, const Options& o) {
   std::exception_ptr error;
   std::mutex error_mutex;
   const int threads = static_cast<int>(resolve_threads(o.threads));
+  if (o.progress) o.progress->start("simulating", B);
 
 #pragma omp parallel num_threads(threads)
   {
@@ -250,11 +251,14 @@ Result simulate(const Problem& p, const Options& o) {
         if (!error) error = std::current_exception();
       }
       std::size_t d = ++done;
-      if (o.progress && omp_get_thread_num() == 0) o.progress(d, B);
+      if (o.progress && omp_get_thread_num() == 0) o.progress->advance(d);
     }
   }
   if (error) std::rethrow_exception(error);
-  if (o.progress) o.progress(B, B);
+  if (o.progress) {
+    o.progress->advance(B);
+    o.progress->finish();
+  }
 
   Result res;
   res.metric = metric->spec();
