@@ -39,11 +39,14 @@ function stopUi(s, signal = 'SIGTERM') {
   });
 }
 
-/** A raw GET (the path is sent exactly as given, no URL normalisation). */
+/** A raw GET (the path is sent exactly as given, no URL normalisation), from a loopback address of
+ * its own: the server caps connections per client address, and the browser, from 127.0.0.1, may
+ * hold all of its share in keep-alive connections after loading a page. */
 function rawGet(base, rawPath, headers = {}) {
   const u = new URL(base);
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: u.hostname, port: u.port, path: rawPath, method: 'GET', headers }, res => {
+    const req = http.request({ host: u.hostname, port: u.port, path: rawPath, method: 'GET', headers,
+      localAddress: '127.0.0.3' }, res => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', d => { body += d; });
