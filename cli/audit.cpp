@@ -11,6 +11,7 @@
 #include "compe/folds.hpp"
 #include "compe/table.hpp"
 #include "output.hpp"
+#include "progress.hpp"
 #include "workspace_option.hpp"
 
 namespace compe::cli {
@@ -27,7 +28,7 @@ void add_audit_command(CLI::App& app) {
   };
   auto a = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("audit", "Leak audit: group and time overlap, duplicates, too-good features, id order");
-  cmd->add_option("--workspace", a->workspace, "Workspace folder (default: the current one)");
+  add_workspace_option(cmd, a->workspace);
   cmd->add_option("--group", a->group, "Group column to check (default: compe.toml's folds.group)");
   cmd->add_option("--threshold", a->threshold, "Single-feature AUC/R² at or above which a feature is a leak")
       ->check(CLI::Range(0.5, 1.0));
@@ -63,15 +64,14 @@ void add_audit_command(CLI::App& app) {
       ao.folds = a->adversarial_folds;
       ao.seed = w.config().folds.spec.seed;
       ao.top = a->top;
-      bool tty = !a->json && stdout_is_tty();
-      ao.progress = [tty](int done, int total) {
-        if (tty) {
-          fmt::print("\r  adversarial fold {}/{}\033[K", done, total);
-          if (done == total) fmt::print("\r\033[K");
-          std::fflush(stdout);
-        }
+      TerminalProgress bar(stdout, !a->json && stdout_is_tty());
+      ao.progress = [&bar, started = false](int done, int total) mutable {
+        if (!started) bar.start("adversarial folds", static_cast<std::size_t>(std::max(0, total)));
+        started = true;
+        bar.advance(static_cast<std::size_t>(std::max(0, done)));
       };
       adv = audit::adversarial(train, test, w.config(), ao);
+      bar.finish();
       r.findings.push_back(adv->finding);
       if (!a->adversarial_out.empty()) {
         Table out;

@@ -16,18 +16,6 @@ namespace compe::cli {
 
 namespace {
 
-std::string env_store(const std::string& given) {
-  if (!given.empty()) return given;
-  const char* env = std::getenv("COMPE_STORE");
-  return env ? env : "";
-}
-
-std::string joined_args(int argc, char** argv) {
-  std::string out;
-  for (int i = 0; i < argc; ++i) out += (i ? " " : "") + std::string(argv[i]);
-  return out;
-}
-
 std::string method_help() {
   std::string s = "Blend method:";
   for (const auto& row : blend::builtin()) s += fmt::format("\n  {:15} {}", row.name, row.summary);
@@ -67,9 +55,8 @@ void add_params(CLI::App* cmd, Common& c) {
   cmd->add_option("--model-param", c.model_params,
                   "stack_linear / stack_xgboost: a level-2 backend parameter KEY=VALUE (repeatable)");
   cmd->add_option("--seed", c.params.seed, "Seed of the random starts and bags");
-  cmd->add_option("--workspace", c.workspace, "Workspace folder (default: the current one)");
-  cmd->add_option("--store", c.store,
-                  "Store URL (default: the workspace's SQLite store; env COMPE_STORE)");
+  add_workspace_option(cmd, c.workspace);
+  add_store_option(cmd, c.store);
   cmd->add_flag("--allow-different-folds", c.allow_different_folds,
                 "Accept members made on other folds (plain averages only)");
   cmd->add_flag("--json", c.json, "Print one JSON document");
@@ -77,7 +64,7 @@ void add_params(CLI::App* cmd, Common& c) {
 
 blend::OofSet load(const Workspace& ws, const Common& c) {
   blend::RunOptions ro;
-  ro.store = env_store(c.store);
+  ro.store = store_url_or_env(c.store);
   blend::LoadOptions lo;
   lo.allow_different_folds = c.allow_different_folds;
   return blend::load_set(ws, c.inputs, ro, lo);
@@ -127,7 +114,7 @@ void print_decision(const blend::Reference& ref, const nlohmann::json& d) {
 void add_blend_commands(CLI::App& app, int argc, char** argv) {
   auto a = std::make_shared<Common>();
   auto name = std::make_shared<std::string>();
-  std::string cmdline = joined_args(argc, argv);
+  std::string cmdline = command_line(argc, argv);
   auto* cmd = app.add_subcommand(
       "blend",
       "Blend runs' OOF and test predictions into a new run (compe blend analyze: diversity)");
@@ -164,7 +151,7 @@ void add_blend_commands(CLI::App& app, int argc, char** argv) {
            quote(set.ref.metric));
     blend::Result r = blend::blend(set, a->method, a->params);
     blend::RunOptions ro;
-    ro.store = env_store(a->store);
+    ro.store = store_url_or_env(a->store);
     ro.name = *name;
     ro.command_line = cmdline;
     blend::Recorded rec = blend::record_blend(ws, set, a->inputs, r, a->params, ro);
@@ -268,14 +255,13 @@ void add_blend_commands(CLI::App& app, int argc, char** argv) {
   th->add_option("--name", t->name, "Name of the new run (default: decision-<kind>)");
   th->add_option("--max-passes", t->max_passes, "Coordinate passes of the rounder / class weights")
       ->check(CLI::PositiveNumber);
-  th->add_option("--workspace", t->workspace, "Workspace folder (default: the current one)");
-  th->add_option("--store", t->store,
-                 "Store URL (default: the workspace's SQLite store; env COMPE_STORE)");
+  add_workspace_option(th, t->workspace);
+  add_store_option(th, t->store);
   th->add_flag("--json", t->json, "Print one JSON document");
   th->callback([t, cmdline] {
     Workspace ws = open_workspace(t->workspace);
     blend::RunOptions ro;
-    ro.store = env_store(t->store);
+    ro.store = store_url_or_env(t->store);
     ro.name = t->name;
     ro.command_line = cmdline;
     blend::OofSet set = blend::load_set(ws, {t->input}, ro);
@@ -305,7 +291,7 @@ void add_oof_commands(CLI::App& app, int argc, char** argv) {
     bool json = false, allow_different_folds = false;
   };
   auto a = std::make_shared<Args>();
-  std::string cmdline = joined_args(argc, argv);
+  std::string cmdline = command_line(argc, argv);
   auto* oof = app.add_subcommand("oof", "Exchange OOF predictions with teammates (import, export)");
   oof->require_subcommand(1);
   auto* imp = oof->add_subcommand(
@@ -313,9 +299,8 @@ void add_oof_commands(CLI::App& app, int argc, char** argv) {
   imp->add_option("PATH", a->paths, "Folders to import")->required();
   imp->add_option("--name", a->name,
                   "Run name (default: the folder's name; with several folders, NAME-<folder>)");
-  imp->add_option("--workspace", a->workspace, "Workspace folder (default: the current one)");
-  imp->add_option("--store", a->store,
-                  "Store URL (default: the workspace's SQLite store; env COMPE_STORE)");
+  add_workspace_option(imp, a->workspace);
+  add_store_option(imp, a->store);
   imp->add_flag(
       "--allow-different-folds", a->allow_different_folds,
       "Accept predictions made on other folds (recorded with their folds; plain averages only)");
@@ -326,7 +311,7 @@ void add_oof_commands(CLI::App& app, int argc, char** argv) {
     std::vector<std::vector<std::string>> rows;
     for (const auto& p : a->paths) {
       blend::RunOptions ro;
-      ro.store = env_store(a->store);
+      ro.store = store_url_or_env(a->store);
       ro.command_line = cmdline;
       if (!a->name.empty())
         ro.name = a->paths.size() == 1
@@ -354,14 +339,13 @@ void add_oof_commands(CLI::App& app, int argc, char** argv) {
       "export", "Write a run's oof.csv, test.csv and meta.json into a folder for a teammate");
   exp->add_option("RUN", a->run, "Run id (or prefix)")->required();
   exp->add_option("DIR", a->dir, "Folder to write (created when missing)")->required();
-  exp->add_option("--workspace", a->workspace, "Workspace folder (default: the current one)");
-  exp->add_option("--store", a->store,
-                  "Store URL (default: the workspace's SQLite store; env COMPE_STORE)");
+  add_workspace_option(exp, a->workspace);
+  add_store_option(exp, a->store);
   exp->add_flag("--json", a->json, "Print one JSON document");
   exp->callback([a] {
     Workspace ws = open_workspace(a->workspace);
     blend::RunOptions ro;
-    ro.store = env_store(a->store);
+    ro.store = store_url_or_env(a->store);
     auto files = blend::export_oof(ws, a->run, a->dir, ro);
     std::vector<std::string> names;
     for (const auto& f : files) names.push_back(f.string());

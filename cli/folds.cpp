@@ -23,7 +23,7 @@ void add_folds_command(CLI::App& app) {
   };
   auto a = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("folds", "Assign cross-validation folds and write folds.csv");
-  cmd->add_option("--workspace", a->workspace, "Workspace folder (default: the current one)");
+  add_workspace_option(cmd, a->workspace);
   cmd->add_option("--strategy", a->strategy, "Splitter (`compe list splitters`; default: compe.toml's)");
   cmd->add_option("--k", a->k, "Number of folds")->check(CLI::Range(2, 1000));
   cmd->add_option("--seed", a->seed, "Random seed")->check(CLI::NonNegativeNumber);

@@ -15,6 +15,7 @@
 #include "compe/util.hpp"
 #include <vector>
 #include "output.hpp"
+#include "progress.hpp"
 #include "workspace_option.hpp"
 
 namespace compe::cli {
@@ -26,45 +27,6 @@ std::atomic<bool> g_cancel{false};
 
 extern "C" void on_sigint(int) {
   if (g_cancel.exchange(true)) std::_Exit(130);  // a second Ctrl-C stops at once
-}
-
-/// Draws one line per fold on a terminal: a bar over boosting iterations, then the fold's score.
-class ProgressBar {
- public:
-  explicit ProgressBar(bool enabled) : enabled_(enabled) {}
-  void operator()(const run::Event& e) {
-    if (!enabled_) return;
-    switch (e.kind) {
-      case run::Event::kNote: fmt::print("{}\n", e.message); break;
-      case run::Event::kStart: fmt::print("run {}: {} fold(s)\n", e.message, e.num_folds); break;
-      case run::Event::kIteration: {
-        if (e.total == 0) break;
-        int width = 30;
-        int done = static_cast<int>(width * static_cast<double>(e.iteration + 1) / static_cast<double>(e.total));
-        fmt::print("\r  fold {} [{}{}] {}/{} {}\033[K", e.fold, std::string(static_cast<std::size_t>(done), '#'),
-                   std::string(static_cast<std::size_t>(std::max(0, width - done)), '.'), e.iteration + 1, e.total,
-                   e.message);
-        std::fflush(stdout);
-        break;
-      }
-      case run::Event::kFoldEnd:
-        fmt::print("\r  fold {} done: {}\033[K\n", e.fold, fmt_score(e.score));
-        break;
-      default: break;
-    }
-  }
-
- private:
-  bool enabled_;
-};
-
-std::string command_line(int argc, char** argv) {
-  std::string out;
-  for (int i = 0; i < argc; ++i) {
-    if (i) out += ' ';
-    out += argv[i];
-  }
-  return out;
 }
 
 }  // namespace
@@ -84,8 +46,8 @@ void add_run_command(CLI::App& app, int argc, char** argv) {
   cmd->add_option("--parent", a->parent, "Parent run id (or prefix)");
   cmd->add_option("--folds", a->folds, "Only these folds, e.g. 0,1");
   cmd->add_option("--threads", a->threads, "Threads (0 = all cores)")->check(CLI::NonNegativeNumber);
-  cmd->add_option("--workspace", a->workspace, "Workspace folder (default: the current one)");
-  cmd->add_option("--store", a->store, "Store URL (default: the workspace's SQLite store; env COMPE_STORE)");
+  add_workspace_option(cmd, a->workspace);
+  add_store_option(cmd, a->store);
   cmd->add_flag("--allow-multi", a->allow_multi, "Do not warn when several hypotheses change at once");
   cmd->add_flag("--json", a->json, "Print one JSON document");
   cmd->callback([a, cmdline] {
@@ -115,15 +77,13 @@ void add_run_command(CLI::App& app, int argc, char** argv) {
       }
     }
     run::Options o;
-    o.store = a->store;
-    if (o.store.empty())
-      if (const char* env = std::getenv("COMPE_STORE")) o.store = env;
+    o.store = store_url_or_env(a->store);
     o.command_line = cmdline;
     o.cancel = &g_cancel;
     o.allow_multi = a->allow_multi;
     std::signal(SIGINT, on_sigint);
-    ProgressBar bar(!a->json && stdout_is_tty());
-    run::Summary s = run::run_experiment(w, x, o, std::ref(bar));
+    TerminalProgress bar(stdout, !a->json && stdout_is_tty());
+    run::Summary s = run::run_experiment(w, x, o, run::progress_sink(bar));
     std::signal(SIGINT, SIG_DFL);
     if (a->json) {
       nlohmann::json doc = run_record(*open_run_store(a->workspace, o.store), s.run_id);
@@ -160,8 +120,8 @@ void add_runs_command(CLI::App& app) {
   };
   auto a = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("runs", "List recorded runs with their scores");
-  cmd->add_option("--workspace", a->workspace, "Workspace folder (default: the current one)");
-  cmd->add_option("--store", a->store, "Store URL (default: the workspace's; env COMPE_STORE)");
+  add_workspace_option(cmd, a->workspace);
+  add_store_option(cmd, a->store);
   cmd->add_option("--status", a->status, "Only runs in this status (running, finished, failed, interrupted, pruned)");
   cmd->add_option("--tag", a->tag, "Only runs with this tag");
   cmd->add_option("--name", a->name, "Only runs whose name contains this text");
@@ -186,8 +146,8 @@ void add_runs_command(CLI::App& app) {
       "archive", "Archive runs: tagged 'archived', kept with their files, left out of rankings and select");
   for (auto* sub : {rm, archive}) {
     sub->add_option("RUN", h->runs, "Run ids (or prefixes)")->required();
-    sub->add_option("--workspace", h->workspace, "Workspace folder (default: the current one)");
-    sub->add_option("--store", h->store, "Store URL (default: the workspace's; env COMPE_STORE)");
+    add_workspace_option(sub, h->workspace);
+    add_store_option(sub, h->store);
     sub->add_flag("--force", h->force, "Also runs that other runs depend on (children, blend members)");
     sub->add_flag("--json", h->json, "Print one JSON document");
   }
@@ -238,9 +198,7 @@ void add_runs_command(CLI::App& app) {
       if (v && !std::isfinite(*v)) fail(ErrorCode::kInvalidArgument, "{} {}: expected a finite number", flag, *v);
     if (a->min_cv && a->max_cv && *a->min_cv > *a->max_cv)
       fail(ErrorCode::kInvalidArgument, "--min-cv {} is above --max-cv {}: no run can match", *a->min_cv, *a->max_cv);
-    std::string url = a->store;
-    if (url.empty())
-      if (const char* env = std::getenv("COMPE_STORE")) url = env;
+    std::string url = store_url_or_env(a->store);
     if (url.empty()) {
       Workspace w = open_workspace(a->workspace);
       if (!fs::exists(w.store_path())) {

@@ -12,6 +12,7 @@
 #include "compe/error.hpp"
 #include "compe/shake.hpp"
 #include "output.hpp"
+#include "progress.hpp"
 #include "workspace_option.hpp"
 
 namespace compe::cli {
@@ -113,33 +114,6 @@ void print_history(const shake::History& h) {
              flagged, h.best_cv_run);
 }
 
-/// A bar on stderr for long simulations on a terminal, after half a second.
-class Bar {
- public:
-  explicit Bar(bool enabled) : enabled_(enabled), start_(std::chrono::steady_clock::now()) {}
-  void operator()(std::size_t done, std::size_t total) {
-    if (!enabled_ || total == 0) return;
-    auto now = std::chrono::steady_clock::now();
-    if (now - start_ < std::chrono::milliseconds(500) && done < total) return;
-    if (now - last_ < std::chrono::milliseconds(100) && done < total) return;
-    last_ = now;
-    drawn_ = true;
-    int width = 30;
-    int filled = static_cast<int>(width * static_cast<double>(done) / static_cast<double>(total));
-    fmt::print(stderr, "\r  simulating [{}{}] {}/{}\033[K", std::string(static_cast<std::size_t>(filled), '#'),
-               std::string(static_cast<std::size_t>(width - filled), '.'), done, total);
-    std::fflush(stderr);
-  }
-  ~Bar() {
-    if (drawn_) fmt::print(stderr, "\r\033[K");
-  }
-
- private:
-  bool enabled_;
-  bool drawn_ = false;
-  std::chrono::steady_clock::time_point start_, last_{};
-};
-
 }  // namespace
 
 void add_shake_commands(CLI::App& app) {
@@ -166,14 +140,12 @@ void add_shake_commands(CLI::App& app) {
     cmd->add_flag("--oof", a->oof, "Simulate from OOF predictions even when the workspace has a solution");
     cmd->add_flag("--history", a->history,
                   "CV vs public LB over the runs with LB scores: correlation and public-LB overfitting");
-    cmd->add_option("--workspace", a->workspace, "Workspace folder (default: the current one)");
-    cmd->add_option("--store", a->store, "Store URL (default: the workspace's; env COMPE_STORE)");
+    add_workspace_option(cmd, a->workspace);
+    add_store_option(cmd, a->store);
     cmd->add_flag("--json", a->json, "Print one JSON document");
     cmd->callback([a] {
       Workspace w = open_workspace(a->workspace);
-      std::string store = a->store;
-      if (store.empty())
-        if (const char* env = std::getenv("COMPE_STORE")) store = env;
+      std::string store = store_url_or_env(a->store);
       if (a->history) {
         if (!a->runs.empty()) fail(ErrorCode::kInvalidArgument, "--history reads every run with an LB score: name no RUN");
         auto s = open_run_store(a->workspace, a->store);
@@ -202,8 +174,8 @@ void add_shake_commands(CLI::App& app) {
       o.seed = a->seed;
       o.threads = a->threads;
       o.bins = a->bins;
-      Bar bar(!a->json && isatty(fileno(stderr)));
-      o.progress = [&bar](std::size_t d, std::size_t t) { bar(d, t); };
+      TerminalProgress bar(stderr, !a->json && isatty(fileno(stderr)), std::chrono::milliseconds(500));
+      o.progress = &bar;
       shake::Result r = shake::simulate(loaded.problem, o);
       if (a->json) print_json(shake::to_json(r));
       else print_shake(r);
@@ -220,15 +192,13 @@ void add_shake_commands(CLI::App& app) {
     auto* cmd = app.add_subcommand("select", "The two final submissions by compe.toml's [select] policy");
     cmd->add_option("--bootstrap,-B", a->bootstrap, "Simulated splits of the shake estimate (default 1000)");
     cmd->add_option("--seed", a->seed, "Random seed (default 42)");
-    cmd->add_option("--workspace", a->workspace, "Workspace folder (default: the current one)");
-    cmd->add_option("--store", a->store, "Store URL (default: the workspace's; env COMPE_STORE)");
+    add_workspace_option(cmd, a->workspace);
+    add_store_option(cmd, a->store);
     cmd->add_flag("--json", a->json, "Print one JSON document");
     cmd->callback([a] {
       Workspace w = open_workspace(a->workspace);
       shake::SelectOptions o;
-      o.store = a->store;
-      if (o.store.empty())
-        if (const char* env = std::getenv("COMPE_STORE")) o.store = env;
+      o.store = store_url_or_env(a->store);
       o.simulations = a->bootstrap;
       o.seed = a->seed;
       shake::Selection s = shake::select_finals(w, o);

@@ -30,8 +30,8 @@ struct StoreArgs {
 };
 
 void add_store_options(CLI::App* cmd, StoreArgs& a) {
-  cmd->add_option("--workspace", a.workspace, "Workspace folder (default: the current one)");
-  cmd->add_option("--store", a.store, "Store URL (default: the workspace's; env COMPE_STORE)");
+  add_workspace_option(cmd, a.workspace);
+  add_store_option(cmd, a.store);
 }
 
 nlohmann::json opt_json(const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); }
@@ -332,8 +332,7 @@ void add_track_commands(CLI::App& app, int argc, char** argv) {
       std::string run;
     };
     auto a = std::make_shared<RerunArgs>();
-    std::string cmdline;
-    for (int i = 0; i < argc; ++i) cmdline += (i ? " " : "") + std::string(argv[i]);
+    std::string cmdline = command_line(argc, argv);
     auto* cmd = app.add_subcommand("rerun", "Reproduce a run from its record (same config, same folds)");
     cmd->add_option("RUN", a->run, "Run id (or a unique prefix)")->required();
     add_store_options(cmd, *a);

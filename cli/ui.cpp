@@ -24,8 +24,8 @@ void add_ui_command(CLI::App& app) {
   };
   auto a = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("ui", "Serve the web dashboard of the workspace's runs");
-  cmd->add_option("--workspace", a->workspace, "Workspace folder (default: the current one)");
-  cmd->add_option("--store", a->store, "Store URL (default: the workspace's; env COMPE_STORE)");
+  add_workspace_option(cmd, a->workspace);
+  add_store_option(cmd, a->store);
   cmd->add_option("--host", a->host,
                   "Address to listen on; a non-loopback address requires a token")
       ->capture_default_str();
@@ -35,10 +35,7 @@ void add_ui_command(CLI::App& app) {
       "Access token every request must carry (generated when --host is not a loopback address)");
   cmd->callback([a] {
     Workspace w = open_workspace(a->workspace);
-    std::string url = a->store;
-    if (url.empty())
-      if (const char* env = std::getenv("COMPE_STORE")) url = env;
-    if (url.empty()) url = w.store_path().string();
+    std::string url = store_url(a->store, w);
     server::Options o;
     o.host = a->host;
     o.port = a->port;

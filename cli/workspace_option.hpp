@@ -1,9 +1,13 @@
 #pragma once
-// The --workspace option shared by commands that run inside a workspace.
-#include <filesystem>
-#include <optional>
+// What the commands share: the --workspace and --store options (one help text each), the store
+// URL lookup (--store, else $COMPE_STORE, else the workspace's SQLite store) and the command line
+// recorded with a run.
+#include <CLI/CLI.hpp>
+
 #include <cstdlib>
+#include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "compe/run_writer.hpp"
@@ -15,6 +19,41 @@ namespace compe::cli {
 
 inline Workspace open_workspace(const std::string& dir) {
   return Workspace::discover(dir.empty() ? std::nullopt : std::optional<std::filesystem::path>(dir));
+}
+
+inline constexpr const char* kWorkspaceHelp = "Workspace folder (default: the current one)";
+inline constexpr const char* kStoreHelp =
+    "Store URL (default: $COMPE_STORE, else the workspace's SQLite store .compe/compe.db)";
+
+inline CLI::Option* add_workspace_option(CLI::App* cmd, std::string& workspace) {
+  return cmd->add_option("--workspace", workspace, kWorkspaceHelp);
+}
+inline CLI::Option* add_store_option(CLI::App* cmd, std::string& store) {
+  return cmd->add_option("--store", store, kStoreHelp);
+}
+
+/// --store as given, else $COMPE_STORE, else "": the core then opens the workspace's own store
+/// (run::Options::store, shake::SelectOptions::store, blend and OOF imports).
+inline std::string store_url_or_env(const std::string& given) {
+  if (!given.empty()) return given;
+  const char* env = std::getenv("COMPE_STORE");
+  return env ? env : "";
+}
+
+/// --store as given, else $COMPE_STORE, else the workspace's SQLite file.
+inline std::string store_url(const std::string& given, const Workspace& workspace) {
+  std::string url = store_url_or_env(given);
+  return url.empty() ? workspace.store_path().string() : url;
+}
+
+/// The process's arguments joined with spaces: the command line a run records.
+inline std::string command_line(int argc, char** argv) {
+  std::string out;
+  for (int i = 0; i < argc; ++i) {
+    if (i) out += ' ';
+    out += argv[i];
+  }
+  return out;
 }
 
 /// A process killed while it wrote a run's files leaves temporary files (and, killed as the run
@@ -35,9 +74,7 @@ inline void clean_interrupted_run_folders(Store& store, const std::string& works
 
 /// The store a command reads: --store, else $COMPE_STORE, else the workspace's SQLite file.
 inline std::unique_ptr<Store> open_run_store(const std::string& workspace, const std::string& store) {
-  std::string url = store;
-  if (url.empty())
-    if (const char* env = std::getenv("COMPE_STORE")) url = env;
+  std::string url = store_url_or_env(store);
   if (url.empty()) url = open_workspace(workspace).store_path().string();
   auto s = open_store(url);
   s->mark_interrupted_stale();

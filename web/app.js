@@ -3,19 +3,12 @@
 // nothing here assigns innerHTML.
 'use strict';
 
-const TOKEN = new URLSearchParams(location.search).get('token') || '';
 const PALETTE = ['#2563eb', '#dc2626', '#059669', '#d97706', '#7c3aed', '#0891b2', '#db2777', '#4b5563'];
 const SVGNS = 'http://www.w3.org/2000/svg';
 
 // ---------- DOM helpers ----------
 
-/** Element with attributes/properties and children (strings become text nodes). */
-function h(tag, attrs, ...children) {
-  const el = document.createElement(tag);
-  setAttrs(el, attrs);
-  append(el, children);
-  return el;
-}
+// h(), setAttrs(), append(), fmtScore(), fmtTime(), tableWrap(), apiRequest() and TOKEN: common.js.
 
 /** SVG element; same contract as h(). */
 function s(tag, attrs, ...children) {
@@ -25,35 +18,9 @@ function s(tag, attrs, ...children) {
   return el;
 }
 
-function setAttrs(el, attrs) {
-  for (const [k, v] of Object.entries(attrs || {})) {
-    if (v === undefined || v === null || v === false) continue;
-    if (k === 'text') el.textContent = String(v);
-    else if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
-    else if (k === 'value' || k === 'checked' || k === 'disabled') el[k] = v;
-    else el.setAttribute(k, v === true ? '' : String(v));
-  }
-}
-
-function append(el, children) {
-  for (const c of children.flat(Infinity)) {
-    if (c === undefined || c === null || c === false) continue;
-    el.appendChild(c instanceof Node ? c : document.createTextNode(String(c)));
-  }
-}
-
-function fmtScore(v) {
-  if (v === null || v === undefined || Number.isNaN(v)) return '–';
-  return String(Number(Number(v).toPrecision(6)));
-}
-
 function fmtDelta(v) {
   if (v === null || v === undefined || Number.isNaN(v)) return '–';
   return (v > 0 ? '+' : '') + String(Number(Number(v).toPrecision(4)));
-}
-
-function fmtTime(iso) {
-  return iso ? iso.replace('T', ' ').slice(0, 19) : '–';
 }
 
 function withToken(url) {
@@ -64,15 +31,8 @@ function withToken(url) {
 async function api(path, params) {
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries(params || {})) if (v !== '' && v !== undefined && v !== null) q.set(k, v);
-  const url = '/api/' + path + (q.toString() ? '?' + q : '');
-  const res = await fetch(url, { headers: TOKEN ? { Authorization: 'Bearer ' + TOKEN } : {} });
-  let doc = null;
-  try { doc = await res.json(); } catch (e) { doc = null; }
-  if (!res.ok) throw new Error((doc && doc.error) || res.status + ' ' + res.statusText);
-  return doc;
+  return apiRequest('GET', path + (q.toString() ? '?' + q : ''));
 }
-
-function tableWrap(table) { return h('div', { class: 'table-wrap' }, table); }
 
 function statusBadge(status) { return h('span', { class: 'badge status-' + status, text: status }); }
 

@@ -2,46 +2,16 @@
 // Every string from the server goes into the page as text nodes: nothing here assigns innerHTML.
 'use strict';
 
-const TOKEN = new URLSearchParams(location.search).get('token') || '';
+// TOKEN, h(), fmtScore(), tableWrap() and apiRequest(): common.js.
 
-function h(tag, attrs, ...children) {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs || {})) {
-    if (v === undefined || v === null || v === false) continue;
-    if (k === 'text') el.textContent = String(v);
-    else if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
-    else if (k === 'checked' || k === 'disabled' || k === 'value') el[k] = v;
-    else el.setAttribute(k, v === true ? '' : String(v));
-  }
-  for (const c of children.flat(Infinity)) {
-    if (c === undefined || c === null || c === false) continue;
-    el.appendChild(c instanceof Node ? c : document.createTextNode(String(c)));
-  }
-  return el;
-}
+/** A UTC time as "YYYY-MM-DD hh:mm:ss UTC" (the host shows teams in several zones). */
+function fmtUtc(iso) { return iso ? fmtTime(iso) + ' UTC' : '–'; }
 
-function fmtScore(v) {
-  if (v === null || v === undefined || Number.isNaN(v)) return '–';
-  return String(Number(Number(v).toPrecision(6)));
-}
-
-function fmtTime(iso) { return iso ? iso.replace('T', ' ').slice(0, 19) + ' UTC' : '–'; }
-
-async function api(method, path, body, contentType) {
-  const headers = { Authorization: 'Bearer ' + TOKEN };
-  if (contentType) headers['Content-Type'] = contentType;
-  const res = await fetch('/api/' + path, { method, headers, body });
-  let doc = null;
-  try { doc = await res.json(); } catch (e) { doc = null; }
-  if (!res.ok) throw new Error((doc && doc.error) || res.status + ' ' + res.statusText);
-  return doc;
-}
+const api = apiRequest;
 
 function section(title, id, ...children) {
   return h('section', { class: 'card', id }, h('h2', { text: title }), children);
 }
-
-function tableWrap(table) { return h('div', { class: 'table-wrap' }, table); }
 
 const state = { info: null, lb: null, subs: null, result: null };
 
@@ -49,7 +19,7 @@ function uploadCard() {
   const info = state.info;
   if (info.closed) {
     return h('div', { class: 'closed-note', id: 'closed' },
-      'The competition has ended (', fmtTime(info.revealed_at), '): submissions are closed and the private leaderboard is shown below.');
+      'The competition has ended (', fmtUtc(info.revealed_at), '): submissions are closed and the private leaderboard is shown below.');
   }
   const file = h('input', { type: 'file', id: 'file', accept: '.csv,text/csv' });
   const button = h('button', { class: 'primary', id: 'submit', text: 'Submit' });
@@ -93,7 +63,7 @@ function submissionsCard() {
     h('td', { class: 'nowrap' }, h('input', { type: 'checkbox', class: 'final', 'data-id': s.id, checked: s.final, disabled: info.closed,
       'aria-label': 'final ' + s.id }), counted.has(s.id) ? h('span', { class: 'muted', text: s.final ? '' : ' (auto)' }) : null),
     h('td', { class: 'name', title: 'sha256 ' + s.sha256, text: s.name }),
-    h('td', { class: 'nowrap', text: fmtTime(s.time) })));
+    h('td', { class: 'nowrap', text: fmtUtc(s.time) })));
   const note = h('span', { class: 'muted', id: 'finals-note' },
     subs.finals.length ? `Finals: ${subs.finals.join(', ')}.` : 'No finals marked: your two best public submissions count.');
   const save = h('button', { id: 'save-finals', text: 'Save finals', disabled: info.closed });
@@ -118,7 +88,7 @@ function publicCard() {
   const rows = lb.public.map(r => h('tr', { class: r.you ? 'you' : null, 'data-team': r.team },
     h('td', { class: 'num', text: r.rank }), h('td', { class: 'name', text: r.team }),
     h('td', { class: 'num score', text: fmtScore(r.score) }), h('td', { class: 'num', text: r.entries }),
-    h('td', { class: 'nowrap', text: fmtTime(r.last) })));
+    h('td', { class: 'nowrap', text: fmtUtc(r.last) })));
   const head = h('tr', {}, h('th', { class: 'num', text: '#' }), h('th', { text: 'Team' }), h('th', { class: 'num', text: 'Public' }),
     h('th', { class: 'num', text: 'Entries' }), h('th', { text: 'Last' }));
   return section('Public leaderboard', 'public-card',
@@ -150,7 +120,7 @@ function render() {
   const info = state.info;
   document.getElementById('title').textContent = info.title;
   document.getElementById('team').textContent = 'team ' + info.team;
-  document.getElementById('deadline').textContent = (info.closed ? 'ended ' : 'deadline ') + fmtTime(info.closed ? info.revealed_at : info.deadline);
+  document.getElementById('deadline').textContent = (info.closed ? 'ended ' : 'deadline ') + fmtUtc(info.closed ? info.revealed_at : info.deadline);
   document.title = info.title + ' · compe host';
   const cards = [h('h1', { text: info.title }), uploadCard(), privateCard(), publicCard(), submissionsCard()];
   document.getElementById('app').replaceChildren(...cards.filter(Boolean));

@@ -25,6 +25,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "compe/progress.hpp"
 #include "compe/run_writer.hpp"
 #include "compe/split.hpp"
 #include "compe/workspace.hpp"
@@ -84,6 +85,10 @@ struct Event {
   std::string message;
 };
 using EventSink = std::function<void(const Event&)>;
+/// The events as calls on the one progress interface: kStart ("run <id>: <n> fold(s)") and kNote
+/// become notes; each fold is a task "fold <f>" over its iterations, finished with its score.
+/// The returned sink refers to `progress`, which must outlive it.
+EventSink progress_sink(Progress& progress);
 
 struct Options {
   std::string store;  ///< store URL or path; "" = the workspace's SQLite store

@@ -25,6 +25,7 @@
 #include <nlohmann/json.hpp>
 
 #include "compe/metric.hpp"
+#include "compe/progress.hpp"
 #include "compe/store.hpp"
 #include "compe/workspace.hpp"
 
@@ -52,9 +53,6 @@ struct Problem {
   std::size_t rows() const { return true_cols ? y_true.size() / true_cols : 0; }
 };
 
-/// Progress of a long simulation: simulations done out of total (called from one thread).
-using ProgressCallback = std::function<void(std::size_t done, std::size_t total)>;
-
 struct Options {
   Mode mode = Mode::kResample;
   double public_fraction = 0.3;  ///< in (0, 1)
@@ -63,7 +61,8 @@ struct Options {
   std::uint64_t seed = 42;
   std::size_t threads = 0;  ///< 0 = all cores
   std::size_t bins = 20;    ///< histogram bins of public - private
-  ProgressCallback progress;
+  /// Optional: one task "simulating" over the simulations (advanced from one thread).
+  Progress* progress = nullptr;
 };
 
 /// Mean, standard deviation and the 5/50/95% quantiles (linear interpolation) of a sample.

@@ -19,9 +19,9 @@
 #include "compe/metric.hpp"
 #include "compe/score.hpp"
 #include "compe/store.hpp"
+#include "compe/store_sql.hpp"
 #include "compe/table.hpp"
 #include "compe/util.hpp"
-#include "store/db.hpp"
 
 namespace compe::host {
 namespace fs = std::filesystem;

@@ -8,12 +8,34 @@
 #include "compe/util.hpp"
 #include "model/backends.hpp"
 
+// COMPE_WITH_XGBOOST=0 (set by CMake on this file only) in a build without XGBoost: the row stays,
+// its summary says it is unavailable, and resolve_params and the factory fail with why.
+#ifndef COMPE_WITH_XGBOOST
+#define COMPE_WITH_XGBOOST 1
+#endif
+
 namespace compe::model {
 
 namespace {
 
+#if !COMPE_WITH_XGBOOST
+constexpr const char* kXgboostUnavailable =
+    "the xgboost backend is unavailable: compe was built without XGBoost (configure with "
+    "-DCOMPE_WITH_XGBOOST=ON and libxgboost-dev installed)";
+#endif
+
 std::vector<Info> make_table() {
   std::vector<Info> rows;
+#if !COMPE_WITH_XGBOOST
+  rows.push_back(Info{
+      .name = "xgboost",
+      .aliases = {"xgb"},
+      .summary = "unavailable: compe was built without XGBoost",
+      .tasks = Task::kBinary | Task::kMulticlass | Task::kRegression,
+      .default_params = nlohmann::json::object(),
+      .factory = [](const Info&) -> std::unique_ptr<Model> { fail(ErrorCode::kBackend, "{}", kXgboostUnavailable); },
+  });
+#else
   rows.push_back(Info{
       .name = "xgboost",
       .aliases = {"xgb"},
@@ -27,6 +49,7 @@ std::vector<Info> make_table() {
       .factory = make_xgboost,
       .library_version = xgboost_library_version,
   });
+#endif
   rows.push_back(Info{
       .name = "linear",
       .aliases = {"ridge", "logistic"},
@@ -198,6 +221,9 @@ std::unique_ptr<Model> make(std::string_view name) {
 }
 
 nlohmann::json resolve_params(const Info& info, const nlohmann::json& user) {
+#if !COMPE_WITH_XGBOOST
+  if (info.name == "xgboost") fail(ErrorCode::kBackend, "{}", kXgboostUnavailable);
+#endif
   if (!user.is_null() && !user.is_object())
     fail(ErrorCode::kInvalidArgument, "{} parameters: expected a table of name = value, got {}",
          info.name, user.dump());

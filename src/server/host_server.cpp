@@ -204,7 +204,7 @@ struct HostServer::Impl {
     auto page = [this](const httplib::Request& req, httplib::Response& res) { serve_asset("host.html", req, res); };
     http.Get("/", page);
     http.Get("/host.html", page);
-    http.Get(R"(/(host\.js|host\.css|app\.css))", [this](const httplib::Request& req, httplib::Response& res) {
+    http.Get(R"(/(common\.js|host\.js|host\.css|app\.css))", [this](const httplib::Request& req, httplib::Response& res) {
       serve_asset(req.matches[1], req, res);
     });
     http.Get("/api/info", api([this](const httplib::Request& req, httplib::Response& res) {

@@ -11,7 +11,7 @@
 #include "compe/error.hpp"
 #include "compe/shake.hpp"
 #include "compe/util.hpp"
-#include "split/rng.hpp"
+#include "common/rng.hpp"
 
 namespace compe::shake {
 namespace {
@@ -190,7 +190,7 @@ struct Scores {
 // with replacement (resample) or one shuffle of the rows (solution re-split).
 void draw_split(const Options& o, const Sizes& z, std::size_t b, std::vector<std::uint32_t>& count,
                 std::vector<std::uint32_t>& perm) {
-  split::detail::Rng rng(splitmix64(o.seed ^ splitmix64(b + 1)));
+  Rng rng(splitmix64(o.seed ^ splitmix64(b + 1)));
   std::fill(count.begin(), count.end(), 0u);
   const std::size_t n = z.rows;
   if (o.mode == Mode::kResample) {
@@ -226,6 +226,7 @@ Scores simulate_scores(const Problem& p, const Options& o, const Sizes& z) {
   std::exception_ptr error;
   std::mutex error_mutex;
   const int threads = static_cast<int>(resolve_threads(o.threads));
+  if (o.progress) o.progress->start("simulating", B);
 
 #pragma omp parallel num_threads(threads)
   {
@@ -279,11 +280,14 @@ Scores simulate_scores(const Problem& p, const Options& o, const Sizes& z) {
         if (!error) error = std::current_exception();
       }
       std::size_t d = ++done;
-      if (o.progress && omp_get_thread_num() == 0) o.progress(d, B);
+      if (o.progress && omp_get_thread_num() == 0) o.progress->advance(d);
     }
   }
   if (error) std::rethrow_exception(error);
-  if (o.progress) o.progress(B, B);
+  if (o.progress) {
+    o.progress->advance(B);
+    o.progress->finish();
+  }
   return out;
 }
 

@@ -8,8 +8,8 @@
 #include <numeric>
 
 #include "compe/error.hpp"
-#include "split/numpy_compat.hpp"
-#include "split/rng.hpp"
+#include "common/numpy_compat.hpp"
+#include "common/rng.hpp"
 #include "split/splitters.hpp"
 
 namespace compe::split::detail {

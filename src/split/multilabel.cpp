@@ -23,7 +23,7 @@
 #include <numeric>
 
 #include "compe/error.hpp"
-#include "split/rng.hpp"
+#include "common/rng.hpp"
 #include "split/splitters.hpp"
 
 namespace compe::split::detail {

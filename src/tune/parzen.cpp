@@ -13,7 +13,7 @@
 
 #include "compe/error.hpp"
 #include "compe/tune.hpp"
-#include "split/numpy_compat.hpp"
+#include "common/numpy_compat.hpp"
 
 namespace compe::tune {
 namespace {

@@ -39,11 +39,14 @@ function stopUi(s, signal = 'SIGTERM') {
   });
 }
 
-/** A raw GET (the path is sent exactly as given, no URL normalisation). */
+/** A raw GET (the path is sent exactly as given, no URL normalisation), from a loopback address of
+ * its own: the server caps connections per client address, and the browser, from 127.0.0.1, may
+ * hold all of its share in keep-alive connections after loading a page. */
 function rawGet(base, rawPath, headers = {}) {
   const u = new URL(base);
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: u.hostname, port: u.port, path: rawPath, method: 'GET', headers }, res => {
+    const req = http.request({ host: u.hostname, port: u.port, path: rawPath, method: 'GET', headers,
+      localAddress: '127.0.0.3' }, res => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', d => { body += d; });
@@ -553,7 +556,7 @@ describe('token rule', () => {
   test('with --token every request must carry it', async () => {
     const ui = await startUi('--host', '127.0.0.2', '--token', TOKEN);
     assert.equal(new URL(ui.url).hostname, '127.0.0.2');
-    for (const p of ['/', '/app.js', '/app.css', '/api/health', '/api/runs', `/api/runs/${runs.xgb}/artifacts/oof`]) {
+    for (const p of ['/', '/common.js', '/app.js', '/app.css', '/api/health', '/api/runs', `/api/runs/${runs.xgb}/artifacts/oof`]) {
       assert.equal((await rawGet(ui.base, p)).status, 401, p);
       assert.equal((await rawGet(ui.base, p + (p.includes('?') ? '&' : '?') + 'token=wrong-token-000')).status, 401, p);
       assert.equal((await rawGet(ui.base, p, { Authorization: 'Bearer wrong-token-000' })).status, 401, p);
@@ -562,6 +565,7 @@ describe('token rule', () => {
     }
     const index = await rawGet(ui.base, `/?token=${TOKEN}`);
     assert.ok(index.body.includes(`app.js?token=${TOKEN}`));
+    assert.ok(index.body.includes(`common.js?token=${TOKEN}`));
     assert.ok(index.headers['content-security-policy'].includes("script-src 'self'"));
 
     // The page opened with ?token= keeps it for its API calls and download links.

@@ -120,7 +120,7 @@ describe('JSON API', () => {
     const { alpha } = host.tokens;
     // alpha with its last character changed (a fixed '0' was alpha itself when alpha ended in '0')
     const nearMiss = alpha.slice(0, -1) + (alpha.endsWith('0') ? '1' : '0');
-    for (const p of ['/', '/host.js', '/host.css', '/app.css', '/api/info', '/api/leaderboard', '/api/teams/alpha/submissions']) {
+    for (const p of ['/', '/common.js', '/host.js', '/host.css', '/app.css', '/api/info', '/api/leaderboard', '/api/teams/alpha/submissions']) {
       assert.equal((await get(srv.base, p)).status, 401, p);
       assert.equal((await get(srv.base, p, '0123456789abcdef0123456789abcdef')).status, 401, p);
       assert.equal((await get(srv.base, p + '?token=' + nearMiss)).status, 401, p);
@@ -129,6 +129,7 @@ describe('JSON API', () => {
     }
     const page = await get(srv.base, '/?token=' + alpha);
     assert.ok(page.body.includes(`host.js?token=${alpha}`));
+    assert.ok(page.body.includes(`common.js?token=${alpha}`));
     assert.ok(page.headers['content-security-policy'].includes("script-src 'self'"));
     // The solution is not a resource of the server, under any name.
     for (const p of ['/private/solution.csv', '/solution.csv', '/host.toml', '/host.db', '/index.html', '/app.js',

@@ -11,6 +11,8 @@
 #include "compe/shake.hpp"
 #include "compe/store.hpp"
 
+#include "../common/recording_progress.hpp"
+
 namespace shake = compe::shake;
 using compe::ErrorCode;
 
@@ -379,4 +381,27 @@ TEST(Shake, AdversarialVerdictWeighsSingleColumnSeparation) {
   EXPECT_EQ(r.finding.subject, "ref");
   EXPECT_EQ(r.finding.detail.find("look alike"), std::string::npos) << r.finding.detail;
   EXPECT_NE(r.finding.detail.find("'ref' (AUC 1.000) alone separates them"), std::string::npos) << r.finding.detail;
+}
+
+TEST(Shake, ReportsProgressAsOneTask) {
+  shake::Problem p = binary_problem(200, 2);
+  compe::testing::RecordingProgress progress;
+  shake::Options o;
+  o.simulations = 30;
+  o.threads = 2;
+  o.progress = &progress;
+  shake::simulate(p, o);
+  std::vector<std::string> calls = progress.calls();
+  ASSERT_GE(calls.size(), 3u);
+  EXPECT_EQ(calls.front(), "start simulating/30");
+  EXPECT_EQ(calls[calls.size() - 2], "advance 30");
+  EXPECT_EQ(calls.back(), "finish ");
+  std::size_t last = 0;
+  for (std::size_t i = 1; i + 1 < calls.size(); ++i) {
+    ASSERT_EQ(calls[i].rfind("advance ", 0), 0u) << calls[i];
+    std::size_t done = std::stoul(calls[i].substr(8));
+    EXPECT_GE(done, last) << "done never goes back";
+    EXPECT_LE(done, 30u);
+    last = done;
+  }
 }

@@ -11,8 +11,8 @@
 
 #include "compe/error.hpp"
 #include "compe/split.hpp"
-#include "split/numpy_compat.hpp"
-#include "split/rng.hpp"
+#include "common/numpy_compat.hpp"
+#include "common/rng.hpp"
 
 namespace split = compe::split;
 

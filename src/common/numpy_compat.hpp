@@ -8,7 +8,7 @@
 #include <span>
 #include <vector>
 
-namespace compe::split::detail {
+namespace compe {
 
 /// np.argsort(v) (kind="quicksort") for int64 keys, same order among equal keys.
 std::vector<std::size_t> numpy_argsort(std::span<const std::int64_t> v);
@@ -16,4 +16,10 @@ std::vector<std::size_t> numpy_argsort(std::span<const std::int64_t> v);
 /// np.add.reduce over n doubles spaced `stride` apart (pairwise summation, blocks of 8 and 128).
 double numpy_sum(const double* a, std::size_t n, std::size_t stride = 1);
 
+}  // namespace compe
+
+namespace compe::split::detail {
+// The splitters' spelling, also used by src/tune/parzen.cpp until it calls compe::numpy_argsort.
+using compe::numpy_argsort;
+using compe::numpy_sum;
 }  // namespace compe::split::detail

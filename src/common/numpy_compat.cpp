@@ -1,10 +1,10 @@
-#include "split/numpy_compat.hpp"
+#include "common/numpy_compat.hpp"
 
 #include "common/numpy_argsort.hpp"
 
 #include <utility>
 
-namespace compe::split::detail {
+namespace compe {
 
 std::vector<std::size_t> numpy_argsort(std::span<const std::int64_t> keys) {
   std::vector<std::size_t> order(keys.size());
@@ -35,4 +35,4 @@ double numpy_sum(const double* a, std::size_t n, std::size_t stride) {
   return numpy_sum(a, n2, stride) + numpy_sum(a + n2 * stride, n - n2, stride);
 }
 
-}  // namespace compe::split::detail
+}  // namespace compe

@@ -1,14 +1,14 @@
 #pragma once
-// The splitters' only source of randomness: std::mt19937_64 (its output sequence is fixed by the
-// C++ standard) with our own bounded draw and shuffle, so folds are the same with every standard
-// library.
+// The splitters' and the shake-up simulation's only source of randomness: std::mt19937_64 (its
+// output sequence is fixed by the C++ standard) with our own bounded draw and shuffle, so folds and
+// resamples are the same with every standard library.
 
 #include <cstdint>
 #include <random>
 #include <span>
 #include <utility>
 
-namespace compe::split::detail {
+namespace compe {
 
 class Rng {
  public:
@@ -35,4 +35,8 @@ class Rng {
   std::mt19937_64 engine_;
 };
 
+}  // namespace compe
+
+namespace compe::split::detail {
+using compe::Rng;  // the splitters' spelling
 }  // namespace compe::split::detail
