@@ -56,4 +56,13 @@ std::string fmt_score(double v) {
   return fmt::format("{:.6g}", v);
 }
 
+std::string params_text(const nlohmann::json& p) {
+  std::string out;
+  for (const auto& [k, v] : p.items()) {
+    if (!out.empty()) out += ' ';
+    out += k + "=" + (v.is_number_float() ? fmt_score(v.get<double>()) : v.dump());
+  }
+  return out;
+}
+
 }  // namespace compe::cli

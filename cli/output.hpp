@@ -16,5 +16,7 @@ void print_table(const std::vector<std::string>& header,
 void print_json(const nlohmann::json& doc);
 /// A score as text with enough digits to compare runs (6 significant digits).
 std::string fmt_score(double v);
+/// Parameters as "k=v k=v" (floats as fmt_score shows them): trial tables.
+std::string params_text(const nlohmann::json& p);
 
 }  // namespace compe::cli

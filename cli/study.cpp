@@ -16,21 +16,6 @@
 namespace compe::cli {
 namespace {
 
-std::string store_url(const std::string& given, const std::string& workspace) {
-  if (!given.empty()) return given;
-  if (const char* env = std::getenv("COMPE_STORE")) return env;
-  return open_workspace(workspace).store_path().string();
-}
-
-std::string params_text(const nlohmann::json& p) {
-  std::string out;
-  for (const auto& [k, v] : p.items()) {
-    if (!out.empty()) out += ' ';
-    out += k + "=" + (v.is_number_float() ? fmt_score(v.get<double>()) : v.dump());
-  }
-  return out;
-}
-
 nlohmann::json history_of(const tune::StudyReport& r) {
   nlohmann::json history = nlohmann::json::array();
   for (std::size_t i = 0; i < r.trials.size(); ++i) {
@@ -123,8 +108,8 @@ void add_study_command(CLI::App& app) {
   cmd->require_subcommand(1);
   auto* show = cmd->add_subcommand("show", "Best trial, history and parameter importance");
   show->add_option("NAME", a->name, "Study name")->required();
-  show->add_option("--workspace", a->workspace, "Workspace folder (default: the current one)");
-  show->add_option("--store", a->store, "Store URL (default: the workspace's; env COMPE_STORE)");
+  add_workspace_option(show, a->workspace);
+  add_store_option(show, a->store);
   show->add_flag("--json", a->json, "Print one JSON document");
   show->callback([a] {
     auto store = open_store(store_url(a->store, a->workspace));

@@ -19,21 +19,6 @@
 namespace compe::cli {
 namespace {
 
-std::string store_url(const std::string& given, const std::string& workspace) {
-  if (!given.empty()) return given;
-  if (const char* env = std::getenv("COMPE_STORE")) return env;
-  return open_workspace(workspace).store_path().string();
-}
-
-std::string params_text(const nlohmann::json& p) {
-  std::string out;
-  for (const auto& [k, v] : p.items()) {
-    if (!out.empty()) out += ' ';
-    out += k + "=" + (v.is_number_float() ? fmt_score(v.get<double>()) : v.dump());
-  }
-  return out;
-}
-
 struct TuneArgs {
   std::string experiment, study, store, workspace, transfer;
   std::int64_t trials = 0;
@@ -70,9 +55,8 @@ void add_tune_options(CLI::App* cmd, TuneArgs& a) {
   cmd->add_option("--trial-limit", a.trial_limit, "Stop once the study has this many trials")
       ->group("");
   cmd->add_option("--parent-pid", a.parent_pid, "With --worker: the parent compe tune")->group("");
-  cmd->add_option("--workspace", a.workspace, "Workspace folder (default: the current one)");
-  cmd->add_option("--store", a.store,
-                  "Store URL (default: the workspace's SQLite store; env COMPE_STORE)");
+  add_workspace_option(cmd, a.workspace);
+  add_store_option(cmd, a.store);
   cmd->add_flag("--json", a.json, "Print one JSON document");
 }
 
@@ -283,8 +267,7 @@ void run_tune(const TuneArgs& a, const std::string& cmdline) {
 
 void add_tune_command(CLI::App& app, int argc, char** argv) {
   auto a = std::make_shared<TuneArgs>();
-  std::string cmdline;
-  for (int i = 0; i < argc; ++i) cmdline += (i ? " " : "") + std::string(argv[i]);
+  const std::string cmdline = command_line(argc, argv);
   auto* cmd = app.add_subcommand(
       "tune", "Search model parameters: each trial is a cross-validated run of the experiment");
   add_tune_options(cmd, *a);

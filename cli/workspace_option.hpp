@@ -46,6 +46,12 @@ inline std::string store_url(const std::string& given, const Workspace& workspac
   return url.empty() ? workspace.store_path().string() : url;
 }
 
+/// The same for a workspace folder given on the command line (opened only when needed).
+inline std::string store_url(const std::string& given, const std::string& workspace_dir) {
+  std::string url = store_url_or_env(given);
+  return url.empty() ? open_workspace(workspace_dir).store_path().string() : url;
+}
+
 /// The process's arguments joined with spaces: the command line a run records.
 inline std::string command_line(int argc, char** argv) {
   std::string out;

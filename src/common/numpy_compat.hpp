@@ -17,9 +17,3 @@ std::vector<std::size_t> numpy_argsort(std::span<const std::int64_t> v);
 double numpy_sum(const double* a, std::size_t n, std::size_t stride = 1);
 
 }  // namespace compe
-
-namespace compe::split::detail {
-// The splitters' spelling, also used by src/tune/parzen.cpp until it calls compe::numpy_argsort.
-using compe::numpy_argsort;
-using compe::numpy_sum;
-}  // namespace compe::split::detail

@@ -36,7 +36,3 @@ class Rng {
 };
 
 }  // namespace compe
-
-namespace compe::split::detail {
-using compe::Rng;  // the splitters' spelling
-}  // namespace compe::split::detail

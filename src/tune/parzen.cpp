@@ -114,7 +114,7 @@ std::vector<std::size_t> univariate_bandwidths(const std::vector<double>& mus, d
       std::memcpy(&k, &v, sizeof k);
       keys[i] = k < 0 ? k ^ std::numeric_limits<std::int64_t>::max() : k;
     }
-    idx = split::detail::numpy_argsort(keys);
+    idx = compe::numpy_argsort(keys);
   }
   std::vector<double> ends(m + 2);
   ends[0] = low;

@@ -24,7 +24,7 @@ struct Data {
   std::vector<double> y, labels, time;
   std::vector<std::int64_t> groups;
   Data() {
-    split::detail::Rng rng(7);
+    compe::Rng rng(7);
     for (std::size_t r = 0; r < rows; ++r) {
       std::int64_t g = static_cast<std::int64_t>(rng.below(60)) * 3 - 50;
       groups.push_back(g);
@@ -203,14 +203,14 @@ TEST(SplitRng, PinnedSequence) {
   split::Inputs in;
   in.rows = 10;
   std::vector<int> folds = split::assign_folds(spec, in);
-  split::detail::Rng rng(42);
+  compe::Rng rng(42);
   std::vector<int> rows(10);
   std::iota(rows.begin(), rows.end(), 0);
   rng.shuffle(std::span(rows));
   std::vector<int> expected(10);
   for (int p = 0; p < 10; ++p) expected[static_cast<std::size_t>(rows[static_cast<std::size_t>(p)])] = p / 2;
   EXPECT_EQ(folds, expected);
-  split::detail::Rng a(1), b(1);
+  compe::Rng a(1), b(1);
   for (int i = 0; i < 1000; ++i) {
     std::uint64_t n = 1 + static_cast<std::uint64_t>(i) * 7919;
     std::uint64_t x = a.below(n);
@@ -230,13 +230,13 @@ TEST(SplitNumpy, ArgsortMatchesNumpyTieOrder) {
   std::vector<std::size_t> expected = {18, 7,  8,  16, 13, 19, 25, 23, 22, 21, 38, 27, 14, 10,
                                        9,  28, 32, 31, 36, 30, 4,  37, 2,  24, 1,  29, 34, 35,
                                        33, 0,  20, 17, 15, 12, 11, 6,  5,  3,  26, 39};
-  EXPECT_EQ(split::detail::numpy_argsort(v), expected);
+  EXPECT_EQ(compe::numpy_argsort(v), expected);
   // Larger inputs (heapsort fallback included) still sort.
-  split::detail::Rng rng(3);
+  compe::Rng rng(3);
   for (std::size_t n : {0u, 1u, 17u, 1000u, 20000u}) {
     std::vector<std::int64_t> keys(n);
     for (auto& k : keys) k = static_cast<std::int64_t>(rng.below(5));
-    std::vector<std::size_t> order = split::detail::numpy_argsort(keys);
+    std::vector<std::size_t> order = compe::numpy_argsort(keys);
     std::vector<std::size_t> sorted = order;
     std::sort(sorted.begin(), sorted.end());
     for (std::size_t i = 0; i < n; ++i) ASSERT_EQ(sorted[i], i);
@@ -249,14 +249,14 @@ TEST(SplitNumpy, PairwiseSum) {
   for (std::size_t i = 0; i < v.size(); ++i) v[i] = 1.0 / static_cast<double>(i + 1);
   double exact = 0;
   for (double x : v) exact += x;
-  EXPECT_NEAR(split::detail::numpy_sum(v.data(), v.size()), exact, 1e-12);
-  EXPECT_EQ(split::detail::numpy_sum(v.data(), 0), 0.0);
-  EXPECT_EQ(split::detail::numpy_sum(v.data(), 3, 2), v[0] + v[2] + v[4]);
+  EXPECT_NEAR(compe::numpy_sum(v.data(), v.size()), exact, 1e-12);
+  EXPECT_EQ(compe::numpy_sum(v.data(), 0), 0.0);
+  EXPECT_EQ(compe::numpy_sum(v.data(), 3, 2), v[0] + v[2] + v[4]);
 }
 
 TEST(SplitStratified, ContinuousTargetIsBinned) {
   std::vector<double> y(1000);
-  split::detail::Rng rng(11);
+  compe::Rng rng(11);
   for (double& v : y) v = std::exp(static_cast<double>(rng.below(100000)) / 20000.0);
   split::Spec spec;
   spec.strategy = "stratified_kfold";
@@ -326,7 +326,7 @@ TEST(SplitStratified, RareClassWarnsAndAllRareRaises) {
 TEST(SplitStratifiedGroup, ShuffleKeepsClassBalance) {
   // Groups with a dominant class: stratification needs the group's own counts, which a shuffle
   // that separated groups from their counts would lose.
-  split::detail::Rng rng(5);
+  compe::Rng rng(5);
   std::vector<double> y;
   std::vector<std::int64_t> groups;
   for (std::int64_t g = 0; g < 2000; ++g) {
