@@ -262,19 +262,7 @@ void add_wbf_command(CLI::App& app) {
     std::vector<std::string> ids;
     const auto images = detect::align_models(files, ids);
     detect::Report r;
-    std::vector<std::vector<detect::Box>> fused;
-    try {
-      fused = detect::fuse_batch(*fuser, images, &r, a->threads);
-    } catch (const Error& e) {
-      // Name the image by its id rather than its position.
-      std::string msg = e.what();
-      if (msg.rfind("image ", 0) == 0) {
-        const std::size_t colon = msg.find(':');
-        const std::size_t idx = std::stoul(msg.substr(6, colon - 6));
-        msg = fmt::format("image_id {}{}", ids.at(idx), msg.substr(colon));
-      }
-      throw Error(e.code(), msg);
-    }
+    const auto fused = detect::fuse_batch(*fuser, images, &r, a->threads, ids);
     if (is_json(a->out)) {
       write_file_atomic(a->out, detect::coco_results_string(ids, fused));
     } else if (a->prediction_string) {

@@ -22,8 +22,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "compe/detection_metrics.hpp"
 #include "compe/metric.hpp"
-#include "compe/score.hpp"
 #include "compe/table.hpp"
 
 namespace compe::detect {
@@ -213,10 +213,13 @@ const Info& find(std::string_view name);
 std::unique_ptr<Fuser> make(std::string_view name, Params params = {});
 
 /// Fuses many images in parallel (compe::parallel_for over images, one Workspace per thread).
-/// Result i belongs to images[i]. `threads` 0 = all cores. Errors name the image index.
+/// Result i belongs to images[i]. `threads` 0 = all cores. An error names the image: "image_id
+/// <id>: ..." when `image_ids` (one per image) is given, else "image <index>: ..."; its
+/// context() carries the index (ErrorContext::image) and the id (image_id).
 std::vector<std::vector<Box>> fuse_batch(const Fuser& fuser,
                                          std::span<const ImageDetections> images,
-                                         Report* report = nullptr, std::size_t threads = 0);
+                                         Report* report = nullptr, std::size_t threads = 0,
+                                         std::span<const std::string> image_ids = {});
 
 /// NumPy 1.24's argsort order (introsort: median-of-3 quicksort, insertion sort below 17
 /// elements, heapsort past the depth limit) of `values`, written to `order` (resized to n).
@@ -351,79 +354,14 @@ BoxCheck check_boxes(metric::BoxLists& boxes, std::span<const std::string> image
                      std::span<const ImageSize> bounds, bool fix, std::string_view what);
 
 // ---------------------------------------------------------------- metrics
-//
-// COCO (pycocotools' COCOeval for bbox, reimplemented): per image and category, ground truth with
-// iscrowd or an area outside the range is ignored (non-ignored first); detections sorted by score
-// (stable), at most maxDet per image and category; each detection, in order, takes the
-// unmatched ground truth (crowd ones may be taken again) with the highest IoU >= t, preferring
-// non-ignored ones; IoU with a crowd box is inter / area(detection). Over images (in ground-truth
-// order) detections are merged by score (stable), ignored ones dropped, precision made monotone
-// and read at 101 recall points (searchsorted, left). AP = mean over those points, IoU thresholds
-// and the categories that have non-ignored ground truth. IoU here has no +1 pixel term.
-//
-// Thresholds written as decimals below are the doubles nearest to those decimals.
-//
-// Kaggle (Global Wheat Detection): per image and IoU threshold t in 0.5, 0.55, ..., 0.75,
-// predictions in descending score order (stable) each take the unmatched ground truth of the same
-// label with the highest IoU (first on ties) if that IoU >= t: TP, else FP; unmatched ground
-// truth are FN; the image scores TP / (TP + FP + FN) averaged over thresholds; the metric is the
-// mean over images. An image with neither ground truth nor predictions scores 1 (nothing to find,
-// nothing wrongly found); crowd flags are ignored.
-//
-// F-beta (as TensorFlow Great Barrier Reef scored its F2): the same matching at IoU thresholds
-// 0.3, 0.35, ..., 0.8; TP, FP, FN summed over images; F = (1+b^2) TP / ((1+b^2) TP + b^2 FN + FP)
-// (0 when that denominator is 0); the mean over thresholds.
-
-/// COCO evaluation settings (pycocotools' defaults).
-struct CocoParams {
-  std::vector<double> iou_thrs;           ///< empty = 0.5:0.05:0.95 as np.linspace computes it
-  std::vector<std::size_t> max_dets{1, 10, 100};
-  /// all, small, medium, large: [0, 1e10], [0, 32^2], [32^2, 96^2], [96^2, 1e10] (inclusive).
-  std::vector<std::pair<double, double>> area_rngs{
-      {0, 1e10}, {0, 32.0 * 32}, {32.0 * 32, 96.0 * 96}, {96.0 * 96, 1e10}};
-};
-
-struct CocoResult {
-  /// pycocotools' summarize() order: AP, AP50, AP75, AP small/medium/large, AR1, AR10, AR100,
-  /// AR small/medium/large; -1 where nothing is evaluable.
-  std::array<double, 12> stats{};
-  std::vector<std::int64_t> categories;  ///< evaluated categories
-  std::vector<double> class_ap;          ///< AP@[.5:.95] per category (area all, maxDets 100), -1: no GT
-  std::vector<double> class_ap50;        ///< AP@0.5 per category
-};
-
-/// COCO-style evaluation. gt and pred have one row per image; categories empty = the labels of gt.
-/// Detections of other labels are not evaluated. Throws kInvalidArgument on a row-count mismatch
-/// or a non-finite score or coordinate.
-CocoResult coco_evaluate(const metric::BoxLists& gt, const metric::BoxLists& pred,
-                         std::span<const std::int64_t> categories = {},
-                         const CocoParams& params = {});
-
-/// The Kaggle per-image metric (see above), per image (scores[i] for row i) and its mean.
-/// Predictions with score < min_score are dropped first.
-double kaggle_map(const metric::BoxLists& gt, const metric::BoxLists& pred, double min_score = 0,
-                  std::vector<double>* per_image = nullptr);
-
-/// F-beta at IoU thresholds (see above); thresholds empty = 0.3:0.05:0.8.
-double iou_fbeta(const metric::BoxLists& gt, const metric::BoxLists& pred, double beta = 1,
-                 std::span<const double> thresholds = {});
-
-/// The metric registry's factory for coco_map, coco_map50, kaggle_map and det_fbeta.
-std::unique_ptr<metric::Metric> new_detection_metric(const metric::Info& info,
-                                                     std::optional<double> arg);
-
-/// Short names of `compe wbf eval`: "map" -> "coco_map", "map50" -> "coco_map50", "fbeta@2" ->
-/// "det_fbeta@2"; other specs unchanged. The result must name a detection metric (kInvalidArgument
-/// otherwise).
-std::string detection_metric_spec(std::string_view spec);
-
-/// `compe score` for a detection solution: either Kaggle's `image_id,PredictionString[,Usage]`
-/// (ground-truth cells "x y w h ..." or, with label, "label x y w h ...", predictions "score x y w
-/// h ..."), or the ground-truth CSV layout with a Usage column (one value per image) scored
-/// against a submission in the detections CSV layout. Images with an empty cell (or none) have no
-/// boxes.
-score::Result score_detection_submission(const Table& solution, const Table& submission,
-                                         const score::Options& options);
+// The detection metrics (COCO mAP, Kaggle per-image metric, F-beta) are rows of the metric
+// registry, declared in compe/detection_metrics.hpp; the names below keep detect:: callers short.
+using metric::CocoParams;
+using metric::CocoResult;
+using metric::coco_evaluate;
+using metric::detection_metric_spec;
+using metric::iou_fbeta;
+using metric::kaggle_map;
 
 // ---------------------------------------------------------------- tuning fusion
 

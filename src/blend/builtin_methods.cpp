@@ -12,6 +12,7 @@
 #include "blend/candidate_auc.hpp"
 #include "compe/blend.hpp"
 #include "compe/error.hpp"
+#include "compe/registry.hpp"
 #include "compe/model.hpp"
 #include "compe/util.hpp"
 
@@ -666,8 +667,8 @@ Fitted fit_stack_xgboost(const FitInput& in, const Params& params) {
   return fit_stack_model(in, params, "xgboost", params.model_params, false);
 }
 
-const std::vector<Info>& table() {
-  static const std::vector<Info> rows = {
+const Registry<Info>& registry() {
+  static const Registry<Info> rows("blend method", {
       {"mean", "arithmetic mean of the members' predictions", false, false, kAll, fit_mean},
       {"rank_mean", "mean of the members' ranks scaled to [0, 1] (for ranking metrics such as AUC)",
        false, false, metric::kBinary, fit_rank_mean},
@@ -690,24 +691,14 @@ const std::vector<Info>& table() {
        "level-2 model: compe's `xgboost` backend on the members' predictions, fitted fold by fold "
        "(--model-param)",
        true, true, kAll, fit_stack_xgboost},
-  };
+  });
   return rows;
 }
 
 }  // namespace
 
-std::span<const Info> builtin() {
-  return table();
-}
+std::span<const Info> builtin() { return registry().rows(); }
 
-const Info& find(std::string_view name) {
-  for (const auto& row : table())
-    if (row.name == name) return row;
-  std::vector<std::string> names;
-  for (const auto& row : table()) names.push_back(row.name);
-  std::string close = closest_match(name, names);
-  fail(ErrorCode::kNotFound, "unknown blend method '{}'{}; known: {}", name,
-       close.empty() ? "" : fmt::format(" (did you mean '{}'?)", close), join(names));
-}
+const Info& find(std::string_view name) { return registry().find(name); }
 
 }  // namespace compe::blend

@@ -8,7 +8,7 @@
 #include <limits>
 #include <tuple>
 
-#include "compe/detect.hpp"
+#include "compe/registry.hpp"
 #include "compe/util.hpp"
 #include "metric/detail.hpp"
 
@@ -111,23 +111,8 @@ std::vector<Info> make_table() {
   t.push_back(row("ndcg", {}, "normalised discounted cumulative gain of scores vs relevances", kMax,
                   kRanking, true, true, new_ndcg, ArgKind::kOptionalInt,
                   "k: top positions counted (default: all)"));
-  // Detection (definitions in compe/detect.hpp; the factory lives in src/detect/).
-  t.push_back(row("coco_map", {"map_50_95", "det_map"},
-                  "COCO mAP@[.5:.95]: 101-point AP over 10 IoU thresholds, maxDets 100, crowd "
-                  "ignored, mean over classes",
-                  kMax, kDetection, true, false, detect::new_detection_metric));
-  t.push_back(row("coco_map50", {"map_50", "det_map50"},
-                  "COCO AP at IoU 0.5 (101-point), maxDets 100, mean over classes", kMax,
-                  kDetection, true, false, detect::new_detection_metric));
-  t.push_back(row("kaggle_map", {"wheat_map"},
-                  "per image TP/(TP+FP+FN) over IoU 0.5:0.05:0.75, greedy by score (Global "
-                  "Wheat), mean over images",
-                  kMax, kDetection, true, false, detect::new_detection_metric,
-                  ArgKind::kOptionalReal, "s: predictions with score < s are dropped (default 0)"));
-  t.push_back(row("det_fbeta", {"iou_fbeta"},
-                  "F-beta of dataset TP/FP/FN, mean over IoU 0.3:0.05:0.8, greedy by score",
-                  kMax, kDetection, true, false, detect::new_detection_metric,
-                  ArgKind::kOptionalReal, "beta: weight of recall (default 1; 2 = F2)"));
+  // Detection (src/metric/detection.cpp, declared in compe/detection_metrics.hpp).
+  for (Info& info : detection_rows()) t.push_back(std::move(info));
   // Ranges of bounded metrics; the rest are unbounded on at least one side.
   const double inf = std::numeric_limits<double>::infinity();
   const std::pair<std::vector<std::string>, std::pair<double, double>> ranges[] = {
@@ -148,18 +133,14 @@ std::vector<Info> make_table() {
   return t;
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
+const Registry<Info>& registry() {
+  static const Registry<Info> r("metric", make_table());
+  return r;
 }
 
 }  // namespace
 
-std::span<const Info> builtin() {
-  static const std::vector<Info> table = make_table();
-  return table;
-}
+std::span<const Info> builtin() { return registry().rows(); }
 
 std::string_view task_name(Task t) {
   switch (t) {
@@ -188,33 +169,13 @@ Task parse_task(std::string_view name) {
        name);
 }
 
-const Info& find(std::string_view name) {
-  std::string key = lower(name);
-  for (const Info& info : builtin()) {
-    if (info.name == key) return info;
-    if (std::find(info.aliases.begin(), info.aliases.end(), key) != info.aliases.end()) return info;
-  }
-  std::vector<std::string> names, all;
-  for (const Info& info : builtin()) {
-    names.push_back(info.name);
-    all.push_back(info.name);
-    all.insert(all.end(), info.aliases.begin(), info.aliases.end());
-  }
-  std::string near = closest_match(key, all);
-  if (!near.empty()) near = find(near).name;
-  fail(ErrorCode::kNotFound, "unknown metric '{}'{}; known metrics: {}", name,
-       near.empty() ? std::string() : fmt::format(" (did you mean '{}'?)", near), join(names));
-}
+const Info& find(std::string_view name) { return registry().find(name); }
 
 std::unique_ptr<Metric> make(std::string_view spec) {
-  std::string_view name = spec, arg_text;
-  bool has_arg = false;
-  if (auto at = spec.find('@'); at != std::string_view::npos) {
-    name = spec.substr(0, at);
-    arg_text = spec.substr(at + 1);
-    has_arg = true;
-  }
-  const Info& info = find(name);
+  const NameSpec parts = split_spec(spec);
+  const std::string_view arg_text = parts.arg.value_or(std::string_view());
+  const bool has_arg = parts.arg.has_value();
+  const Info& info = find(parts.name);
   std::optional<double> arg;
   if (has_arg) {
     if (info.arg == ArgKind::kNone)
