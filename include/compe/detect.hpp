@@ -334,6 +334,39 @@ DetectionsFile read_prediction_string_csv(const std::filesystem::path& path, boo
 std::string prediction_string_csv(std::span<const std::string> image_ids,
                                   std::span<const std::vector<Box>> boxes, bool with_label);
 
+// ---------------------------------------------------------------- reading any layout
+
+/// How to read box files whose layout is recognised from the name and the header: a name ending
+/// in .json (any case) is COCO (annotations for ground truth, results for detections); a CSV
+/// whose header names a PredictionString column is Kaggle's PredictionString layout; any other
+/// CSV is the detections / ground-truth CSV layout.
+struct ReadOptions {
+  BoxFormat format = BoxFormat::kXyxy;  ///< box columns of the CSV layouts
+  /// CSV and PredictionString coordinates are in [0, 1] (COCO JSON is always in pixels).
+  bool normalised = false;
+  bool with_label = false;  ///< PredictionString groups are "label score x y w h"
+};
+
+enum class FileLayout { kCsv, kPredictionString, kCocoJson };
+
+struct LoadedDetections {
+  DetectionsFile file;
+  FileLayout layout = FileLayout::kCsv;
+  bool normalised = false;  ///< the coordinates as read are in [0, 1]
+};
+/// Reads detections in any layout above. Errors as the layout's reader throws them.
+LoadedDetections read_detections_any(const std::filesystem::path& path, const ReadOptions& options);
+
+struct LoadedGroundTruth {
+  GroundTruth gt;
+  ImageSizes sizes;  ///< a COCO file's image sizes; empty for CSV
+  FileLayout layout = FileLayout::kCsv;
+  bool normalised = false;  ///< the coordinates as read are in [0, 1]
+};
+/// Reads ground truth: COCO annotations JSON or the ground-truth CSV layout (a PredictionString
+/// ground truth is read by `compe score`, not here).
+LoadedGroundTruth read_ground_truth_any(const std::filesystem::path& path, const ReadOptions& options);
+
 /// Predictions of a DetectionsFile as one BoxLists row per ground-truth image (images without
 /// predictions get empty rows). Throws kInvalidArgument for an image id the ground truth lacks.
 metric::BoxLists predictions_for(const GroundTruth& gt, const DetectionsFile& preds);
@@ -419,5 +452,80 @@ TuneFusionResult tune_fusion(std::span<const ImageDetections> images, const metr
 /// Fused boxes (normalised) as BoxLists, scaled per image by `scale` when it is not empty.
 metric::BoxLists to_box_lists(std::span<const std::vector<Box>> boxes,
                               std::span<const ImageSize> scale);
+
+// ---------------------------------------------------------------- whole-file operations
+//
+// What `compe wbf fuse|eval|tune` do, as one call each (src/detect/files.cpp), so the CLI, the
+// Python module and the dashboard share them.
+
+/// Fusing several models' detection CSV files (one per model, same layout).
+struct FuseFilesRequest {
+  std::vector<std::filesystem::path> files;
+  std::string method = "wbf";
+  Params params;  ///< weights, when given, one per file
+  BoxFormat format = BoxFormat::kXyxy;
+  std::size_t threads = 0;
+};
+struct FusedFiles {
+  const Info* method = nullptr;
+  std::vector<std::string> image_ids;  ///< union of the files' ids, first-seen order
+  std::vector<std::vector<Box>> boxes;  ///< fused boxes per image
+  Report report;
+};
+/// Reads the files, lines them up by image id and fuses (fuse_batch with ids, so an error names
+/// the image id and carries it in its context). Throws kInvalidArgument when the weights do not
+/// number one per file, and whatever reading and fusion throw.
+FusedFiles fuse_files(const FuseFilesRequest& request);
+
+/// Writes boxes by the output name: COCO results JSON when it ends in .json (any case), else
+/// Kaggle's PredictionString CSV with `prediction_string`, else the detections CSV layout.
+void write_boxes_any(const std::filesystem::path& path, std::span<const std::string> image_ids,
+                     std::span<const std::vector<Box>> boxes, BoxFormat format,
+                     bool prediction_string, bool with_label);
+
+/// Scoring one detections file against ground truth.
+struct EvaluateFilesRequest {
+  std::filesystem::path predictions, ground_truth;
+  std::string metric = "coco_map";  ///< a detection spec (detection_metric_spec's short names too)
+  ReadOptions read;
+  std::filesystem::path sizes;  ///< optional image sizes CSV
+  bool fix_boxes = false;       ///< check_boxes(fix = true) instead of failing
+};
+struct EvaluatedFiles {
+  std::string metric;  ///< the canonical spec
+  double value = 0;
+  bool greater_is_better = true;
+  std::size_t images = 0, gt_boxes = 0, pred_boxes = 0;
+  std::string units;  ///< "pixels" or "normalised"
+  CocoResult coco;
+  /// category_names[k] belongs to coco.categories[k] ("" when the file names none).
+  std::vector<std::string> category_names;
+  BoxCheck gt_check, pred_check;
+};
+/// Reads both files (any layout), checks the boxes, brings both sides to one unit (pixels when
+/// sizes are known), scores the metric and COCO's statistics. Throws kInvalidArgument when the
+/// sides are in different units and no sizes are known, and whatever reading and checks throw.
+EvaluatedFiles evaluate_files(const EvaluateFilesRequest& request);
+
+struct TuneFilesRequest {
+  std::vector<std::filesystem::path> files;  ///< one detections file per model
+  std::filesystem::path ground_truth;
+  std::string metric = "coco_map";  ///< a detection spec (short names too)
+  ReadOptions read;
+  std::filesystem::path sizes;
+  bool fix_boxes = false;
+  TuneFusionOptions tune;  ///< method, trials, seed, threads, nested, progress (metric, scale set here)
+  std::filesystem::path output;  ///< when set, the fused boxes with the best parameters (CSV)
+};
+struct TunedFiles {
+  const Info* method = nullptr;
+  std::string metric;  ///< the canonical spec
+  std::size_t images = 0;
+  TuneFusionResult result;
+};
+/// Reads the ground truth and every model's detections, normalises them for fusion, tunes
+/// (tune_fusion) and writes `output` when set. Throws kInvalidArgument when a file holds pixel
+/// coordinates and no sizes are known.
+TunedFiles tune_files(const TuneFilesRequest& request);
 
 }  // namespace compe::detect
