@@ -1,6 +1,4 @@
 // compe wbf: fuse several models' detections (WBF, NMS, soft-NMS, NMW) from CSV files.
-#include <filesystem>
-#include <fstream>
 #include <memory>
 #include <optional>
 #include <sstream>
@@ -11,8 +9,8 @@
 
 #include "commands.hpp"
 #include "compe/detect.hpp"
+#include "compe/tune/fusion.hpp"
 #include "compe/error.hpp"
-#include "compe/metric.hpp"
 #include "compe/util.hpp"
 #include "output.hpp"
 
@@ -40,19 +38,6 @@ std::vector<double> parse_weights(const std::string& text) {
   return w;
 }
 
-/// Whether a CSV's header names a PredictionString column.
-bool has_prediction_string(const std::string& path) {
-  std::ifstream in(path);
-  std::string header;
-  std::getline(in, header);
-  return header.find("PredictionString") != std::string::npos;
-}
-
-bool is_json(const std::string& path) {
-  const std::string ext = std::filesystem::path(path).extension().string();
-  return ext == ".json" || ext == ".JSON";
-}
-
 /// Options shared by `wbf eval` and `wbf tune` for reading boxes.
 struct BoxInput {
   std::string format = "xyxy", sizes;
@@ -74,51 +59,8 @@ void add_box_input(CLI::App* cmd, BoxInput& b) {
                 "each change, instead of failing");
 }
 
-/// The ground truth and the sizes that come with it (COCO) or from --sizes.
-struct LoadedTruth {
-  detect::GroundTruth gt;
-  detect::ImageSizes sizes;
-  bool normalised = false;  ///< coordinates as read are in [0, 1]
-};
-
-LoadedTruth load_truth(const std::string& path, const BoxInput& b) {
-  LoadedTruth t;
-  if (is_json(path)) {
-    detect::CocoDataset d = detect::read_coco_annotations(path);
-    t.gt = std::move(d.gt);
-    t.sizes = std::move(d.sizes);
-  } else {
-    t.gt = detect::read_ground_truth_csv(path, detect::parse_box_format(b.format));
-    t.normalised = b.normalised;
-  }
-  if (!b.sizes.empty()) t.sizes = detect::read_image_sizes_csv(b.sizes);
-  return t;
-}
-
-detect::DetectionsFile load_detections(const std::string& path, const BoxInput& b,
-                                       bool& normalised) {
-  normalised = false;
-  if (is_json(path)) return detect::read_coco_results(path);
-  normalised = b.normalised;
-  if (has_prediction_string(path)) return detect::read_prediction_string_csv(path, b.with_label);
-  return detect::read_detections_csv(path, detect::parse_box_format(b.format));
-}
-
-/// Bounds per image for check_boxes: [0, 1] for normalised boxes, the image size for pixels when
-/// sizes are known, none otherwise.
-std::vector<detect::ImageSize> bounds_for(const LoadedTruth& t, bool normalised) {
-  std::vector<detect::ImageSize> out;
-  if (normalised) return std::vector<detect::ImageSize>(t.gt.image_ids.size(), {1, 1});
-  if (t.sizes.empty()) return out;
-  for (const auto& id : t.gt.image_ids) {
-    auto it = t.sizes.find(id);
-    if (it == t.sizes.end()) {
-      fail(ErrorCode::kInvalidArgument, "image_id {} has no size; the sizes must list every image",
-           quote(id));
-    }
-    out.push_back(it->second);
-  }
-  return out;
+detect::ReadOptions read_options(const BoxInput& b) {
+  return {.format = detect::parse_box_format(b.format), .normalised = b.normalised, .with_label = b.with_label};
 }
 
 nlohmann::json check_json(const detect::BoxCheck& c) {
@@ -169,12 +111,7 @@ std::string params_text(const detect::Info& info, const detect::Params& p) {
   return s;
 }
 
-}  // namespace
-
-void add_wbf_command(CLI::App& app) {
-  auto* group = app.add_subcommand("wbf", "Object-detection box fusion: WBF, NMS, soft-NMS, NMW");
-  group->require_subcommand(1);
-
+void add_methods(CLI::App* group) {
   auto* methods = group->add_subcommand("methods", "List the fusion methods");
   auto json_methods = std::make_shared<bool>(false);
   methods->add_flag("--json", *json_methods, "Print one JSON document");
@@ -198,7 +135,9 @@ void add_wbf_command(CLI::App& app) {
     }
     print_table({"method", "aliases", "iou_thr", "summary"}, rows);
   });
+}
 
+void add_fuse(CLI::App* group) {
   struct Args {
     std::vector<std::string> files;
     std::string method = "wbf", weights, conf_type, format = "xyxy", out, soft_method;
@@ -238,14 +177,13 @@ void add_wbf_command(CLI::App& app) {
                 "--prediction-string: groups 'label score x y w h'");
   cmd->add_flag("--json", a->json, "Print the report as one JSON document");
   cmd->callback([a] {
-    const detect::BoxFormat format = detect::parse_box_format(a->format);
-    detect::Params p;
+    detect::FuseFilesRequest req;
+    req.files.assign(a->files.begin(), a->files.end());
+    req.method = a->method;
+    req.format = detect::parse_box_format(a->format);
+    req.threads = a->threads;
+    detect::Params& p = req.params;
     if (!a->weights.empty()) p.weights = parse_weights(a->weights);
-    if (!p.weights.empty() && p.weights.size() != a->files.size()) {
-      fail(ErrorCode::kInvalidArgument,
-           "--weights has {} values for {} model files; expected one each", p.weights.size(),
-           a->files.size());
-    }
     p.iou_thr = a->iou_thr;
     p.skip_box_thr = a->skip_thr;
     if (!a->conf_type.empty()) p.conf_type = detect::parse_conf_type(a->conf_type);
@@ -255,35 +193,12 @@ void add_wbf_command(CLI::App& app) {
     p.thresh = a->thresh;
     p.decayed_scores = a->decayed;
     if (a->strict) p.bad_boxes = detect::BadBoxPolicy::kError;
-    auto fuser = detect::make(a->method, p);
-
-    std::vector<detect::DetectionsFile> files;
-    for (const std::string& f : a->files) files.push_back(detect::read_detections_csv(f, format));
-    std::vector<std::string> ids;
-    const auto images = detect::align_models(files, ids);
-    detect::Report r;
-    std::vector<std::vector<detect::Box>> fused;
-    try {
-      fused = detect::fuse_batch(*fuser, images, &r, a->threads);
-    } catch (const Error& e) {
-      // Name the image by its id rather than its position.
-      std::string msg = e.what();
-      if (msg.rfind("image ", 0) == 0) {
-        const std::size_t colon = msg.find(':');
-        const std::size_t idx = std::stoul(msg.substr(6, colon - 6));
-        msg = fmt::format("image_id {}{}", ids.at(idx), msg.substr(colon));
-      }
-      throw Error(e.code(), msg);
-    }
-    if (is_json(a->out)) {
-      write_file_atomic(a->out, detect::coco_results_string(ids, fused));
-    } else if (a->prediction_string) {
-      write_file_atomic(a->out, detect::prediction_string_csv(ids, fused, a->with_label));
-    } else {
-      detect::write_detections_csv(a->out, ids, fused, format);
-    }
+    const detect::FusedFiles f = detect::fuse_files(req);
+    detect::write_boxes_any(a->out, f.image_ids, f.boxes, req.format, a->prediction_string,
+                            a->with_label);
+    const detect::Report& r = f.report;
     if (a->json) {
-      print_json({{"method", fuser->info().name},
+      print_json({{"method", f.method->name},
                   {"output", a->out},
                   {"models", a->files.size()},
                   {"images", r.images},
@@ -296,7 +211,7 @@ void add_wbf_command(CLI::App& app) {
                   {"zero_conf_clusters", r.zero_conf_clusters}});
       return;
     }
-    fmt::print("{}: {} images, {} boxes from {} models -> {} boxes in {}\n", fuser->info().name,
+    fmt::print("{}: {} images, {} boxes from {} models -> {} boxes in {}\n", f.method->name,
                r.images, r.boxes_in, a->files.size(), r.boxes_out, a->out);
     if (r.swapped_boxes + r.clipped_coords + r.zero_area_dropped > 0) {
       fmt::print(
@@ -306,10 +221,11 @@ void add_wbf_command(CLI::App& app) {
     }
     if (r.below_skip_thr > 0) fmt::print("{} boxes below --skip-thr ignored\n", r.below_skip_thr);
   });
+}
 
-  // ------------------------------------------------------------ eval
+void add_eval(CLI::App* group) {
   struct EvalArgs {
-    std::string pred, gt, metric = "map";
+    std::string pred, gt, metric = "coco_map";
     BoxInput in;
     bool json = false;
   };
@@ -325,84 +241,64 @@ void add_wbf_command(CLI::App& app) {
                    "JSON")
       ->required();
   eval->add_option("--metric", e->metric,
-                   "map (COCO mAP@[.5:.95]), map50, kaggle_map[@min_score], fbeta[@beta]");
+                   "coco_map (default; short name map), coco_map50 (map50), kaggle_map[@min_score], "
+                   "det_fbeta[@beta] (fbeta[@beta])");
   add_box_input(eval, e->in);
   eval->add_flag("--json", e->json, "Print one JSON document");
   eval->callback([e] {
-    const std::string spec = detect::detection_metric_spec(e->metric);
-    auto m = metric::make(spec);
-    LoadedTruth t = load_truth(e->gt, e->in);
-    bool pred_normalised = false;
-    const detect::DetectionsFile f = load_detections(e->pred, e->in, pred_normalised);
-    metric::BoxLists pred = detect::predictions_for(t.gt, f);
-    const detect::BoxCheck gc =
-        detect::check_boxes(t.gt.boxes, t.gt.image_ids, bounds_for(t, t.normalised), e->in.fix, e->gt);
-    const detect::BoxCheck pc =
-        detect::check_boxes(pred, t.gt.image_ids, bounds_for(t, pred_normalised), e->in.fix, e->pred);
-    // One unit for both sides: pixels when sizes are known, else as read (which must agree).
-    std::string units = t.normalised ? "normalised" : "pixels";
-    if (!t.sizes.empty()) {
-      if (t.normalised) detect::to_pixels(t.gt.image_ids, t.gt.boxes, t.sizes);
-      if (pred_normalised) detect::to_pixels(t.gt.image_ids, pred, t.sizes);
-      units = "pixels";
-    } else if (t.normalised != pred_normalised) {
-      fail(ErrorCode::kInvalidArgument,
-           "{} is in {} and {} in {} coordinates; give --sizes to convert", e->pred,
-           pred_normalised ? "normalised" : "pixel", e->gt, t.normalised ? "normalised" : "pixel");
-    }
-    metric::Inputs in;
-    in.true_boxes = &t.gt.boxes;
-    in.pred_boxes = &pred;
-    const double value = m->score(in);
-    const detect::CocoResult coco = detect::coco_evaluate(t.gt.boxes, pred, t.gt.categories);
+    detect::EvaluateFilesRequest req;
+    req.predictions = e->pred;
+    req.ground_truth = e->gt;
+    req.metric = e->metric;
+    req.read = read_options(e->in);
+    req.sizes = e->in.sizes;
+    req.fix_boxes = e->in.fix;
+    const detect::EvaluatedFiles r = detect::evaluate_files(req);
+    const detect::CocoResult& coco = r.coco;
     static const char* kStatNames[12] = {"AP", "AP50", "AP75", "AP_small", "AP_medium", "AP_large",
                                          "AR1", "AR10", "AR100", "AR_small", "AR_medium", "AR_large"};
-    auto name_of = [&](std::int64_t c) {
-      auto it = t.gt.category_names.find(c);
-      return it == t.gt.category_names.end() ? std::string() : it->second;
-    };
     if (e->json) {
       nlohmann::json stats = nlohmann::json::object();
       for (std::size_t i = 0; i < 12; ++i) stats[kStatNames[i]] = coco.stats[i];
       nlohmann::json classes = nlohmann::json::array();
       for (std::size_t k = 0; k < coco.categories.size(); ++k) {
         classes.push_back({{"label", coco.categories[k]},
-                           {"name", name_of(coco.categories[k])},
+                           {"name", r.category_names[k]},
                            {"ap", coco.class_ap[k]},
                            {"ap50", coco.class_ap50[k]}});
       }
-      print_json({{"metric", m->spec()},
-                  {"value", value},
-                  {"direction", m->info().greater_is_better() ? "maximize" : "minimize"},
-                  {"images", t.gt.image_ids.size()},
-                  {"gt_boxes", t.gt.boxes.boxes.size()},
-                  {"pred_boxes", pred.boxes.size()},
-                  {"units", units},
+      print_json({{"metric", r.metric},
+                  {"value", r.value},
+                  {"direction", r.greater_is_better ? "maximize" : "minimize"},
+                  {"images", r.images},
+                  {"gt_boxes", r.gt_boxes},
+                  {"pred_boxes", r.pred_boxes},
+                  {"units", r.units},
                   {"coco", stats},
                   {"per_class", classes},
-                  {"checks", {{"gt", check_json(gc)}, {"pred", check_json(pc)}}}});
+                  {"checks", {{"gt", check_json(r.gt_check)}, {"pred", check_json(r.pred_check)}}}});
       return;
     }
-    print_check(e->gt, gc);
-    print_check(e->pred, pc);
-    fmt::print("{} = {}  ({} images, {} ground-truth boxes, {} predictions, {})\n", m->spec(),
-               fmt_score(value), t.gt.image_ids.size(), t.gt.boxes.boxes.size(),
-               pred.boxes.size(), units);
+    print_check(e->gt, r.gt_check);
+    print_check(e->pred, r.pred_check);
+    fmt::print("{} = {}  ({} images, {} ground-truth boxes, {} predictions, {})\n", r.metric,
+               fmt_score(r.value), r.images, r.gt_boxes, r.pred_boxes, r.units);
     std::vector<std::vector<std::string>> rows;
     for (std::size_t i = 0; i < 12; ++i) rows.push_back({kStatNames[i], fmt_score(coco.stats[i])});
     print_table({"coco", "value"}, rows);
     rows.clear();
     for (std::size_t k = 0; k < coco.categories.size(); ++k) {
-      rows.push_back({std::to_string(coco.categories[k]), name_of(coco.categories[k]),
+      rows.push_back({std::to_string(coco.categories[k]), r.category_names[k],
                       fmt_score(coco.class_ap[k]), fmt_score(coco.class_ap50[k])});
     }
     print_table({"label", "name", "AP", "AP50"}, rows);
   });
+}
 
-  // ------------------------------------------------------------ tune
+void add_tune(CLI::App* group) {
   struct TuneArgs {
     std::vector<std::string> files;
-    std::string gt, metric = "map", method = "wbf", out;
+    std::string gt, metric = "coco_map", method = "wbf", out;
     BoxInput in;
     std::int64_t trials = 50;
     std::uint64_t seed = 0;
@@ -415,7 +311,9 @@ void add_wbf_command(CLI::App& app) {
   tcmd->add_option("MODEL_FILES", ta->files, "One detections file per model (as for fuse)")
       ->required();
   tcmd->add_option("--gt", ta->gt, "Ground truth: CSV or COCO annotations JSON")->required();
-  tcmd->add_option("--metric", ta->metric, "map, map50, kaggle_map[@min_score], fbeta[@beta]");
+  tcmd->add_option("--metric", ta->metric,
+                   "coco_map (default; short name map), coco_map50 (map50), kaggle_map[@min_score], "
+                   "det_fbeta[@beta] (fbeta[@beta])");
   tcmd->add_option("--method", ta->method, "Fusion method, fixed: wbf (default), nms, soft_nms, nmw");
   tcmd->add_option("--trials", ta->trials, "Trials per study (default 50)");
   tcmd->add_option("--seed", ta->seed, "Seed of the sampler and of the half split");
@@ -425,59 +323,25 @@ void add_wbf_command(CLI::App& app) {
   add_box_input(tcmd, ta->in);
   tcmd->add_flag("--json", ta->json, "Print one JSON document");
   tcmd->callback([ta] {
-    const std::string spec = detect::detection_metric_spec(ta->metric);
-    LoadedTruth t = load_truth(ta->gt, ta->in);
-    detect::check_boxes(t.gt.boxes, t.gt.image_ids, bounds_for(t, t.normalised), ta->in.fix, ta->gt);
-    const std::size_t n = t.gt.image_ids.size();
-    // Per image (ground-truth order), per model: normalised detections for fusion.
-    std::vector<detect::ImageDetections> images(n, detect::ImageDetections(ta->files.size()));
-    std::vector<detect::ImageSize> sizes;
-    if (!t.sizes.empty()) sizes = bounds_for(t, false);
-    for (std::size_t m = 0; m < ta->files.size(); ++m) {
-      bool normalised = false;
-      const detect::DetectionsFile f = load_detections(ta->files[m], ta->in, normalised);
-      metric::BoxLists boxes = detect::predictions_for(t.gt, f);
-      detect::check_boxes(boxes, t.gt.image_ids, bounds_for(t, normalised), ta->in.fix, ta->files[m]);
-      if (!normalised) {
-        if (sizes.empty()) {
-          fail(ErrorCode::kInvalidArgument,
-               "{} holds pixel coordinates; fusion needs them normalised: give --sizes (or pass "
-               "--normalised if they are in [0, 1])",
-               ta->files[m]);
-        }
-        detect::to_normalised(t.gt.image_ids, boxes, t.sizes);
-      }
-      for (std::size_t i = 0; i < n; ++i) {
-        for (const metric::DetBox& b : boxes.row(i)) {
-          images[i][m].boxes.push_back({b.x1, b.y1, b.x2, b.y2});
-          images[i][m].scores.push_back(b.score);
-          images[i][m].labels.push_back(b.label);
-        }
-      }
-    }
-    // Score in pixels when sizes are known (COCO area ranges), else in normalised units.
-    if (t.normalised && !sizes.empty()) detect::to_pixels(t.gt.image_ids, t.gt.boxes, t.sizes);
-    if (!t.normalised && sizes.empty()) {
-      fail(ErrorCode::kInvalidArgument,
-           "{} holds pixel coordinates and the detections are normalised: give --sizes", ta->gt);
-    }
-    detect::TuneFusionOptions o;
-    o.method = ta->method;
-    o.metric = spec;
-    o.trials = ta->trials;
-    o.seed = ta->seed;
-    o.threads = ta->threads;
-    o.nested = !ta->no_nested;
-    o.scale = sizes;
-    const bool show = !ta->json && stdout_is_tty();
-    if (show) o.progress = draw_progress;
-    const detect::Info& info = detect::find(ta->method);
-    const detect::TuneFusionResult r = detect::tune_fusion(images, t.gt.boxes, o);
-    if (!ta->out.empty()) {
-      auto fuser = detect::make(ta->method, r.best.params);
-      const auto fused = detect::fuse_batch(*fuser, images, nullptr, ta->threads);
-      detect::write_detections_csv(ta->out, t.gt.image_ids, fused, detect::BoxFormat::kXyxy);
-    }
+    detect::TuneFilesRequest req;
+    req.files.assign(ta->files.begin(), ta->files.end());
+    req.ground_truth = ta->gt;
+    req.metric = ta->metric;
+    req.read = read_options(ta->in);
+    req.sizes = ta->in.sizes;
+    req.fix_boxes = ta->in.fix;
+    req.output = ta->out;
+    req.tune.method = ta->method;
+    req.tune.trials = ta->trials;
+    req.tune.seed = ta->seed;
+    req.tune.threads = ta->threads;
+    req.tune.nested = !ta->no_nested;
+    if (!ta->json && stdout_is_tty()) req.tune.progress = draw_progress;
+    const detect::TunedFiles tuned = detect::tune_files(req);
+    const detect::Info& info = *tuned.method;
+    const detect::TuneFusionResult& r = tuned.result;
+    const std::string& spec = tuned.metric;
+    const std::size_t n = tuned.images;
     if (ta->json) {
       nlohmann::json doc = {{"method", info.name},
                             {"metric", spec},
@@ -525,6 +389,17 @@ void add_wbf_command(CLI::App& app) {
           fmt_score(r.default_holdout));
     }
   });
+}
+
+}  // namespace
+
+void add_wbf_command(CLI::App& app) {
+  auto* group = app.add_subcommand("wbf", "Object-detection box fusion: WBF, NMS, soft-NMS, NMW");
+  group->require_subcommand(1);
+  add_methods(group);
+  add_fuse(group);
+  add_eval(group);
+  add_tune(group);
 }
 
 }  // namespace compe::cli

@@ -198,7 +198,9 @@ struct Analysis {
 /// blend (method `method`, nested CV score) of the others. Needs at least two members.
 Analysis analyze(const OofSet& set, std::string_view method = "weights", const Params& params = {});
 
-/// Pearson and Spearman correlation of two equal-length vectors (0 when one is constant).
+/// Pearson and Spearman correlation of two equal-length vectors: compe::stats (compe/stats.hpp)
+/// with 0 where that is NaN (fewer than 2 points, a constant or non-finite input), the value the
+/// diversity report and the shake history have always shown there.
 double pearson(std::span<const double> a, std::span<const double> b);
 double spearman(std::span<const double> a, std::span<const double> b);
 /// Average ranks (1-based, ties averaged) scaled to [0, 1] by dividing by n.

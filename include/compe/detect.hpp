@@ -22,8 +22,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "compe/detection_metrics.hpp"
 #include "compe/metric.hpp"
-#include "compe/score.hpp"
 #include "compe/table.hpp"
 
 namespace compe::detect {
@@ -213,10 +213,13 @@ const Info& find(std::string_view name);
 std::unique_ptr<Fuser> make(std::string_view name, Params params = {});
 
 /// Fuses many images in parallel (compe::parallel_for over images, one Workspace per thread).
-/// Result i belongs to images[i]. `threads` 0 = all cores. Errors name the image index.
+/// Result i belongs to images[i]. `threads` 0 = all cores. An error names the image: "image_id
+/// <id>: ..." when `image_ids` (one per image) is given, else "image <index>: ..."; its
+/// context() carries the index (ErrorContext::image) and the id (image_id).
 std::vector<std::vector<Box>> fuse_batch(const Fuser& fuser,
                                          std::span<const ImageDetections> images,
-                                         Report* report = nullptr, std::size_t threads = 0);
+                                         Report* report = nullptr, std::size_t threads = 0,
+                                         std::span<const std::string> image_ids = {});
 
 /// NumPy 1.24's argsort order (introsort: median-of-3 quicksort, insertion sort below 17
 /// elements, heapsort past the depth limit) of `values`, written to `order` (resized to n).
@@ -331,6 +334,39 @@ DetectionsFile read_prediction_string_csv(const std::filesystem::path& path, boo
 std::string prediction_string_csv(std::span<const std::string> image_ids,
                                   std::span<const std::vector<Box>> boxes, bool with_label);
 
+// ---------------------------------------------------------------- reading any layout
+
+/// How to read box files whose layout is recognised from the name and the header: a name ending
+/// in .json (any case) is COCO (annotations for ground truth, results for detections); a CSV
+/// whose header names a PredictionString column is Kaggle's PredictionString layout; any other
+/// CSV is the detections / ground-truth CSV layout.
+struct ReadOptions {
+  BoxFormat format = BoxFormat::kXyxy;  ///< box columns of the CSV layouts
+  /// CSV and PredictionString coordinates are in [0, 1] (COCO JSON is always in pixels).
+  bool normalised = false;
+  bool with_label = false;  ///< PredictionString groups are "label score x y w h"
+};
+
+enum class FileLayout { kCsv, kPredictionString, kCocoJson };
+
+struct LoadedDetections {
+  DetectionsFile file;
+  FileLayout layout = FileLayout::kCsv;
+  bool normalised = false;  ///< the coordinates as read are in [0, 1]
+};
+/// Reads detections in any layout above. Errors as the layout's reader throws them.
+LoadedDetections read_detections_any(const std::filesystem::path& path, const ReadOptions& options);
+
+struct LoadedGroundTruth {
+  GroundTruth gt;
+  ImageSizes sizes;  ///< a COCO file's image sizes; empty for CSV
+  FileLayout layout = FileLayout::kCsv;
+  bool normalised = false;  ///< the coordinates as read are in [0, 1]
+};
+/// Reads ground truth: COCO annotations JSON or the ground-truth CSV layout (a PredictionString
+/// ground truth is read by `compe score`, not here).
+LoadedGroundTruth read_ground_truth_any(const std::filesystem::path& path, const ReadOptions& options);
+
 /// Predictions of a DetectionsFile as one BoxLists row per ground-truth image (images without
 /// predictions get empty rows). Throws kInvalidArgument for an image id the ground truth lacks.
 metric::BoxLists predictions_for(const GroundTruth& gt, const DetectionsFile& preds);
@@ -351,135 +387,86 @@ BoxCheck check_boxes(metric::BoxLists& boxes, std::span<const std::string> image
                      std::span<const ImageSize> bounds, bool fix, std::string_view what);
 
 // ---------------------------------------------------------------- metrics
-//
-// COCO (pycocotools' COCOeval for bbox, reimplemented): per image and category, ground truth with
-// iscrowd or an area outside the range is ignored (non-ignored first); detections sorted by score
-// (stable), at most maxDet per image and category; each detection, in order, takes the
-// unmatched ground truth (crowd ones may be taken again) with the highest IoU >= t, preferring
-// non-ignored ones; IoU with a crowd box is inter / area(detection). Over images (in ground-truth
-// order) detections are merged by score (stable), ignored ones dropped, precision made monotone
-// and read at 101 recall points (searchsorted, left). AP = mean over those points, IoU thresholds
-// and the categories that have non-ignored ground truth. IoU here has no +1 pixel term.
-//
-// Thresholds written as decimals below are the doubles nearest to those decimals.
-//
-// Kaggle (Global Wheat Detection): per image and IoU threshold t in 0.5, 0.55, ..., 0.75,
-// predictions in descending score order (stable) each take the unmatched ground truth of the same
-// label with the highest IoU (first on ties) if that IoU >= t: TP, else FP; unmatched ground
-// truth are FN; the image scores TP / (TP + FP + FN) averaged over thresholds; the metric is the
-// mean over images. An image with neither ground truth nor predictions scores 1 (nothing to find,
-// nothing wrongly found); crowd flags are ignored.
-//
-// F-beta (as TensorFlow Great Barrier Reef scored its F2): the same matching at IoU thresholds
-// 0.3, 0.35, ..., 0.8; TP, FP, FN summed over images; F = (1+b^2) TP / ((1+b^2) TP + b^2 FN + FP)
-// (0 when that denominator is 0); the mean over thresholds.
-
-/// COCO evaluation settings (pycocotools' defaults).
-struct CocoParams {
-  std::vector<double> iou_thrs;           ///< empty = 0.5:0.05:0.95 as np.linspace computes it
-  std::vector<std::size_t> max_dets{1, 10, 100};
-  /// all, small, medium, large: [0, 1e10], [0, 32^2], [32^2, 96^2], [96^2, 1e10] (inclusive).
-  std::vector<std::pair<double, double>> area_rngs{
-      {0, 1e10}, {0, 32.0 * 32}, {32.0 * 32, 96.0 * 96}, {96.0 * 96, 1e10}};
-};
-
-struct CocoResult {
-  /// pycocotools' summarize() order: AP, AP50, AP75, AP small/medium/large, AR1, AR10, AR100,
-  /// AR small/medium/large; -1 where nothing is evaluable.
-  std::array<double, 12> stats{};
-  std::vector<std::int64_t> categories;  ///< evaluated categories
-  std::vector<double> class_ap;          ///< AP@[.5:.95] per category (area all, maxDets 100), -1: no GT
-  std::vector<double> class_ap50;        ///< AP@0.5 per category
-};
-
-/// COCO-style evaluation. gt and pred have one row per image; categories empty = the labels of gt.
-/// Detections of other labels are not evaluated. Throws kInvalidArgument on a row-count mismatch
-/// or a non-finite score or coordinate.
-CocoResult coco_evaluate(const metric::BoxLists& gt, const metric::BoxLists& pred,
-                         std::span<const std::int64_t> categories = {},
-                         const CocoParams& params = {});
-
-/// The Kaggle per-image metric (see above), per image (scores[i] for row i) and its mean.
-/// Predictions with score < min_score are dropped first.
-double kaggle_map(const metric::BoxLists& gt, const metric::BoxLists& pred, double min_score = 0,
-                  std::vector<double>* per_image = nullptr);
-
-/// F-beta at IoU thresholds (see above); thresholds empty = 0.3:0.05:0.8.
-double iou_fbeta(const metric::BoxLists& gt, const metric::BoxLists& pred, double beta = 1,
-                 std::span<const double> thresholds = {});
-
-/// The metric registry's factory for coco_map, coco_map50, kaggle_map and det_fbeta.
-std::unique_ptr<metric::Metric> new_detection_metric(const metric::Info& info,
-                                                     std::optional<double> arg);
-
-/// Short names of `compe wbf eval`: "map" -> "coco_map", "map50" -> "coco_map50", "fbeta@2" ->
-/// "det_fbeta@2"; other specs unchanged. The result must name a detection metric (kInvalidArgument
-/// otherwise).
-std::string detection_metric_spec(std::string_view spec);
-
-/// `compe score` for a detection solution: either Kaggle's `image_id,PredictionString[,Usage]`
-/// (ground-truth cells "x y w h ..." or, with label, "label x y w h ...", predictions "score x y w
-/// h ..."), or the ground-truth CSV layout with a Usage column (one value per image) scored
-/// against a submission in the detections CSV layout. Images with an empty cell (or none) have no
-/// boxes.
-score::Result score_detection_submission(const Table& solution, const Table& submission,
-                                         const score::Options& options);
-
-// ---------------------------------------------------------------- tuning fusion
-
-/// Progress of tune_fusion, after each trial.
-struct TuneProgress {
-  std::string_view stage;  ///< "nested" (tuned on half the images) or "all"
-  std::int64_t trial = 0;  ///< 1-based within the stage
-  std::int64_t trials = 0;
-  std::optional<double> value;  ///< this trial's metric (absent when it failed)
-  double best = 0;              ///< best so far in this stage
-};
-
-struct TuneFusionOptions {
-  std::string method = "wbf";  ///< fixed fusion method (a row of builtin())
-  std::string metric;          ///< a detection metric spec, e.g. "coco_map", "kaggle_map@0.3"
-  std::int64_t trials = 50;    ///< per study (two studies with nested = true)
-  std::uint64_t seed = 0;      ///< TPE seed and the seed of the half split
-  std::size_t threads = 0;     ///< fusion threads (0 = all cores)
-  bool nested = true;          ///< also tune on half the images and score the other half
-  /// Per image, the size by which fused (normalised) boxes are scaled before scoring; empty =
-  /// score in normalised units. Lets COCO's area ranges read pixels.
-  std::vector<ImageSize> scale;
-  std::function<void(const TuneProgress&)> progress;
-};
-
-/// One evaluated choice of fusion parameters.
-struct TunedFusion {
-  Params params;
-  double value = 0;  ///< metric on the images it was tuned on
-};
-
-struct TuneFusionResult {
-  TunedFusion best;                 ///< tuned on every image
-  std::vector<double> single_all;   ///< each model alone, every image
-  double default_all = 0;           ///< the method's defaults (all weights 1), every image
-  bool nested = false;
-  std::vector<std::size_t> tune_images, holdout_images;  ///< the split (indices into images)
-  TunedFusion nested_best;          ///< tuned on tune_images
-  double nested_holdout = 0;        ///< nested_best's params scored on holdout_images
-  double default_holdout = 0;       ///< the method's defaults on holdout_images
-  std::size_t best_single = 0;      ///< the model best on tune_images
-  std::vector<double> single_tune, single_holdout;  ///< each model alone on each half
-};
-
-/// Searches per-model weights, iou_thr, skip_box_thr (methods that use it) and conf_type (wbf)
-/// with the tuner's TPE sampler (in-memory store) to maximise (or minimise) the metric of the
-/// fused boxes against `gt` (one row per image, in images' order). Weights are searched on
-/// [0.01, 1], iou_thr on [0.3, 0.8], skip_box_thr on [0, 0.3]. The half split shuffles image
-/// indices with the seed (tune::Rng, Fisher-Yates) and takes the first half (rounded down) for
-/// tuning. Each trial fuses in parallel over images. Needs at least 2 images with nested = true.
-/// Throws kInvalidArgument for a metric that is not a detection metric or a size mismatch.
-TuneFusionResult tune_fusion(std::span<const ImageDetections> images, const metric::BoxLists& gt,
-                             const TuneFusionOptions& options);
+// The detection metrics (COCO mAP, Kaggle per-image metric, F-beta) are rows of the metric
+// registry, declared in compe/detection_metrics.hpp; the names below keep detect:: callers short.
+using metric::CocoParams;
+using metric::CocoResult;
+using metric::coco_evaluate;
+using metric::detection_metric_spec;
+using metric::iou_fbeta;
+using metric::kaggle_map;
 
 /// Fused boxes (normalised) as BoxLists, scaled per image by `scale` when it is not empty.
 metric::BoxLists to_box_lists(std::span<const std::vector<Box>> boxes,
                               std::span<const ImageSize> scale);
+
+// ---------------------------------------------------------------- whole-file operations
+//
+// What `compe wbf fuse|eval|tune` do, as one call each (src/detect/files.cpp), so the CLI, the
+// Python module and the dashboard share them.
+
+/// Fusing several models' detection CSV files (one per model, same layout).
+struct FuseFilesRequest {
+  std::vector<std::filesystem::path> files;
+  std::string method = "wbf";
+  Params params;  ///< weights, when given, one per file
+  BoxFormat format = BoxFormat::kXyxy;
+  std::size_t threads = 0;
+};
+struct FusedFiles {
+  const Info* method = nullptr;
+  std::vector<std::string> image_ids;  ///< union of the files' ids, first-seen order
+  std::vector<std::vector<Box>> boxes;  ///< fused boxes per image
+  Report report;
+};
+/// Reads the files, lines them up by image id and fuses (fuse_batch with ids, so an error names
+/// the image id and carries it in its context). Throws kInvalidArgument when the weights do not
+/// number one per file, and whatever reading and fusion throw.
+FusedFiles fuse_files(const FuseFilesRequest& request);
+
+/// Writes boxes by the output name: COCO results JSON when it ends in .json (any case), else
+/// Kaggle's PredictionString CSV with `prediction_string`, else the detections CSV layout.
+void write_boxes_any(const std::filesystem::path& path, std::span<const std::string> image_ids,
+                     std::span<const std::vector<Box>> boxes, BoxFormat format,
+                     bool prediction_string, bool with_label);
+
+/// Scoring one detections file against ground truth.
+struct EvaluateFilesRequest {
+  std::filesystem::path predictions, ground_truth;
+  std::string metric = "coco_map";  ///< a detection spec (detection_metric_spec's short names too)
+  ReadOptions read;
+  std::filesystem::path sizes;  ///< optional image sizes CSV
+  bool fix_boxes = false;       ///< check_boxes(fix = true) instead of failing
+};
+struct EvaluatedFiles {
+  std::string metric;  ///< the canonical spec
+  double value = 0;
+  bool greater_is_better = true;
+  std::size_t images = 0, gt_boxes = 0, pred_boxes = 0;
+  std::string units;  ///< "pixels" or "normalised"
+  CocoResult coco;
+  /// category_names[k] belongs to coco.categories[k] ("" when the file names none).
+  std::vector<std::string> category_names;
+  BoxCheck gt_check, pred_check;
+};
+/// Reads both files (any layout), checks the boxes, brings both sides to one unit (pixels when
+/// sizes are known), scores the metric and COCO's statistics. Throws kInvalidArgument when the
+/// sides are in different units and no sizes are known, and whatever reading and checks throw.
+EvaluatedFiles evaluate_files(const EvaluateFilesRequest& request);
+
+/// What fusion tuning reads (tune/fusion.hpp): per image (ground-truth order) and model, the
+/// normalised detections; the ground truth, in pixels when sizes are known; the sizes.
+struct FusionInputs {
+  std::vector<std::string> image_ids;
+  std::vector<ImageDetections> images;
+  metric::BoxLists gt;
+  std::vector<ImageSize> sizes;  ///< per image; empty when no sizes are known
+};
+/// Reads the ground truth and every model's detections, checks the boxes and brings them to
+/// the units fusion and scoring need. Throws kInvalidArgument when a file holds pixel
+/// coordinates and no sizes are known, and whatever reading and checks throw.
+FusionInputs load_fusion_inputs(std::span<const std::filesystem::path> files,
+                                const std::filesystem::path& ground_truth, const ReadOptions& read,
+                                const std::filesystem::path& sizes, bool fix_boxes);
 
 }  // namespace compe::detect

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <cstddef>
+#include <optional>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -28,19 +29,49 @@ std::string_view error_code_name(ErrorCode code);
 /// Exit status the CLI uses for an error of this code: 2 for bad input, 1 otherwise.
 int exit_code_for(ErrorCode code);
 
+/// Where an error happened, as data: a caller that needs the file, line, image or fold reads
+/// these fields instead of parsing the message. Every field is optional; the message already
+/// names whatever is set here (the context never changes the text).
+struct ErrorContext {
+  std::optional<std::string> file;     ///< the path as the user gave it
+  std::optional<std::size_t> line;     ///< 1-based line in `file`
+  std::optional<std::size_t> column;   ///< 1-based column in `line`
+  std::optional<std::size_t> image;    ///< 0-based index of an image in a batch (detection)
+  std::optional<std::string> image_id; ///< that image's id, when known
+  std::optional<std::size_t> fold;     ///< 0-based fold of a cross-validation run
+
+  /// Fields set here win; unset ones are taken from `outer` (a wrapper adding what it knows).
+  ErrorContext merged(const ErrorContext& outer) const;
+  bool empty() const {
+    return !file && !line && !column && !image && !image_id && !fold;
+  }
+};
+
 class Error : public std::runtime_error {
  public:
   Error(ErrorCode code, std::string message) : std::runtime_error(std::move(message)), code_(code) {}
+  Error(ErrorCode code, std::string message, ErrorContext context)
+      : std::runtime_error(std::move(message)), code_(code), context_(std::move(context)) {}
   ErrorCode code() const noexcept { return code_; }
+  /// Structured context (empty when the thrower did not set any).
+  const ErrorContext& context() const noexcept { return context_; }
 
  private:
   ErrorCode code_;
+  ErrorContext context_;
 };
 
 /// Throws Error(code, fmt::format(fmt, args...)).
 template <typename... Args>
 [[noreturn]] void fail(ErrorCode code, fmt::format_string<Args...> f, Args&&... args) {
   throw Error(code, fmt::format(f, std::forward<Args>(args)...));
+}
+
+/// Throws Error(code, fmt::format(fmt, args...), context).
+template <typename... Args>
+[[noreturn]] void fail_at(ErrorContext context, ErrorCode code, fmt::format_string<Args...> f,
+                          Args&&... args) {
+  throw Error(code, fmt::format(f, std::forward<Args>(args)...), std::move(context));
 }
 
 [[noreturn]] void assertion_failed(const char* expr, const char* file, int line);

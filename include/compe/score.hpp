@@ -62,6 +62,14 @@ Prepared prepare_submission(const Table& solution, const Table& submission, cons
 /// empty, NaN or infinite predictions; Error(kNotFound) for an unknown metric.
 Result score_submission(const Table& solution, const Table& submission, const Options& options);
 
+/// score_submission for a detection metric (src/score/detection.cpp): either Kaggle's `image_id,PredictionString[,Usage]`
+/// (ground-truth cells "x y w h ..." or, with label, "label x y w h ...", predictions "score x y w
+/// h ..."), or the ground-truth CSV layout with a Usage column (one value per image) scored
+/// against a submission in the detections CSV layout. Images with an empty cell (or none) have no
+/// boxes.
+Result score_detection_submission(const Table& solution, const Table& submission,
+                                  const Options& options);
+
 /// Checks a submission's shape against a sample submission (same columns, same ids, no
 /// duplicates, finite numeric predictions where the sample is numeric). Used before writing or
 /// importing a submission.

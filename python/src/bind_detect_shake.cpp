@@ -3,8 +3,6 @@
 // Boxes cross the boundary packed: per image row i, rows offsets[i] .. offsets[i+1] of an
 // n x 8 float64 array with columns x1, y1, x2, y2, score, label, crowd, area (NaN = the box's
 // own area). The pure-Python layer (compe.detect) builds and unpacks them.
-#include <cctype>
-#include <fstream>
 #include <string>
 
 #include "compe/detect.hpp"
@@ -95,13 +93,6 @@ py::tuple pack_detections(const detect::DetectionsFile& f) {
   return py::make_tuple(f.image_ids, packed[0], packed[1]);
 }
 
-bool ends_with_json(const std::string& path) {
-  if (path.size() < 5) return false;
-  std::string tail = path.substr(path.size() - 5);
-  for (char& c : tail) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return tail == ".json";
-}
-
 }  // namespace
 
 void bind_detect_shake(py::module_& m) {
@@ -154,15 +145,10 @@ void bind_detect_shake(py::module_& m) {
   m.def(
       "read_ground_truth",
       [](const std::string& path, const std::string& format) {
-        detect::GroundTruth gt;
-        detect::ImageSizes sizes;
-        if (ends_with_json(path)) {
-          detect::CocoDataset d = detect::read_coco_annotations(path);
-          gt = std::move(d.gt);
-          sizes = std::move(d.sizes);
-        } else {
-          gt = detect::read_ground_truth_csv(path, detect::parse_box_format(format));
-        }
+        detect::LoadedGroundTruth t =
+            detect::read_ground_truth_any(path, {.format = detect::parse_box_format(format)});
+        const detect::GroundTruth& gt = t.gt;
+        const detect::ImageSizes& sizes = t.sizes;
         py::tuple packed = pack_boxes(gt.boxes);
         py::dict names;
         for (const auto& [k, v] : gt.category_names) names[py::int_(k)] = v;
@@ -176,15 +162,10 @@ void bind_detect_shake(py::module_& m) {
   m.def(
       "read_detections",
       [](const std::string& path, const std::string& format, bool with_label) {
-        if (ends_with_json(path)) return pack_detections(detect::read_coco_results(path));
-        // A PredictionString CSV is recognised by its header.
-        std::ifstream in(path);
-        std::string header;
-        if (in && std::getline(in, header) &&
-            header.find("PredictionString") != std::string::npos) {
-          return pack_detections(detect::read_prediction_string_csv(path, with_label));
-        }
-        return pack_detections(detect::read_detections_csv(path, detect::parse_box_format(format)));
+        return pack_detections(
+            detect::read_detections_any(path, {.format = detect::parse_box_format(format),
+                                               .with_label = with_label})
+                .file);
       },
       "path"_a, "format"_a = "xyxy", "with_label"_a = false,
       "Detections from a CSV (image_id,x1,y1,x2,y2,score,label), PredictionString CSV or COCO "

@@ -9,6 +9,7 @@
 #include "compe/error.hpp"
 #include "compe/metric.hpp"
 #include "compe/profile.hpp"
+#include "compe/stats.hpp"
 #include "compe/util.hpp"
 
 namespace compe::audit {
@@ -57,23 +58,10 @@ double symmetric_auc(const std::vector<double>& y, const std::vector<double>& s)
   return std::max(auc, 1.0 - auc);
 }
 
+/// r^2 of y on x; 0 where the correlation is undefined (a constant column), as before.
 double pearson_r2(const std::vector<double>& y, const std::vector<double>& x) {
-  double mx = 0, my = 0;
-  std::size_t n = y.size();
-  for (std::size_t i = 0; i < n; ++i) {
-    mx += x[i];
-    my += y[i];
-  }
-  mx /= static_cast<double>(n);
-  my /= static_cast<double>(n);
-  double sxy = 0, sxx = 0, syy = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    sxy += (x[i] - mx) * (y[i] - my);
-    sxx += (x[i] - mx) * (x[i] - mx);
-    syy += (y[i] - my) * (y[i] - my);
-  }
-  if (sxx == 0 || syy == 0) return 0.0;
-  return (sxy * sxy) / (sxx * syy);
+  const double r = stats::pearson(x, y);
+  return std::isnan(r) ? 0.0 : r * r;
 }
 
 }  // namespace

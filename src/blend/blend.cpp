@@ -5,6 +5,7 @@
 
 #include "compe/blend.hpp"
 #include "compe/error.hpp"
+#include "compe/stats.hpp"
 #include "compe/util.hpp"
 
 namespace compe::blend {
@@ -14,39 +15,20 @@ bool better(const Reference& ref, double a, double b) {
 }
 
 std::vector<double> rank01(std::span<const double> v) {
-  const std::size_t n = v.size();
-  std::vector<std::size_t> idx(n);
-  std::iota(idx.begin(), idx.end(), 0);
-  std::sort(idx.begin(), idx.end(), [&](std::size_t a, std::size_t b) { return v[a] < v[b]; });
-  std::vector<double> r(n);
-  for (std::size_t i = 0; i < n;) {
-    std::size_t j = i;
-    while (j + 1 < n && v[idx[j + 1]] == v[idx[i]]) ++j;
-    double avg = (static_cast<double>(i + j) / 2 + 1) / static_cast<double>(n);
-    for (std::size_t k = i; k <= j; ++k) r[idx[k]] = avg;
-    i = j + 1;
-  }
+  std::vector<double> r = stats::average_ranks(v);
+  for (double& x : r) x /= static_cast<double>(v.size());
   return r;
 }
 
+// The shared helpers give NaN for degenerate input; diversity reports keep their 0.
 double pearson(std::span<const double> a, std::span<const double> b) {
-  COMPE_ASSERT(a.size() == b.size());
-  const double n = static_cast<double>(a.size());
-  if (a.empty()) return 0;
-  double ma = std::accumulate(a.begin(), a.end(), 0.0) / n,
-         mb = std::accumulate(b.begin(), b.end(), 0.0) / n;
-  double sab = 0, saa = 0, sbb = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    sab += (a[i] - ma) * (b[i] - mb);
-    saa += (a[i] - ma) * (a[i] - ma);
-    sbb += (b[i] - mb) * (b[i] - mb);
-  }
-  if (saa <= 0 || sbb <= 0) return 0;
-  return sab / std::sqrt(saa * sbb);
+  const double r = stats::pearson(a, b);
+  return std::isnan(r) ? 0.0 : r;
 }
 
 double spearman(std::span<const double> a, std::span<const double> b) {
-  return pearson(rank01(a), rank01(b));
+  const double r = stats::spearman(a, b);
+  return std::isnan(r) ? 0.0 : r;
 }
 
 namespace {

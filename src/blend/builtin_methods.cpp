@@ -12,6 +12,7 @@
 #include "blend/candidate_auc.hpp"
 #include "compe/blend.hpp"
 #include "compe/error.hpp"
+#include "compe/registry.hpp"
 #include "compe/model.hpp"
 #include "compe/util.hpp"
 
@@ -666,48 +667,73 @@ Fitted fit_stack_xgboost(const FitInput& in, const Params& params) {
   return fit_stack_model(in, params, "xgboost", params.model_params, false);
 }
 
-const std::vector<Info>& table() {
-  static const std::vector<Info> rows = {
-      {"mean", "arithmetic mean of the members' predictions", false, false, kAll, fit_mean},
-      {"rank_mean", "mean of the members' ranks scaled to [0, 1] (for ranking metrics such as AUC)",
-       false, false, metric::kBinary, fit_rank_mean},
-      {"power_mean", "(mean of p^power)^(1/power); multiclass rows renormalised", false, false,
-       kAll, fit_power_mean},
-      {"geometric_mean", "exp(mean of log p); multiclass rows renormalised", false, false, kAll,
-       fit_geometric_mean},
-      {"weights", "non-negative weights summing to one, optimised on the competition metric", true,
-       true, kAll, fit_weights},
-      {"hill_climb", "Caruana ensemble selection with replacement, optionally bagged", true, true,
-       kAll, fit_hill_climb},
-      {"stack",
-       "level-2 linear model (logistic on logits / ridge / multinomial on log-probabilities) fitted fold by fold",
-       true, true, kAll, fit_stack},
-      {"stack_linear",
-       "level-2 model: compe's `linear` backend on the members' predictions, fitted fold by fold "
-       "(--model-param)",
-       true, true, kAll, fit_stack_linear},
-      {"stack_xgboost",
-       "level-2 model: compe's `xgboost` backend on the members' predictions, fitted fold by fold "
-       "(--model-param)",
-       true, true, kAll, fit_stack_xgboost},
-  };
+const Registry<Info>& registry() {
+  static const Registry<Info> rows("blend method", {
+      {.name = "mean",
+       .summary = "arithmetic mean of the members' predictions",
+       .fitted = false,
+       .same_folds = false,
+       .tasks = kAll,
+       .fit = fit_mean},
+      {.name = "rank_mean",
+       .summary = "mean of the members' ranks scaled to [0, 1] (for ranking metrics such as AUC)",
+       .fitted = false,
+       .same_folds = false,
+       .tasks = metric::kBinary,
+       .fit = fit_rank_mean},
+      {.name = "power_mean",
+       .summary = "(mean of p^power)^(1/power); multiclass rows renormalised",
+       .fitted = false,
+       .same_folds = false,
+       .tasks = kAll,
+       .fit = fit_power_mean},
+      {.name = "geometric_mean",
+       .summary = "exp(mean of log p); multiclass rows renormalised",
+       .fitted = false,
+       .same_folds = false,
+       .tasks = kAll,
+       .fit = fit_geometric_mean},
+      {.name = "weights",
+       .summary = "non-negative weights summing to one, optimised on the competition metric",
+       .fitted = true,
+       .same_folds = true,
+       .tasks = kAll,
+       .fit = fit_weights},
+      {.name = "hill_climb",
+       .summary = "Caruana ensemble selection with replacement, optionally bagged",
+       .fitted = true,
+       .same_folds = true,
+       .tasks = kAll,
+       .fit = fit_hill_climb},
+      {.name = "stack",
+       .summary = "level-2 linear model (logistic on logits / ridge / multinomial on "
+                  "log-probabilities) fitted fold by fold",
+       .fitted = true,
+       .same_folds = true,
+       .tasks = kAll,
+       .fit = fit_stack},
+      {.name = "stack_linear",
+       .summary = "level-2 model: compe's `linear` backend on the members' predictions, fitted fold by fold "
+                  "(--model-param)",
+       .fitted = true,
+       .same_folds = true,
+       .tasks = kAll,
+       .fit = fit_stack_linear},
+      {.name = "stack_xgboost",
+       .summary = "level-2 model: compe's `xgboost` backend on the members' predictions, fitted fold by fold "
+                  "(--model-param)",
+       .fitted = true,
+       .same_folds = true,
+       .tasks = kAll,
+       .fit = fit_stack_xgboost},
+  });
   return rows;
 }
 
 }  // namespace
 
-std::span<const Info> builtin() {
-  return table();
-}
+std::span<const Info> builtin() { return registry().rows(); }
 
-const Info& find(std::string_view name) {
-  for (const auto& row : table())
-    if (row.name == name) return row;
-  std::vector<std::string> names;
-  for (const auto& row : table()) names.push_back(row.name);
-  std::string close = closest_match(name, names);
-  fail(ErrorCode::kNotFound, "unknown blend method '{}'{}; known: {}", name,
-       close.empty() ? "" : fmt::format(" (did you mean '{}'?)", close), join(names));
-}
+const Info& find(std::string_view name) { return registry().find(name); }
 
 }  // namespace compe::blend

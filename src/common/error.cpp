@@ -24,6 +24,17 @@ int exit_code_for(ErrorCode code) {
   }
 }
 
+ErrorContext ErrorContext::merged(const ErrorContext& outer) const {
+  ErrorContext c = *this;
+  if (!c.file) c.file = outer.file;
+  if (!c.line) c.line = outer.line;
+  if (!c.column) c.column = outer.column;
+  if (!c.image) c.image = outer.image;
+  if (!c.image_id) c.image_id = outer.image_id;
+  if (!c.fold) c.fold = outer.fold;
+  return c;
+}
+
 void assertion_failed(const char* expr, const char* file, int line) {
   throw Error(ErrorCode::kInternal,
               fmt::format("internal error: assertion '{}' failed at {}:{}", expr, file, line));

@@ -6,48 +6,52 @@
 
 #include "compe/detect.hpp"
 #include "compe/error.hpp"
+#include "compe/registry.hpp"
 #include "compe/util.hpp"
 #include "detect/fusion_impl.hpp"
 
 namespace compe::detect {
 namespace {
 
-const std::vector<Info>& table() {
-  static const std::vector<Info> rows = {
-      {"wbf",
-       {"weighted_boxes_fusion"},
-       "weighted boxes fusion: clusters overlapping boxes and averages them by score",
-       kUsesWeights | kUsesIouThr | kUsesSkipThr | kUsesConfType,
-       0.55,
-       false,
-       true,
-       make_wbf},
-      {"nms",
-       {},
-       "non-maximum suppression per label: keeps the best box of each overlapping group",
-       kUsesWeights | kUsesIouThr,
-       0.5,
-       true,
-       false,
-       make_nms},
-      {"soft_nms",
-       {"softnms"},
-       "soft-NMS per label: decays overlapping scores (linear or gaussian), drops those <= thresh",
-       kUsesWeights | kUsesIouThr | kUsesSoftNms,
-       0.5,
-       true,
-       false,
-       make_soft_nms},
-      {"nmw",
-       {"non_maximum_weighted"},
-       "non-maximum weighted: the best box of each cluster, corners averaged by score x IoU",
-       kUsesWeights | kUsesIouThr | kUsesSkipThr,
-       0.55,
-       false,
-       true,
-       make_nmw},
-  };
-  return rows;
+const Registry<Info>& registry() {
+  static const Registry<Info> r(
+      "fusion method",
+      {
+          {.name = "wbf",
+           .aliases = {"weighted_boxes_fusion"},
+           .summary = "weighted boxes fusion: clusters overlapping boxes and averages them by score",
+           .uses = kUsesWeights | kUsesIouThr | kUsesSkipThr | kUsesConfType,
+           .default_iou_thr = 0.55,
+           .weights_scale_by_sum = false,
+           .fuses_coordinates = true,
+           .factory = make_wbf},
+          {.name = "nms",
+           .aliases = {},
+           .summary = "non-maximum suppression per label: keeps the best box of each overlapping group",
+           .uses = kUsesWeights | kUsesIouThr,
+           .default_iou_thr = 0.5,
+           .weights_scale_by_sum = true,
+           .fuses_coordinates = false,
+           .factory = make_nms},
+          {.name = "soft_nms",
+           .aliases = {"softnms"},
+           .summary = "soft-NMS per label: decays overlapping scores (linear or gaussian), drops those "
+                      "<= thresh",
+           .uses = kUsesWeights | kUsesIouThr | kUsesSoftNms,
+           .default_iou_thr = 0.5,
+           .weights_scale_by_sum = true,
+           .fuses_coordinates = false,
+           .factory = make_soft_nms},
+          {.name = "nmw",
+           .aliases = {"non_maximum_weighted"},
+           .summary = "non-maximum weighted: the best box of each cluster, corners averaged by score x IoU",
+           .uses = kUsesWeights | kUsesIouThr | kUsesSkipThr,
+           .default_iou_thr = 0.55,
+           .weights_scale_by_sum = false,
+           .fuses_coordinates = true,
+           .factory = make_nmw},
+      });
+  return r;
 }
 
 constexpr std::array<std::string_view, 4> kConfTypeNames = {"avg", "max", "box_and_model_avg",
@@ -79,29 +83,9 @@ SoftNmsKind parse_soft_nms_kind(std::string_view name) {
        name);
 }
 
-std::span<const Info> builtin() {
-  return table();
-}
+std::span<const Info> builtin() { return registry().rows(); }
 
-const Info& find(std::string_view name) {
-  std::vector<std::string> known;
-  for (const Info& row : table()) {
-    if (row.name == name) return row;
-    for (const std::string& a : row.aliases) {
-      if (a == name) return row;
-    }
-    known.push_back(row.name);
-    known.insert(known.end(), row.aliases.begin(), row.aliases.end());
-  }
-  std::string close = closest_match(name, known);
-  std::vector<std::string> names;
-  for (const Info& row : table()) names.push_back(row.name);
-  if (close.empty()) {
-    fail(ErrorCode::kNotFound, "unknown fusion method '{}'; known: {}", name, join(names));
-  }
-  fail(ErrorCode::kNotFound, "unknown fusion method '{}' (did you mean '{}'?); known: {}", name,
-       close, join(names));
-}
+const Info& find(std::string_view name) { return registry().find(name); }
 
 std::unique_ptr<Fuser> make(std::string_view name, Params p) {
   const Info& info = find(name);

@@ -575,7 +575,9 @@ std::unique_ptr<Fuser> make_soft_nms(const Info& info, Params p) {
 
 std::vector<std::vector<Box>> fuse_batch(const Fuser& fuser,
                                          std::span<const ImageDetections> images, Report* report,
-                                         std::size_t threads) {
+                                         std::size_t threads,
+                                         std::span<const std::string> image_ids) {
+  COMPE_ASSERT(image_ids.empty() || image_ids.size() == images.size());
   std::vector<std::vector<Box>> result(images.size());
   std::mutex mu;
   Report total;
@@ -586,7 +588,14 @@ std::vector<std::vector<Box>> fuse_batch(const Fuser& fuser,
       try {
         fuser.fuse(images[i], result[i], local, ws);
       } catch (const Error& e) {
-        throw Error(e.code(), fmt::format("image {}: {}", i, e.what()));
+        ErrorContext at;
+        at.image = i;
+        if (!image_ids.empty()) {
+          at.image_id = image_ids[i];
+          throw Error(e.code(), fmt::format("image_id {}: {}", image_ids[i], e.what()),
+                      e.context().merged(at));
+        }
+        throw Error(e.code(), fmt::format("image {}: {}", i, e.what()), e.context().merged(at));
       }
     }
     std::lock_guard lock(mu);

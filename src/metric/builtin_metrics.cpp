@@ -8,7 +8,7 @@
 #include <limits>
 #include <tuple>
 
-#include "compe/detect.hpp"
+#include "compe/registry.hpp"
 #include "compe/util.hpp"
 #include "metric/detail.hpp"
 
@@ -16,118 +16,238 @@ namespace compe::metric {
 
 namespace {
 
-using detail::Factory;
 constexpr auto kMax = Direction::kMaximize;
 constexpr auto kMin = Direction::kMinimize;
 constexpr unsigned kClassify = kBinary | kMulticlass;
-
-Info row(std::string name, std::vector<std::string> aliases, std::string summary, Direction dir,
-         unsigned tasks, bool needs_proba, bool weights, Factory factory,
-         ArgKind arg = ArgKind::kNone, std::string arg_help = {}) {
-  Info info;
-  info.name = std::move(name);
-  info.aliases = std::move(aliases);
-  info.summary = std::move(summary);
-  info.direction = dir;
-  info.tasks = tasks;
-  info.needs_proba = needs_proba;
-  info.supports_weights = weights;
-  info.arg = arg;
-  info.arg_help = std::move(arg_help);
-  info.factory = factory;
-  return info;
-}
 
 std::vector<Info> make_table() {
   using namespace detail;
   std::vector<Info> t;
   // Probability and score metrics for classification.
-  t.push_back(row("roc_auc", {"auc"},
-                  "area under the ROC curve; multiclass: one-vs-rest macro average", kMax,
-                  kClassify, true, true, new_roc_auc));
-  t.push_back(row("average_precision", {"ap", "pr_auc"},
-                  "average precision (area under the precision-recall step curve)", kMax, kBinary,
-                  true, true, new_average_precision));
-  t.push_back(row("log_loss", {"logloss", "cross_entropy"},
-                  "cross-entropy of probabilities, clipped to [1e-15, 1-1e-15], rows normalised",
-                  kMin, kClassify, true, true, new_log_loss));
+  t.push_back({.name = "roc_auc",
+               .aliases = {"auc"},
+               .summary = "area under the ROC curve; multiclass: one-vs-rest macro average",
+               .direction = kMax,
+               .tasks = kClassify,
+               .needs_proba = true,
+               .supports_weights = true,
+               .factory = new_roc_auc});
+  t.push_back({.name = "average_precision",
+               .aliases = {"ap", "pr_auc"},
+               .summary = "average precision (area under the precision-recall step curve)",
+               .direction = kMax,
+               .tasks = kBinary,
+               .needs_proba = true,
+               .supports_weights = true,
+               .factory = new_average_precision});
+  t.push_back({.name = "log_loss",
+               .aliases = {"logloss", "cross_entropy"},
+               .summary = "cross-entropy of probabilities, clipped to [1e-15, 1-1e-15], rows "
+                          "normalised",
+               .direction = kMin,
+               .tasks = kClassify,
+               .needs_proba = true,
+               .supports_weights = true,
+               .factory = new_log_loss});
   // Hard-label classification metrics.
-  t.push_back(row("accuracy", {"acc"}, "fraction of rows whose predicted class is right", kMax,
-                  kClassify, false, true, new_classification));
-  t.push_back(row("balanced_accuracy", {}, "mean recall over the classes present in y_true", kMax,
-                  kClassify, false, true, new_classification));
+  t.push_back({.name = "accuracy",
+               .aliases = {"acc"},
+               .summary = "fraction of rows whose predicted class is right",
+               .direction = kMax,
+               .tasks = kClassify,
+               .needs_proba = false,
+               .supports_weights = true,
+               .factory = new_classification});
+  t.push_back({.name = "balanced_accuracy",
+               .aliases = {},
+               .summary = "mean recall over the classes present in y_true",
+               .direction = kMax,
+               .tasks = kClassify,
+               .needs_proba = false,
+               .supports_weights = true,
+               .factory = new_classification});
   for (const char* m : {"f1", "precision", "recall"}) {
     std::string base = m;
-    t.push_back(row(base, {}, base + " of the positive class (label 1)", kMax, kBinary, false, true,
-                    new_classification));
-    t.push_back(row(base + "_macro", {}, "unweighted mean of per-class " + base, kMax, kClassify,
-                    false, true, new_classification));
-    t.push_back(row(base + "_micro", {}, base + " from counts pooled over classes", kMax, kClassify,
-                    false, true, new_classification));
-    t.push_back(row(base + "_weighted", {}, "per-class " + base + " averaged by class support",
-                    kMax, kClassify, false, true, new_classification));
+    t.push_back({.name = base,
+                 .aliases = {},
+                 .summary = base + " of the positive class (label 1)",
+                 .direction = kMax,
+                 .tasks = kBinary,
+                 .needs_proba = false,
+                 .supports_weights = true,
+                 .factory = new_classification});
+    t.push_back({.name = base + "_macro",
+                 .aliases = {},
+                 .summary = "unweighted mean of per-class " + base,
+                 .direction = kMax,
+                 .tasks = kClassify,
+                 .needs_proba = false,
+                 .supports_weights = true,
+                 .factory = new_classification});
+    t.push_back({.name = base + "_micro",
+                 .aliases = {},
+                 .summary = base + " from counts pooled over classes",
+                 .direction = kMax,
+                 .tasks = kClassify,
+                 .needs_proba = false,
+                 .supports_weights = true,
+                 .factory = new_classification});
+    t.push_back({.name = base + "_weighted",
+                 .aliases = {},
+                 .summary = "per-class " + base + " averaged by class support",
+                 .direction = kMax,
+                 .tasks = kClassify,
+                 .needs_proba = false,
+                 .supports_weights = true,
+                 .factory = new_classification});
   }
-  t.push_back(row("mcc", {"matthews_corrcoef"}, "Matthews correlation coefficient", kMax, kClassify,
-                  false, true, new_classification));
-  t.push_back(row("qwk", {"quadratic_weighted_kappa", "cohen_kappa_quadratic"},
-                  "Cohen's kappa with quadratic weights over the sorted labels present", kMax,
-                  kClassify, false, true, new_classification));
+  t.push_back({.name = "mcc",
+               .aliases = {"matthews_corrcoef"},
+               .summary = "Matthews correlation coefficient",
+               .direction = kMax,
+               .tasks = kClassify,
+               .needs_proba = false,
+               .supports_weights = true,
+               .factory = new_classification});
+  t.push_back({.name = "qwk",
+               .aliases = {"quadratic_weighted_kappa", "cohen_kappa_quadratic"},
+               .summary = "Cohen's kappa with quadratic weights over the sorted labels present",
+               .direction = kMax,
+               .tasks = kClassify,
+               .needs_proba = false,
+               .supports_weights = true,
+               .factory = new_classification});
   // Regression.
-  t.push_back(
-      row("rmse", {}, "root mean squared error", kMin, kRegression, false, true, new_elementwise));
-  t.push_back(
-      row("mse", {}, "mean squared error", kMin, kRegression, false, true, new_elementwise));
-  t.push_back(
-      row("mae", {}, "mean absolute error", kMin, kRegression, false, true, new_elementwise));
-  t.push_back(row("rmsle", {}, "root mean squared error of log1p; values must be >= 0", kMin,
-                  kRegression, false, true, new_elementwise));
-  t.push_back(row("mape", {}, "mean absolute percentage error, as a fraction", kMin, kRegression,
-                  false, true, new_elementwise));
-  t.push_back(row("smape", {}, "symmetric MAPE in percent: mean of 200|p-y|/(|y|+|p|), 0/0 = 0",
-                  kMin, kRegression, false, true, new_elementwise));
-  t.push_back(row("pinball", {"quantile"}, "mean pinball loss at quantile q", kMin, kRegression,
-                  false, true, new_elementwise, ArgKind::kOptionalReal,
-                  "q: quantile in [0, 1] (default 0.5)"));
-  t.push_back(row("r2", {"r2_score"}, "coefficient of determination", kMax, kRegression, false,
-                  true, new_regression_stat));
-  t.push_back(row("median_ae", {"medae"}, "median absolute error", kMin, kRegression, false, true,
-                  new_regression_stat));
-  t.push_back(row("pearson", {"pearsonr"}, "Pearson correlation coefficient", kMax, kRegression,
-                  false, false, new_regression_stat));
-  t.push_back(row("spearman", {"spearmanr"}, "Spearman rank correlation (ties averaged)", kMax,
-                  kRegression, false, false, new_regression_stat));
+  t.push_back({.name = "rmse",
+          .aliases = {},
+          .summary = "root mean squared error",
+          .direction = kMin,
+          .tasks = kRegression,
+          .needs_proba = false,
+          .supports_weights = true,
+          .factory = new_elementwise});
+  t.push_back({.name = "mse",
+          .aliases = {},
+          .summary = "mean squared error",
+          .direction = kMin,
+          .tasks = kRegression,
+          .needs_proba = false,
+          .supports_weights = true,
+          .factory = new_elementwise});
+  t.push_back({.name = "mae",
+          .aliases = {},
+          .summary = "mean absolute error",
+          .direction = kMin,
+          .tasks = kRegression,
+          .needs_proba = false,
+          .supports_weights = true,
+          .factory = new_elementwise});
+  t.push_back({.name = "rmsle",
+               .aliases = {},
+               .summary = "root mean squared error of log1p; values must be >= 0",
+               .direction = kMin,
+               .tasks = kRegression,
+               .needs_proba = false,
+               .supports_weights = true,
+               .factory = new_elementwise});
+  t.push_back({.name = "mape",
+               .aliases = {},
+               .summary = "mean absolute percentage error, as a fraction",
+               .direction = kMin,
+               .tasks = kRegression,
+               .needs_proba = false,
+               .supports_weights = true,
+               .factory = new_elementwise});
+  t.push_back({.name = "smape",
+               .aliases = {},
+               .summary = "symmetric MAPE in percent: mean of 200|p-y|/(|y|+|p|), 0/0 = 0",
+               .direction = kMin,
+               .tasks = kRegression,
+               .needs_proba = false,
+               .supports_weights = true,
+               .factory = new_elementwise});
+  t.push_back({.name = "pinball",
+               .aliases = {"quantile"},
+               .summary = "mean pinball loss at quantile q",
+               .direction = kMin,
+               .tasks = kRegression,
+               .needs_proba = false,
+               .supports_weights = true,
+               .arg = ArgKind::kOptionalReal,
+               .arg_help = "q: quantile in [0, 1] (default 0.5)",
+               .factory = new_elementwise});
+  t.push_back({.name = "r2",
+               .aliases = {"r2_score"},
+               .summary = "coefficient of determination",
+               .direction = kMax,
+               .tasks = kRegression,
+               .needs_proba = false,
+               .supports_weights = true,
+               .factory = new_regression_stat});
+  t.push_back({.name = "median_ae",
+               .aliases = {"medae"},
+               .summary = "median absolute error",
+               .direction = kMin,
+               .tasks = kRegression,
+               .needs_proba = false,
+               .supports_weights = true,
+               .factory = new_regression_stat});
+  t.push_back({.name = "pearson",
+               .aliases = {"pearsonr"},
+               .summary = "Pearson correlation coefficient",
+               .direction = kMax,
+               .tasks = kRegression,
+               .needs_proba = false,
+               .supports_weights = false,
+               .factory = new_regression_stat});
+  t.push_back({.name = "spearman",
+               .aliases = {"spearmanr"},
+               .summary = "Spearman rank correlation (ties averaged)",
+               .direction = kMax,
+               .tasks = kRegression,
+               .needs_proba = false,
+               .supports_weights = false,
+               .factory = new_regression_stat});
   // Multilabel.
-  t.push_back(row("multilabel_log_loss", {"mean_columnwise_log_loss"},
-                  "mean over label columns of the binary log loss", kMin, kMultilabel, true, true,
-                  new_multilabel_log_loss));
-  t.push_back(row("multilabel_auc", {"mean_columnwise_auc"},
-                  "mean over label columns of the binary ROC AUC", kMax, kMultilabel, true, true,
-                  new_multilabel_auc));
+  t.push_back({.name = "multilabel_log_loss",
+               .aliases = {"mean_columnwise_log_loss"},
+               .summary = "mean over label columns of the binary log loss",
+               .direction = kMin,
+               .tasks = kMultilabel,
+               .needs_proba = true,
+               .supports_weights = true,
+               .factory = new_multilabel_log_loss});
+  t.push_back({.name = "multilabel_auc",
+               .aliases = {"mean_columnwise_auc"},
+               .summary = "mean over label columns of the binary ROC AUC",
+               .direction = kMax,
+               .tasks = kMultilabel,
+               .needs_proba = true,
+               .supports_weights = true,
+               .factory = new_multilabel_auc});
   // Ranking.
-  t.push_back(row("map", {"mapk"},
-                  "mean average precision of ranked label lists against true label sets", kMax,
-                  kRanking, false, false, new_map, ArgKind::kOptionalInt,
-                  "k: predictions counted per row (default: all)"));
-  t.push_back(row("ndcg", {}, "normalised discounted cumulative gain of scores vs relevances", kMax,
-                  kRanking, true, true, new_ndcg, ArgKind::kOptionalInt,
-                  "k: top positions counted (default: all)"));
-  // Detection (definitions in compe/detect.hpp; the factory lives in src/detect/).
-  t.push_back(row("coco_map", {"map_50_95", "det_map"},
-                  "COCO mAP@[.5:.95]: 101-point AP over 10 IoU thresholds, maxDets 100, crowd "
-                  "ignored, mean over classes",
-                  kMax, kDetection, true, false, detect::new_detection_metric));
-  t.push_back(row("coco_map50", {"map_50", "det_map50"},
-                  "COCO AP at IoU 0.5 (101-point), maxDets 100, mean over classes", kMax,
-                  kDetection, true, false, detect::new_detection_metric));
-  t.push_back(row("kaggle_map", {"wheat_map"},
-                  "per image TP/(TP+FP+FN) over IoU 0.5:0.05:0.75, greedy by score (Global "
-                  "Wheat), mean over images",
-                  kMax, kDetection, true, false, detect::new_detection_metric,
-                  ArgKind::kOptionalReal, "s: predictions with score < s are dropped (default 0)"));
-  t.push_back(row("det_fbeta", {"iou_fbeta"},
-                  "F-beta of dataset TP/FP/FN, mean over IoU 0.3:0.05:0.8, greedy by score",
-                  kMax, kDetection, true, false, detect::new_detection_metric,
-                  ArgKind::kOptionalReal, "beta: weight of recall (default 1; 2 = F2)"));
+  t.push_back({.name = "map",
+               .aliases = {"mapk"},
+               .summary = "mean average precision of ranked label lists against true label sets",
+               .direction = kMax,
+               .tasks = kRanking,
+               .needs_proba = false,
+               .supports_weights = false,
+               .arg = ArgKind::kOptionalInt,
+               .arg_help = "k: predictions counted per row (default: all)",
+               .factory = new_map});
+  t.push_back({.name = "ndcg",
+               .aliases = {},
+               .summary = "normalised discounted cumulative gain of scores vs relevances",
+               .direction = kMax,
+               .tasks = kRanking,
+               .needs_proba = true,
+               .supports_weights = true,
+               .arg = ArgKind::kOptionalInt,
+               .arg_help = "k: top positions counted (default: all)",
+               .factory = new_ndcg});
+  // Detection (src/metric/detection.cpp, declared in compe/detection_metrics.hpp).
+  for (Info& info : detection_rows()) t.push_back(std::move(info));
   // Ranges of bounded metrics; the rest are unbounded on at least one side.
   const double inf = std::numeric_limits<double>::infinity();
   const std::pair<std::vector<std::string>, std::pair<double, double>> ranges[] = {
@@ -148,18 +268,14 @@ std::vector<Info> make_table() {
   return t;
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
+const Registry<Info>& registry() {
+  static const Registry<Info> r("metric", make_table());
+  return r;
 }
 
 }  // namespace
 
-std::span<const Info> builtin() {
-  static const std::vector<Info> table = make_table();
-  return table;
-}
+std::span<const Info> builtin() { return registry().rows(); }
 
 std::string_view task_name(Task t) {
   switch (t) {
@@ -188,33 +304,13 @@ Task parse_task(std::string_view name) {
        name);
 }
 
-const Info& find(std::string_view name) {
-  std::string key = lower(name);
-  for (const Info& info : builtin()) {
-    if (info.name == key) return info;
-    if (std::find(info.aliases.begin(), info.aliases.end(), key) != info.aliases.end()) return info;
-  }
-  std::vector<std::string> names, all;
-  for (const Info& info : builtin()) {
-    names.push_back(info.name);
-    all.push_back(info.name);
-    all.insert(all.end(), info.aliases.begin(), info.aliases.end());
-  }
-  std::string near = closest_match(key, all);
-  if (!near.empty()) near = find(near).name;
-  fail(ErrorCode::kNotFound, "unknown metric '{}'{}; known metrics: {}", name,
-       near.empty() ? std::string() : fmt::format(" (did you mean '{}'?)", near), join(names));
-}
+const Info& find(std::string_view name) { return registry().find(name); }
 
 std::unique_ptr<Metric> make(std::string_view spec) {
-  std::string_view name = spec, arg_text;
-  bool has_arg = false;
-  if (auto at = spec.find('@'); at != std::string_view::npos) {
-    name = spec.substr(0, at);
-    arg_text = spec.substr(at + 1);
-    has_arg = true;
-  }
-  const Info& info = find(name);
+  const NameSpec parts = split_spec(spec);
+  const std::string_view arg_text = parts.arg.value_or(std::string_view());
+  const bool has_arg = parts.arg.has_value();
+  const Info& info = find(parts.name);
   std::optional<double> arg;
   if (has_arg) {
     if (info.arg == ArgKind::kNone)

@@ -83,5 +83,7 @@ std::unique_ptr<Metric> new_classification(const Info& info, std::optional<doubl
 std::unique_ptr<Metric> new_regression_stat(const Info& info, std::optional<double> arg);
 std::unique_ptr<Metric> new_map(const Info& info, std::optional<double> arg);
 std::unique_ptr<Metric> new_ndcg(const Info& info, std::optional<double> arg);
+/// The detection rows (coco_map, coco_map50, kaggle_map, det_fbeta), src/metric/detection.cpp.
+std::vector<Info> detection_rows();
 
 }  // namespace compe::metric::detail

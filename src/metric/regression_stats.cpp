@@ -5,49 +5,13 @@
 #include <cmath>
 #include <numeric>
 
+#include "compe/stats.hpp"
 #include "metric/detail.hpp"
 
 namespace compe::metric::detail {
 namespace {
 
 enum class Kind { kR2, kMedianAe, kPearson, kSpearman };
-
-double pearson(std::span<const double> x, std::span<const double> y) {
-  std::size_t n = x.size();
-  double mx = 0, my = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    mx += x[i];
-    my += y[i];
-  }
-  mx /= static_cast<double>(n);
-  my /= static_cast<double>(n);
-  double sxy = 0, sxx = 0, syy = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    double dx = x[i] - mx, dy = y[i] - my;
-    sxy += dx * dy;
-    sxx += dx * dx;
-    syy += dy * dy;
-  }
-  if (sxx == 0 || syy == 0) return std::nan("");
-  double r = sxy / (std::sqrt(sxx) * std::sqrt(syy));
-  return std::clamp(r, -1.0, 1.0);
-}
-
-/// Ranks 1..n with ties given their average rank.
-std::vector<double> average_ranks(std::span<const double> v) {
-  std::vector<std::size_t> idx(v.size());
-  std::iota(idx.begin(), idx.end(), 0);
-  std::sort(idx.begin(), idx.end(), [&](std::size_t a, std::size_t b) { return v[a] < v[b]; });
-  std::vector<double> rank(v.size());
-  for (std::size_t i = 0; i < idx.size();) {
-    std::size_t j = i;
-    while (j + 1 < idx.size() && v[idx[j + 1]] == v[idx[i]]) ++j;
-    double r = 0.5 * static_cast<double>(i + j) + 1.0;
-    for (std::size_t t = i; t <= j; ++t) rank[idx[t]] = r;
-    i = j + 1;
-  }
-  return rank;
-}
 
 class RegressionStat final : public Metric {
  public:
@@ -68,9 +32,8 @@ class RegressionStat final : public Metric {
         if (n < 2)
           fail(ErrorCode::kInvalidArgument, "{}: {} row(s); a correlation needs at least 2", spec(),
                n);
-        double r = kind_ == Kind::kPearson
-                       ? pearson(in.y_true, in.y_pred)
-                       : pearson(average_ranks(in.y_true), average_ranks(in.y_pred));
+        const double r = kind_ == Kind::kPearson ? stats::pearson(in.y_true, in.y_pred)
+                                                 : stats::spearman(in.y_true, in.y_pred);
         if (std::isnan(r))
           fail(ErrorCode::kInvalidArgument,
                "{}: {} is constant; the correlation coefficient is not defined", spec(),

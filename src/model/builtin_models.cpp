@@ -4,6 +4,7 @@
 #include <fmt/core.h>
 
 #include "compe/error.hpp"
+#include "compe/registry.hpp"
 #include "compe/model.hpp"
 #include "compe/util.hpp"
 #include "model/backends.hpp"
@@ -77,13 +78,9 @@ std::vector<Info> make_table() {
   return rows;
 }
 
-std::vector<std::string> all_names(std::span<const Info> rows) {
-  std::vector<std::string> names;
-  for (const auto& r : rows) {
-    names.push_back(r.name);
-    names.insert(names.end(), r.aliases.begin(), r.aliases.end());
-  }
-  return names;
+const Registry<Info>& registry() {
+  static const Registry<Info> r("model", make_table());
+  return r;
 }
 
 std::string bound(double v) {
@@ -198,22 +195,10 @@ std::string ParamSpec::expected() const {
 }
 
 std::span<const Info> builtin() {
-  static const std::vector<Info> table = make_table();
-  return table;
+  return registry().rows();
 }
 
-const Info& find(std::string_view name) {
-  for (const auto& row : builtin()) {
-    if (row.name == name) return row;
-    for (const auto& a : row.aliases)
-      if (a == name) return row;
-  }
-  std::vector<std::string> names;
-  for (const auto& row : builtin()) names.push_back(row.name);
-  auto close = closest_match(name, all_names(builtin()));
-  fail(ErrorCode::kNotFound, "unknown model '{}'{}: known models are {}", name,
-       close.empty() ? "" : " (did you mean '" + close + "'?)", join(names));
-}
+const Info& find(std::string_view name) { return registry().find(name); }
 
 std::unique_ptr<Model> make(std::string_view name) {
   const Info& info = find(name);

@@ -8,7 +8,6 @@
 #include <sstream>
 #include <unordered_map>
 
-#include "compe/detect.hpp"
 #include "compe/error.hpp"
 #include "compe/util.hpp"
 
@@ -356,7 +355,7 @@ Prepared prepare_submission(const Table& solution, const Table& submission, cons
 Result score_submission(const Table& solution, const Table& submission, const Options& options) {
   auto m = metric::make(options.metric);
   if (m->info().accepts(metric::kDetection))
-    return detect::score_detection_submission(solution, submission, options);
+    return score_detection_submission(solution, submission, options);
   Prepared p = prepare_submission(solution, submission, options);
   Result res = p.result;
   const std::size_t n = p.usage.size();

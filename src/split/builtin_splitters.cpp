@@ -4,6 +4,7 @@
 #include <array>
 
 #include "compe/error.hpp"
+#include "compe/registry.hpp"
 #include "compe/util.hpp"
 #include "split/splitters.hpp"
 
@@ -91,39 +92,20 @@ const std::vector<Row>& rows() {
   return table;
 }
 
-const std::vector<Info>& infos() {
-  static const std::vector<Info> v = [] {
+const Registry<Info>& registry() {
+  static const Registry<Info> r("splitter", [] {
     std::vector<Info> out;
-    for (const Row& r : rows()) out.push_back(r.info);
+    for (const Row& row : rows()) out.push_back(row.info);
     return out;
-  }();
-  return v;
+  }());
+  return r;
 }
 
 }  // namespace
 
-std::span<const Info> builtin() { return infos(); }
+std::span<const Info> builtin() { return registry().rows(); }
 
-const Info& find(std::string_view name) {
-  std::vector<std::string> names;
-  for (const Info& info : infos()) {
-    if (info.name == name) return info;
-    for (const std::string& a : info.aliases) {
-      if (a == name) return info;
-    }
-    names.push_back(info.name);
-  }
-  std::vector<std::string> candidates;
-  for (const Info& info : infos()) {
-    candidates.push_back(info.name);
-    candidates.insert(candidates.end(), info.aliases.begin(), info.aliases.end());
-  }
-  std::string close = closest_match(name, candidates);
-  if (close.empty())
-    fail(ErrorCode::kNotFound, "unknown splitter '{}': known splitters are {}", name, join(names));
-  fail(ErrorCode::kNotFound, "unknown splitter '{}' (did you mean '{}'?): known splitters are {}",
-       name, close, join(names));
-}
+const Info& find(std::string_view name) { return registry().find(name); }
 
 namespace detail {
 

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "compe/error.hpp"
+#include "compe/registry.hpp"
 #include "compe/util.hpp"
 #include "tune/samplers.hpp"
 
@@ -134,24 +135,13 @@ const std::vector<PrunerInfo>& pruner_table() {
   return rows;
 }
 
-template <typename Row>
-const Row& find_row(const std::vector<Row>& rows, std::string_view name, std::string_view what) {
-  std::vector<std::string> known, names;
-  for (const Row& row : rows) {
-    if (row.name == name) return row;
-    for (const std::string& a : row.aliases) {
-      if (a == name) return row;
-    }
-    names.push_back(row.name);
-    known.push_back(row.name);
-    known.insert(known.end(), row.aliases.begin(), row.aliases.end());
-  }
-  const std::string close = closest_match(name, known);
-  if (close.empty()) {
-    fail(ErrorCode::kNotFound, "unknown {} '{}'; known: {}", what, name, join(names));
-  }
-  fail(ErrorCode::kNotFound, "unknown {} '{}' (did you mean '{}'?); known: {}", what, name, close,
-       join(names));
+const Registry<SamplerInfo>& sampler_registry() {
+  static const Registry<SamplerInfo> r("sampler", sampler_table());
+  return r;
+}
+const Registry<PrunerInfo>& pruner_registry() {
+  static const Registry<PrunerInfo> r("pruner", pruner_table());
+  return r;
 }
 
 template <typename Row>
@@ -169,16 +159,16 @@ void check_settings(const Row& row, const Settings& settings, std::string_view w
 }  // namespace
 
 std::span<const SamplerInfo> builtin_samplers() {
-  return sampler_table();
+  return sampler_registry().rows();
 }
 std::span<const PrunerInfo> builtin_pruners() {
-  return pruner_table();
+  return pruner_registry().rows();
 }
 const SamplerInfo& find_sampler(std::string_view name) {
-  return find_row(sampler_table(), name, "sampler");
+  return sampler_registry().find(name);
 }
 const PrunerInfo& find_pruner(std::string_view name) {
-  return find_row(pruner_table(), name, "pruner");
+  return pruner_registry().find(name);
 }
 std::unique_ptr<Sampler> make_sampler(std::string_view name, const Settings& settings) {
   const SamplerInfo& row = find_sampler(name);

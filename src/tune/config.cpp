@@ -4,6 +4,7 @@
 #include <numeric>
 
 #include "compe/error.hpp"
+#include "compe/stats.hpp"
 #include "compe/tune.hpp"
 #include "compe/util.hpp"
 
@@ -20,34 +21,10 @@ Settings settings_of(const nlohmann::json& j, std::string_view display, std::str
   return s;
 }
 
-// Average ranks (1-based) with ties sharing their mean rank.
-std::vector<double> ranks(const std::vector<double>& v) {
-  std::vector<std::size_t> idx(v.size());
-  std::iota(idx.begin(), idx.end(), 0);
-  std::stable_sort(idx.begin(), idx.end(), [&](auto a, auto b) { return v[a] < v[b]; });
-  std::vector<double> r(v.size());
-  for (std::size_t i = 0; i < idx.size();) {
-    std::size_t j = i;
-    while (j + 1 < idx.size() && v[idx[j + 1]] == v[idx[i]]) ++j;
-    const double avg = 0.5 * static_cast<double>(i + j) + 1.0;
-    for (std::size_t k = i; k <= j; ++k) r[idx[k]] = avg;
-    i = j + 1;
-  }
-  return r;
-}
-
+/// r^2; 0 where the correlation is undefined (a constant input), as before.
 double pearson_sq(const std::vector<double>& a, const std::vector<double>& b) {
-  const double n = static_cast<double>(a.size());
-  const double ma = std::accumulate(a.begin(), a.end(), 0.0) / n;
-  const double mb = std::accumulate(b.begin(), b.end(), 0.0) / n;
-  double sab = 0, saa = 0, sbb = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    sab += (a[i] - ma) * (b[i] - mb);
-    saa += (a[i] - ma) * (a[i] - ma);
-    sbb += (b[i] - mb) * (b[i] - mb);
-  }
-  if (saa <= 0 || sbb <= 0) return 0;
-  return sab * sab / (saa * sbb);
+  const double r = stats::pearson(a, b);
+  return std::isnan(r) ? 0.0 : r * r;
 }
 
 ProxyConfig parse_proxy(const nlohmann::json& p, std::string_view display) {
@@ -201,7 +178,7 @@ std::vector<std::pair<std::string, double>> parameter_importance(
     }
     double score = 0;
     if (x.size() >= 3) {
-      const std::vector<double> ry = ranks(y);
+      const std::vector<double> ry = stats::average_ranks(y);
       if (d.kind == ParamKind::kCategorical) {
         // eta^2 = between-group sum of squares / total sum of squares of the ranks.
         const double mean =
@@ -220,7 +197,7 @@ std::vector<std::pair<std::string, double>> parameter_importance(
         }
         score = ss_total > 0 ? ss_between / ss_total : 0;
       } else {
-        score = pearson_sq(ranks(x), ry);
+        score = pearson_sq(stats::average_ranks(x), ry);
       }
     }
     out.emplace_back(name, score);

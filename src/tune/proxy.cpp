@@ -6,6 +6,7 @@
 #include <numeric>
 
 #include "compe/error.hpp"
+#include "compe/stats.hpp"
 #include "compe/tune.hpp"
 
 namespace compe::tune {
@@ -16,20 +17,6 @@ std::uint64_t mix(std::uint64_t x) {
   x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
   x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
   return x ^ (x >> 31);
-}
-
-std::vector<double> average_ranks(std::span<const double> v) {
-  std::vector<std::size_t> idx(v.size());
-  std::iota(idx.begin(), idx.end(), 0);
-  std::stable_sort(idx.begin(), idx.end(), [&](auto a, auto b) { return v[a] < v[b]; });
-  std::vector<double> r(v.size());
-  for (std::size_t i = 0; i < idx.size();) {
-    std::size_t j = i;
-    while (j + 1 < idx.size() && v[idx[j + 1]] == v[idx[i]]) ++j;
-    for (std::size_t k = i; k <= j; ++k) r[idx[k]] = 0.5 * static_cast<double>(i + j) + 1.0;
-    i = j + 1;
-  }
-  return r;
 }
 
 }  // namespace
@@ -100,18 +87,7 @@ std::vector<std::uint8_t> proxy_rows(const split::Inputs& inputs, std::span<cons
 }
 
 double spearman(std::span<const double> a, std::span<const double> b) {
-  COMPE_ASSERT(a.size() == b.size());
-  if (a.size() < 2) return std::nan("");
-  const std::vector<double> ra = average_ranks(a), rb = average_ranks(b);
-  const double m = (static_cast<double>(a.size()) + 1.0) / 2.0;
-  double sab = 0, saa = 0, sbb = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    sab += (ra[i] - m) * (rb[i] - m);
-    saa += (ra[i] - m) * (ra[i] - m);
-    sbb += (rb[i] - m) * (rb[i] - m);
-  }
-  if (saa <= 0 || sbb <= 0) return std::nan("");
-  return sab / std::sqrt(saa * sbb);
+  return stats::spearman(a, b);
 }
 
 }  // namespace compe::tune

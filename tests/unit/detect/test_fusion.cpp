@@ -350,6 +350,19 @@ TEST(DetectBatch, MatchesSingleImageFusionOnAnyThreadCount) {
     FAIL() << "expected an error";
   } catch (const compe::Error& e) {
     EXPECT_NE(std::string(e.what()).find("image 17"), std::string::npos) << e.what();
+    ASSERT_TRUE(e.context().image.has_value());
+    EXPECT_EQ(*e.context().image, 17u);
+    EXPECT_FALSE(e.context().image_id.has_value());
+  }
+  std::vector<std::string> ids;
+  for (std::size_t i = 0; i < images.size(); ++i) ids.push_back("img" + std::to_string(i));
+  try {
+    det::fuse_batch(*f, images, nullptr, 4, ids);
+    FAIL() << "expected an error";
+  } catch (const compe::Error& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("image_id img17: ", 0), 0u) << e.what();
+    EXPECT_EQ(e.context().image, std::optional<std::size_t>(17));
+    EXPECT_EQ(e.context().image_id, std::optional<std::string>("img17"));
   }
 }
 

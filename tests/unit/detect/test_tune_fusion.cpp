@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "compe/detect.hpp"
+#include "compe/tune/fusion.hpp"
 #include "compe/error.hpp"
 
 namespace det = compe::detect;

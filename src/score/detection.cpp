@@ -10,15 +10,14 @@
 
 #include "compe/detect.hpp"
 #include "compe/error.hpp"
+#include "compe/score.hpp"
 #include "compe/util.hpp"
 
-namespace compe::detect {
+namespace compe::score {
 namespace {
 
 using metric::BoxLists;
 using metric::DetBox;
-
-enum class Usage { kPublic, kPrivate, kIgnored };
 
 std::string src(const Table& t, std::string_view fallback) {
   return t.source.empty() ? std::string(fallback) : t.source;
@@ -112,8 +111,8 @@ std::vector<double> numbers(const std::string& text, const std::string& where) {
 
 }  // namespace
 
-score::Result score_detection_submission(const Table& solution, const Table& submission,
-                                         const score::Options& options) {
+Result score_detection_submission(const Table& solution, const Table& submission,
+                                         const Options& options) {
   auto m = metric::make(options.metric);
   if (!m->info().accepts(metric::kDetection)) {
     fail(ErrorCode::kInvalidArgument, "metric '{}' does not score detections", options.metric);
@@ -201,9 +200,9 @@ score::Result score_detection_submission(const Table& solution, const Table& sub
         fail(ErrorCode::kInvalidArgument, "{}:{}: duplicate id {}", sub, r + 2, quote(key));
       }
       seen[it->second] = 1;
-      std::vector<Box> tmp;
-      parse_prediction_string(pps.to_string(r), false, fmt::format("{}:{}", sub, r + 2), tmp);
-      for (const Box& b : tmp) preds[it->second].push_back({b.x1, b.y1, b.x2, b.y2, b.score, b.label});
+      std::vector<detect::Box> tmp;
+      detect::parse_prediction_string(pps.to_string(r), false, fmt::format("{}:{}", sub, r + 2), tmp);
+      for (const detect::Box& b : tmp) preds[it->second].push_back({b.x1, b.y1, b.x2, b.y2, b.score, b.label});
     }
     for (std::size_t i = 0; i < images.size(); ++i)
       if (!seen[i]) missing.push_back(images[i]);
@@ -254,7 +253,7 @@ score::Result score_detection_submission(const Table& solution, const Table& sub
     }
   }
 
-  score::Result res;
+  Result res;
   res.metric = m->spec();
   res.direction = m->info().direction;
   res.task = metric::kDetection;
@@ -288,4 +287,4 @@ score::Result score_detection_submission(const Table& solution, const Table& sub
   return res;
 }
 
-}  // namespace compe::detect
+}  // namespace compe::score

@@ -1,4 +1,5 @@
-// Tuning fusion parameters against a detection metric with the tuner's TPE sampler.
+// Tuning fusion parameters against a detection metric with the tuner's TPE sampler
+// (include/compe/tune/fusion.hpp).
 #include <algorithm>
 #include <numeric>
 #include <string>
@@ -7,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "compe/detect.hpp"
+#include "compe/tune/fusion.hpp"
 #include "compe/error.hpp"
 #include "compe/store.hpp"
 #include "compe/tune.hpp"
@@ -14,29 +16,6 @@
 
 namespace compe::detect {
 
-metric::BoxLists to_box_lists(std::span<const std::vector<Box>> boxes,
-                              std::span<const ImageSize> scale) {
-  COMPE_ASSERT(scale.empty() || scale.size() == boxes.size());
-  metric::BoxLists out;
-  out.boxes.reserve(std::accumulate(boxes.begin(), boxes.end(), std::size_t{0},
-                                    [](std::size_t n, const auto& v) { return n + v.size(); }));
-  for (std::size_t i = 0; i < boxes.size(); ++i) {
-    const double sx = scale.empty() ? 1.0 : scale[i].width;
-    const double sy = scale.empty() ? 1.0 : scale[i].height;
-    for (const Box& b : boxes[i]) {
-      metric::DetBox d;
-      d.x1 = b.x1 * sx;
-      d.y1 = b.y1 * sy;
-      d.x2 = b.x2 * sx;
-      d.y2 = b.y2 * sy;
-      d.score = b.score;
-      d.label = b.label;
-      out.boxes.push_back(d);
-    }
-    out.offsets.push_back(out.boxes.size());
-  }
-  return out;
-}
 
 namespace {
 
@@ -212,6 +191,24 @@ TuneFusionResult tune_fusion(std::span<const ImageDetections> images, const metr
   }
   r.best = run_study(whole, info, models, maximize, scorer, o, "all");
   return r;
+}
+
+TunedFiles tune_files(const TuneFilesRequest& r) {
+  TunedFiles out;
+  out.metric = detection_metric_spec(r.metric);
+  out.method = &find(r.tune.method);
+  FusionInputs in = load_fusion_inputs(r.files, r.ground_truth, r.read, r.sizes, r.fix_boxes);
+  TuneFusionOptions o = r.tune;
+  o.metric = out.metric;
+  o.scale = in.sizes;
+  out.images = in.image_ids.size();
+  out.result = tune_fusion(in.images, in.gt, o);
+  if (!r.output.empty()) {
+    auto fuser = make(o.method, out.result.best.params);
+    const auto fused = fuse_batch(*fuser, in.images, nullptr, o.threads, in.image_ids);
+    write_detections_csv(r.output, in.image_ids, fused, BoxFormat::kXyxy);
+  }
+  return out;
 }
 
 }  // namespace compe::detect

@@ -1,5 +1,6 @@
 // Detection metrics: COCO-style mAP (pycocotools' COCOeval for bbox), the Kaggle per-image metric
-// (Global Wheat Detection) and F-beta at IoU thresholds. Definitions: include/compe/detect.hpp.
+// (Global Wheat Detection) and F-beta at IoU thresholds, and their registry rows.
+// Definitions: include/compe/detection_metrics.hpp.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -7,15 +8,14 @@
 #include <string>
 #include <vector>
 
-#include "compe/detect.hpp"
+#include "compe/detection_metrics.hpp"
 #include "compe/error.hpp"
+#include "compe/registry.hpp"
 #include "compe/util.hpp"
+#include "metric/detail.hpp"
 
-namespace compe::detect {
+namespace compe::metric {
 namespace {
-
-using metric::BoxLists;
-using metric::DetBox;
 
 double box_area(const DetBox& b) { return (b.x2 - b.x1) * (b.y2 - b.y1); }
 
@@ -418,7 +418,7 @@ double iou_fbeta(const BoxLists& gt, const BoxLists& pred, double beta,
   check_lists(gt, pred, "det_fbeta");
   if (!(std::isfinite(beta) && beta > 0)) {
     fail(ErrorCode::kInvalidArgument, "det_fbeta: beta is {}; expected a number > 0",
-         format_double(beta));
+         fmt::format("{}", beta));
   }
   std::vector<double> thrs(thresholds.begin(), thresholds.end());
   if (thrs.empty()) thrs = decimal_thresholds(30, 11);
@@ -457,12 +457,12 @@ namespace {
 
 enum class Kind { kMap, kMap50, kKaggle, kFbeta };
 
-class DetectionMetric final : public metric::Metric {
+class DetectionMetric final : public Metric {
  public:
-  DetectionMetric(const metric::Info& info, std::string spec, Kind kind, double arg)
+  DetectionMetric(const Info& info, std::string spec, Kind kind, double arg)
       : Metric(info, std::move(spec)), kind_(kind), arg_(arg) {}
 
-  double score(const metric::Inputs& in) const override {
+  double score(const Inputs& in) const override {
     const std::string& name = spec();
     if (in.true_boxes == nullptr || in.pred_boxes == nullptr) {
       fail(ErrorCode::kInvalidArgument,
@@ -471,8 +471,8 @@ class DetectionMetric final : public metric::Metric {
     if (!in.weights.empty()) {
       fail(ErrorCode::kInvalidArgument, "metric '{}' takes no weights", name);
     }
-    const metric::BoxLists& g = *in.true_boxes;
-    const metric::BoxLists& p = *in.pred_boxes;
+    const BoxLists& g = *in.true_boxes;
+    const BoxLists& p = *in.pred_boxes;
     check_lists(g, p, name);
     switch (kind_) {
       case Kind::kMap:
@@ -498,10 +498,7 @@ class DetectionMetric final : public metric::Metric {
   double arg_;
 };
 
-}  // namespace
-
-std::unique_ptr<metric::Metric> new_detection_metric(const metric::Info& info,
-                                                     std::optional<double> arg) {
+std::unique_ptr<Metric> new_detection_metric(const Info& info, std::optional<double> arg) {
   Kind kind = Kind::kMap;
   double value = 0;
   std::string spec = info.name;
@@ -515,29 +512,74 @@ std::unique_ptr<metric::Metric> new_detection_metric(const metric::Info& info,
     value = arg.value_or(1.0);
     if (!(value > 0)) {
       fail(ErrorCode::kInvalidArgument, "metric 'det_fbeta': beta must be > 0, got {}",
-           format_double(value));
+           fmt::format("{}", value));
     }
   }
-  if (arg) spec = fmt::format("{}@{}", info.name, format_double(*arg));
+  if (arg) spec = fmt::format("{}@{}", info.name, fmt::format("{}", *arg));
   return std::make_unique<DetectionMetric>(info, spec, kind, value);
 }
 
-std::string detection_metric_spec(std::string_view spec) {
-  std::string name(spec.substr(0, spec.find('@')));
-  std::string rest(spec.substr(name.size()));
-  if (name == "map") name = "coco_map";
-  if (name == "map50") name = "coco_map50";
-  if (name == "fbeta") name = "det_fbeta";
-  const metric::Info& info = metric::find(name);
-  if (!info.accepts(metric::kDetection)) {
-    std::vector<std::string> names;
-    for (const metric::Info& i : metric::builtin())
-      if (i.accepts(metric::kDetection)) names.push_back(i.name);
-    fail(ErrorCode::kInvalidArgument,
-         "metric '{}' does not score detections; expected one of map, map50, {}", spec,
-         join(names));
-  }
-  return fmt::format("{}{}", info.name, rest);
+}  // namespace
+
+namespace detail {
+
+std::vector<Info> detection_rows() {
+  constexpr auto kMax = Direction::kMaximize;
+  std::vector<Info> rows;
+  rows.push_back({.name = "coco_map",
+                  .aliases = {"map_50_95", "det_map"},
+                  .summary = "COCO mAP@[.5:.95]: 101-point AP over 10 IoU thresholds, maxDets 100, "
+                             "crowd ignored, mean over classes",
+                  .direction = kMax,
+                  .tasks = kDetection,
+                  .needs_proba = true,
+                  .factory = new_detection_metric});
+  rows.push_back({.name = "coco_map50",
+                  .aliases = {"map_50", "det_map50"},
+                  .summary = "COCO AP at IoU 0.5 (101-point), maxDets 100, mean over classes",
+                  .direction = kMax,
+                  .tasks = kDetection,
+                  .needs_proba = true,
+                  .factory = new_detection_metric});
+  rows.push_back({.name = "kaggle_map",
+                  .aliases = {"wheat_map"},
+                  .summary = "per image TP/(TP+FP+FN) over IoU 0.5:0.05:0.75, greedy by score "
+                             "(Global Wheat), mean over images",
+                  .direction = kMax,
+                  .tasks = kDetection,
+                  .needs_proba = true,
+                  .arg = ArgKind::kOptionalReal,
+                  .arg_help = "s: predictions with score < s are dropped (default 0)",
+                  .factory = new_detection_metric});
+  rows.push_back({.name = "det_fbeta",
+                  .aliases = {"iou_fbeta"},
+                  .summary = "F-beta of dataset TP/FP/FN, mean over IoU 0.3:0.05:0.8, greedy by score",
+                  .direction = kMax,
+                  .tasks = kDetection,
+                  .needs_proba = true,
+                  .arg = ArgKind::kOptionalReal,
+                  .arg_help = "beta: weight of recall (default 1; 2 = F2)",
+                  .factory = new_detection_metric});
+  return rows;
 }
 
-}  // namespace compe::detect
+}  // namespace detail
+
+std::string detection_metric_spec(std::string_view spec) {
+  const NameSpec parts = split_spec(spec);
+  std::string_view name = parts.name;
+  for (const auto& [short_name, registry_name] : kDetectionShortNames)
+    if (iequals(name, short_name)) name = registry_name;
+  const Info& info = find(name);
+  if (!info.accepts(kDetection)) {
+    std::vector<std::string> names;
+    for (const auto& [short_name, registry_name] : kDetectionShortNames) names.emplace_back(short_name);
+    for (const Info& i : builtin())
+      if (i.accepts(kDetection)) names.push_back(i.name);
+    fail(ErrorCode::kInvalidArgument, "metric '{}' does not score detections; expected one of {}",
+         spec, join(names));
+  }
+  return parts.arg ? fmt::format("{}@{}", info.name, *parts.arg) : info.name;
+}
+
+}  // namespace compe::metric
