@@ -103,6 +103,15 @@ std::vector<Info> make_table() {
   t.push_back(row("multilabel_auc", {"mean_columnwise_auc"},
                   "mean over label columns of the binary ROC AUC", kMax, kMultilabel, true, true,
                   new_multilabel_auc));
+  t.push_back(row("f1_micro_multilabel", {}, "F1 from tp, fp, fn pooled over every label cell, P >= t", kMax,
+                  kMultilabel, true, true, new_multilabel_f1, ArgKind::kOptionalReal,
+                  "t: threshold on the probabilities (default 0.5)"));
+  t.push_back(row("f1_macro_multilabel", {}, "mean over label columns of the F1 with P >= t", kMax,
+                  kMultilabel, true, true, new_multilabel_f1, ArgKind::kOptionalReal,
+                  "t: threshold on the probabilities (default 0.5)"));
+  t.push_back(row("f1_samples_multilabel", {}, "mean over rows of the F1 of the row's labels with P >= t",
+                  kMax, kMultilabel, true, true, new_multilabel_f1, ArgKind::kOptionalReal,
+                  "t: threshold on the probabilities (default 0.5)"));
   // Ranking.
   t.push_back(row("map", {"mapk"},
                   "mean average precision of ranked label lists against true label sets", kMax,
@@ -133,7 +142,8 @@ std::vector<Info> make_table() {
   const std::pair<std::vector<std::string>, std::pair<double, double>> ranges[] = {
       {{"roc_auc", "average_precision", "accuracy", "balanced_accuracy", "f1", "precision", "recall",
         "f1_macro", "f1_micro", "f1_weighted", "precision_macro", "precision_micro",
-        "precision_weighted", "recall_macro", "recall_micro", "recall_weighted", "multilabel_auc", "map", "ndcg", "coco_map", "coco_map50", "kaggle_map", "det_fbeta"},
+        "precision_weighted", "recall_macro", "recall_micro", "recall_weighted", "multilabel_auc", "f1_micro_multilabel", "f1_macro_multilabel",
+        "f1_samples_multilabel", "map", "ndcg", "coco_map", "coco_map50", "kaggle_map", "det_fbeta"},
        {0.0, 1.0}},
       {{"mcc", "qwk", "pearson", "spearman"}, {-1.0, 1.0}},
       {{"log_loss", "multilabel_log_loss", "rmse", "mse", "mae", "rmsle", "mape", "smape",
