@@ -630,12 +630,14 @@ class XgboostModel final : public Model {
 
 FoldResult XgboostModel::fit_multilabel(const FoldData& data, const nlohmann::json& user_params,
                                         const ProgressCallback& progress) {
+  std::vector<XgboostModel*> models;
   {
     std::lock_guard lock(mutex_);
     while (labels_.size() < data.target->num_class) labels_.push_back(std::make_unique<XgboostModel>(info()));
+    for (std::size_t j = 0; j < data.target->num_class; ++j) models.push_back(labels_[j].get());
   }
   return fit_per_label(data, progress, [&](const FoldData& d, const ProgressCallback& p, std::size_t j) {
-    return labels_[j]->fit_predict(d, user_params, p);
+    return models[j]->fit_predict(d, user_params, p);
   });
 }
 
