@@ -96,6 +96,8 @@ void print_decision(const blend::Reference& ref, const nlohmann::json& d) {
   std::string what;
   if (rule.contains("threshold"))
     what = fmt::format("threshold {:.6g}", rule["threshold"].get<double>());
+  else if (rule.contains("thresholds"))
+    what = "thresholds per column " + join_numbers(rule["thresholds"]);
   else if (rule.contains("cuts"))
     what = "cuts " + join_numbers(rule["cuts"]);
   else
@@ -248,8 +250,9 @@ void add_blend_commands(CLI::App& app, int argc, char** argv) {
   auto t = std::make_shared<ThresholdArgs>();
   auto* th = app.add_subcommand(
       "threshold",
-      "Fit a threshold (binary) or cut points / class weights (multiclass) for a label metric on "
-      "one run's OOF predictions; record a run with the label submission");
+      "Fit a threshold (binary), cut points / class weights (multiclass) or one threshold per "
+      "column (multilabel F1) for a label metric on one run's OOF predictions; record a run with "
+      "the label submission");
   th->add_option("RUN", t->input, "Run id (or prefix) or a folder with oof.csv and test.csv")
       ->required();
   th->add_option("--name", t->name, "Name of the new run (default: decision-<kind>)");

@@ -85,7 +85,7 @@ struct Fitted {
 struct FitInput {
   const Reference* ref = nullptr;
   std::vector<std::span<const double>> preds;  ///< per member, rows x cols
-  std::span<const double> y_true;              ///< rows
+  std::span<const double> y_true;              ///< rows x ref->true_cols
   std::size_t rows = 0;
 };
 
@@ -136,11 +136,13 @@ bool scores_labels(std::string_view metric);
 ///  - "class_weights" (other multiclass label metrics): label = the first argmax of w_c * p_c.
 struct Decision {
   std::string kind;
-  std::vector<double> cuts;           ///< threshold: {t}; rounder: k-1 cut points
+  std::vector<double> cuts;           ///< threshold: {t}; rounder: k-1 cut points;
+                                      ///< column_thresholds (multilabel): one per column
   std::vector<double> class_weights;  ///< class_weights: one per class (max 1)
   int passes = 0;                     ///< coordinate passes made (rounder, class_weights)
   bool converged = true;              ///< false when the pass limit stopped the search
-  /// Class index of each row of `pred` (rows x cols, the reference's prediction columns).
+  /// Class index of each row of `pred` (rows x cols, the reference's prediction columns);
+  /// column_thresholds: 0/1 per cell (rows x cols).
   std::vector<int> labels(std::span<const double> pred, std::size_t cols) const;
   nlohmann::json to_json() const;
 };
@@ -152,8 +154,10 @@ struct Decision {
 /// coordinate descent, each coordinate set to its best position over every distinct switch
 /// point of the rows it moves, until a pass moves nothing (at most `max_passes`). Candidates are
 /// midpoints between neighbouring switch points. Deterministic.
-/// Throws Error(kInvalidArgument) for regression or multilabel tasks and probability metrics
-/// (roc_auc, log_loss, ...).
+/// Multilabel tasks with a multilabel F1 metric get one threshold per column (kind
+/// column_thresholds), fitted by coordinate ascent over each column's distinct predictions.
+/// Throws Error(kInvalidArgument) for regression tasks, multilabel tasks with another metric and
+/// probability metrics (roc_auc, log_loss, ...).
 Decision fit_decision(const Reference& ref, std::span<const double> pred,
                       std::span<const double> y_true, int max_passes = 100);
 

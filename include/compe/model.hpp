@@ -163,13 +163,17 @@ TargetTransform parse_target_transform(std::string_view name);
 ///    classes[i] is the label of class i.
 ///  - regression: numeric values; with kLog1p the models see log1p(y) and their predictions are
 ///    brought back with expm1 by inverse_transform().
+///  - multilabel: k columns of 0/1 indicators; y is n x k row-major (y[row * k + j]), classes and
+///    columns are the k column names; models return one probability per column.
 struct Target {
   Task task = Task::kRegression;
-  std::size_t num_class = 1;  ///< multiclass: k; binary: 2; regression: 1
-  std::vector<double> y;      ///< one per train row, encoded (and transformed)
-  std::vector<std::string> classes;  ///< binary/multiclass: label text per class index
+  std::size_t num_class = 1;  ///< multiclass: k; binary: 2; regression: 1; multilabel: k columns
+  std::vector<double> y;      ///< one per train row, encoded (and transformed); multilabel: n x k
+  std::vector<std::string> classes;  ///< binary/multiclass: label text per class index;
+                                     ///< multilabel: the target column names
   TargetTransform transform = TargetTransform::kNone;
-  std::string column;         ///< the source column's name
+  std::string column;         ///< the source column's name (multilabel: the first one)
+  std::vector<std::string> columns;  ///< the source columns (one, or the k multilabel ones)
 
   /// Encodes a column. Throws Error(kInvalidArgument) naming the column and row for a missing
   /// target, a binary target with other than two labels, a non-numeric regression target,
@@ -178,8 +182,21 @@ struct Target {
   static Target encode(const Column& column, Task task,
                        TargetTransform transform = TargetTransform::kNone);
 
-  /// Number of prediction columns a model returns: num_class for multiclass, else 1.
-  std::size_t prediction_columns() const { return task == Task::kMulticlass ? num_class : 1; }
+  /// Encodes k >= 1 multilabel indicator columns (all of one table, same length). Throws
+  /// Error(kInvalidArgument) naming the column and the 1-based row of a missing value or of a
+  /// value other than 0 or 1 (text included), and for a repeated column.
+  static Target encode_multilabel(std::span<const Column* const> columns);
+
+  /// Multilabel: column j as a binary target (classes "0", "1", column = the column's name), for
+  /// backends that train one binary model per label. Requires j < num_class.
+  Target label(std::size_t j) const;
+
+  /// Number of prediction columns a model returns: num_class for multiclass and multilabel, else 1.
+  std::size_t prediction_columns() const {
+    return task == Task::kMulticlass || task == Task::kMultilabel ? num_class : 1;
+  }
+  /// Rows of the train table (y.size() / prediction_columns() for multilabel).
+  std::size_t rows() const { return task == Task::kMultilabel ? y.size() / num_class : y.size(); }
   /// Brings model-scale predictions back to the target's scale (expm1 for log1p), in place.
   void inverse_transform(std::span<double> predictions) const;
 };
@@ -211,6 +228,9 @@ struct SourceData {
   /// The workspace's folds.csv (id,fold), passed on when set.
   std::filesystem::path folds_csv;
   std::size_t num_folds = 0;
+  /// The folder of the workspace's train file (COMPE_DATA_DIR: where images and other files that
+  /// go with the data live). Empty = unknown.
+  std::filesystem::path data_dir;
 };
 
 struct FoldData {
@@ -252,8 +272,9 @@ struct FoldResult {
   std::size_t cols = 1;              ///< prediction columns k
   std::vector<double> valid_pred;    ///< n_valid x k row-major, in FoldData::valid_rows order
   std::vector<double> test_pred;     ///< n_test x k row-major, in test-row order
-  /// Binary: P(class 1); multiclass: class probabilities; regression: the value (on the model's
-  /// scale: apply Target::inverse_transform for the target's).
+  /// Binary: P(class 1); multiclass: class probabilities; multilabel: P(label j) per column;
+  /// regression: the value (on the model's scale: apply Target::inverse_transform for the
+  /// target's).
   std::size_t best_iteration = 0;    ///< 0-based; iterative backends only
   std::size_t num_iterations = 0;    ///< iterations actually run
   std::map<std::string, double> importance;  ///< feature name -> gain (or |coefficient|)

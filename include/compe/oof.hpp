@@ -5,7 +5,7 @@
 /// aligned on it; Meta is the meta.json sidecar of a run folder or a teammate's OOF folder.
 ///
 /// Matrices are row-major: rows x cols, cols = prediction columns (1 for binary and regression,
-/// k for multiclass). Errors are compe::Error naming the file, the ids or the JSON path at fault.
+/// k for multiclass and multilabel). Errors are compe::Error naming the file, the ids or the JSON path at fault.
 
 #include <cstdint>
 #include <filesystem>
@@ -38,7 +38,8 @@ struct Reference {
   Column train_ids;            ///< validated train rows only, train order
   std::vector<int> folds;      ///< fold of each validated row
   std::string folds_hash;      ///< hash of the whole folds.csv
-  std::vector<double> y_true;  ///< metric truth per validated row
+  std::vector<double> y_true;  ///< metric truth per validated row (rows() x true_cols)
+  std::size_t true_cols = 1;   ///< multilabel: the label columns; else 1
   Column test_ids;             ///< test order
   std::vector<std::string> prediction_columns;
   std::vector<std::string> classes;  ///< class labels by index (classification)

@@ -116,7 +116,8 @@ class Run:
     def log_fold(self, fold: int, oof: Any, test: Any = None, ids: Optional[Sequence[Any]] = None) -> float:
         """Records a fold's out-of-fold predictions (rows in `valid_index(fold)` order, or in the
         order of `ids`), and optionally its test predictions (test order). Columns: one for binary
-        (P(positive)) and regression, one per class for multiclass. Returns the fold's score."""
+        (P(positive)) and regression, one per class for multiclass, one per target column for
+        multilabel (prediction_columns order). Returns the fold's score."""
         pred = as_f64("oof", oof)
         if ids is not None:
             want = [self._ids[i] for i in self.valid_index(fold)]
@@ -252,14 +253,20 @@ class TrainerEnv:
 
     def write_predictions(self, name: str, ids: Iterable[Any], pred: Any) -> str:
         """Writes `name` (oof.csv or test.csv) into the output folder: the id column, then one
-        column per prediction (binary: P(classes[1]); multiclass: classes in COMPE_CLASSES order)."""
+        column per prediction (binary: P(classes[1]); multiclass: classes in COMPE_CLASSES order;
+        multilabel: one probability per target column, named as the target columns)."""
         p = as_f64(name, pred)
         if p.ndim == 1:
             p = p[:, None]
         ids = [str(i) for i in ids]
         if len(ids) != p.shape[0]:
             fail(f"{name}: {len(ids)} ids for {p.shape[0]} prediction rows")
-        cols = [f"p_{c}" for c in self.classes] if self.task == "multiclass" else ["prediction"]
+        if self.task == "multiclass":
+            cols = [f"p_{c}" for c in self.classes]
+        elif self.task == "multilabel":  # one probability column per target column, by name
+            cols = list(self.target_columns)
+        else:
+            cols = ["prediction"]
         if p.shape[1] != len(cols):
             fail(f"{name}: {p.shape[1]} prediction columns, the {self.task} task needs {len(cols)}")
         path = os.path.join(self.output_dir, name)

@@ -89,8 +89,11 @@ Result blend(const OofSet& set, std::string_view method, const Params& params) {
       fail(ErrorCode::kInvalidArgument,
            "fold {} holds every validated row: nested CV needs two folds or more", f);
     std::vector<std::vector<double>> ptr(m), pva(m);
-    std::vector<double> ytr(tr.size());
-    for (std::size_t i = 0; i < tr.size(); ++i) ytr[i] = ref.y_true[tr[i]];
+    const std::size_t tc = ref.true_cols;
+    std::vector<double> ytr(tr.size() * tc);
+    for (std::size_t i = 0; i < tr.size(); ++i)
+      std::copy_n(ref.y_true.begin() + static_cast<std::ptrdiff_t>(tr[i] * tc), tc,
+                  ytr.begin() + static_cast<std::ptrdiff_t>(i * tc));
     for (std::size_t j = 0; j < m; ++j) {
       const auto& src = set.members[j].oof;
       ptr[j].resize(tr.size() * cols);
@@ -131,7 +134,12 @@ Analysis analyze(const OofSet& set, std::string_view method, const Params& param
     a.names.push_back(mem.name);
     a.scores.push_back(score_rows(ref, mem.oof));
     err[j].resize(rows);
-    for (std::size_t r = 0; r < rows; ++r) {
+    if (ref.task == metric::kMultilabel) {
+      // Every cell's error: the label columns side by side.
+      err[j].resize(rows * cols);
+      for (std::size_t i = 0; i < rows * cols; ++i) err[j][i] = mem.oof[i] - ref.y_true[i];
+    }
+    for (std::size_t r = 0; r < rows && ref.task != metric::kMultilabel; ++r) {
       if (ref.task == metric::kMulticlass)
         err[j][r] = 1.0 - mem.oof[r * cols + static_cast<std::size_t>(ref.y_true[r])];
       else

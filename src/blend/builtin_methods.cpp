@@ -70,13 +70,16 @@ Fitted fit_rank_mean(const FitInput& in, const Params&) {
   Fitted f;
   f.weights = equal(in.preds.size());
   f.details = {
-      {"ranks", "average ranks scaled to [0, 1] within the rows blended (test ranked on its own)"}};
-  f.apply = [](const Preds& preds, std::size_t rows) {
-    std::vector<double> out(rows, 0.0);
-    for (const auto& p : preds) {
-      std::vector<double> r = rank01(p);
-      for (std::size_t i = 0; i < rows; ++i) out[i] += r[i] / static_cast<double>(preds.size());
-    }
+      {"ranks", "average ranks scaled to [0, 1] within the rows blended (test ranked on its own); "
+                "multilabel: each column ranked on its own"}};
+  f.apply = [cols = cols_of(in)](const Preds& preds, std::size_t rows) {
+    std::vector<double> out(rows * cols, 0.0), column(rows);
+    for (const auto& p : preds)
+      for (std::size_t j = 0; j < cols; ++j) {
+        for (std::size_t i = 0; i < rows; ++i) column[i] = p[i * cols + j];
+        std::vector<double> r = rank01(column);
+        for (std::size_t i = 0; i < rows; ++i) out[i * cols + j] += r[i] / static_cast<double>(preds.size());
+      }
     return out;
   };
   return f;
@@ -141,7 +144,8 @@ struct Objective {
   explicit Objective(const FitInput& i)
       : in(i), metric(metric::make(i.ref->metric)), greater(metric->info().greater_is_better()) {}
   double operator()(std::span<const double> pred) const {
-    return metric->score({.y_true = in.y_true, .y_pred = pred, .pred_cols = in.ref->cols()});
+    return metric->score(
+        {.y_true = in.y_true, .true_cols = in.ref->true_cols, .y_pred = pred, .pred_cols = in.ref->cols()});
   }
   /// Strictly better, ignoring differences at rounding level (so that ties never cycle).
   bool better(double a, double b) const {
@@ -659,6 +663,9 @@ Fitted fit_stack(const FitInput& in, const Params& params) {
 }
 
 constexpr unsigned kAll = metric::kBinary | metric::kMulticlass | metric::kRegression;
+// Multilabel blends work column by column with one weight per member shared by the columns
+// (optimised on the multilabel metric); stacking stays single-target.
+constexpr unsigned kAllMultilabel = kAll | metric::kMultilabel;
 
 Fitted fit_stack_linear(const FitInput& in, const Params& params) {
   return fit_stack_model(in, params, "linear", params.model_params, false);
@@ -673,37 +680,37 @@ const Registry<Info>& registry() {
        .summary = "arithmetic mean of the members' predictions",
        .fitted = false,
        .same_folds = false,
-       .tasks = kAll,
+       .tasks = kAllMultilabel,
        .fit = fit_mean},
       {.name = "rank_mean",
        .summary = "mean of the members' ranks scaled to [0, 1] (for ranking metrics such as AUC)",
        .fitted = false,
        .same_folds = false,
-       .tasks = metric::kBinary,
+       .tasks = metric::kBinary | metric::kMultilabel,
        .fit = fit_rank_mean},
       {.name = "power_mean",
        .summary = "(mean of p^power)^(1/power); multiclass rows renormalised",
        .fitted = false,
        .same_folds = false,
-       .tasks = kAll,
+       .tasks = kAllMultilabel,
        .fit = fit_power_mean},
       {.name = "geometric_mean",
        .summary = "exp(mean of log p); multiclass rows renormalised",
        .fitted = false,
        .same_folds = false,
-       .tasks = kAll,
+       .tasks = kAllMultilabel,
        .fit = fit_geometric_mean},
       {.name = "weights",
        .summary = "non-negative weights summing to one, optimised on the competition metric",
        .fitted = true,
        .same_folds = true,
-       .tasks = kAll,
+       .tasks = kAllMultilabel,
        .fit = fit_weights},
       {.name = "hill_climb",
        .summary = "Caruana ensemble selection with replacement, optionally bagged",
        .fitted = true,
        .same_folds = true,
-       .tasks = kAll,
+       .tasks = kAllMultilabel,
        .fit = fit_hill_climb},
       {.name = "stack",
        .summary = "level-2 linear model (logistic on logits / ridge / multinomial on "

@@ -55,7 +55,21 @@ std::size_t classes_of(const Reference& ref) {
   return ref.task == metric::kBinary ? 2 : ref.cols();
 }
 
+// The multilabel F1 metrics threshold each column's probabilities: thresholds per column help.
+bool thresholds_columns(std::string_view spec) {
+  const std::string& name = metric::make(spec)->info().name;
+  return name == "f1_micro_multilabel" || name == "f1_macro_multilabel" || name == "f1_samples_multilabel";
+}
+
 void check_decidable(const Reference& ref) {
+  if (ref.task == metric::kMultilabel) {
+    if (!thresholds_columns(ref.metric))
+      fail(ErrorCode::kInvalidArgument,
+           "metric '{}' scores probabilities: per-column thresholds apply to the multilabel F1 metrics "
+           "(f1_micro_multilabel, f1_macro_multilabel, f1_samples_multilabel)",
+           ref.metric);
+    return;
+  }
   if (ref.task != metric::kBinary && ref.task != metric::kMulticlass)
     fail(ErrorCode::kInvalidArgument,
          "thresholds and rounding apply to binary and multiclass tasks; this one is {}",
@@ -68,6 +82,7 @@ void check_decidable(const Reference& ref) {
 }
 
 std::string kind_for(const Reference& ref) {
+  if (ref.task == metric::kMultilabel) return "column_thresholds";
   if (ref.task == metric::kBinary) return "threshold";
   return metric::make(ref.metric)->info().name == "qwk" ? "rounder" : "class_weights";
 }
@@ -301,7 +316,66 @@ Decision fit_class_weights(CountScorer& scorer, std::span<const double> pred, st
 double score_labels(const Reference& ref, std::span<const int> labels,
                     std::span<const double> y_true) {
   std::vector<double> yp(labels.begin(), labels.end());
-  return metric::score(ref.metric, {.y_true = y_true, .y_pred = yp});
+  // Multilabel labels are 0/1 per cell; the F1 metrics' threshold (in (0, 1]) keeps them as they are.
+  const std::size_t tc = ref.true_cols;
+  return metric::score(ref.metric, {.y_true = y_true, .true_cols = tc, .y_pred = yp, .pred_cols = tc});
+}
+
+// Multilabel: one threshold per column, P >= t_j predicts label j. Coordinate ascent from the
+// metric's own threshold: each column's threshold set to the best of the midpoints between its
+// distinct predictions (and below the lowest, above the highest) with the other columns fixed,
+// until a pass changes nothing (at most `max_passes`). Exact per column for the macro F1.
+Decision fit_column_thresholds(const Reference& ref, std::span<const double> pred, std::span<const double> y_true,
+                               int max_passes) {
+  const std::size_t k = ref.cols(), n = pred.size() / k;
+  const auto metric = metric::make(ref.metric);
+  const bool greater = metric->info().greater_is_better();
+  const std::string& spec = metric->spec();
+  const auto at = spec.find('@');
+  const double start = at == std::string::npos ? 0.5 : std::stod(spec.substr(at + 1));
+  Decision d;
+  d.kind = "column_thresholds";
+  d.cuts.assign(k, start);
+  std::vector<double> labels(n * k);
+  auto apply = [&] {
+    for (std::size_t i = 0; i < n * k; ++i) labels[i] = pred[i] >= d.cuts[i % k] ? 1.0 : 0.0;
+  };
+  // Scored at the metric's threshold on 0/1 labels, which leaves them unchanged.
+  auto score = [&] { return metric->score({.y_true = y_true, .true_cols = k, .y_pred = labels, .pred_cols = k}); };
+  apply();
+  double best = score();
+  d.converged = false;
+  for (d.passes = 1; d.passes <= max_passes; ++d.passes) {
+    bool moved = false;
+    for (std::size_t j = 0; j < k; ++j) {
+      std::vector<double> v(n);
+      for (std::size_t r = 0; r < n; ++r) v[r] = pred[r * k + j];
+      std::sort(v.begin(), v.end());
+      v.erase(std::unique(v.begin(), v.end()), v.end());
+      std::vector<double> candidates;
+      candidates.push_back(v.front());  // every row of the column predicted
+      for (std::size_t i = 0; i + 1 < v.size(); ++i) candidates.push_back(between(v[i], v[i + 1]));
+      candidates.push_back(std::nextafter(v.back(), 2.0));  // none predicted
+      const double keep = d.cuts[j];
+      double best_t = keep;
+      for (double t : candidates) {
+        d.cuts[j] = t;
+        for (std::size_t r = 0; r < n; ++r) labels[r * k + j] = pred[r * k + j] >= t ? 1.0 : 0.0;
+        const double s = score();
+        const double eps = 1e-12 * std::max(1.0, std::abs(best));
+        if (greater ? s > best + eps : s < best - eps) best = s, best_t = t;
+      }
+      d.cuts[j] = best_t;
+      for (std::size_t r = 0; r < n; ++r) labels[r * k + j] = pred[r * k + j] >= best_t ? 1.0 : 0.0;
+      moved = moved || best_t != keep;
+    }
+    if (!moved) {
+      d.converged = true;
+      break;
+    }
+  }
+  d.passes = std::min(d.passes, max_passes);
+  return d;
 }
 
 }  // namespace
@@ -314,7 +388,11 @@ bool scores_labels(std::string_view spec) {
 std::vector<int> Decision::labels(std::span<const double> pred, std::size_t cols) const {
   const std::size_t rows = pred.size() / cols;
   std::vector<int> out(rows);
-  if (kind == "threshold") {
+  if (kind == "column_thresholds") {
+    COMPE_ASSERT(cuts.size() == cols);
+    out.resize(rows * cols);
+    for (std::size_t i = 0; i < rows * cols; ++i) out[i] = pred[i] >= cuts[i % cols] ? 1 : 0;
+  } else if (kind == "threshold") {
     COMPE_ASSERT(cols == 1 && cuts.size() == 1);
     for (std::size_t r = 0; r < rows; ++r) out[r] = pred[r] >= cuts[0] ? 1 : 0;
   } else if (kind == "rounder") {
@@ -337,6 +415,11 @@ std::vector<int> Decision::labels(std::span<const double> pred, std::size_t cols
 
 nlohmann::json Decision::to_json() const {
   nlohmann::json j = {{"kind", kind}};
+  if (kind == "column_thresholds") {
+    j["thresholds"] = cuts;
+    j["passes"] = passes, j["converged"] = converged;
+    return j;
+  }
   if (!cuts.empty()) j[kind == "threshold" ? "threshold" : "cuts"] =
       kind == "threshold" ? nlohmann::json(cuts[0]) : nlohmann::json(cuts);
   if (!class_weights.empty()) j["class_weights"] = class_weights;
@@ -348,10 +431,11 @@ Decision fit_decision(const Reference& ref, std::span<const double> pred,
                       std::span<const double> y_true, int max_passes) {
   check_decidable(ref);
   const std::size_t cols = ref.cols(), k = classes_of(ref);
-  COMPE_ASSERT(pred.size() == y_true.size() * cols);
+  COMPE_ASSERT(pred.size() * ref.true_cols == y_true.size() * cols);
   if (y_true.empty()) fail(ErrorCode::kInvalidArgument, "no rows to fit a decision on");
   if (max_passes < 1)
     fail(ErrorCode::kInvalidArgument, "max passes = {}: need at least 1", max_passes);
+  if (ref.task == metric::kMultilabel) return fit_column_thresholds(ref, pred, y_true, max_passes);
   check_truth(y_true, k);
   CountScorer scorer(ref.metric, k);
   std::string kind = kind_for(ref);
@@ -376,7 +460,8 @@ DecisionResult optimize_decision(const Reference& ref, std::span<const double> o
   res.in_sample_labels = res.decision.labels(oof, cols);
   res.in_sample_score = score_labels(ref, res.in_sample_labels, ref.y_true);
   res.test_labels = res.decision.labels(test, cols);
-  res.nested_labels.assign(rows, 0);
+  const std::size_t tc = ref.true_cols;  // multilabel: labels are 0/1 per cell
+  res.nested_labels.assign(rows * tc, 0);
   for (int f = 0; f < ref.num_folds(); ++f) {
     std::vector<std::size_t> tr, va;
     for (std::size_t r = 0; r < rows; ++r) (ref.folds[r] == f ? va : tr).push_back(r);
@@ -387,9 +472,10 @@ DecisionResult optimize_decision(const Reference& ref, std::span<const double> o
     auto take = [&](const std::vector<std::size_t>& idx, std::vector<double>& p,
                     std::vector<double>& y) {
       p.resize(idx.size() * cols);
-      y.resize(idx.size());
+      y.resize(idx.size() * tc);
       for (std::size_t i = 0; i < idx.size(); ++i) {
-        y[i] = ref.y_true[idx[i]];
+        std::copy_n(ref.y_true.begin() + static_cast<std::ptrdiff_t>(idx[i] * tc), tc,
+                    y.begin() + static_cast<std::ptrdiff_t>(i * tc));
         std::copy_n(oof.begin() + static_cast<std::ptrdiff_t>(idx[i] * cols), cols,
                     p.begin() + static_cast<std::ptrdiff_t>(i * cols));
       }
@@ -399,7 +485,8 @@ DecisionResult optimize_decision(const Reference& ref, std::span<const double> o
     take(va, pva, yva);
     Decision fd = fit_decision(ref, ptr, ytr, max_passes);
     std::vector<int> lv = fd.labels(pva, cols);
-    for (std::size_t i = 0; i < va.size(); ++i) res.nested_labels[va[i]] = lv[i];
+    for (std::size_t i = 0; i < va.size(); ++i)
+      for (std::size_t j = 0; j < tc; ++j) res.nested_labels[va[i] * tc + j] = lv[i * tc + j];
     res.fold_scores.push_back(score_labels(ref, lv, yva));
     res.fold_decisions.push_back(std::move(fd));
   }
@@ -409,6 +496,7 @@ DecisionResult optimize_decision(const Reference& ref, std::span<const double> o
 
 std::vector<double> labels_as_predictions(const Reference& ref, std::span<const int> labels) {
   const std::size_t cols = ref.cols();
+  if (ref.task == metric::kMultilabel) return std::vector<double>(labels.begin(), labels.end());
   std::vector<double> out(labels.size() * cols, 0.0);
   for (std::size_t r = 0; r < labels.size(); ++r) {
     if (cols == 1)

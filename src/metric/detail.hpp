@@ -78,6 +78,7 @@ std::unique_ptr<Metric> new_log_loss(const Info& info, std::optional<double> arg
 std::unique_ptr<Metric> new_multilabel_log_loss(const Info& info, std::optional<double> arg);
 std::unique_ptr<Metric> new_roc_auc(const Info& info, std::optional<double> arg);
 std::unique_ptr<Metric> new_multilabel_auc(const Info& info, std::optional<double> arg);
+std::unique_ptr<Metric> new_multilabel_f1(const Info& info, std::optional<double> arg);
 std::unique_ptr<Metric> new_average_precision(const Info& info, std::optional<double> arg);
 std::unique_ptr<Metric> new_classification(const Info& info, std::optional<double> arg);
 std::unique_ptr<Metric> new_regression_stat(const Info& info, std::optional<double> arg);

@@ -41,7 +41,7 @@ std::vector<Info> make_table() {
       .name = "xgboost",
       .aliases = {"xgb"},
       .summary = "gradient-boosted trees (XGBoost hist), native categoricals, early stopping",
-      .tasks = Task::kBinary | Task::kMulticlass | Task::kRegression,
+      .tasks = Task::kBinary | Task::kMulticlass | Task::kRegression | Task::kMultilabel,
       .default_params = xgboost_default_params(),
       .known_params = xgboost_known_params(),
       .passthrough_params = xgboost_passthrough_params(),
@@ -55,7 +55,7 @@ std::vector<Info> make_table() {
       .name = "linear",
       .aliases = {"ridge", "logistic"},
       .summary = "ridge / logistic regression (L2) with imputation, scaling and one-hot encoding",
-      .tasks = Task::kBinary | Task::kMulticlass | Task::kRegression,
+      .tasks = Task::kBinary | Task::kMulticlass | Task::kRegression | Task::kMultilabel,
       .default_params = linear_default_params(),
       .known_params = linear_known_params(),
       .passthrough_params = {},
@@ -67,7 +67,7 @@ std::vector<Info> make_table() {
       .name = "command",
       .aliases = {"external"},
       .summary = "an external program trains each fold (CSV in, oof.csv/test.csv out)",
-      .tasks = Task::kBinary | Task::kMulticlass | Task::kRegression,
+      .tasks = Task::kBinary | Task::kMulticlass | Task::kRegression | Task::kMultilabel,
       .default_params = command_default_params(),
       .known_params = command_known_params(),
       .passthrough_params = {},
@@ -274,7 +274,7 @@ void check_fold_data(const FoldData& data) {
   COMPE_ASSERT(data.features != nullptr);
   COMPE_ASSERT(data.target != nullptr);
   const std::size_t n = data.features->num_train_rows();
-  COMPE_ASSERT(data.target->y.size() == n);
+  COMPE_ASSERT(data.target->rows() == n);
   COMPE_ASSERT(data.weights.empty() || data.weights.size() == n);
   for (auto r : data.train_rows) COMPE_ASSERT(r < n);
   for (auto r : data.valid_rows) COMPE_ASSERT(r < n);

@@ -60,6 +60,14 @@ Target Target::encode(const Column& column, Task task, TargetTransform transform
   t.task = task;
   t.transform = transform;
   t.column = column.name;
+  t.columns = {column.name};
+  if (task == Task::kMultilabel) {
+    if (transform != TargetTransform::kNone)
+      fail(ErrorCode::kInvalidArgument, "target transform {} applies to regression only, not to the multilabel target {}",
+           quote(target_transform_name(transform)), quote(column.name));
+    const Column* one[] = {&column};
+    return encode_multilabel(one);
+  }
   check_no_missing(column);
   if (task != Task::kRegression && transform != TargetTransform::kNone)
     fail(ErrorCode::kInvalidArgument, "target transform {} applies to regression only, not to the {} target {}",
@@ -119,9 +127,57 @@ Target Target::encode(const Column& column, Task task, TargetTransform transform
       return t;
     }
     default:
-      fail(ErrorCode::kInvalidArgument, "model backends support binary, multiclass and regression targets; {} has another task",
+      fail(ErrorCode::kInvalidArgument, "model backends support binary, multiclass, regression and multilabel targets; {} has another task",
            quote(column.name));
   }
+}
+
+Target Target::encode_multilabel(std::span<const Column* const> columns) {
+  if (columns.empty())
+    fail(ErrorCode::kInvalidArgument, "a multilabel target needs at least one 0/1 column");
+  const std::size_t k = columns.size(), n = columns[0]->size();
+  Target t;
+  t.task = Task::kMultilabel;
+  t.num_class = k;
+  t.column = columns[0]->name;
+  t.y.resize(n * k);
+  for (std::size_t j = 0; j < k; ++j) {
+    const Column& c = *columns[j];
+    if (std::find(t.columns.begin(), t.columns.end(), c.name) != t.columns.end())
+      fail(ErrorCode::kInvalidArgument, "multilabel target column {} is listed twice", quote(c.name));
+    t.columns.push_back(c.name);
+    COMPE_ASSERT(c.size() == n);
+    for (std::size_t r = 0; r < n; ++r) {
+      if (c.is_missing(r))
+        fail(ErrorCode::kInvalidArgument,
+             "multilabel target column {} is missing at row {}: every train row needs 0 or 1 in each label column",
+             quote(c.name), r + 1);
+      if (c.type == DType::kString)
+        fail(ErrorCode::kInvalidArgument, "multilabel target column {} row {}: {} is text, expected 0 or 1",
+             quote(c.name), r + 1, quote(c.str(r)));
+      double v = c.as_double(r);
+      if (v != 0.0 && v != 1.0)
+        fail(ErrorCode::kInvalidArgument, "multilabel target column {} row {}: value {} is not 0 or 1",
+             quote(c.name), r + 1, format_double(v));
+      t.y[r * k + j] = v;
+    }
+  }
+  t.classes = t.columns;
+  return t;
+}
+
+Target Target::label(std::size_t j) const {
+  COMPE_ASSERT(task == Task::kMultilabel && j < num_class);
+  Target b;
+  b.task = Task::kBinary;
+  b.num_class = 2;
+  b.classes = {"0", "1"};
+  b.column = columns.at(j);
+  b.columns = {b.column};
+  const std::size_t n = rows();
+  b.y.resize(n);
+  for (std::size_t r = 0; r < n; ++r) b.y[r] = y[r * num_class + j];
+  return b;
 }
 
 void Target::inverse_transform(std::span<double> predictions) const {

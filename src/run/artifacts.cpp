@@ -18,6 +18,21 @@ std::vector<std::string> prediction_columns(const Table& sample, const std::stri
   for (const auto& c : sample.columns())
     if (c.name != id) sample_cols.push_back(c.name);
   std::size_t k = target.prediction_columns();
+  if (target.task == metric::kMultilabel) {
+    // One probability column per target column, named as the target columns; the sample
+    // submission must have the same columns (in any order).
+    std::vector<std::string> missing, extra;
+    for (const auto& c : target.columns)
+      if (std::find(sample_cols.begin(), sample_cols.end(), c) == sample_cols.end()) missing.push_back(c);
+    for (const auto& c : sample_cols)
+      if (std::find(target.columns.begin(), target.columns.end(), c) == target.columns.end()) extra.push_back(c);
+    if (!missing.empty() || !extra.empty())
+      fail(ErrorCode::kInvalidArgument,
+           "{}: the sample submission's columns [{}] differ from the multilabel target columns [{}]: "
+           "missing [{}], unexpected [{}]",
+           sample.source, join(sample_cols), join(target.columns), join(missing), join(extra));
+    return target.columns;
+  }
   if (sample_cols.size() == k) {
     if (k > 1) {
       // Match class labels by name when the sample names its columns after them.

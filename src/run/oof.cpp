@@ -92,7 +92,8 @@ std::vector<double> gather(const Reference& ref, const Table& t,
                            const std::vector<std::size_t>& to_ref, std::size_t ref_rows,
                            const std::string& source) {
   const std::size_t cols = col_idx.size();
-  const bool proba = ref.task == metric::kBinary || ref.task == metric::kMulticlass;
+  const bool proba = ref.task == metric::kBinary || ref.task == metric::kMulticlass ||
+                     ref.task == metric::kMultilabel;
   std::vector<double> out(ref_rows * cols, 0.0);
   for (std::size_t j = 0; j < cols; ++j) {
     const Column& c = t.column(col_idx[j]);
@@ -131,7 +132,9 @@ Reference make_reference(const CompetitionConfig& cfg, const Table& train, const
                          const Table& sample, const FoldAssignment& fa,
                          const model::Target& target) {
   const Column& target_col = train.column(cfg.target_columns.at(0));
+  const std::size_t tc = target.task == metric::kMultilabel ? target.num_class : 1;
   Reference ref;
+  ref.true_cols = tc;
   ref.task = cfg.task;
   ref.metric = cfg.metric;
   ref.id_column = cfg.id_column;
@@ -143,7 +146,11 @@ Reference make_reference(const CompetitionConfig& cfg, const Table& train, const
     if (fa.folds[r] >= 0) {
       rows.push_back(r);
       ref.folds.push_back(fa.folds[r]);
-      ref.y_true.push_back(cfg.task == metric::kRegression ? target_col.as_double(r) : target.y[r]);
+      if (tc > 1)
+        ref.y_true.insert(ref.y_true.end(), target.y.begin() + static_cast<std::ptrdiff_t>(r * tc),
+                          target.y.begin() + static_cast<std::ptrdiff_t>((r + 1) * tc));
+      else
+        ref.y_true.push_back(cfg.task == metric::kRegression ? target_col.as_double(r) : target.y[r]);
     }
   ref.train_ids = train.column(cfg.id_column).take(rows);
   ref.test_ids = test.column(cfg.id_column);
@@ -167,27 +174,34 @@ Reference reference_from_workspace(const Workspace& ws, bool make_missing_folds)
   Table train = ws.read_train();
   Table test = ws.read_test();
   Table sample = ws.read_sample_submission();
-  if (cfg.target_columns.size() != 1)
-    fail(ErrorCode::kInvalidArgument, "blending needs one target column; this competition has {}",
-         cfg.target_columns.size());
   FoldAssignment fa = read_folds(ws.folds_path(), train, cfg.id_column);
-  const Column& target_col = train.column(cfg.target_columns[0]);
-  model::Target target = model::Target::encode(target_col, cfg.task, model::TargetTransform::kNone);
+  model::Target target;
+  if (cfg.task == metric::kMultilabel) {
+    std::vector<const Column*> label_cols;
+    for (const auto& t : cfg.target_columns) label_cols.push_back(&train.column(t));
+    target = model::Target::encode_multilabel(label_cols);
+  } else {
+    if (cfg.target_columns.size() != 1)
+      fail(ErrorCode::kInvalidArgument, "blending needs one target column; this competition has {}",
+           cfg.target_columns.size());
+    target = model::Target::encode(train.column(cfg.target_columns[0]), cfg.task, model::TargetTransform::kNone);
+  }
   return make_reference(cfg, train, test, sample, fa, target);
 }
 
 double score_rows(const Reference& ref, std::span<const double> pred,
                   std::span<const std::size_t> rows) {
-  const std::size_t cols = ref.cols();
+  const std::size_t cols = ref.cols(), tc = ref.true_cols;
   if (rows.empty())
-    return metric::score(ref.metric, {.y_true = ref.y_true, .y_pred = pred, .pred_cols = cols});
-  std::vector<double> yt(rows.size()), yp(rows.size() * cols);
+    return metric::score(ref.metric, {.y_true = ref.y_true, .true_cols = tc, .y_pred = pred, .pred_cols = cols});
+  std::vector<double> yt(rows.size() * tc), yp(rows.size() * cols);
   for (std::size_t i = 0; i < rows.size(); ++i) {
-    yt[i] = ref.y_true[rows[i]];
+    std::copy_n(ref.y_true.begin() + static_cast<std::ptrdiff_t>(rows[i] * tc), tc,
+                yt.begin() + static_cast<std::ptrdiff_t>(i * tc));
     std::copy_n(pred.begin() + static_cast<std::ptrdiff_t>(rows[i] * cols), cols,
                 yp.begin() + static_cast<std::ptrdiff_t>(i * cols));
   }
-  return metric::score(ref.metric, {.y_true = yt, .y_pred = yp, .pred_cols = cols});
+  return metric::score(ref.metric, {.y_true = yt, .true_cols = tc, .y_pred = yp, .pred_cols = cols});
 }
 
 Member make_member(const Reference& ref, std::string name, const Table& oof, const Table& test,

@@ -71,20 +71,32 @@ void choose_model(const Workspace& ws, const Experiment& exp, const NoteFn& note
     fail(ErrorCode::kInvalidArgument, "model '{}' does not support {} tasks", p.model->name,
          metric::task_name(cfg.task));
   p.params = model::resolve_params(*p.model, exp.params);
-  if (cfg.target_columns.size() != 1)
-    fail(ErrorCode::kInvalidArgument, "the '{}' model trains one target column; this competition has {}",
-         p.model->name, cfg.target_columns.size());
-  const Column& target_col = p.train.column(cfg.target_columns[0]);
-  p.target = model::Target::encode(target_col, cfg.task, model::parse_target_transform(exp.target_transform));
+  if (cfg.task == metric::kMultilabel) {
+    std::vector<const Column*> label_cols;
+    for (const auto& t : cfg.target_columns) label_cols.push_back(&p.train.column(t));
+    if (model::parse_target_transform(exp.target_transform) != model::TargetTransform::kNone)
+      fail(ErrorCode::kInvalidArgument, "target transform '{}' applies to regression only, not to multilabel targets",
+           exp.target_transform);
+    p.target = model::Target::encode_multilabel(label_cols);
+  } else {
+    if (cfg.target_columns.size() != 1)
+      fail(ErrorCode::kInvalidArgument, "the '{}' model trains one target column; this competition has {}",
+           p.model->name, cfg.target_columns.size());
+    p.target = model::Target::encode(p.train.column(cfg.target_columns[0]), cfg.task,
+                                     model::parse_target_transform(exp.target_transform));
+  }
   model::FeatureSpec spec{cfg.id_column, cfg.target_columns, exp.keep, exp.drop, exp.categorical};
   p.features = model::FeatureMatrix::build(p.train, p.test, spec);
   if (std::string r = p.features.report().to_string(); !r.empty()) note(r);
   p.metric = metric::make(cfg.metric);
 
-  // Metric truth: class indices for classification, original values for regression.
+  // Metric truth: class indices for classification, original values for regression, the n x k
+  // indicators for multilabel.
   p.y_true = p.target.y;
-  if (cfg.task == metric::kRegression)
+  if (cfg.task == metric::kRegression) {
+    const Column& target_col = p.train.column(cfg.target_columns[0]);
     for (std::size_t r = 0; r < p.y_true.size(); ++r) p.y_true[r] = target_col.as_double(r);
+  }
 }
 
 }  // namespace

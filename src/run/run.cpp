@@ -94,6 +94,7 @@ class FoldLoop {
     src_.work_dir = s.writer.dir();
     src_.folds_csv = s.ws.folds_path();
     src_.num_folds = static_cast<std::size_t>(s.plan.num_folds);
+    src_.data_dir = s.ws.resolve(cfg.train).parent_path();
   }
 
   double run() {
@@ -117,15 +118,18 @@ class FoldLoop {
   void run_fold(int f) {
     const Plan& p = s_.plan;
     FoldRows rows = fold_rows(s_.ws, p, f);
-    std::vector<double> va_true(rows.valid.size());
-    for (std::size_t i = 0; i < rows.valid.size(); ++i) va_true[i] = p.y_true[rows.valid[i]];
+    const std::size_t tc = p.true_cols();
+    std::vector<double> va_true(rows.valid.size() * tc);
+    for (std::size_t i = 0; i < rows.valid.size(); ++i)
+      std::copy_n(p.y_true.begin() + static_cast<std::ptrdiff_t>(rows.valid[i] * tc), tc,
+                  va_true.begin() + static_cast<std::ptrdiff_t>(i * tc));
     model::Evaluator ev;
     ev.name = p.metric->spec();
     ev.greater_is_better = p.metric->info().greater_is_better();
     ev.score = [&](std::span<const double> pred, std::size_t c) {
       std::vector<double> q(pred.begin(), pred.end());
       p.target.inverse_transform(q);
-      return p.metric->score({.y_true = va_true, .y_pred = q, .pred_cols = c});
+      return p.metric->score({.y_true = va_true, .true_cols = tc, .y_pred = q, .pred_cols = c});
     };
     model::FoldData d = fold_data(f, rows, ev);
     emit({.kind = Event::kFoldStart, .fold = f, .num_folds = planned()});
@@ -135,7 +139,8 @@ class FoldLoop {
     model::check_predictions(res, d, p.model->name);
     p.target.inverse_transform(res.valid_pred);
     p.target.inverse_transform(res.test_pred);
-    double score = p.metric->score({.y_true = va_true, .y_pred = res.valid_pred, .pred_cols = p.target.prediction_columns()});
+    double score = p.metric->score(
+        {.y_true = va_true, .true_cols = tc, .y_pred = res.valid_pred, .pred_cols = p.target.prediction_columns()});
     record(f, rows, res, d, score, fit_seconds);
     emit({.kind = Event::kFoldEnd, .fold = f, .num_folds = planned(), .score = score});
     if (s_.opt.after_fold && s_.opt.after_fold(f, score)) throw Pruned(f);

@@ -51,7 +51,10 @@ struct Plan {
   std::unique_ptr<metric::Metric> metric;
   Reference ref;                       ///< the run's OOF/test rows (RunWriter's reference)
   std::vector<std::size_t> ref_pos;    ///< position of each train row among ref's rows
-  std::vector<double> y_true;          ///< metric truth per train row (original regression values)
+  std::vector<double> y_true;          ///< metric truth per train row (original regression values);
+                                       ///< multilabel: n x true_cols() indicators
+  /// Columns of y_true per row: the label columns for multilabel, else 1.
+  std::size_t true_cols() const { return target.task == metric::kMultilabel ? target.num_class : 1; }
 };
 
 /// Stage 1: reads and checks the data (unique ids, target and id columns), reads folds.csv or

@@ -120,9 +120,12 @@ double RunWriter::add_fold(int fold, std::span<const std::size_t> rows,
   check_finite(oof, "oof");
   check_finite(test, "test");
   if (!score) {
-    std::vector<double> y(rows.size());
-    for (std::size_t i = 0; i < rows.size(); ++i) y[i] = ref_.y_true[rows[i]];
-    score = metric::score(ref_.metric, {.y_true = y, .y_pred = oof, .pred_cols = k});
+    const std::size_t tc = ref_.true_cols;  // multilabel: the label columns
+    std::vector<double> y(rows.size() * tc);
+    for (std::size_t i = 0; i < rows.size(); ++i)
+      std::copy_n(ref_.y_true.begin() + static_cast<std::ptrdiff_t>(rows[i] * tc), tc,
+                  y.begin() + static_cast<std::ptrdiff_t>(i * tc));
+    score = metric::score(ref_.metric, {.y_true = y, .true_cols = tc, .y_pred = oof, .pred_cols = k});
   }
   std::lock_guard lock(mu_);
   // A fold given again (a notebook retraining it) replaces what it gave before.

@@ -152,7 +152,7 @@ Loaded load_candidates(const Workspace& ws, const std::vector<std::string>& inpu
   out.mode = Mode::kResample;
   out.problem.metric = set.ref.metric;
   out.problem.y_true = set.ref.y_true;
-  out.problem.true_cols = 1;
+  out.problem.true_cols = set.ref.true_cols;
   out.problem.pred_cols = set.ref.cols();
   out.test_rows = set.ref.test_ids.size();
   for (std::size_t i = 0; i < set.members.size(); ++i)

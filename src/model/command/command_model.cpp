@@ -134,11 +134,32 @@ std::string shown(const std::vector<std::string>& ids) {
   return out;
 }
 
-// Reads a prediction file: `id_column`, an optional "fold" column, then k prediction columns.
+// The file's column of each name in `names` (multilabel: the target columns, in any order after
+// the id and fold columns); an absent or unexpected column is an error naming it.
+std::vector<std::size_t> named_columns(const fs::path& path, const std::vector<std::string>& header,
+                                       std::size_t first_pred, const std::vector<std::string>& names) {
+  std::vector<std::size_t> at;
+  std::vector<std::string> missing, extra;
+  for (const auto& name : names) {
+    auto it = std::find(header.begin() + static_cast<long>(first_pred), header.end(), name);
+    if (it == header.end()) missing.push_back(name);
+    else at.push_back(static_cast<std::size_t>(it - header.begin()));
+  }
+  for (std::size_t c = first_pred; c < header.size(); ++c)
+    if (std::find(names.begin(), names.end(), header[c]) == names.end()) extra.push_back(header[c]);
+  if (!missing.empty() || !extra.empty())
+    fail(ErrorCode::kBackend,
+         "{}:1: the prediction columns must be the target columns ({}): missing [{}], unexpected [{}]",
+         path.string(), join(names), join(missing), join(extra));
+  return at;
+}
+
+// Reads a prediction file: `id_column`, an optional "fold" column, then k prediction columns (or,
+// with `names`, exactly those columns in any order, each a probability in [0, 1]).
 // Returns rows in the order of `expected_ids`.
 std::vector<double> read_predictions(const fs::path& path, const std::string& id_column,
                                      const std::vector<std::string>& expected_ids, std::size_t k,
-                                     bool allow_fold) {
+                                     bool allow_fold, const std::vector<std::string>& names = {}) {
   if (!fs::exists(path))
     fail(ErrorCode::kBackend, "command: the trainer did not write {} (expected columns {}, then {} prediction column{})",
          path.string(), id_column, k, k == 1 ? "" : "s");
@@ -150,10 +171,17 @@ std::vector<double> read_predictions(const fs::path& path, const std::string& id
          header[0], id_column);
   std::size_t first_pred = 1;
   if (allow_fold && header.size() > 1 && header[1] == "fold") first_pred = 2;
-  if (header.size() - first_pred != k)
-    fail(ErrorCode::kBackend, "{}:1: {} prediction column{} ({}): expected {}", path.string(),
-         header.size() - first_pred, header.size() - first_pred == 1 ? "" : "s",
-         join(std::span(header).subspan(first_pred)), k);
+  std::vector<std::size_t> col_of(k);
+  if (!names.empty()) {
+    COMPE_ASSERT(names.size() == k);
+    col_of = named_columns(path, header, first_pred, names);
+  } else {
+    if (header.size() - first_pred != k)
+      fail(ErrorCode::kBackend, "{}:1: {} prediction column{} ({}): expected {}", path.string(),
+           header.size() - first_pred, header.size() - first_pred == 1 ? "" : "s",
+           join(std::span(header).subspan(first_pred)), k);
+    for (std::size_t j = 0; j < k; ++j) col_of[j] = first_pred + j;
+  }
 
   std::unordered_map<std::string_view, std::size_t> index;
   index.reserve(expected_ids.size());
@@ -177,12 +205,15 @@ std::vector<double> read_predictions(const fs::path& path, const std::string& id
     }
     seen[it->second] = 1;
     for (std::size_t j = 0; j < k; ++j) {
-      const std::string& cell = rec.fields[first_pred + j];
+      const std::string& cell = rec.fields[col_of[j]];
       double v = 0;
       auto [ptr, ec] = std::from_chars(cell.data(), cell.data() + cell.size(), v);
       if (ec != std::errc() || ptr != cell.data() + cell.size() || !std::isfinite(v))
         fail(ErrorCode::kBackend, "{}:{}: id {} column '{}': '{}' is not a finite number",
-             path.string(), rec.line, rec.fields[0], header[first_pred + j], cell);
+             path.string(), rec.line, rec.fields[0], header[col_of[j]], cell);
+      if (!names.empty() && (v < 0.0 || v > 1.0))
+        fail(ErrorCode::kBackend, "{}:{}: id {} column '{}': {} is not a probability in [0, 1]",
+             path.string(), rec.line, rec.fields[0], header[col_of[j]], cell);
       out[it->second * k + j] = v;
     }
   }
@@ -296,6 +327,7 @@ std::string task_text(Task t) {
   switch (t) {
     case Task::kBinary: return "binary";
     case Task::kMulticlass: return "multiclass";
+    case Task::kMultilabel: return "multilabel";
     default: return "regression";
   }
 }
@@ -392,6 +424,7 @@ FoldResult CommandModel::fit_predict(const FoldData& data, const nlohmann::json&
   env.push_back(fmt::format("COMPE_SEED={}", data.seed));
   env.push_back(fmt::format("COMPE_THREADS={}", resolve_threads(data.threads)));
   if (!data.metrics_file.empty()) env.push_back("COMPE_METRICS_FILE=" + abs(data.metrics_file));
+  if (!src->data_dir.empty()) env.push_back("COMPE_DATA_DIR=" + abs(src->data_dir));
 
   if (progress) progress(Progress{data.fold, 0, 1, "running: " + command});
   FoldResult result;
@@ -415,11 +448,14 @@ FoldResult CommandModel::fit_predict(const FoldData& data, const nlohmann::json&
     fail(ErrorCode::kBackend, "command '{}' (fold {}) exited with status {}; log {}:{}", command,
          data.fold, WEXITSTATUS(outcome.status), result.log_file.string(), log_tail(result.log_file));
 
+  // Multilabel: one probability column per target column, matched by name.
+  const std::vector<std::string> names = target.task == Task::kMultilabel ? target.columns : std::vector<std::string>{};
   result.valid_pred = read_predictions(out_dir / "oof.csv", src->id_column,
-                                       ids_of(train_ids, data.valid_rows), k, true);
+                                       ids_of(train_ids, data.valid_rows), k, true, names);
   std::vector<std::size_t> all_test(src->test->num_rows());
   for (std::size_t i = 0; i < all_test.size(); ++i) all_test[i] = i;
-  result.test_pred = read_predictions(out_dir / "test.csv", src->id_column, ids_of(test_ids, all_test), k, false);
+  result.test_pred = read_predictions(out_dir / "test.csv", src->id_column, ids_of(test_ids, all_test), k, false,
+                                      names);
 
   // The trainer predicts on the target's own scale; models return the transformed scale.
   if (target.transform == TargetTransform::kLog1p) {

@@ -292,6 +292,12 @@ class LinearModel final : public Model {
 FoldResult LinearModel::fit_predict(const FoldData& data, const nlohmann::json& user_params,
                                     const ProgressCallback& progress) {
   check_fold_data(data);
+  if (data.target->task == Task::kMultilabel) {
+    // One logistic regression per label column.
+    return fit_per_label(data, progress, [&](const FoldData& d, const ProgressCallback& p, std::size_t) {
+      return fit_predict(d, user_params, p);
+    });
+  }
   const nlohmann::json params = resolve_params(info(), user_params);
   const double alpha = param_double(params, kName, "alpha", 1.0);
   const double c = param_double(params, kName, "C", 1.0);

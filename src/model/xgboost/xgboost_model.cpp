@@ -619,10 +619,27 @@ class XgboostModel final : public Model {
  private:
   // The fold's matrices: with count-encoded features its own, else slices of the cached ones.
   void build_matrices(const FoldData& data, const Settings& s, const Stopping& st, Matrices& m);
+  // Multilabel: one binary booster per label column, each label with a model (and matrix cache)
+  // of its own that the folds share.
+  FoldResult fit_multilabel(const FoldData& data, const nlohmann::json& user_params, const ProgressCallback& progress);
 
   std::mutex mutex_;
   Cache cache_;
+  std::vector<std::unique_ptr<XgboostModel>> labels_;
 };
+
+FoldResult XgboostModel::fit_multilabel(const FoldData& data, const nlohmann::json& user_params,
+                                        const ProgressCallback& progress) {
+  std::vector<XgboostModel*> models;
+  {
+    std::lock_guard lock(mutex_);
+    while (labels_.size() < data.target->num_class) labels_.push_back(std::make_unique<XgboostModel>(info()));
+    for (std::size_t j = 0; j < data.target->num_class; ++j) models.push_back(labels_[j].get());
+  }
+  return fit_per_label(data, progress, [&](const FoldData& d, const ProgressCallback& p, std::size_t j) {
+    return models[j]->fit_predict(d, user_params, p);
+  });
+}
 
 void XgboostModel::build_matrices(const FoldData& data, const Settings& s, const Stopping& st, Matrices& m) {
   const FeatureMatrix& fm = *data.features;
@@ -657,6 +674,7 @@ void XgboostModel::build_matrices(const FoldData& data, const Settings& s, const
 FoldResult XgboostModel::fit_predict(const FoldData& data, const nlohmann::json& user_params,
                                      const ProgressCallback& progress) {
   check_fold_data(data);
+  if (data.target->task == Task::kMultilabel) return fit_multilabel(data, user_params, progress);
   const nlohmann::json params = resolve_params(info(), user_params);
   const Settings s = read_settings(params, data);
   const std::size_t k = data.target->prediction_columns();

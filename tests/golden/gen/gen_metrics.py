@@ -287,6 +287,14 @@ def multilabel_auc(name, w):
     return skm.roc_auc_score(y, p, average="macro", sample_weight=w)
 
 
+def multilabel_f1(average, t):
+    def call(name, w):
+        y, p = arrays(name)
+        return skm.f1_score(y.astype(int), (p >= t).astype(int), average=average,
+                            sample_weight=w, zero_division=0)
+    return call
+
+
 def map_at(k):
     def call(name, w):
         d = datasets[name]
@@ -363,6 +371,12 @@ METRICS = {
     "ndcg": (SK, "sklearn.metrics.ndcg_score(Y, S, k=k, sample_weight=w)",
              [(f"ndcg@{k}" if k else "ndcg", ndcg_at(k)) for k in (None, 1, 3, 5)], NDCG, True),
 }
+for avg in ("micro", "macro", "samples"):
+    METRICS[f"f1_{avg}_multilabel"] = (
+        SK, f"sklearn.metrics.f1_score(Y, P >= t, average='{avg}', zero_division=0, "
+        "sample_weight=w)",
+        [(f"f1_{avg}_multilabel@{t}" if t != 0.5 else f"f1_{avg}_multilabel",
+          multilabel_f1(avg, t)) for t in (0.5, 0.3, 0.7)], MULTILABEL, True)
 for base, fn in (("f1", skm.f1_score), ("precision", skm.precision_score),
                  ("recall", skm.recall_score)):
     METRICS[base] = (SK, f"sklearn.metrics.{fn.__name__}(y, labels(p), sample_weight=w)",
