@@ -6,17 +6,29 @@
 /// or many machines sharing one store). Both implement the same interface and pass the same
 /// conformance suite (tests/unit/store/).
 ///
-/// Every write is one transaction: a killed process never leaves a torn record. A process that
-/// dies while its run is `running` leaves the run as it was last written; `mark_interrupted_stale`
-/// later turns it into `interrupted`.
-///
 /// Times are unix milliseconds (UTC); `iso8601_utc` formats them.
 /// Errors: backend failures throw Error(kStorage) naming the operation and the store (a URL's
 /// password is never shown); unknown runs, studies or trials throw Error(kNotFound); bad
 /// arguments Error(kInvalidArgument).
-/// Thread safety: one Store may be shared by threads (calls are serialised on its connection);
-/// for parallel writers open one Store per thread or process. A Store must not cross fork():
-/// a child process opens its own.
+///
+/// Contract (what every backend guarantees; the conformance suite checks it):
+/// - Atomicity. Every call is one transaction: a write either happens whole or not at all, and
+///   a call that throws has changed nothing. Multi-row writes (create_run with tags and fold
+///   scores, finish_run, log_metrics batches, delete_run) are
+///   never seen half done.
+/// - Consistency of reads. A read call sees one snapshot: list_runs never mixes two versions
+///   of a run, and a run's tags and fold scores belong to the same moment as its row.
+/// - Concurrent workers (threads with their own Store, processes, machines on one PostgreSQL)
+///   see each other's committed writes at their next call; nothing is cached between calls.
+///   Numbering is atomic: create_trial, create_trial_below and enqueue_trial never hand out one
+///   number twice, and claim_trial never gives one waiting trial to two claimers. Writes of
+///   different workers to the same run or trial are last-writer-wins per call.
+/// - A killed process leaves every transaction it committed and nothing of the one in flight.
+///   Its `running` run stays as last written until `mark_interrupted_stale` (any later opener)
+///   turns it `interrupted`; its running trials until `fail_stale_trials` ends them `failed`.
+/// - Thread safety: one Store may be shared by threads (calls are serialised on its
+///   connection, so they do not run in parallel); for parallel writers open one Store per
+///   thread or process. A Store must not cross fork(): a child process opens its own.
 
 #include <nlohmann/json.hpp>
 
