@@ -26,6 +26,7 @@ Run SqlStore::create_run(const Run& in) {
     if (run.started_ms == 0) run.started_ms = now;
     if (!run.heartbeat_ms) run.heartbeat_ms = now;
     if (run.host.empty()) run.host = host_;
+    if (run.user.empty()) run.user = this_user();
     if (run.pid == 0) run.pid = static_cast<std::int64_t>(::getpid());
     run.cv_score.reset();
     run.ended_ms.reset();
@@ -35,8 +36,8 @@ Run SqlStore::create_run(const Run& in) {
           "INSERT INTO runs (id, name, status, created_ms, started_ms, heartbeat_ms, config, "
           "parent_id, folds_hash, data_hash, metric, direction, note, command, workdir, host, "
           "pid, git_commit, git_branch, git_dirty, versions, error, wall_seconds, cpu_seconds, "
-          "peak_memory_bytes, kind, partial) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-          "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+          "peak_memory_bytes, kind, partial, user_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+          "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
           {run.id,
            run.name,
            std::string(run_status_name(run.status)),
@@ -63,7 +64,8 @@ Run SqlStore::create_run(const Run& in) {
            opt(run.cpu_seconds),
            opt(run.peak_memory_bytes),
            run.kind,
-           std::int64_t{run.partial ? 1 : 0}});
+           std::int64_t{run.partial ? 1 : 0},
+           run.user});
       if (n == 1) break;
       COMPE_ASSERT(attempt < 16);  // 2^40 ids: repeated collisions mean a broken generator
     }
@@ -177,6 +179,11 @@ void SqlStore::delete_run(const std::string& id) {
     for (const char* table : {"metric_series", "run_tags", "fold_scores", "artifacts", "lb_scores"})
       db_->exec(fmt::format("DELETE FROM {} WHERE run_id = ?", table), {id});
     db_->exec("DELETE FROM runs WHERE id = ?", {id});
+    // Content no other run refers to goes with it (its chunks by the foreign key's cascade).
+    db_->exec(
+        "DELETE FROM artifact_blobs WHERE NOT EXISTS (SELECT 1 FROM artifacts a WHERE a.sha = "
+        "artifact_blobs.sha)",
+        {});
   });
 }
 
@@ -476,6 +483,54 @@ void SqlStore::fill_details(std::vector<Run>& runs) {
       by_id.at(r.str(0))->fold_scores[static_cast<int>(r.i64(1))] = r.f64(2);
     }
   }
+}
+
+bool SqlStore::copy_run(const Run& run) {
+  return write("copy_run", [&] {
+    if (run.id.size() != 8)
+      fail(ErrorCode::kInvalidArgument, "copy_run: run id '{}' is not 8 characters", run.id);
+    std::int64_t n = db_->exec(
+        "INSERT INTO runs (id, name, status, created_ms, started_ms, ended_ms, heartbeat_ms, "
+        "config, parent_id, folds_hash, data_hash, metric, direction, cv_score, note, command, "
+        "workdir, host, pid, git_commit, git_branch, git_dirty, versions, error, wall_seconds, "
+        "cpu_seconds, peak_memory_bytes, kind, partial, user_name) VALUES (?, ?, ?, ?, ?, ?, ?, "
+        "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) "
+        "DO NOTHING",
+        {run.id,
+         run.name,
+         std::string(run_status_name(run.status)),
+         run.created_ms,
+         run.started_ms,
+         opt(run.ended_ms),
+         opt(run.heartbeat_ms),
+         run.config.dump(),
+         run.parent_id,
+         run.folds_hash,
+         run.data_hash,
+         run.metric,
+         run.direction,
+         opt(run.cv_score),
+         run.note,
+         run.command,
+         run.workdir,
+         run.host,
+         run.pid,
+         run.git_commit,
+         run.git_branch,
+         run.git_dirty ? Value(std::int64_t{*run.git_dirty ? 1 : 0}) : Value(),
+         run.versions.dump(),
+         run.error,
+         opt(run.wall_seconds),
+         opt(run.cpu_seconds),
+         opt(run.peak_memory_bytes),
+         run.kind,
+         std::int64_t{run.partial ? 1 : 0},
+         run.user});
+    if (n == 0) return false;
+    for (const auto& [fold, score] : run.fold_scores) put_fold_score(run.id, fold, score);
+    for (const auto& tag : run.tags) put_tag(run.id, tag);
+    return true;
+  });
 }
 
 }  // namespace compe::store

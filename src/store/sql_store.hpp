@@ -28,7 +28,7 @@ inline constexpr const char* kRunColumns =
     "id, name, status, created_ms, started_ms, ended_ms, heartbeat_ms, config, parent_id, "
     "folds_hash, data_hash, metric, direction, cv_score, note, command, workdir, host, pid, "
     "git_commit, git_branch, git_dirty, versions, error, wall_seconds, cpu_seconds, "
-    "peak_memory_bytes, kind, partial";
+    "peak_memory_bytes, kind, partial, user_name";
 inline constexpr const char* kTrialColumns =
     "study, number, state, params, objective_values, run_id, error, created_ms, started_ms, "
     "ended_ms, host, pid, heartbeat_ms";
@@ -42,6 +42,8 @@ inline Value opt(const std::optional<std::int64_t>& v) {
 
 std::string new_run_id();
 std::string this_host();
+/// The account running this process: $USER, else the password database's name, else "".
+std::string this_user();
 /// Whether process `pid` of this host lives (a zombie does not).
 bool pid_alive(std::int64_t pid);
 /// Whether the process that runs a run started at `run_started_ms` still lives (not a reused pid).
@@ -71,6 +73,7 @@ class SqlStore final : public Store {
   // ---- runs, tags and metric series (runs.cpp) ----
   Run create_run(const Run& in) override;
   Run get_run(const std::string& id) override;
+  bool copy_run(const Run& run) override;
   std::string resolve_run_id(const std::string& prefix) override;
   void update_run(const std::string& id, const RunPatch& p) override;
   void finish_run(const std::string& id, const RunResult& res) override;
@@ -91,6 +94,11 @@ class SqlStore final : public Store {
   // ---- artifacts (artifacts.cpp) ----
   void add_artifact(const Artifact& a) override;
   std::vector<Artifact> list_artifacts(const std::string& run_id) override;
+  Artifact put_artifact(const Artifact& record, const std::filesystem::path& file,
+                        std::int64_t max_bytes) override;
+  Artifact read_artifact(const std::string& run_id, const std::string& name,
+                         const std::function<void(std::string_view)>& sink) override;
+  ArtifactUsage artifact_usage() override;
 
   // ---- leaderboard scores (lb.cpp) ----
   void add_lb_score(const LbScore& s) override;
@@ -176,6 +184,8 @@ class SqlStore final : public Store {
   void put_tag(const std::string& id, const std::string& tag);
   // Tags and fold scores of `runs`, a few ids per query.
   void fill_details(std::vector<Run>& runs);
+  // Inserts or replaces an artifact record (inside a write transaction).
+  void put_artifact_record(const Artifact& a);
   void require_trial(const std::string& study, std::int64_t number);
   // The study's number of objectives, without parsing its sampler document (the per-trial calls
   // only need to know that the study exists, or its objective count).

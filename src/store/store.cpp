@@ -2,6 +2,7 @@
 
 #include "compe/store.hpp"
 
+#include <pwd.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -54,6 +55,12 @@ std::string new_run_id() {
     bits >>= 5;
   }
   return id;
+}
+
+std::string this_user() {
+  if (const char* u = std::getenv("USER"); u && *u) return u;
+  if (const passwd* pw = ::getpwuid(::getuid())) return pw->pw_name;
+  return "";
 }
 
 std::string this_host() {
@@ -145,6 +152,7 @@ Run run_from_row(const Row& r) {
   run.peak_memory_bytes = r.opt_i64(26);
   run.kind = r.str(27);
   run.partial = r.i64(28) != 0;
+  run.user = r.str(29);
   return run;
 }
 
@@ -254,6 +262,7 @@ std::string Row::str(std::size_t i) const {
   if (const auto* s = std::get_if<std::string>(&v)) return *s;
   if (const auto* n = std::get_if<std::int64_t>(&v)) return std::to_string(*n);
   if (const auto* d = std::get_if<double>(&v)) return fmt::format("{}", *d);
+  if (const auto* b = std::get_if<Blob>(&v)) return b->bytes;
   return "";
 }
 
