@@ -39,16 +39,17 @@ assert len(finished) >= 11, f"expected 2 runs, a blend and 8 trials finished, go
 pulled = {r["id"]: r for r in json.load(open(os.path.join(tmp, "pull.json")))["runs"]}
 checked = 0
 for r in finished:
+    rid = r["run_id"]
     arts = r.get("artifacts", [])
     names = {a["name"] for a in arts}
     for need in ("oof", "meta", "config"):
-        assert need in names, f"run {r['id']}: no {need} artifact ({sorted(names)})"
+        assert need in names, f"run {rid}: no {need} artifact ({sorted(names)})"
     for a in arts:
-        assert a.get("stored"), f"run {r['id']}: artifact {a['name']} has no content in the store"
-        path = os.path.join(tmp, "d", "runs", r["id"], os.path.basename(a["path"]))
+        assert a.get("stored"), f"run {rid}: artifact {a['name']} has no content in the store"
+        path = os.path.join(tmp, "d", "runs", rid, os.path.basename(a["path"]))
         data = open(path, "rb").read()
         assert hashlib.sha256(data).hexdigest() == a["sha"], f"{path}: sha256 differs"
         checked += 1
-    assert r["user"], f"run {r['id']}: no user recorded"
+    assert r["user"], f"run {rid}: no user recorded"
 print(f"team scenario: {len(finished)} finished runs, {checked} artifacts verified")
 PY
