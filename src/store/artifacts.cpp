@@ -54,7 +54,7 @@ Digest digest_file(const fs::path& file, std::int64_t max_bytes) {
   if (static_cast<std::int64_t>(size) > max_bytes) {
     fail(ErrorCode::kInvalidArgument,
          "'{}' is {} bytes, over the limit of {} bytes for one artifact in the store (raise "
-         "the limit with --max-artifact-bytes)",
+         "the limit with `compe push --max-artifact-mb`)",
          file.string(), size, max_bytes);
   }
   std::ifstream in = open_input(file);
