@@ -245,6 +245,8 @@ async function pageRuns(query) {
     return h('th', { class: 'sortable' + (active ? ' active' : '') + (cls ? ' ' + cls : ''), 'data-sort': key, 'aria-sort': active ? (st.order === 'asc' ? 'ascending' : 'descending') : 'none' },
       h('button', { class: 'link', text: label + arrow, onclick: () => go({ sort: key, order: next, offset: 0 }) }));
   };
+  // Who made each run, shown once several people (or machines) share the store.
+  const shared = new Set(doc.runs.map(r => `${r.user || ''}@${r.host || ''}`)).size > 1;
   const rows = doc.runs.map(r => {
     const box = h('input', { type: 'checkbox', 'aria-label': 'Select ' + r.run_id, onchange: e => {
       if (e.target.checked) selected.add(r.run_id); else selected.delete(r.run_id);
@@ -258,7 +260,8 @@ async function pageRuns(query) {
       h('td', { class: 'name' }, h('a', { href, text: r.name || r.run_id })),
       h('td', { class: 'num cv', text: fmtScore(r.cv) + (r.partial ? '*' : ''), title: r.partial ? 'partial run: some folds or rows only' : null }),
       h('td', { class: 'status' }, statusBadge(r.status)),
-      h('td', { class: 'mono' }, h('a', { href, text: r.run_id })),
+      h('td', { class: 'mono' }, h('a', { href, text: r.run_id }),
+        ...(shared ? [h('span', { class: 'muted who', text: ` ${r.user || '?'}@${r.host || '?'}` })] : [])),
       h('td', { text: r.model || '–' }),
       h('td', { text: r.metric || '–' }),
       h('td', { class: 'num', text: Object.keys(r.folds).length }),
@@ -333,7 +336,7 @@ async function pageRun(id) {
     section('Training curves', h('div', { class: 'grid' }, curveCharts(metrics.series))),
     section('Run', kv([
       ['Kind', run.kind || '–'], ['Created', fmtTime(run.created)], ['Ended', fmtTime(run.ended)], ['Wall time', run.wall_seconds === null ? '–' : run.wall_seconds.toFixed(1) + ' s'],
-      ['Git', git], ['Command', h('code', { class: 'command', text: run.command || '–' })], ['Host', run.host], ['Parent', run.parent ? h('a', { href: '#/run/' + encodeURIComponent(run.parent), class: 'mono', text: run.parent }) : '–'],
+      ['Git', git], ['Command', h('code', { class: 'command', text: run.command || '–' })], ['Host', run.user ? run.user + '@' + run.host : run.host], ['Parent', run.parent ? h('a', { href: '#/run/' + encodeURIComponent(run.parent), class: 'mono', text: run.parent }) : '–'],
       ['Folds hash', run.folds_hash], ['Tags', h('span', {}, run.tags.length ? run.tags.map(t => h('span', { class: 'tag', text: t })) : '–')],
       ['Note', run.note || '–']])),
     section('Leaderboard', lb),

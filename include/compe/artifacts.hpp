@@ -50,9 +50,53 @@ void write_label_submission(const std::filesystem::path& path, const Table& samp
                             const std::string& id_column, const Column& test_ids,
                             const std::vector<std::string>& classes, std::span<const int> labels);
 
-/// Records the files of `dir` that exist among config.json, oof.csv, test.csv, test_folds.csv,
-/// submission.csv, meta.json, run.log and git.diff as artifacts of `run_id` (paths relative to the workspace).
+/// A file of a run folder and its artifact name in the store.
+struct ArtifactFile {
+  const char* file;  ///< e.g. "oof.csv"
+  const char* name;  ///< e.g. "oof" (also its kind)
+};
+
+/// The files a run folder may hold, in the order they are stored: config.json, oof.csv,
+/// test.csv, test_folds.csv, submission.csv, meta.json, curves.csv, run.log, git.diff.
+std::span<const ArtifactFile> artifact_files();
+
+/// Stores the files of runs/<run_id>/ that exist among artifact_files() in the store, content
+/// and record together (Store::put_artifact: sha256, compressed chunks, streamed); content the
+/// store has is not sent again. Returns the records. Throws what put_artifact throws (a file over
+/// `max_bytes` is Error(kInvalidArgument) naming it).
+std::vector<Artifact> push_run(Store& store, const Workspace& ws, const std::string& run_id,
+                               std::int64_t max_bytes = kDefaultArtifactLimitBytes);
+
+/// push_run for the run writer: every file of `dir` (== runs/<run_id>/) in the store before
+/// the run is marked finished.
 void record_artifacts(Store& store, const Workspace& ws, const std::string& run_id,
-                      const std::filesystem::path& dir);
+                      const std::filesystem::path& dir,
+                      std::int64_t max_bytes = kDefaultArtifactLimitBytes);
+
+/// What ensure_local asks for: every file named (a missing one is an error), or those the store
+/// has (the others are skipped).
+enum class Need { kAll, kIfStored };
+
+struct LocalRun {
+  std::filesystem::path dir;         ///< runs/<id>/
+  std::vector<std::string> fetched;  ///< files fetched from the store by this call
+};
+
+/// The one way to a run's files given its id: runs/<id>/ is a cache of the store. Each of
+/// `files` (names of artifact_files(), e.g. "oof.csv") missing from the folder is fetched from
+/// the store chunk by chunk, its sha256 verified, and written atomically (never half a file).
+/// Files present are used as they are. Error(kNotFound) naming the run, the file and the store
+/// when the store has no content for a file asked with Need::kAll; Error(kStorage) when the
+/// stored content does not match its digest (nothing is written then).
+LocalRun ensure_local(Store& store, const Workspace& ws, const std::string& run_id,
+                      std::span<const std::string_view> files, Need need = Need::kAll);
+
+/// ensure_local for a runs folder given as a path (runs/ of a workspace).
+LocalRun ensure_local(Store& store, const std::filesystem::path& runs_dir,
+                      const std::string& run_id, std::span<const std::string_view> files,
+                      Need need = Need::kAll);
+
+/// Fetches every artifact of the run the store holds content for and the folder lacks.
+LocalRun pull_run(Store& store, const Workspace& ws, const std::string& run_id);
 
 }  // namespace compe::run

@@ -29,11 +29,12 @@
 #include <nlohmann/json.hpp>
 
 #include "compe/error.hpp"
+#include "compe/sha256.hpp"
 
 namespace compe::host {
 
-/// SHA-256 (FIPS 180-4) of `data` as 64 lowercase hex digits.
-std::string sha256_hex(std::string_view data);
+/// SHA-256 (FIPS 180-4) of `data` as 64 lowercase hex digits (compe/sha256.hpp).
+using compe::sha256_hex;
 
 /// Parses an ISO 8601 time: "YYYY-MM-DD" (midnight UTC) or "YYYY-MM-DDTHH:MM[:SS[.fff]]" followed
 /// by "Z" or "+HH:MM"/"-HH:MM" (a space may replace 'T'). Returns unix ms. A time without a zone

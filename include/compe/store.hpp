@@ -6,21 +6,40 @@
 /// or many machines sharing one store). Both implement the same interface and pass the same
 /// conformance suite (tests/unit/store/).
 ///
-/// Every write is one transaction: a killed process never leaves a torn record. A process that
-/// dies while its run is `running` leaves the run as it was last written; `mark_interrupted_stale`
-/// later turns it into `interrupted`.
-///
 /// Times are unix milliseconds (UTC); `iso8601_utc` formats them.
 /// Errors: backend failures throw Error(kStorage) naming the operation and the store (a URL's
 /// password is never shown); unknown runs, studies or trials throw Error(kNotFound); bad
 /// arguments Error(kInvalidArgument).
-/// Thread safety: one Store may be shared by threads (calls are serialised on its connection);
-/// for parallel writers open one Store per thread or process. A Store must not cross fork():
-/// a child process opens its own.
+///
+/// Contract (what every backend guarantees; the conformance suite checks it):
+/// - Atomicity. Every call is one transaction: a write either happens whole or not at all, and
+///   a call that throws has changed nothing. Multi-row writes (create_run with tags and fold
+///   scores, finish_run, log_metrics batches, delete_run, put_artifact with its content) are
+///   never seen half done.
+/// - Consistency of reads. A read call sees one snapshot: list_runs never mixes two versions
+///   of a run, and a run's tags and fold scores belong to the same moment as its row.
+/// - Concurrent workers (threads with their own Store, processes, machines on one PostgreSQL)
+///   see each other's committed writes at their next call; nothing is cached between calls.
+///   Numbering is atomic: create_trial, create_trial_below and enqueue_trial never hand out one
+///   number twice, and claim_trial never gives one waiting trial to two claimers. Writes of
+///   different workers to the same run or trial are last-writer-wins per call.
+/// - A killed process leaves every transaction it committed and nothing of the one in flight.
+///   Its `running` run stays as last written until `mark_interrupted_stale` (any later opener)
+///   turns it `interrupted`; its running trials until `fail_stale_trials` ends them `failed`.
+///   An artifact whose upload was cut is absent (never partly present): its content is
+///   committed in the same transaction as its record.
+/// - Artifacts are content-addressed (sha256): identical files are stored once, and readers
+///   verify the digest of what they read (Error(kStorage) naming the run and artifact when the
+///   content does not match).
+/// - Thread safety: one Store may be shared by threads (calls are serialised on its
+///   connection, so they do not run in parallel); for parallel writers open one Store per
+///   thread or process. A Store must not cross fork(): a child process opens its own.
 
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <filesystem>
+#include <functional>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -71,6 +90,7 @@ struct Run {
   std::string command;  ///< command line that started the run
   std::string workdir;
   std::string host;
+  std::string user;  ///< who made it ($USER, else the account name); "" in older stores
   std::int64_t pid = 0;
   std::string git_commit;
   std::string git_branch;
@@ -164,9 +184,24 @@ struct Artifact {
   std::string name;  ///< unique per run, e.g. "oof"
   std::string path;  ///< relative to the workspace
   std::int64_t size = 0;
-  std::string sha;   ///< hex digest
+  std::string sha;   ///< hex digest (sha256 for content in the store)
   std::string kind;  ///< e.g. "oof", "test", "submission", "model"
   std::int64_t created_ms = 0;
+  /// Whether the store holds the content (put_artifact); false for a record alone (add_artifact,
+  /// or runs recorded before the store kept content).
+  bool stored = false;
+};
+
+/// Artifact content is stored in chunks of this many bytes (before compression).
+inline constexpr std::int64_t kArtifactChunkBytes = std::int64_t{1} << 20;
+/// The default limit on one artifact's size for put_artifact.
+inline constexpr std::int64_t kDefaultArtifactLimitBytes = std::int64_t{2} << 30;
+
+/// Space used by artifact content: distinct blobs, their bytes and their compressed bytes.
+struct ArtifactUsage {
+  std::int64_t blobs = 0;
+  std::int64_t bytes = 0;
+  std::int64_t stored_bytes = 0;
 };
 
 /// A leaderboard score of a run's submission.
@@ -211,7 +246,7 @@ struct Trial {
 };
 
 /// The schema version this build writes; older stores are migrated when opened.
-inline constexpr int kStoreSchemaVersion = 4;
+inline constexpr int kStoreSchemaVersion = 5;
 
 class Store {
  public:
@@ -229,6 +264,10 @@ class Store {
   virtual Run create_run(const Run& run) = 0;
   /// Throws Error(kNotFound) when no run has this id.
   virtual Run get_run(const std::string& id) = 0;
+  /// Records a run of another store as it is there (id, status, times, scores, tags, fold
+  /// scores, user and host): `compe push` to a team store. Returns false, changing nothing, when
+  /// a run has this id already.
+  virtual bool copy_run(const Run& run) = 0;
   /// The id of the one run whose id starts with `prefix`; Error(kNotFound) when none,
   /// Error(kInvalidArgument) naming the candidates when several.
   virtual std::string resolve_run_id(const std::string& prefix) = 0;
@@ -270,6 +309,24 @@ class Store {
   /// Adds or replaces (same run and name) an artifact record.
   virtual void add_artifact(const Artifact& artifact) = 0;
   virtual std::vector<Artifact> list_artifacts(const std::string& run_id) = 0;
+  /// Stores the content of `file` as artifact `record.name` of run `record.run_id` with its
+  /// record, in one transaction (never one without the other): sha256 and size come from the
+  /// file; content already in the store (same sha256) is not stored twice. The file is read
+  /// twice, chunk by chunk (kArtifactChunkBytes, zlib-compressed), never whole in memory.
+  /// Error(kInvalidArgument) naming the file, its size and the limit when it is larger than
+  /// `max_bytes`; Error(kIo) when it cannot be read or changed while being stored;
+  /// Error(kNotFound) for an unknown run. Returns the record as stored.
+  virtual Artifact put_artifact(const Artifact& record, const std::filesystem::path& file,
+                                std::int64_t max_bytes = kDefaultArtifactLimitBytes) = 0;
+  /// Streams the content of artifact `name` of `run_id` to `sink` chunk by chunk and verifies
+  /// size and sha256 at the end; returns its record. Error(kNotFound) naming the run and the
+  /// artifact when the store has no record of it or no content for it; Error(kStorage) naming
+  /// them when a chunk is corrupt or the content does not match its digest (the sink has then
+  /// seen bad bytes: write to a temporary file and keep it only when this returns).
+  virtual Artifact read_artifact(const std::string& run_id, const std::string& name,
+                                 const std::function<void(std::string_view)>& sink) = 0;
+  /// Space used by artifact content in the store.
+  virtual ArtifactUsage artifact_usage() = 0;
   virtual void add_lb_score(const LbScore& score) = 0;
   /// Scores of one run, or of every run when run_id is "", oldest first.
   virtual std::vector<LbScore> list_lb_scores(const std::string& run_id = "") = 0;

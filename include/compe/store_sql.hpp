@@ -20,7 +20,12 @@ namespace compe::store {
 
 enum class Dialect { kSqlite, kPostgres };
 
-using Value = std::variant<std::monostate, std::int64_t, double, std::string>;
+/// Binary content (BLOB in SQLite, BYTEA in PostgreSQL); text columns take std::string.
+struct Blob {
+  std::string bytes;
+};
+
+using Value = std::variant<std::monostate, std::int64_t, double, std::string, Blob>;
 
 /// A backend failure; the store turns it into Error(kStorage) naming the operation.
 class DbError : public std::runtime_error {
@@ -34,7 +39,7 @@ struct Row {
   bool is_null(std::size_t i) const { return std::holds_alternative<std::monostate>(cells.at(i)); }
   std::int64_t i64(std::size_t i) const;
   double f64(std::size_t i) const;       ///< NULL reads as NaN
-  std::string str(std::size_t i) const;  ///< NULL reads as ""
+  std::string str(std::size_t i) const;  ///< NULL reads as ""; a blob reads as its bytes
   std::optional<std::int64_t> opt_i64(std::size_t i) const;
   std::optional<double> opt_f64(std::size_t i) const;
 };

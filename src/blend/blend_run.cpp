@@ -20,6 +20,13 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// What a blend member needs of a run folder; runs/<id>/ is fetched from the store when missing.
+constexpr std::string_view kMemberFilesArray[] = {"oof.csv"};
+constexpr std::string_view kOptionalMemberFilesArray[] = {"meta.json", "test.csv", "test_folds.csv",
+                                                          "config.json"};
+constexpr std::span<const std::string_view> kMemberFiles = kMemberFilesArray;
+constexpr std::span<const std::string_view> kOptionalMemberFiles = kOptionalMemberFilesArray;
+
 std::unique_ptr<Store> store_for(const Workspace& ws, const RunOptions& run) {
   auto store = open_store(run.store.empty() ? ws.store_path().string() : run.store);
   store->mark_interrupted_stale();
@@ -153,11 +160,34 @@ Recorded rerun(const Workspace& ws, const Run& r, const RunOptions& options) {
                             : "");
 }
 
+// A run given by id may come from a teammate's workspace on a shared store: its folds and data
+// must be this workspace's, as for imported OOF files. Named hashes in the message.
+void check_same_data(const Workspace& ws, const Run& r, const Reference& ref,
+                     const LoadOptions& options, std::optional<std::string>& data_hash_now) {
+  if (!options.allow_different_folds && !r.folds_hash.empty() && r.folds_hash != ref.folds_hash) {
+    fail(ErrorCode::kInvalidArgument,
+         "run {} ({}) was made on other folds (folds hash {}) than this workspace's (folds hash "
+         "{}){}: blend runs of the same folds.csv",
+         r.id, r.name, r.folds_hash, ref.folds_hash,
+         r.host.empty() ? "" : fmt::format(", by {}@{}", r.user.empty() ? "?" : r.user, r.host));
+  }
+  if (r.data_hash.empty()) return;
+  if (!data_hash_now) data_hash_now = run::data_hash(ws);
+  if (r.data_hash != *data_hash_now) {
+    fail(ErrorCode::kInvalidArgument,
+         "run {} ({}) was made on other train/test data (data hash {}) than this workspace's "
+         "(data hash {}){}: blend runs made on the same data",
+         r.id, r.name, r.data_hash, *data_hash_now,
+         r.host.empty() ? "" : fmt::format(", by {}@{}", r.user.empty() ? "?" : r.user, r.host));
+  }
+}
+
 OofSet load_set(const Workspace& ws, const std::vector<std::string>& inputs, const RunOptions& run,
                 const LoadOptions& options) {
   OofSet set;
   set.ref = reference_from_workspace(ws);
   std::unique_ptr<Store> store;
+  std::optional<std::string> data_hash_now;
   for (const auto& arg : inputs) {
     if (is_member_folder(arg)) {
       Member m = load_member(set.ref, folder_name(arg), arg, options);
@@ -170,6 +200,9 @@ OofSet load_set(const Workspace& ws, const std::vector<std::string>& inputs, con
       if (r.status != RunStatus::kFinished)
         fail(ErrorCode::kInvalidArgument, "run {} ({}) is {}: only finished runs can be blended",
              id, r.name, run_status_name(r.status));
+      check_same_data(ws, r, set.ref, options, data_hash_now);
+      run::ensure_local(*store, ws, id, kMemberFiles);
+      run::ensure_local(*store, ws, id, kOptionalMemberFiles, run::Need::kIfStored);
       set.members.push_back(load_member(set.ref, id, ws.runs_dir() / id, options));
       set.members.back().label = r.name;
     }
@@ -336,6 +369,8 @@ std::vector<fs::path> export_oof(const Workspace& ws, const std::string& run, co
                                  const RunOptions& options) {
   auto store = store_for(ws, options);
   std::string id = store->resolve_run_id(run);
+  run::ensure_local(*store, ws, id, kMemberFiles);
+  run::ensure_local(*store, ws, id, kOptionalMemberFiles, run::Need::kIfStored);
   fs::path src = ws.runs_dir() / id;
   std::vector<fs::path> out;
   for (const char* f : {"oof.csv", "test.csv"})

@@ -187,26 +187,4 @@ void write_label_submission(const fs::path& path, const Table& sample, const std
   write_csv(t, path);
 }
 
-void record_artifacts(Store& store, const Workspace& ws, const std::string& run_id,
-                      const fs::path& dir) {
-  for (auto [name, kind] :
-       {std::pair{"config.json", "config"}, std::pair{"oof.csv", "oof"},
-        std::pair{"test.csv", "test"}, std::pair{"test_folds.csv", "test_folds"},
-        std::pair{"submission.csv", "submission"},
-        std::pair{"meta.json", "meta"}, std::pair{"run.log", "log"},
-        std::pair{"git.diff", "diff"}}) {
-    fs::path p = dir / name;
-    if (!fs::exists(p)) continue;
-    std::string bytes = read_file(p);
-    Hasher h;
-    h.update(bytes);
-    store.add_artifact({.run_id = run_id,
-                        .name = kind,
-                        .path = fs::relative(p, ws.root()).string(),
-                        .size = static_cast<std::int64_t>(bytes.size()),
-                        .sha = h.hex(),
-                        .kind = kind});
-  }
-}
-
 }  // namespace compe::run

@@ -332,6 +332,10 @@ nlohmann::json run_json(const Run& r, std::span<const Artifact> artifacts) {
       if (a.name == name) return json(a.path);
     return json(nullptr);
   };
+  json artifacts_json = json::array();
+  for (const auto& a : artifacts)
+    artifacts_json.push_back({{"name", a.name}, {"path", a.path}, {"size", a.size},
+                              {"sha", a.sha}, {"stored", a.stored}});
   const json& cfg = r.config;
   auto at = [&](const char* pointer) {
     json::json_pointer p(pointer);
@@ -392,7 +396,9 @@ nlohmann::json run_json(const Run& r, std::span<const Artifact> artifacts) {
           {"command", r.command},
           {"workdir", r.workdir},
           {"host", r.host},
+          {"user", r.user},
           {"pid", r.pid},
+          {"artifacts", artifacts_json},
           {"git",
            {{"commit", r.git_commit},
             {"branch", r.git_branch},

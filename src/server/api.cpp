@@ -7,6 +7,7 @@
 #include <limits>
 #include <set>
 
+#include "compe/artifacts.hpp"
 #include "compe/error.hpp"
 #include "compe/run_writer.hpp"
 
@@ -337,6 +338,15 @@ ArtifactFile find_artifact(Store& store, const fs::path& workspace_root, const s
     out.status = 403;
     out.message = "artifact path is outside the workspace";
     return out;
+  }
+  if (!fs::is_regular_file(target, ec) && target.parent_path() == root / "runs" / full) {
+    // runs/<id>/ is a cache of the store: a teammate's run is fetched (and verified) first.
+    std::string file = target.filename().string();
+    for (const auto& f : run::artifact_files()) {
+      if (file != f.file) continue;
+      const std::string_view files[] = {f.file};
+      run::ensure_local(store, root / "runs", full, files, run::Need::kIfStored);
+    }
   }
   if (!fs::is_regular_file(target, ec)) {
     out.message = fmt::format("run {} has no artifact {}", full, quote(name));

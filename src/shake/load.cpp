@@ -1,6 +1,7 @@
 #include <filesystem>
 #include <set>
 
+#include "compe/artifacts.hpp"
 #include "compe/blend.hpp"
 #include "compe/error.hpp"
 #include "compe/score.hpp"
@@ -65,7 +66,10 @@ std::vector<Source> resolve(const Workspace& ws, Store* store, const std::vector
              "run {} ({}) is partial (some folds or rows only): a shake-up needs predictions of every row; "
              "rerun it on all folds", s.name, r.name);
       s.label = r.name;
-      s.dir = ws.runs_dir() / s.name;
+      // runs/<id>/ is a cache of the store: a teammate's run is fetched here when missing.
+      static constexpr std::string_view kFiles[] = {"oof.csv", "test.csv", "submission.csv",
+                                                    "meta.json", "test_folds.csv"};
+      s.dir = run::ensure_local(*store, ws, s.name, kFiles, run::Need::kIfStored).dir;
     }
     if (!seen.insert(s.name).second)
       fail(ErrorCode::kInvalidArgument, "{} is given twice: each candidate once", quote(arg));

@@ -98,7 +98,12 @@ Selection select_finals(const Workspace& ws, const SelectOptions& options) {
   std::vector<Run> eligible;
   for (const auto& r : runs) {
     std::string why;
+    // A teammate's run on a shared store has its submission in the store, not in runs/.
     bool has_sub = fs::exists(ws.runs_dir() / r.id / "submission.csv");
+    if (!has_sub && r.status == RunStatus::kFinished) {
+      for (const Artifact& a : store->list_artifacts(r.id))
+        if (a.name == "submission" && a.stored) has_sub = true;
+    }
     if (r.status != RunStatus::kFinished) {
       const std::string error = r.error.substr(0, r.error.find('\n'));
       why = fmt::format("{}{}", run_status_name(r.status), error.empty() ? "" : " (" + error + ")");

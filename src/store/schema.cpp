@@ -143,6 +143,39 @@ ALTER TABLE runs ADD COLUMN kind TEXT NOT NULL DEFAULT '';
 ALTER TABLE runs ADD COLUMN partial INTEGER NOT NULL DEFAULT 0;
 )sql",
      nullptr, nullptr},
+    {5,
+     "artifact content in the store: content-addressed (sha256) blobs in compressed chunks; who "
+     "made a run",
+     R"sql(
+ALTER TABLE runs ADD COLUMN user_name TEXT NOT NULL DEFAULT '';
+CREATE TABLE artifact_blobs (
+  sha TEXT PRIMARY KEY,
+  size BIGINT NOT NULL,
+  chunks BIGINT NOT NULL,
+  stored_bytes BIGINT NOT NULL,
+  created_ms BIGINT NOT NULL
+);
+)sql",
+     // Chunk bytes: BLOB in SQLite, BYTEA in PostgreSQL (the one column whose type differs).
+     R"sql(
+CREATE TABLE artifact_chunks (
+  sha TEXT NOT NULL REFERENCES artifact_blobs (sha) ON DELETE CASCADE,
+  idx BIGINT NOT NULL,
+  size BIGINT NOT NULL,
+  data BLOB NOT NULL,
+  PRIMARY KEY (sha, idx)
+);
+)sql",
+     R"sql(
+CREATE TABLE artifact_chunks (
+  sha TEXT NOT NULL REFERENCES artifact_blobs (sha) ON DELETE CASCADE,
+  idx BIGINT NOT NULL,
+  size BIGINT NOT NULL,
+  data BYTEA NOT NULL,
+  PRIMARY KEY (sha, idx)
+);
+ALTER TABLE artifact_chunks ALTER COLUMN data SET STORAGE EXTERNAL;
+)sql"},
 };
 
 static_assert(std::size(kMigrations) == kStoreSchemaVersion,

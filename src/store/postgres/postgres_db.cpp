@@ -19,7 +19,7 @@ namespace compe::store {
 namespace {
 
 // Type OIDs from pg_type.h (stable across server versions).
-constexpr Oid kInt2 = 21, kInt4 = 23, kInt8 = 20, kFloat4 = 700, kFloat8 = 701, kNumeric = 1700,
+constexpr Oid kBytea = 17, kInt2 = 21, kInt4 = 23, kInt8 = 20, kFloat4 = 700, kFloat8 = 701, kNumeric = 1700,
               kBool = 16;
 
 std::string to_dollar_placeholders(std::string_view sql) {
@@ -105,6 +105,8 @@ class PostgresDb final : public Db {
           cell = std::strtod(text, nullptr);
         } else if (type == kBool) {
           cell = std::int64_t{text[0] == 't' ? 1 : 0};
+        } else if (type == kBytea) {
+          cell = Blob{unescape_bytea(text, static_cast<std::size_t>(PQgetlength(r.get(), i, c)))};
         } else {
           cell = std::string(text, static_cast<std::size_t>(PQgetlength(r.get(), i, c)));
         }
@@ -173,6 +175,7 @@ class PostgresDb final : public Db {
  private:
   void setup_session() {
     exec_script("SET client_min_messages = warning");
+    exec_script("SET bytea_output = hex");
     if (schema_.empty()) return;
     std::string quoted = quote_ident(schema_);
     try {
@@ -207,6 +210,22 @@ class PostgresDb final : public Db {
     return s;
   }
 
+  // A bytea value in the server's hex output format: "\\x" then two hex digits per byte.
+  static std::string unescape_bytea(const char* text, std::size_t n) {
+    if (n < 2 || text[0] != '\\' || text[1] != 'x')
+      throw DbError("bytea value not in hex format (set bytea_output = hex)");
+    auto nibble = [](char c) -> int {
+      if (c >= '0' && c <= '9') return c - '0';
+      if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+      if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+      throw DbError("bytea value holds a character that is not a hex digit");
+    };
+    std::string out((n - 2) / 2, '\0');
+    for (std::size_t i = 0; i < out.size(); ++i)
+      out[i] = static_cast<char>(nibble(text[2 + 2 * i]) << 4 | nibble(text[3 + 2 * i]));
+    return out;
+  }
+
   static void append_copy_field(std::string& buf, const Value& v) {
     if (const auto* n = std::get_if<std::int64_t>(&v)) {
       fmt::format_to(std::back_inserter(buf), "{}", *n);
@@ -218,6 +237,9 @@ class PostgresDb final : public Db {
       } else {
         fmt::format_to(std::back_inserter(buf), "{}", *d);
       }
+    } else if (const auto* b = std::get_if<Blob>(&v)) {
+      buf += "\\\\x";  // bytea hex input; the COPY text format doubles the backslash
+      for (unsigned char c : b->bytes) fmt::format_to(std::back_inserter(buf), "{:02x}", c);
     } else if (const auto* t = std::get_if<std::string>(&v)) {
       for (char c : *t) {
         switch (c) {
@@ -271,8 +293,16 @@ class PostgresDb final : public Db {
     }
     std::vector<std::string> texts(params.size());
     std::vector<const char*> values(params.size(), nullptr);
+    std::vector<int> lengths(params.size(), 0);
+    std::vector<int> formats(params.size(), 0);  // text, but blobs travel as binary
     for (std::size_t i = 0; i < params.size(); ++i) {
       const Value& v = params[i];
+      if (const auto* b = std::get_if<Blob>(&v)) {
+        values[i] = b->bytes.data();
+        lengths[i] = static_cast<int>(b->bytes.size());
+        formats[i] = 1;
+        continue;
+      }
       if (const auto* n = std::get_if<std::int64_t>(&v)) {
         texts[i] = fmt::format("{}", *n);
       } else if (const auto* d = std::get_if<double>(&v)) {
@@ -286,7 +316,7 @@ class PostgresDb final : public Db {
       values[i] = texts[i].c_str();
     }
     Result r(PQexecPrepared(conn_, it->second.c_str(), static_cast<int>(params.size()),
-                            values.data(), nullptr, nullptr, 0));
+                            values.data(), lengths.data(), formats.data(), 0));
     auto st = PQresultStatus(r.get());
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) throw DbError(error_of(r.get()));
     return r;

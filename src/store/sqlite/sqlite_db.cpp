@@ -109,6 +109,12 @@ class SqliteDb final : public Db {
           case SQLITE_FLOAT:
             cell = sqlite3_column_double(s, ci);
             break;
+          case SQLITE_BLOB: {
+            const auto* data = static_cast<const char*>(sqlite3_column_blob(s, ci));
+            auto n = static_cast<std::size_t>(sqlite3_column_bytes(s, ci));
+            cell = Blob{std::string(data ? data : "", n)};
+            break;
+          }
           default: {
             const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(s, ci));
             auto n = static_cast<std::size_t>(sqlite3_column_bytes(s, ci));
@@ -194,6 +200,8 @@ class SqliteDb final : public Db {
         rc = std::isnan(*d) ? sqlite3_bind_null(s, idx) : sqlite3_bind_double(s, idx, *d);
       } else if (const auto* t = std::get_if<std::string>(&v)) {
         rc = sqlite3_bind_text(s, idx, t->data(), static_cast<int>(t->size()), SQLITE_STATIC);
+      } else if (const auto* b = std::get_if<Blob>(&v)) {
+        rc = sqlite3_bind_blob64(s, idx, b->bytes.data(), b->bytes.size(), SQLITE_STATIC);
       } else {
         rc = sqlite3_bind_null(s, idx);
       }

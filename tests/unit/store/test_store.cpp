@@ -17,7 +17,10 @@
 #include <sstream>
 #include <thread>
 
+#include <zlib.h>
+
 #include "compe/error.hpp"
+#include "compe/sha256.hpp"
 #include "compe/store.hpp"
 #include "compe/util.hpp"
 
@@ -1258,3 +1261,109 @@ TEST(StoreSchema, MigrationsAreOrderedAndComplete) {
 }
 
 }  // namespace
+
+namespace {
+
+// A file of `n` bytes of CSV-like text (compressible, with a varying tail so chunks differ).
+fs::path write_artifact_file(const fs::path& dir, const std::string& name, std::size_t n) {
+  fs::create_directories(dir);
+  std::string s;
+  s.reserve(n);
+  for (std::size_t i = 0; s.size() < n; ++i) s += fmt::format("{},{:.6f}\n", i, std::sin(double(i)));
+  s.resize(n);
+  compe::write_file_atomic(dir / name, s);
+  return dir / name;
+}
+
+std::string read_back(Store& store, const std::string& run, const std::string& name) {
+  std::string out;
+  store.read_artifact(run, name, [&](std::string_view b) { out.append(b); });
+  return out;
+}
+
+}  // namespace
+
+TEST_P(StoreTest, ArtifactContentRoundTripsAcrossChunksAndIsStoredOnce) {
+  StoredRun r = make_run("r");
+  fs::path tmp = fs::temp_directory_path() / fmt::format("compe-art-{}-{}", ::getpid(), compe::now_unix_ms());
+  // Three chunks and a bit, and an empty file.
+  fs::path big = write_artifact_file(tmp, "oof.csv", 3 * (1 << 20) + 17);
+  fs::path empty = write_artifact_file(tmp, "git.diff", 0);
+  compe::Artifact a = store_->put_artifact({.run_id = r.id, .name = "oof", .path = "runs/x/oof.csv", .kind = "oof"}, big);
+  EXPECT_EQ(a.size, 3 * (1 << 20) + 17);
+  EXPECT_EQ(a.sha, compe::sha256_hex(compe::read_file(big)));
+  EXPECT_TRUE(a.stored);
+  store_->put_artifact({.run_id = r.id, .name = "diff", .kind = "diff"}, empty);
+  EXPECT_EQ(read_back(*store_, r.id, "oof"), compe::read_file(big));
+  EXPECT_EQ(read_back(*store_, r.id, "diff"), "");
+  // Same content under another run: one blob.
+  StoredRun r2 = make_run("r2");
+  store_->put_artifact({.run_id = r2.id, .name = "oof", .kind = "oof"}, big);
+  auto usage = store_->artifact_usage();
+  EXPECT_EQ(usage.blobs, 2);
+  EXPECT_EQ(usage.bytes, a.size);
+  EXPECT_GT(usage.stored_bytes, 0);
+  EXPECT_LT(usage.stored_bytes, usage.bytes);  // compressed
+  auto arts = store_->list_artifacts(r.id);
+  ASSERT_EQ(arts.size(), 2u);
+  EXPECT_TRUE(arts[0].stored && arts[1].stored);
+  // Deleting one run keeps the shared blob; deleting the other frees it.
+  store_->delete_run(r.id);
+  EXPECT_EQ(store_->artifact_usage().blobs, 1);
+  EXPECT_EQ(read_back(*store_, r2.id, "oof"), compe::read_file(big));
+  store_->delete_run(r2.id);
+  EXPECT_EQ(store_->artifact_usage().blobs, 0);
+  fs::remove_all(tmp);
+}
+
+TEST_P(StoreTest, ArtifactMissingLimitAndRecordOnlyAreClearErrors) {
+  StoredRun r = make_run("r");
+  fs::path tmp = fs::temp_directory_path() / fmt::format("compe-art-{}-{}", ::getpid(), compe::now_unix_ms());
+  fs::path f = write_artifact_file(tmp, "test.csv", 5000);
+  std::string msg = message_of([&] { read_back(*store_, r.id, "oof"); });
+  EXPECT_NE(msg.find("run '" + r.id + "' has no artifact 'oof'"), std::string::npos) << msg;
+  EXPECT_EQ(error_code_of([&] { read_back(*store_, r.id, "oof"); }), ErrorCode::kNotFound);
+  store_->add_artifact({.run_id = r.id, .name = "oof", .path = "runs/x/oof.csv", .size = 3, .sha = "aa"});
+  msg = message_of([&] { read_back(*store_, r.id, "oof"); });
+  EXPECT_NE(msg.find("not its content"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("compe push " + r.id), std::string::npos) << msg;
+  msg = message_of([&] { store_->put_artifact({.run_id = r.id, .name = "test"}, f, 4999); });
+  EXPECT_NE(msg.find("5000 bytes, over the limit of 4999"), std::string::npos) << msg;
+  EXPECT_TRUE(store_->list_artifacts(r.id).size() == 1);  // nothing stored for the refused file
+  EXPECT_EQ(error_code_of([&] { store_->put_artifact({.run_id = "zzzzzzzz", .name = "t"}, f); }),
+            ErrorCode::kNotFound);
+  EXPECT_EQ(store_->artifact_usage().blobs, 0);  // the failed put left no content
+  fs::remove_all(tmp);
+}
+
+TEST_P(StoreTest, CorruptArtifactChunkFailsItsHashCheck) {
+  if (!shared()) GTEST_SKIP() << "needs a second connection to the same store";
+  StoredRun r = make_run("r");
+  fs::path tmp = fs::temp_directory_path() / fmt::format("compe-art-{}-{}", ::getpid(), compe::now_unix_ms());
+  fs::path f = write_artifact_file(tmp, "oof.csv", 2 * (1 << 20) + 5);
+  compe::Artifact a = store_->put_artifact({.run_id = r.id, .name = "oof"}, f);
+  {
+    // A chunk that decompresses fine but holds other bytes: only the sha256 can tell.
+    auto raw = raw_db();
+    std::string other(1 << 20, 'x');
+    uLongf n = compressBound(static_cast<uLong>(other.size()));
+    std::string z(n, '\0');
+    ASSERT_EQ(compress2(reinterpret_cast<Bytef*>(z.data()), &n, reinterpret_cast<const Bytef*>(other.data()),
+                        static_cast<uLong>(other.size()), 1), Z_OK);
+    z.resize(n);
+    std::array<compe::store::Value, 3> p{compe::store::Blob{z}, a.sha, std::int64_t{1}};
+    raw->exec("UPDATE artifact_chunks SET data = ? WHERE sha = ? AND idx = ?", p);
+  }
+  std::string msg = message_of([&] { read_back(*store_, r.id, "oof"); });
+  EXPECT_NE(msg.find("artifact 'oof' of run '" + r.id + "'"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("is corrupt"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("expected"), std::string::npos) << msg;
+  EXPECT_EQ(error_code_of([&] { read_back(*store_, r.id, "oof"); }), ErrorCode::kStorage);
+  {
+    std::array<compe::store::Value, 3> p{compe::store::Blob{"not zlib"}, a.sha, std::int64_t{0}};
+    raw_db()->exec("UPDATE artifact_chunks SET data = ? WHERE sha = ? AND idx = ?", p);
+  }
+  msg = message_of([&] { read_back(*store_, r.id, "oof"); });
+  EXPECT_NE(msg.find("chunk 0 of 3 does not decompress"), std::string::npos) << msg;
+  fs::remove_all(tmp);
+}

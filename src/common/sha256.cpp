@@ -1,12 +1,14 @@
-// SHA-256 as FIPS 180-4 specifies it: the file hash recorded with every submission.
+// SHA-256 as FIPS 180-4 specifies it: the file hash of host submissions and of the store's
+// artifacts.
+#include "compe/sha256.hpp"
+
 #include <array>
 #include <cstdint>
+#include <cstring>
 
 #include <fmt/format.h>
 
-#include "compe/host.hpp"
-
-namespace compe::host {
+namespace compe {
 namespace {
 
 constexpr std::array<std::uint32_t, 64> kRound = {
@@ -56,26 +58,51 @@ void compress(std::array<std::uint32_t, 8>& h, const unsigned char* block) {
 
 }  // namespace
 
-std::string sha256_hex(std::string_view data) {
-  std::array<std::uint32_t, 8> h = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-                                    0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+Sha256::Sha256()
+    : h_{0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab,
+         0x5be0cd19} {}
+
+void Sha256::update(std::string_view data) {
   const auto* p = reinterpret_cast<const unsigned char*>(data.data());
-  std::size_t n = data.size(), full = n / 64 * 64;
-  for (std::size_t i = 0; i < full; i += 64) compress(h, p + i);
+  std::size_t n = data.size();
+  length_ += n;
+  if (buffered_ > 0) {
+    std::size_t take = std::min<std::size_t>(64 - buffered_, n);
+    std::memcpy(buf_.data() + buffered_, p, take);
+    buffered_ += take;
+    p += take;
+    n -= take;
+    if (buffered_ < 64) return;
+    compress(h_, buf_.data());
+    buffered_ = 0;
+  }
+  std::size_t full = n / 64 * 64;
+  for (std::size_t i = 0; i < full; i += 64) compress(h_, p + i);
+  std::memcpy(buf_.data(), p + full, n - full);
+  buffered_ = n - full;
+}
+
+std::string Sha256::hex() {
   // The tail, a 1 bit, zeros, and the message length in bits (big-endian): one or two blocks.
   unsigned char tail[128] = {};
-  std::size_t rest = n - full;
-  for (std::size_t i = 0; i < rest; ++i) tail[i] = p[full + i];
-  tail[rest] = 0x80;
-  std::size_t blocks = rest + 1 + 8 <= 64 ? 1 : 2;
-  std::uint64_t bits = static_cast<std::uint64_t>(n) * 8;
+  std::memcpy(tail, buf_.data(), buffered_);
+  tail[buffered_] = 0x80;
+  std::size_t blocks = buffered_ + 1 + 8 <= 64 ? 1 : 2;
+  std::uint64_t bits = static_cast<std::uint64_t>(length_) * 8;
   for (int i = 0; i < 8; ++i)
     tail[blocks * 64 - 1 - i] = static_cast<unsigned char>(bits >> (8 * i));
-  for (std::size_t b = 0; b < blocks; ++b) compress(h, tail + 64 * b);
+  for (std::size_t b = 0; b < blocks; ++b) compress(h_, tail + 64 * b);
   std::string out;
   out.reserve(64);
-  for (auto v : h) out += fmt::format("{:08x}", v);
+  for (auto v : h_) out += fmt::format("{:08x}", v);
+  *this = Sha256();
   return out;
 }
 
-}  // namespace compe::host
+std::string sha256_hex(std::string_view data) {
+  Sha256 h;
+  h.update(data);
+  return h.hex();
+}
+
+}  // namespace compe
