@@ -21,5 +21,6 @@ void add_tune_command(CLI::App& app, int argc, char** argv);
 void add_study_command(CLI::App& app);
 void add_host_commands(CLI::App& app);
 void add_shake_commands(CLI::App& app);
+void add_pseudo_command(CLI::App& app);
 
 }  // namespace compe::cli
