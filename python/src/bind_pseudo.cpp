@@ -6,6 +6,8 @@
 
 namespace compe::python {
 
+using namespace pybind11::literals;
+
 void bind_pseudo(py::module_& m) {
   m.def("pseudo",
         [](const std::string& workspace, const std::string& source_run, const std::string& output,

@@ -235,7 +235,14 @@ Made make_set(const Workspace& ws, const MakeOptions& opt, const std::string& so
            opt.base_display);
     m.experiment_toml = opt.base_experiment + "\n" + render(pseudo_table);
   } else {
-    run::Experiment x = run::experiment_from_json(src.config);
+    run::Experiment x;
+    try {
+      x = run::experiment_from_json(src.config);
+    } catch (const Error& e) {
+      fail(ErrorCode::kInvalidArgument,
+           "run {} ({} run) records no experiment to train again ({}): give the base experiment with --experiment",
+           id, src.kind.empty() ? "an external" : src.kind, e.what());
+    }
     x.pseudo = nullptr;
     x.parent = id;
     const std::string stem = x.name.empty() ? src.name : x.name;
