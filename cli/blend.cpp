@@ -4,9 +4,11 @@
 #include <memory>
 
 #include <fmt/core.h>
+#include <fmt/format.h>
 
 #include "commands.hpp"
 #include "compe/blend.hpp"
+#include "compe/pseudo_run.hpp"
 #include "compe/error.hpp"
 #include "compe/util.hpp"
 #include "output.hpp"
@@ -67,7 +69,13 @@ blend::OofSet load(const Workspace& ws, const Common& c) {
   ro.store = store_url_or_env(c.store);
   blend::LoadOptions lo;
   lo.allow_different_folds = c.allow_different_folds;
-  return blend::load_set(ws, c.inputs, ro, lo);
+  blend::OofSet set = blend::load_set(ws, c.inputs, ro, lo);
+  std::vector<std::string> ids;
+  for (const auto& m : set.members) ids.push_back(m.name);
+  if (std::filesystem::exists(ws.store_path()) || !ro.store.empty())
+    for (const auto& w : pseudo::lineage_warnings(*open_store(ro.store.empty() ? ws.store_path().string() : ro.store), ids))
+      fmt::print(stderr, "warning: {}\n", w);
+  return set;
 }
 
 nlohmann::json matrix(const std::vector<double>& v) {

@@ -22,5 +22,6 @@ void add_study_command(CLI::App& app);
 void add_host_commands(CLI::App& app);
 void add_shake_commands(CLI::App& app);
 void add_sync_commands(CLI::App& app);
+void add_pseudo_command(CLI::App& app);
 
 }  // namespace compe::cli

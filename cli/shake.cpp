@@ -7,9 +7,11 @@
 #include <cstdlib>
 
 #include <fmt/core.h>
+#include <fmt/format.h>
 
 #include "commands.hpp"
 #include "compe/error.hpp"
+#include "compe/pseudo_run.hpp"
 #include "compe/shake.hpp"
 #include "output.hpp"
 #include "progress.hpp"
@@ -202,6 +204,12 @@ void add_shake_commands(CLI::App& app) {
       o.simulations = a->bootstrap;
       o.seed = a->seed;
       shake::Selection s = shake::select_finals(w, o);
+      {
+        std::vector<std::string> ids;
+        for (const auto& f : s.finals) ids.push_back(f.run.id);
+        for (const auto& line : pseudo::lineage_warnings(*open_run_store(a->workspace, o.store), ids))
+          fmt::print(stderr, "warning: {}\n", line);
+      }
       if (a->json) {
         print_json(shake::to_json(s));
         return;

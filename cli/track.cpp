@@ -10,6 +10,7 @@
 
 #include "commands.hpp"
 #include "compe/error.hpp"
+#include "compe/pseudo.hpp"
 #include "compe/blend.hpp"
 #include "compe/folds.hpp"
 #include "compe/metric.hpp"
@@ -121,6 +122,7 @@ void add_track_commands(CLI::App& app, int argc, char** argv) {
       if (rec["cv_optimistic"].get<bool>())
         fmt::print("  warning  optimistic CV: each fold chose its stopping round on its own validation rows\n");
       if (!r.parent_id.empty()) fmt::print("  parent   {}\n", r.parent_id);
+      for (const auto& line : pseudo::lineage_lines(rec["pseudo"])) fmt::print("  pseudo   {}\n", line);
       if (rec["members"].is_array()) {
         fmt::print("  blend    {} of {} member(s)\n", r.config.value("/blend/method"_json_pointer, std::string("?")),
                    rec["members"].size());

@@ -233,6 +233,20 @@ struct SourceData {
   std::filesystem::path data_dir;
 };
 
+/// Pseudo-labelled test rows a fold trains on besides its train rows (compe/pseudo.hpp): only
+/// the fold's own rows, never validation rows. Backends without pseudo support never get any (the
+/// plan refuses them).
+struct PseudoRows {
+  std::vector<std::size_t> test_rows;   ///< rows of the FeatureMatrix's test matrix
+  std::vector<double> labels;           ///< encoded as Target::y (class index; transformed value)
+  std::vector<std::string> label_text;  ///< as the pseudo set holds them (for external trainers)
+  std::vector<double> weights;          ///< > 0: the set's weight x the [pseudo] weight
+  std::string strategy = "concat";      ///< "concat" or "pretrain_finetune"
+  std::size_t pretrain_rounds = 0;      ///< pretrain_finetune: boosting rounds on these rows first
+  double weight = 1.0;                  ///< the [pseudo] weight
+  bool pretrain() const { return strategy == "pretrain_finetune"; }
+};
+
 struct FoldData {
   const FeatureMatrix* features = nullptr;
   const Target* target = nullptr;
@@ -259,6 +273,8 @@ struct FoldData {
   /// Where an external program may log its curves (JSON lines, passed as COMPE_METRICS_FILE);
   /// the fold loop reads it after the fold. Empty = none. Other backends ignore it.
   std::filesystem::path metrics_file;
+  /// The fold's pseudo-labelled rows; null or empty = none.
+  const PseudoRows* pseudo = nullptr;
 };
 
 /// One metric's values per boosting iteration (or per solver step).

@@ -64,6 +64,9 @@ struct Experiment {
   /// The raw [tune] table (search space and tuner settings, read by compe tune); null when
   /// absent. Not part of the run's config.
   nlohmann::json tune;
+  /// The [pseudo] table (compe/pseudo.hpp Config as JSON): pseudo-labelled rows join each fold's
+  /// training; null when absent. Recorded in the run's config as `pseudo`, with its lineage.
+  nlohmann::json pseudo;
 
   /// The experiment as JSON (stored as the run's config, diffed by later tools).
   nlohmann::json to_json() const;

@@ -9,6 +9,7 @@ from . import _compe
 from ._compe import (BackendError, Error, InternalError, InvalidArgumentError, IoError, NotFoundError,
                      ParseError, StorageError)
 from . import blend as _blend_module
+from . import pseudo as _pseudo_module
 from . import detect, metrics
 from .shakeup import shake
 from .split import Folds, folds, splitters
@@ -22,6 +23,7 @@ __version__ = _compe.__version__
 
 blend = _blend_module.blend
 blend_methods = _blend_module.methods
+pseudo = _pseudo_module.pseudo
 
 
 def write_csv(table: Table, path: str) -> None:
@@ -32,7 +34,7 @@ def write_csv(table: Table, path: str) -> None:
 __all__ = [
     "BackendError", "CommandRun", "Error", "Folds", "InternalError", "InvalidArgumentError", "IoError",
     "NotFoundError", "ParseError", "Run", "StorageError", "Store", "Study", "Table", "TrainerEnv", "Trial",
-    "TrialPruned", "Workspace", "blend", "blend_methods", "categorical_param", "command_run", "detect",
+    "TrialPruned", "Workspace", "blend", "blend_methods", "pseudo", "categorical_param", "command_run", "detect",
     "float_param", "folds", "from_dict", "from_pandas", "int_param", "metric_key", "metrics",
     "open_workspace", "read_csv", "shake", "splitters", "start_run", "trainer_env", "write_csv",
 ]

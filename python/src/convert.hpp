@@ -59,5 +59,6 @@ void bind_track(py::module_& m);
 void bind_tune(py::module_& m);
 void bind_blend_detect(py::module_& m);
 void bind_detect_shake(py::module_& m);
+void bind_pseudo(py::module_& m);
 
 }  // namespace compe::python

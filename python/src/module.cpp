@@ -69,5 +69,6 @@ PYBIND11_MODULE(_compe, m) {
   compe::python::bind_track(m);
   compe::python::bind_tune(m);
   compe::python::bind_blend_detect(m);
+  compe::python::bind_pseudo(m);
   compe::python::bind_detect_shake(m);
 }

@@ -6,6 +6,7 @@
 
 #include "compe/error.hpp"
 #include "compe/json_input.hpp"
+#include "compe/pseudo.hpp"
 #include "compe/run.hpp"
 #include "compe/util.hpp"
 
@@ -48,12 +49,14 @@ std::vector<std::string> strings(const toml::table& t, std::string_view key, con
 }  // namespace
 
 nlohmann::json Experiment::to_json() const {
-  return {{"name", name},
+  nlohmann::json j = {{"name", name},
           {"parent", parent},
           {"model", {{"backend", backend}, {"params", params}}},
           {"features", {{"keep", keep}, {"drop", drop}, {"categorical", categorical},
                         {"target_transform", target_transform}}},
           {"run", {{"folds", folds}, {"seed", seed}, {"threads", threads}, {"parallel_folds", parallel_folds}}}};
+  if (!pseudo.is_null()) j["pseudo"] = pseudo;
+  return j;
 }
 
 Experiment experiment_from_json(const nlohmann::json& c) {
@@ -87,6 +90,8 @@ Experiment experiment_from_json(const nlohmann::json& c) {
     if (auto v = f->find("categorical")) x.categorical = v->strings();
     x.target_transform = f->opt_string("target_transform").value_or("none");
   }
+  if (auto p = root.find("pseudo"); p && !p->value().is_null())
+    x.pseudo = pseudo::Config::from_json(p->value(), "the recorded run config's pseudo").to_json();
   if (auto r = root.find("run")) {
     r->object();
     if (auto v = r->find("folds")) x.folds = ints(*v);
@@ -104,7 +109,7 @@ Experiment parse_experiment(std::string_view text, std::string_view display) {
   toml::table root = parse_toml(text, display);
   Experiment x;
   x.source = std::string(display);
-  check_toml_keys(root, "", {"name", "parent", "model", "features", "run", "tune"}, display);
+  check_toml_keys(root, "", {"name", "parent", "model", "features", "run", "tune", "pseudo"}, display);
   auto str = [&](const toml::table& t, std::string_view key, const std::string& path) -> std::optional<std::string> {
     const toml::node* n = t.get(key);
     if (!n) return std::nullopt;
@@ -119,6 +124,8 @@ Experiment parse_experiment(std::string_view text, std::string_view display) {
     return n->as_table();
   };
   if (const toml::table* t = table("tune")) x.tune = to_json(*t);
+  if (const toml::table* t = table("pseudo"))
+    x.pseudo = pseudo::Config::from_json(to_json(*t), fmt::format("{}: [pseudo]", display)).to_json();
   x.name = str(root, "name", "name").value_or("");
   x.parent = str(root, "parent", "parent").value_or("");
   if (const toml::table* m = table("model")) {

@@ -1,9 +1,13 @@
 // run_experiment's first stage: everything that can fail before a run is recorded.
 #include <algorithm>
+#include <charconv>
+#include <cmath>
 #include <filesystem>
+#include <limits>
 #include <unordered_map>
 
 #include "compe/error.hpp"
+#include "compe/pseudo.hpp"
 #include "compe/util.hpp"
 #include "run/stages.hpp"
 
@@ -99,6 +103,73 @@ void choose_model(const Workspace& ws, const Experiment& exp, const NoteFn& note
   }
 }
 
+// [pseudo]: the set checked against this run (folds hash, sha256, source folds, test ids of the
+// sample submission) and its labels encoded as the target encodes the train labels.
+void read_pseudo(const Workspace& ws, const Experiment& exp, const NoteFn& note, Plan& p) {
+  if (exp.pseudo.is_null()) return;
+  const CompetitionConfig& cfg = ws.config();
+  const pseudo::Config c = pseudo::Config::from_json(exp.pseudo, "[pseudo]");
+  if (p.model->name != "xgboost" && p.model->name != "command")
+    fail(ErrorCode::kInvalidArgument, "[pseudo]: the '{}' model does not train on pseudo rows; use xgboost or command",
+         p.model->name);
+  if (c.strategy == pseudo::Strategy::kPretrainFinetune && p.model->name == "xgboost" && p.features.has_fold_encoding())
+    note("pseudo: pretrain_finetune with count-encoded features: each fold's counts come from its train rows");
+  std::vector<std::string> test_ids, sample_ids;
+  const Column& tid = p.test.column(cfg.id_column);
+  for (std::size_t r = 0; r < tid.size(); ++r) test_ids.push_back(tid.to_string(r));
+  const Column& sid = p.sample.column(cfg.id_column);
+  for (std::size_t r = 0; r < sid.size(); ++r) sample_ids.push_back(sid.to_string(r));
+  const auto folds =
+      pseudo::load_for_run(c, ws.root(), p.folds_csv.hash, p.num_folds, test_ids, sample_ids);
+  const model::Target& t = p.target;
+  p.pseudo.assign(folds.size(), {});
+  nlohmann::json added = nlohmann::json::object();
+  for (std::size_t f = 0; f < folds.size(); ++f) {
+    model::PseudoRows& rows = p.pseudo[f];
+    rows.strategy = pseudo::strategy_name(c.strategy);
+    rows.pretrain_rounds = c.pretrain_rounds;
+    rows.weight = c.weight;
+    rows.test_rows = folds[f].test_rows;
+    rows.weights = folds[f].weights;
+    rows.label_text = folds[f].labels;
+    for (std::size_t i = 0; i < folds[f].labels.size(); ++i) {
+      const std::string& text = folds[f].labels[i];
+      double y = 0;
+      if (t.task == metric::kRegression) {
+        std::vector<double> v{std::numeric_limits<double>::quiet_NaN()};
+        auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v[0]);
+        if (ec != std::errc() || ptr != text.data() + text.size()) v[0] = std::numeric_limits<double>::quiet_NaN();
+        if (!std::isfinite(v[0]))
+          fail(ErrorCode::kInvalidArgument, "pseudo set {}: fold {} id {}: label {} is not a number", c.set, f,
+               quote(test_ids[rows.test_rows[i]]), quote(text));
+        if (t.transform == model::TargetTransform::kLog1p) {
+          if (!(v[0] > -1))
+            fail(ErrorCode::kInvalidArgument, "pseudo set {}: label {} cannot take log1p", c.set, quote(text));
+          v[0] = std::log1p(v[0]);
+        }
+        y = v[0];
+      } else {
+        auto it = std::find(t.classes.begin(), t.classes.end(), text);
+        if (it == t.classes.end())
+          fail(ErrorCode::kInvalidArgument, "pseudo set {}: fold {} id {}: label {} is not a class of '{}' ({})", c.set,
+               f, quote(test_ids[rows.test_rows[i]]), quote(text), t.column, list_shown(t.classes, 10));
+        y = static_cast<double>(it - t.classes.begin());
+      }
+      rows.labels.push_back(y);
+    }
+    added[std::to_string(f)] = rows.test_rows.size();
+  }
+  p.pseudo_lineage = exp.pseudo;
+  p.pseudo_lineage["rows_added"] = added;
+  note(fmt::format("pseudo: {} rows from run {} ({}, {}{}), set {}", [&] {
+                     std::size_t n = 0;
+                     for (const auto& f : p.pseudo) n += f.test_rows.size();
+                     return n;
+                   }(),
+                   c.source_run, pseudo::strategy_name(c.strategy), c.leaky ? "LEAKY fold average, " : "",
+                   fmt::format("weight {}", c.weight), c.set));
+}
+
 }  // namespace
 
 Plan plan_experiment(const Workspace& ws, const Experiment& exp, const Options& opt, const NoteFn& note) {
@@ -106,6 +177,7 @@ Plan plan_experiment(const Workspace& ws, const Experiment& exp, const Options& 
   read_data(ws, p);
   choose_folds(ws, exp, opt, note, p);
   choose_model(ws, exp, note, p);
+  read_pseudo(ws, exp, note, p);
   p.ref = make_reference(ws.config(), p.train, p.test, p.sample, p.folds_csv, p.target);
   p.ref_pos.assign(p.train.num_rows(), 0);
   for (std::size_t r = 0, pos = 0; r < p.train.num_rows(); ++r)

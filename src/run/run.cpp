@@ -162,6 +162,8 @@ class FoldLoop {
     d.groups = p.split.inputs().groups;
     d.time = p.split.inputs().time;
     d.metrics_file = s_.writer.dir() / "command" / fmt::format("fold{}", f) / "metrics.jsonl";
+    // Only fold f's own pseudo rows (labelled by fold f's model of the source run) join its training.
+    if (static_cast<std::size_t>(f) < p.pseudo.size()) d.pseudo = &p.pseudo[static_cast<std::size_t>(f)];
     std::error_code ec;
     std::filesystem::remove(d.metrics_file, ec);  // a log only ever comes from this fold's own program
     return d;
@@ -212,6 +214,8 @@ class FoldLoop {
                               res.early_stopping == "none" ? "" : ", early stopping " + res.early_stopping,
                               res.inner_rows ? fmt::format(" on {} held-out training rows", res.inner_rows) : "",
                               res.base_score ? fmt::format(", base_score {:.6g}", *res.base_score) : ""));
+    if (d.pseudo)
+      s_.writer.log(fmt::format("fold {}: + {} pseudo rows ({})", f, d.pseudo->test_rows.size(), d.pseudo->strategy));
     for (const auto& n : res.notes) {
       std::lock_guard lock(mu_);
       s_.note(fmt::format("fold {}: {}", f, n));

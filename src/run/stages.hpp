@@ -55,11 +55,16 @@ struct Plan {
                                        ///< multilabel: n x true_cols() indicators
   /// Columns of y_true per row: the label columns for multilabel, else 1.
   std::size_t true_cols() const { return target.task == metric::kMultilabel ? target.num_class : 1; }
+  /// [pseudo]: each fold's pseudo rows (indexed by fold; empty without [pseudo]) and the lineage
+  /// recorded in the run's config (null without).
+  std::vector<model::PseudoRows> pseudo;
+  nlohmann::json pseudo_lineage;
 };
 
 /// Stage 1: reads and checks the data (unique ids, target and id columns), reads folds.csv or
 /// makes it, checks the requested folds, applies Options::row_filter, resolves the backend and
-/// its parameters, encodes the target and builds the features. Throws Error naming what is wrong;
+/// its parameters, encodes the target and builds the features, reads and checks the [pseudo] set
+/// (its folds hash, sha256, source folds, test ids). Throws Error naming what is wrong;
 /// records nothing (it may write folds.csv and folds.json when folds.csv was missing).
 Plan plan_experiment(const Workspace& ws, const Experiment& exp, const Options& opt, const NoteFn& note);
 

@@ -384,6 +384,7 @@ nlohmann::json run_json(const Run& r, std::span<const Artifact> artifacts) {
           {"members", members},
           {"params", params},
           {"proxy", at("/proxy")},
+          {"pseudo", at("/pseudo")},
           {"tags", r.tags},
           {"note", r.note},
           {"error", r.error},

@@ -425,6 +425,24 @@ FoldResult CommandModel::fit_predict(const FoldData& data, const nlohmann::json&
   env.push_back(fmt::format("COMPE_THREADS={}", resolve_threads(data.threads)));
   if (!data.metrics_file.empty()) env.push_back("COMPE_METRICS_FILE=" + abs(data.metrics_file));
   if (!src->data_dir.empty()) env.push_back("COMPE_DATA_DIR=" + abs(src->data_dir));
+  if (data.pseudo && !data.pseudo->test_rows.empty()) {
+    // The fold's own pseudo rows (id,label,weight); the program decides how to use them.
+    const PseudoRows& ps = *data.pseudo;
+    std::vector<std::optional<std::string>> ids, labels;
+    for (std::size_t i = 0; i < ps.test_rows.size(); ++i) {
+      ids.emplace_back(test_ids.to_string(ps.test_rows[i]));
+      labels.emplace_back(ps.label_text[i]);
+    }
+    Table t;
+    t.add_column(Column::from_strings(src->id_column, ids));
+    t.add_column(Column::from_strings("label", labels));
+    t.add_column(Column::from_f64("weight", ps.weights));
+    const fs::path pseudo_csv = fold_dir / "pseudo.csv";
+    write_csv(t, pseudo_csv);
+    env.push_back("COMPE_PSEUDO_CSV=" + abs(pseudo_csv));
+    env.push_back("COMPE_PSEUDO_WEIGHT=" + format_double(ps.weight));
+    env.push_back("COMPE_PSEUDO_STRATEGY=" + ps.strategy);
+  }
 
   if (progress) progress(Progress{data.fold, 0, 1, "running: " + command});
   FoldResult result;

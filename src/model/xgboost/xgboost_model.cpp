@@ -417,6 +417,7 @@ Stopping choose_stopping(const Settings& s, const FoldData& data, FoldResult& re
 // the validation rows) and the test matrix.
 struct Matrices {
   DMatrix train, fit, stop, valid;
+  DMatrix pretrain;  // pretrain_finetune: the fold's pseudo rows alone
   DMatrix fold_train, fold_test;  // count-encoded features: this fold's own full matrices
   const DMatrix* test = nullptr;
   const DMatrix& learn(const Stopping& st) const { return st.on_inner ? fit : train; }
@@ -432,6 +433,67 @@ DMatrix labelled(std::span<const float> values, std::size_t rows, const FeatureM
     COMPE_XGB(XGDMatrixSetFloatInfo, m.get(), "weight", w.data(), w.size());
   }
   return m;
+}
+
+// The given train-table rows followed by the fold's pseudo rows (test rows, their labels and
+// weights), as one matrix: what concat learns from. Train rows keep their labels and weights.
+DMatrix with_pseudo(std::span<const float> train_values, std::span<const float> test_values,
+                    std::span<const std::size_t> rows, const FoldData& data, int threads) {
+  const FeatureMatrix& fm = *data.features;
+  const PseudoRows& ps = *data.pseudo;
+  const std::size_t nf = fm.num_features(), n = rows.size() + ps.test_rows.size();
+  std::vector<float> values(n * nf);
+  std::vector<float> labels(n), weights(n, 1.0f);
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    std::copy_n(train_values.begin() + static_cast<std::ptrdiff_t>(rows[i] * nf), nf,
+                values.begin() + static_cast<std::ptrdiff_t>(i * nf));
+    labels[i] = static_cast<float>(data.target->y[rows[i]]);
+    if (!data.weights.empty()) weights[i] = static_cast<float>(data.weights[rows[i]]);
+  }
+  for (std::size_t j = 0; j < ps.test_rows.size(); ++j) {
+    const std::size_t i = rows.size() + j;
+    std::copy_n(test_values.begin() + static_cast<std::ptrdiff_t>(ps.test_rows[j] * nf), nf,
+                values.begin() + static_cast<std::ptrdiff_t>(i * nf));
+    labels[i] = static_cast<float>(ps.labels[j]);
+    weights[i] = static_cast<float>(ps.weights[j]);
+  }
+  DMatrix m = dmatrix_from(values, n, fm, threads);
+  COMPE_XGB(XGDMatrixSetFloatInfo, m.get(), "label", labels.data(), labels.size());
+  COMPE_XGB(XGDMatrixSetFloatInfo, m.get(), "weight", weights.data(), weights.size());
+  return m;
+}
+
+// Pseudo rows into the fold's matrices: concat appends them to the matrices the booster learns
+// from (never to the held-out stopping share or the validation rows); pretrain_finetune keeps
+// them alone for the first rounds.
+void add_pseudo(const FoldData& data, const Settings& s, const Stopping& st, Matrices& m) {
+  if (!data.pseudo || data.pseudo->test_rows.empty()) return;
+  const FeatureMatrix& fm = *data.features;
+  std::vector<float> fold_train, fold_test;
+  std::span<const float> train_values = fm.train(), test_values = fm.test();
+  if (fm.has_fold_encoding()) {
+    fold_train = fm.fold_values(data.train_rows, false);
+    fold_test = fm.fold_values(data.train_rows, true);
+    train_values = fold_train;
+    test_values = fold_test;
+  }
+  if (data.pseudo->pretrain()) {
+    m.pretrain = with_pseudo(train_values, test_values, {}, data, s.threads);
+    return;
+  }
+  if (st.on_inner) m.fit = with_pseudo(train_values, test_values, st.inner.fit, data, s.threads);
+  if (!st.on_inner || s.refit) m.train = with_pseudo(train_values, test_values, data.train_rows, data, s.threads);
+}
+
+// pretrain_finetune: the first boosting rounds on the pseudo rows alone; returns how many.
+std::size_t pretrain(Booster& booster, const FoldData& data, const Matrices& m, const ProgressCallback& progress) {
+  if (!m.pretrain.get()) return 0;
+  const std::size_t rounds = data.pseudo->pretrain_rounds;
+  for (std::size_t i = 0; i < rounds; ++i) {
+    COMPE_XGB(XGBoosterUpdateOneIter, booster.get(), static_cast<int>(i), m.pretrain.get());
+    if (progress) progress(Progress{data.fold, i + 1, rounds, "pretrain on pseudo rows"});
+  }
+  return rounds;
 }
 
 void slice_fold(const DMatrix& full, const FoldData& data, const Stopping& st, bool refit, Matrices& m) {
@@ -455,6 +517,7 @@ std::unique_ptr<Booster> make_booster(const Settings& s, const nlohmann::json& p
   std::vector<DMatrixHandle> handles{learn.get()};
   if (m.stop.get()) handles.push_back(m.stop.get());
   if (m.valid.get()) handles.push_back(m.valid.get());
+  if (m.pretrain.get()) handles.push_back(m.pretrain.get());
   auto b = std::make_unique<Booster>(handles.data(), handles.size());
   b->set("objective", s.objective);
   if (target.task == Task::kMulticlass) b->set("num_class", std::to_string(target.num_class));
@@ -500,9 +563,11 @@ bool set_eval_metrics(Booster& booster, const nlohmann::json& params, const Fold
 
 // The boosting rounds with evaluation, curves, progress and early stopping; sets the result's
 // curves, num_iterations and best_iteration.
+// `start`: rounds the booster already holds (pretrain_finetune's rounds on the pseudo rows); the
+// rounds here continue from them and the iterations recorded count them.
 void boost(Booster& booster, const Settings& s, const nlohmann::json& params, const FoldData& data,
            const Matrices& m, const Stopping& st, bool use_evaluator, const ProgressCallback& progress,
-           FoldResult& result) {
+           std::size_t start, FoldResult& result) {
   const std::size_t k = data.target->prediction_columns();
   const bool has_valid = !data.valid_rows.empty();
   const DMatrix& dlearn = m.learn(st);
@@ -531,10 +596,10 @@ void boost(Booster& booster, const Settings& s, const nlohmann::json& params, co
   Curve user_curve;
   if (use_evaluator) user_curve.metric = data.evaluator->name;
   for (; iter < static_cast<std::size_t>(s.rounds); ++iter) {
-    COMPE_XGB(XGBoosterUpdateOneIter, booster.get(), static_cast<int>(iter), dlearn.get());
+    COMPE_XGB(XGBoosterUpdateOneIter, booster.get(), static_cast<int>(start + iter), dlearn.get());
     const char* line = nullptr;
     if (!evals.empty())
-      COMPE_XGB(XGBoosterEvalOneIter, booster.get(), static_cast<int>(iter), evals.data(), names.data(),
+      COMPE_XGB(XGBoosterEvalOneIter, booster.get(), static_cast<int>(start + iter), evals.data(), names.data(),
                 evals.size(), &line);
     auto values = parse_eval(line ? line : "");
     std::optional<double> stop_value;
@@ -561,7 +626,7 @@ void boost(Booster& booster, const Settings& s, const nlohmann::json& params, co
       }
     }
     if (use_evaluator && has_valid) {
-      auto pred = predict(booster, m.valid, iter + 1, data.valid_rows.size(), k);
+      auto pred = predict(booster, m.valid, start + iter + 1, data.valid_rows.size(), k);
       double score = data.evaluator->score(pred, k);
       user_curve.valid.push_back(score);
       stop_value = score;
@@ -580,8 +645,8 @@ void boost(Booster& booster, const Settings& s, const nlohmann::json& params, co
     }
   }
   if (use_evaluator) result.curves.push_back(std::move(user_curve));
-  result.num_iterations = iter;
-  result.best_iteration = ((st.on_inner || st.on_valid) && best) ? best_iter : iter - 1;
+  result.num_iterations = start + iter;
+  result.best_iteration = start + (((st.on_inner || st.on_valid) && best) ? best_iter : iter - 1);
 }
 
 // Total gain per feature, by the feature matrix's names.
@@ -683,18 +748,20 @@ FoldResult XgboostModel::fit_predict(const FoldData& data, const nlohmann::json&
   const Stopping st = choose_stopping(s, data, result);
   Matrices m;
   build_matrices(data, s, st, m);
+  add_pseudo(data, s, st, m);
 
   std::unique_ptr<Booster> booster = make_booster(
       s, params, data, m, m.learn(st), st.on_inner ? std::span<const std::size_t>(st.inner.fit) : data.train_rows,
       result);
   const bool use_evaluator = set_eval_metrics(*booster, params, data, st);
-  boost(*booster, s, params, data, m, st, use_evaluator, progress, result);
+  const std::size_t pretrained = pretrain(*booster, data, m, progress);
+  boost(*booster, s, params, data, m, st, use_evaluator, progress, pretrained, result);
 
   if (st.on_inner && s.refit) {
     // The round count found on the held-out share, trained again on the whole training fold.
     booster = make_booster(s, params, data, m, m.train, data.train_rows, result);
     const std::size_t refit_rounds = result.best_iteration + 1;
-    for (std::size_t i = 0; i < refit_rounds; ++i) {
+    for (std::size_t i = pretrain(*booster, data, m, progress); i < refit_rounds; ++i) {
       COMPE_XGB(XGBoosterUpdateOneIter, booster->get(), static_cast<int>(i), m.train.get());
       if (progress) progress(Progress{data.fold, i + 1, refit_rounds, "refit"});
     }
