@@ -65,13 +65,8 @@ void add_audit_command(CLI::App& app) {
       ao.seed = w.config().folds.spec.seed;
       ao.top = a->top;
       TerminalProgress bar(stdout, !a->json && stdout_is_tty());
-      ao.progress = [&bar, started = false](int done, int total) mutable {
-        if (!started) bar.start("adversarial folds", static_cast<std::size_t>(std::max(0, total)));
-        started = true;
-        bar.advance(static_cast<std::size_t>(std::max(0, done)));
-      };
+      ao.progress = &bar;
       adv = audit::adversarial(train, test, w.config(), ao);
-      bar.finish();
       r.findings.push_back(adv->finding);
       if (!a->adversarial_out.empty()) {
         Table out;

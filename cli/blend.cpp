@@ -119,6 +119,158 @@ void print_decision(const blend::Reference& ref, const nlohmann::json& d) {
              (std::filesystem::path(d["dir"].get<std::string>()) / "submission.csv").string());
 }
 
+void run_blend(Common& a, const std::string& name, bool thresholds, const std::string& cmdline) {
+  if (a.inputs.empty())
+    fail(ErrorCode::kInvalidArgument, "compe blend: give the runs to blend (two or more)");
+  (void)blend::find(a.method);
+  read_model_params(a);
+  Workspace ws = open_workspace(a.workspace);
+  blend::OofSet set = load(ws, a);
+  if (thresholds && !blend::scores_labels(set.ref.metric))
+    fail(ErrorCode::kInvalidArgument,
+         "--optimize-thresholds: metric {} scores probabilities, not labels; thresholds help "
+         "accuracy, f1, mcc, qwk and the other label metrics",
+         quote(set.ref.metric));
+  blend::Result r = blend::blend(set, a.method, a.params);
+  blend::RunOptions ro;
+  ro.store = store_url_or_env(a.store);
+  ro.name = name;
+  ro.command_line = cmdline;
+  blend::Recorded rec = blend::record_blend(ws, set, a.inputs, r, a.params, ro);
+  const double best_score = r.member_scores[static_cast<std::size_t>(r.best_member)];
+  const bool beats = blend::better(set.ref, r.nested_score, best_score);
+  nlohmann::json decision = nullptr;
+  if (thresholds) {
+    // Fitted on the blend's nested OOF (honest predictions), checked by nested CV in turn.
+    blend::DecisionResult d = blend::optimize_decision(set.ref, r.nested_oof, r.test);
+    blend::RunOptions dro = ro;
+    dro.name = ro.name.empty() ? "blend-" + r.method + "-" + d.decision.kind
+                               : ro.name + "-" + d.decision.kind;
+    blend::Recorded drec = blend::record_decision(
+        ws, set.ref, {rec.run_id}, d, {{"run_id", rec.run_id}, {"blend", r.method}}, dro);
+    decision = decision_json(*open_run_store(a.workspace, ro.store), d, drec);
+  }
+  if (a.json) {
+    nlohmann::json doc = run_record(*open_run_store(a.workspace, ro.store), rec.run_id);
+    doc.update(nlohmann::json{{"method", r.method},
+                                       {"oof_score", r.oof_score},
+                                       {"nested_score", r.nested_score},
+                                       {"fold_scores", r.fold_scores},
+                                       {"best_member", set.members[static_cast<std::size_t>(r.best_member)].name},
+                                       {"best_member_score", best_score},
+                                       {"beats_best_member", beats},
+                                       {"different_folds", set.different_folds},
+                                       {"details", r.details},
+                                       {"dir", rec.dir.string()},
+                                       {"decision", decision}});
+    print_json(doc);
+    return;
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (std::size_t i = 0; i < set.members.size(); ++i)
+    rows.push_back({set.members[i].name, set.members[i].label, fmt_score(r.member_scores[i]),
+                    r.weights.empty() ? "-" : fmt::format("{:.4f}", r.weights[i])});
+  print_table({"member", "name", set.ref.metric, "weight"}, rows);
+  fmt::print("in-sample oof  {}\nnested cv      {}  ({} the best member, {} {})\n",
+             fmt_score(r.oof_score), fmt_score(r.nested_score), beats ? "beats" : "does not beat",
+             set.members[static_cast<std::size_t>(r.best_member)].name, fmt_score(best_score));
+  fmt::print("run {} ({})\nsubmission: {}\n", rec.run_id, r.method,
+             (rec.dir / "submission.csv").string());
+  if (!decision.is_null()) print_decision(set.ref, decision);
+}
+
+void run_analyze(Common& b) {
+  read_model_params(b);
+  Workspace ws = open_workspace(b.workspace);
+  blend::OofSet set = load(ws, b);
+  blend::Analysis res = blend::analyze(set, b.method, b.params);
+  const std::size_t m = res.names.size();
+  if (b.json) {
+    std::vector<std::string> labels;
+    for (const auto& mem : set.members) labels.push_back(mem.label);
+    print_json({{"members", res.names},
+                {"labels", labels},
+                {"metric", set.ref.metric},
+                {"scores", res.scores},
+                {"pearson", matrix(res.pearson)},
+                {"spearman", matrix(res.spearman)},
+                {"error_pearson", matrix(res.error_pearson)},
+                {"error_spearman", matrix(res.error_spearman)},
+                {"order", res.order},
+                {"method", res.method},
+                {"blend_score", res.all_score},
+                {"marginal_gain", res.marginal_gain}});
+    return;
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (std::size_t i = 0; i < m; ++i)
+    rows.push_back({res.names[i], set.members[i].label, fmt_score(res.scores[i]),
+                    fmt_score(res.marginal_gain[i])});
+  print_table({"member", "name", set.ref.metric, "gain"}, rows);
+  fmt::print("blend of all ({}, nested cv): {}\n\nSpearman of predictions (clustered order):\n",
+             res.method, fmt_score(res.all_score));
+  std::vector<std::string> header = {""};
+  for (int j : res.order) header.push_back(res.names[static_cast<std::size_t>(j)]);
+  std::vector<std::vector<std::string>> corr;
+  for (int i : res.order) {
+    std::vector<std::string> row = {res.names[static_cast<std::size_t>(i)]};
+    for (int j : res.order)
+      row.push_back(fmt::format(
+          "{:.3f}", res.spearman[static_cast<std::size_t>(i) * m + static_cast<std::size_t>(j)]));
+    corr.push_back(row);
+  }
+  print_table(header, corr);
+}
+
+struct ThresholdArgs {
+  std::string input, workspace, store, name;
+  int max_passes = 100;
+  bool json = false;
+};
+
+void run_threshold(const ThresholdArgs& t, const std::string& cmdline) {
+  Workspace ws = open_workspace(t.workspace);
+  blend::RunOptions ro;
+  ro.store = store_url_or_env(t.store);
+  ro.name = t.name;
+  ro.command_line = cmdline;
+  blend::OofSet set = blend::load_set(ws, {t.input}, ro);
+  const blend::Member& m = set.members.at(0);
+  blend::DecisionResult d = blend::optimize_decision(set.ref, m.oof, m.test, t.max_passes);
+  nlohmann::json source = {{"label", m.label}};
+  if (std::filesystem::is_directory(t.input) &&
+      std::filesystem::exists(std::filesystem::path(t.input) / "oof.csv"))
+    source["path"] = std::filesystem::absolute(t.input).lexically_normal().string();
+  else
+    source["run_id"] = m.name;
+  blend::Recorded rec = blend::record_decision(ws, set.ref, {t.input}, d, source, ro);
+  nlohmann::json j = decision_json(*open_run_store(t.workspace, ro.store), d, rec);
+  if (t.json) {
+    j["input"] = t.input;
+    print_json(j);
+    return;
+  }
+  print_decision(set.ref, j);
+}
+
+void add_threshold_command(CLI::App& app, const std::string& cmdline) {
+  auto t = std::make_shared<ThresholdArgs>();
+  auto* th = app.add_subcommand(
+      "threshold",
+      "Fit a threshold (binary), cut points / class weights (multiclass) or one threshold per "
+      "column (multilabel F1) for a label metric on one run's OOF predictions; record a run with "
+      "the label submission");
+  th->add_option("RUN", t->input, "Run id (or prefix) or a folder with oof.csv and test.csv")
+      ->required();
+  th->add_option("--name", t->name, "Name of the new run (default: decision-<kind>)");
+  th->add_option("--max-passes", t->max_passes, "Coordinate passes of the rounder / class weights")
+      ->check(CLI::PositiveNumber);
+  add_workspace_option(th, t->workspace);
+  add_store_option(th, t->store);
+  th->add_flag("--json", t->json, "Print one JSON document");
+  th->callback([t, cmdline] { run_threshold(*t, cmdline); });
+}
+
 }  // namespace
 
 void add_blend_commands(CLI::App& app, int argc, char** argv) {
@@ -148,151 +300,10 @@ void add_blend_commands(CLI::App& app, int argc, char** argv) {
 
   cmd->callback([a, name, cmdline, an, thresholds] {
     if (an->parsed()) return;
-    if (a->inputs.empty())
-      fail(ErrorCode::kInvalidArgument, "compe blend: give the runs to blend (two or more)");
-    (void)blend::find(a->method);
-    read_model_params(*a);
-    Workspace ws = open_workspace(a->workspace);
-    blend::OofSet set = load(ws, *a);
-    if (*thresholds && !blend::scores_labels(set.ref.metric))
-      fail(ErrorCode::kInvalidArgument,
-           "--optimize-thresholds: metric {} scores probabilities, not labels; thresholds help "
-           "accuracy, f1, mcc, qwk and the other label metrics",
-           quote(set.ref.metric));
-    blend::Result r = blend::blend(set, a->method, a->params);
-    blend::RunOptions ro;
-    ro.store = store_url_or_env(a->store);
-    ro.name = *name;
-    ro.command_line = cmdline;
-    blend::Recorded rec = blend::record_blend(ws, set, a->inputs, r, a->params, ro);
-    const double best_score = r.member_scores[static_cast<std::size_t>(r.best_member)];
-    const bool beats = blend::better(set.ref, r.nested_score, best_score);
-    nlohmann::json decision = nullptr;
-    if (*thresholds) {
-      // Fitted on the blend's nested OOF (honest predictions), checked by nested CV in turn.
-      blend::DecisionResult d = blend::optimize_decision(set.ref, r.nested_oof, r.test);
-      blend::RunOptions dro = ro;
-      dro.name = ro.name.empty() ? "blend-" + r.method + "-" + d.decision.kind
-                                 : ro.name + "-" + d.decision.kind;
-      blend::Recorded drec = blend::record_decision(
-          ws, set.ref, {rec.run_id}, d, {{"run_id", rec.run_id}, {"blend", r.method}}, dro);
-      decision = decision_json(*open_run_store(a->workspace, ro.store), d, drec);
-    }
-    if (a->json) {
-      nlohmann::json doc = run_record(*open_run_store(a->workspace, ro.store), rec.run_id);
-      doc.update(nlohmann::json{{"method", r.method},
-                                         {"oof_score", r.oof_score},
-                                         {"nested_score", r.nested_score},
-                                         {"fold_scores", r.fold_scores},
-                                         {"best_member", set.members[static_cast<std::size_t>(r.best_member)].name},
-                                         {"best_member_score", best_score},
-                                         {"beats_best_member", beats},
-                                         {"different_folds", set.different_folds},
-                                         {"details", r.details},
-                                         {"dir", rec.dir.string()},
-                                         {"decision", decision}});
-      print_json(doc);
-      return;
-    }
-    std::vector<std::vector<std::string>> rows;
-    for (std::size_t i = 0; i < set.members.size(); ++i)
-      rows.push_back({set.members[i].name, set.members[i].label, fmt_score(r.member_scores[i]),
-                      r.weights.empty() ? "-" : fmt::format("{:.4f}", r.weights[i])});
-    print_table({"member", "name", set.ref.metric, "weight"}, rows);
-    fmt::print("in-sample oof  {}\nnested cv      {}  ({} the best member, {} {})\n",
-               fmt_score(r.oof_score), fmt_score(r.nested_score), beats ? "beats" : "does not beat",
-               set.members[static_cast<std::size_t>(r.best_member)].name, fmt_score(best_score));
-    fmt::print("run {} ({})\nsubmission: {}\n", rec.run_id, r.method,
-               (rec.dir / "submission.csv").string());
-    if (!decision.is_null()) print_decision(set.ref, decision);
+    run_blend(*a, *name, *thresholds, cmdline);
   });
-
-  an->callback([b] {
-    read_model_params(*b);
-    Workspace ws = open_workspace(b->workspace);
-    blend::OofSet set = load(ws, *b);
-    blend::Analysis res = blend::analyze(set, b->method, b->params);
-    const std::size_t m = res.names.size();
-    if (b->json) {
-      std::vector<std::string> labels;
-      for (const auto& mem : set.members) labels.push_back(mem.label);
-      print_json({{"members", res.names},
-                  {"labels", labels},
-                  {"metric", set.ref.metric},
-                  {"scores", res.scores},
-                  {"pearson", matrix(res.pearson)},
-                  {"spearman", matrix(res.spearman)},
-                  {"error_pearson", matrix(res.error_pearson)},
-                  {"error_spearman", matrix(res.error_spearman)},
-                  {"order", res.order},
-                  {"method", res.method},
-                  {"blend_score", res.all_score},
-                  {"marginal_gain", res.marginal_gain}});
-      return;
-    }
-    std::vector<std::vector<std::string>> rows;
-    for (std::size_t i = 0; i < m; ++i)
-      rows.push_back({res.names[i], set.members[i].label, fmt_score(res.scores[i]),
-                      fmt_score(res.marginal_gain[i])});
-    print_table({"member", "name", set.ref.metric, "gain"}, rows);
-    fmt::print("blend of all ({}, nested cv): {}\n\nSpearman of predictions (clustered order):\n",
-               res.method, fmt_score(res.all_score));
-    std::vector<std::string> header = {""};
-    for (int j : res.order) header.push_back(res.names[static_cast<std::size_t>(j)]);
-    std::vector<std::vector<std::string>> corr;
-    for (int i : res.order) {
-      std::vector<std::string> row = {res.names[static_cast<std::size_t>(i)]};
-      for (int j : res.order)
-        row.push_back(fmt::format(
-            "{:.3f}", res.spearman[static_cast<std::size_t>(i) * m + static_cast<std::size_t>(j)]));
-      corr.push_back(row);
-    }
-    print_table(header, corr);
-  });
-
-  struct ThresholdArgs {
-    std::string input, workspace, store, name;
-    int max_passes = 100;
-    bool json = false;
-  };
-  auto t = std::make_shared<ThresholdArgs>();
-  auto* th = app.add_subcommand(
-      "threshold",
-      "Fit a threshold (binary), cut points / class weights (multiclass) or one threshold per "
-      "column (multilabel F1) for a label metric on one run's OOF predictions; record a run with "
-      "the label submission");
-  th->add_option("RUN", t->input, "Run id (or prefix) or a folder with oof.csv and test.csv")
-      ->required();
-  th->add_option("--name", t->name, "Name of the new run (default: decision-<kind>)");
-  th->add_option("--max-passes", t->max_passes, "Coordinate passes of the rounder / class weights")
-      ->check(CLI::PositiveNumber);
-  add_workspace_option(th, t->workspace);
-  add_store_option(th, t->store);
-  th->add_flag("--json", t->json, "Print one JSON document");
-  th->callback([t, cmdline] {
-    Workspace ws = open_workspace(t->workspace);
-    blend::RunOptions ro;
-    ro.store = store_url_or_env(t->store);
-    ro.name = t->name;
-    ro.command_line = cmdline;
-    blend::OofSet set = blend::load_set(ws, {t->input}, ro);
-    const blend::Member& m = set.members.at(0);
-    blend::DecisionResult d = blend::optimize_decision(set.ref, m.oof, m.test, t->max_passes);
-    nlohmann::json source = {{"label", m.label}};
-    if (std::filesystem::is_directory(t->input) &&
-        std::filesystem::exists(std::filesystem::path(t->input) / "oof.csv"))
-      source["path"] = std::filesystem::absolute(t->input).lexically_normal().string();
-    else
-      source["run_id"] = m.name;
-    blend::Recorded rec = blend::record_decision(ws, set.ref, {t->input}, d, source, ro);
-    nlohmann::json j = decision_json(*open_run_store(t->workspace, ro.store), d, rec);
-    if (t->json) {
-      j["input"] = t->input;
-      print_json(j);
-      return;
-    }
-    print_decision(set.ref, j);
-  });
+  an->callback([b] { run_analyze(*b); });
+  add_threshold_command(app, cmdline);
 }
 
 void add_oof_commands(CLI::App& app, int argc, char** argv) {

@@ -64,165 +64,166 @@ void print_boards(const host::Host& h, std::int64_t now, bool json) {
   print_table({"rank", "team", "private", "public", "public rank", "change", "finals"}, rows);
 }
 
+void add_host_init_command(CLI::App* grp) {
+  struct Args {
+    std::string dir, solution, metric, deadline, teams, title;
+    int daily_limit = 5;
+    std::size_t max_upload = 0;
+    bool json = false;
+  };
+  auto a = std::make_shared<Args>();
+  auto* cmd = grp->add_subcommand("init", "Create a host folder: settings, team tokens, a private copy of the solution");
+  cmd->add_option("dir", a->dir, "Host folder to create")->required();
+  cmd->add_option("--solution", a->solution, "Solution CSV: id, target(s), Usage (Public/Private/Ignored)")->required();
+  cmd->add_option("--metric", a->metric, "Metric spec, e.g. roc_auc")->required();
+  cmd->add_option("--deadline", a->deadline, "End, ISO 8601 (e.g. 2026-12-31T23:59:00Z)")->required();
+  cmd->add_option("--daily-limit", a->daily_limit, "Submissions per team per UTC day")->capture_default_str();
+  cmd->add_option("--teams", a->teams, "Team names, comma-separated")->required();
+  cmd->add_option("--title", a->title, "Title shown on the page (default: the folder's name)");
+  cmd->add_option("--max-upload-bytes", a->max_upload, "Largest accepted upload (default: 4 x the solution + 64 KiB)");
+  cmd->add_flag("--json", a->json, "Print one JSON document (the tokens among it)");
+  cmd->callback([a] {
+    host::InitOptions o;
+    o.dir = a->dir;
+    o.solution = a->solution;
+    o.metric = a->metric;
+    o.deadline = a->deadline;
+    o.daily_limit = a->daily_limit;
+    o.teams = split_list(a->teams);
+    o.title = a->title;
+    o.max_upload_bytes = a->max_upload;
+    auto tokens = host::init(o);
+    if (a->json) {
+      nlohmann::json teams = nlohmann::json::array();
+      for (const auto& t : tokens) teams.push_back({{"team", t.team}, {"token", t.token}});
+      print_json({{"dir", a->dir}, {"metric", a->metric}, {"deadline", a->deadline},
+                  {"daily_limit", a->daily_limit}, {"teams", teams}});
+      return;
+    }
+    fmt::print("compe host: created {}\n", a->dir);
+    fmt::print("team tokens (shown only now; host.toml keeps their sha256):\n");
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& t : tokens) rows.push_back({t.team, t.token});
+    print_table({"team", "token"}, rows);
+    fmt::print("serve with: compe host serve {}\n", a->dir);
+  });
+}
+
+void add_host_serve_command(CLI::App* grp) {
+  struct Args {
+    std::string dir, address = "127.0.0.1";
+    int port = 8770;
+  };
+  auto a = std::make_shared<Args>();
+  auto* cmd = grp->add_subcommand("serve", "Serve the host page and API (every request needs a team token)");
+  cmd->add_option("dir", a->dir, "Host folder")->required();
+  cmd->add_option("--host", a->address, "Address to listen on")->capture_default_str();
+  cmd->add_option("--port", a->port, "Port (0 = any free port)")->capture_default_str();
+  cmd->callback([a] {
+    const sigset_t sigs = block_stop_signals();
+
+    host::Host h(a->dir);
+    server::HostOptions o;
+    o.host = a->address;
+    o.port = a->port;
+    server::HostServer srv(h, o);
+    int port = srv.bind();
+    std::string addr = o.host.find(':') != std::string::npos ? "[" + o.host + "]" : o.host;
+    fmt::print("compe host: {} ({}, deadline {})\n", h.config().title, h.config().metric,
+               iso8601_utc(h.config().deadline_ms));
+    fmt::print("url: http://{}:{}/?token=<team token>\n", addr, port);
+    fmt::print("press Ctrl-C to stop\n");
+    std::fflush(stdout);
+    serve_until_signalled(srv, sigs);
+    fmt::print("compe host: stopped\n");
+  });
+}
+
+// submit (on the host machine, through the same checks as an upload)
+void add_host_submit_command(CLI::App* grp) {
+  struct Args {
+    std::string dir, token, file;
+    bool json = false;
+  };
+  auto a = std::make_shared<Args>();
+  auto* cmd = grp->add_subcommand("submit", "Submit a CSV for the team whose token is given");
+  cmd->add_option("dir", a->dir, "Host folder")->required();
+  cmd->add_option("file", a->file, "Submission CSV")->required();
+  cmd->add_option("--token", a->token, "The team's token")->required();
+  cmd->add_flag("--json", a->json, "Print one JSON document");
+  cmd->callback([a] {
+    host::Host h(a->dir);
+    auto team = h.team_for_token(a->token);
+    if (!team) fail(ErrorCode::kInvalidArgument, "--token: not the token of any team of this host");
+    auto s = h.submit(*team, read_file(a->file), a->file, host::now_ms());
+    if (a->json) {
+      auto doc = host::submission_json(s, false);
+      doc["team"] = s.team;
+      print_json(doc);
+      return;
+    }
+    fmt::print("team {}: submission {} accepted, public score {}\n", s.team, s.id, fmt_score(s.public_score));
+  });
+}
+
+void add_host_status_command(CLI::App* grp) {
+  struct Args {
+    std::string dir;
+    bool json = false;
+  };
+  auto a = std::make_shared<Args>();
+  auto* cmd = grp->add_subcommand("status", "Leaderboards (private only once revealed)");
+  cmd->add_option("dir", a->dir, "Host folder")->required();
+  cmd->add_flag("--json", a->json, "Print one JSON document, with every submission");
+  cmd->callback([a] {
+    host::Host h(a->dir);
+    std::int64_t now = host::now_ms();
+    if (a->json) {
+      auto doc = host::leaderboard_json(h, "", now);
+      bool revealed = h.revealed_at(now).has_value();
+      nlohmann::json subs = nlohmann::json::array();
+      for (const auto& s : h.all_submissions()) {
+        auto j = host::submission_json(s, revealed);
+        j["team"] = s.team;
+        subs.push_back(j);
+      }
+      doc["submissions"] = subs;
+      doc["deadline"] = iso8601_utc(h.config().deadline_ms);
+      print_json(doc);
+      return;
+    }
+    print_boards(h, now, false);
+  });
+}
+
+void add_host_reveal_command(CLI::App* grp) {
+  struct Args {
+    std::string dir;
+    bool json = false;
+  };
+  auto a = std::make_shared<Args>();
+  auto* cmd = grp->add_subcommand("reveal", "End the competition now and show the private leaderboard and shake-up");
+  cmd->add_option("dir", a->dir, "Host folder")->required();
+  cmd->add_flag("--json", a->json, "Print one JSON document");
+  cmd->callback([a] {
+    host::Host h(a->dir);
+    std::int64_t now = host::now_ms();
+    std::int64_t at = h.reveal(now);
+    if (!a->json) fmt::print("revealed at {}\n", iso8601_utc(at));
+    print_boards(h, now, a->json);
+  });
+}
+
 }  // namespace
 
 void add_host_commands(CLI::App& app) {
   auto* grp = app.add_subcommand("host", "Host a local competition: teams submit, a hidden private leaderboard");
   grp->require_subcommand(1);
-
-  // init
-  {
-    struct Args {
-      std::string dir, solution, metric, deadline, teams, title;
-      int daily_limit = 5;
-      std::size_t max_upload = 0;
-      bool json = false;
-    };
-    auto a = std::make_shared<Args>();
-    auto* cmd = grp->add_subcommand("init", "Create a host folder: settings, team tokens, a private copy of the solution");
-    cmd->add_option("dir", a->dir, "Host folder to create")->required();
-    cmd->add_option("--solution", a->solution, "Solution CSV: id, target(s), Usage (Public/Private/Ignored)")->required();
-    cmd->add_option("--metric", a->metric, "Metric spec, e.g. roc_auc")->required();
-    cmd->add_option("--deadline", a->deadline, "End, ISO 8601 (e.g. 2026-12-31T23:59:00Z)")->required();
-    cmd->add_option("--daily-limit", a->daily_limit, "Submissions per team per UTC day")->capture_default_str();
-    cmd->add_option("--teams", a->teams, "Team names, comma-separated")->required();
-    cmd->add_option("--title", a->title, "Title shown on the page (default: the folder's name)");
-    cmd->add_option("--max-upload-bytes", a->max_upload, "Largest accepted upload (default: 4 x the solution + 64 KiB)");
-    cmd->add_flag("--json", a->json, "Print one JSON document (the tokens among it)");
-    cmd->callback([a] {
-      host::InitOptions o;
-      o.dir = a->dir;
-      o.solution = a->solution;
-      o.metric = a->metric;
-      o.deadline = a->deadline;
-      o.daily_limit = a->daily_limit;
-      o.teams = split_list(a->teams);
-      o.title = a->title;
-      o.max_upload_bytes = a->max_upload;
-      auto tokens = host::init(o);
-      if (a->json) {
-        nlohmann::json teams = nlohmann::json::array();
-        for (const auto& t : tokens) teams.push_back({{"team", t.team}, {"token", t.token}});
-        print_json({{"dir", a->dir}, {"metric", a->metric}, {"deadline", a->deadline},
-                    {"daily_limit", a->daily_limit}, {"teams", teams}});
-        return;
-      }
-      fmt::print("compe host: created {}\n", a->dir);
-      fmt::print("team tokens (shown only now; host.toml keeps their sha256):\n");
-      std::vector<std::vector<std::string>> rows;
-      for (const auto& t : tokens) rows.push_back({t.team, t.token});
-      print_table({"team", "token"}, rows);
-      fmt::print("serve with: compe host serve {}\n", a->dir);
-    });
-  }
-
-  // serve
-  {
-    struct Args {
-      std::string dir, address = "127.0.0.1";
-      int port = 8770;
-    };
-    auto a = std::make_shared<Args>();
-    auto* cmd = grp->add_subcommand("serve", "Serve the host page and API (every request needs a team token)");
-    cmd->add_option("dir", a->dir, "Host folder")->required();
-    cmd->add_option("--host", a->address, "Address to listen on")->capture_default_str();
-    cmd->add_option("--port", a->port, "Port (0 = any free port)")->capture_default_str();
-    cmd->callback([a] {
-      const sigset_t sigs = block_stop_signals();
-
-      host::Host h(a->dir);
-      server::HostOptions o;
-      o.host = a->address;
-      o.port = a->port;
-      server::HostServer srv(h, o);
-      int port = srv.bind();
-      std::string addr = o.host.find(':') != std::string::npos ? "[" + o.host + "]" : o.host;
-      fmt::print("compe host: {} ({}, deadline {})\n", h.config().title, h.config().metric,
-                 iso8601_utc(h.config().deadline_ms));
-      fmt::print("url: http://{}:{}/?token=<team token>\n", addr, port);
-      fmt::print("press Ctrl-C to stop\n");
-      std::fflush(stdout);
-      serve_until_signalled(srv, sigs);
-      fmt::print("compe host: stopped\n");
-    });
-  }
-
-  // submit (on the host machine, through the same checks as an upload)
-  {
-    struct Args {
-      std::string dir, token, file;
-      bool json = false;
-    };
-    auto a = std::make_shared<Args>();
-    auto* cmd = grp->add_subcommand("submit", "Submit a CSV for the team whose token is given");
-    cmd->add_option("dir", a->dir, "Host folder")->required();
-    cmd->add_option("file", a->file, "Submission CSV")->required();
-    cmd->add_option("--token", a->token, "The team's token")->required();
-    cmd->add_flag("--json", a->json, "Print one JSON document");
-    cmd->callback([a] {
-      host::Host h(a->dir);
-      auto team = h.team_for_token(a->token);
-      if (!team) fail(ErrorCode::kInvalidArgument, "--token: not the token of any team of this host");
-      auto s = h.submit(*team, read_file(a->file), a->file, host::now_ms());
-      if (a->json) {
-        auto doc = host::submission_json(s, false);
-        doc["team"] = s.team;
-        print_json(doc);
-        return;
-      }
-      fmt::print("team {}: submission {} accepted, public score {}\n", s.team, s.id, fmt_score(s.public_score));
-    });
-  }
-
-  // status
-  {
-    struct Args {
-      std::string dir;
-      bool json = false;
-    };
-    auto a = std::make_shared<Args>();
-    auto* cmd = grp->add_subcommand("status", "Leaderboards (private only once revealed)");
-    cmd->add_option("dir", a->dir, "Host folder")->required();
-    cmd->add_flag("--json", a->json, "Print one JSON document, with every submission");
-    cmd->callback([a] {
-      host::Host h(a->dir);
-      std::int64_t now = host::now_ms();
-      if (a->json) {
-        auto doc = host::leaderboard_json(h, "", now);
-        bool revealed = h.revealed_at(now).has_value();
-        nlohmann::json subs = nlohmann::json::array();
-        for (const auto& s : h.all_submissions()) {
-          auto j = host::submission_json(s, revealed);
-          j["team"] = s.team;
-          subs.push_back(j);
-        }
-        doc["submissions"] = subs;
-        doc["deadline"] = iso8601_utc(h.config().deadline_ms);
-        print_json(doc);
-        return;
-      }
-      print_boards(h, now, false);
-    });
-  }
-
-  // reveal
-  {
-    struct Args {
-      std::string dir;
-      bool json = false;
-    };
-    auto a = std::make_shared<Args>();
-    auto* cmd = grp->add_subcommand("reveal", "End the competition now and show the private leaderboard and shake-up");
-    cmd->add_option("dir", a->dir, "Host folder")->required();
-    cmd->add_flag("--json", a->json, "Print one JSON document");
-    cmd->callback([a] {
-      host::Host h(a->dir);
-      std::int64_t now = host::now_ms();
-      std::int64_t at = h.reveal(now);
-      if (!a->json) fmt::print("revealed at {}\n", iso8601_utc(at));
-      print_boards(h, now, a->json);
-    });
-  }
+  add_host_init_command(grp);
+  add_host_serve_command(grp);
+  add_host_submit_command(grp);
+  add_host_status_command(grp);
+  add_host_reveal_command(grp);
 }
 
 }  // namespace compe::cli

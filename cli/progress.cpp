@@ -66,6 +66,7 @@ void TerminalProgress::note(std::string_view line) {
   if (!enabled_) return;
   std::lock_guard<std::mutex> lock(mu_);
   clear_line();
+  last_ = {};  // the task's bar, if any, is drawn again at the next step
   fmt::print(out_, "{}\n", line);
   std::fflush(out_);
 }

@@ -13,6 +13,7 @@
 #include "compe/store.hpp"
 #include "compe/tune/experiment.hpp"
 #include "output.hpp"
+#include "progress.hpp"
 #include "tune_process.hpp"
 #include "workspace_option.hpp"
 
@@ -124,10 +125,11 @@ std::string values_text(const std::string& metric, const std::vector<std::string
   return out;
 }
 
-// One line per trial that ended (from any process of the study); on a terminal, a bar with the
-// best so far under them.
-void print_progress(const tune::TuneProgress& p, const tune::TuneSession& s, bool bar,
-                    std::size_t workers) {
+// One line per trial that ended (from any process of the study); on a terminal they go through
+// the bar's notes and the bar shows trials ended of the budget with the best so far. Returns the
+// bar's detail ("best ... (trial n)").
+std::string print_progress(const tune::TuneProgress& p, const tune::TuneSession& s, Progress& bar,
+                           bool tty, std::size_t workers) {
   const std::string& metric = s.plan->metric;
   const std::vector<std::string>& objectives = s.plan->config.objectives;
   std::string best = "best none yet";
@@ -136,7 +138,6 @@ void print_progress(const tune::TuneProgress& p, const tune::TuneSession& s, boo
   } else if (p.best) {
     best = fmt::format("best {} (trial {})", fmt_score(*p.best->value), p.best->number);
   }
-  if (bar && !p.ended.empty()) fmt::print("\r\033[K");
   for (const compe::Trial& t : p.ended) {
     std::string what;
     if (t.state == TrialState::kComplete && !t.values.empty()) {
@@ -147,17 +148,19 @@ void print_progress(const tune::TuneProgress& p, const tune::TuneSession& s, boo
     } else {
       what = fmt::format("failed: {}", t.error);
     }
-    fmt::print("trial {}: {}  {}  [{}]\n", t.number, what, best, params_text(t.params));
+    const std::string line =
+        fmt::format("trial {}: {}  {}  [{}]", t.number, what, best, params_text(t.params));
+    if (tty) {
+      bar.note(line);
+    } else {
+      fmt::print("{}\n", line);
+    }
   }
-  if (bar) {
-    const int width = 30;
-    const int filled = static_cast<int>(std::min<std::int64_t>(
-        width, p.ended_total * width / std::max<std::int64_t>(1, p.budget)));
-    fmt::print("\r\033[K[{}{}] {}/{} trials  {}{}", std::string(filled, '#'),
-               std::string(width - filled, '.'), p.ended_total, p.budget, best,
-               workers == 0 ? "" : fmt::format("  {} workers", workers + 1));
-  }
+  const std::string detail =
+      best + (workers == 0 ? "" : fmt::format("  {} workers", workers + 1));
+  bar.advance(static_cast<std::size_t>(std::max<std::int64_t>(0, p.ended_total)), detail);
   std::fflush(stdout);
+  return detail;
 }
 
 void print_tune_result(const tune::TuneResult& r, Store& store, bool json, std::size_t workers) {
@@ -216,6 +219,8 @@ void run_tune(const TuneArgs& a, const std::string& cmdline) {
   const bool show = !a.json && !a.worker;
   const bool bar = show && stdout_is_tty();
   LocalWorkers workers(stop);
+  TerminalProgress progress(stdout, bar);
+  std::string progress_detail;
   const tune::TuneSession* session = nullptr;
   tune::TuneSink sink;
   sink.on_open = [&](const tune::TuneSession& s) {
@@ -233,6 +238,7 @@ void run_tune(const TuneArgs& a, const std::string& cmdline) {
                cfg.pruner, workers.empty() ? "" : fmt::format(", {} workers", workers.size() + 1),
                cfg.proxy ? fmt::format(", proxy {}", cfg.proxy->to_json().dump()) : "");
     std::fflush(stdout);
+    progress.start("trials", static_cast<std::size_t>(std::max<std::int64_t>(1, s.limit - s.first)));
   };
   sink.on_trial_start = [&](std::int64_t n) {
     stop.current = n;
@@ -244,7 +250,7 @@ void run_tune(const TuneArgs& a, const std::string& cmdline) {
   sink.on_trial_end = [&](const tune::FrozenTrial&) { stop.current = -1; };
   if (show) {
     sink.on_progress = [&](const tune::TuneProgress& p) {
-      print_progress(p, *session, bar, workers.size());
+      progress_detail = print_progress(p, *session, progress, bar, workers.size());
     };
   }
   // Whatever ends this process's loop, the local workers are stopped or waited for.
@@ -253,7 +259,7 @@ void run_tune(const TuneArgs& a, const std::string& cmdline) {
     int exit_status = 0;
     const std::string failures = workers.wait(failed, *store, session->study, poll, exit_status);
     if (!failed) poll();
-    if (bar) fmt::print("\n");
+    progress.finish(progress_detail);
     if (!failed && !failures.empty()) {
       fail(exit_status == 2 ? ErrorCode::kInvalidArgument : ErrorCode::kBackend, "study '{}': {}",
            session->study, failures);

@@ -13,6 +13,7 @@
 #include "compe/error.hpp"
 #include "compe/util.hpp"
 #include "output.hpp"
+#include "progress.hpp"
 
 namespace compe::cli {
 namespace {
@@ -76,17 +77,6 @@ void print_check(std::string_view what, const detect::BoxCheck& c) {
       "fixed {}: {} boxes with swapped corners, {} coordinates clipped to the image, {} "
       "zero-area boxes dropped\n",
       what, c.swapped, c.clipped, c.degenerate);
-}
-
-/// Draws "label [####....] n/N best v" on a terminal.
-void draw_progress(const detect::TuneProgress& p) {
-  const int width = 30;
-  const int done = static_cast<int>(width * static_cast<double>(p.trial) / static_cast<double>(p.trials));
-  fmt::print("\r  {} [{}{}] {}/{} best {}\033[K", p.stage, std::string(static_cast<std::size_t>(done), '#'),
-             std::string(static_cast<std::size_t>(std::max(0, width - done)), '.'), p.trial, p.trials,
-             fmt_score(p.best));
-  if (p.trial == p.trials) fmt::print("\n");
-  std::fflush(stdout);
 }
 
 nlohmann::json params_json(const detect::Info& info, const detect::Params& p) {
@@ -336,7 +326,8 @@ void add_tune(CLI::App* group) {
     req.tune.seed = ta->seed;
     req.tune.threads = ta->threads;
     req.tune.nested = !ta->no_nested;
-    if (!ta->json && stdout_is_tty()) req.tune.progress = draw_progress;
+    TerminalProgress bar(stdout, !ta->json && stdout_is_tty());
+    req.tune.progress = &bar;
     const detect::TunedFiles tuned = detect::tune_files(req);
     const detect::Info& info = *tuned.method;
     const detect::TuneFusionResult& r = tuned.result;

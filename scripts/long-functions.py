@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Lists C++ function bodies longer than N lines.
 
-usage: scripts/long-functions.py [-n LINES] [--build build] [PATH ...]
+usage: scripts/long-functions.py [-n LINES] [--build build] [--root DIR] [--check] [PATH ...]
 
 Files: the .cpp files named in <build>/compile_commands.json that lie under the given paths
-(default: src cli python/src), plus any .hpp under those paths. Each file is scanned with
+(default: src cli python/src), plus any .hpp under those paths (every .cpp when the tree has no
+compile_commands.json, e.g. an old commit checked out with --root). Each file is scanned with
 comments, string and character literals blanked out; an opening brace whose preceding statement
 looks like a function head (parentheses, not a control statement, a namespace, a type or an
 initialiser) starts a function, which ends at its matching brace. Lambdas and local classes count
@@ -134,11 +135,14 @@ def reason_for(lines, start):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("-n", "--lines", type=int, default=150, help="list functions longer than this")
-    ap.add_argument("--build", default="build", help="folder with compile_commands.json")
+    ap.add_argument("--build", default="build", help="folder with compile_commands.json (under --root)")
+    ap.add_argument("--root", default=None,
+                    help="tree to scan (default: the one holding this script); without a "
+                         "compile_commands.json every .cpp under the paths is scanned")
     ap.add_argument("--check", action="store_true", help="exit 1 when a function without a reason is over")
     ap.add_argument("paths", nargs="*", default=["src", "cli", "python/src"])
     args = ap.parse_args()
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    root = os.path.abspath(args.root) if args.root else os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     prefixes = [os.path.normpath(os.path.join(root, p)) for p in args.paths]
 
     def wanted(f):

@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "compe/folds.hpp"
+#include "compe/progress.hpp"
 #include "compe/table.hpp"
 #include "compe/workspace.hpp"
 
@@ -63,8 +64,8 @@ struct AdversarialOptions {
   /// XGBoost parameters over the adversarial defaults (300 rounds, early stopping 30, eta 0.1,
   /// depth 6).
   nlohmann::json params = nlohmann::json::object();
-  /// Called after each fold with (folds done, folds).
-  std::function<void(int, int)> progress;
+  /// Set: one task "adversarial folds" of `folds` steps, advanced after each fold.
+  Progress* progress = nullptr;
 };
 
 struct DriftFeature {

@@ -99,6 +99,7 @@ Adversarial adversarial(const Table& train, const Table& test, const Competition
 
   std::vector<double> oof(n, 0.0);
   std::map<std::string, double> gain;
+  if (o.progress) o.progress->start("adversarial folds", static_cast<std::size_t>(std::max(0, o.folds)));
   for (int f = 0; f < o.folds; ++f) {
     std::vector<std::size_t> tr = split::train_rows(sspec, sd.inputs(), fa.folds, f);
     std::vector<std::size_t> va = split::valid_rows(fa.folds, f);
@@ -120,8 +121,9 @@ Adversarial adversarial(const Table& train, const Table& test, const Competition
     }
     res.fold_auc.push_back(metric::score("roc_auc", {.y_true = yt, .y_pred = fr.valid_pred}));
     for (auto& [name, g] : fr.importance) gain[name] += g;
-    if (o.progress) o.progress(f + 1, o.folds);
+    if (o.progress) o.progress->advance(static_cast<std::size_t>(f + 1));
   }
+  if (o.progress) o.progress->finish();
   res.auc = metric::score("roc_auc", {.y_true = target.y, .y_pred = oof});
   res.train_test_likeness.assign(oof.begin(), oof.begin() + static_cast<std::ptrdiff_t>(res.rows_train));
 

@@ -20,6 +20,7 @@ constexpr auto kMax = Direction::kMaximize;
 constexpr auto kMin = Direction::kMinimize;
 constexpr unsigned kClassify = kBinary | kMulticlass;
 
+// long-function: the metric registry's rows, one designated initialiser each; data, not logic.
 std::vector<Info> make_table() {
   using namespace detail;
   std::vector<Info> t;

@@ -171,6 +171,8 @@ double mean_valid(const std::vector<double>& v) {
 
 }  // namespace
 
+// long-function: COCO's matching and accumulation share one set of sizes and arrays (images,
+// categories, areas, max detections, IoU thresholds); split, each part would take them all.
 CocoResult coco_evaluate(const BoxLists& gt, const BoxLists& pred,
                          std::span<const std::int64_t> categories, const CocoParams& params) {
   check_lists(gt, pred, "coco_map");

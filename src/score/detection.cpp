@@ -111,6 +111,8 @@ std::vector<double> numbers(const std::string& text, const std::string& where) {
 
 }  // namespace
 
+// long-function: the submission checks in the order their messages are reported (metric, id
+// columns, images, boxes), then one score per Usage; each step is short and reads in sequence.
 Result score_detection_submission(const Table& solution, const Table& submission,
                                          const Options& options) {
   auto m = metric::make(options.metric);

@@ -192,6 +192,8 @@ metric::LabelLists parse_lists(const Column& col, const std::vector<std::size_t>
 
 }  // namespace
 
+// long-function: Kaggle's submission checks in the order their messages are reported (columns,
+// ids, duplicates, values); each is a few lines and reads in sequence.
 Prepared prepare_submission(const Table& solution, const Table& submission, const Options& options) {
   auto m = metric::make(options.metric);
   const metric::Info& info = m->info();

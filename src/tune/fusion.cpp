@@ -112,6 +112,7 @@ TunedFusion run_study(const Subset& s, const Info& info, std::size_t models, boo
   tune::Study study(*store, so);
   std::int64_t done = 0;
   std::optional<double> best;
+  if (o.progress) o.progress->start(stage, static_cast<std::size_t>(std::max<std::int64_t>(0, o.trials)));
   for (std::int64_t t = 0; t < o.trials; ++t) {
     tune::Trial trial = study.ask();
     std::optional<double> value;
@@ -123,8 +124,9 @@ TunedFusion run_study(const Subset& s, const Info& info, std::size_t models, boo
     }
     ++done;
     if (value && (!best || (maximize ? *value > *best : *value < *best))) best = value;
-    if (o.progress) o.progress({stage, done, o.trials, value, best.value_or(0.0)});
+    if (o.progress) o.progress->advance(static_cast<std::size_t>(done), fmt::format("best {:.6g}", best.value_or(0.0)));
   }
+  if (o.progress) o.progress->finish(fmt::format("best {:.6g}", best.value_or(0.0)));
   const auto b = study.best_trial();
   if (!b) fail(ErrorCode::kInvalidArgument, "wbf tune: no trial completed");
   // The best trial's external parameters.

@@ -13,17 +13,9 @@
 #include <vector>
 
 #include "compe/detect.hpp"
+#include "compe/progress.hpp"
 
 namespace compe::detect {
-
-/// Progress of tune_fusion, after each trial.
-struct TuneProgress {
-  std::string_view stage;  ///< "nested" (tuned on half the images) or "all"
-  std::int64_t trial = 0;  ///< 1-based within the stage
-  std::int64_t trials = 0;
-  std::optional<double> value;  ///< this trial's metric (absent when it failed)
-  double best = 0;              ///< best so far in this stage
-};
 
 struct TuneFusionOptions {
   std::string method = "wbf";  ///< fixed fusion method (a row of builtin())
@@ -35,7 +27,9 @@ struct TuneFusionOptions {
   /// Per image, the size by which fused (normalised) boxes are scaled before scoring; empty =
   /// score in normalised units. Lets COCO's area ranges read pixels.
   std::vector<ImageSize> scale;
-  std::function<void(const TuneProgress&)> progress;
+  /// Set: one task per study, labelled by its stage ("nested": tuned on half the images, or
+  /// "all"), of `trials` steps; after each trial advance(trial, "best <value so far>").
+  Progress* progress = nullptr;
 };
 
 /// One evaluated choice of fusion parameters.

@@ -61,14 +61,29 @@ TEST(DetectTune, DeterministicNestedAndNoWorseThanDefaults) {
   o.metric = "coco_map";
   o.trials = 25;
   o.seed = 7;
-  int calls = 0;
-  o.progress = [&](const det::TuneProgress& p) {
-    ++calls;
-    EXPECT_EQ(p.trials, 25);
-    EXPECT_LE(p.trial, 25);
-  };
+  struct Counting : compe::Progress {
+    std::vector<std::string> labels;
+    std::size_t total = 0, advances = 0, finishes = 0, last = 0;
+    void start(std::string_view label, std::size_t n) override {
+      labels.emplace_back(label);
+      total = n;
+    }
+    void advance(std::size_t done, std::string_view detail) override {
+      ++advances;
+      EXPECT_LE(done, total);
+      EXPECT_EQ(detail.substr(0, 5), "best ");
+      last = done;
+    }
+    void finish(std::string_view) override { ++finishes; }
+  } progress;
+  o.progress = &progress;
   const det::TuneFusionResult r = det::tune_fusion(d.images, d.gt, o);
-  EXPECT_EQ(calls, 50);  // nested and all-image studies
+  // Nested and all-image studies: one task each of 25 trials.
+  EXPECT_EQ(progress.labels, (std::vector<std::string>{"nested", "all"}));
+  EXPECT_EQ(progress.total, 25u);
+  EXPECT_EQ(progress.advances, 50u);
+  EXPECT_EQ(progress.finishes, 2u);
+  EXPECT_EQ(progress.last, 25u);
   ASSERT_TRUE(r.nested);
   EXPECT_EQ(r.tune_images.size(), 10u);
   EXPECT_EQ(r.holdout_images.size(), 10u);
