@@ -269,10 +269,8 @@ void add_lb_commands(CLI::App& app) {
     Run r = store->get_run(id);
     // A score the metric cannot take is a typo (7.5 for roc_auc), not a score.
     if (!r.metric.empty()) {
-      const metric::Info& mi = metric::make(r.metric)->info();
-      for (auto [flag, v] : {std::pair<const char*, std::optional<double>>{"--public", a->pub}, {"--private", a->priv}})
-        if (v && (*v < mi.lower || *v > mi.upper))
-          fail(ErrorCode::kInvalidArgument, "{} {}: {} scores lie in [{}, {}]", flag, *v, r.metric, mi.lower, mi.upper);
+      metric::check_score_range(r.metric, a->pub, "--public");
+      if (a->priv) metric::check_score_range(r.metric, *a->priv, "--private");
     }
     store->add_lb_score({.run_id = id, .public_score = a->pub, .private_score = a->priv, .note = a->note});
     if (a->json) {
@@ -341,29 +339,7 @@ void add_rerun_command(CLI::App& app, const std::string& cmdline) {
     Run r = store->get_run(store->resolve_run_id(a->run));
     std::vector<std::string> warnings;
     // Same folds: a changed folds.csv is remade from the run's record when it can be.
-    if (fs::exists(w.folds_path()) && !r.folds_hash.empty()) {
-      Table train = w.read_train();
-      auto fa = read_folds(w.folds_path(), train, w.config().id_column);
-      if (fa.hash != r.folds_hash) {
-        const auto* rec = r.config.contains("/competition/folds/strategy"_json_pointer)
-                              ? &r.config["competition"]["folds"] : nullptr;
-        if (!rec)
-          fail(ErrorCode::kInvalidArgument,
-               "folds.csv changed since run {} (hash {} now, {} then) and its record does not say how its folds "
-               "were made: restore that folds.csv first", r.id, fa.hash, r.folds_hash);
-        FoldsRecord fr = FoldsRecord::from_json(*rec, "the run's competition.folds");
-        FoldAssignment again = make_folds(train, w.config(), fr.folds);
-        if (again.hash != r.folds_hash)
-          fail(ErrorCode::kInvalidArgument,
-               "folds.csv changed since run {} (hash {} now, {} then), and remaking its folds ({} k={} seed={}) "
-               "gives {}: restore that folds.csv first", r.id, fa.hash, r.folds_hash, fr.folds.spec.strategy,
-               fr.folds.spec.k, fr.folds.spec.seed, again.hash);
-        write_folds(w.folds_path(), again);
-        write_folds_record(w.folds_path(), {fr.folds, again.hash});
-        warnings.push_back(fmt::format("folds.csv was remade as the run's folds ({} k={} seed={}, hash {})",
-                                       fr.folds.spec.strategy, fr.folds.spec.k, fr.folds.spec.seed, again.hash));
-      }
-    }
+    if (auto done = run::restore_run_folds(w, r)) warnings.push_back(*done);
     std::string new_id;
     double cv = 0;
     const bool model_run = r.config.contains("model") && !r.config.contains("blend") && !r.config.contains("decision");

@@ -164,6 +164,10 @@ std::unique_ptr<Metric> make(std::string_view spec);
 /// A sensible default metric for a task (roc_auc, log_loss, rmse, ...).
 std::string default_for(Task t);
 
+/// Checks that `value` is a score `spec` can take (Info::lower..upper): a leaderboard score of
+/// 7.5 for roc_auc is a typo. Throws kInvalidArgument "<what> <value>: <spec> scores lie in [lo, hi]".
+void check_score_range(std::string_view spec, double value, std::string_view what);
+
 /// Convenience: make(spec)->score(in).
 double score(std::string_view spec, const Inputs& in);
 

@@ -127,4 +127,10 @@ struct Options {
 Summary run_experiment(const Workspace& ws, const Experiment& exp, const Options& options,
                        const EventSink& sink);
 
+/// Before a rerun of `run`: when the workspace's folds.csv differs from the run's (folds hash),
+/// remakes it from the run's record (competition.folds) and returns what was done, for a warning;
+/// nullopt when nothing changed. Throws kInvalidArgument when the record cannot give the same
+/// folds (naming both hashes): the user must restore that folds.csv.
+std::optional<std::string> restore_run_folds(const Workspace& ws, const Run& run);
+
 }  // namespace compe::run

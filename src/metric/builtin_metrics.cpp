@@ -387,4 +387,12 @@ double score(std::string_view spec, const Inputs& in) {
   return make(spec)->score(in);
 }
 
+void check_score_range(std::string_view spec, double value, std::string_view what) {
+  const auto m = make(spec);
+  const Info& mi = m->info();
+  if (!std::isfinite(value) || value < mi.lower || value > mi.upper)
+    fail(ErrorCode::kInvalidArgument, "{} {}: {} scores lie in [{}, {}]", what, value, m->spec(), mi.lower,
+         mi.upper);
+}
+
 }  // namespace compe::metric
