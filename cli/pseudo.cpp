@@ -64,8 +64,8 @@ void add_pseudo_command(CLI::App& app) {
                 "Labels from the fold-averaged test predictions (LEAKY: for measuring the inflated CV)");
   cmd->add_option("--experiment", a->experiment, "Base experiment TOML (default: the source run's config)");
   cmd->add_option("--set", a->set, "Where to write the pseudo set (default: pseudo/<run id>.csv)");
-  cmd->add_option("--workspace", a->workspace, "Workspace folder (default: the current one)");
-  cmd->add_option("--store", a->store, "Store URL (default: the workspace's; env COMPE_STORE)");
+  add_workspace_option(cmd, a->workspace);
+  add_store_option(cmd, a->store);
   cmd->add_flag("--json", a->json, "Print one JSON document");
   cmd->callback([a] {
     Workspace w = open_workspace(a->workspace);
@@ -98,9 +98,7 @@ void add_pseudo_command(CLI::App& app) {
     o.pretrain_rounds = a->pretrain_rounds;
     o.rounds = a->rounds;
     o.set_path = a->set;
-    o.store = a->store;
-    if (o.store.empty())
-      if (const char* env = std::getenv("COMPE_STORE")) o.store = env;
+    o.store = store_url_or_env(a->store);
     if (!a->experiment.empty()) {
       o.base_experiment = read_file(a->experiment);
       o.base_display = a->experiment;
@@ -129,7 +127,12 @@ void add_pseudo_command(CLI::App& app) {
         fmt::print("round {}: run {} from run {}: cv {}\n", r.made.config.round, r.run_id, r.made.source_run,
                    r.cv ? fmt_score(*r.cv) : "-");
     });
-    if (a->json) print_json({{"rounds", rounds}, {"experiment", a->out}});
+    if (a->json) {
+      // Each round's run as the one Run record, beside the round's own fields.
+      auto store = open_run_store(a->workspace, a->store);
+      for (auto& r : rounds) r["run"] = run_record(*store, r["run_id"].get<std::string>());
+      print_json({{"rounds", rounds}, {"experiment", a->out}});
+    }
   });
 }
 

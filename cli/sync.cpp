@@ -26,8 +26,8 @@ struct SyncArgs {
 
 void add_sync_options(CLI::App* cmd, SyncArgs& a) {
   cmd->add_option("RUN", a.runs, "Run ids or unique prefixes (default: every run)");
-  cmd->add_option("--workspace", a.workspace, "Workspace folder (default: the current one)");
-  cmd->add_option("--store", a.store, "Store URL (default: the workspace's; env COMPE_STORE)");
+  add_workspace_option(cmd, a.workspace);
+  add_store_option(cmd, a.store);
   cmd->add_flag("--json", a.json, "Print one JSON document");
 }
 
