@@ -96,17 +96,23 @@ def kill_group(p):
     return out, err
 
 
-def sqlite_integrity(path, what):
+def sqlite_integrity(path, what, report=None, more=None):
+    """SQLite's integrity and foreign-key checks on `path` (when it exists), each finding passed to
+    `report` (default: this script's problem()); `more(con, report)` adds checks on the same
+    connection (kill_push.py's artifact checks)."""
+    report = report or problem
     if not os.path.exists(path):
         return
     con = sqlite3.connect(path, timeout=30)
     try:
         ok = con.execute("PRAGMA integrity_check").fetchone()[0]
         if ok != "ok":
-            problem(f"{what}: integrity_check says {ok}")
+            report(f"{what}: integrity_check says {ok}")
         bad = con.execute("PRAGMA foreign_key_check").fetchall()
         if bad:
-            problem(f"{what}: foreign_key_check: {bad[:3]}")
+            report(f"{what}: foreign_key_check: {bad[:3]}")
+        if more:
+            more(con, report)
     finally:
         con.close()
 

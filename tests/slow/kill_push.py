@@ -30,6 +30,9 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import kill_points  # noqa: E402  (the SQLite integrity check)
+
 PROBLEMS = []
 
 
@@ -92,33 +95,28 @@ class Bench:
                                 start_new_session=True)
 
 
-def sqlite_checks(path, what):
-    if not os.path.exists(path):
+def artifact_checks(con, report):
+    """No artifact row without its content, no stored content missing a chunk."""
+    tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    if "artifacts" not in tables or "artifact_blobs" not in tables:
         return
-    con = sqlite3.connect(path, timeout=30)
-    try:
-        ok = con.execute("PRAGMA integrity_check").fetchone()[0]
-        if ok != "ok":
-            problem(f"{what}: integrity_check says {ok}")
-        bad = con.execute("PRAGMA foreign_key_check").fetchall()
-        if bad:
-            problem(f"{what}: foreign_key_check: {bad[:3]}")
-        tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        if "artifacts" in tables and "artifact_blobs" in tables:
-            orphans = con.execute(
-                "SELECT a.run_id, a.name FROM artifacts a LEFT JOIN artifact_blobs b "
-                "ON b.sha = a.sha WHERE b.sha IS NULL").fetchall()
-            if orphans:
-                problem(f"{what}: artifact rows without their content: {orphans[:3]}")
-            short = con.execute(
-                "SELECT b.sha, b.chunks, COUNT(c.idx), b.size, COALESCE(SUM(c.size), 0) "
-                "FROM artifact_blobs b LEFT JOIN artifact_chunks c ON c.sha = b.sha "
-                "GROUP BY b.sha HAVING COUNT(c.idx) != b.chunks OR "
-                "COALESCE(SUM(c.size), 0) != b.size").fetchall()
-            if short:
-                problem(f"{what}: blobs with missing chunks: {short[:3]}")
-    finally:
-        con.close()
+    orphans = con.execute(
+        "SELECT a.run_id, a.name FROM artifacts a LEFT JOIN artifact_blobs b "
+        "ON b.sha = a.sha WHERE b.sha IS NULL").fetchall()
+    if orphans:
+        report(f"artifact rows without their content: {orphans[:3]}")
+    short = con.execute(
+        "SELECT b.sha, b.chunks, COUNT(c.idx), b.size, COALESCE(SUM(c.size), 0) "
+        "FROM artifact_blobs b LEFT JOIN artifact_chunks c ON c.sha = b.sha "
+        "GROUP BY b.sha HAVING COUNT(c.idx) != b.chunks OR "
+        "COALESCE(SUM(c.size), 0) != b.size").fetchall()
+    if short:
+        report(f"blobs with missing chunks: {short[:3]}")
+
+
+def sqlite_checks(path, what):
+    kill_points.sqlite_integrity(path, what, report=problem,
+                                 more=lambda con, report: artifact_checks(con, lambda m: report(f"{what}: {m}")))
 
 
 def check_after_kill(b, run, status, store, what):

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "../error_of.hpp"
+#include "../titanic_workspace.hpp"
 #include "compe/oof.hpp"
 #include "compe/pseudo_run.hpp"
 #include "compe/run.hpp"
@@ -23,25 +24,9 @@ using compe::testing::error_of;
 
 namespace {
 
-struct Titanic {
-  fs::path root;
-  Workspace ws;
-  explicit Titanic(const std::string& tag)
-      : root(fs::temp_directory_path() / fmt::format("compe-pseudo-{}-{}", tag, ::getpid())), ws(make(root)) {}
-  ~Titanic() { fs::remove_all(root); }
-  static Workspace make(const fs::path& root) {
-    fs::remove_all(root);
-    InitOptions o;
-    o.dir = root / "ws";
-    o.from = fs::path(COMPE_SOURCE_DIR) / "examples" / "titanic" / "data";
-    init_workspace(o);
-    return Workspace::open(o.dir);
-  }
-  std::int64_t runs() {
-    RunFilter f;
-    f.limit = 0;
-    return open_store(ws.store_path().string())->list_runs(f).total;
-  }
+// A Titanic workspace (no folds.csv yet) in a folder of its own.
+struct Titanic : compe::testing::TitanicWorkspace {
+  explicit Titanic(const std::string& tag) : TitanicWorkspace("pseudo", tag) {}
 };
 
 run::Experiment small_xgboost() {

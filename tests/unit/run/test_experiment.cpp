@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "../error_of.hpp"
+#include "../titanic_workspace.hpp"
 #include "compe/run.hpp"
 #include "compe/store.hpp"
 #include "compe/table.hpp"
@@ -22,26 +23,8 @@ using compe::testing::error_of;
 namespace {
 
 // A Titanic workspace (no folds.csv yet) in a folder of its own.
-struct Titanic {
-  fs::path root;
-  Workspace ws;
-  explicit Titanic(const std::string& tag)
-      : root(fs::temp_directory_path() / fmt::format("compe-experiment-{}-{}", tag, ::getpid())), ws(make(root)) {}
-  ~Titanic() { fs::remove_all(root); }
-  static Workspace make(const fs::path& root) {
-    fs::remove_all(root);
-    InitOptions o;
-    o.dir = root / "ws";
-    o.from = fs::path(COMPE_SOURCE_DIR) / "examples" / "titanic" / "data";
-    init_workspace(o);
-    return Workspace::open(o.dir);
-  }
-  std::int64_t runs() {
-    if (!fs::exists(ws.store_path())) return 0;
-    RunFilter f;
-    f.limit = 0;
-    return open_store(ws.store_path().string())->list_runs(f).total;
-  }
+struct Titanic : compe::testing::TitanicWorkspace {
+  explicit Titanic(const std::string& tag) : TitanicWorkspace("experiment", tag) {}
 };
 
 run::Experiment linear() {
