@@ -22,7 +22,7 @@ set -euo pipefail
 BUILD=(
   build-essential cmake pkg-config git ccache python3
   libfmt-dev nlohmann-json3-dev libcli11-dev libtomlplusplus-dev libfast-float-dev
-  libeigen3-dev libsqlite3-dev libpq-dev zlib1g-dev libcpp-httplib-dev libxgboost-dev
+  libeigen3-dev libsqlite3-dev libpq-dev zlib1g-dev libssl-dev libcpp-httplib-dev libxgboost-dev
   # Configuring the project finds these (a few MB); `make demo` compiles only the CLI.
   libgtest-dev libgmock-dev googletest libbenchmark-dev
 )

@@ -1,101 +1,48 @@
-// SHA-256 as FIPS 180-4 specifies it: the file hash of host submissions and of the store's
-// artifacts.
+// SHA-256 through OpenSSL's EVP interface: the file hash of host submissions and of the store's
+// artifacts. libcrypto picks the fastest block function the CPU allows (SHA-NI, AVX2, ...) at
+// run time; the portable code this replaced ran at about a fifth of that speed.
 #include "compe/sha256.hpp"
 
-#include <array>
-#include <cstdint>
-#include <cstring>
+#include <openssl/evp.h>
 
-#include <fmt/format.h>
+#include "compe/error.hpp"
 
 namespace compe {
 namespace {
 
-constexpr std::array<std::uint32_t, 64> kRound = {
-    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
-
-constexpr std::uint32_t rotr(std::uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
-
-void compress(std::array<std::uint32_t, 8>& h, const unsigned char* block) {
-  std::uint32_t w[64];
-  for (int i = 0; i < 16; ++i)
-    w[i] = (std::uint32_t{block[4 * i]} << 24) | (std::uint32_t{block[4 * i + 1]} << 16) |
-           (std::uint32_t{block[4 * i + 2]} << 8) | std::uint32_t{block[4 * i + 3]};
-  for (int i = 16; i < 64; ++i) {
-    std::uint32_t s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3);
-    std::uint32_t s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10);
-    w[i] = w[i - 16] + s0 + w[i - 7] + s1;
-  }
-  std::uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], k = h[7];
-  for (int i = 0; i < 64; ++i) {
-    std::uint32_t t1 = k + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + kRound[i] + w[i];
-    std::uint32_t t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
-    k = g;
-    g = f;
-    f = e;
-    e = d + t1;
-    d = c;
-    c = b;
-    b = a;
-    a = t1 + t2;
-  }
-  h[0] += a;
-  h[1] += b;
-  h[2] += c;
-  h[3] += d;
-  h[4] += e;
-  h[5] += f;
-  h[6] += g;
-  h[7] += k;
+void start(EVP_MD_CTX* ctx) {
+  if (EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr) != 1)
+    fail(ErrorCode::kInternal, "SHA-256: libcrypto could not start a digest");
 }
 
 }  // namespace
 
-Sha256::Sha256()
-    : h_{0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab,
-         0x5be0cd19} {}
+void Sha256::Free::operator()(evp_md_ctx_st* ctx) const noexcept { EVP_MD_CTX_free(ctx); }
+
+Sha256::Sha256() : ctx_(EVP_MD_CTX_new()) {
+  if (!ctx_) fail(ErrorCode::kInternal, "SHA-256: out of memory for a digest context");
+  start(ctx_.get());
+}
+
+Sha256::~Sha256() = default;
 
 void Sha256::update(std::string_view data) {
-  const auto* p = reinterpret_cast<const unsigned char*>(data.data());
-  std::size_t n = data.size();
-  length_ += n;
-  if (buffered_ > 0) {
-    std::size_t take = std::min<std::size_t>(64 - buffered_, n);
-    std::memcpy(buf_.data() + buffered_, p, take);
-    buffered_ += take;
-    p += take;
-    n -= take;
-    if (buffered_ < 64) return;
-    compress(h_, buf_.data());
-    buffered_ = 0;
-  }
-  std::size_t full = n / 64 * 64;
-  for (std::size_t i = 0; i < full; i += 64) compress(h_, p + i);
-  std::memcpy(buf_.data(), p + full, n - full);
-  buffered_ = n - full;
+  if (EVP_DigestUpdate(ctx_.get(), data.data(), data.size()) != 1)
+    fail(ErrorCode::kInternal, "SHA-256: libcrypto refused {} bytes", data.size());
 }
 
 std::string Sha256::hex() {
-  // The tail, a 1 bit, zeros, and the message length in bits (big-endian): one or two blocks.
-  unsigned char tail[128] = {};
-  std::memcpy(tail, buf_.data(), buffered_);
-  tail[buffered_] = 0x80;
-  std::size_t blocks = buffered_ + 1 + 8 <= 64 ? 1 : 2;
-  std::uint64_t bits = static_cast<std::uint64_t>(length_) * 8;
-  for (int i = 0; i < 8; ++i)
-    tail[blocks * 64 - 1 - i] = static_cast<unsigned char>(bits >> (8 * i));
-  for (std::size_t b = 0; b < blocks; ++b) compress(h_, tail + 64 * b);
-  std::string out;
-  out.reserve(64);
-  for (auto v : h_) out += fmt::format("{:08x}", v);
-  *this = Sha256();
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  if (EVP_DigestFinal_ex(ctx_.get(), digest, &n) != 1 || n != 32)
+    fail(ErrorCode::kInternal, "SHA-256: libcrypto could not finish the digest");
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(64, '0');
+  for (unsigned int i = 0; i < 32; ++i) {
+    out[2 * i] = kHex[digest[i] >> 4];
+    out[2 * i + 1] = kHex[digest[i] & 15];
+  }
+  start(ctx_.get());
   return out;
 }
 
