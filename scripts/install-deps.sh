@@ -69,7 +69,7 @@ for g in "${groups[@]}"; do
     peers) wanted+=("${PEERS[@]}") ;;
     sanitize) wanted+=("${SANITIZE[@]}") ;;
     -h | --help) usage 0 ;;
-    *) echo "install-deps: unknown group '$g' (build, demo, python, test, examples, fashion_mnist, faces, peers)" >&2; exit 2 ;;
+    *) echo "install-deps: unknown group '$g' (build, demo, python, test, examples, fashion_mnist, faces, peers, sanitize)" >&2; exit 2 ;;
   esac
 done
 
