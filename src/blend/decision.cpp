@@ -367,19 +367,34 @@ Decision fit_rounder(CountScorer& scorer, std::span<const double> pred, std::siz
 
 /// Per row, the first argmax of w_c * p_c (top1) and the first argmax over the other classes
 /// (top2): the first argmax over every class but j is top1 unless top1 is j, then top2.
+void top_two_row(const double* p, std::size_t k, const std::vector<double>& w, int& top1, int& top2) {
+  std::size_t a = 0;
+  for (std::size_t c = 1; c < k; ++c)
+    if (w[c] * p[c] > w[a] * p[a]) a = c;
+  std::size_t b = a == 0 ? 1 : 0;
+  for (std::size_t c = 0; c < k; ++c)
+    if (c != a && w[c] * p[c] > w[b] * p[b]) b = c;
+  top1 = static_cast<int>(a), top2 = static_cast<int>(b);
+}
+
 void top_two(std::span<const double> pred, std::size_t k, const std::vector<double>& w,
              std::vector<int>& top1, std::vector<int>& top2) {
   const std::size_t n = pred.size() / k;
   top1.resize(n), top2.resize(n);
+  for (std::size_t r = 0; r < n; ++r) top_two_row(&pred[r * k], k, w, top1[r], top2[r]);
+}
+
+/// top_two after w_j alone changed: only rows where j was one of the two, or now reaches the
+/// second's product, can change; they are recomputed, the others kept.
+void update_top_two(std::span<const double> pred, std::size_t k, const std::vector<double>& w,
+                    std::size_t j, std::vector<int>& top1, std::vector<int>& top2) {
+  const std::size_t n = pred.size() / k;
+  const int jj = static_cast<int>(j);
   for (std::size_t r = 0; r < n; ++r) {
     const double* p = &pred[r * k];
-    std::size_t a = 0;
-    for (std::size_t c = 1; c < k; ++c)
-      if (w[c] * p[c] > w[a] * p[a]) a = c;
-    std::size_t b = a == 0 ? 1 : 0;
-    for (std::size_t c = 0; c < k; ++c)
-      if (c != a && w[c] * p[c] > w[b] * p[b]) b = c;
-    top1[r] = static_cast<int>(a), top2[r] = static_cast<int>(b);
+    const auto b = static_cast<std::size_t>(top2[r]);
+    if (top1[r] == jj || top2[r] == jj || w[j] * p[j] >= w[b] * p[b])
+      top_two_row(p, k, w, top1[r], top2[r]);
   }
 }
 
@@ -422,10 +437,11 @@ Decision fit_class_weights(CountScorer& scorer, std::span<const double> pred, st
   Decision d;
   d.kind = "class_weights";
   d.class_weights.assign(k, 1.0);
-  double current = scorer(confusion(d.labels(pred, k), y_true, k));
   std::vector<double> key(n);
-  std::vector<int> other(n), top1, top2;
+  std::vector<int> other(n), top1, top2, trial1, trial2;
   top_two(pred, k, d.class_weights, top1, top2);
+  // The labels (first argmax of w_c * p_c) are top1.
+  double current = scorer(confusion(top1, y_true, k));
   d.converged = false;
   for (int pass = 0; pass < max_passes; ++pass) {
     d.passes = pass + 1;
@@ -433,20 +449,24 @@ Decision fit_class_weights(CountScorer& scorer, std::span<const double> pred, st
     for (std::size_t j = 0; j < k; ++j) {
       Sweep sw = sweep_class(scorer, pred, k, j, d.class_weights, top1, top2, y_true, other, key);
       if (!scorer.better(sw.best_score, current)) continue;
-      Decision t = d;
-      t.class_weights[j] = weight_at(sw);
-      const double ts = scorer(confusion(t.labels(pred, k), y_true, k));
+      std::vector<double> trial = d.class_weights;
+      trial[j] = weight_at(sw);
+      trial1 = top1, trial2 = top2;
+      update_top_two(pred, k, trial, j, trial1, trial2);
+      const double ts = scorer(confusion(trial1, y_true, k));
       // The sweep's tie rule (a strict >) can differ from the argmax's first maximum at an exact
       // tie: keep only a real improvement.
       if (!scorer.better(ts, current)) continue;
-      d.class_weights = std::move(t.class_weights);
+      d.class_weights = std::move(trial);
+      top1.swap(trial1), top2.swap(trial2);
       current = ts;
       moved = true;
+    }
+    const double top = *std::max_element(d.class_weights.begin(), d.class_weights.end());
+    if (top != 1.0) {  // dividing by 1 changes no product
+      for (double& w : d.class_weights) w /= top;
       top_two(pred, k, d.class_weights, top1, top2);
     }
-    double top = *std::max_element(d.class_weights.begin(), d.class_weights.end());
-    for (double& w : d.class_weights) w /= top;
-    top_two(pred, k, d.class_weights, top1, top2);
     if (!moved) {
       d.converged = true;
       break;
