@@ -5,6 +5,7 @@
 // candidate decision is scored by the registry's own metric on k x k weighted rows (one per
 // cell, weight = count): moving a cut updates a few cells instead of rescoring every row.
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <limits>
 #include <numeric>
@@ -406,6 +407,34 @@ double weight_at(const Sweep& sw) {
   return between(g[sw.best_groups - 1], g[sw.best_groups]);
 }
 
+/// Sorts (key, row) pairs by key, then row, as std::sort would. Rows come in ascending order, so
+/// a stable sort by key alone is the same order: non-negative doubles order as their bit
+/// patterns, sorted by an LSD radix sort on 8-bit digits (digits that every key shares are
+/// skipped); other keys (negative, NaN) go to std::sort.
+void sort_keyed(std::vector<std::pair<double, std::uint32_t>>& keyed) {
+  const std::size_t n = keyed.size();
+  std::uint64_t all_or = 0, all_and = ~std::uint64_t{0};
+  for (const auto& e : keyed) {
+    const auto b = std::bit_cast<std::uint64_t>(e.first);
+    all_or |= b, all_and &= b;
+  }
+  if (n < 256 || (all_or >> 63) != 0 || std::any_of(keyed.begin(), keyed.end(), [](const auto& e) {
+        return std::isnan(e.first);
+      })) {
+    std::sort(keyed.begin(), keyed.end());
+    return;
+  }
+  std::vector<std::pair<double, std::uint32_t>> tmp(n);
+  for (int shift = 0; shift < 64; shift += 8) {
+    if (((all_or ^ all_and) >> shift & 0xFF) == 0) continue;  // the same digit in every key
+    std::size_t count[257] = {};
+    for (const auto& e : keyed) ++count[(std::bit_cast<std::uint64_t>(e.first) >> shift & 0xFF) + 1];
+    for (std::size_t d = 0; d < 256; ++d) count[d + 1] += count[d];
+    for (const auto& e : keyed) tmp[count[std::bit_cast<std::uint64_t>(e.first) >> shift & 0xFF]++] = e;
+    keyed.swap(tmp);
+  }
+}
+
 /// Coordinate j's sweep: every row moves to label j once w_j * p_rj passes the best other
 /// class's w_c * p_rc (its key); rows sorted by key, ties in row order.
 Sweep sweep_class(CountScorer& scorer, std::span<const double> pred, std::size_t k, std::size_t j,
@@ -425,7 +454,7 @@ Sweep sweep_class(CountScorer& scorer, std::span<const double> pred, std::size_t
     base[static_cast<std::size_t>(y_true[r]) * k + a] += 1;
     if (std::isfinite(key[r])) keyed.emplace_back(key[r], static_cast<std::uint32_t>(r));
   }
-  std::sort(keyed.begin(), keyed.end());
+  sort_keyed(keyed);
   std::vector<std::size_t> order(keyed.size());
   for (std::size_t i = 0; i < keyed.size(); ++i) order[i] = keyed[i].second;
   return sweep(scorer, base, order, key, other, static_cast<int>(j), y_true);

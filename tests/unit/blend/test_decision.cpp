@@ -234,8 +234,9 @@ std::vector<double> biased_probabilities(std::size_t n, std::size_t k, std::uint
 TEST(BlendDecision, ClassWeightsAreACoordinateOptimumOfEveryMulticlassMetric) {
   // The search reads scores from sufficient statistics updated row by row; here every metric is
   // recomputed by the registry from the labels: no single weight, moved to any position between
-  // the rows' switch points, scores better than the fitted weights.
-  const std::size_t n = 240, k = 4;
+  // the rows' switch points, scores better than the fitted weights. 320 rows: the switch keys
+  // are radix sorted (256 rows or more).
+  const std::size_t n = 320, k = 4;
   std::vector<double> y;
   std::vector<double> p = biased_probabilities(n, k, 9, 0.3, y);
   int checked = 0;
