@@ -85,7 +85,7 @@ bench:
 	@$(DEPS) build peers
 	$(configure)
 	cmake --build $(BUILD) -j $(JOBS)
-	@scripts/bench.sh $(BUILD)
+	@FULL=$(or $(FULL),0) bash bench/run.sh $(BUILD)
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.hpp')

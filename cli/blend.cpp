@@ -95,6 +95,7 @@ nlohmann::json decision_json(Store& store, const blend::DecisionResult& d, const
                                      {"in_sample_score", d.in_sample_score},
                                      {"nested_score", d.nested_score},
                                      {"fold_scores", d.fold_scores},
+                                     {"beats_as_predicted", d.beats_input},
                              {"dir", rec.dir.string()}});
   return doc;
 }
@@ -115,6 +116,11 @@ void print_decision(const blend::Reference& ref, const nlohmann::json& d) {
              fmt_score(d["as_predicted"].get<double>()),
              fmt_score(d["in_sample_score"].get<double>()),
              fmt_score(d["nested_score"].get<double>()));
+  if (!d["beats_as_predicted"].get<bool>())
+    fmt::print("the fitted {} do not beat the predictions as they are on nested cv ({} against {})\n",
+               rule["kind"].get<std::string>() == "class_weights" ? "class weights" : "rule",
+               fmt_score(d["nested_score"].get<double>()),
+               fmt_score(d["as_predicted"].get<double>()));
   fmt::print("run {} (labels)\nsubmission: {}\n", d["run_id"].get<std::string>(),
              (std::filesystem::path(d["dir"].get<std::string>()) / "submission.csv").string());
 }
@@ -225,6 +231,7 @@ void run_analyze(Common& b) {
 struct ThresholdArgs {
   std::string input, workspace, store, name;
   int max_passes = 100;
+  std::int64_t threads = 0;
   bool json = false;
 };
 
@@ -236,7 +243,8 @@ void run_threshold(const ThresholdArgs& t, const std::string& cmdline) {
   ro.command_line = cmdline;
   blend::OofSet set = blend::load_set(ws, {t.input}, ro);
   const blend::Member& m = set.members.at(0);
-  blend::DecisionResult d = blend::optimize_decision(set.ref, m.oof, m.test, t.max_passes);
+  blend::DecisionResult d = blend::optimize_decision(set.ref, m.oof, m.test, t.max_passes,
+                                                     check_threads(t.threads, "--threads"));
   nlohmann::json source = {{"label", m.label}};
   if (std::filesystem::is_directory(t.input) &&
       std::filesystem::exists(std::filesystem::path(t.input) / "oof.csv"))
@@ -265,6 +273,8 @@ void add_threshold_command(CLI::App& app, const std::string& cmdline) {
   th->add_option("--name", t->name, "Name of the new run (default: decision-<kind>)");
   th->add_option("--max-passes", t->max_passes, "Coordinate passes of the rounder / class weights")
       ->check(CLI::PositiveNumber);
+  th->add_option("--threads", t->threads,
+                 "Threads for the fit and the nested-CV fits (default 0: every core)");
   add_workspace_option(th, t->workspace);
   add_store_option(th, t->store);
   th->add_flag("--json", t->json, "Print one JSON document");

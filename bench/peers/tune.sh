@@ -6,7 +6,8 @@
 #    x_i in [-5, 5]), default TPE settings, in memory and on a SQLite file. Prints the mean time
 #    per trial over the whole study and over its last 100 trials (the cost at that history
 #    size), and the ratio Optuna / compe.
-# 2. history: the cost per trial at a history of HISTORY trials (default 10000): HISTORY random
+# 2. history: the cost per trial at a history of HISTORY trials (default 10000; a list such as
+#    "1000 5000 10000" measures each in turn): HISTORY random
 #    trials are added first (untimed; Optuna: study.add_trials), then 20 TPE trials run: the
 #    mean time per trial over trials 2 to 20 (the first also opens the study and reads the
 #    history; printed apart).
@@ -60,12 +61,15 @@ elif mode == "history":
             params=params, distributions=dists,
             value=sum((v - 0.3) ** 2 for v in params.values())))
     study.add_trials(fill)
-    stamps = []
+    stamps, cpu = [], []
     t0 = time.perf_counter()
-    study.optimize(cheap, n_trials=trials,
-                   callbacks=[lambda s, t: stamps.append(time.perf_counter() - t0)])
+    def stamp(s, t):
+        stamps.append(time.perf_counter() - t0)
+        cpu.append(time.process_time())
+    study.optimize(cheap, n_trials=trials, callbacks=[stamp])
     per = (stamps[-1] - stamps[0]) / (len(stamps) - 1) if len(stamps) > 1 else stamps[-1]
-    print(f"{stamps[-1]:.3f} {1e3 * per:.4f} {1e3 * stamps[0]:.4f}")
+    per_cpu = (cpu[-1] - cpu[0]) / (len(cpu) - 1) if len(cpu) > 1 else 0.0
+    print(f"{stamps[-1]:.3f} {1e3 * per:.4f} {1e3 * stamps[0]:.4f} {1e3 * per_cpu:.4f}")
 else:
     fn, trials, seeds = sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
     def branin(x):
@@ -111,19 +115,23 @@ if [[ " $sections " == *" overhead "* ]]; then
 fi
 
 if [[ " $sections " == *" history "* ]]; then
-  echo "cost per TPE trial at a history of $hist trials (ms per trial, mean of trials 2-20; first trial apart)"
-  printf '%-8s %12s %12s %8s %14s %14s\n' store compe optuna ratio compe_first optuna_first
-  for store in memory sqlite; do
-    url=":memory:"
-    [[ $store == sqlite ]] && url="$dir/compe_h.db"
-    read -r _ c_ms c_first < <("$tool" history "$hist" "$url" 20)
-    purl=":memory:"
-    [[ $store == sqlite ]] && purl="$dir/optuna_h.db"
-    read -r _ o_ms o_first < <(peer history "$hist" "$purl" 20)
-    printf '%-8s %12s %12s %8.1f %14s %14s\n' "$store" "$c_ms" "$o_ms" "$(echo "$o_ms / $c_ms" | bc -l)" \
-      "$c_first" "$o_first"
+  for h in $hist; do
+    echo "cost per TPE trial at a history of $h trials (ms per trial, mean of trials 2-20; first trial apart; cpu: the process's CPU time per trial)"
+    printf '%-8s %10s %10s %7s %12s %12s %9s %9s %7s\n' store compe optuna ratio compe_first \
+      optuna_first compe_cpu optuna_cpu cpu_x
+    for store in memory sqlite; do
+      url=":memory:"
+      [[ $store == sqlite ]] && url="$dir/compe_h.db"
+      read -r _ c_ms c_first c_cpu < <("$tool" history "$h" "$url" 20)
+      purl=":memory:"
+      [[ $store == sqlite ]] && purl="$dir/optuna_h.db"
+      read -r _ o_ms o_first o_cpu < <(peer history "$h" "$purl" 20)
+      printf '%-8s %10s %10s %7.1f %12s %12s %9s %9s %7.1f\n' "$store" "$c_ms" "$o_ms" \
+        "$(echo "$o_ms / $c_ms" | bc -l)" "$c_first" "$o_first" "$c_cpu" "$o_cpu" \
+        "$(echo "$o_cpu / $c_cpu" | bc -l)"
+    done
+    echo
   done
-  echo
 fi
 
 if [[ " $sections " == *" quality "* ]]; then

@@ -3,18 +3,21 @@
 //       total_s per_trial_ms per_trial_ms_last_100
 //   bench_tune history HISTORY STORE TRIALS      the same objective: HISTORY random trials first
 //       (untimed), then TRIALS TPE trials on that history; prints one line:
-//       total_s per_trial_ms first_trial_ms (per trial: the mean over trials 2..TRIALS, the cost
-//       per trial at that history size; the first also opens the study and reads the history)
+//       total_s per_trial_ms first_trial_ms per_trial_cpu_ms (per trial: the mean over trials
+//       2..TRIALS, the cost per trial at that history size; the first also opens the study and
+//       reads the history; CPU: this process's CPU time, which a loaded machine does not inflate,
+//       a database server's excluded)
 //   bench_tune quality FUNCTION TRIALS SEEDS [SETTINGS]  branin | hartmann6; prints each seed's
 //       best value on one line, then "mean std"; SETTINGS: TPE settings as a JSON object
 //   bench_tune proposals HISTORY_JSON DRAWS      TPE's proposals for one fixed history: for each
 //       parameter, DRAWS independent samples (generator seeds 0..DRAWS-1), one line per parameter:
 //       name then the values. HISTORY_JSON: {"direction", "space": {name: distribution},
 //       "trials": [{"params": {name: value}, "value": v}]} (see bench/peers/tune_proposals.sh)
-// STORE is ":memory:" or a SQLite file path (removed first).
+// STORE is ":memory:", a SQLite file path (removed first) or a PostgreSQL URL (an empty database).
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -28,6 +31,12 @@
 
 namespace tune = compe::tune;
 using Clock = std::chrono::steady_clock;
+
+double cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
 
 namespace {
 
@@ -116,16 +125,19 @@ int history(std::int64_t n_history, const std::string& url, std::int64_t trials)
   o.sampler = "tpe";
   const auto t0 = Clock::now();
   tune::Study study(*store, o);
-  std::vector<double> stamps;
+  std::vector<double> stamps, cpu;
   study.optimize(cheap_objective, trials, std::chrono::duration<double>(0), 5,
                  [&](const tune::FrozenTrial&) {
                    stamps.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
+                   cpu.push_back(cpu_seconds());
                  });
   // The first trial also opens the study and reads the history once: left out of the per-trial
   // cost, which is the steady cost at that history size.
   const double per = stamps.size() > 1 ? (stamps.back() - stamps.front()) / double(stamps.size() - 1)
                                        : stamps.back();
-  fmt::print("{:.3f} {:.4f} {:.4f}\n", stamps.back(), 1e3 * per, 1e3 * stamps.front());
+  const double per_cpu = cpu.size() > 1 ? (cpu.back() - cpu.front()) / double(cpu.size() - 1) : 0.0;
+  fmt::print("{:.3f} {:.4f} {:.4f} {:.4f}\n", stamps.back(), 1e3 * per, 1e3 * stamps.front(),
+             1e3 * per_cpu);
   return 0;
 }
 

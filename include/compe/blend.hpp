@@ -172,13 +172,17 @@ struct DecisionResult {
   double in_sample_score = 0;
   double nested_score = 0;
   std::vector<double> fold_scores;  ///< nested score of each fold
+  bool beats_input = false;  ///< nested_score strictly better than default_score
 };
 
 /// Fits a decision on OOF predictions (rows x ref.cols()) and checks it by nested CV (fitted on
 /// k-1 folds, scored on the held-out fold); `test` (test rows x cols) is labelled by the decision
-/// fitted on every row. Throws what fit_decision throws.
+/// fitted on every row. The fit on every row and the fold fits run in parallel on up to
+/// `threads` threads (0 = every core); the result does not depend on the thread count. Throws
+/// what fit_decision throws.
 DecisionResult optimize_decision(const Reference& ref, std::span<const double> oof,
-                                 std::span<const double> test, int max_passes = 100);
+                                 std::span<const double> test, int max_passes = 100,
+                                 std::size_t threads = 0);
 
 /// Labels as predictions in the reference's columns: binary 0/1, multiclass one-hot rows.
 std::vector<double> labels_as_predictions(const Reference& ref, std::span<const int> labels);

@@ -207,3 +207,103 @@ TEST(BlendDecision, LabelsAsPredictions) {
   EXPECT_EQ(blend::labels_as_predictions(mc, std::vector<int>{2, 0}),
             (std::vector<double>{0, 0, 1, 1, 0, 0}));
 }
+
+namespace {
+
+/// Rows of k-class probabilities whose argmax favours class 0 (a biased model), truth i % k.
+std::vector<double> biased_probabilities(std::size_t n, std::size_t k, std::uint64_t seed,
+                                         double bias, std::vector<double>& y) {
+  Lcg rng{seed};
+  y.resize(n);
+  std::vector<double> p(n * k);
+  for (std::size_t i = 0; i < n; ++i) {
+    y[i] = static_cast<double>(i % k);
+    double sum = 0;
+    for (std::size_t c = 0; c < k; ++c) {
+      double v = rng.next() + (c == i % k ? 0.4 : 0.0) + (c == 0 ? bias : 0.0);
+      p[i * k + c] = v;
+      sum += v;
+    }
+    for (std::size_t c = 0; c < k; ++c) p[i * k + c] /= sum;
+  }
+  return p;
+}
+
+}  // namespace
+
+TEST(BlendDecision, ClassWeightsAreACoordinateOptimumOfEveryMulticlassMetric) {
+  // The search reads scores from sufficient statistics updated row by row; here every metric is
+  // recomputed by the registry from the labels: no single weight, moved to any position between
+  // the rows' switch points, scores better than the fitted weights. 320 rows: the switch keys
+  // are radix sorted (256 rows or more).
+  const std::size_t n = 320, k = 4;
+  std::vector<double> y;
+  std::vector<double> p = biased_probabilities(n, k, 9, 0.3, y);
+  int checked = 0;
+  for (const auto& row : compe::metric::builtin()) {
+    if (!row.accepts(compe::metric::kMulticlass) || !blend::scores_labels(row.name) || row.name == "qwk")
+      continue;
+    ++checked;
+    auto ref = ref_of(compe::metric::kMulticlass, row.name, y, k);
+    auto metric = compe::metric::make(row.name);
+    blend::Decision d = blend::fit_decision(ref, p, y);
+    ASSERT_TRUE(d.converged) << row.name;
+    auto score_of = [&](const blend::Decision& dec) {
+      std::vector<int> l = dec.labels(p, k);
+      std::vector<double> yp(l.begin(), l.end());
+      return metric->score({.y_true = y, .y_pred = yp});
+    };
+    const double fitted = score_of(d);
+    for (std::size_t j = 0; j < k; ++j) {
+      std::vector<double> keys;
+      for (std::size_t r = 0; r < n; ++r) {
+        double m = 0;
+        for (std::size_t c = 0; c < k; ++c)
+          if (c != j) m = std::max(m, d.class_weights[c] * p[r * k + c]);
+        keys.push_back(m / p[r * k + j]);
+      }
+      std::sort(keys.begin(), keys.end());
+      std::vector<double> candidates = {keys.front() / 2, keys.back() * 2};
+      for (std::size_t i = 0; i + 1 < n; ++i) candidates.push_back((keys[i] + keys[i + 1]) / 2);
+      for (double w : candidates) {
+        blend::Decision t = d;
+        t.class_weights[j] = w;
+        EXPECT_LE(score_of(t), fitted + 1e-12) << row.name << " class " << j << " weight " << w;
+      }
+    }
+  }
+  EXPECT_GE(checked, 10);
+}
+
+TEST(BlendDecision, NestedFitsGiveTheSameResultOnAnyThreadCount) {
+  std::vector<double> y;
+  std::vector<double> p = biased_probabilities(300, 5, 17, 0.3, y);
+  auto ref = ref_of(compe::metric::kMulticlass, "f1_macro", y, 5);
+  for (std::size_t i = 0; i < y.size(); ++i) ref.folds[i] = static_cast<int>(i % 4);
+  std::vector<double> test(p.begin(), p.begin() + 10);
+  auto one = blend::optimize_decision(ref, p, test, 100, 1);
+  auto many = blend::optimize_decision(ref, p, test, 100, 3);
+  EXPECT_EQ(one.decision.class_weights, many.decision.class_weights);
+  EXPECT_EQ(one.nested_labels, many.nested_labels);
+  EXPECT_EQ(one.fold_scores, many.fold_scores);
+  ASSERT_EQ(many.fold_decisions.size(), 4u);
+  for (std::size_t f = 0; f < 4; ++f)
+    EXPECT_EQ(one.fold_decisions[f].class_weights, many.fold_decisions[f].class_weights);
+}
+
+TEST(BlendDecision, SaysWhetherTheFittedWeightsBeatThePredictionsOnNestedCv) {
+  // A model biased to class 0: the weights undo the bias on held-out folds too.
+  std::vector<double> y;
+  std::vector<double> p = biased_probabilities(400, 3, 21, 0.5, y);
+  auto ref = ref_of(compe::metric::kMulticlass, "accuracy", y, 3);
+  auto r = blend::optimize_decision(ref, p, std::vector<double>(p.begin(), p.begin() + 3));
+  EXPECT_GT(r.nested_score, r.default_score);
+  EXPECT_TRUE(r.beats_input);
+  // Predictions that are already right on every row: nothing to gain, and the result says so.
+  std::vector<double> perfect(p.size(), 0.1);
+  for (std::size_t i = 0; i < y.size(); ++i) perfect[i * 3 + static_cast<std::size_t>(y[i])] = 0.8;
+  auto same = blend::optimize_decision(ref, perfect, std::vector<double>(perfect.begin(), perfect.begin() + 3));
+  EXPECT_EQ(same.default_score, 1.0);
+  EXPECT_EQ(same.nested_score, 1.0);
+  EXPECT_FALSE(same.beats_input);
+}
