@@ -90,9 +90,23 @@ void choose_model(const Workspace& ws, const Experiment& exp, const NoteFn& note
                                      model::parse_target_transform(exp.target_transform));
   }
   model::FeatureSpec spec{cfg.id_column, cfg.target_columns, exp.keep, exp.drop, exp.categorical};
+  spec.target_encoded = exp.target_encoding;
+  spec.encoding = exp.encoding;
   p.features = model::FeatureMatrix::build(p.train, p.test, spec);
+  if (!p.features.report().target_encoded.empty() && cfg.task != metric::kBinary && cfg.task != metric::kRegression)
+    fail(ErrorCode::kInvalidArgument,
+         "target encoding of column {} needs a binary or regression target; this competition is {}: "
+         "use features.encoding = \"count\" and leave features.target_encoding out",
+         quote(p.features.report().target_encoded[0].column), metric::task_name(cfg.task));
   if (std::string r = p.features.report().to_string(); !r.empty()) note(r);
   p.metric = metric::make(cfg.metric);
+  if (exp.permutation_importance && (p.model->name == "command" || cfg.task == metric::kMultilabel))
+    fail(ErrorCode::kInvalidArgument,
+         "run.permutation_importance: not available for {}: it repredicts each fold's validation rows once per "
+         "feature and shuffle with the fold's model in memory, which the xgboost and linear backends keep for "
+         "binary, multiclass and regression tasks (an external trainer would have to be run again for every "
+         "feature); gain importance is recorded where the backend gives it",
+         p.model->name == "command" ? "the command backend" : "multilabel targets");
 
   // Metric truth: class indices for classification, original values for regression, the n x k
   // indicators for multilabel.

@@ -79,6 +79,9 @@ FoldRows fold_rows(const Workspace& ws, const Plan& p, int f) {
 
 namespace {
 
+// Shuffles of each feature per fold model for permutation importance.
+constexpr std::size_t kPermutationRepeats = 3;
+
 // The fold loop's shared state: the model, the external trainer's view of the data, and what the
 // folds add up (under `mu` when folds run in parallel).
 class FoldLoop {
@@ -134,9 +137,8 @@ class FoldLoop {
     model::FoldData d = fold_data(f, rows, ev);
     emit({.kind = Event::kFoldStart, .fold = f, .num_folds = planned()});
     auto fit_start = std::chrono::steady_clock::now();
-    model::FoldResult res = fit(d);
+    model::FoldResult res = fit_seeds(d, ev);
     double fit_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - fit_start).count();
-    model::check_predictions(res, d, p.model->name);
     p.target.inverse_transform(res.valid_pred);
     p.target.inverse_transform(res.test_pred);
     double score = p.metric->score(
@@ -162,11 +164,41 @@ class FoldLoop {
     d.groups = p.split.inputs().groups;
     d.time = p.split.inputs().time;
     d.metrics_file = s_.writer.dir() / "command" / fmt::format("fold{}", f) / "metrics.jsonl";
+    d.permutation_repeats = s_.exp.permutation_importance ? kPermutationRepeats : 0;
     // Only fold f's own pseudo rows (labelled by fold f's model of the source run) join its training.
     if (static_cast<std::size_t>(f) < p.pseudo.size()) d.pseudo = &p.pseudo[static_cast<std::size_t>(f)];
     std::error_code ec;
     std::filesystem::remove(d.metrics_file, ec);  // a log only ever comes from this fold's own program
     return d;
+  }
+
+  // The fold trained once per seed ([run] seeds); the predictions are the seeds' mean (model
+  // scale), each model's importance and each seed's fold score recorded.
+  model::FoldResult fit_seeds(model::FoldData& d, const model::Evaluator& ev) {
+    const std::vector<std::uint64_t> seeds = s_.exp.fold_seeds();
+    model::FoldResult out;
+    for (std::size_t i = 0; i < seeds.size(); ++i) {
+      d.seed = seeds[i];
+      model::FoldResult r = fit(d);
+      model::check_predictions(r, d, s_.plan.model->name);
+      if (s_.importance || seeds.size() > 1) {
+        const double own = ev.score(r.valid_pred, r.cols);
+        if (s_.importance) s_.importance->add(r, own, ev.greater_is_better);
+        std::lock_guard lock(mu_);
+        if (s_.seed_scores && seeds.size() > 1) (*s_.seed_scores)[seeds[i]][d.fold] = own;
+      }
+      if (i == 0) {
+        out = std::move(r);
+        continue;
+      }
+      for (std::size_t j = 0; j < out.valid_pred.size(); ++j) out.valid_pred[j] += r.valid_pred[j];
+      for (std::size_t j = 0; j < out.test_pred.size(); ++j) out.test_pred[j] += r.test_pred[j];
+      out.notes.insert(out.notes.end(), r.notes.begin(), r.notes.end());
+    }
+    const auto n = static_cast<double>(seeds.size());
+    for (double& v : out.valid_pred) v /= n;
+    for (double& v : out.test_pred) v /= n;
+    return out;
   }
 
   model::FoldResult fit(const model::FoldData& d) {
@@ -236,6 +268,31 @@ class FoldLoop {
 
 double run_folds(const FoldStage& stage) { return FoldLoop(stage).run(); }
 
+namespace {
+
+// [run] seeds: each seed's fold scores and their mean, for meta.json's cv_details.
+nlohmann::json seed_details(const Experiment& exp, const std::map<std::uint64_t, std::map<int, double>>& scores,
+                            const metric::Metric& metric) {
+  nlohmann::json out = nlohmann::json::object();
+  if (exp.seeds.size() < 2) return out;
+  nlohmann::json seeds = nlohmann::json::object();
+  for (const auto& [seed, folds] : scores) {
+    nlohmann::json f = nlohmann::json::object();
+    double sum = 0;
+    for (const auto& [fold, v] : folds) {
+      f[std::to_string(fold)] = v;
+      sum += v;
+    }
+    seeds[std::to_string(seed)] = {{"folds", f}, {"fold_mean", folds.empty() ? 0.0 : sum / static_cast<double>(folds.size())}};
+  }
+  out["seeds"] = seeds;
+  out["seed_note"] = fmt::format("{} seeds averaged per fold; the fold scores are those of the averaged "
+                                 "predictions, seeds.<seed> each seed's own ({})", exp.seeds.size(), metric.spec());
+  return out;
+}
+
+}  // namespace
+
 Summary run_experiment(const Workspace& ws, const Experiment& exp, const Options& opt, const EventSink& sink) {
   auto t0 = std::chrono::steady_clock::now();
   Summary sum;
@@ -260,8 +317,16 @@ Summary run_experiment(const Workspace& ws, const Experiment& exp, const Options
   Summary out;
   try {
     Heartbeat heartbeat(*store, w.id(), opt.heartbeat_interval);
-    const double model_seconds = run_folds({ws, exp, opt, plan, w, *store, sink, note});
-    out = w.finish({.model_seconds = model_seconds});
+    Importance importance;
+    std::map<std::uint64_t, std::map<int, double>> seed_scores;
+    FoldStage stage{ws, exp, opt, plan, w, *store, sink, note};
+    stage.importance = &importance;
+    stage.seed_scores = &seed_scores;
+    const double model_seconds = run_folds(stage);
+    if (!importance.empty()) importance.write(w.dir() / "importance.csv", plan.features.feature_names());
+    FinishOptions fin{.model_seconds = model_seconds};
+    fin.cv_details = seed_details(exp, seed_scores, *plan.metric);
+    out = w.finish(fin);
   } catch (const Pruned& e) {
     w.stop(RunStatus::kPruned, e.what());
     throw;

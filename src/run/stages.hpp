@@ -12,6 +12,8 @@
 // decides the rows each fold trains and validates on.
 
 #include <cstdint>
+#include <filesystem>
+#include <map>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -84,6 +86,27 @@ struct FoldRows {
 /// either is empty.
 FoldRows fold_rows(const Workspace& ws, const Plan& plan, int f);
 
+/// Feature importance over a run's fold models (every fold and seed): the backend's own gain
+/// (xgboost's total gain, linear's |coefficient| on standardised columns) as each model's shares
+/// (summing to 1), and permutation importance (the drop of the fold metric when one feature is
+/// shuffled among the validation rows; positive = the feature helps). Thread-safe.
+class Importance {
+ public:
+  /// One fold model: `score` is its own score of the validation rows (the same evaluator as the
+  /// permuted scores).
+  void add(const model::FoldResult& result, double score, bool greater_is_better);
+  bool empty() const;
+  /// importance.csv: feature,gain,permutation_mean,permutation_std, one row per feature (empty
+  /// cells for what no model gave), most important first (permutation mean, else gain).
+  void write(const std::filesystem::path& file, const std::vector<std::string>& features) const;
+
+ private:
+  mutable std::mutex mu_;
+  std::map<std::string, double> gain_;
+  std::size_t models_with_gain_ = 0;
+  std::map<std::string, std::vector<double>> drops_;
+};
+
 /// What the fold stage works with.
 struct FoldStage {
   const Workspace& ws;
@@ -94,6 +117,9 @@ struct FoldStage {
   Store& store;
   const EventSink& sink;
   const NoteFn& note;
+  Importance* importance = nullptr;  ///< filled when set
+  /// Several seeds ([run] seeds): seed -> fold -> that seed's fold score, filled when set.
+  std::map<std::uint64_t, std::map<int, double>>* seed_scores = nullptr;
 };
 
 /// Stage 3: trains every planned fold (parallel_folds at once, threads divided between them),
