@@ -41,6 +41,31 @@ void read_data(const Workspace& ws, Plan& p) {
   for (const auto& t : cfg.target_columns) (void)p.train.column(t);
 }
 
+// [folds] repeats: the further splits, each by compe.toml's splitter with the next seed. A
+// splitter that does not shuffle would repeat the same folds: refused.
+void make_repeats(const CompetitionConfig& cfg, Plan& p) {
+  for (int r = 1; r < cfg.folds.repeats; ++r) {
+    FoldsConfig fc = cfg.folds;
+    fc.spec.seed = cfg.folds.spec.seed + static_cast<std::uint64_t>(r);
+    FoldAssignment a = make_folds(p.train, cfg, fc);
+    int k = 0;
+    for (int f : a.folds) k = std::max(k, f + 1);
+    if (k != p.num_folds)
+      fail(ErrorCode::kInvalidArgument,
+           "folds.repeats: repeat {} has {} folds but folds.csv has {}: remake folds.csv from compe.toml "
+           "(compe folds) so that every repeat uses the same splitter",
+           r, k, p.num_folds);
+    const std::vector<int>& first = r == 1 ? p.folds_csv.folds : p.repeat_folds.back();
+    if (a.folds == first || a.folds == p.folds_csv.folds)
+      fail(ErrorCode::kInvalidArgument,
+           "folds.repeats = {}: the {} splitter gives the same folds for seed {} as for seed {} (it does not "
+           "shuffle{}): repeats need shuffled folds",
+           cfg.folds.repeats, cfg.folds.spec.strategy, fc.spec.seed, cfg.folds.spec.seed,
+           cfg.folds.spec.shuffle ? "" : ": folds.shuffle is false");
+    p.repeat_folds.push_back(std::move(a.folds));
+  }
+}
+
 // folds.csv (made when missing), the folds to run, and the row filter's flags.
 void choose_folds(const Workspace& ws, const Experiment& exp, const Options& opt, const NoteFn& note, Plan& p) {
   const CompetitionConfig& cfg = ws.config();
@@ -61,6 +86,12 @@ void choose_folds(const Workspace& ws, const Experiment& exp, const Options& opt
   for (int f : p.folds)
     if (f >= p.num_folds)
       fail(ErrorCode::kInvalidArgument, "fold {} does not exist: folds.csv has folds 0..{}", f, p.num_folds - 1);
+  if (cfg.folds.repeats > 1 && !exp.pseudo.is_null())
+    fail(ErrorCode::kInvalidArgument,
+         "folds.repeats = {} with [pseudo]: a pseudo set is fold-safe for folds.csv's folds only, and the further "
+         "repeats split the rows otherwise; run pseudo-labelled experiments with repeats = 1",
+         cfg.folds.repeats);
+  make_repeats(cfg, p);
   if (opt.row_filter) {
     p.keep_rows = opt.row_filter(p.split.inputs(), p.folds_csv.folds);
     COMPE_ASSERT(p.keep_rows.empty() || p.keep_rows.size() == p.train.num_rows());

@@ -61,6 +61,10 @@ struct Plan {
   /// recorded in the run's config (null without).
   std::vector<model::PseudoRows> pseudo;
   nlohmann::json pseudo_lineage;
+  /// [folds] repeats = n: the folds of repeats 1..n-1 (index r - 1), one per train row like
+  /// folds_csv.folds, made by compe.toml's splitter with seed + r. Empty for one repeat.
+  std::vector<std::vector<int>> repeat_folds;
+  int repeats() const { return 1 + static_cast<int>(repeat_folds.size()); }
 };
 
 /// Stage 1: reads and checks the data (unique ids, target and id columns), reads folds.csv or
@@ -81,10 +85,15 @@ struct FoldRows {
   std::vector<std::size_t> train, valid;
 };
 
-/// The rows of fold `f`: the splitter's train rows (gap and group purge applied) and the fold's
-/// validation rows, less the rows Options::row_filter left out. Error(kInvalidArgument) when
-/// either is empty.
-FoldRows fold_rows(const Workspace& ws, const Plan& plan, int f);
+/// The rows of fold `f` (of repeat `repeat`, 0 = folds.csv): the splitter's train rows (gap and
+/// group purge applied) and the fold's validation rows, less the rows Options::row_filter left
+/// out. Error(kInvalidArgument) when either is empty.
+FoldRows fold_rows(const Workspace& ws, const Plan& plan, int f, int repeat = 0);
+
+/// Repeated k-fold's outcome (Plan::repeats() > 1): every repeat's pooled OOF score.
+struct RepeatScores {
+  std::vector<double> pooled;  ///< one per repeat, repeat 0 first
+};
 
 /// Feature importance over a run's fold models (every fold and seed): the backend's own gain
 /// (xgboost's total gain, linear's |coefficient| on standardised columns) as each model's shares
@@ -118,6 +127,10 @@ struct FoldStage {
   const EventSink& sink;
   const NoteFn& note;
   Importance* importance = nullptr;  ///< filled when set
+  /// Filled when the plan has several repeats: repeats 1..n-1 are trained after repeat 0 (whose
+  /// folds go to the writer as usual); their fold scores are recorded as folds r * k + f and
+  /// their OOF rows written to oof_repeats.csv.
+  RepeatScores* repeat_scores = nullptr;
   /// Several seeds ([run] seeds): seed -> fold -> that seed's fold score, filled when set.
   std::map<std::uint64_t, std::map<int, double>>* seed_scores = nullptr;
 };

@@ -2,6 +2,8 @@
 
     python3 baseline_more.py seeds WS A.json B.json AB.json   (runs with seed 1, seed 2, seeds [1, 2])
     python3 baseline_more.py importance SHOW.json             (compe show --json of a run)
+    python3 baseline_more.py repeats WS ONE.json REP.json     (runs with repeats = 1 and 3)
+    python3 baseline_more.py diff DIFF.json                   (compe diff --json)
 """
 import csv
 import json
@@ -42,6 +44,28 @@ def importance(show_path):
             "seeds": d["details"]["seeds"]}
 
 
+def repeats(ws, one_path, rep_path):
+    one, rep = json.load(open(one_path)), json.load(open(rep_path))
+    meta = json.load(open(f"{ws}/runs/{rep['run_id']}/meta.json"))["cv"]["repeats"]
+    with open(f"{ws}/runs/{rep['run_id']}/oof_repeats.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    with open(f"{ws}/{one['oof']}", newline="") as f:
+        n = sum(1 for _ in csv.DictReader(f))
+    return {"folds": sorted(int(k) for k in rep["folds"]),
+            "first_repeat_same": all(abs(rep["folds"][k] - v) < 1e-12 for k, v in one["folds"].items()),
+            "same_hash": one["folds_hash"] == rep["folds_hash"],
+            "n": meta["n"],
+            "cv_is_mean": abs(rep["cv"] - sum(meta["pooled"]) / len(meta["pooled"])) < 1e-12,
+            "first_pooled": abs(meta["pooled"][0] - one["cv"]) < 1e-12,
+            "oof_rows": len(rows) == 3 * n,
+            "fold_ids": sorted({int(r["fold"]) for r in rows}) == list(range(15))}
+
+
+def diff(path):
+    d = json.load(open(path))["folds"]
+    return {"paired": d["paired"], "significant": d["wilcoxon_p"] < 0.05 and d["sign_p"] < 0.05}
+
+
 if __name__ == "__main__":
     cmd, args = sys.argv[1], sys.argv[2:]
-    print(json.dumps({"seeds": seeds, "importance": importance}[cmd](*args)))
+    print(json.dumps({"seeds": seeds, "importance": importance, "repeats": repeats, "diff": diff}[cmd](*args)))
