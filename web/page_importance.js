@@ -7,7 +7,7 @@ function importanceChart(rows) {
   if (!rows || !rows.length) return h('p', { class: 'muted', text: 'No feature importance recorded (this model reports none).' });
   const perm = rows.some(r => r.permutation_mean !== null);
   const top = rows.slice(0, 20).map(r => ({ name: r.feature, value: perm ? r.permutation_mean : r.gain, sd: perm ? r.permutation_std : null, gain: r.gain }));
-  const W = chartWidth(), rowH = 18, left = Math.min(220, W * 0.35), right = 70, H = top.length * rowH + 30;
+  const W = chartWidth(), rowH = 18, left = Math.min(220, W * 0.35), right = 90, H = top.length * rowH + 30;
   const vals = top.map(t => t.value || 0).concat(top.map(t => (t.value || 0) + (t.sd || 0)), [0]);
   const lo = Math.min(...vals), hi = Math.max(...vals) || 1;
   const x = v => left + (v - lo) / (hi - lo || 1) * (W - left - right);
