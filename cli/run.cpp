@@ -1,5 +1,6 @@
 // compe run: one cross-validated run of an experiment; compe runs: the recorded runs.
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <csignal>
 #include <filesystem>
@@ -29,13 +30,28 @@ extern "C" void on_sigint(int) {
   if (g_cancel.exchange(true)) std::_Exit(130);  // a second Ctrl-C stops at once
 }
 
+// --seeds 1,2,3: distinct integers >= 0.
+std::vector<std::uint64_t> parse_seeds(const std::string& text) {
+  std::vector<std::uint64_t> out;
+  for (const auto& part : CLI::detail::split(text, ',')) {
+    std::uint64_t v = 0;
+    auto [ptr, ec] = std::from_chars(part.data(), part.data() + part.size(), v);
+    if (ec != std::errc() || ptr != part.data() + part.size() || part.empty())
+      fail(ErrorCode::kInvalidArgument, "--seeds: {} is not a seed; expected integers >= 0, e.g. 1,2,3", quote(part));
+    if (std::find(out.begin(), out.end(), v) != out.end())
+      fail(ErrorCode::kInvalidArgument, "--seeds: {} is listed twice, expected distinct seeds", v);
+    out.push_back(v);
+  }
+  return out;
+}
+
 }  // namespace
 
 void add_run_command(CLI::App& app, int argc, char** argv) {
   struct Args {
-    std::string experiment, model, name, workspace, store, folds, parent;
+    std::string experiment, model, name, workspace, store, folds, parent, seeds;
     int threads = -1;
-    bool json = false, allow_multi = false;
+    bool json = false, allow_multi = false, permutation = false;
   };
   auto a = std::make_shared<Args>();
   std::string cmdline = command_line(argc, argv);
@@ -46,6 +62,9 @@ void add_run_command(CLI::App& app, int argc, char** argv) {
   cmd->add_option("--parent", a->parent, "Parent run id (or prefix)");
   cmd->add_option("--folds", a->folds, "Only these folds, e.g. 0,1");
   cmd->add_option("--threads", a->threads, "Threads (0 = all cores)")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--seeds", a->seeds, "Train each fold once per seed and average, e.g. 1,2,3 ([run] seeds)");
+  cmd->add_flag("--permutation-importance", a->permutation,
+                "Also measure permutation importance on the OOF rows ([run] permutation_importance)");
   add_workspace_option(cmd, a->workspace);
   add_store_option(cmd, a->store);
   cmd->add_flag("--allow-multi", a->allow_multi, "Do not warn when several hypotheses change at once");
@@ -63,6 +82,8 @@ void add_run_command(CLI::App& app, int argc, char** argv) {
     if (!a->name.empty()) x.name = a->name;
     if (!a->parent.empty()) x.parent = a->parent;
     if (a->threads >= 0) x.threads = static_cast<std::size_t>(a->threads);
+    if (!a->seeds.empty()) x.seeds = parse_seeds(a->seeds);
+    if (a->permutation) x.permutation_importance = true;
     if (!a->folds.empty()) {
       x.folds.clear();
       for (const auto& part : CLI::detail::split(a->folds, ',')) {

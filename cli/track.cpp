@@ -9,6 +9,7 @@
 #include <fmt/core.h>
 
 #include "commands.hpp"
+#include "compe/artifacts.hpp"
 #include "compe/error.hpp"
 #include "compe/pseudo.hpp"
 #include "compe/blend.hpp"
@@ -80,6 +81,21 @@ std::vector<std::string> curve_lines(const std::vector<MetricPoint>& points) {
   return out;
 }
 
+// Each seed's fold mean ([run] seeds) and the 20 most important features.
+void print_details(const nlohmann::json& details) {
+  if (details["seeds"].is_object())
+    for (const auto& [seed, d] : details["seeds"].items())
+      fmt::print("  seed     {}  fold mean {}\n", seed, d.contains("fold_mean") ? fmt_score(d["fold_mean"].get<double>()) : "-");
+  if (!details["importance"].is_array() || details["importance"].empty()) return;
+  const auto& rows = details["importance"];
+  auto cell = [](const nlohmann::json& v) { return v.is_number() ? fmt::format("{:.4f}", v.get<double>()) : std::string("-"); };
+  fmt::print("  importance (top {} of {}; gain share, permutation drop of the metric mean ± std)\n",
+             std::min<std::size_t>(20, rows.size()), rows.size());
+  for (std::size_t i = 0; i < rows.size() && i < 20; ++i)
+    fmt::print("    {:<24} gain {:>7}  permutation {:>8} ± {}\n", rows[i]["feature"].get<std::string>(),
+               cell(rows[i]["gain"]), cell(rows[i]["permutation_mean"]), cell(rows[i]["permutation_std"]));
+}
+
 void add_show_command(CLI::App& app) {
   auto a = std::make_shared<StoreArgs>();
   auto run_id = std::make_shared<std::string>();
@@ -101,6 +117,7 @@ void add_show_command(CLI::App& app) {
       for (const auto& l : lbs)
         doc["lb"].push_back({{"public", l.public_score}, {"private", opt_json(l.private_score)}, {"time", iso8601_utc(l.time_ms)}, {"note", l.note}});
       doc["curves"] = curves_json(curves);
+      doc["details"] = run::run_details(*store, r.id);
       print_json(doc);
       return;
     }
@@ -144,6 +161,7 @@ void add_show_command(CLI::App& app) {
                  l.note.empty() ? "" : "  " + l.note);
     if (!rec["params"].is_null()) fmt::print("  params   {}\n", rec["params"].dump());
     for (const auto& line : curve_lines(curves)) fmt::print("  curve    {}\n", line);
+    print_details(run::run_details(*store, r.id));
     for (const auto& x : arts) fmt::print("  artifact {}  ({} bytes)\n", x.path, x.size);
   });
 }

@@ -341,6 +341,7 @@ async function pageRun(id) {
         h('td', { class: 'name', text: m.name || '' }), h('td', { class: 'num', text: m.weight === null ? '–' : fmtScore(m.weight) }), h('td', { class: 'num', text: fmtScore(m.oof_score) }))))))) : null,
     section('Fold scores', foldScoreChart(run)),
     section('Training curves', h('div', { class: 'grid' }, curveCharts(metrics.series))),
+    section('Feature importance', importanceChart(run.details && run.details.importance)),
     section('Run', kv([
       ['Kind', run.kind || '–'], ['Created', fmtTime(run.created)], ['Ended', fmtTime(run.ended)], ['Wall time', run.wall_seconds === null ? '–' : run.wall_seconds.toFixed(1) + ' s'],
       ['Git', git], ['Command', h('code', { class: 'command', text: run.command || '–' })], ['Host', run.user ? run.user + '@' + run.host : run.host], ['Parent', run.parent ? h('a', { href: '#/run/' + encodeURIComponent(run.parent), class: 'mono', text: run.parent }) : '–'],

@@ -46,9 +46,10 @@ def one(compe, folder, mode, params=None):
         else:
             cmd += ["--model", "xgboost"]
         r = json.loads(run(cmd, tmp))
+        # The run's files are named relative to the workspace.
         s = json.loads(run([compe, "score", "--solution", str(Path(folder) / "solution.csv"), "--submission",
-                            r["submission"], "--json"], tmp))
-        return {"name": Path(folder).name, "metric": r["metric"], "cv": r["cv"], "mean": r["mean"], "std": r["std"],
+                            str(ws / r["submission"]), "--json"], tmp))
+        return {"name": Path(folder).name, "metric": r["metric"], "cv": r["cv"], "mean": r["fold_mean"], "std": r["fold_std"],
                 "public": s.get("public"), "private": s.get("private"), "seconds": r["wall_seconds"]}
 
 

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "compe/model.hpp"
 #include "compe/store.hpp"
 #include "compe/table.hpp"
@@ -98,5 +100,13 @@ LocalRun ensure_local(Store& store, const std::filesystem::path& runs_dir,
 
 /// Fetches every artifact of the run the store holds content for and the folder lacks.
 LocalRun pull_run(Store& store, const Workspace& ws, const std::string& run_id);
+
+/// What a run recorded beside its scores, read from its artifacts in the store: `importance`
+/// (importance.csv as a list of {feature, gain, permutation_mean, permutation_std}, nulls for
+/// empty cells, most important first; null when the run has none) and `seeds` (meta.json's
+/// cv_details.seeds: each seed's fold scores when [run] seeds averaged several; null otherwise).
+/// The `details` of `compe show --json` and of the dashboard's run. Never throws for a run
+/// without these artifacts; Error(kStorage) for corrupt content.
+nlohmann::json run_details(Store& store, const std::string& run_id);
 
 }  // namespace compe::run

@@ -35,6 +35,8 @@ using metric::Task;
 // Features
 // ---------------------------------------------------------------------------------------------
 
+struct Target;
+
 enum class FeatureKind : std::uint8_t { kNumeric, kCategorical };
 
 /// "numeric", "categorical".
@@ -51,7 +53,26 @@ struct FeatureInfo {
   /// training fold's rows (FeatureMatrix::fold_values), never as codes: counts come from the
   /// fold's train rows only, so nothing of the validation rows leaks in.
   bool count_encoded = false;
+  /// A categorical that backends use as the smoothed mean target of its level (target encoding,
+  /// target_encoding()), computed within each training fold: the fold's own training rows get
+  /// the encoding of the other inner folds of the training fold (cross-fitting, as scikit-learn's
+  /// TargetEncoder.fit_transform), validation and test rows that of the whole training fold.
+  bool target_encoded = false;
+  /// Encoded per training fold (count or target): a number to backends, never category codes.
+  bool fold_encoded() const { return count_encoded || target_encoded; }
 };
+
+/// Inner folds of target encoding's cross-fitting: the training fold's rows, in train order,
+/// go to inner fold i % kTargetEncodingFolds.
+inline constexpr std::size_t kTargetEncodingFolds = 5;
+
+/// Target encoding of one categorical, as scikit-learn 1.3's TargetEncoder (smooth = "auto",
+/// binary or continuous target): for level c with n_c rows, mean m_c and within-level variance
+/// v_c (ddof 0), encoding = l m_c + (1 - l) m with l = n_c s2 / (n_c s2 + v_c), where m and s2
+/// are the mean and variance (ddof 0) of every row's target (missing codes included); m where l is
+/// undefined (a level without rows, or s2 = v_c = 0). `codes[i]` in 0..levels-1 or NaN (missing, skipped), `y[i]` its
+/// target. Returns one value per level.
+std::vector<double> target_encoding(std::span<const float> codes, std::span<const double> y, std::size_t levels);
 
 /// Which columns become features.
 struct FeatureSpec {
@@ -70,6 +91,11 @@ struct FeatureSpec {
   /// not listed in `categorical`, and count-encode high-cardinality text columns per training fold.
   /// Naming the columns in `keep` uses them as they are.
   bool auto_select = true;
+  /// Categoricals to target-encode within each training fold (each must be a feature; binary and
+  /// regression targets only).
+  std::vector<std::string> target_encoded;
+  /// How high-cardinality text columns are encoded by default: "count" or "target".
+  std::string encoding = "count";
 };
 
 /// A categorical feature whose test rows hold levels never seen in train.
@@ -91,6 +117,9 @@ struct FeatureReport {
   std::vector<LeftOutColumn> left_out;
   /// High-cardinality categoricals count-encoded within each training fold (with their level count).
   std::vector<LeftOutColumn> count_encoded;
+  /// Categoricals target-encoded within each training fold (named, or high-cardinality ones with
+  /// FeatureSpec::encoding = "target").
+  std::vector<LeftOutColumn> target_encoded;
   /// One line per left-out column, count-encoded column and feature with unseen levels ("" when
   /// none), e.g. "left out 'name' (free text: ...): name it in [features] keep to use it",
   /// "feature 'city': 3 test rows have levels not seen in train (treated as missing): Oslo, Rome".
@@ -124,12 +153,15 @@ class FeatureMatrix {
   float test_at(std::size_t row, std::size_t f) const { return test_[row * features_.size() + f]; }
   /// A categorical feature backends split on as categories (not a count-encoded one).
   bool has_categorical() const;
-  /// Some feature is count_encoded: backends call fold_values for every fold.
+  /// Some feature is count_encoded or target_encoded: backends call fold_values for every fold.
   bool has_fold_encoding() const;
   /// The train (test = false) or test matrix as a fold sees it: every count_encoded feature
   /// replaced by its level's count among `fit_rows` (train-table rows; weights ignored), 0 for a
-  /// level absent from them, missing kept missing. Other features unchanged.
-  std::vector<float> fold_values(std::span<const std::size_t> fit_rows, bool test) const;
+  /// level absent from them; every target_encoded feature by target_encoding() of `target.y`:
+  /// over all of `fit_rows` for test rows and train rows outside them, and for the fit rows
+  /// themselves over the other inner folds (kTargetEncodingFolds, by position in `fit_rows`).
+  /// Missing stays missing. Other features unchanged.
+  std::vector<float> fold_values(std::span<const std::size_t> fit_rows, bool test, const Target& target) const;
   const FeatureReport& report() const { return report_; }
   /// Distinct for every build() in this process (copies share it): lets backends cache work
   /// derived from a matrix without trusting its address.
@@ -275,6 +307,10 @@ struct FoldData {
   std::filesystem::path metrics_file;
   /// The fold's pseudo-labelled rows; null or empty = none.
   const PseudoRows* pseudo = nullptr;
+  /// Permutation importance: when > 0 (and `evaluator` is set), backends that support it also
+  /// score the validation rows this many times per feature with that feature's values shuffled
+  /// among them (FoldResult::permuted_scores). The fitted model is reused: nothing is refitted.
+  std::size_t permutation_repeats = 0;
 };
 
 /// One metric's values per boosting iteration (or per solver step).
@@ -294,6 +330,9 @@ struct FoldResult {
   std::size_t best_iteration = 0;    ///< 0-based; iterative backends only
   std::size_t num_iterations = 0;    ///< iterations actually run
   std::map<std::string, double> importance;  ///< feature name -> gain (or |coefficient|)
+  /// FoldData::permutation_repeats > 0: feature name -> the evaluator's score of the validation
+  /// rows with that feature shuffled, once per repeat. Empty when the backend does not support it.
+  std::map<std::string, std::vector<double>> permuted_scores;
   std::vector<Curve> curves;
   std::filesystem::path log_file;    ///< external backends: where the program's output went
   /// How the round count was chosen: "inner" (early stopping on a held-out share of the training
@@ -416,6 +455,19 @@ nlohmann::json resolve_params(const Info& info, const nlohmann::json& user);
 /// rows (xgboost with early_stopping = "valid" and early_stopping_rounds > 0): a CV from such a run
 /// is optimistic and its record should say so. Known before any fold runs.
 bool selects_on_valid(const Info& info, const nlohmann::json& params);
+
+/// Predicts rows of a feature matrix given row-major (rows x num_features, the model's own view of
+/// the features), returning rows x cols predictions on the model's scale.
+using PredictValues = std::function<std::vector<double>(std::span<const float> values, std::size_t rows)>;
+
+/// Permutation importance for backends: `valid_values` holds the validation rows as the fitted
+/// model sees them (n_valid x nf, row-major, FoldData::valid_rows order). For every feature and
+/// each of data.permutation_repeats repeats, shuffles that feature's column among the rows (a
+/// seeded shuffle from data.seed, data.fold, the feature and the repeat), predicts with `predict`
+/// and scores with data.evaluator; fills result.permuted_scores. Does nothing when
+/// permutation_repeats is 0 or no evaluator is set.
+void permutation_scores(const FoldData& data, std::span<const float> valid_values, const PredictValues& predict,
+                        FoldResult& result);
 
 /// The number of test rows and valid rows of a result match the fold; every prediction is finite.
 /// Throws Error(kBackend) naming the backend, fold, row and column of the first NaN/inf.

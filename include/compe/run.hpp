@@ -44,9 +44,13 @@ namespace compe::run {
 ///   drop = ["name"]              # or keep = [...]
 ///   categorical = ["pclass"]     # numeric columns to treat as categorical
 ///   target_transform = "log1p"   # none | log1p (regression)
+///   encoding = "count"           # high-cardinality text: count | target (per training fold)
+///   target_encoding = ["zip"]    # categoricals to target-encode per training fold
 ///   [run]
 ///   folds = [0, 1]               # a subset of folds (default: all)
 ///   seed = 42
+///   seeds = [1, 2, 3]            # train each fold once per seed, predictions averaged
+///   permutation_importance = false  # also shuffle each feature on the OOF rows
 ///   threads = 0                  # 0 = all cores
 ///   parallel_folds = 1           # folds trained at once; threads are divided between them
 struct Experiment {
@@ -56,8 +60,19 @@ struct Experiment {
   nlohmann::json params = nlohmann::json::object();
   std::vector<std::string> keep, drop, categorical;
   std::string target_transform = "none";
+  std::string encoding = "count";            ///< model::FeatureSpec::encoding
+  std::vector<std::string> target_encoding;  ///< model::FeatureSpec::target_encoded
   std::vector<int> folds;  ///< empty = all
   std::uint64_t seed = 42;
+  /// Several seeds averaged inside one run: each fold trains once per seed (the backend's seed,
+  /// COMPE_SEED for command trainers) and its OOF and test predictions are the seeds' mean.
+  /// Empty = `seed` alone.
+  std::vector<std::uint64_t> seeds;
+  /// Permutation importance on the OOF rows (each feature shuffled among a fold's validation
+  /// rows, the fold's model repredicting them; xgboost and linear).
+  bool permutation_importance = false;
+  /// The seeds a fold trains with: `seeds`, or {seed}.
+  std::vector<std::uint64_t> fold_seeds() const { return seeds.empty() ? std::vector<std::uint64_t>{seed} : seeds; }
   std::size_t threads = 0;
   std::size_t parallel_folds = 1;
   std::string source;  ///< the experiment file, "" when built from options

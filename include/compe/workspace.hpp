@@ -22,6 +22,9 @@ struct FoldsConfig {
   split::Spec spec;
   std::string group_column;  ///< "" = none
   std::string time_column;   ///< "" = none
+  /// Repeated k-fold: runs also train on repeats - 1 further splits made by the same splitter
+  /// with seeds spec.seed + 1, spec.seed + 2, ...; folds.csv stays the first repeat (1 = none).
+  int repeats = 1;
 };
 
 struct CompetitionConfig {

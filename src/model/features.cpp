@@ -130,6 +130,8 @@ std::string FeatureReport::to_string() const {
     out += fmt::format("left out column '{}' ({}): name it in [features] keep to use it\n", l.column, l.reason);
   for (const auto& l : count_encoded)
     out += fmt::format("column '{}' ({}): count-encoded within each training fold\n", l.column, l.reason);
+  for (const auto& l : target_encoded)
+    out += fmt::format("column '{}' ({}): target-encoded within each training fold\n", l.column, l.reason);
   for (const auto& u : unseen) {
     out += fmt::format(
         "feature {}: {} test row{} {} levels not seen in train (treated as missing): {}\n",
@@ -148,19 +150,94 @@ std::vector<std::string> FeatureMatrix::feature_names() const {
 
 bool FeatureMatrix::has_categorical() const {
   return std::any_of(features_.begin(), features_.end(), [](const FeatureInfo& f) {
-    return f.kind == FeatureKind::kCategorical && !f.count_encoded;
+    return f.kind == FeatureKind::kCategorical && !f.fold_encoded();
   });
 }
 
 bool FeatureMatrix::has_fold_encoding() const {
-  return std::any_of(features_.begin(), features_.end(), [](const FeatureInfo& f) { return f.count_encoded; });
+  return std::any_of(features_.begin(), features_.end(), [](const FeatureInfo& f) { return f.fold_encoded(); });
 }
 
-std::vector<float> FeatureMatrix::fold_values(std::span<const std::size_t> fit_rows, bool test) const {
+std::vector<double> target_encoding(std::span<const float> codes, std::span<const double> y, std::size_t levels) {
+  COMPE_ASSERT(codes.size() == y.size());
+  double mean = 0;
+  for (double v : y) mean += v;
+  mean /= std::max<double>(1.0, static_cast<double>(y.size()));
+  double var = 0;
+  for (double v : y) var += (v - mean) * (v - mean);
+  var /= std::max<double>(1.0, static_cast<double>(y.size()));
+  std::vector<double> sum(levels, 0.0), count(levels, 0.0), ss(levels, 0.0);
+  for (std::size_t i = 0; i < codes.size(); ++i) {
+    if (std::isnan(codes[i])) continue;
+    const auto c = static_cast<std::size_t>(codes[i]);
+    sum[c] += y[i];
+    count[c] += 1;
+  }
+  for (std::size_t i = 0; i < codes.size(); ++i) {
+    if (std::isnan(codes[i])) continue;
+    const auto c = static_cast<std::size_t>(codes[i]);
+    const double d = y[i] - sum[c] / count[c];
+    ss[c] += d * d;
+  }
+  std::vector<double> out(levels, mean);
+  for (std::size_t c = 0; c < levels; ++c) {
+    if (count[c] == 0) continue;
+    const double denom = var * count[c] + ss[c] / count[c];
+    if (!(denom > 0)) continue;
+    const double lambda = var * count[c] / denom;
+    out[c] = lambda * sum[c] / count[c] + (1 - lambda) * mean;
+  }
+  return out;
+}
+
+namespace {
+
+// Target-encodes feature f of `out` (the train matrix, or the test matrix when `test`): see
+// FeatureMatrix::fold_values.
+void encode_target_column(std::span<const float> train, std::size_t nf, std::size_t f, std::size_t levels,
+                          std::span<const std::size_t> fit_rows, const Target& target, bool test,
+                          std::vector<float>& out) {
+  auto code_at = [&](std::size_t r) { return train[r * nf + f]; };
+  auto encode = [&](std::span<const std::size_t> rows) {
+    std::vector<float> codes(rows.size());
+    std::vector<double> y(rows.size());
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      codes[i] = code_at(rows[i]);
+      y[i] = target.y[rows[i]];
+    }
+    return target_encoding(codes, y, levels);
+  };
+  const std::vector<double> all = encode(fit_rows);
+  const std::size_t rows = out.size() / nf;
+  for (std::size_t r = 0; r < rows; ++r) {
+    float& v = out[r * nf + f];
+    if (!std::isnan(v)) v = static_cast<float>(all[static_cast<std::size_t>(v)]);
+  }
+  if (test) return;
+  for (std::size_t k = 0; k < kTargetEncodingFolds; ++k) {
+    std::vector<std::size_t> rest, own;
+    for (std::size_t i = 0; i < fit_rows.size(); ++i) (i % kTargetEncodingFolds == k ? own : rest).push_back(fit_rows[i]);
+    if (own.empty()) continue;
+    const std::vector<double> enc = encode(rest);
+    for (auto r : own) {
+      const float c = code_at(r);
+      if (!std::isnan(c)) out[r * nf + f] = static_cast<float>(enc[static_cast<std::size_t>(c)]);
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<float> FeatureMatrix::fold_values(std::span<const std::size_t> fit_rows, bool test,
+                                              const Target& target) const {
   std::vector<float> out(test ? test_ : train_);
   const std::size_t nf = features_.size();
   const std::size_t rows = test ? num_test_ : num_train_;
   for (std::size_t f = 0; f < nf; ++f) {
+    if (features_[f].target_encoded) {
+      encode_target_column(train_, nf, f, features_[f].num_categories, fit_rows, target, test, out);
+      continue;
+    }
     if (!features_[f].count_encoded) continue;
     std::vector<float> count(features_[f].num_categories, 0.0F);
     for (auto r : fit_rows) {
@@ -193,8 +270,11 @@ FeatureMatrix FeatureMatrix::build(const Table& train, const Table& test, const 
     }
   }
   std::erase_if(names, [&](const std::string& n) { return contains(spec.drop, n); });
+  if (spec.encoding != "count" && spec.encoding != "target")
+    fail(ErrorCode::kInvalidArgument, "features.encoding is {}, expected \"count\" or \"target\"", quote(spec.encoding));
+  require_in_train(train, spec.target_encoded, "target_encoding");
   FeatureReport selection;
-  std::vector<std::string> count_names;
+  std::vector<std::string> count_names, target_names;
   if (spec.keep.empty() && spec.auto_select) {
     std::vector<std::string> skip;
     for (const auto& c : train.columns())
@@ -203,20 +283,26 @@ FeatureMatrix FeatureMatrix::build(const Table& train, const Table& test, const 
     std::vector<std::string> kept;
     for (const auto& n : names) {
       const ColumnProfile* p = prof.find(n);
-      if (p && (p->id_like || p->free_text) && !contains(spec.categorical, n)) {
+      if (p && (p->id_like || p->free_text) && !contains(spec.categorical, n) && !contains(spec.target_encoded, n)) {
         selection.left_out.push_back({n, fmt::format("{}: {}", p->id_like ? "id-like" : "free text",
                                                      p->reason)});
       } else {
         kept.push_back(n);
-        if (p && p->high_cardinality) {
-          count_names.push_back(n);
-          selection.count_encoded.push_back({n, p->reason});
+        if (p && p->high_cardinality && !contains(spec.target_encoded, n)) {
+          if (spec.encoding == "target") {
+            target_names.push_back(n);
+            selection.target_encoded.push_back({n, p->reason});
+          } else {
+            count_names.push_back(n);
+            selection.count_encoded.push_back({n, p->reason});
+          }
         }
       }
     }
     if (kept.empty()) {  // nothing else to learn from: use them after all
       selection = FeatureReport{};
       count_names.clear();
+      target_names.clear();
     } else {
       names = std::move(kept);
     }
@@ -229,6 +315,16 @@ FeatureMatrix FeatureMatrix::build(const Table& train, const Table& test, const 
     if (!contains(names, n))
       fail(ErrorCode::kInvalidArgument,
            "features.categorical: column {} is not a feature (it is the id, a target or dropped)", quote(n));
+  }
+  for (const auto& n : spec.target_encoded) {
+    if (!contains(names, n))
+      fail(ErrorCode::kInvalidArgument,
+           "features.target_encoding: column {} is not a feature (it is the id, a target, dropped or left out)",
+           quote(n));
+    if (!contains(target_names, n)) {
+      target_names.push_back(n);
+      selection.target_encoded.push_back({n, "named in features.target_encoding"});
+    }
   }
 
   static std::atomic<std::uint64_t> next_id{1};
@@ -262,7 +358,8 @@ FeatureMatrix FeatureMatrix::build(const Table& train, const Table& test, const 
     for (std::size_t f = begin; f < end; ++f) {
       FeatureInfo& info = m.features_[f];
       info.name = names[f];
-      bool categorical = tr_cols[f]->type == DType::kString || contains(spec.categorical, names[f]);
+      bool categorical = tr_cols[f]->type == DType::kString || contains(spec.categorical, names[f]) ||
+                         contains(target_names, names[f]);
       if (categorical) {
         info.kind = FeatureKind::kCategorical;
         encode_categorical(*tr_cols[f], *te_cols[f], info, m.train_, m.test_, f, nf, reports[f]);
@@ -272,13 +369,16 @@ FeatureMatrix FeatureMatrix::build(const Table& train, const Table& test, const 
       }
     }
   });
-  for (auto& info : m.features_)
+  for (auto& info : m.features_) {
     info.count_encoded = info.kind == FeatureKind::kCategorical && contains(count_names, info.name);
+    info.target_encoded = info.kind == FeatureKind::kCategorical && contains(target_names, info.name);
+  }
   m.report_.left_out = std::move(selection.left_out);
   m.report_.count_encoded = std::move(selection.count_encoded);
+  m.report_.target_encoded = std::move(selection.target_encoded);
   for (auto& r : reports)
     for (auto& u : r.unseen)
-      if (!contains(count_names, u.feature)) m.report_.unseen.push_back(std::move(u));
+      if (!contains(count_names, u.feature) && !contains(target_names, u.feature)) m.report_.unseen.push_back(std::move(u));
   return m;
 }
 

@@ -46,6 +46,37 @@ std::vector<std::string> strings(const toml::table& t, std::string_view key, con
   return out;
 }
 
+// A TOML value as a message shows it.
+std::string shown(const toml::node& e) {
+  if (auto s = e.value_exact<std::string>()) return quote(*s);
+  if (auto d = e.value_exact<double>()) return format_double(*d);
+  if (auto i = e.value_exact<std::int64_t>()) return std::to_string(*i);
+  if (auto b = e.value_exact<bool>()) return *b ? "true" : "false";
+  return e.is_array() ? "a list" : "a table";
+}
+
+// [run] seeds: a non-empty list of distinct integers >= 0.
+std::vector<std::uint64_t> seed_list(const toml::table& r, std::string_view display) {
+  std::vector<std::uint64_t> out;
+  const toml::node* n = r.get("seeds");
+  if (!n) return out;
+  const toml::array* arr = n->as_array();
+  const auto line = n->source().begin.line;
+  if (!arr || arr->empty())
+    fail(ErrorCode::kInvalidArgument, "{}:{}: 'run.seeds' must be a non-empty list of integer seeds >= 0, e.g. [1, 2, 3]",
+         display, line);
+  for (const auto& e : *arr) {
+    auto v = e.value_exact<std::int64_t>();
+    if (!v || *v < 0)
+      fail(ErrorCode::kInvalidArgument, "{}:{}: 'run.seeds' holds {}, expected integer seeds >= 0", display, line,
+           shown(e));
+    if (std::find(out.begin(), out.end(), static_cast<std::uint64_t>(*v)) != out.end())
+      fail(ErrorCode::kInvalidArgument, "{}:{}: 'run.seeds' lists {} twice, expected distinct seeds", display, line, *v);
+    out.push_back(static_cast<std::uint64_t>(*v));
+  }
+  return out;
+}
+
 }  // namespace
 
 nlohmann::json Experiment::to_json() const {
@@ -56,6 +87,11 @@ nlohmann::json Experiment::to_json() const {
                         {"target_transform", target_transform}}},
           {"run", {{"folds", folds}, {"seed", seed}, {"threads", threads}, {"parallel_folds", parallel_folds}}}};
   if (!pseudo.is_null()) j["pseudo"] = pseudo;
+  // Written only when set, so that runs without them compare equal to older runs.
+  if (encoding != "count") j["features"]["encoding"] = encoding;
+  if (!target_encoding.empty()) j["features"]["target_encoding"] = target_encoding;
+  if (!seeds.empty()) j["run"]["seeds"] = seeds;
+  if (permutation_importance) j["run"]["permutation_importance"] = true;
   return j;
 }
 
@@ -89,6 +125,8 @@ Experiment experiment_from_json(const nlohmann::json& c) {
     if (auto v = f->find("drop")) x.drop = v->strings();
     if (auto v = f->find("categorical")) x.categorical = v->strings();
     x.target_transform = f->opt_string("target_transform").value_or("none");
+    x.encoding = f->opt_string("encoding").value_or("count");
+    if (auto v = f->find("target_encoding")) x.target_encoding = v->strings();
   }
   if (auto p = root.find("pseudo"); p && !p->value().is_null())
     x.pseudo = pseudo::Config::from_json(p->value(), "the recorded run config's pseudo").to_json();
@@ -99,6 +137,9 @@ Experiment experiment_from_json(const nlohmann::json& c) {
       if (v->value().is_number_unsigned()) x.seed = v->value().get<std::uint64_t>();
       else x.seed = count(*v);
     }
+    if (auto v = r->find("seeds"))
+      for (std::size_t i = 0; i < v->size(); ++i) x.seeds.push_back(static_cast<std::uint64_t>(count(v->at(i))));
+    if (auto v = r->find("permutation_importance")) x.permutation_importance = v->value().is_boolean() && v->value().get<bool>();
     if (auto v = r->find("threads")) x.threads = count(*v);
     if (auto v = r->find("parallel_folds")) x.parallel_folds = count(*v);
   }
@@ -137,7 +178,8 @@ Experiment parse_experiment(std::string_view text, std::string_view display) {
     }
   }
   if (const toml::table* f = table("features")) {
-    check_toml_keys(*f, "features.", {"keep", "drop", "categorical", "target_transform"}, display);
+    check_toml_keys(*f, "features.", {"keep", "drop", "categorical", "target_transform", "encoding", "target_encoding"},
+                    display);
     x.keep = strings(*f, "keep", "features.keep", display);
     x.drop = strings(*f, "drop", "features.drop", display);
     x.categorical = strings(*f, "categorical", "features.categorical", display);
@@ -145,11 +187,25 @@ Experiment parse_experiment(std::string_view text, std::string_view display) {
     if (x.target_transform != "none" && x.target_transform != "log1p")
       fail(ErrorCode::kInvalidArgument, "{}: features.target_transform is {}, expected none or log1p", display,
            quote(x.target_transform));
+    x.encoding = str(*f, "encoding", "features.encoding").value_or("count");
+    if (x.encoding != "count" && x.encoding != "target")
+      fail(ErrorCode::kInvalidArgument, "{}:{}: features.encoding is {}, expected \"count\" or \"target\"", display,
+           f->get("encoding")->source().begin.line, quote(x.encoding));
+    x.target_encoding = strings(*f, "target_encoding", "features.target_encoding", display);
     if (!x.keep.empty() && !x.drop.empty())
       fail(ErrorCode::kInvalidArgument, "{}: give features.keep or features.drop, not both", display);
   }
   if (const toml::table* r = table("run")) {
-    check_toml_keys(*r, "run.", {"folds", "seed", "threads", "parallel_folds"}, display);
+    check_toml_keys(*r, "run.", {"folds", "seed", "seeds", "threads", "parallel_folds", "permutation_importance"},
+                    display);
+    x.seeds = seed_list(*r, display);
+    if (const toml::node* n = r->get("permutation_importance")) {
+      auto v = n->value_exact<bool>();
+      if (!v)
+        fail(ErrorCode::kInvalidArgument, "{}:{}: 'run.permutation_importance' must be true or false", display,
+             n->source().begin.line);
+      x.permutation_importance = *v;
+    }
     if (const toml::node* n = r->get("folds")) {
       const toml::array* arr = n->as_array();
       if (!arr) fail(ErrorCode::kInvalidArgument, "{}:{}: 'run.folds' must be a list of fold numbers", display, n->source().begin.line);

@@ -23,7 +23,7 @@ constexpr ArtifactFile kArtifactFiles[] = {
     {"config.json", "config"}, {"oof.csv", "oof"},
     {"test.csv", "test"},      {"test_folds.csv", "test_folds"},
     {"submission.csv", "submission"}, {"meta.json", "meta"},
-    {"curves.csv", "curves"},  {"run.log", "log"},
+    {"curves.csv", "curves"},  {"importance.csv", "importance"}, {"oof_repeats.csv", "oof_repeats"}, {"run.log", "log"},
     {"git.diff", "diff"},
 };
 

@@ -41,6 +41,31 @@ void read_data(const Workspace& ws, Plan& p) {
   for (const auto& t : cfg.target_columns) (void)p.train.column(t);
 }
 
+// [folds] repeats: the further splits, each by compe.toml's splitter with the next seed. A
+// splitter that does not shuffle would repeat the same folds: refused.
+void make_repeats(const CompetitionConfig& cfg, Plan& p) {
+  for (int r = 1; r < cfg.folds.repeats; ++r) {
+    FoldsConfig fc = cfg.folds;
+    fc.spec.seed = cfg.folds.spec.seed + static_cast<std::uint64_t>(r);
+    FoldAssignment a = make_folds(p.train, cfg, fc);
+    int k = 0;
+    for (int f : a.folds) k = std::max(k, f + 1);
+    if (k != p.num_folds)
+      fail(ErrorCode::kInvalidArgument,
+           "folds.repeats: repeat {} has {} folds but folds.csv has {}: remake folds.csv from compe.toml "
+           "(compe folds) so that every repeat uses the same splitter",
+           r, k, p.num_folds);
+    const std::vector<int>& first = r == 1 ? p.folds_csv.folds : p.repeat_folds.back();
+    if (a.folds == first || a.folds == p.folds_csv.folds)
+      fail(ErrorCode::kInvalidArgument,
+           "folds.repeats = {}: the {} splitter gives the same folds for seed {} as for seed {} (it does not "
+           "shuffle{}): repeats need shuffled folds",
+           cfg.folds.repeats, cfg.folds.spec.strategy, fc.spec.seed, cfg.folds.spec.seed,
+           cfg.folds.spec.shuffle ? "" : ": folds.shuffle is false");
+    p.repeat_folds.push_back(std::move(a.folds));
+  }
+}
+
 // folds.csv (made when missing), the folds to run, and the row filter's flags.
 void choose_folds(const Workspace& ws, const Experiment& exp, const Options& opt, const NoteFn& note, Plan& p) {
   const CompetitionConfig& cfg = ws.config();
@@ -61,6 +86,12 @@ void choose_folds(const Workspace& ws, const Experiment& exp, const Options& opt
   for (int f : p.folds)
     if (f >= p.num_folds)
       fail(ErrorCode::kInvalidArgument, "fold {} does not exist: folds.csv has folds 0..{}", f, p.num_folds - 1);
+  if (cfg.folds.repeats > 1 && !exp.pseudo.is_null())
+    fail(ErrorCode::kInvalidArgument,
+         "folds.repeats = {} with [pseudo]: a pseudo set is fold-safe for folds.csv's folds only, and the further "
+         "repeats split the rows otherwise; run pseudo-labelled experiments with repeats = 1",
+         cfg.folds.repeats);
+  make_repeats(cfg, p);
   if (opt.row_filter) {
     p.keep_rows = opt.row_filter(p.split.inputs(), p.folds_csv.folds);
     COMPE_ASSERT(p.keep_rows.empty() || p.keep_rows.size() == p.train.num_rows());
@@ -90,9 +121,23 @@ void choose_model(const Workspace& ws, const Experiment& exp, const NoteFn& note
                                      model::parse_target_transform(exp.target_transform));
   }
   model::FeatureSpec spec{cfg.id_column, cfg.target_columns, exp.keep, exp.drop, exp.categorical};
+  spec.target_encoded = exp.target_encoding;
+  spec.encoding = exp.encoding;
   p.features = model::FeatureMatrix::build(p.train, p.test, spec);
+  if (!p.features.report().target_encoded.empty() && cfg.task != metric::kBinary && cfg.task != metric::kRegression)
+    fail(ErrorCode::kInvalidArgument,
+         "target encoding of column {} needs a binary or regression target; this competition is {}: "
+         "use features.encoding = \"count\" and leave features.target_encoding out",
+         quote(p.features.report().target_encoded[0].column), metric::task_name(cfg.task));
   if (std::string r = p.features.report().to_string(); !r.empty()) note(r);
   p.metric = metric::make(cfg.metric);
+  if (exp.permutation_importance && (p.model->name == "command" || cfg.task == metric::kMultilabel))
+    fail(ErrorCode::kInvalidArgument,
+         "run.permutation_importance: not available for {}: it repredicts each fold's validation rows once per "
+         "feature and shuffle with the fold's model in memory, which the xgboost and linear backends keep for "
+         "binary, multiclass and regression tasks (an external trainer would have to be run again for every "
+         "feature); gain importance is recorded where the backend gives it",
+         p.model->name == "command" ? "the command backend" : "multilabel targets");
 
   // Metric truth: class indices for classification, original values for regression, the n x k
   // indicators for multilabel.

@@ -34,6 +34,11 @@ nlohmann::json resolved_config(const Workspace& ws, const Experiment& exp, const
     counted.push_back({{"column", c.column}, {"reason", c.reason}});
   config["features"]["left_out"] = left;
   config["features"]["count_encoded"] = counted;
+  if (!p.features.report().target_encoded.empty()) {
+    nlohmann::json te = nlohmann::json::array();
+    for (const auto& c : p.features.report().target_encoded) te.push_back({{"column", c.column}, {"reason", c.reason}});
+    config["features"]["target_encoded"] = te;
+  }
   return config;
 }
 

@@ -12,6 +12,8 @@
 // decides the rows each fold trains and validates on.
 
 #include <cstdint>
+#include <filesystem>
+#include <map>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -59,6 +61,10 @@ struct Plan {
   /// recorded in the run's config (null without).
   std::vector<model::PseudoRows> pseudo;
   nlohmann::json pseudo_lineage;
+  /// [folds] repeats = n: the folds of repeats 1..n-1 (index r - 1), one per train row like
+  /// folds_csv.folds, made by compe.toml's splitter with seed + r. Empty for one repeat.
+  std::vector<std::vector<int>> repeat_folds;
+  int repeats() const { return 1 + static_cast<int>(repeat_folds.size()); }
 };
 
 /// Stage 1: reads and checks the data (unique ids, target and id columns), reads folds.csv or
@@ -79,10 +85,36 @@ struct FoldRows {
   std::vector<std::size_t> train, valid;
 };
 
-/// The rows of fold `f`: the splitter's train rows (gap and group purge applied) and the fold's
-/// validation rows, less the rows Options::row_filter left out. Error(kInvalidArgument) when
-/// either is empty.
-FoldRows fold_rows(const Workspace& ws, const Plan& plan, int f);
+/// The rows of fold `f` (of repeat `repeat`, 0 = folds.csv): the splitter's train rows (gap and
+/// group purge applied) and the fold's validation rows, less the rows Options::row_filter left
+/// out. Error(kInvalidArgument) when either is empty.
+FoldRows fold_rows(const Workspace& ws, const Plan& plan, int f, int repeat = 0);
+
+/// Repeated k-fold's outcome (Plan::repeats() > 1): every repeat's pooled OOF score.
+struct RepeatScores {
+  std::vector<double> pooled;  ///< one per repeat, repeat 0 first
+};
+
+/// Feature importance over a run's fold models (every fold and seed): the backend's own gain
+/// (xgboost's total gain, linear's |coefficient| on standardised columns) as each model's shares
+/// (summing to 1), and permutation importance (the drop of the fold metric when one feature is
+/// shuffled among the validation rows; positive = the feature helps). Thread-safe.
+class Importance {
+ public:
+  /// One fold model: `score` is its own score of the validation rows (the same evaluator as the
+  /// permuted scores).
+  void add(const model::FoldResult& result, double score, bool greater_is_better);
+  bool empty() const;
+  /// importance.csv: feature,gain,permutation_mean,permutation_std, one row per feature (empty
+  /// cells for what no model gave), most important first (permutation mean, else gain).
+  void write(const std::filesystem::path& file, const std::vector<std::string>& features) const;
+
+ private:
+  mutable std::mutex mu_;
+  std::map<std::string, double> gain_;
+  std::size_t models_with_gain_ = 0;
+  std::map<std::string, std::vector<double>> drops_;
+};
 
 /// What the fold stage works with.
 struct FoldStage {
@@ -94,6 +126,13 @@ struct FoldStage {
   Store& store;
   const EventSink& sink;
   const NoteFn& note;
+  Importance* importance = nullptr;  ///< filled when set
+  /// Filled when the plan has several repeats: repeats 1..n-1 are trained after repeat 0 (whose
+  /// folds go to the writer as usual); their fold scores are recorded as folds r * k + f and
+  /// their OOF rows written to oof_repeats.csv.
+  RepeatScores* repeat_scores = nullptr;
+  /// Several seeds ([run] seeds): seed -> fold -> that seed's fold score, filled when set.
+  std::map<std::uint64_t, std::map<int, double>>* seed_scores = nullptr;
 };
 
 /// Stage 3: trains every planned fold (parallel_folds at once, threads divided between them),

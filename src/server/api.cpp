@@ -189,6 +189,7 @@ json run_json(Store& store, const std::string& id) {
   std::set<std::string> keys;
   for (const auto& p : store.read_metrics(r.id)) keys.insert(p.key);
   j["metric_keys"] = keys;
+  j["details"] = run::run_details(store, r.id);
   return j;
 }
 

@@ -101,7 +101,8 @@ std::vector<ConfigChange> config_diff(const nlohmann::json& a, const nlohmann::j
 }
 
 std::vector<std::string> bookkeeping_keys() {
-  return {"name", "parent", "run.threads", "run.parallel_folds", "run.folds", "competition.folds", "proxy", "cv", "features.left_out", "features.count_encoded"};
+  return {"name", "parent", "run.threads", "run.parallel_folds", "run.folds", "competition.folds", "proxy", "cv", "features.left_out", "features.count_encoded",
+          "features.target_encoded", "run.permutation_importance"};
 }
 
 PairedComparison compare_folds(const std::map<int, double>& a, const std::map<int, double>& b,

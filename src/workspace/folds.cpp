@@ -251,9 +251,11 @@ FoldAssignment read_folds(const std::filesystem::path& path, const Table& train,
 
 nlohmann::json FoldsRecord::to_json() const {
   const split::Spec& sp = folds.spec;
-  return {{"strategy", sp.strategy}, {"k", sp.k},       {"shuffle", sp.shuffle},
-          {"seed", sp.seed},         {"gap", sp.gap},   {"bins", sp.bins},
-          {"group", folds.group_column}, {"time", folds.time_column}, {"hash", hash}};
+  nlohmann::json j = {{"strategy", sp.strategy}, {"k", sp.k},       {"shuffle", sp.shuffle},
+                      {"seed", sp.seed},         {"gap", sp.gap},   {"bins", sp.bins},
+                      {"group", folds.group_column}, {"time", folds.time_column}, {"hash", hash}};
+  if (folds.repeats > 1) j["repeats"] = folds.repeats;  // absent for one repeat, as before
+  return j;
 }
 
 FoldsRecord FoldsRecord::from_json(const nlohmann::json& j, std::string_view display) {
@@ -278,6 +280,8 @@ FoldsRecord FoldsRecord::from_json(const nlohmann::json& j, std::string_view dis
   get("group", r.folds.group_column, "a column name");
   get("time", r.folds.time_column, "a column name");
   get("hash", r.hash, "a string");
+  get("repeats", r.folds.repeats, "an integer");
+  if (r.folds.repeats < 1) fail(ErrorCode::kParse, "{}: /repeats: expected an integer >= 1", display);
   return r;
 }
 

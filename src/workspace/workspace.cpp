@@ -24,7 +24,7 @@ const std::vector<std::string> kSections = {"competition", "data", "folds", "fin
 const std::vector<std::string> kCompetitionKeys = {"name", "task", "metric", "id", "target"};
 const std::vector<std::string> kDataKeys = {"train", "test", "sample_submission", "solution"};
 const std::vector<std::string> kFoldsKeys = {"strategy", "k", "seed", "shuffle", "group",
-                                             "time", "gap", "bins"};
+                                             "time", "gap", "bins", "repeats"};
 
 template <typename T>
 std::optional<T> get(const toml::table& t, std::string_view key, const std::string& path,
@@ -144,6 +144,11 @@ CompetitionConfig parse_competition_config(std::string_view text, std::string_vi
     if (auto b = get<std::int64_t>(*f, "bins", "folds.bins", display, "an integer")) {
       if (*b < 2) fail(ErrorCode::kInvalidArgument, "{}: folds.bins is {}, expected >= 2", display, *b);
       spec.bins = static_cast<int>(*b);
+    }
+    if (auto r = get<std::int64_t>(*f, "repeats", "folds.repeats", display, "an integer")) {
+      if (*r < 1 || *r > 100)
+        fail(ErrorCode::kInvalidArgument, "{}: folds.repeats is {}, expected an integer from 1 to 100", display, *r);
+      c.folds.repeats = static_cast<int>(*r);
     }
     c.folds.group_column = get<std::string>(*f, "group", "folds.group", display, "a column name").value_or("");
     c.folds.time_column = get<std::string>(*f, "time", "folds.time", display, "a column name").value_or("");

@@ -261,6 +261,11 @@ describe('pages', () => {
       assert.equal(await page.$$eval('svg.fold-chart rect.bar', els => els.length), 5);
       assert.equal(await page.$$eval('svg.curve-chart', els => els.length), 5);
       assert.equal(await page.$$eval('svg.curve-chart path.series', els => els.filter(e => e.getAttribute('d').length > 10).length), 10);
+      // Feature importance: one bar per feature of the run's importance.csv (gain shares: no permutation asked).
+      const detail = (await getJson(ui.base, `/api/runs/${runs.xgb}`)).body;
+      assert.ok(detail.details.importance.length > 0);
+      assert.equal(await page.$$eval('svg.importance-chart rect.bar', els => els.length), Math.min(20, detail.details.importance.length));
+      assert.match(await page.textContent('#run-importance figcaption'), /^Gain share/);
       const config = await page.textContent('#config-table');
       assert.ok(config.includes('model.backend') && config.includes('xgboost'));
       const main = await page.textContent('main');

@@ -54,7 +54,7 @@ struct Preprocessor {
       ColumnPlan p;
       p.feature = f;
       p.offset = width;
-      if (feats[f].kind == FeatureKind::kCategorical && !feats[f].count_encoded) {
+      if (feats[f].kind == FeatureKind::kCategorical && !feats[f].fold_encoded()) {
         p.categorical = true;
         p.level_slot.assign(feats[f].num_categories, -1);
         int next = 0;
@@ -323,8 +323,8 @@ FoldResult LinearModel::fit_predict(const FoldData& data, const nlohmann::json& 
   std::vector<float> fold_train, fold_test;
   std::span<const float> train_values = fm.train(), test_values = fm.test();
   if (fm.has_fold_encoding()) {
-    fold_train = fm.fold_values(data.train_rows, false);
-    fold_test = fm.fold_values(data.train_rows, true);
+    fold_train = fm.fold_values(data.train_rows, false, target);
+    fold_test = fm.fold_values(data.train_rows, true, target);
     train_values = fold_train;
     test_values = fold_test;
   }
@@ -414,6 +414,15 @@ FoldResult LinearModel::fit_predict(const FoldData& data, const nlohmann::json& 
   };
   result.valid_pred = predict(train_values, data.valid_rows);
   result.test_pred = predict(test_values, iota_rows(fm.num_test_rows()));
+  if (data.permutation_repeats > 0) {
+    std::vector<float> valid(data.valid_rows.size() * nf);
+    for (std::size_t i = 0; i < data.valid_rows.size(); ++i)
+      std::copy_n(train_values.begin() + static_cast<std::ptrdiff_t>(data.valid_rows[i] * nf), nf,
+                  valid.begin() + static_cast<std::ptrdiff_t>(i * nf));
+    permutation_scores(data, valid, [&](std::span<const float> values, std::size_t rows) {
+      return predict(values, iota_rows(rows));
+    }, result);
+  }
 
   for (const auto& plan : pre.plans) {
     double total = 0;

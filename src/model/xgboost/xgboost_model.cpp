@@ -159,7 +159,7 @@ void set_feature_types(DMatrixHandle h, const FeatureMatrix& fm) {
   if (!fm.has_categorical()) return;
   std::vector<const char*> types;
   for (const auto& f : fm.features())
-    types.push_back(f.kind == FeatureKind::kCategorical && !f.count_encoded ? "c" : "q");
+    types.push_back(f.kind == FeatureKind::kCategorical && !f.fold_encoded() ? "c" : "q");
   COMPE_XGB(XGDMatrixSetStrFeatureInfo, h, "feature_type", types.data(), types.size());
 }
 
@@ -472,8 +472,8 @@ void add_pseudo(const FoldData& data, const Settings& s, const Stopping& st, Mat
   std::vector<float> fold_train, fold_test;
   std::span<const float> train_values = fm.train(), test_values = fm.test();
   if (fm.has_fold_encoding()) {
-    fold_train = fm.fold_values(data.train_rows, false);
-    fold_test = fm.fold_values(data.train_rows, true);
+    fold_train = fm.fold_values(data.train_rows, false, *data.target);
+    fold_test = fm.fold_values(data.train_rows, true, *data.target);
     train_values = fold_train;
     test_values = fold_test;
   }
@@ -674,6 +674,28 @@ void feature_importance(const Booster& booster, const FeatureMatrix& fm, FoldRes
   }
 }
 
+// Permutation importance with the fold's booster: its validation rows as it saw them (count
+// encodings of the training fold), one feature shuffled at a time.
+void permuted(const Booster& booster, const FoldData& data, const Settings& s, FoldResult& result) {
+  const FeatureMatrix& fm = *data.features;
+  const std::size_t nf = fm.num_features();
+  std::vector<float> fold_train;
+  std::span<const float> train_values = fm.train();
+  if (fm.has_fold_encoding()) {
+    fold_train = fm.fold_values(data.train_rows, false, *data.target);
+    train_values = fold_train;
+  }
+  std::vector<float> valid(data.valid_rows.size() * nf);
+  for (std::size_t i = 0; i < data.valid_rows.size(); ++i)
+    std::copy_n(train_values.begin() + static_cast<std::ptrdiff_t>(data.valid_rows[i] * nf), nf,
+                valid.begin() + static_cast<std::ptrdiff_t>(i * nf));
+  const std::size_t end = result.best_iteration + 1;
+  permutation_scores(data, valid, [&](std::span<const float> values, std::size_t rows) {
+    DMatrix m = dmatrix_from(values, rows, fm, s.threads);
+    return predict(booster, m, end, rows, result.cols);
+  }, result);
+}
+
 class XgboostModel final : public Model {
  public:
   explicit XgboostModel(const Info& info) : Model(info) {}
@@ -710,10 +732,10 @@ void XgboostModel::build_matrices(const FoldData& data, const Settings& s, const
   const FeatureMatrix& fm = *data.features;
   const Target& target = *data.target;
   if (fm.has_fold_encoding()) {
-    auto train_values = fm.fold_values(data.train_rows, false);
+    auto train_values = fm.fold_values(data.train_rows, false, *data.target);
     m.fold_train = labelled(train_values, fm.num_train_rows(), fm, target, data.weights, s.threads);
     if (fm.num_test_rows() > 0) {
-      auto test_values = fm.fold_values(data.train_rows, true);
+      auto test_values = fm.fold_values(data.train_rows, true, *data.target);
       m.fold_test = dmatrix_from(test_values, fm.num_test_rows(), fm, s.threads);
       m.test = &m.fold_test;
     }
@@ -774,6 +796,7 @@ FoldResult XgboostModel::fit_predict(const FoldData& data, const nlohmann::json&
     result.test_pred = predict(*booster, *m.test, result.best_iteration + 1, data.features->num_test_rows(), k);
   }
   feature_importance(*booster, *data.features, result);
+  if (data.permutation_repeats > 0) permuted(*booster, data, s, result);
   check_predictions(result, data, kName);
   return result;
 }

@@ -198,7 +198,8 @@ TEST(FeatureSelection, CountsComeFromTheTrainingFoldOnly) {
   auto f = static_cast<std::size_t>(std::find(names.begin(), names.end(), "zip") - names.begin());
   std::vector<std::size_t> fit(100);
   std::iota(fit.begin(), fit.end(), 0);
-  auto values = fm.fold_values(fit, false);
+  Target t = Target::encode(s.target, Task::kBinary);
+  auto values = fm.fold_values(fit, false, t);
   // Every value is the count of its level among rows 0..99, wherever the row is.
   for (std::size_t r = 0; r < fm.num_train_rows(); ++r) {
     float code = fm.train_at(r, f);
@@ -206,10 +207,9 @@ TEST(FeatureSelection, CountsComeFromTheTrainingFoldOnly) {
     for (auto q : fit) expected += fm.train_at(q, f) == code ? 1.0F : 0.0F;
     ASSERT_EQ(values[r * fm.num_features() + f], expected) << "row " << r;
   }
-  auto test_values = fm.fold_values(fit, true);
+  auto test_values = fm.fold_values(fit, true, t);
   EXPECT_EQ(test_values.size(), fm.num_test_rows() * fm.num_features());
   // The backends train on it.
-  Target t = Target::encode(s.target, Task::kBinary);
   std::vector<std::size_t> tr, va;
   split_rows(400, 4, 0, tr, va);
   FoldData d;
