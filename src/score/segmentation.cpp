@@ -83,7 +83,16 @@ Keys keys_of(const Table& t, const Layout& layout, const Options& options, const
       if (key.size() > c.size() + 1 && key.ends_with(c) && key[key.size() - c.size() - 1] == '_' &&
           (cut == std::string::npos || key.size() - c.size() - 1 < cut))
         cut = key.size() - c.size() - 1;
-    if (options.classes.empty()) cut = key.rfind('_');
+    if (options.classes.empty()) {
+      // Without class names: the first cut whose image has a known size, else the last '_'.
+      cut = key.rfind('_');
+      for (std::size_t at = key.find('_'); at != std::string::npos && !options.image_sizes.empty();
+           at = key.find('_', at + 1))
+        if (options.image_sizes.count(key.substr(0, at))) {
+          cut = at;
+          break;
+        }
+    }
     if (cut == std::string::npos || cut == 0 || cut + 1 >= key.size())
       fail_at(ErrorContext{.file = display, .line = r + 2}, ErrorCode::kInvalidArgument,
               "{}: line {}: Image_Label is {}; expected <image>_<class>{}", display, r + 2, quote(key),

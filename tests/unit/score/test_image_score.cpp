@@ -193,8 +193,8 @@ TEST(ImageScore, DetectionRefusesRowsAndBoxesNamingTheLine) {
   EXPECT_NE(e.find("negative width or height"), std::string::npos) << e;
   e = err("image_id,PredictionString\n1,0 0.9 0 0 5\n2,\n3,\n");
   EXPECT_NE(e.find("not a multiple of 6"), std::string::npos) << e;
-  e = err("image_id,x1,y1,x2,y2,score,label\n1,0,0,10,10,inf,cat\n");
-  EXPECT_NE(e.find("not finite"), std::string::npos) << e;
+  e = err("image_id,x1,y1,x2,y2,score,label\n1,0,0,10,10,0.5,cat\n2,10,0,5,10,0.5,dog\n");
+  EXPECT_NE(e.find("sub.csv:3: image '2': box x1=10 y1=0 x2=5 y2=10 has a negative width"), std::string::npos) << e;
   e = err("image_id,x1,y1,x2,y2,score,label\n4,0,0,10,10,0.5,cat\n");
   EXPECT_NE(e.find("unexpected id(s) not in the solution: '4'"), std::string::npos) << e;
 }
