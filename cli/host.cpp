@@ -10,6 +10,7 @@
 
 #include "commands.hpp"
 #include "compe/host.hpp"
+#include "compe/score.hpp"
 #include "compe/store.hpp"
 #include "compe/util.hpp"
 #include "output.hpp"
@@ -66,7 +67,7 @@ void print_boards(const host::Host& h, std::int64_t now, bool json) {
 
 void add_host_init_command(CLI::App* grp) {
   struct Args {
-    std::string dir, solution, metric, deadline, teams, title;
+    std::string dir, solution, metric, deadline, teams, title, classes, image_size;
     int daily_limit = 5;
     std::size_t max_upload = 0;
     bool json = false;
@@ -81,6 +82,10 @@ void add_host_init_command(CLI::App* grp) {
   cmd->add_option("--teams", a->teams, "Team names, comma-separated")->required();
   cmd->add_option("--title", a->title, "Title shown on the page (default: the folder's name)");
   cmd->add_option("--max-upload-bytes", a->max_upload, "Largest accepted upload (default: 4 x the solution + 64 KiB)");
+  cmd->add_option("--classes", a->classes,
+                  "Detection/segmentation: class names, comma-separated (labels given as names, Image_Label keys)");
+  cmd->add_option("--image-size", a->image_size,
+                  "Segmentation: WIDTHxHEIGHT of every image, when the solution has no width,height columns");
   cmd->add_flag("--json", a->json, "Print one JSON document (the tokens among it)");
   cmd->callback([a] {
     host::InitOptions o;
@@ -92,6 +97,8 @@ void add_host_init_command(CLI::App* grp) {
     o.teams = split_list(a->teams);
     o.title = a->title;
     o.max_upload_bytes = a->max_upload;
+    if (!a->classes.empty()) o.classes = split_list(a->classes);
+    if (!a->image_size.empty()) o.image_size = score::parse_image_size(a->image_size, "--image-size");
     auto tokens = host::init(o);
     if (a->json) {
       nlohmann::json teams = nlohmann::json::array();

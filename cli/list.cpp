@@ -13,7 +13,7 @@ namespace compe::cli {
 static std::string tasks_text(unsigned tasks) {
   std::vector<std::string> out;
   for (auto t : {metric::kBinary, metric::kMulticlass, metric::kRegression, metric::kMultilabel,
-                 metric::kRanking, metric::kDetection})
+                 metric::kRanking, metric::kDetection, metric::kSegmentation})
     if (tasks & t) out.emplace_back(metric::task_name(t));
   return join(out, ",");
 }

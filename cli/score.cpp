@@ -19,18 +19,37 @@ namespace fs = std::filesystem;
 namespace {
 
 struct ScoreArgs {
-  std::string solution, submission, metric, id, workspace;
+  std::string solution, submission, metric, id, workspace, image_size;
   bool json = false;
 };
 
+/// Image competitions: the class names and image sizes meta.json beside the solution gives
+/// (`classes`, `image_size` [width, height]).
+void read_meta_images(const JsonAt& j, score::Options& opt) {
+  if (auto classes = j.find("classes")) opt.classes = classes->strings();
+  if (auto size = j.find("image_size")) {
+    size->array();
+    const bool ok = size->size() == 2 && size->at(0).integer() >= 1 && size->at(1).integer() >= 1;
+    if (!ok) size->expected("[width, height] in pixels");
+    opt.image_size = score::ImageSize{size->at(0).integer(), size->at(1).integer()};
+  }
+}
+
 /// The metric for a solution: --metric, else meta.json beside the solution, else the workspace's.
-std::string find_metric(const ScoreArgs& a, std::optional<std::string>& task) {
-  if (!a.metric.empty()) return a.metric;
+/// Image competitions also take their classes and image sizes from there (segmentation: sizes
+/// from the workspace's test.csv when it has width,height).
+std::string find_metric(const ScoreArgs& a, std::optional<std::string>& task, score::Options& opt) {
+  if (!a.metric.empty()) {
+    const metric::Info& info = metric::make(a.metric)->info();
+    if (!info.accepts(metric::kDetection) && !info.accepts(metric::kSegmentation)) return a.metric;
+  }
   fs::path meta = fs::path(a.solution).parent_path() / "meta.json";
   if (fs::exists(meta)) {
     const nlohmann::json doc = read_json_file(meta);
     const JsonAt j(doc, meta.string());
     j.object();
+    read_meta_images(j, opt);
+    if (!a.metric.empty()) return a.metric;  // meta.json's task goes with its own metric only
     if (auto t = j.opt_string("task")) task = *t;
     if (auto m = j.opt_string("metric")) return *m;
   }
@@ -38,10 +57,17 @@ std::string find_metric(const ScoreArgs& a, std::optional<std::string>& task) {
     if (dir.empty()) dir = ".";
     if (fs::exists(dir / "compe.toml")) {
       Workspace w = Workspace::open(dir);
-      task = std::string(metric::task_name(w.config().task));
+      const auto kind = w.config().task;
+      if (kind == metric::kSegmentation && fs::exists(w.resolve(w.config().test))) {
+        Table test = w.read_test();
+        if (test.has("width") && test.has("height")) opt.image_sizes = score::read_image_sizes(test);
+      }
+      if (!a.metric.empty()) return a.metric;
+      task = std::string(metric::task_name(kind));
       return w.config().metric;
     }
   }
+  if (!a.metric.empty()) return a.metric;
   fail(ErrorCode::kInvalidArgument,
        "no metric: pass --metric, or keep a meta.json or compe.toml beside the solution");
 }
@@ -56,13 +82,17 @@ void add_score_command(CLI::App& app) {
   cmd->add_option("--metric", a->metric, "Metric spec (default: meta.json or compe.toml beside the solution)");
   cmd->add_option("--id", a->id, "Id column (default: the solution's first column)");
   cmd->add_option("--workspace", a->workspace, "Workspace whose compe.toml names the metric");
+  cmd->add_option("--image-size", a->image_size,
+                  "Segmentation: WIDTHxHEIGHT of every image, where neither the solution's width,height "
+                  "columns nor the workspace's test.csv give it");
   cmd->add_flag("--json", a->json, "Print one JSON document");
   cmd->callback([a] {
     std::optional<std::string> task;
     score::Options opt;
-    opt.metric = find_metric(*a, task);
+    opt.metric = find_metric(*a, task, opt);
     opt.id_column = a->id;
     if (task) opt.task = metric::parse_task(*task);
+    if (!a->image_size.empty()) opt.image_size = score::parse_image_size(a->image_size, "--image-size");
     CsvReadOptions ro;
     ro.display_name = a->solution;
     Table solution = read_csv(a->solution, ro);

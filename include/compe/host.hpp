@@ -24,6 +24,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -82,6 +83,10 @@ struct Config {
   std::size_t max_upload_bytes = 0;
   std::int64_t created_ms = 0;
   std::vector<Team> teams;
+  /// Detection and segmentation: class names (detection labels written as names; segmentation
+  /// keys `<image>_<class>`) and one image size for solutions without width,height columns.
+  std::vector<std::string> classes;
+  std::optional<std::pair<std::int64_t, std::int64_t>> image_size;
 };
 
 struct InitOptions {
@@ -94,6 +99,11 @@ struct InitOptions {
   std::string title;               ///< default: the folder's name
   std::size_t max_upload_bytes = 0;  ///< 0 = 4 x the solution file's size + 64 KiB
   std::int64_t now_ms = 0;           ///< 0 = the current time
+  /// Detection and segmentation competitions (solution in the ground-truth layout with Usage:
+  /// image_id,x1,y1,x2,y2,label,Usage or Image_Label,EncodedPixels,Usage): the classes, and the
+  /// image size (width, height) where the solution has no width,height columns.
+  std::vector<std::string> classes;
+  std::optional<std::pair<std::int64_t, std::int64_t>> image_size;
 };
 
 struct TeamToken {
@@ -154,7 +164,9 @@ class Host {
   const Config& config() const;
   const std::filesystem::path& dir() const;
   bool greater_is_better() const;
-  /// The id column and target columns a submission must have, and its row count.
+  /// The id column and target columns a submission must have, and its row count (detection:
+  /// image_id,PredictionString, one row per image; segmentation: the solution's key columns and
+  /// EncodedPixels, one row per (image, class)).
   std::vector<std::string> submission_columns() const;
   std::size_t submission_rows() const;
 

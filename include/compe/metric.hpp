@@ -16,6 +16,10 @@
 #include <string_view>
 #include <vector>
 
+namespace compe::segment {
+struct Mask;  // compe/segment.hpp
+}  // namespace compe::segment
+
 namespace compe::metric {
 
 enum class Direction { kMaximize, kMinimize };
@@ -28,9 +32,10 @@ enum Task : unsigned {
   kMultilabel = 1u << 3,
   kRanking = 1u << 4,  ///< label lists, e.g. map@k
   kDetection = 1u << 5,  ///< boxes per image (true_boxes, pred_boxes), e.g. coco_map
+  kSegmentation = 1u << 6,  ///< one RLE mask per (image, class) row (true_masks, pred_masks), e.g. dice
 };
 
-/// "binary", "multiclass", "regression", "multilabel", "ranking", "detection".
+/// "binary", "multiclass", "regression", "multilabel", "ranking", "detection", "segmentation".
 std::string_view task_name(Task t);
 /// Parses a task name; throws Error(kInvalidArgument) listing the valid names.
 Task parse_task(std::string_view name);
@@ -90,6 +95,9 @@ struct BoxLists {
 ///    layout), d >= 2.
 ///  - detection: true_boxes and pred_boxes, one row per image (same row count); y_true/y_pred
 ///    empty. See compe/detect.hpp for the metrics' definitions.
+///  - segmentation: true_masks and pred_masks, one mask per (image, class) row in the same order
+///    (same count); y_true/y_pred empty. Definitions and empty-mask conventions in
+///    compe/segment.hpp and docs/SEGMENTATION.md.
 /// Rows named in error messages are 0-based indices.
 struct Inputs {
   std::span<const double> y_true;
@@ -101,8 +109,10 @@ struct Inputs {
   const LabelLists* pred_lists = nullptr;
   const BoxLists* true_boxes = nullptr;  ///< detection: ground truth per image
   const BoxLists* pred_boxes = nullptr;  ///< detection: predictions per image
-  /// Rows: y_true.size() / true_cols, or true_lists->rows() (true_boxes->rows()) when y_true is
-  /// empty.
+  const std::vector<segment::Mask>* true_masks = nullptr;  ///< segmentation: truth per row
+  const std::vector<segment::Mask>* pred_masks = nullptr;  ///< segmentation: prediction per row
+  /// Rows: y_true.size() / true_cols, or true_lists->rows() (true_boxes->rows(),
+  /// true_masks->size()) when y_true is empty.
   std::size_t rows() const;
 };
 

@@ -6,14 +6,21 @@
 /// have exactly the solution's columns other than Usage (any order), one row per solution id.
 
 #include <cstddef>
+#include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "compe/metric.hpp"
+#include "compe/segment.hpp"
 #include "compe/table.hpp"
 
 namespace compe::score {
+
+/// An image's (width, height) in pixels.
+using ImageSize = std::pair<std::int64_t, std::int64_t>;
 
 struct Options {
   std::string metric;              ///< metric spec, e.g. "roc_auc", "map@5" (required)
@@ -24,6 +31,15 @@ struct Options {
   /// flagged in Result, instead of failing: the host's answer then never depends on which part
   /// a row is in.
   bool undefined_as_worst = false;
+  /// Detection and segmentation: the competition's class names. Detection labels written as
+  /// names map to their index here; segmentation `Image_Label` keys end in `_<class name>` (the
+  /// longest that matches; without classes the key is cut at its last '_').
+  std::vector<std::string> classes;
+  /// Segmentation: each image's size by image id (e.g. the workspace's test.csv, see
+  /// read_image_sizes); the solution's own width,height columns come first, then these, then
+  /// `image_size` for every image. Every RLE is checked to lie inside its image.
+  std::map<std::string, ImageSize> image_sizes;
+  std::optional<ImageSize> image_size;
 };
 
 struct Result {
@@ -69,6 +85,49 @@ Result score_submission(const Table& solution, const Table& submission, const Op
 /// boxes.
 Result score_detection_submission(const Table& solution, const Table& submission,
                                   const Options& options);
+
+/// A segmentation submission validated and aligned with its solution: one (image, class) row per
+/// solution row, in solution order, with each row's image (the unit the shake re-splits).
+struct PreparedMasks {
+  Result result;  ///< metric, direction, task and row counts; no scores
+  std::vector<std::string> images;       ///< distinct images in first-seen order
+  std::vector<std::size_t> image_of;     ///< per solution row: its index in images
+  std::vector<segment::Mask> truth, pred;  ///< per solution row
+  std::vector<Usage> usage;              ///< per solution row (kPrivate without a Usage column)
+  bool has_usage = false;
+};
+
+/// Segmentation layouts (src/score/segmentation.cpp): `Image_Label,EncodedPixels` (Image_Label =
+/// `<image>_<class>`), `ImageId,ClassId,EncodedPixels` or `image_id,label,EncodedPixels`; the
+/// solution adds Usage (and may carry width,height). The submission has the solution's key
+/// columns and EncodedPixels, one row per solution row. Missing, unexpected and duplicated rows
+/// are refused as score_submission refuses ids; every code (solution and submission) is parsed
+/// and checked against its image's size, errors naming the file, line, image and value.
+PreparedMasks prepare_segmentation(const Table& solution, const Table& submission, const Options& options);
+
+/// score_submission for a segmentation metric (dice, dice_global, iou): prepare_segmentation,
+/// then one score per part.
+Result score_segmentation_submission(const Table& solution, const Table& submission, const Options& options);
+
+/// A detection submission validated and aligned with its solution: boxes per image in solution
+/// image order (the unit the shake re-splits).
+struct PreparedBoxes {
+  Result result;  ///< metric, direction, task and row counts (images); no scores
+  std::vector<std::string> images;
+  std::vector<Usage> usage;  ///< per image
+  metric::BoxLists truth, pred;  ///< one row per image
+  bool has_usage = false;
+};
+
+/// The validation of score_detection_submission without scoring.
+PreparedBoxes prepare_detection(const Table& solution, const Table& submission, const Options& options);
+
+/// Image sizes from a table with an id column (default: the first) and width,height columns
+/// (e.g. a detection or segmentation workspace's test.csv): positive integers, ids unique.
+std::map<std::string, ImageSize> read_image_sizes(const Table& table, const std::string& id_column = "");
+
+/// Parses "WxH" (e.g. "96x96"); throws kInvalidArgument naming `what` and the text.
+ImageSize parse_image_size(std::string_view text, std::string_view what);
 
 /// Checks a submission's shape against a sample submission (same columns, same ids, no
 /// duplicates, finite numeric predictions where the sample is numeric). Used before writing or

@@ -9,6 +9,10 @@
 ///    private;
 ///  - from a local solution (kResplit): each simulation shuffles the real (non-Ignored) test rows
 ///    and takes the first round(public_fraction * rows) as public, the rest private.
+/// Detection and segmentation competitions re-split *images* (every box or (image, class) mask
+/// of an image goes to the same part) and score each part with the competition metric anew:
+/// mAP is recomputed on the part's images; Dice and IoU per (image, class) are computed once and
+/// each part is a weighted mean (dice_global: pooled sums) of them.
 /// Metrics go through the registry (rows drawn several times carry their count as a weight where
 /// the metric takes weights; they are repeated otherwise). Binary roc_auc sorts each candidate
 /// once and scores every split by one pass over the sorted rows.
@@ -18,6 +22,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <span>
 #include <optional>
 #include <string>
 #include <vector>
@@ -43,14 +48,26 @@ enum class Mode { kResample, kResplit };
 /// "oof" (kResample) or "solution" (kResplit).
 std::string_view mode_name(Mode m);
 
-/// What is simulated: truth, candidates and the metric. y_true has rows() x true_cols values.
+/// Scores candidate `candidate` on one part of a simulated split, given each unit's count in it
+/// (0 = not in the part, 2 = drawn twice): for metrics that are not a function of table rows,
+/// such as detection mAP and segmentation Dice, whose units are images. Called from several
+/// threads at once.
+using PartScorer = std::function<double(std::size_t candidate, std::span<const std::uint32_t> count)>;
+
+/// What is simulated: truth, candidates and the metric. y_true has rows() x true_cols values;
+/// or, with a part_scorer, the units are `units` images and candidates carry no pred.
 struct Problem {
   std::string metric;  ///< metric spec
   std::vector<double> y_true;
   std::size_t true_cols = 1;
   std::size_t pred_cols = 1;
   std::vector<Candidate> candidates;
-  std::size_t rows() const { return true_cols ? y_true.size() / true_cols : 0; }
+  PartScorer part_scorer;  ///< set for detection and segmentation (units are images)
+  std::size_t units = 0;   ///< with part_scorer: the number of images
+  std::size_t rows() const {
+    if (part_scorer) return units;
+    return true_cols ? y_true.size() / true_cols : 0;
+  }
 };
 
 struct Options {

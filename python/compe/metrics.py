@@ -80,6 +80,9 @@ def score(spec: str, y_true: Any, y_pred: Any, weights: Optional[Sequence[float]
     orders are converted; other shapes are rejected with InvalidArgumentError. The GIL is
     released while scoring."""
     metric = info(spec)
+    if "segmentation" in metric.tasks:
+        fail(f"{metric.name}: segmentation metrics score RLE masks per (image, class); "
+             "score a submission with `compe score` (docs/SEGMENTATION.md)")
     if "detection" in metric.tasks:
         if weights is not None:
             fail(f"{metric.name}: detection metrics take no weights")

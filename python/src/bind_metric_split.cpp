@@ -22,7 +22,7 @@ std::string arg_kind_name(metric::ArgKind k) {
 std::vector<std::string> task_names(unsigned tasks) {
   std::vector<std::string> out;
   for (metric::Task t : {metric::kBinary, metric::kMulticlass, metric::kRegression, metric::kMultilabel,
-                         metric::kRanking, metric::kDetection})
+                         metric::kRanking, metric::kDetection, metric::kSegmentation})
     if (tasks & t) out.emplace_back(metric::task_name(t));
   return out;
 }

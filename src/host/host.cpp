@@ -11,6 +11,7 @@
 #include <mutex>
 #include <random>
 #include <regex>
+#include <set>
 #include <sstream>
 
 #include <toml++/toml.h>
@@ -149,6 +150,52 @@ std::string toml_string(const toml::table& t, const char* key, const std::string
   return v.value_or("");
 }
 
+enum class Kind { kTable, kDetection, kSegmentation };
+
+Kind kind_of(const std::string& spec) {
+  const metric::Info& info = metric::make(spec)->info();
+  if (info.accepts(metric::kDetection)) return Kind::kDetection;
+  if (info.accepts(metric::kSegmentation)) return Kind::kSegmentation;
+  return Kind::kTable;
+}
+
+std::string csv_cell(const Column& c, std::size_t r) {
+  if (c.is_missing(r)) return "";
+  std::string v = c.to_string(r);
+  if (v.find_first_of(",\"\r\n") == std::string::npos) return v;
+  std::string q = "\"";
+  for (char ch : v) q += ch == '"' ? std::string("\"\"") : std::string(1, ch);
+  return q + "\"";
+}
+
+/// The solution's own answers as a submission in a layout uploads may use (init scores it to
+/// check the solution): tables and masks less Usage (and masks' width,height), ground-truth boxes
+/// as detections of score 1.
+Table self_submission(const Table& solution, const std::string& id, Kind kind) {
+  Table t = solution;
+  if (t.has("Usage")) t.drop_column("Usage");
+  if (kind == Kind::kSegmentation) {
+    if (t.has("width")) t.drop_column("width");
+    if (t.has("height")) t.drop_column("height");
+  }
+  if (kind != Kind::kDetection || solution.has("PredictionString") || !solution.has("label")) return t;
+  const bool xyxy = solution.has("x1");
+  const std::vector<std::string> box = xyxy ? std::vector<std::string>{"x1", "y1", "x2", "y2"}
+                                            : std::vector<std::string>{"x", "y", "w", "h"};
+  for (const auto& b : box)
+    if (!solution.has(b)) return t;  // not a ground-truth layout: the scorer says what it expects
+  std::string text = id + "," + (xyxy ? "x1,y1,x2,y2" : "x,y,w,h") + ",score,label\n";
+  for (std::size_t r = 0; r < solution.num_rows(); ++r) {
+    bool empty = true;
+    for (const auto& b : box) empty = empty && solution.column(b).is_missing(r);
+    if (empty) continue;
+    text += csv_cell(solution.column(id), r);
+    for (const auto& b : box) text += "," + csv_cell(solution.column(b), r);
+    text += ",1," + csv_cell(solution.column("label"), r) + "\n";
+  }
+  return read_csv_string(text, "solution boxes");
+}
+
 }  // namespace
 
 std::vector<TeamToken> init(const InitOptions& o) {
@@ -186,13 +233,17 @@ std::vector<TeamToken> init(const InitOptions& o) {
          "Private, Ignored); columns are: {}",
          o.solution.string(), list_shown(solution.column_names()));
   std::string id = solution.column(0).name;
-  Table all_rows = filled_solution(solution, id, true);
-  Table self = all_rows;
+  const Kind kind = kind_of(o.metric);
+  // Images: an Ignored image has no boxes or empty masks, never a missing target to fill.
+  Table all_rows = kind == Kind::kTable ? filled_solution(solution, id, true) : self_submission(solution, id, Kind::kTable);
+  Table self = kind == Kind::kTable ? all_rows : self_submission(solution, id, kind);
   self.source = "solution targets";
   score::Options so{.metric = o.metric, .id_column = id};
+  so.classes = o.classes;
+  so.image_size = o.image_size;
   score::Result r;
   try {
-    r = score::score_submission(filled_solution(solution, id, false), self, so);
+    r = score::score_submission(kind == Kind::kTable ? filled_solution(solution, id, false) : solution, self, so);
     score::score_submission(all_rows, self, so);
   } catch (const Error& e) {
     fail(ErrorCode::kInvalidArgument, "{}: cannot be scored with metric {}: {}",
@@ -202,6 +253,12 @@ std::vector<TeamToken> init(const InitOptions& o) {
     fail(ErrorCode::kInvalidArgument,
          "{}: the Usage column needs Public and Private rows; found {} Public, {} Private",
          o.solution.string(), r.public_rows, r.private_rows);
+  // A part on which the metric is undefined (COCO AP without a ground-truth box) would score every
+  // upload as the worst value there.
+  if (!r.public_score || !r.private_score)
+    fail(ErrorCode::kInvalidArgument, "{}: metric {} is undefined on the {} rows alone{}; choose another split",
+         o.solution.string(), quote(o.metric), r.public_score ? "Private" : "Public",
+         kind == Kind::kDetection ? " (they have no ground-truth box)" : "");
 
   fs::create_directories(o.dir / "private", ec);
   if (ec) fail(ErrorCode::kIo, "cannot create folder {}: {}", quote(o.dir.string(), 1000), ec.message());
@@ -231,6 +288,12 @@ std::vector<TeamToken> init(const InitOptions& o) {
       {"solution", kSolution.generic_string()},
       {"teams", teams},
   };
+  if (!o.classes.empty()) {
+    toml::array classes;
+    for (const auto& c : o.classes) classes.push_back(c);
+    doc.insert("classes", classes);
+  }
+  if (o.image_size) doc.insert("image_size", toml::array{o.image_size->first, o.image_size->second});
   std::ostringstream out;
   out << "# compe host: edit with care; tokens are stored as their sha256 only.\n" << doc << "\n";
   open_db(o.dir / kDb);
@@ -245,6 +308,7 @@ struct Host::Impl {
   score::Options options;
   bool maximize = true;
   std::vector<std::string> columns;
+  std::size_t upload_rows = 0;
   mutable std::mutex mu;
   std::unique_ptr<store::Db> db;
 
@@ -256,6 +320,22 @@ struct Host::Impl {
     if (!has_team(team)) fail(ErrorCode::kNotFound, "no team {}", quote(team));
   }
   bool better(double a, double b) const { return maximize ? a > b : a < b; }
+  /// What an upload of a detection or segmentation competition looks like: detection
+  /// image_id,PredictionString, one row per image; segmentation the key columns and EncodedPixels.
+  void expect_images(Kind kind) {
+    const Table& sol = solution;
+    if (kind == Kind::kDetection) {
+      const std::string id = sol.has(config.id_column) ? config.id_column : sol.column(0).name;
+      columns = {id, "PredictionString"};
+      std::set<std::string> images;
+      for (std::size_t r = 0; r < sol.num_rows(); ++r) images.insert(sol.column(id).to_string(r));
+      upload_rows = images.size();
+      return;
+    }
+    for (const auto& col : sol.columns())
+      if (col.name != "Usage" && col.name != "width" && col.name != "height") columns.push_back(col.name);
+    upload_rows = sol.num_rows();
+  }
 
   // The callers hold `mu`.
   std::optional<std::int64_t> recorded_reveal() const {
@@ -342,6 +422,27 @@ struct Host::Impl {
   }
 };
 
+namespace {
+
+/// host.toml's optional classes = [...] and image_size = [width, height].
+void read_image_settings(const toml::table& t, const std::string& display, Config& c) {
+  if (const toml::array* a = t["classes"].as_array())
+    for (const auto& v : *a) {
+      auto name = v.value<std::string>();
+      if (!name) fail(ErrorCode::kInvalidArgument, "{}: classes: expected an array of strings", display);
+      c.classes.push_back(*name);
+    }
+  if (const toml::array* a = t["image_size"].as_array()) {
+    auto w = a->size() == 2 ? (*a)[0].value<std::int64_t>() : std::nullopt;
+    auto h = a->size() == 2 ? (*a)[1].value<std::int64_t>() : std::nullopt;
+    if (!w || !h || *w < 1 || *h < 1)
+      fail(ErrorCode::kInvalidArgument, "{}: image_size: expected [width, height], two positive integers", display);
+    c.image_size = std::pair{*w, *h};
+  }
+}
+
+}  // namespace
+
 Host::Host(const fs::path& dir) : impl_(std::make_unique<Impl>()) {
   Impl& I = *impl_;
   I.dir = dir;
@@ -351,7 +452,7 @@ Host::Host(const fs::path& dir) : impl_(std::make_unique<Impl>()) {
   toml::table t = parse_toml(read_file(dir / kToml), display);
   check_toml_keys(t, "",
                   {"format", "title", "metric", "id_column", "deadline", "daily_limit",
-                   "max_upload_bytes", "created", "solution", "teams"},
+                   "max_upload_bytes", "created", "solution", "teams", "classes", "image_size"},
                   display);
   Config& c = I.config;
   c.format = static_cast<int>(t["format"].value_or(std::int64_t{1}));
@@ -381,12 +482,23 @@ Host::Host(const fs::path& dir) : impl_(std::make_unique<Impl>()) {
   CsvReadOptions ro;
   ro.display_name = "solution.csv";
   I.solution = read_csv(dir / sol, ro);
+  read_image_settings(t, display, c);
   I.options = score::Options{.metric = c.metric, .id_column = c.id_column};
+  I.options.classes = c.classes;
+  I.options.image_size = c.image_size;
   I.maximize = metric::make(c.metric)->info().greater_is_better();
-  I.all_rows = filled_solution(I.solution, c.id_column, true);
-  I.solution = filled_solution(I.solution, c.id_column, false);
-  for (const auto& col : I.solution.columns())
-    if (col.name != "Usage") I.columns.push_back(col.name);
+  const Kind kind = kind_of(c.metric);
+  if (kind == Kind::kTable) {
+    I.all_rows = filled_solution(I.solution, c.id_column, true);
+    I.solution = filled_solution(I.solution, c.id_column, false);
+    for (const auto& col : I.solution.columns())
+      if (col.name != "Usage") I.columns.push_back(col.name);
+    I.upload_rows = I.solution.num_rows();
+  } else {
+    I.all_rows = self_submission(I.solution, c.id_column, Kind::kTable);
+    I.all_rows.source = I.solution.source;
+    I.expect_images(kind);
+  }
   I.db = open_db(dir / kDb);
   // Leftovers of file writes a killed process never finished (never referenced by a record).
   std::error_code ec;
@@ -403,7 +515,7 @@ const Config& Host::config() const { return impl_->config; }
 const fs::path& Host::dir() const { return impl_->dir; }
 bool Host::greater_is_better() const { return impl_->maximize; }
 std::vector<std::string> Host::submission_columns() const { return impl_->columns; }
-std::size_t Host::submission_rows() const { return impl_->solution.num_rows(); }
+std::size_t Host::submission_rows() const { return impl_->upload_rows; }
 
 std::optional<std::string> Host::team_for_token(std::string_view token) const {
   std::string h = sha256_hex(token);

@@ -279,13 +279,16 @@ std::vector<Info> make_table() {
                .factory = new_ndcg});
   // Detection (src/metric/detection.cpp, declared in compe/detection_metrics.hpp).
   for (Info& info : detection_rows()) t.push_back(std::move(info));
+  // Segmentation (src/metric/segmentation.cpp, over compe/segment.hpp's masks).
+  for (Info& info : segmentation_rows()) t.push_back(std::move(info));
   // Ranges of bounded metrics; the rest are unbounded on at least one side.
   const double inf = std::numeric_limits<double>::infinity();
   const std::pair<std::vector<std::string>, std::pair<double, double>> ranges[] = {
       {{"roc_auc", "average_precision", "accuracy", "balanced_accuracy", "f1", "precision", "recall",
         "f1_macro", "f1_micro", "f1_weighted", "precision_macro", "precision_micro",
         "precision_weighted", "recall_macro", "recall_micro", "recall_weighted", "multilabel_auc", "f1_micro_multilabel", "f1_macro_multilabel",
-        "f1_samples_multilabel", "map", "ndcg", "coco_map", "coco_map50", "kaggle_map", "det_fbeta"},
+        "f1_samples_multilabel", "map", "ndcg", "coco_map", "coco_map50", "kaggle_map", "det_fbeta", "dice",
+        "dice_global", "iou"},
        {0.0, 1.0}},
       {{"mcc", "qwk", "pearson", "spearman"}, {-1.0, 1.0}},
       {{"log_loss", "multilabel_log_loss", "rmse", "mse", "mae", "rmsle", "mape", "smape",
@@ -323,16 +326,18 @@ std::string_view task_name(Task t) {
       return "ranking";
     case kDetection:
       return "detection";
+    case kSegmentation:
+      return "segmentation";
   }
   return "unknown";
 }
 
 Task parse_task(std::string_view name) {
-  for (Task t : {kBinary, kMulticlass, kRegression, kMultilabel, kRanking, kDetection})
+  for (Task t : {kBinary, kMulticlass, kRegression, kMultilabel, kRanking, kDetection, kSegmentation})
     if (task_name(t) == name) return t;
   fail(ErrorCode::kInvalidArgument,
        "unknown task '{}'; expected one of binary, multiclass, regression, multilabel, ranking, "
-       "detection",
+       "detection, segmentation",
        name);
 }
 
@@ -379,6 +384,8 @@ std::string default_for(Task t) {
       return "map@10";
     case kDetection:
       return "coco_map";
+    case kSegmentation:
+      return "dice";
   }
   fail(ErrorCode::kInvalidArgument, "no default metric for task {}", static_cast<unsigned>(t));
 }

@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "compe/segment.hpp"
 #include "metric/detail.hpp"
 
 namespace compe::metric {
@@ -9,6 +10,7 @@ std::size_t Inputs::rows() const {
   if (!y_true.empty()) return true_cols == 0 ? 0 : y_true.size() / true_cols;
   if (true_lists != nullptr) return true_lists->rows();
   if (true_boxes != nullptr) return true_boxes->rows();
+  if (true_masks != nullptr) return true_masks->size();
   return 0;
 }
 

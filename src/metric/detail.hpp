@@ -86,5 +86,7 @@ std::unique_ptr<Metric> new_map(const Info& info, std::optional<double> arg);
 std::unique_ptr<Metric> new_ndcg(const Info& info, std::optional<double> arg);
 /// The detection rows (coco_map, coco_map50, kaggle_map, det_fbeta), src/metric/detection.cpp.
 std::vector<Info> detection_rows();
+/// The segmentation rows (dice, dice_global, iou), src/metric/segmentation.cpp.
+std::vector<Info> segmentation_rows();
 
 }  // namespace compe::metric::detail

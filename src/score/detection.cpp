@@ -4,6 +4,7 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <limits>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -109,183 +110,295 @@ std::vector<double> numbers(const std::string& text, const std::string& where) {
   return v;
 }
 
-}  // namespace
-
-// long-function: the submission checks in the order their messages are reported (metric, id
-// columns, images, boxes), then one score per Usage; each step is short and reads in sequence.
-Result score_detection_submission(const Table& solution, const Table& submission,
-                                         const Options& options) {
-  auto m = metric::make(options.metric);
-  if (!m->info().accepts(metric::kDetection)) {
-    fail(ErrorCode::kInvalidArgument, "metric '{}' does not score detections", options.metric);
+/// Label of a ground-truth or detection cell: an integer, or a class name mapped to its index in
+/// Options::classes (names of no known class get codes no prediction can share by accident).
+struct Labels {
+  const std::vector<std::string>& classes;
+  std::unordered_map<std::string, std::int64_t> other;
+  std::int64_t of(const Table& t, const Column& c, std::size_t r) {
+    if (c.type != DType::kString) return int_cell(t, c, r);
+    if (c.is_missing(r))
+      fail(ErrorCode::kInvalidArgument, "{}:{}: column {} is empty; expected a label", src(t, "file"), r + 2,
+           quote(c.name));
+    const std::string name(c.str(r));
+    std::int64_t v = 0;
+    auto [ptr, ec] = std::from_chars(name.data(), name.data() + name.size(), v);
+    if (ec == std::errc() && ptr == name.data() + name.size()) return v;
+    auto it = std::find(classes.begin(), classes.end(), name);
+    if (it != classes.end()) return it - classes.begin();
+    return other.emplace(name, -1 - static_cast<std::int64_t>(other.size()) - (std::int64_t{1} << 40)).first->second;
   }
-  const std::string id = options.id_column.empty() ? solution.column(0).name : options.id_column;
-  const std::string sol = src(solution, "solution"), sub = src(submission, "submission");
-  if (!solution.has(id)) fail(ErrorCode::kInvalidArgument, "{}: no id column {}", sol, quote(id));
-  if (!submission.has(id)) {
-    fail(ErrorCode::kInvalidArgument, "{}: missing the id column {}; columns are: {}", sub, quote(id),
-         list_shown(submission.column_names()));
-  }
-  const bool has_usage = solution.has("Usage");
-  const Column& sid = solution.column(id);
-  const Column& pid = submission.column(id);
+};
 
-  // Images of the solution in first-seen order, with their Usage.
-  std::vector<std::string> images;
+void check_box(const DetBox& b, const std::string& where) {
+  const double v[] = {b.x1, b.y1, b.x2, b.y2, b.score};
+  for (double x : v)
+    if (!std::isfinite(x))
+      fail(ErrorCode::kInvalidArgument, "{}: box {} {} {} {} (score {}) has a value that is not finite", where,
+           b.x1, b.y1, b.x2, b.y2, b.score);
+  if (b.x2 < b.x1 || b.y2 < b.y1)
+    fail(ErrorCode::kInvalidArgument,
+         "{}: box x1={} y1={} x2={} y2={} has a negative width or height; expected x1 <= x2 and y1 <= y2", where,
+         b.x1, b.y1, b.x2, b.y2);
+}
+
+/// The solution's images in first-seen order with their Usage (an image is one Usage as a whole).
+struct Images {
+  std::vector<std::string> ids;
   std::vector<Usage> usage;
   std::unordered_map<std::string, std::size_t> index;
   std::vector<std::vector<DetBox>> truth, preds;
-  auto image_of = [&](std::size_t r) {
+
+  std::size_t add(const Table& solution, const Column& sid, std::size_t r, bool has_usage) {
+    const std::string sol = src(solution, "solution");
     if (sid.is_missing(r)) fail(ErrorCode::kInvalidArgument, "{}:{}: empty image id", sol, r + 2);
     const std::string key = sid.to_string(r);
     const Usage u = has_usage ? parse_usage(solution, r) : Usage::kPrivate;
-    auto [it, added] = index.emplace(key, images.size());
+    auto [it, added] = index.emplace(key, ids.size());
     if (added) {
-      images.push_back(key);
+      ids.push_back(key);
       usage.push_back(u);
       truth.emplace_back();
     } else if (usage[it->second] != u) {
       fail(ErrorCode::kInvalidArgument,
-           "{}:{}: image {} has rows of different Usage; an image is Public, Private or "
-           "Ignored as a whole",
-           sol, r + 2, quote(key));
+           "{}:{}: image {} has rows of different Usage; an image is Public, Private or Ignored as a whole", sol,
+           r + 2, quote(key));
     }
     return it->second;
-  };
+  }
+};
 
-  if (solution.has("PredictionString")) {
-    // Kaggle's layout: one row per image on both sides.
-    const Column& sps = solution.column("PredictionString");
-    for (std::size_t r = 0; r < solution.num_rows(); ++r) {
-      const std::size_t before = images.size();
-      const std::size_t i = image_of(r);
-      if (images.size() == before) {
-        fail(ErrorCode::kInvalidArgument, "{}:{}: duplicate id {}", sol, r + 2, quote(images[i]));
-      }
-      // Ground truth: "x y w h" per object (the prediction layout less its score).
-      const std::vector<double> v = numbers(sps.to_string(r), fmt::format("{}:{}", sol, r + 2));
-      if (v.size() % 4 != 0) {
-        fail(ErrorCode::kInvalidArgument,
-             "{}:{}: ground-truth PredictionString has {} numbers; expected 'x y w h' per box",
-             sol, r + 2, v.size());
-      }
-      for (std::size_t k = 0; k < v.size(); k += 4) {
-        DetBox b;
-        b.x1 = v[k];
-        b.y1 = v[k + 1];
-        b.x2 = v[k] + v[k + 2];
-        b.y2 = v[k + 1] + v[k + 3];
-        truth[i].push_back(b);
-      }
-    }
-    for (const auto& c : submission.column_names()) {
-      if (c != id && c != "PredictionString") {
-        fail(ErrorCode::kInvalidArgument, "{}: unexpected column {}; expected columns {}, {}",
-             sub, quote(c), id, "PredictionString");
-      }
-    }
-    if (!submission.has("PredictionString")) {
-      fail(ErrorCode::kInvalidArgument, "{}: no column 'PredictionString'; expected columns {}, {}",
-           sub, id, "PredictionString");
-    }
-    const Column& pps = submission.column("PredictionString");
-    preds.assign(images.size(), {});
-    std::vector<std::uint8_t> seen(images.size(), 0);
-    std::vector<std::string> missing;
-    for (std::size_t r = 0; r < submission.num_rows(); ++r) {
-      const std::string key = pid.to_string(r);
-      auto it = index.find(key);
-      if (it == index.end()) {
-        fail(ErrorCode::kInvalidArgument, "{}:{}: id {} is not in the solution", sub, r + 2, quote(key));
-      }
-      if (seen[it->second]) {
-        fail(ErrorCode::kInvalidArgument, "{}:{}: duplicate id {}", sub, r + 2, quote(key));
-      }
+/// Kaggle's phrasing for a submission whose image rows differ from the solution's images.
+void refuse_rows(const std::string& sub, std::size_t expected, std::size_t found, const std::vector<std::string>& dup,
+                 const std::vector<std::string>& missing, const std::vector<std::string>& extra) {
+  if (dup.empty() && missing.empty() && extra.empty()) return;
+  auto shown = [](const std::vector<std::string>& v) {
+    std::string out;
+    for (std::size_t i = 0; i < v.size() && i < 5; ++i) out += (i ? ", " : "") + quote(v[i]);
+    if (v.size() > 5) out += fmt::format(" and {} more", v.size() - 5);
+    return out;
+  };
+  std::vector<std::string> parts;
+  if (expected != found) parts.push_back(fmt::format("submission must have {} rows, found {}", expected, found));
+  if (!dup.empty()) parts.push_back(fmt::format("{} duplicate id(s): {}", dup.size(), shown(dup)));
+  if (!missing.empty()) parts.push_back(fmt::format("{} missing id(s): {}", missing.size(), shown(missing)));
+  if (!extra.empty())
+    parts.push_back(fmt::format("{} unexpected id(s) not in the solution: {}", extra.size(), shown(extra)));
+  std::string msg;
+  for (std::size_t i = 0; i < parts.size(); ++i) msg += (i ? "; " : "") + parts[i];
+  fail(ErrorCode::kInvalidArgument, "{}: {}", sub, msg);
+}
+
+/// A PredictionString submission: one row per solution image. Groups are "score x y w h", or
+/// "label score x y w h" when the ground truth has labels.
+void read_prediction_strings(const Table& submission, const std::string& id, bool with_label, Images& im) {
+  const std::string sub = src(submission, "submission");
+  for (const auto& c : submission.column_names())
+    if (c != id && c != "PredictionString")
+      fail(ErrorCode::kInvalidArgument, "{}: unexpected column {}; expected columns {}, {}", sub, quote(c), id,
+           "PredictionString");
+  if (!submission.has("PredictionString"))
+    fail(ErrorCode::kInvalidArgument, "{}: no column 'PredictionString'; expected columns {}, {}", sub, id,
+         "PredictionString");
+  const Column& pid = submission.column(id);
+  const Column& pps = submission.column("PredictionString");
+  im.preds.assign(im.ids.size(), {});
+  std::vector<std::uint8_t> seen(im.ids.size(), 0);
+  std::vector<std::string> dup, missing, extra;
+  std::vector<std::size_t> rows(submission.num_rows(), im.ids.size());
+  for (std::size_t r = 0; r < submission.num_rows(); ++r) {
+    const std::string key = pid.is_missing(r) ? std::string() : pid.to_string(r);
+    auto it = im.index.find(key);
+    if (it == im.index.end()) {
+      extra.push_back(key);
+    } else if (seen[it->second]) {
+      dup.push_back(key);
+    } else {
       seen[it->second] = 1;
-      std::vector<detect::Box> tmp;
-      detect::parse_prediction_string(pps.to_string(r), false, fmt::format("{}:{}", sub, r + 2), tmp);
-      for (const detect::Box& b : tmp) preds[it->second].push_back({b.x1, b.y1, b.x2, b.y2, b.score, b.label});
-    }
-    for (std::size_t i = 0; i < images.size(); ++i)
-      if (!seen[i]) missing.push_back(images[i]);
-    if (!missing.empty()) {
-      fail(ErrorCode::kInvalidArgument, "{}: {} solution id(s) missing, e.g. {}", sub,
-           missing.size(), quote(missing.front()));
-    }
-  } else {
-    // Ground-truth rows (image_id, box, label[, iscrowd], Usage) against a detections CSV.
-    auto bc = box_columns(solution);
-    if (!bc || !solution.has("label")) {
-      fail(ErrorCode::kInvalidArgument,
-           "{}: a detection solution needs PredictionString, or x1,y1,x2,y2 (or x,y,w,h) and "
-           "label columns; columns are: {}",
-           sol, list_shown(solution.column_names()));
-    }
-    const Column& lab = solution.column("label");
-    const Column* crowd = solution.has("iscrowd") ? &solution.column("iscrowd") : nullptr;
-    for (std::size_t r = 0; r < solution.num_rows(); ++r) {
-      const std::size_t i = image_of(r);
-      if (box_missing(*bc, r)) continue;
-      DetBox b = read_box(solution, *bc, r);
-      b.label = int_cell(solution, lab, r);
-      b.crowd = crowd && !crowd->is_missing(r) && crowd->as_double(r) == 1;
-      truth[i].push_back(b);
-    }
-    auto pc = box_columns(submission);
-    if (!pc || !submission.has("score") || !submission.has("label")) {
-      fail(ErrorCode::kInvalidArgument,
-           "{}: expected detection columns {},x1,y1,x2,y2,score,label (or x,y,w,h); columns are: "
-           "{}",
-           sub, id, list_shown(submission.column_names()));
-    }
-    const Column& ps = submission.column("score");
-    const Column& pl = submission.column("label");
-    preds.assign(images.size(), {});
-    for (std::size_t r = 0; r < submission.num_rows(); ++r) {
-      const std::string key = pid.to_string(r);
-      auto it = index.find(key);
-      if (it == index.end()) {
-        fail(ErrorCode::kInvalidArgument, "{}:{}: image id {} is not in the solution", sub,
-             r + 2, quote(key));
-      }
-      DetBox b = read_box(submission, *pc, r);
-      b.score = cell(submission, ps, r);
-      b.label = int_cell(submission, pl, r);
-      preds[it->second].push_back(b);
+      rows[r] = it->second;
     }
   }
+  for (std::size_t i = 0; i < im.ids.size(); ++i)
+    if (!seen[i]) missing.push_back(im.ids[i]);
+  refuse_rows(sub, im.ids.size(), submission.num_rows(), dup, missing, extra);
+  for (std::size_t r = 0; r < submission.num_rows(); ++r) {
+    const std::string where = fmt::format("{}:{}: image {}", sub, r + 2, quote(im.ids[rows[r]]));
+    std::vector<detect::Box> tmp;
+    detect::parse_prediction_string(pps.is_missing(r) ? std::string() : pps.to_string(r), with_label, where, tmp);
+    for (const detect::Box& b : tmp) {
+      const DetBox d{b.x1, b.y1, b.x2, b.y2, b.score, b.label};
+      check_box(d, where);
+      im.preds[rows[r]].push_back(d);
+    }
+  }
+}
 
-  Result res;
+/// Kaggle's layout: image_id,PredictionString on both sides (ground truth "x y w h" per box).
+void read_prediction_string_solution(const Table& solution, const Column& sid, bool has_usage, Images& im) {
+  const std::string sol = src(solution, "solution");
+  const Column& sps = solution.column("PredictionString");
+  for (std::size_t r = 0; r < solution.num_rows(); ++r) {
+    const std::size_t before = im.ids.size();
+    const std::size_t i = im.add(solution, sid, r, has_usage);
+    if (im.ids.size() == before) fail(ErrorCode::kInvalidArgument, "{}:{}: duplicate id {}", sol, r + 2, quote(im.ids[i]));
+    const std::vector<double> v = numbers(sps.is_missing(r) ? std::string() : sps.to_string(r), fmt::format("{}:{}", sol, r + 2));
+    if (v.size() % 4 != 0)
+      fail(ErrorCode::kInvalidArgument, "{}:{}: ground-truth PredictionString has {} numbers; expected 'x y w h' per box",
+           sol, r + 2, v.size());
+    for (std::size_t k = 0; k < v.size(); k += 4) {
+      DetBox b;
+      b.x1 = v[k];
+      b.y1 = v[k + 1];
+      b.x2 = v[k] + v[k + 2];
+      b.y2 = v[k + 1] + v[k + 3];
+      im.truth[i].push_back(b);
+    }
+  }
+}
+
+/// Ground-truth rows (image_id, box, label[, iscrowd], Usage); an image without objects has one
+/// row with empty box cells.
+void read_ground_truth_rows(const Table& solution, const Column& sid, bool has_usage, Labels& labels, Images& im) {
+  const std::string sol = src(solution, "solution");
+  auto bc = box_columns(solution);
+  if (!bc || !solution.has("label"))
+    fail(ErrorCode::kInvalidArgument,
+         "{}: a detection solution needs PredictionString, or x1,y1,x2,y2 (or x,y,w,h) and label columns; columns "
+         "are: {}",
+         sol, list_shown(solution.column_names()));
+  const Column& lab = solution.column("label");
+  const Column* crowd = solution.has("iscrowd") ? &solution.column("iscrowd") : nullptr;
+  for (std::size_t r = 0; r < solution.num_rows(); ++r) {
+    const std::size_t i = im.add(solution, sid, r, has_usage);
+    if (box_missing(*bc, r)) continue;
+    DetBox b = read_box(solution, *bc, r);
+    b.label = labels.of(solution, lab, r);
+    b.crowd = crowd && !crowd->is_missing(r) && crowd->as_double(r) == 1;
+    check_box(b, fmt::format("{}:{}", sol, r + 2));
+    im.truth[i].push_back(b);
+  }
+}
+
+/// A detections CSV (image_id,x1,y1,x2,y2,score,label): any number of rows per image, none for an
+/// image without detections.
+void read_detection_rows(const Table& submission, const std::string& id, Labels& labels, Images& im) {
+  const std::string sub = src(submission, "submission");
+  auto pc = box_columns(submission);
+  if (!pc || !submission.has("score") || !submission.has("label"))
+    fail(ErrorCode::kInvalidArgument,
+         "{}: expected detection columns {},x1,y1,x2,y2,score,label (or x,y,w,h), or {},PredictionString; columns "
+         "are: {}",
+         sub, id, id, list_shown(submission.column_names()));
+  const Column& pid = submission.column(id);
+  const Column& ps = submission.column("score");
+  const Column& pl = submission.column("label");
+  im.preds.assign(im.ids.size(), {});
+  std::vector<std::string> extra;
+  for (std::size_t r = 0; r < submission.num_rows(); ++r) {
+    const std::string key = pid.is_missing(r) ? std::string() : pid.to_string(r);
+    auto it = im.index.find(key);
+    if (it == im.index.end()) {
+      extra.push_back(key);
+      continue;
+    }
+    DetBox b = read_box(submission, *pc, r);
+    b.score = cell(submission, ps, r);
+    b.label = labels.of(submission, pl, r);
+    check_box(b, fmt::format("{}:{}: image {}", sub, r + 2, quote(key)));
+    im.preds[it->second].push_back(b);
+  }
+  if (!extra.empty()) {
+    std::sort(extra.begin(), extra.end());
+    extra.erase(std::unique(extra.begin(), extra.end()), extra.end());
+    refuse_rows(sub, 0, 0, {}, {}, extra);
+  }
+}
+
+}  // namespace
+
+PreparedBoxes prepare_detection(const Table& solution, const Table& submission, const Options& options) {
+  auto m = metric::make(options.metric);
+  if (!m->info().accepts(metric::kDetection))
+    fail(ErrorCode::kInvalidArgument, "metric '{}' does not score detections", options.metric);
+  const std::string id = options.id_column.empty() ? solution.column(0).name : options.id_column;
+  const std::string sol = src(solution, "solution"), sub = src(submission, "submission");
+  if (!solution.has(id)) fail(ErrorCode::kInvalidArgument, "{}: no id column {}", sol, quote(id));
+  if (!submission.has(id))
+    fail(ErrorCode::kInvalidArgument, "{}: missing the id column {}; columns are: {}", sub, quote(id),
+         list_shown(submission.column_names()));
+  const bool has_usage = solution.has("Usage");
+  const Column& sid = solution.column(id);
+  Images im;
+  Labels labels{options.classes, {}};
+  if (solution.has("PredictionString")) {
+    read_prediction_string_solution(solution, sid, has_usage, im);
+    read_prediction_strings(submission, id, false, im);
+  } else {
+    read_ground_truth_rows(solution, sid, has_usage, labels, im);
+    if (submission.has("PredictionString"))
+      read_prediction_strings(submission, id, true, im);
+    else
+      read_detection_rows(submission, id, labels, im);
+  }
+  PreparedBoxes out;
+  Result& res = out.result;
   res.metric = m->spec();
   res.direction = m->info().direction;
   res.task = metric::kDetection;
-  for (Usage u : usage) {
+  for (Usage u : im.usage) {
     res.public_rows += u == Usage::kPublic ? 1 : 0;
     res.private_rows += u == Usage::kPrivate ? 1 : 0;
     res.ignored_rows += u == Usage::kIgnored ? 1 : 0;
   }
-  auto score_where = [&](auto keep) -> std::optional<double> {
-    BoxLists g, p;
-    for (std::size_t i = 0; i < images.size(); ++i) {
-      if (!keep(usage[i])) continue;
-      g.push_row(truth[i]);
-      p.push_row(preds[i]);
+  for (std::size_t i = 0; i < im.ids.size(); ++i) {
+    out.truth.push_row(im.truth[i]);
+    out.pred.push_row(im.preds[i]);
+  }
+  out.images = std::move(im.ids);
+  out.usage = std::move(im.usage);
+  out.has_usage = has_usage;
+  return out;
+}
+
+Result score_detection_submission(const Table& solution, const Table& submission, const Options& options) {
+  const PreparedBoxes p = prepare_detection(solution, submission, options);
+  auto m = metric::make(options.metric);
+  Result res = p.result;
+  const bool coco = m->info().name == "coco_map" || m->info().name == "coco_map50";
+  const double worst = res.direction == metric::Direction::kMaximize ? -std::numeric_limits<double>::infinity()
+                                                                     : std::numeric_limits<double>::infinity();
+  auto score_where = [&](auto keep, bool& undefined) -> std::optional<double> {
+    BoxLists g, pr;
+    for (std::size_t i = 0; i < p.images.size(); ++i) {
+      if (!keep(p.usage[i])) continue;
+      g.push_row(p.truth.row(i));
+      pr.push_row(p.pred.row(i));
     }
     if (g.rows() == 0) return std::nullopt;
-    // COCO AP is undefined without ground truth to find: no score for such a part.
-    const bool coco = m->info().name == "coco_map" || m->info().name == "coco_map50";
-    if (coco && std::none_of(g.boxes.begin(), g.boxes.end(), [](const DetBox& b) { return !b.crowd; }))
-      return std::nullopt;
+    // COCO AP is undefined without ground truth to find: no score for such a part (the worst
+    // score where the host asks, so that no answer depends on which part an image is in).
+    if (coco && std::none_of(g.boxes.begin(), g.boxes.end(), [](const DetBox& b) { return !b.crowd; })) {
+      if (!options.undefined_as_worst) return std::nullopt;
+      undefined = true;
+      return worst;
+    }
     metric::Inputs in;
     in.true_boxes = &g;
-    in.pred_boxes = &p;
-    return m->score(in);
+    in.pred_boxes = &pr;
+    if (!options.undefined_as_worst) return m->score(in);
+    try {
+      const double v = m->score(in);
+      if (!std::isnan(v)) return v;
+    } catch (const Error&) {
+    }
+    undefined = true;
+    return worst;
   };
-  if (has_usage) {
-    res.public_score = score_where([](Usage u) { return u == Usage::kPublic; });
-    res.private_score = score_where([](Usage u) { return u == Usage::kPrivate; });
+  if (p.has_usage) {
+    res.public_score = score_where([](Usage u) { return u == Usage::kPublic; }, res.public_undefined);
+    res.private_score = score_where([](Usage u) { return u == Usage::kPrivate; }, res.private_undefined);
   }
-  res.overall_score = score_where([](Usage u) { return u != Usage::kIgnored; });
+  res.overall_score = score_where([](Usage u) { return u != Usage::kIgnored; }, res.overall_undefined);
   return res;
 }
 

@@ -197,10 +197,11 @@ metric::LabelLists parse_lists(const Column& col, const std::vector<std::size_t>
 Prepared prepare_submission(const Table& solution, const Table& submission, const Options& options) {
   auto m = metric::make(options.metric);
   const metric::Info& info = m->info();
-  if (info.accepts(metric::kDetection))
+  if (info.accepts(metric::kDetection) || info.accepts(metric::kSegmentation))
     fail(ErrorCode::kInvalidArgument,
-         "metric '{}' scores detections: re-splitting rows applies to tabular submissions only",
-         m->spec());
+         "metric '{}' scores {}: use prepare_{} (rows are images, not table rows)", m->spec(),
+         info.accepts(metric::kDetection) ? "detections" : "masks",
+         info.accepts(metric::kDetection) ? "detection" : "segmentation");
   std::string id = options.id_column.empty() ? solution.column(0).name : options.id_column;
   std::string sub = src(submission, "submission");
 
@@ -358,6 +359,8 @@ Result score_submission(const Table& solution, const Table& submission, const Op
   auto m = metric::make(options.metric);
   if (m->info().accepts(metric::kDetection))
     return score_detection_submission(solution, submission, options);
+  if (m->info().accepts(metric::kSegmentation))
+    return score_segmentation_submission(solution, submission, options);
   Prepared p = prepare_submission(solution, submission, options);
   Result res = p.result;
   const std::size_t n = p.usage.size();

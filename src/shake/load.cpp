@@ -6,6 +6,7 @@
 #include "compe/error.hpp"
 #include "compe/score.hpp"
 #include "compe/shake.hpp"
+#include "shake/images.hpp"
 
 namespace compe::shake {
 namespace fs = std::filesystem;
@@ -84,6 +85,18 @@ Loaded from_solution(const Workspace& ws, const std::vector<Source>& sources) {
   CsvReadOptions ro;
   ro.display_name = sol_path.string();
   Table solution = read_csv(sol_path, ro);
+  const metric::Info& info = metric::make(cfg.metric)->info();
+  if (info.accepts(metric::kDetection) || info.accepts(metric::kSegmentation)) {
+    std::vector<detail::ImageCandidate> inputs;
+    for (const auto& src : sources) {
+      fs::path sub_path = src.dir / "submission.csv";
+      if (!fs::exists(sub_path))
+        fail(ErrorCode::kNotFound, "candidate {} ({}) has no submission.csv ({})", src.name, src.label,
+             sub_path.string());
+      inputs.push_back({src.name, src.label, sub_path});
+    }
+    return detail::load_image_candidates(ws, solution, inputs);
+  }
   score::Options so;
   so.metric = cfg.metric;
   so.id_column = cfg.id_column;
@@ -143,6 +156,12 @@ Loaded load_candidates(const Workspace& ws, const std::vector<std::string>& inpu
   const CompetitionConfig& cfg = ws.config();
   std::vector<Source> sources = resolve(ws, store, inputs, options);
   if (options.use_solution && cfg.solution) return from_solution(ws, sources);
+  const metric::Info& info = metric::make(cfg.metric)->info();
+  if (info.accepts(metric::kDetection) || info.accepts(metric::kSegmentation))
+    fail(ErrorCode::kInvalidArgument,
+         "shake from OOF predictions is not supported for {} metrics ({}): name the test solution in compe.toml "
+         "([data] solution) and shake the runs' submission.csv against it",
+         info.accepts(metric::kDetection) ? "detection" : "segmentation", quote(cfg.metric));
   std::vector<std::string> dirs;
   for (const auto& s : sources) {
     if (!fs::exists(s.dir / "oof.csv"))

@@ -77,6 +77,8 @@ Selection select_finals(const Workspace& ws, const SelectOptions& options) {
          "min_cv = 0.85",
          ws.config_path().string());
   const Policy& pol = sel.policy;
+  const metric::Info& metric_info = metric::make(ws.config().metric)->info();
+  const bool image_kind = metric_info.accepts(metric::kDetection) || metric_info.accepts(metric::kSegmentation);
   if (!fs::exists(ws.folds_path()))
     fail(ErrorCode::kNotFound, "{}: no folds.csv: run `compe folds` or `compe run` first", ws.folds_path().string());
   Table train = ws.read_train();
@@ -149,6 +151,11 @@ Selection select_finals(const Workspace& ws, const SelectOptions& options) {
       for (const auto& r : eligible)
         if (!taken(r) && model_of(r) != first_model && (!best || better(*r.cv_score, *best->cv_score))) best = &r;
     } else if (rule == "most_diverse") {
+      if (image_kind)
+        fail(ErrorCode::kInvalidArgument,
+             "[select] second = \"most_diverse\" compares OOF prediction columns, which {} runs do not have (they "
+             "keep boxes or masks); use best_cv_other_model or best_public",
+             metric::task_name(ws.config().task));
       std::vector<std::string> ids{chosen[0]};
       for (const auto& r : eligible)
         if (!taken(r)) ids.push_back(r.id);
@@ -186,11 +193,15 @@ Selection select_finals(const Workspace& ws, const SelectOptions& options) {
     f.model = model_of(*r);
     sel.finals.push_back(std::move(f));
   }
-  if (sel.finals.size() == 2) {
-    blend::RunOptions ro;
-    ro.store = options.store;
-    blend::OofSet set = blend::load_set(ws, {sel.finals[0].run.id, sel.finals[1].run.id}, ro);
-    sel.oof_correlation = blend::pearson(set.members[0].oof, set.members[1].oof);
+  // Detection and segmentation runs keep boxes or masks, not OOF columns: no correlation, and
+  // their shake needs the test solution (images re-split).
+  if (sel.finals.size() == 2 && (!image_kind || ws.config().solution)) {
+    if (!image_kind) {
+      blend::RunOptions ro;
+      ro.store = options.store;
+      blend::OofSet set = blend::load_set(ws, {sel.finals[0].run.id, sel.finals[1].run.id}, ro);
+      sel.oof_correlation = blend::pearson(set.members[0].oof, set.members[1].oof);
+    }
     LoadOptions lo;
     lo.store = options.store;
     Loaded loaded = load_candidates(ws, {sel.finals[0].run.id, sel.finals[1].run.id}, lo);

@@ -167,7 +167,7 @@ Sizes check_problem(const Problem& p, const Options& o) {
   if (n > std::numeric_limits<std::uint32_t>::max())
     fail(ErrorCode::kInvalidArgument, "{} rows: at most 2^32 - 1 rows are simulated", n);
   for (const auto& c : p.candidates)
-    if (c.pred.size() != n * p.pred_cols)
+    if (!p.part_scorer && c.pred.size() != n * p.pred_cols)
       fail(ErrorCode::kInvalidArgument, "candidate '{}' has {} predictions, expected {} rows x {} columns",
            c.name, c.pred.size(), n, p.pred_cols);
   z.total = o.mode == Mode::kResample ? (o.test_rows ? o.test_rows : n) : n;
@@ -206,13 +206,32 @@ void draw_split(const Options& o, const Sizes& z, std::size_t b, std::vector<std
   for (std::size_t t = 0; t < n; ++t) ++count[2 * static_cast<std::size_t>(perm[t]) + (t < z.n_pub ? 0 : 1)];
 }
 
+// Simulation b's scores through the problem's part scorer (images as units): each side's counts.
+void score_parts(const Problem& p, const Sizes& z, const std::vector<std::uint32_t>& count,
+                 std::vector<std::uint32_t>& side_count, std::size_t b, Scores& out) {
+  const std::size_t K = p.candidates.size();
+  for (int side = 0; side < 2; ++side) {
+    for (std::size_t r = 0; r < z.rows; ++r) side_count[r] = count[2 * r + static_cast<std::size_t>(side)];
+    for (std::size_t k = 0; k < K; ++k) {
+      double v;
+      try {
+        v = p.part_scorer(k, side_count);
+      } catch (const Error& e) {
+        fail(ErrorCode::kInvalidArgument, "candidate '{}', simulated {} split of {} images: {}", p.candidates[k].name,
+             side == 0 ? "public" : "private", side == 0 ? z.n_pub : z.n_priv, e.what());
+      }
+      (side == 0 ? out.pub : out.priv)[b * K + k] = v;
+    }
+  }
+}
+
 // Scores every candidate on the simulations, in parallel; the first error is rethrown.
 Scores simulate_scores(const Problem& p, const Options& o, const Sizes& z) {
   Scores out;
   out.metric = metric::make(p.metric);
   const metric::Metric& metric = *out.metric;
   const bool weighted = metric.info().supports_weights;
-  const bool fast_auc = metric.info().name == "roc_auc" && p.pred_cols == 1 && p.true_cols == 1 &&
+  const bool fast_auc = !p.part_scorer && metric.info().name == "roc_auc" && p.pred_cols == 1 && p.true_cols == 1 &&
                         std::all_of(p.y_true.begin(), p.y_true.end(), [](double y) { return y == 0.0 || y == 1.0; });
   const std::size_t K = p.candidates.size();
   std::vector<SortedAuc> sorted;
@@ -231,7 +250,7 @@ Scores simulate_scores(const Problem& p, const Options& o, const Sizes& z) {
 #pragma omp parallel num_threads(threads)
   {
     std::vector<std::uint32_t> count(2 * z.rows);  // public, private count per row
-    std::vector<std::uint32_t> perm;
+    std::vector<std::uint32_t> perm, side_count(z.rows);
     Side sides[2];
 #pragma omp for schedule(dynamic, 4)
     for (std::size_t b = 0; b < B; ++b) {
@@ -241,7 +260,9 @@ Scores simulate_scores(const Problem& p, const Options& o, const Sizes& z) {
       }
       try {
         draw_split(o, z, b, count, perm);
-        if (fast_auc) {
+        if (p.part_scorer) {
+          score_parts(p, z, count, side_count, b, out);
+        } else if (fast_auc) {
           for (std::size_t k = 0; k < K; ++k) {
             auto [vp, vv] = sorted[k].score(count);
             if (std::isnan(vp) || std::isnan(vv))

@@ -1,6 +1,7 @@
 // RLE masks, Dice and IoU against an independent numpy implementation
 // (tests/golden/REFERENCES-segment.md): every code parses, decodes to the reference pixels,
-// formats back to the same text, and scores within 1e-12.
+// formats back to the same text, and scores within 1e-12, directly and through the metric
+// registry's dice, dice_global and iou rows.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -10,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "compe/metric.hpp"
 #include "compe/segment.hpp"
 
 namespace sg = compe::segment;
@@ -42,5 +44,12 @@ TEST(SegmentGolden, EveryCaseMatches) {
     EXPECT_NEAR(sg::mean_iou(truth, pred), c.at("iou_mean").get<double>(), tol);
     EXPECT_NEAR(sg::mean_dice(truth, pred, sg::Reduction::kGlobal), c.at("dice_global").get<double>(), tol);
     EXPECT_NEAR(sg::mean_iou(truth, pred, sg::Reduction::kGlobal), c.at("iou_global").get<double>(), tol);
+    // The metric registry's rows (what compe score, the host and shake use) give the same values.
+    compe::metric::Inputs masks;
+    masks.true_masks = &truth;
+    masks.pred_masks = &pred;
+    EXPECT_NEAR(compe::metric::score("dice", masks), c.at("dice_mean").get<double>(), tol);
+    EXPECT_NEAR(compe::metric::score("dice_global", masks), c.at("dice_global").get<double>(), tol);
+    EXPECT_NEAR(compe::metric::score("iou", masks), c.at("iou_mean").get<double>(), tol);
   }
 }

@@ -12,6 +12,7 @@
 
 #include "compe/error.hpp"
 #include "compe/metric.hpp"
+#include "compe/segment.hpp"
 
 namespace cm = compe::metric;
 
@@ -25,6 +26,8 @@ struct Data {
   bool lists = false;
   cm::BoxLists true_boxes, pred_boxes;
   bool boxes = false;
+  std::vector<compe::segment::Mask> true_masks, pred_masks;
+  bool masks = false;
 
   cm::Inputs inputs() const {
     cm::Inputs in;
@@ -41,13 +44,20 @@ struct Data {
       in.true_boxes = &true_boxes;
       in.pred_boxes = &pred_boxes;
     }
+    if (masks) {
+      in.true_masks = &true_masks;
+      in.pred_masks = &pred_masks;
+    }
     return in;
   }
-  std::size_t rows() const { return boxes ? true_boxes.rows() : y_true.size() / true_cols; }
+  std::size_t rows() const {
+    if (masks) return true_masks.size();
+    return boxes ? true_boxes.rows() : y_true.size() / true_cols;
+  }
 
   Data permuted(const std::vector<std::size_t>& perm) const {
     Data d = *this;
-    for (std::size_t i = 0; i < perm.size() && !boxes; ++i) {
+    for (std::size_t i = 0; i < perm.size() && !boxes && !masks; ++i) {
       for (std::size_t c = 0; c < true_cols; ++c)
         d.y_true[i * true_cols + c] = y_true[perm[i] * true_cols + c];
       for (std::size_t c = 0; c < pred_cols; ++c)
@@ -70,6 +80,11 @@ struct Data {
         d.pred_boxes.push_row(pred_boxes.row(i));
       }
     }
+    if (masks)
+      for (std::size_t i = 0; i < perm.size(); ++i) {
+        d.true_masks[i] = true_masks[perm[i]];
+        d.pred_masks[i] = pred_masks[perm[i]];
+      }
     return d;
   }
 };
@@ -161,6 +176,22 @@ Data make_data(cm::Task task, std::size_t n = 61) {
         d.pred_boxes.push_row(p);
       }
       break;
+    case cm::kSegmentation:
+      // (image, class) masks of a 10 x 10 image: some empty on both sides, some on one side.
+      d.masks = true;
+      for (std::size_t i = 0; i < n; ++i) {
+        compe::segment::Mask t, p;
+        if (u(rng) < 0.7) {
+          auto start = static_cast<std::int64_t>(u(rng) * 50);
+          t.runs.emplace_back(start, 1 + static_cast<std::int64_t>(u(rng) * 40));
+          if (u(rng) < 0.8) p.runs.emplace_back(start + static_cast<std::int64_t>(u(rng) * 5), 10);
+        } else if (u(rng) < 0.3) {
+          p.runs.emplace_back(20, 5);
+        }
+        d.true_masks.push_back(t);
+        d.pred_masks.push_back(p);
+      }
+      break;
   }
   return d;
 }
@@ -187,7 +218,7 @@ bool close(double a, double b) {
 
 TEST(MetricRegistry, EveryRow) {
   const cm::Task kTasks[] = {cm::kBinary, cm::kMulticlass, cm::kRegression, cm::kMultilabel,
-                             cm::kRanking, cm::kDetection};
+                             cm::kRanking, cm::kDetection, cm::kSegmentation};
   std::vector<std::string> seen;
   std::size_t checked = 0;
   for (const cm::Info& info : cm::builtin()) {
@@ -264,7 +295,9 @@ TEST(MetricRegistry, EveryRow) {
       }
       // Size mismatch.
       Data s = d;
-      if (d.boxes) {
+      if (d.masks) {
+        s.pred_masks.pop_back();
+      } else if (d.boxes) {
         s.pred_boxes = {};
         for (std::size_t i = 0; i + 1 < d.rows(); ++i) s.pred_boxes.push_row(d.pred_boxes.row(i));
       } else if (reads_lists) {
@@ -275,7 +308,9 @@ TEST(MetricRegistry, EveryRow) {
       }
       expect_invalid(*m, s.inputs(), "y_pred shorter than y_true");
       // NaN / inf predictions, naming the row.
-      if (d.boxes) {
+      if (d.masks) {
+        // Masks hold no numbers that could be NaN: the RLE reader checks the codes.
+      } else if (d.boxes) {
         Data b = d;
         std::size_t row = 0;
         while (b.pred_boxes.row(row).empty()) ++row;
@@ -295,5 +330,5 @@ TEST(MetricRegistry, EveryRow) {
     }
   }
   EXPECT_GE(checked, cm::builtin().size());
-  EXPECT_GE(cm::builtin().size(), 34u);
+  EXPECT_GE(cm::builtin().size(), 37u);
 }
