@@ -28,9 +28,10 @@ enum Task : unsigned {
   kMultilabel = 1u << 3,
   kRanking = 1u << 4,  ///< label lists, e.g. map@k
   kDetection = 1u << 5,  ///< boxes per image (true_boxes, pred_boxes), e.g. coco_map
+  kSegmentation = 1u << 6,  ///< RLE masks per image and class (compe/segment.hpp), e.g. dice
 };
 
-/// "binary", "multiclass", "regression", "multilabel", "ranking", "detection".
+/// "binary", "multiclass", "regression", "multilabel", "ranking", "detection", "segmentation".
 std::string_view task_name(Task t);
 /// Parses a task name; throws Error(kInvalidArgument) listing the valid names.
 Task parse_task(std::string_view name);

@@ -323,16 +323,18 @@ std::string_view task_name(Task t) {
       return "ranking";
     case kDetection:
       return "detection";
+    case kSegmentation:
+      return "segmentation";
   }
   return "unknown";
 }
 
 Task parse_task(std::string_view name) {
-  for (Task t : {kBinary, kMulticlass, kRegression, kMultilabel, kRanking, kDetection})
+  for (Task t : {kBinary, kMulticlass, kRegression, kMultilabel, kRanking, kDetection, kSegmentation})
     if (task_name(t) == name) return t;
   fail(ErrorCode::kInvalidArgument,
        "unknown task '{}'; expected one of binary, multiclass, regression, multilabel, ranking, "
-       "detection",
+       "detection, segmentation",
        name);
 }
 
@@ -379,6 +381,8 @@ std::string default_for(Task t) {
       return "map@10";
     case kDetection:
       return "coco_map";
+    case kSegmentation:
+      return "dice";
   }
   fail(ErrorCode::kInvalidArgument, "no default metric for task {}", static_cast<unsigned>(t));
 }
