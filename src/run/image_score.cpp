@@ -45,6 +45,13 @@ MetricDescription describe_metric(metric::Task task, const std::string& spec) {
 
 Reference image_reference(const Workspace& ws, const Table& train, const Table& test, const FoldAssignment& folds) {
   const CompetitionConfig& cfg = ws.config();
+  const bool det = cfg.task == metric::kDetection;
+  if (cfg.classes.empty())
+    fail(ErrorCode::kInvalidArgument, "{}: a {} run needs 'competition.classes' (the class names)",
+         ws.config_path().string(), metric::task_name(cfg.task));
+  if ((det ? cfg.boxes : cfg.masks).empty())
+    fail(ErrorCode::kInvalidArgument, "{}: a {} run needs 'data.{}' (the train images' {})", ws.config_path().string(),
+         metric::task_name(cfg.task), det ? "boxes" : "masks", det ? "boxes" : "masks");
   auto img = std::make_shared<ImageReference>();
   img->train = images::image_set(train, cfg.id_column);
   img->test = images::image_set(test, cfg.id_column);

@@ -84,7 +84,7 @@ std::vector<std::string> string_list(const toml::table& t, std::string_view key,
   return out;
 }
 
-// The image keys belong to image tasks, and an image task needs its classes and ground truth.
+// The image keys belong to image tasks, boxes to detection and masks to segmentation.
 void check_image_keys(const CompetitionConfig& c, std::string_view display) {
   if (!is_image_task(c.task)) {
     for (auto [key, v] : {std::pair{"data.boxes", &c.boxes}, std::pair{"data.masks", &c.masks},
@@ -94,13 +94,8 @@ void check_image_keys(const CompetitionConfig& c, std::string_view display) {
              display, key, metric::task_name(c.task));
     return;
   }
-  if (c.classes.empty())
-    fail(ErrorCode::kInvalidArgument, "{}: a {} competition needs 'competition.classes' (the class names)", display,
-         metric::task_name(c.task));
+  // classes and the ground truth are needed by runs (checked there), not by scoring alone.
   const bool det = c.task == metric::kDetection;
-  if ((det ? c.boxes : c.masks).empty())
-    fail(ErrorCode::kInvalidArgument, "{}: a {} competition needs 'data.{}' (the train images' {})", display,
-         metric::task_name(c.task), det ? "boxes" : "masks", det ? "boxes" : "masks");
   if (!(det ? c.masks : c.boxes).empty())
     fail(ErrorCode::kInvalidArgument, "{}: 'data.{}' is for {} competitions, not {}", display,
          det ? "masks" : "boxes", det ? "segmentation" : "detection", metric::task_name(c.task));

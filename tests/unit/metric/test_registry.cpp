@@ -161,6 +161,8 @@ Data make_data(cm::Task task, std::size_t n = 61) {
         d.pred_boxes.push_row(p);
       }
       break;
+    case cm::kSegmentation:  // no registry row scores masks yet (compe/segment.hpp does)
+      break;
   }
   return d;
 }
