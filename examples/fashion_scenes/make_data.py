@@ -19,8 +19,9 @@ Files (all in OUT):
   images/<id>.png        the same images as greyscale PNG files, for the dashboard
   train.csv              multilabel: id, one 0/1 column per class, px0..px195 (4 x 4 pixel sums)
                          detection/segmentation: id, width, height
-  train_boxes.csv        detection: image_id,x1,y1,x2,y2,label (an image without items has one
-                         row with empty box cells)
+  train_boxes.csv        detection: image_id,x1,y1,x2,y2,label (label: the class index into
+                         meta.json's classes; an image without items has one row with empty box
+                         cells)
   train_masks.csv        segmentation: Image_Label,EncodedPixels (Image_Label = <id>_<group>)
   test.csv               as train.csv without targets
   sample_submission.csv  multilabel: id + class columns (0.5); detection: image_id,
@@ -213,7 +214,7 @@ def main():
                     if not boxes[i]:
                         yield f"{i},,,,,{extra(i)}"
                     for x1, y1, x2, y2, c in boxes[i]:
-                        yield f"{i},{x1},{y1},{x2},{y2},{CLASSES[c]}{extra(i)}"
+                        yield f"{i},{x1},{y1},{x2},{y2},{c}{extra(i)}"
             write("train_boxes.csv", "image_id,x1,y1,x2,y2,label", gt_rows(train_ids))
             write("sample_submission.csv", "image_id,PredictionString", (f"{i}," for i in test_ids))
             write("solution.csv", "image_id,x1,y1,x2,y2,label,Usage",

@@ -6,7 +6,8 @@ weights). The task comes from COMPE_TASK:
   multilabel    a CNN with one sigmoid output per class (binary cross-entropy); writes
                 id + one probability column per target column
   detection     a CenterNet-style net (stride 4): a heatmap per class and the box size per
-                cell; writes image_id,x1,y1,x2,y2,score,label in pixels (top 20 peaks per image)
+                cell; writes image_id,x1,y1,x2,y2,score,label in pixels, label = the class index
+                (top 20 peaks per image)
   segmentation  a small U-Net with one sigmoid map per class; writes image_id,label,EncodedPixels
                 (column-major, 1-based RLE; pixels with probability > 0.5)
 
@@ -140,7 +141,7 @@ class Task:
         for image, x1, y1, x2, y2, label in self.boxes:
             if image not in where:
                 continue
-            n, c = where[image], self.classes.index(label)
+            n, c = where[image], label
             cx, cy = (x1 + x2) / 8.0, (y1 + y2) / 8.0
             sigma = max(0.7, min(x2 - x1, y2 - y1) / 24.0)
             heat[n, c] = np.maximum(heat[n, c], np.exp(-((xx - cx) ** 2 + (yy - cy) ** 2) / (2 * sigma ** 2)))
@@ -194,7 +195,7 @@ class Task:
                         x1, y1 = max(0.0, cx - bw / 2), max(0.0, cy - bh / 2)
                         x2, y2 = min(float(wd), cx + bw / 2), min(float(h), cy + bh / 2)
                         if x2 > x1 and y2 > y1:
-                            w.writerow([i, f"{x1:.2f}", f"{y1:.2f}", f"{x2:.2f}", f"{y2:.2f}", f"{s:.5f}", self.classes[c]])
+                            w.writerow([i, f"{x1:.2f}", f"{y1:.2f}", f"{x2:.2f}", f"{y2:.2f}", f"{s:.5f}", c])
 
 
 def main():
@@ -218,11 +219,18 @@ def main():
     task = Task(kind, classes, size, width)
     if kind == "detection":
         with open(ENV["COMPE_BOXES_CSV"], newline="", encoding="utf-8") as f:
-            task.boxes = [(r["image_id"], float(r["x1"]), float(r["y1"]), float(r["x2"]), float(r["y2"]), r["label"])
-                          for r in csv.DictReader(f) if r["x1"] != ""]
+            # label: the class index (docs/COMMAND_TRAINER.md); a row with empty cells: no objects.
+            task.boxes = [(r["image_id"], float(r["x1"]), float(r["y1"]), float(r["x2"]), float(r["y2"]),
+                           int(r["label"])) for r in csv.DictReader(f) if r["x1"] != ""]
     if kind == "segmentation":
         with open(ENV["COMPE_MASKS_CSV"], newline="", encoding="utf-8") as f:
-            task.masks = [(r["image_id"], r["label"], r["EncodedPixels"]) for r in csv.DictReader(f)]
+            task.masks = []
+            for r in csv.DictReader(f):
+                if "Image_Label" in r:  # <id>_<class>, the class being one of COMPE_CLASSES
+                    cls = max((c for c in classes if r["Image_Label"].endswith("_" + c)), key=len)
+                    task.masks.append((r["Image_Label"][:-len(cls) - 1], cls, r["EncodedPixels"]))
+                else:
+                    task.masks.append((r["image_id"], r["label"], r["EncodedPixels"]))
 
     train_rows, valid_rows = read_ids(ENV["COMPE_TRAIN_CSV"], id_column), read_ids(ENV["COMPE_VALID_CSV"], id_column)
     test_rows = read_ids(ENV["COMPE_TEST_CSV"], id_column)

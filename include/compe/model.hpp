@@ -263,6 +263,10 @@ struct SourceData {
   /// The folder of the workspace's train file (COMPE_DATA_DIR: where images and other files that
   /// go with the data live). Empty = unknown.
   std::filesystem::path data_dir;
+  /// Detection and segmentation (Target::task): the train images' ground truth ([data] boxes or
+  /// masks; COMPE_BOXES_CSV / COMPE_MASKS_CSV) and the folder of <id>.png (COMPE_IMAGES_DIR).
+  /// The program then writes boxes or masks, which the run reads back (FoldResult::image_oof).
+  std::filesystem::path ground_truth, images_dir;
 };
 
 /// Pseudo-labelled test rows a fold trains on besides its train rows (compe/pseudo.hpp): only
@@ -348,6 +352,10 @@ struct FoldResult {
   /// Warnings for the user, one line each (e.g. "linear fold 2: stopped at max_iter = 1000 before
   /// converging ..."); the fold loop shows and records them.
   std::vector<std::string> notes;
+  /// Detection and segmentation: the files the program wrote (its oof.csv and test.csv of boxes
+  /// or masks), read and checked by the run (compe/image_data.hpp); valid_pred and test_pred are
+  /// then empty.
+  std::filesystem::path image_oof, image_test;
 };
 
 /// Progress of a long fit; backends call it from the fitting thread: xgboost once per boosting

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -29,6 +30,8 @@ struct Target;
 
 namespace compe::run {
 
+struct ImageReference;
+
 /// What every member must agree with: the workspace's train ids and folds, test ids, prediction
 /// columns and metric truth.
 struct Reference {
@@ -43,6 +46,9 @@ struct Reference {
   Column test_ids;             ///< test order
   std::vector<std::string> prediction_columns;
   std::vector<std::string> classes;  ///< class labels by index (classification)
+  /// Detection and segmentation runs (compe/image_run.hpp): the images and their ground truth;
+  /// null for the numeric tasks. Such a reference has no prediction columns.
+  std::shared_ptr<const ImageReference> images;
   std::size_t cols() const { return prediction_columns.size(); }
   std::size_t rows() const { return folds.size(); }
   /// Number of folds (max fold + 1).

@@ -6,6 +6,8 @@
 ///                                        // git commit/branch/diff, lineage
 ///   w.add_fold(f, rows, oof, test, s);   // per fold: OOF rows, that fold model's test
 ///                                        // predictions, the fold score, curves (thread-safe)
+///   w.add_image_fold(f, oof, test);      // or, for detection and segmentation runs, the fold's
+///                                        // boxes or masks (compe/image_run.hpp)
 ///   Summary s = w.finish(opts);          // pooled CV, fold mean/std, oof.csv, test.csv,
 ///                                        // test_folds.csv, submission.csv, meta.json, run.log,
 ///                                        // artifact records, status finished
@@ -27,6 +29,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "compe/image_run.hpp"
 #include "compe/oof.hpp"
 #include "compe/store.hpp"
 #include "compe/workspace.hpp"
@@ -115,8 +118,20 @@ class RunWriter {
                   std::span<const double> test, std::optional<double> score = std::nullopt,
                   std::span<const MetricPoint> curves = {});
 
+  /// Detection and segmentation runs (reference().images set): fold `fold`'s predictions for its
+  /// validation images (`oof`, aligned on them: positions in the reference's train images, each
+  /// of fold `fold`) and that fold model's predictions for every test image (`test`; no images =
+  /// none). Scores the fold with the competition metric unless `score` is given, records it and
+  /// returns it; a fold given again replaces the earlier one. Thread-safe.
+  /// Error(kInvalidArgument) for a fold outside folds.csv's or an image of another fold.
+  double add_image_fold(int fold, images::Predictions oof, images::Predictions test,
+                        std::optional<double> score = std::nullopt, std::span<const MetricPoint> curves = {});
+
   /// Scores, writes every artifact and marks the run finished. Error(kInvalidArgument) when no
-  /// fold was added.
+  /// fold was added. Image runs write oof_boxes.csv, test_boxes_folds.csv, test_boxes.csv (the
+  /// folds' boxes fused with WBF) or oof_masks.csv, test_masks_folds.csv, test_masks.csv (the
+  /// folds' per-pixel majority), and submission.csv in the sample submission's layout
+  /// (docs/FORMATS.md).
   Summary finish(const FinishOptions& options = {});
 
   /// Marks the run failed, interrupted or pruned with `why` (kept with the run), writing run.log;
@@ -136,8 +151,12 @@ class RunWriter {
   std::vector<std::uint8_t> has_oof_;           ///< per ref row
   std::map<int, std::vector<double>> test_;     ///< fold -> test rows x cols
   std::map<int, double> fold_scores_;
+  std::map<int, images::Predictions> image_oof_, image_test_;  ///< image runs, by fold
   std::string log_;
   bool ended_ = false;
+
+  /// finish's files for an image run; fills the summary's cv and file paths.
+  void finish_images(const FinishOptions& opt, Summary& sum);
 };
 
 /// When the pooled OOF score and the mean of the fold scores differ by more than fold noise

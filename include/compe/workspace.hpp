@@ -2,8 +2,9 @@
 /// A competition workspace: a folder holding compe.toml, folds.csv, runs/ and the store (.compe/).
 ///
 /// compe.toml (documented in docs/FORMATS.md):
-///   [competition] name, task, metric, id, target (string or list)
-///   [data]        train, test, sample_submission, solution (optional; local scoring only)
+///   [competition] name, task, metric, id, target (string or list; none for image tasks), classes
+///   [data]        train, test, sample_submission, solution (optional; local scoring only),
+///                 boxes (detection ground truth), masks (segmentation ground truth), images
 ///   [folds]       strategy, k, seed, shuffle, group, time, gap, bins
 /// Paths in [data] are relative to the workspace folder (or absolute).
 
@@ -36,7 +37,18 @@ struct CompetitionConfig {
   std::filesystem::path train, test, sample_submission;
   std::optional<std::filesystem::path> solution;
   FoldsConfig folds;
+  /// Image competitions (task detection or segmentation; docs/FORMATS.md): [data] boxes (the
+  /// train images' boxes, detection), masks (their RLE masks, segmentation) and images (the
+  /// folder of <id>.png), as written in compe.toml, "" when unset; [competition] classes (a box's
+  /// label is an index into it; a mask's label is one of its names).
+  std::string boxes, masks, images;
+  std::vector<std::string> classes;
 };
+
+/// True for the tasks whose predictions are boxes or masks per image rather than numbers per row.
+inline bool is_image_task(metric::Task t) {
+  return t == metric::kDetection || t == metric::kSegmentation;
+}
 
 class Workspace {
  public:
@@ -59,6 +71,11 @@ class Workspace {
   Table read_train() const;
   Table read_test() const;
   Table read_sample_submission() const;
+  /// The ground-truth file of an image competition ([data] boxes or masks), resolved; empty when
+  /// the task is not an image task.
+  std::filesystem::path ground_truth_path() const;
+  /// The folder of <id>.png images: [data] images, else `images` beside the train file.
+  std::filesystem::path images_dir() const;
 
  private:
   std::filesystem::path root_;
@@ -85,7 +102,11 @@ struct InitReport {
 /// Creates a workspace: infers id and targets from the sample submission, the task from the
 /// target's values, suggests a metric (meta.json's when the folder has one), and the default folds
 /// spec (stratified for classification, kfold for regression). Refuses an existing compe.toml
-/// unless `force`.
+/// unless `force`. An image competition (meta.json's task detection or segmentation) takes its id
+/// column from meta.json's `id` (else train.csv's first column), no target, the classes from
+/// meta.json's `classes`, the ground truth from train_boxes.csv / train_masks.csv, `images/` when
+/// present, and kfold over the image ids; its ground truth is read and checked (image ids, boxes
+/// inside their images, RLE) before compe.toml is written.
 InitReport init_workspace(const InitOptions& options);
 
 /// Infers the task of a target given train and the sample submission's prediction columns.

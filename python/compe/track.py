@@ -133,6 +133,29 @@ class Run:
         self.fold_scores[int(fold)] = score
         return score
 
+    @property
+    def task(self) -> str:
+        """The competition's task ("binary", ..., "detection", "segmentation")."""
+        return self._rec.task
+
+    def log_image_fold(self, fold: int, oof: Mapping[str, Any], test: Optional[Mapping[str, Any]] = None) -> float:
+        """Records a detection or segmentation fold: `oof` holds the boxes or masks of the fold's
+        validation images, `test` (optional) that fold model's for the test images, each a dict of
+        equal-length columns (lists or arrays). Detection: image_id, x1, y1, x2, y2 (pixels, x2/y2
+        exclusive), score (in [0, 1]), label (the class index); an image without boxes has no
+        entry. Segmentation: image_id, label (the class name), EncodedPixels (column-major RLE,
+        1-based starts; a missing image and class is an empty mask). Checked as a command
+        trainer's files are (docs/COMMAND_TRAINER.md); an error names entry i as line i + 2.
+        Returns the fold's score."""
+        oof_text, oof_numbers = _image_columns(self.task, "oof", oof)
+        if test is None:
+            score = self._rec.log_image_fold(int(fold), oof_text, oof_numbers)
+        else:
+            test_text, test_numbers = _image_columns(self.task, "test", test)
+            score = self._rec.log_image_fold(int(fold), oof_text, oof_numbers, test_text, test_numbers)
+        self.fold_scores[int(fold)] = score
+        return score
+
     def finish(self) -> float:
         """Writes the run's files and marks it finished; returns the CV score."""
         if self._finished:
@@ -159,6 +182,26 @@ class Run:
 
     def __repr__(self) -> str:
         return f"<compe.Run {self.id} in {self.dir}>"
+
+
+_IMAGE_COLUMNS = {
+    "detection": (("image_id",), ("x1", "y1", "x2", "y2", "score", "label")),
+    "segmentation": (("image_id", "label", "EncodedPixels"), ()),
+}
+
+
+def _image_columns(task: str, what: str, data: Mapping[str, Any]) -> Tuple[Dict[str, List[str]], Dict[str, np.ndarray]]:
+    if task not in _IMAGE_COLUMNS:
+        fail(f"log_image_fold: this is a {task} competition; use log_fold")
+    if not isinstance(data, Mapping):
+        fail(f"log_image_fold: {what} must be a dict of columns, got {type(data).__name__}")
+    text_cols, number_cols = _IMAGE_COLUMNS[task]
+    missing = [c for c in text_cols + number_cols if c not in data]
+    if missing:
+        fail(f"log_image_fold: {what} lacks the column(s) {missing}; expected {list(text_cols + number_cols)}")
+    text = {c: ["" if v is None else str(v) for v in data[c]] for c in text_cols}
+    numbers = {c: [float(v) for v in np.asarray(data[c], dtype=np.float64).reshape(-1)] for c in number_cols}
+    return text, numbers
 
 
 def start_run(workspace: PathLike = ".", name: str = "", config: Optional[Mapping[str, Any]] = None,

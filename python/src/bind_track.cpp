@@ -5,6 +5,8 @@
 #include <limits>
 #include <map>
 
+#include "compe/image_data.hpp"
+#include "compe/image_run.hpp"
 #include "compe/oof.hpp"
 #include "compe/run_writer.hpp"
 #include "compe/error.hpp"
@@ -62,6 +64,26 @@ class RunRecorder {
   double log_fold(int fold, std::span<const double> oof, std::span<const double> test) {
     return writer_->add_fold(fold, fold_rows(fold), oof, test);
   }
+  // Detection and segmentation: a fold's boxes or masks as tables (checked like a command
+  // trainer's files, compe/image_data.hpp).
+  double log_image_fold(int fold, const Table& oof, const std::optional<Table>& test) {
+    if (!ref_.images)
+      fail(ErrorCode::kInvalidArgument, "log_image_fold: this is a {} competition; use log_fold",
+           metric::task_name(ref_.task));
+    const run::ImageReference& img = *ref_.images;
+    const std::vector<std::size_t> rows = fold_rows(fold);
+    images::Predictions o = images::read_predictions(
+        oof, {.task = ref_.task, .classes = &img.classes(), .set = &img.train, .expected = rows,
+              .expected_what = fmt::format("the validation images of fold {}", fold), .set_file = "train.csv"});
+    images::Predictions t;
+    if (test) {
+      std::vector<std::size_t> all(img.test.size());
+      for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
+      t = images::read_predictions(*test, {.task = ref_.task, .classes = &img.classes(), .set = &img.test,
+                                           .expected = all, .expected_what = "the test images", .set_file = "test.csv"});
+    }
+    return writer_->add_image_fold(fold, std::move(o), std::move(t));
+  }
   double finish() { return writer_->finish().cv; }
   void fail_run(const std::string& status, const std::string& error) {
     writer_->stop(parse_run_status(status), error);
@@ -73,6 +95,28 @@ class RunRecorder {
   run::Reference ref_;
   std::unique_ptr<run::RunWriter> writer_;
 };
+
+// A table of image predictions from Python: text columns and number columns of one length.
+Table image_table(const std::string& source, const std::map<std::string, std::vector<std::string>>& text,
+                  const std::map<std::string, std::vector<double>>& numbers) {
+  Table t;
+  t.source = source;
+  std::optional<std::size_t> n;
+  auto check = [&](const std::string& name, std::size_t size) {
+    if (n && *n != size)
+      fail(ErrorCode::kInvalidArgument, "{}: column '{}' has {} values, the others {}", source, name, size, *n);
+    n = size;
+  };
+  for (const auto& [name, values] : text) {
+    check(name, values.size());
+    t.add_column(Column::from_strings(name, std::vector<std::optional<std::string>>(values.begin(), values.end())));
+  }
+  for (const auto& [name, values] : numbers) {
+    check(name, values.size());
+    t.add_column(Column::from_f64(name, values));
+  }
+  return t;
+}
 
 std::vector<MetricPoint> points_of(const std::vector<std::string>& keys, const I64Array& folds,
                                    const I64Array& steps, const F64Array& values) {
@@ -192,6 +236,21 @@ void bind_track(py::module_& m) {
         py::gil_scoped_release release;
         return r.log_fold(fold, span_of(oof), t);
       }, "fold"_a, "oof"_a, "test"_a = py::none())
+      .def_property_readonly("task", [](const RunRecorder& r) { return std::string(metric::task_name(r.ref().task)); })
+      .def("log_image_fold", [](RunRecorder& r, int fold, const std::map<std::string, std::vector<std::string>>& oof_text,
+                                const std::map<std::string, std::vector<double>>& oof_numbers,
+                                std::optional<std::map<std::string, std::vector<std::string>>> test_text,
+                                std::optional<std::map<std::string, std::vector<double>>> test_numbers) {
+        const Table oof = image_table(fmt::format("log_image_fold({}) oof", fold), oof_text, oof_numbers);
+        std::optional<Table> test;
+        if (test_text || test_numbers)
+          test = image_table(fmt::format("log_image_fold({}) test", fold),
+                             test_text.value_or(std::map<std::string, std::vector<std::string>>{}),
+                             test_numbers.value_or(std::map<std::string, std::vector<double>>{}));
+        py::gil_scoped_release release;
+        return r.log_image_fold(fold, oof, test);
+      }, "fold"_a, "oof_text"_a, "oof_numbers"_a, "test_text"_a = py::none(), "test_numbers"_a = py::none(),
+         "A detection or segmentation fold: columns as lists of text and of numbers (compe/track.py).")
       .def("finish", &RunRecorder::finish, py::call_guard<py::gil_scoped_release>())
       .def("fail", &RunRecorder::fail_run, "status"_a, "error"_a, py::call_guard<py::gil_scoped_release>());
 }

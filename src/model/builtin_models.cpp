@@ -67,7 +67,8 @@ std::vector<Info> make_table() {
       .name = "command",
       .aliases = {"external"},
       .summary = "an external program trains each fold (CSV in, oof.csv/test.csv out)",
-      .tasks = Task::kBinary | Task::kMulticlass | Task::kRegression | Task::kMultilabel,
+      .tasks = Task::kBinary | Task::kMulticlass | Task::kRegression | Task::kMultilabel | Task::kDetection |
+               Task::kSegmentation,
       .default_params = command_default_params(),
       .known_params = command_known_params(),
       .passthrough_params = {},

@@ -25,6 +25,10 @@ constexpr ArtifactFile kArtifactFiles[] = {
     {"submission.csv", "submission"}, {"meta.json", "meta"},
     {"curves.csv", "curves"},  {"importance.csv", "importance"}, {"oof_repeats.csv", "oof_repeats"}, {"run.log", "log"},
     {"git.diff", "diff"},
+    // Detection and segmentation runs (docs/FORMATS.md, "Image runs").
+    {"oof_boxes.csv", "oof_boxes"}, {"test_boxes_folds.csv", "test_boxes_folds"},
+    {"test_boxes.csv", "test_boxes"}, {"oof_masks.csv", "oof_masks"},
+    {"test_masks_folds.csv", "test_masks_folds"}, {"test_masks.csv", "test_masks"},
 };
 
 const ArtifactFile& artifact_file(std::string_view file) {

@@ -5,6 +5,7 @@
 
 #include "compe/artifacts.hpp"
 #include "compe/oof.hpp"
+#include "compe/image_run.hpp"
 #include "compe/error.hpp"
 #include "compe/json_input.hpp"
 #include "compe/folds.hpp"
@@ -175,6 +176,7 @@ Reference reference_from_workspace(const Workspace& ws, bool make_missing_folds)
   Table test = ws.read_test();
   Table sample = ws.read_sample_submission();
   FoldAssignment fa = read_folds(ws.folds_path(), train, cfg.id_column);
+  if (is_image_task(cfg.task)) return image_reference(ws, train, test, fa);
   model::Target target;
   if (cfg.task == metric::kMultilabel) {
     std::vector<const Column*> label_cols;

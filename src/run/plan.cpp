@@ -7,6 +7,8 @@
 #include <unordered_map>
 
 #include "compe/error.hpp"
+#include "compe/image_data.hpp"
+#include "compe/image_run.hpp"
 #include "compe/pseudo.hpp"
 #include "compe/util.hpp"
 #include "run/stages.hpp"
@@ -37,7 +39,8 @@ void read_data(const Workspace& ws, Plan& p) {
   p.sample = ws.read_sample_submission();
   check_unique_ids(p.train, cfg.id_column);
   check_unique_ids(p.test, cfg.id_column);
-  (void)p.sample.column(cfg.id_column);
+  // An image competition's sample submission is keyed by image (and class), not by the id column.
+  if (!is_image_task(cfg.task)) (void)p.sample.column(cfg.id_column);
   for (const auto& t : cfg.target_columns) (void)p.train.column(t);
 }
 
@@ -103,9 +106,21 @@ void choose_model(const Workspace& ws, const Experiment& exp, const NoteFn& note
   const CompetitionConfig& cfg = ws.config();
   p.model = &model::find(exp.backend);
   if (!p.model->accepts(cfg.task))
-    fail(ErrorCode::kInvalidArgument, "model '{}' does not support {} tasks", p.model->name,
-         metric::task_name(cfg.task));
+    fail(ErrorCode::kInvalidArgument, "model '{}' does not support {} tasks{}", p.model->name,
+         metric::task_name(cfg.task), is_image_task(cfg.task) ? " (use the command backend)" : "");
   p.params = model::resolve_params(*p.model, exp.params);
+  p.metric_spec = describe_metric(cfg.task, cfg.metric).spec;
+  if (is_image_task(cfg.task)) {
+    // The trainer reads the boxes or masks itself; the target only carries the task and classes.
+    p.target.task = cfg.task;
+    p.target.num_class = cfg.classes.size();
+    p.target.classes = cfg.classes;
+    p.target.y.assign(p.train.num_rows(), 0.0);
+    model::FeatureSpec spec{cfg.id_column, {}, exp.keep, exp.drop, exp.categorical};
+    p.features = model::FeatureMatrix::build(p.train, p.test, spec);
+    if (cfg.task == metric::kDetection) p.metric = metric::make(cfg.metric);
+    return;
+  }
   if (cfg.task == metric::kMultilabel) {
     std::vector<const Column*> label_cols;
     for (const auto& t : cfg.target_columns) label_cols.push_back(&p.train.column(t));
@@ -222,7 +237,15 @@ Plan plan_experiment(const Workspace& ws, const Experiment& exp, const Options& 
   read_data(ws, p);
   choose_folds(ws, exp, opt, note, p);
   choose_model(ws, exp, note, p);
+  if (is_image_task(ws.config().task) && !exp.pseudo.is_null())
+    fail(ErrorCode::kInvalidArgument, "[pseudo] does not apply to {} runs", metric::task_name(ws.config().task));
   read_pseudo(ws, exp, note, p);
+  if (is_image_task(ws.config().task)) {
+    p.ref = image_reference(ws, p.train, p.test, p.folds_csv);
+    p.ref_pos.resize(p.train.num_rows());
+    for (std::size_t r = 0; r < p.ref_pos.size(); ++r) p.ref_pos[r] = r;
+    return p;
+  }
   p.ref = make_reference(ws.config(), p.train, p.test, p.sample, p.folds_csv, p.target);
   p.ref_pos.assign(p.train.num_rows(), 0);
   for (std::size_t r = 0, pos = 0; r < p.train.num_rows(); ++r)

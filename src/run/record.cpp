@@ -47,7 +47,7 @@ nlohmann::json resolved_config(const Workspace& ws, const Experiment& exp, const
 // sets them: another backend's defaults are not hypotheses.
 void compare_with_parent(const Experiment& exp, const Options& opt, const Plan& p, const nlohmann::json& config,
                          Store& store, RunSpec& rs, Summary& sum, const NoteFn& note) {
-  auto parent = track::choose_parent(store, exp.parent, p.metric->spec(), p.folds_csv.hash);
+  auto parent = track::choose_parent(store, exp.parent, p.metric_spec, p.folds_csv.hash);
   if (!parent) return;
   rs.parent_id = parent->id;
   sum.parent_id = parent->id;

@@ -11,6 +11,7 @@
 
 #include "compe/artifacts.hpp"
 #include "compe/error.hpp"
+#include "compe/image_data.hpp"
 #include "compe/track.hpp"
 #include "compe/util.hpp"
 #include "run/stages.hpp"
@@ -101,6 +102,10 @@ class FoldLoop {
     src_.folds_csv = s.ws.folds_path();
     src_.num_folds = static_cast<std::size_t>(s.plan.num_folds);
     src_.data_dir = s.ws.resolve(cfg.train).parent_path();
+    if (is_image_task(cfg.task)) {
+      src_.ground_truth = s.ws.ground_truth_path();
+      src_.images_dir = s.ws.images_dir();
+    }
   }
 
   double run() {
@@ -122,8 +127,45 @@ class FoldLoop {
   }
   int planned() const { return static_cast<int>(s_.plan.folds.size()); }
 
+  // A detection or segmentation fold: the program's boxes or masks, checked against the fold's
+  // validation images and the test images, scored and added by the writer.
+  void run_image_fold(int f) {
+    const Plan& p = s_.plan;
+    const ImageReference& img = *p.ref.images;
+    FoldRows rows = fold_rows(s_.ws, p, f);
+    model::FoldData d = fold_data(f, rows, nullptr);
+    emit({.kind = Event::kFoldStart, .fold = f, .num_folds = planned()});
+    auto fit_start = std::chrono::steady_clock::now();
+    model::FoldResult res = fit(d);
+    double fit_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - fit_start).count();
+    std::vector<std::size_t> all_test(img.test.size());
+    for (std::size_t i = 0; i < all_test.size(); ++i) all_test[i] = i;
+    const std::string what = fmt::format("the validation images of fold {}", f);
+    images::Predictions oof = images::read_predictions_file(
+        res.image_oof, {.task = p.target.task, .classes = &img.classes(), .set = &img.train, .expected = rows.valid,
+                        .expected_what = what, .set_file = "train.csv"});
+    images::Predictions test = images::read_predictions_file(
+        res.image_test, {.task = p.target.task, .classes = &img.classes(), .set = &img.test, .expected = all_test,
+                         .expected_what = "the test images", .set_file = "test.csv"});
+    std::vector<MetricPoint> points = track::read_metrics_log(d.metrics_file, f);
+    double score = 0;
+    {
+      std::lock_guard lock(mu_);
+      score = s_.writer.add_image_fold(f, std::move(oof), std::move(test), std::nullopt, points);
+      model_seconds_ += fit_seconds;
+    }
+    s_.writer.log(fmt::format("fold {}: {} = {:.6f} ({} train, {} valid images)", f, p.metric_spec, score,
+                              rows.train.size(), rows.valid.size()));
+    emit({.kind = Event::kFoldEnd, .fold = f, .num_folds = planned(), .score = score});
+    if (s_.opt.after_fold && s_.opt.after_fold(f, score)) throw Pruned(f);
+  }
+
   void run_fold(int f) {
     const Plan& p = s_.plan;
+    if (p.ref.images) {
+      run_image_fold(f);
+      return;
+    }
     FoldRows rows = fold_rows(s_.ws, p, f);
     const std::size_t tc = p.true_cols();
     std::vector<double> va_true(rows.valid.size() * tc);
@@ -138,7 +180,7 @@ class FoldLoop {
       p.target.inverse_transform(q);
       return p.metric->score({.y_true = va_true, .true_cols = tc, .y_pred = q, .pred_cols = c});
     };
-    model::FoldData d = fold_data(f, rows, ev);
+    model::FoldData d = fold_data(f, rows, &ev);
     emit({.kind = Event::kFoldStart, .fold = f, .num_folds = planned()});
     auto fit_start = std::chrono::steady_clock::now();
     model::FoldResult res = fit_seeds(d, ev);
@@ -152,15 +194,15 @@ class FoldLoop {
     if (s_.opt.after_fold && s_.opt.after_fold(f, score)) throw Pruned(f);
   }
 
-  model::FoldData fold_data(int f, const FoldRows& rows, const model::Evaluator& ev) const {
+  model::FoldData fold_data(int f, const FoldRows& rows, const model::Evaluator* ev) const {
     const Plan& p = s_.plan;
     model::FoldData d;
     d.features = &p.features;
     d.target = &p.target;
     d.train_rows = rows.train;
     d.valid_rows = rows.valid;
-    d.metric = p.metric->spec();
-    d.evaluator = &ev;
+    d.metric = p.metric_spec;
+    d.evaluator = ev;
     d.fold = f;
     d.seed = s_.exp.seed;
     d.threads = per_fold_threads_;
@@ -340,7 +382,7 @@ class FoldLoop {
       if (p.repeats() > 1) keep_first_repeat(f, rows, res);
     }
     s_.writer.log(fmt::format("fold {}: {} = {:.6f} ({} train, {} valid rows, {} iterations, best {}{}{}{})", f,
-                              p.metric->spec(), score, rows.train.size(), rows.valid.size(), res.num_iterations,
+                              p.metric_spec, score, rows.train.size(), rows.valid.size(), res.num_iterations,
                               res.best_iteration,
                               res.early_stopping == "none" ? "" : ", early stopping " + res.early_stopping,
                               res.inner_rows ? fmt::format(" on {} held-out training rows", res.inner_rows) : "",
@@ -443,7 +485,7 @@ Summary run_experiment(const Workspace& ws, const Experiment& exp, const Options
   store->mark_interrupted_stale();
   const RunSpec spec = describe_run(ws, exp, opt, plan, *store, sum, note);
   RunWriter w(ws, *store, plan.ref, spec);
-  w.log(fmt::format("run {} ({}), model {}, metric {}", w.id(), spec.name, plan.model->name, plan.metric->spec()));
+  w.log(fmt::format("run {} ({}), model {}, metric {}", w.id(), spec.name, plan.model->name, plan.metric_spec));
   for (const auto& n : sum.notes) w.log(n);
 
   // 3. The folds, then 4. finish (or stop as pruned, interrupted or failed).

@@ -50,7 +50,8 @@ struct Plan {
   nlohmann::json params;               ///< the backend's parameters, defaults filled and checked
   model::Target target;
   model::FeatureMatrix features;
-  std::unique_ptr<metric::Metric> metric;
+  std::unique_ptr<metric::Metric> metric;  ///< null for a segmentation metric (compe/image_run.hpp)
+  std::string metric_spec;                 ///< the competition metric's canonical spec
   Reference ref;                       ///< the run's OOF/test rows (RunWriter's reference)
   std::vector<std::size_t> ref_pos;    ///< position of each train row among ref's rows
   std::vector<double> y_true;          ///< metric truth per train row (original regression values);

@@ -46,15 +46,15 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 RunWriter::RunWriter(const Workspace& ws, Store& store, const Reference& ref, RunSpec spec)
     : ws_(ws), store_(store), ref_(ref), spec_(std::move(spec)),
       t0_(std::chrono::steady_clock::now()) {
-  auto metric = metric::make(ref_.metric);
+  const MetricDescription metric = describe_metric(ref_.task, ref_.metric);
   rec_.kind = spec_.kind;
   rec_.name = spec_.name;
   rec_.config = spec_.config;
   rec_.parent_id = spec_.parent_id;
   rec_.folds_hash = ref_.folds_hash;
   rec_.data_hash = data_hash(ws_);
-  rec_.metric = metric->spec();
-  rec_.direction = metric->info().greater_is_better() ? "maximize" : "minimize";
+  rec_.metric = metric.spec;
+  rec_.direction = metric.greater_is_better ? "maximize" : "minimize";
   rec_.command = spec_.command_line;
   rec_.workdir = fs::current_path().string();
   rec_.partial = spec_.partial;
@@ -163,16 +163,22 @@ Summary RunWriter::finish(const FinishOptions& opt) {
 
   // Pooled OOF: the validated rows that a fold gave, in train order.
   std::vector<std::size_t> rows;
-  for (std::size_t r = 0; r < ref_.rows(); ++r)
-    if (has_oof_[r]) rows.push_back(r);
-  std::vector<double> pred(rows.size() * k);
-  std::vector<int> folds(rows.size());
-  for (std::size_t i = 0; i < rows.size(); ++i) {
-    std::copy_n(oof_.begin() + static_cast<std::ptrdiff_t>(rows[i] * k), k,
-                pred.begin() + static_cast<std::ptrdiff_t>(i * k));
-    folds[i] = ref_.folds[rows[i]];
+  std::vector<double> pred;
+  std::vector<int> folds;
+  if (ref_.images) {
+    finish_images(opt, sum);
+  } else {
+    for (std::size_t r = 0; r < ref_.rows(); ++r)
+      if (has_oof_[r]) rows.push_back(r);
+    pred.resize(rows.size() * k);
+    folds.resize(rows.size());
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      std::copy_n(oof_.begin() + static_cast<std::ptrdiff_t>(rows[i] * k), k,
+                  pred.begin() + static_cast<std::ptrdiff_t>(i * k));
+      folds[i] = ref_.folds[rows[i]];
+    }
+    sum.cv = opt.cv ? *opt.cv : score_rows(ref_, oof_, rows);
   }
-  sum.cv = opt.cv ? *opt.cv : score_rows(ref_, oof_, rows);
   std::vector<double> values;
   for (const auto& [f, s] : fold_scores_) values.push_back(s);
   sum.mean = std::accumulate(values.begin(), values.end(), 0.0) / static_cast<double>(values.size());
@@ -185,43 +191,45 @@ Summary RunWriter::finish(const FinishOptions& opt) {
     log_ += "warning: " + *d + "\n";
   }
 
-  write_oof_csv(dir_ / "oof.csv", ref_.train_ids.take(rows), folds, ref_.prediction_columns, pred);
-  sum.oof = dir_ / "oof.csv";
-  // Test: the folds' mean (or what the caller gives), and each fold model's own predictions.
-  std::vector<double> test = opt.test;
-  const std::size_t n_test = ref_.test_ids.size();
-  if (test.empty() && !test_.empty()) {
-    test.assign(n_test * k, 0.0);
-    for (const auto& [f, t] : test_)
-      for (std::size_t i = 0; i < t.size(); ++i) test[i] += t[i];
-    for (double& v : test) v /= static_cast<double>(test_.size());
-  }
-  if (!test_.empty()) {
-    std::vector<std::size_t> idx;
-    std::vector<int> tf;
-    std::vector<double> tp;
-    idx.reserve(n_test * test_.size());
-    tp.reserve(n_test * k * test_.size());
-    for (const auto& [f, t] : test_) {
-      for (std::size_t i = 0; i < n_test; ++i) idx.push_back(i);
-      tf.insert(tf.end(), n_test, f);
-      tp.insert(tp.end(), t.begin(), t.end());
+  if (!ref_.images) {
+    write_oof_csv(dir_ / "oof.csv", ref_.train_ids.take(rows), folds, ref_.prediction_columns, pred);
+    sum.oof = dir_ / "oof.csv";
+    // Test: the folds' mean (or what the caller gives), and each fold model's own predictions.
+    std::vector<double> test = opt.test;
+    const std::size_t n_test = ref_.test_ids.size();
+    if (test.empty() && !test_.empty()) {
+      test.assign(n_test * k, 0.0);
+      for (const auto& [f, t] : test_)
+        for (std::size_t i = 0; i < t.size(); ++i) test[i] += t[i];
+      for (double& v : test) v /= static_cast<double>(test_.size());
     }
-    write_oof_csv(dir_ / "test_folds.csv", ref_.test_ids.take(idx), tf, ref_.prediction_columns, tp);
-    sum.test_folds = dir_ / "test_folds.csv";
-  }
-  if (!test.empty()) {
-    COMPE_ASSERT(test.size() == n_test * k);
-    write_test_csv(dir_ / "test.csv", ref_.test_ids, ref_.prediction_columns, test);
-    sum.test = dir_ / "test.csv";
-    Table sample = ws_.read_sample_submission();
-    if (opt.test_labels && sample.num_columns() == 2)
-      write_label_submission(dir_ / "submission.csv", sample, ref_.id_column, ref_.test_ids,
-                             ref_.classes, *opt.test_labels);
-    else
-      write_submission(dir_ / "submission.csv", sample, ref_.id_column, ref_.test_ids,
-                       ref_.prediction_columns, test, ref_.classes);
-    sum.submission = dir_ / "submission.csv";
+    if (!test_.empty()) {
+      std::vector<std::size_t> idx;
+      std::vector<int> tf;
+      std::vector<double> tp;
+      idx.reserve(n_test * test_.size());
+      tp.reserve(n_test * k * test_.size());
+      for (const auto& [f, t] : test_) {
+        for (std::size_t i = 0; i < n_test; ++i) idx.push_back(i);
+        tf.insert(tf.end(), n_test, f);
+        tp.insert(tp.end(), t.begin(), t.end());
+      }
+      write_oof_csv(dir_ / "test_folds.csv", ref_.test_ids.take(idx), tf, ref_.prediction_columns, tp);
+      sum.test_folds = dir_ / "test_folds.csv";
+    }
+    if (!test.empty()) {
+      COMPE_ASSERT(test.size() == n_test * k);
+      write_test_csv(dir_ / "test.csv", ref_.test_ids, ref_.prediction_columns, test);
+      sum.test = dir_ / "test.csv";
+      Table sample = ws_.read_sample_submission();
+      if (opt.test_labels && sample.num_columns() == 2)
+        write_label_submission(dir_ / "submission.csv", sample, ref_.id_column, ref_.test_ids,
+                               ref_.classes, *opt.test_labels);
+      else
+        write_submission(dir_ / "submission.csv", sample, ref_.id_column, ref_.test_ids,
+                         ref_.prediction_columns, test, ref_.classes);
+      sum.submission = dir_ / "submission.csv";
+    }
   }
   sum.wall_seconds = seconds_since(t0_);
 
@@ -245,7 +253,10 @@ Summary RunWriter::finish(const FinishOptions& opt) {
   meta.fold_scores = fold_scores_;
   meta.fold_mean = sum.mean;
   meta.fold_std = sum.std;
-  meta.test_folds = test_.empty() ? "" : "test_folds.csv";
+  meta.test_folds = !ref_.images ? (test_.empty() ? "" : "test_folds.csv")
+                    : image_test_.empty()           ? ""
+                    : ref_.task == metric::kDetection ? "test_boxes_folds.csv"
+                                                      : "test_masks_folds.csv";
   meta.cv_details = opt.cv_details;
   meta.extra = opt.meta_extra;
   write_file_atomic(dir_ / "meta.json", meta.to_json().dump(2) + "\n");
@@ -327,9 +338,19 @@ nlohmann::json run_json(const Run& r, std::span<const Artifact> artifacts) {
     for (double v : values) var += (v - *mean) * (v - *mean);
     sd = values.size() > 1 ? std::sqrt(var / static_cast<double>(values.size() - 1)) : 0.0;
   }
+  // An image run's oof/test/test_folds are its boxes or masks files.
   auto file = [&](const char* name) {
+    const std::string n = name;
     for (const auto& a : artifacts)
-      if (a.name == name) return json(a.path);
+      if (a.name == n) return json(a.path);
+    for (const char* kind : {"boxes", "masks"}) {
+      const std::string alt = n == "oof" ? fmt::format("oof_{}", kind)
+                              : n == "test" ? fmt::format("test_{}", kind)
+                              : n == "test_folds" ? fmt::format("test_{}_folds", kind)
+                                                  : std::string();
+      for (const auto& a : artifacts)
+        if (!alt.empty() && a.name == alt) return json(a.path);
+    }
     return json(nullptr);
   };
   json artifacts_json = json::array();

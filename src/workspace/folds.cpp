@@ -27,7 +27,12 @@ SplitData make_split_data(const Table& train, const CompetitionConfig& c, const 
   d.rows = train.num_rows();
   std::string where = train.source.empty() ? "train" : train.source;
   bool classification = c.task == metric::kBinary || c.task == metric::kMulticlass;
-  if (c.task == metric::kMultilabel) {
+  if (is_image_task(c.task)) {
+    // One row per image and no target column: the splitters see a constant target (kfold,
+    // group_kfold and the time series splits need none).
+    d.y.assign(d.rows, 0.0);
+    d.y_is_class = false;
+  } else if (c.task == metric::kMultilabel) {
     d.y_cols = c.target_columns.size();
     d.y.assign(d.rows * d.y_cols, 0.0);
     for (std::size_t j = 0; j < d.y_cols; ++j) {

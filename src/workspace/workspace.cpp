@@ -11,6 +11,8 @@
 
 #include "common/toml_util.hpp"
 
+#include "compe/image_data.hpp"
+
 #include "compe/error.hpp"
 #include "compe/json_input.hpp"
 #include "compe/util.hpp"
@@ -21,8 +23,12 @@ namespace fs = std::filesystem;
 namespace {
 
 const std::vector<std::string> kSections = {"competition", "data", "folds", "final", "select"};
-const std::vector<std::string> kCompetitionKeys = {"name", "task", "metric", "id", "target"};
-const std::vector<std::string> kDataKeys = {"train", "test", "sample_submission", "solution"};
+const std::vector<std::string> kCompetitionKeys = {"name", "task", "metric", "id", "target", "classes"};
+const std::vector<std::string> kDataKeys = {"train",    "test",  "sample_submission", "solution",
+                                            "boxes",    "masks", "images"};
+// The segmentation metrics of compe/segment.hpp, accepted by name until the metric registry has
+// rows for them (a registry row that accepts segmentation is accepted too).
+const std::vector<std::string> kSegmentationMetrics = {"dice", "dice_global", "iou", "iou_global"};
 const std::vector<std::string> kFoldsKeys = {"strategy", "k", "seed", "shuffle", "group",
                                              "time", "gap", "bins", "repeats"};
 
@@ -45,6 +51,54 @@ const toml::table* section(const toml::table& root, std::string_view name, std::
     fail(ErrorCode::kInvalidArgument, "{}:{}: {} must be a table ([{}])", display,
          n->source().begin.line, quote(name), name);
   return n->as_table();
+}
+
+void check_task_metric(metric::Task task, const std::string& name) {
+  if (task == metric::kSegmentation &&
+      std::find(kSegmentationMetrics.begin(), kSegmentationMetrics.end(), name) != kSegmentationMetrics.end())
+    return;
+  const metric::Info& info = metric::make(name)->info();
+  if (!info.accepts(task))
+    fail(ErrorCode::kInvalidArgument, "metric {} does not apply to a {} task{}", quote(name), metric::task_name(task),
+         task == metric::kSegmentation ? " (segmentation metrics: dice, dice_global, iou, iou_global)" : "");
+}
+
+std::vector<std::string> string_list(const toml::table& t, std::string_view key, std::string_view display) {
+  std::vector<std::string> out;
+  const toml::node* n = t.get(key);
+  if (!n) return out;
+  const toml::array* arr = n->as_array();
+  if (!arr)
+    fail(ErrorCode::kInvalidArgument, "{}:{}: 'competition.{}' must be a list of strings", display,
+         n->source().begin.line, key);
+  for (const auto& e : *arr) {
+    auto v = e.value<std::string>();
+    if (!v || v->empty())
+      fail(ErrorCode::kInvalidArgument, "{}:{}: 'competition.{}' must be a list of non-empty strings", display,
+           n->source().begin.line, key);
+    if (std::find(out.begin(), out.end(), *v) != out.end())
+      fail(ErrorCode::kInvalidArgument, "{}:{}: 'competition.{}' names {} twice", display, n->source().begin.line,
+           key, quote(*v));
+    out.push_back(*v);
+  }
+  return out;
+}
+
+// The image keys belong to image tasks, boxes to detection and masks to segmentation.
+void check_image_keys(const CompetitionConfig& c, std::string_view display) {
+  if (!is_image_task(c.task)) {
+    for (auto [key, v] : {std::pair{"data.boxes", &c.boxes}, std::pair{"data.masks", &c.masks},
+                          std::pair{"data.images", &c.images}})
+      if (!v->empty())
+        fail(ErrorCode::kInvalidArgument, "{}: '{}' is for detection and segmentation competitions, not {}",
+             display, key, metric::task_name(c.task));
+    return;
+  }
+  // classes and the ground truth are needed by runs (checked there), not by scoring alone.
+  const bool det = c.task == metric::kDetection;
+  if (!(det ? c.masks : c.boxes).empty())
+    fail(ErrorCode::kInvalidArgument, "{}: 'data.{}' is for {} competitions, not {}", display,
+         det ? "masks" : "boxes", det ? "segmentation" : "detection", metric::task_name(c.task));
 }
 
 std::string toml_quote(const std::string& s) {
@@ -76,10 +130,7 @@ CompetitionConfig parse_competition_config(std::string_view text, std::string_vi
   auto m = get<std::string>(*comp, "metric", "competition.metric", display, "a string");
   c.metric = m ? *m : metric::default_for(c.task);
   try {
-    const metric::Info& info = metric::make(c.metric)->info();
-    if (!info.accepts(c.task))
-      fail(ErrorCode::kInvalidArgument, "metric {} does not apply to a {} task", quote(c.metric),
-           metric::task_name(c.task));
+    check_task_metric(c.task, c.metric);
   } catch (const Error& e) {
     fail(ErrorCode::kInvalidArgument, "{}: competition.metric: {}", display, e.what());
   }
@@ -102,8 +153,9 @@ CompetitionConfig parse_competition_config(std::string_view text, std::string_vi
            display, t->source().begin.line);
     }
   }
-  if (c.target_columns.empty())
+  if (c.target_columns.empty() && !is_image_task(c.task))
     fail(ErrorCode::kInvalidArgument, "{}: missing 'competition.target' (the target column(s))", display);
+  c.classes = string_list(*comp, "classes", display);
 
   const toml::table* data = section(root, "data", display);
   if (!data) fail(ErrorCode::kInvalidArgument, "{}: missing the [data] table", display);
@@ -116,6 +168,10 @@ CompetitionConfig parse_competition_config(std::string_view text, std::string_vi
   }
   if (auto s = get<std::string>(*data, "solution", "data.solution", display, "a path string"))
     c.solution = *s;
+  c.boxes = get<std::string>(*data, "boxes", "data.boxes", display, "a path string").value_or("");
+  c.masks = get<std::string>(*data, "masks", "data.masks", display, "a path string").value_or("");
+  c.images = get<std::string>(*data, "images", "data.images", display, "a path string").value_or("");
+  check_image_keys(c, display);
 
   if (const toml::table* f = section(root, "folds", display)) {
     check_toml_keys(*f, "folds.", kFoldsKeys, display);
@@ -162,16 +218,21 @@ std::string render_competition_config(const CompetitionConfig& c) {
   o << "[competition]\n";
   o << "name = " << toml_quote(c.name) << "\n";
   o << "task = " << toml_quote(std::string(metric::task_name(c.task)))
-    << "    # binary, multiclass, regression, multilabel, ranking\n";
+    << "    # binary, multiclass, regression, multilabel, ranking, detection, segmentation\n";
   o << "metric = " << toml_quote(c.metric) << "    # `compe list metrics` shows them all\n";
   o << "id = " << toml_quote(c.id_column) << "\n";
-  if (c.target_columns.size() == 1) {
+  auto list = [&](const std::vector<std::string>& v) {
+    std::string out = "[";
+    for (std::size_t i = 0; i < v.size(); ++i) out += (i ? ", " : "") + toml_quote(v[i]);
+    return out + "]";
+  };
+  if (!c.classes.empty())
+    o << "classes = " << list(c.classes) << "    # a box's label is an index into this list\n";
+  if (c.target_columns.empty()) {
+  } else if (c.target_columns.size() == 1) {
     o << "target = " << toml_quote(c.target_columns[0]) << "\n";
   } else {
-    o << "target = [";
-    for (std::size_t i = 0; i < c.target_columns.size(); ++i)
-      o << (i ? ", " : "") << toml_quote(c.target_columns[i]);
-    o << "]\n";
+    o << "target = " << list(c.target_columns) << "\n";
   }
   o << "\n[data]    # relative to this folder\n";
   o << "train = " << toml_quote(c.train.string()) << "\n";
@@ -180,6 +241,10 @@ std::string render_competition_config(const CompetitionConfig& c) {
   if (c.solution)
     o << "solution = " << toml_quote(c.solution->string())
       << "    # local scoring only: no model ever reads it\n";
+  if (!c.boxes.empty())
+    o << "boxes = " << toml_quote(c.boxes) << "    # image_id,x1,y1,x2,y2,label (pixels, x2/y2 exclusive)\n";
+  if (!c.masks.empty()) o << "masks = " << toml_quote(c.masks) << "    # RLE per image and class\n";
+  if (!c.images.empty()) o << "images = " << toml_quote(c.images) << "    # <id>.png\n";
   const auto& s = c.folds.spec;
   o << "\n[folds]\n";
   o << "strategy = " << toml_quote(s.strategy) << "    # `compe list splitters`\n";
@@ -193,6 +258,16 @@ std::string render_competition_config(const CompetitionConfig& c) {
 }
 
 fs::path Workspace::resolve(const fs::path& p) const { return p.is_absolute() ? p : root_ / p; }
+
+fs::path Workspace::ground_truth_path() const {
+  if (config_.task == metric::kDetection) return resolve(config_.boxes);
+  if (config_.task == metric::kSegmentation) return resolve(config_.masks);
+  return {};
+}
+
+fs::path Workspace::images_dir() const {
+  return config_.images.empty() ? resolve(config_.train).parent_path() / "images" : resolve(config_.images);
+}
 
 Workspace Workspace::open(const fs::path& dir) {
   Workspace w;
@@ -261,6 +336,83 @@ metric::Task infer_task(const Table& train, const std::vector<std::string>& samp
   return metric::kRegression;
 }
 
+namespace {
+
+std::vector<std::string> meta_classes(const nlohmann::json& meta, const fs::path& file) {
+  std::vector<std::string> out;
+  if (!meta.contains("classes")) return out;
+  const nlohmann::json& c = meta["classes"];
+  if (!c.is_array())
+    fail(ErrorCode::kInvalidArgument, "{}: /classes: expected a list of class names", file.string());
+  for (std::size_t i = 0; i < c.size(); ++i) {
+    if (!c[i].is_string() || c[i].get<std::string>().empty())
+      fail(ErrorCode::kInvalidArgument, "{}: /classes/{}: expected a non-empty string", file.string(), i);
+    out.push_back(c[i].get<std::string>());
+  }
+  return out;
+}
+
+// A detection or segmentation competition: one row per image in train.csv and test.csv, the
+// ground truth in train_boxes.csv or train_masks.csv, checked before compe.toml is written.
+void init_image_workspace(const InitOptions& opt, const Table& train, const Table& test, const nlohmann::json& meta,
+                          InitReport& rep) {
+  CompetitionConfig& c = rep.config;
+  const fs::path from = opt.from;
+  const fs::path meta_file = from / "meta.json";
+  c.task = metric::parse_task(opt.task ? *opt.task : meta.at("task").get<std::string>());
+  rep.notes.push_back(fmt::format("task {} ({})", metric::task_name(c.task), opt.task ? "given" : "meta.json"));
+  const bool det = c.task == metric::kDetection;
+  if (opt.id) c.id_column = *opt.id;
+  else if (meta.contains("id") && meta["id"].is_string()) c.id_column = meta["id"].get<std::string>();
+  else c.id_column = train.column(0).name;
+  rep.notes.push_back(fmt::format("id column {} ({})", quote(c.id_column),
+                                  opt.id ? "given" : meta.contains("id") ? "meta.json" : "first column of train.csv"));
+  if (opt.target)
+    fail(ErrorCode::kInvalidArgument, "--target does not apply to a {} competition: its targets are the {} file",
+         metric::task_name(c.task), det ? "boxes" : "masks");
+  c.classes = meta_classes(meta, meta_file);
+  if (c.classes.empty())
+    fail(ErrorCode::kInvalidArgument, "{}: a {} competition needs meta.json's 'classes' (the class names)",
+         meta_file.string(), metric::task_name(c.task));
+  rep.notes.push_back(fmt::format("classes {} (meta.json)", list_shown(c.classes, 10)));
+  c.metric = opt.metric ? *opt.metric
+             : meta.contains("metric") && meta["metric"].is_string() ? meta["metric"].get<std::string>()
+                                                                       : metric::default_for(c.task);
+  check_task_metric(c.task, c.metric);
+  rep.notes.push_back(fmt::format("metric {}", c.metric));
+  const char* gt_file = det ? "train_boxes.csv" : "train_masks.csv";
+  if (!fs::exists(from / gt_file))
+    fail(ErrorCode::kNotFound, "{}: no {} (the train images' {})", from.string(), gt_file, det ? "boxes" : "masks");
+  auto rel = [&](const fs::path& p) {
+    std::error_code ec;
+    fs::path r = fs::relative(fs::absolute(p), fs::absolute(opt.dir), ec);
+    return ec || r.empty() ? fs::absolute(p).lexically_normal() : r;
+  };
+  c.train = rel(from / "train.csv");
+  c.test = rel(from / "test.csv");
+  c.sample_submission = rel(from / "sample_submission.csv");
+  if (fs::exists(from / "solution.csv")) c.solution = rel(from / "solution.csv");
+  (det ? c.boxes : c.masks) = rel(from / gt_file).string();
+  if (fs::is_directory(from / "images")) c.images = rel(from / "images").string();
+  // The ground truth is read now, so a bad file fails here rather than in the first run.
+  const images::ImageSet train_images = images::image_set(train, c.id_column);
+  (void)images::image_set(test, c.id_column);
+  const images::Truth truth =
+      images::read_truth(c.task, c.classes, from / gt_file, train_images, (from / gt_file).string());
+  rep.notes.push_back(det ? fmt::format("{} boxes on {} train images ({})", truth.boxes.boxes.size(),
+                                        train_images.size(), gt_file)
+                          : fmt::format("{} masks of {} train images ({})", truth.masks.size(),
+                                        train_images.size(), gt_file));
+  c.folds.spec.strategy = "kfold";
+  c.folds.spec.k = 5;
+  c.folds.spec.seed = 42;
+  c.folds.spec.shuffle = true;
+  rep.notes.push_back("folds kfold over the image ids (k = 5)");
+  write_file_atomic(opt.dir / "compe.toml", render_competition_config(c));
+}
+
+}  // namespace
+
 InitReport init_workspace(const InitOptions& opt) {
   InitReport rep;
   auto& c = rep.config;
@@ -291,6 +443,11 @@ InitReport init_workspace(const InitOptions& opt) {
   }
   c.name = meta_name.value_or(fs::absolute(from).lexically_normal().filename().string());
   if (c.name.empty()) c.name = fs::absolute(from).parent_path().filename().string();
+  const std::optional<std::string> image_task = opt.task ? opt.task : meta_task;
+  if (image_task && is_image_task(metric::parse_task(*image_task))) {
+    init_image_workspace(opt, train, test, meta, rep);
+    return rep;
+  }
   c.id_column = opt.id.value_or(sample.column(0).name);
   rep.notes.push_back(fmt::format("id column {}{}", quote(c.id_column), opt.id ? " (given)" : " (first column of sample_submission.csv)"));
   (void)train.column(c.id_column);

@@ -328,9 +328,13 @@ std::string task_text(Task t) {
     case Task::kBinary: return "binary";
     case Task::kMulticlass: return "multiclass";
     case Task::kMultilabel: return "multilabel";
+    case Task::kDetection: return "detection";
+    case Task::kSegmentation: return "segmentation";
     default: return "regression";
   }
 }
+
+bool image_task(Task t) { return t == Task::kDetection || t == Task::kSegmentation; }
 
 std::vector<std::string> ids_of(const Column& id, std::span<const std::size_t> rows) {
   std::vector<std::string> out;
@@ -425,6 +429,13 @@ FoldResult CommandModel::fit_predict(const FoldData& data, const nlohmann::json&
   env.push_back(fmt::format("COMPE_THREADS={}", resolve_threads(data.threads)));
   if (!data.metrics_file.empty()) env.push_back("COMPE_METRICS_FILE=" + abs(data.metrics_file));
   if (!src->data_dir.empty()) env.push_back("COMPE_DATA_DIR=" + abs(src->data_dir));
+  if (image_task(target.task)) {
+    // The train images' boxes or masks (absolute), the images' folder; the program writes boxes
+    // or masks (docs/COMMAND_TRAINER.md, "Detection and segmentation").
+    env.push_back(std::string(target.task == Task::kDetection ? "COMPE_BOXES_CSV=" : "COMPE_MASKS_CSV=") +
+                  abs(src->ground_truth));
+    env.push_back("COMPE_IMAGES_DIR=" + abs(src->images_dir));
+  }
   if (data.pseudo && !data.pseudo->test_rows.empty()) {
     // The fold's own pseudo rows (id,label,weight); the program decides how to use them.
     const PseudoRows& ps = *data.pseudo;
@@ -466,6 +477,18 @@ FoldResult CommandModel::fit_predict(const FoldData& data, const nlohmann::json&
     fail(ErrorCode::kBackend, "command '{}' (fold {}) exited with status {}; log {}:{}", command,
          data.fold, WEXITSTATUS(outcome.status), result.log_file.string(), log_tail(result.log_file));
 
+  if (image_task(target.task)) {
+    for (const char* name : {"oof.csv", "test.csv"})
+      if (!fs::exists(out_dir / name))
+        fail(ErrorCode::kBackend, "command: the trainer did not write {} (expected {} rows: {})",
+             (out_dir / name).string(), target.task == Task::kDetection ? "box" : "mask",
+             target.task == Task::kDetection ? "image_id,x1,y1,x2,y2,score,label" : "image_id,label,EncodedPixels");
+    result.image_oof = out_dir / "oof.csv";
+    result.image_test = out_dir / "test.csv";
+    result.num_iterations = 1;
+    if (progress) progress(Progress{data.fold, 1, 1, "done"});
+    return result;
+  }
   // Multilabel: one probability column per target column, matched by name.
   const std::vector<std::string> names = target.task == Task::kMultilabel ? target.columns : std::vector<std::string>{};
   result.valid_pred = read_predictions(out_dir / "oof.csv", src->id_column,
