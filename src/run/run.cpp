@@ -263,7 +263,7 @@ class FoldLoop {
       p.target.inverse_transform(q);
       return p.metric->score({.y_true = va_true, .true_cols = tc, .y_pred = q, .pred_cols = c});
     };
-    model::FoldData d = fold_data(f, rows, ev);
+    model::FoldData d = fold_data(f, rows, &ev);
     auto fit_start = std::chrono::steady_clock::now();
     model::FoldResult res = fit_seeds(d, ev);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - fit_start).count();
