@@ -2,8 +2,9 @@
 /// A competition workspace: a folder holding compe.toml, folds.csv, runs/ and the store (.compe/).
 ///
 /// compe.toml (documented in docs/FORMATS.md):
-///   [competition] name, task, metric, id, target (string or list)
-///   [data]        train, test, sample_submission, solution (optional; local scoring only)
+///   [competition] name, task, metric, id, target (string or list), classes
+///   [data]        train, test, sample_submission, solution (optional; local scoring only),
+///                 boxes, masks, images (image competitions)
 ///   [folds]       strategy, k, seed, shuffle, group, time, gap, bins
 /// Paths in [data] are relative to the workspace folder (or absolute).
 
@@ -33,6 +34,11 @@ struct CompetitionConfig {
   std::filesystem::path train, test, sample_submission;
   std::optional<std::filesystem::path> solution;
   FoldsConfig folds;
+  /// Image competitions: [data] boxes (detection ground truth), masks (segmentation ground
+  /// truth) and images (the folder of <id>.png), as written in compe.toml, "" when unset;
+  /// [competition] classes (a box's label is an index into it; a mask's label is one of its names).
+  std::string boxes, masks, images;
+  std::vector<std::string> classes;
 };
 
 class Workspace {

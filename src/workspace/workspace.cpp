@@ -21,8 +21,9 @@ namespace fs = std::filesystem;
 namespace {
 
 const std::vector<std::string> kSections = {"competition", "data", "folds", "final", "select"};
-const std::vector<std::string> kCompetitionKeys = {"name", "task", "metric", "id", "target"};
-const std::vector<std::string> kDataKeys = {"train", "test", "sample_submission", "solution"};
+const std::vector<std::string> kCompetitionKeys = {"name", "task", "metric", "id", "target", "classes"};
+const std::vector<std::string> kDataKeys = {"train", "test",  "sample_submission", "solution",
+                                            "boxes", "masks", "images"};
 const std::vector<std::string> kFoldsKeys = {"strategy", "k", "seed", "shuffle", "group",
                                              "time", "gap", "bins"};
 
@@ -116,6 +117,16 @@ CompetitionConfig parse_competition_config(std::string_view text, std::string_vi
   }
   if (auto s = get<std::string>(*data, "solution", "data.solution", display, "a path string"))
     c.solution = *s;
+  for (auto [key, dst] : {std::pair{"boxes", &c.boxes}, std::pair{"masks", &c.masks}, std::pair{"images", &c.images}})
+    *dst = get<std::string>(*data, key, std::string("data.") + key, display, "a path string").value_or("");
+  if (const toml::node* n = comp->get("classes")) {
+    const toml::array* arr = n->as_array();
+    for (std::size_t i = 0; arr && i < arr->size(); ++i)
+      if (auto v = (*arr)[i].value<std::string>()) c.classes.push_back(*v);
+    if (!arr || c.classes.size() != arr->size())
+      fail(ErrorCode::kInvalidArgument, "{}:{}: 'competition.classes' must be a list of strings", display,
+           n->source().begin.line);
+  }
 
   if (const toml::table* f = section(root, "folds", display)) {
     check_toml_keys(*f, "folds.", kFoldsKeys, display);
