@@ -330,6 +330,8 @@ struct Server::Impl {
       send_error(res, img.status, kCodes.at(img.status), shown(img.message));
       return;
     }
+    // Images may be kept and revalidated with the ETag (every other answer is no-store).
+    res.headers.erase("Cache-Control");
     res.set_header("Cache-Control", "private, no-cache");
     res.set_header("ETag", img.etag);
     res.set_header("Last-Modified", img.last_modified);

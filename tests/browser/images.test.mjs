@@ -76,6 +76,7 @@ describe('/api/images', () => {
     assert.equal(full.headers['content-type'], 'image/png');
     assert.deepEqual(full.body, fs.readFileSync(src));
     assert.ok(full.headers.etag);
+    assert.equal(full.headers['cache-control'], 'private, no-cache');
     assert.equal((await getRaw(uiDet.base, '/api/images/img_1', { 'If-None-Match': full.headers.etag })).status, 304);
     const cached = path.join(det.ws, '.compe', 'cache', 'thumbs', '64', 'img_1.png');
     const thumb = await getRaw(uiDet.base, '/api/images/img_1?size=64');

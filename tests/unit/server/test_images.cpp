@@ -203,6 +203,8 @@ TEST(ImageServing, SendsOriginalsWithEtagAndAnswersNotModified) {
   const std::string etag = header_of(raw, "ETag");
   ASSERT_FALSE(etag.empty());
   EXPECT_NE(header_of(raw, "Last-Modified").find("GMT"), std::string::npos);
+  EXPECT_EQ(header_of(raw, "Cache-Control"), "private, no-cache");
+  EXPECT_EQ(raw.find("Cache-Control", raw.find("Cache-Control") + 1), std::string::npos) << "one Cache-Control header";
   EXPECT_EQ(split_response(t.get(s, "/api/images/a", "If-None-Match: " + etag + "\r\n")).first,
             "HTTP/1.1 304 Not Modified");
   EXPECT_EQ(split_response(t.get(s, "/api/images/a", "If-None-Match: \"other\"\r\n")).first, "HTTP/1.1 200 OK");
