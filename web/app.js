@@ -311,8 +311,22 @@ function curveCharts(series) {
     caption: `${g.metric}, fold ${g.fold === null ? 'all' : g.fold}` }));
 }
 
+/**
+ * Sections that page files (web/page_*.js) add to a run's page by its kind: each is
+ * `async run => Node | null` (null: nothing for this run). They are drawn after the fold scores;
+ * one that fails shows its error in its own box and leaves the rest of the page.
+ */
+const RUN_SECTIONS = [];
+function addRunSection(render) { RUN_SECTIONS.push(render); }
+
+async function runSections(run) {
+  return Promise.all(RUN_SECTIONS.map(r => Promise.resolve().then(() => r(run)).catch(err =>
+    h('div', { class: 'error', role: 'alert' }, h('strong', { text: 'Error: ' }), String(err.message || err)))));
+}
+
 async function pageRun(id) {
   const [run, metrics] = await Promise.all([api('runs/' + encodeURIComponent(id)), api('runs/' + encodeURIComponent(id) + '/metrics')]);
+  const extra = await runSections(run);
   const git = run.git.commit ? [run.git.commit.slice(0, 12), run.git.branch ? ' on ' + run.git.branch : '', run.git.dirty ? ' (dirty)' : run.git.dirty === false ? ' (clean)' : ''].join('') : '–';
   const arts = run.artifacts.length ? h('ul', { class: 'artifacts' }, run.artifacts.map(a => h('li', {},
     h('a', { href: withToken('/api/runs/' + encodeURIComponent(run.run_id) + '/artifacts/' + encodeURIComponent(a.name)), download: a.file, text: a.file }),
@@ -340,6 +354,7 @@ async function pageRun(id) {
       h('tbody', {}, run.members.map(m => h('tr', {}, h('td', { class: 'mono' }, m.run_id ? h('a', { href: '#/run/' + encodeURIComponent(m.run_id), text: m.run_id }) : (m.path || '–')),
         h('td', { class: 'name', text: m.name || '' }), h('td', { class: 'num', text: m.weight === null ? '–' : fmtScore(m.weight) }), h('td', { class: 'num', text: fmtScore(m.oof_score) }))))))) : null,
     section('Fold scores', foldScoreChart(run)),
+    extra,
     section('Training curves', h('div', { class: 'grid' }, curveCharts(metrics.series))),
     section('Feature importance', importanceChart(run.details && run.details.importance)),
     section('Run', kv([

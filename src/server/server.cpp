@@ -8,7 +8,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <chrono>
+#include <map>
 #include <fstream>
 #include <memory>
 #include <random>
@@ -22,6 +24,7 @@
 #include "compe/error.hpp"
 #include "server/api.hpp"
 #include "server/api_blend.hpp"
+#include "server/api_images.hpp"
 #include "server/api_shake.hpp"
 #include "server/api_study.hpp"
 #include "server/assets.hpp"
@@ -258,6 +261,18 @@ struct Server::Impl {
              api([this](const httplib::Request& req, httplib::Response& res) {
                send_artifact(req, res);
              }));
+    http.Get(R"(/api/runs/([^/]+)/images)",
+             api([this](const httplib::Request& req, httplib::Response& res) {
+               send_json(res, run_images_json(store, root, req.matches[1], params_of(req)));
+             }));
+    http.Get(R"(/api/runs/([^/]+)/columns)",
+             api([this](const httplib::Request& req, httplib::Response& res) {
+               send_json(res, run_columns_json(store, root, req.matches[1]));
+             }));
+    // Everything after /api/images/ (slashes and dots included) reaches find_image's id check.
+    http.Get(R"(/api/images/(.*))", api([this](const httplib::Request& req, httplib::Response& res) {
+               send_image(req, res);
+             }));
     http.Get("/api/compare", api([this](const httplib::Request& req, httplib::Response& res) {
                send_json(res, compare_json(store, req.get_param_value("ids")));
              }));
@@ -280,21 +295,16 @@ struct Server::Impl {
              }));
   }
 
-  void send_artifact(const httplib::Request& req, httplib::Response& res) {
-    ArtifactFile a = find_artifact(store, root, req.matches[1], req.matches[2]);
-    if (a.status != 200) {
-      send_error(res, a.status, a.status == 403 ? "forbidden" : "not_found", shown(a.message));
-      return;
-    }
-    auto in = std::make_shared<std::ifstream>(a.path, std::ios::binary);
+  /// Streams a file in 64 KiB pieces (404 when it cannot be opened).
+  static void send_file(httplib::Response& res, const fs::path& path, const std::string& content_type) {
+    auto in = std::make_shared<std::ifstream>(path, std::ios::binary);
     std::error_code ec;
-    auto size = fs::file_size(a.path, ec);
+    auto size = fs::file_size(path, ec);
     if (!*in || ec) {
-      send_error(res, 404, "not_found", "artifact file is not readable");
+      send_error(res, 404, "not_found", "the file is not readable");
       return;
     }
-    res.set_header("Content-Disposition", fmt::format("attachment; filename=\"{}\"", a.filename));
-    res.set_content_provider(static_cast<std::size_t>(size), a.content_type,
+    res.set_content_provider(static_cast<std::size_t>(size), content_type,
                              [in](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
                                char buf[64 * 1024];
                                in->seekg(static_cast<std::streamoff>(offset));
@@ -304,6 +314,43 @@ struct Server::Impl {
                                sink.write(buf, static_cast<std::size_t>(in->gcount()));
                                return true;
                              });
+  }
+
+  void send_image(const httplib::Request& req, httplib::Response& res) {
+    const std::string size_text = req.get_param_value("size");
+    std::int64_t size = 0;
+    if (!size_text.empty()) {
+      auto [end, ec] = std::from_chars(size_text.data(), size_text.data() + size_text.size(), size);
+      if (ec != std::errc() || end != size_text.data() + size_text.size() || size == 0) size = -1;
+    }
+    ImageFile img = find_image(root, req.matches[1], size);
+    if (img.status != 200) {
+      static const std::map<int, std::string> kCodes = {
+          {400, "invalid_argument"}, {403, "forbidden"}, {404, "not_found"}};
+      send_error(res, img.status, kCodes.at(img.status), shown(img.message));
+      return;
+    }
+    // Images may be kept and revalidated with the ETag (every other answer is no-store).
+    res.headers.erase("Cache-Control");
+    res.set_header("Cache-Control", "private, no-cache");
+    res.set_header("ETag", img.etag);
+    res.set_header("Last-Modified", img.last_modified);
+    if (img.thumbnail) res.set_header("X-Compe-Thumbnail", std::to_string(size));
+    if (req.get_header_value("If-None-Match") == img.etag) {
+      res.status = 304;
+      return;
+    }
+    send_file(res, img.path, img.content_type);
+  }
+
+  void send_artifact(const httplib::Request& req, httplib::Response& res) {
+    ArtifactFile a = find_artifact(store, root, req.matches[1], req.matches[2]);
+    if (a.status != 200) {
+      send_error(res, a.status, a.status == 403 ? "forbidden" : "not_found", shown(a.message));
+      return;
+    }
+    res.set_header("Content-Disposition", fmt::format("attachment; filename=\"{}\"", a.filename));
+    send_file(res, a.path, a.content_type);
   }
 };
 
