@@ -32,6 +32,8 @@ struct CompetitionConfig {
   std::vector<std::string> target_columns;
   std::filesystem::path train, test, sample_submission;
   std::optional<std::filesystem::path> solution;
+  /// [data] labels: corrected train labels (id,<target>) that override the train file's (review).
+  std::optional<std::filesystem::path> labels;
   FoldsConfig folds;
 };
 

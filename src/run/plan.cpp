@@ -176,6 +176,9 @@ Plan plan_experiment(const Workspace& ws, const Experiment& exp, const Options& 
   Plan p;
   read_data(ws, p);
   choose_folds(ws, exp, opt, note, p);
+  // Corrected labels replace the train labels after the folds are read or made: every row stays
+  // in its fold.
+  p.labels_lineage = apply_label_override(ws, p.train);
   choose_model(ws, exp, note, p);
   read_pseudo(ws, exp, note, p);
   p.ref = make_reference(ws.config(), p.train, p.test, p.sample, p.folds_csv, p.target);

@@ -22,7 +22,7 @@ namespace {
 
 const std::vector<std::string> kSections = {"competition", "data", "folds", "final", "select"};
 const std::vector<std::string> kCompetitionKeys = {"name", "task", "metric", "id", "target"};
-const std::vector<std::string> kDataKeys = {"train", "test", "sample_submission", "solution"};
+const std::vector<std::string> kDataKeys = {"train", "test", "sample_submission", "solution", "labels"};
 const std::vector<std::string> kFoldsKeys = {"strategy", "k", "seed", "shuffle", "group",
                                              "time", "gap", "bins"};
 
@@ -116,6 +116,8 @@ CompetitionConfig parse_competition_config(std::string_view text, std::string_vi
   }
   if (auto s = get<std::string>(*data, "solution", "data.solution", display, "a path string"))
     c.solution = *s;
+  if (auto s = get<std::string>(*data, "labels", "data.labels", display, "a path string"))
+    c.labels = *s;
 
   if (const toml::table* f = section(root, "folds", display)) {
     check_toml_keys(*f, "folds.", kFoldsKeys, display);
@@ -175,6 +177,7 @@ std::string render_competition_config(const CompetitionConfig& c) {
   if (c.solution)
     o << "solution = " << toml_quote(c.solution->string())
       << "    # local scoring only: no model ever reads it\n";
+  if (c.labels) o << "labels = " << toml_quote(c.labels->string()) << "    # corrected train labels\n";
   const auto& s = c.folds.spec;
   o << "\n[folds]\n";
   o << "strategy = " << toml_quote(s.strategy) << "    # `compe list splitters`\n";
