@@ -105,7 +105,8 @@ std::vector<Queued> apply_rules(const Source& s, const BuildOptions& o) {
       auto [pos, fresh] = at.emplace(std::pair{is_test, it.row}, out.size());
       if (fresh) {
         const Column& ids = is_test ? s.ref.test_ids : s.ref.train_ids;
-        out.push_back({ids.to_string(it.row), is_test, it.row, it.given, json::array()});
+        // The given label from the reference (disagreement items carry none of their own).
+        out.push_back({ids.to_string(it.row), is_test, it.row, is_test ? -1 : labels[it.row], json::array()});
       }
       json reason = {{"rule", it.rule}, {"score", round6(it.score)}, {"text", it.reason}};
       if (it.suggested >= 0) reason["suggested"] = s.classes[static_cast<std::size_t>(it.suggested)];
