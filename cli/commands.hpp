@@ -23,5 +23,6 @@ void add_host_commands(CLI::App& app);
 void add_shake_commands(CLI::App& app);
 void add_sync_commands(CLI::App& app);
 void add_pseudo_command(CLI::App& app);
+void add_review_commands(CLI::App& app);
 
 }  // namespace compe::cli

@@ -69,6 +69,7 @@ int main(int argc, char** argv) {
   compe::cli::add_shake_commands(app);
   compe::cli::add_sync_commands(app);
   compe::cli::add_pseudo_command(app);
+  compe::cli::add_review_commands(app);
   bound_thread_options(app);
   try {
     app.parse(argc, argv);

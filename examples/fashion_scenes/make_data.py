@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
-"""Builds three image competitions from Debian's dataset-fashion-mnist package.
+"""Builds four image competitions from Debian's dataset-fashion-mnist package.
 
 Each is laid out as a Kaggle competition (train.csv, test.csv, sample_submission.csv, a hidden
 solution.csv with a Usage column, meta.json). Training scenes are made only from the original
 training images, test scenes only from the original test images, so no item is in both.
 
+  classification  one 28 x 28 item per image, 10 classes; the target is the class name (label);
+                metric: multiclass log loss (log_loss); docs/REVIEW.md plants label noise in it
   multilabel    56 x 56 mosaics of 2 x 2 slots; each slot holds an item with probability 0.7;
                 the target is which of the 10 classes are present (one 0/1 column per class);
                 metric: mean column-wise ROC AUC (multilabel_auc)
@@ -17,14 +19,15 @@ training images, test scenes only from the original test images, so no item is i
 Files (all in OUT):
   images.npy             uint8, (train + test) x H x W; an image's id is its row in this file
   images/<id>.png        the same images as greyscale PNG files, for the dashboard
-  train.csv              multilabel: id, one 0/1 column per class, px0..px195 (4 x 4 pixel sums)
+  train.csv              classification: id, label (class name), px0..px48 (4 x 4 pixel sums)
+                         multilabel: id, one 0/1 column per class, px0..px195 (4 x 4 pixel sums)
                          detection/segmentation: id, width, height
   train_boxes.csv        detection: image_id,x1,y1,x2,y2,label (label: the class index into
                          meta.json's classes; an image without items has one row with empty box
                          cells)
   train_masks.csv        segmentation: Image_Label,EncodedPixels (Image_Label = <id>_<group>)
   test.csv               as train.csv without targets
-  sample_submission.csv  multilabel: id + class columns (0.5); detection: image_id,
+  sample_submission.csv  classification: id + class columns (0.1); multilabel: id + class columns (0.5); detection: image_id,
                          PredictionString (empty); segmentation: Image_Label,EncodedPixels (empty)
   solution.csv           the hidden test targets in the submission's layout, with Usage
                          (detection: the ground-truth CSV layout + Usage)
@@ -51,7 +54,7 @@ SOURCE = "/usr/share/datasets/fashion-mnist"
 CLASSES = ["tshirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "boot"]
 GROUPS = {"top": [0, 2, 3, 4, 6], "bottom_bag": [1, 8], "shoes": [5, 7, 9]}
 GROUP_OF = {c: g for g, cs in GROUPS.items() for c in cs}
-DEFAULT_SIZES = {"multilabel": (3000, 1000), "detection": (1500, 500), "segmentation": (1500, 500)}
+DEFAULT_SIZES = {"classification": (3000, 1000), "multilabel": (3000, 1000), "detection": (1500, 500), "segmentation": (1500, 500)}
 
 
 def read_idx(path):
@@ -143,6 +146,14 @@ def scenes(items, labels, rng, n, size=96):
     return images, boxes, owners
 
 
+def classification_items(tr_img, tr_lab, te_img, te_lab, rng, n_train, n_test):
+    """One original item per image: random train images for train, random test images for test."""
+    tr = rng.choice(len(tr_img), n_train, replace=False)
+    te = rng.choice(len(te_img), n_test, replace=False)
+    images = np.concatenate([tr_img[tr], te_img[te]])
+    return images, np.concatenate([tr_lab[tr], te_lab[te]]).astype(int)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("kind", choices=sorted(DEFAULT_SIZES))
@@ -183,7 +194,22 @@ def main():
                   "public_rows": int(public.sum()), "private_rows": int((~public).sum())},
     }
 
-    if a.kind == "multilabel":
+    if a.kind == "classification":
+        images, y = classification_items(tr_img, tr_lab, te_img, te_lab, rng, n_train, n_test)
+        feats = images.astype(np.int32).reshape(len(images), 7, 4, 7, 4).sum(axis=(2, 4)).reshape(len(images), 49)
+        px = ",".join(f"px{i}" for i in range(49))
+        cls = ",".join(CLASSES)
+        write("train.csv", f"id,label,{px}",
+              (f"{i},{CLASSES[y[i]]}," + ",".join(map(str, feats[i])) for i in train_ids))
+        write("test.csv", f"id,{px}", (f"{i}," + ",".join(map(str, feats[i])) for i in test_ids))
+        write("sample_submission.csv", f"id,{cls}", (f"{i}," + ",".join(["0.1"] * len(CLASSES)) for i in test_ids))
+        write("solution.csv", f"id,{cls},Usage",
+              (f"{i}," + ",".join("1" if c == y[i] else "0" for c in range(len(CLASSES))) + f",{usage[j]}"
+               for j, i in enumerate(test_ids)))
+        meta.update({"task": "multiclass", "target": "label", "metric": "log_loss", "greater_is_better": False,
+                     "classes": CLASSES, "image_size": [28, 28],
+                     "features": "px0..px48: sums of 4 x 4 pixel blocks (row-major 7 x 7)"})
+    elif a.kind == "multilabel":
         img_tr, y_tr = mosaic(tr_img, tr_lab, rng, n_train)
         img_te, y_te = mosaic(te_img, te_lab, rng, n_test)
         images = np.concatenate([img_tr, img_te])

@@ -245,8 +245,63 @@ struct Trial {
   std::optional<std::int64_t> heartbeat_ms; ///< its last sign of life (Store::heartbeat_trial)
 };
 
+/// A review queue (schema 6): the rows or images a person should look at, built from runs' OOF
+/// predictions (src/review) or imported from a file. Names are unique in a store.
+struct ReviewQueue {
+  std::string name;
+  std::vector<std::string> source_runs;
+  std::vector<std::string> rules;
+  std::string kind = "classification";  ///< "classification" (a label) or "boxes" (COCO-like)
+  /// What the items' labels mean: id column, target column, classes, workspace.
+  nlohmann::json info = nlohmann::json::object();
+  std::int64_t created_ms = 0;  ///< 0 on create = now
+  std::int64_t items = 0;       ///< read back: number of items
+  std::int64_t reviewed = 0;    ///< read back: items with at least one edit
+};
+
+/// One queued row or image. `label` is the current value: the last edit's new value, else the
+/// label it had when queued (`original`).
+struct ReviewItem {
+  std::string queue;
+  std::string key;  ///< row id or image id
+  std::int64_t rank = 0;
+  nlohmann::json reasons = nlohmann::json::array();  ///< why it was queued: [{rule, score, text}]
+  nlohmann::json original;                           ///< the label(s) when queued
+  nlohmann::json label;                              ///< the current label(s)
+  nlohmann::json predictions = nlohmann::json::object();  ///< the models' predictions
+  nlohmann::json data = nlohmann::json::object();         ///< the row's features, image size
+  std::string status = "open";     ///< "open", or the action of the last edit
+  std::int64_t last_edit = 0;      ///< id of the last edit, 0 when none
+  std::string last_reviewer;       ///< who made it
+  std::int64_t last_edit_ms = 0;
+};
+
+/// "accept", "relabel", "skip", "boxes", "undo" (reverts the item's latest edit not undone).
+inline constexpr const char* kReviewActions[] = {"accept", "relabel", "skip", "boxes", "undo"};
+
+/// One edit of an item, kept forever (its history).
+struct ReviewEdit {
+  std::int64_t id = 0;  ///< assigned by the store, increasing
+  std::string queue;
+  std::string key;
+  std::string action;
+  nlohmann::json old_value;  ///< the item's label before (set by the store)
+  nlohmann::json new_value;  ///< skip and undo: set by the store
+  std::string reviewer;
+  std::int64_t time_ms = 0;   ///< set by the store
+  std::int64_t based_on = 0;  ///< the item's last edit the reviewer had seen (0 = none)
+  std::int64_t undoes = 0;    ///< undo: the edit it reverted
+};
+
+/// What an edit did: the stored edit and the edits of others it overrides (saved after the one
+/// the reviewer had seen; both stay in the history and the later edit wins).
+struct ReviewEditResult {
+  ReviewEdit edit;
+  std::vector<ReviewEdit> overridden;
+};
+
 /// The schema version this build writes; older stores are migrated when opened.
-inline constexpr int kStoreSchemaVersion = 5;
+inline constexpr int kStoreSchemaVersion = 6;
 
 class Store {
  public:
@@ -375,6 +430,26 @@ class Store {
   /// Trials of a study by number, optionally only those in `state`.
   virtual std::vector<Trial> list_trials(const std::string& study,
                                          std::optional<TrialState> state = std::nullopt) = 0;
+
+  // ---- review queues (schema 6) ----
+  /// Creates a queue with its items in one transaction. A name already used is
+  /// Error(kInvalidArgument); items with the same key are Error(kInvalidArgument).
+  virtual ReviewQueue create_review_queue(const ReviewQueue& queue,
+                                          std::span<const ReviewItem> items) = 0;
+  virtual ReviewQueue get_review_queue(const std::string& name) = 0;
+  virtual std::vector<ReviewQueue> list_review_queues() = 0;
+  /// Deletes a queue, its items and their history.
+  virtual void delete_review_queue(const std::string& name) = 0;
+  /// The queue's items by rank.
+  virtual std::vector<ReviewItem> list_review_items(const std::string& queue) = 0;
+  virtual ReviewItem get_review_item(const std::string& queue, const std::string& key) = 0;
+  /// Saves one edit in one transaction: the edit row and the item's new current label. An unknown
+  /// action, queue or item, or an undo with nothing to undo, is an error and saves nothing.
+  virtual ReviewEditResult edit_review_item(const ReviewEdit& edit) = 0;
+  /// Edits of one item (or of the whole queue when `key` is empty), oldest first.
+  virtual std::vector<ReviewEdit> review_history(const std::string& queue,
+                                                 const std::string& key = "") = 0;
+
 };
 
 /// Opens (creating and migrating when needed) a store:

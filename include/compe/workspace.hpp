@@ -36,6 +36,8 @@ struct CompetitionConfig {
   std::vector<std::string> target_columns;
   std::filesystem::path train, test, sample_submission;
   std::optional<std::filesystem::path> solution;
+  /// [data] labels: corrected train labels (id,<target>) that override the train file's (review).
+  std::optional<std::filesystem::path> labels;
   FoldsConfig folds;
   /// Image competitions (task detection or segmentation; docs/FORMATS.md): [data] boxes (the
   /// train images' boxes, detection), masks (their RLE masks, segmentation) and images (the

@@ -61,6 +61,11 @@ std::string data_hash(const Workspace& ws) {
     h.update_i64(static_cast<std::int64_t>(bytes.size()));
     h.update(bytes);
   }
+  if (ws.config().labels) {  // corrected labels are part of the data
+    std::string bytes = read_file(ws.resolve(*ws.config().labels));
+    h.update_i64(static_cast<std::int64_t>(bytes.size()));
+    h.update(bytes);
+  }
   return h.hex();
 }
 

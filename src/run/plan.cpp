@@ -236,6 +236,9 @@ Plan plan_experiment(const Workspace& ws, const Experiment& exp, const Options& 
   Plan p;
   read_data(ws, p);
   choose_folds(ws, exp, opt, note, p);
+  // Corrected labels replace the train labels after the folds are read or made: every row stays
+  // in its fold.
+  p.labels_lineage = apply_label_override(ws, p.train);
   choose_model(ws, exp, note, p);
   if (is_image_task(ws.config().task) && !exp.pseudo.is_null())
     fail(ErrorCode::kInvalidArgument, "[pseudo] does not apply to {} runs", metric::task_name(ws.config().task));

@@ -28,6 +28,7 @@ nlohmann::json resolved_config(const Workspace& ws, const Experiment& exp, const
   config["competition"]["folds"]["k"] = p.num_folds;
   if (!opt.proxy.is_null()) config["proxy"] = opt.proxy;
   if (!p.pseudo_lineage.is_null()) config["pseudo"] = p.pseudo_lineage;
+  if (!p.labels_lineage.is_null()) config["labels"] = p.labels_lineage;
   nlohmann::json left = nlohmann::json::array(), counted = nlohmann::json::array();
   for (const auto& c : p.features.report().left_out) left.push_back({{"column", c.column}, {"reason", c.reason}});
   for (const auto& c : p.features.report().count_encoded)

@@ -66,7 +66,15 @@ struct Plan {
   /// folds_csv.folds, made by compe.toml's splitter with seed + r. Empty for one repeat.
   std::vector<std::vector<int>> repeat_folds;
   int repeats() const { return 1 + static_cast<int>(repeat_folds.size()); }
+  /// [data] labels: the override file, its sha256, the rows it changed and the review edits it
+  /// came from (null without); recorded in the run's config as "labels".
+  nlohmann::json labels_lineage;
 };
+
+/// Applies compe.toml's [data] labels to `train`'s target column (labels.cpp): ids must be train
+/// ids and classification labels one of the train labels, each error naming the file and line.
+/// Returns the lineage recorded with the run (null when the workspace has no override).
+nlohmann::json apply_label_override(const Workspace& ws, Table& train);
 
 /// Stage 1: reads and checks the data (unique ids, target and id columns), reads folds.csv or
 /// makes it, checks the requested folds, applies Options::row_filter, resolves the backend and

@@ -26,6 +26,7 @@
 #include "server/api_blend.hpp"
 #include "server/api_images.hpp"
 #include "server/api_shake.hpp"
+#include "server/api_review.hpp"
 #include "server/api_study.hpp"
 #include "server/assets.hpp"
 #include "server/listen.hpp"
@@ -289,10 +290,32 @@ struct Server::Impl {
     http.Get("/api/shake", api([this](const httplib::Request& req, httplib::Response& res) {
                send_json(res, shake_json(store, root, params_of(req)));
              }));
+    review_routes();
     http.Get("/api/diversity", api([this](const httplib::Request& req, httplib::Response& res) {
                send_json(res, diversity_json(store, root, req.get_param_value("ids"),
                                              req.get_param_value("method")));
              }));
+  }
+
+  // The review page (api_review.hpp): the dashboard's one write, an edit, is a POST of JSON
+  // (a cross-site form cannot send that content type).
+  void review_routes() {
+    http.Get("/api/review", api([this](const httplib::Request&, httplib::Response& res) {
+               send_json(res, review_queues_json(store));
+             }));
+    http.Get(R"(/api/review/([^/]+))", api([this](const httplib::Request& req, httplib::Response& res) {
+               send_json(res, review_queue_json(store, req.matches[1]));
+             }));
+    http.Get(R"(/api/review/([^/]+)/item)", api([this](const httplib::Request& req, httplib::Response& res) {
+               send_json(res, review_item_json(store, req.matches[1], req.get_param_value("key")));
+             }));
+    http.Post(R"(/api/review/([^/]+)/edit)", api([this](const httplib::Request& req, httplib::Response& res) {
+                if (req.get_header_value("Content-Type").rfind("application/json", 0) != 0) {
+                  send_error(res, 415, "invalid_argument", "an edit is a JSON body (Content-Type: application/json)");
+                  return;
+                }
+                send_json(res, review_edit_json(store, req.matches[1], req.body));
+              }));
   }
 
   /// Streams a file in 64 KiB pieces (404 when it cannot be opened).

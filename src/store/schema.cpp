@@ -176,6 +176,47 @@ CREATE TABLE artifact_chunks (
 );
 ALTER TABLE artifact_chunks ALTER COLUMN data SET STORAGE EXTERNAL;
 )sql"},
+    {6, "review queues: items with their current labels, and every edit with its history",
+     R"sql(
+CREATE TABLE review_queues (
+  name TEXT PRIMARY KEY,
+  source_runs TEXT NOT NULL DEFAULT '[]',
+  rules TEXT NOT NULL DEFAULT '[]',
+  kind TEXT NOT NULL DEFAULT 'classification',
+  info TEXT NOT NULL DEFAULT '{}',
+  created_ms BIGINT NOT NULL
+);
+CREATE TABLE review_items (
+  queue TEXT NOT NULL REFERENCES review_queues (name) ON DELETE CASCADE,
+  item_key TEXT NOT NULL,
+  rank BIGINT NOT NULL,
+  reasons TEXT NOT NULL DEFAULT '[]',
+  original TEXT NOT NULL DEFAULT 'null',
+  label TEXT NOT NULL DEFAULT 'null',
+  predictions TEXT NOT NULL DEFAULT '{}',
+  data TEXT NOT NULL DEFAULT '{}',
+  status TEXT NOT NULL DEFAULT 'open',
+  last_edit BIGINT NOT NULL DEFAULT 0,
+  PRIMARY KEY (queue, item_key)
+);
+CREATE INDEX review_items_rank ON review_items (queue, rank);
+CREATE TABLE review_edits (
+  id BIGINT PRIMARY KEY,
+  queue TEXT NOT NULL,
+  item_key TEXT NOT NULL,
+  action TEXT NOT NULL,
+  old_value TEXT NOT NULL,
+  new_value TEXT NOT NULL,
+  reviewer TEXT NOT NULL DEFAULT '',
+  time_ms BIGINT NOT NULL,
+  based_on BIGINT NOT NULL DEFAULT 0,
+  undoes BIGINT NOT NULL DEFAULT 0,
+  FOREIGN KEY (queue, item_key) REFERENCES review_items (queue, item_key) ON DELETE CASCADE
+);
+CREATE INDEX review_edits_item ON review_edits (queue, item_key, id);
+INSERT INTO counters (name, value) VALUES ('review_edits', 0);
+)sql",
+     nullptr, nullptr},
 };
 
 static_assert(std::size(kMigrations) == kStoreSchemaVersion,

@@ -128,6 +128,18 @@ class SqlStore final : public Store {
   std::vector<Trial> list_trials(const std::string& study,
                                  std::optional<TrialState> state) override;
 
+  // ---- review queues (review.cpp) ----
+  ReviewQueue create_review_queue(const ReviewQueue& queue,
+                                  std::span<const ReviewItem> items) override;
+  ReviewQueue get_review_queue(const std::string& name) override;
+  std::vector<ReviewQueue> list_review_queues() override;
+  void delete_review_queue(const std::string& name) override;
+  std::vector<ReviewItem> list_review_items(const std::string& queue) override;
+  ReviewItem get_review_item(const std::string& queue, const std::string& key) override;
+  ReviewEditResult edit_review_item(const ReviewEdit& edit) override;
+  std::vector<ReviewEdit> review_history(const std::string& queue,
+                                         const std::string& key) override;
+
  private:
   template <typename F>
   std::invoke_result_t<F&> write(std::string_view op, F&& fn) {
@@ -196,6 +208,11 @@ class SqlStore final : public Store {
   std::optional<Trial> new_trial(const std::string& study, const json& params, TrialState state,
                                  std::optional<std::int64_t> limit);
 
+
+  void require_review_queue(const std::string& name);
+  std::vector<ReviewItem> load_review_items(const std::string& queue, const std::string& key);
+  std::vector<ReviewEdit> load_review_edits(const std::string& queue, const std::string& key,
+                                            std::int64_t after);
 
   std::mutex mu_;
   std::unique_ptr<Db> db_;

@@ -25,7 +25,7 @@ namespace {
 const std::vector<std::string> kSections = {"competition", "data", "folds", "final", "select"};
 const std::vector<std::string> kCompetitionKeys = {"name", "task", "metric", "id", "target", "classes"};
 const std::vector<std::string> kDataKeys = {"train",    "test",  "sample_submission", "solution",
-                                            "boxes",    "masks", "images"};
+                                            "boxes",    "masks", "images", "labels"};
 // The segmentation metrics of compe/segment.hpp, accepted by name until the metric registry has
 // rows for them (a registry row that accepts segmentation is accepted too).
 const std::vector<std::string> kSegmentationMetrics = {"dice", "dice_global", "iou", "iou_global"};
@@ -172,6 +172,8 @@ CompetitionConfig parse_competition_config(std::string_view text, std::string_vi
   c.masks = get<std::string>(*data, "masks", "data.masks", display, "a path string").value_or("");
   c.images = get<std::string>(*data, "images", "data.images", display, "a path string").value_or("");
   check_image_keys(c, display);
+  if (auto s = get<std::string>(*data, "labels", "data.labels", display, "a path string"))
+    c.labels = *s;
 
   if (const toml::table* f = section(root, "folds", display)) {
     check_toml_keys(*f, "folds.", kFoldsKeys, display);
@@ -245,6 +247,7 @@ std::string render_competition_config(const CompetitionConfig& c) {
     o << "boxes = " << toml_quote(c.boxes) << "    # image_id,x1,y1,x2,y2,label (pixels, x2/y2 exclusive)\n";
   if (!c.masks.empty()) o << "masks = " << toml_quote(c.masks) << "    # RLE per image and class\n";
   if (!c.images.empty()) o << "images = " << toml_quote(c.images) << "    # <id>.png\n";
+  if (c.labels) o << "labels = " << toml_quote(c.labels->string()) << "    # corrected train labels\n";
   const auto& s = c.folds.spec;
   o << "\n[folds]\n";
   o << "strategy = " << toml_quote(s.strategy) << "    # `compe list splitters`\n";

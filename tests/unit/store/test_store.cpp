@@ -1367,3 +1367,171 @@ TEST_P(StoreTest, CorruptArtifactChunkFailsItsHashCheck) {
   EXPECT_NE(msg.find("chunk 0 of 3 does not decompress"), std::string::npos) << msg;
   fs::remove_all(tmp);
 }
+
+// ---- review queues (schema 6) ----
+
+namespace {
+
+compe::ReviewQueue review_queue(const std::string& name) {
+  compe::ReviewQueue q;
+  q.name = name;
+  q.source_runs = {"run1", "run2"};
+  q.rules = {"confident_learning"};
+  q.info = {{"target", "survived"}, {"classes", {"0", "1"}}};
+  return q;
+}
+
+std::vector<compe::ReviewItem> review_items() {
+  std::vector<compe::ReviewItem> items(3);
+  const char* keys[] = {"17", "4", "9"};
+  for (int i = 0; i < 3; ++i) {
+    items[i].key = keys[i];
+    items[i].rank = i;
+    items[i].original = "0";
+    items[i].reasons = nlohmann::json::array({{{"rule", "highest_loss"}, {"score", 3.5 - i}}});
+    items[i].predictions = {{"run1", {0.1, 0.9}}};
+    items[i].data = {{"age", 20 + i}};
+  }
+  return items;
+}
+
+compe::ReviewEdit review_edit(const std::string& key, const std::string& action,
+                              nlohmann::json value, const std::string& reviewer) {
+  compe::ReviewEdit e;
+  e.queue = "noise";
+  e.key = key;
+  e.action = action;
+  e.new_value = std::move(value);
+  e.reviewer = reviewer;
+  return e;
+}
+
+TEST_P(StoreTest, ReviewQueuesKeepItemsInRankOrder) {
+  auto made = store_->create_review_queue(review_queue("noise"), review_items());
+  EXPECT_EQ(made.items, 3);
+  EXPECT_GT(made.created_ms, 0);
+  EXPECT_EQ(error_code_of([&] { store_->create_review_queue(review_queue("noise"), {}); }),
+            ErrorCode::kInvalidArgument);
+  auto twice = review_items();
+  twice[1].key = "17";
+  EXPECT_EQ(error_code_of([&] { store_->create_review_queue(review_queue("dup"), twice); }),
+            ErrorCode::kInvalidArgument);
+  // The failed create left nothing behind.
+  EXPECT_EQ(error_code_of([&] { store_->get_review_queue("dup"); }), ErrorCode::kNotFound);
+
+  auto q = store_->get_review_queue("noise");
+  EXPECT_EQ(q.source_runs, (std::vector<std::string>{"run1", "run2"}));
+  EXPECT_EQ(q.rules, (std::vector<std::string>{"confident_learning"}));
+  EXPECT_EQ(q.info["target"], "survived");
+  EXPECT_EQ(q.items, 3);
+  EXPECT_EQ(q.reviewed, 0);
+  auto items = store_->list_review_items("noise");
+  ASSERT_EQ(items.size(), 3u);
+  EXPECT_EQ(items[0].key, "17");
+  EXPECT_EQ(items[2].key, "9");
+  EXPECT_EQ(items[1].data["age"], 21);
+  EXPECT_EQ(items[1].predictions["run1"][1], 0.9);
+  EXPECT_EQ(items[0].reasons[0]["rule"], "highest_loss");
+  EXPECT_EQ(items[0].status, "open");
+  EXPECT_EQ(items[0].label, "0");
+  EXPECT_EQ(error_code_of([&] { store_->get_review_item("noise", "5"); }), ErrorCode::kNotFound);
+  EXPECT_EQ(error_code_of([&] { store_->list_review_items("other"); }), ErrorCode::kNotFound);
+
+  store_->delete_review_queue("noise");
+  EXPECT_TRUE(store_->list_review_queues().empty());
+  store_->create_review_queue(review_queue("noise"), review_items());  // the name is free again
+  EXPECT_TRUE(store_->review_history("noise").empty());
+}
+
+TEST_P(StoreTest, ReviewEditsKeepHistoryAndTheLaterEditWins) {
+  store_->create_review_queue(review_queue("noise"), review_items());
+  auto r1 = store_->edit_review_item(review_edit("4", "relabel", "1", "ann"));
+  EXPECT_GT(r1.edit.id, 0);
+  EXPECT_EQ(r1.edit.old_value, "0");
+  EXPECT_TRUE(r1.overridden.empty());
+  auto item = store_->get_review_item("noise", "4");
+  EXPECT_EQ(item.label, "1");
+  EXPECT_EQ(item.original, "0");
+  EXPECT_EQ(item.status, "relabel");
+  EXPECT_EQ(item.last_reviewer, "ann");
+  EXPECT_EQ(item.last_edit, r1.edit.id);
+  EXPECT_EQ(store_->get_review_queue("noise").reviewed, 1);
+
+  // Bob opened the item before Ann's edit: his edit wins, both stay in history, and he is told.
+  auto r2 = store_->edit_review_item(review_edit("4", "accept", "0", "bob"));
+  ASSERT_EQ(r2.overridden.size(), 1u);
+  EXPECT_EQ(r2.overridden[0].reviewer, "ann");
+  EXPECT_EQ(r2.overridden[0].new_value, "1");
+  EXPECT_EQ(r2.edit.old_value, "1");
+  EXPECT_GT(r2.edit.id, r1.edit.id);
+  item = store_->get_review_item("noise", "4");
+  EXPECT_EQ(item.label, "0");
+  EXPECT_EQ(item.last_reviewer, "bob");
+  // Ann's page sees the item changed by someone else after her edit.
+  EXPECT_NE(item.last_edit, r1.edit.id);
+
+  // Having seen Bob's edit, Ann overrides nothing.
+  auto e3 = review_edit("4", "relabel", "1", "ann");
+  e3.based_on = r2.edit.id;
+  EXPECT_TRUE(store_->edit_review_item(e3).overridden.empty());
+
+  // Undo reverts the latest edit not undone, twice; then there is nothing to undo but skips.
+  auto u1 = store_->edit_review_item(review_edit("4", "undo", nullptr, "ann"));
+  EXPECT_EQ(u1.edit.new_value, "0");
+  EXPECT_EQ(store_->get_review_item("noise", "4").label, "0");
+  auto u2 = store_->edit_review_item(review_edit("4", "undo", nullptr, "ann"));
+  EXPECT_EQ(u2.edit.undoes, r2.edit.id);
+  EXPECT_EQ(store_->get_review_item("noise", "4").label, "1");
+  store_->edit_review_item(review_edit("4", "undo", nullptr, "ann"));
+  EXPECT_EQ(store_->get_review_item("noise", "4").label, "0");
+  EXPECT_EQ(error_code_of([&] { store_->edit_review_item(review_edit("4", "undo", nullptr, "x")); }),
+            ErrorCode::kInvalidArgument);
+  auto skip = store_->edit_review_item(review_edit("9", "skip", "ignored", "ann"));
+  EXPECT_EQ(skip.edit.new_value, "0");
+  EXPECT_EQ(store_->get_review_item("noise", "9").status, "skip");
+
+  auto boxes = nlohmann::json::array({{{"x1", 1}, {"y1", 2}, {"x2", 10}, {"y2", 12}, {"label", 0}}});
+  store_->edit_review_item(review_edit("17", "boxes", boxes, "ann"));
+  EXPECT_EQ(store_->get_review_item("noise", "17").label, boxes);
+
+  // Bad edits save nothing.
+  auto before = store_->review_history("noise").size();
+  EXPECT_EQ(error_code_of([&] { store_->edit_review_item(review_edit("4", "delete", 1, "x")); }),
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(error_code_of([&] { store_->edit_review_item(review_edit("5", "accept", 1, "x")); }),
+            ErrorCode::kNotFound);
+  auto history = store_->review_history("noise");
+  EXPECT_EQ(history.size(), before);
+  auto of4 = store_->review_history("noise", "4");
+  ASSERT_EQ(of4.size(), 6u);
+  EXPECT_EQ(of4[0].reviewer, "ann");
+  EXPECT_EQ(of4[1].reviewer, "bob");
+  for (std::size_t i = 1; i < of4.size(); ++i) {
+    EXPECT_GT(of4[i].id, of4[i - 1].id);
+    EXPECT_EQ(of4[i].old_value, of4[i - 1].new_value);  // the history is one unbroken chain
+  }
+}
+
+TEST_P(StoreTest, ReviewEditsFromManyConnectionsAreAllKept) {
+  if (!shared()) GTEST_SKIP() << "a private in-memory store has one connection";
+  store_->create_review_queue(review_queue("noise"), review_items());
+  constexpr int kThreads = 4;
+  constexpr int kEdits = 15;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      auto other = open_again();
+      for (int i = 0; i < kEdits; ++i)
+        other->edit_review_item(review_edit("17", "relabel", fmt::format("{}-{}", t, i),
+                                            fmt::format("r{}", t)));
+    });
+  }
+  for (auto& th : threads) th.join();
+  auto history = store_->review_history("noise", "17");
+  ASSERT_EQ(history.size(), static_cast<std::size_t>(kThreads * kEdits));
+  for (std::size_t i = 1; i < history.size(); ++i)
+    EXPECT_EQ(history[i].old_value, history[i - 1].new_value) << "edit " << history[i].id;
+  EXPECT_EQ(store_->get_review_item("noise", "17").label, history.back().new_value);
+}
+
+}  // namespace
