@@ -237,7 +237,7 @@ TEST(ImageRunWriter, DetectionRunWritesTheContractFilesScoredAndFused) {
   const std::string sub = read_file(w.dir() / "submission.csv");
   EXPECT_TRUE(sub.starts_with("image_id,PredictionString\n6,0 0.7")) << sub;  // label score x y w h
   EXPECT_NE(sub.find("\n7,1 0.2 2 2 2 2\n"), std::string::npos) << sub;
-  const Run rec = store->get_run(w.id());
+  const compe::Run rec = store->get_run(w.id());
   EXPECT_EQ(rec.status, RunStatus::kFinished);
   std::vector<std::string> names;
   for (const auto& a : store->list_artifacts(w.id())) names.push_back(a.name);
