@@ -217,6 +217,7 @@ Fused fuse_oof(const run::Reference& ref, std::span<const ImageDetections> oof, 
     return f;
   }
   f.params = *req.params;
+  if (f.params.weights.empty() && (find(req.method).uses & kUsesWeights)) f.params.weights.assign(oof.front().size(), 1.0);
   f.oof = fuse_with(req.method, f.params, oof, req.threads);
   for (int fold = 0; fold < ref.num_folds(); ++fold) {
     const std::vector<std::size_t> rows = ref.rows_of(fold);
