@@ -12,6 +12,7 @@
 #include "compe/error.hpp"
 #include "compe/pseudo.hpp"
 #include "compe/blend.hpp"
+#include "compe/mask_blend.hpp"
 #include "compe/folds.hpp"
 #include "compe/metric.hpp"
 #include "compe/run.hpp"
@@ -355,6 +356,10 @@ void add_rerun_command(CLI::App& app, const std::string& cmdline) {
       run::Summary s = run::run_experiment(w, x, o, nullptr);
       new_id = s.run_id;
       cv = s.cv;
+    } else if (blend::is_mask_blend(r)) {
+      const blend::MaskBlendRecorded rec = blend::rerun_mask_blend(w, *store, r, "", cmdline);
+      new_id = rec.run_id;
+      cv = rec.cv;
     } else if (detect::is_fusion_run(r)) {
       const detect::FusionRecorded rec = detect::rerun_fusion(w, *store, r, "", cmdline);
       new_id = rec.run_id;

@@ -62,7 +62,7 @@ def test_a_detection_run_logged_from_python_scores_its_boxes(tmp_path):
     files = os.listdir(run.dir)
     for name in ("oof_boxes.csv", "test_boxes_folds.csv", "test_boxes.csv", "submission.csv"):
         assert name in files
-    run_json = compe.Store(os.path.join(root, ".compe", "compe.db")).get_run(run.id)
+    run_json = compe.Store(os.path.join(root, ".compe", "compe.db")).run(run.id)
     assert run_json["oof"].endswith("oof_boxes.csv")
 
 
