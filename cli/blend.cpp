@@ -8,6 +8,8 @@
 
 #include "commands.hpp"
 #include "compe/blend.hpp"
+#include "compe/mask_blend.hpp"
+#include "compe/metric.hpp"
 #include "compe/pseudo_run.hpp"
 #include "compe/error.hpp"
 #include "compe/util.hpp"
@@ -125,12 +127,36 @@ void print_decision(const blend::Reference& ref, const nlohmann::json& d) {
              (std::filesystem::path(d["dir"].get<std::string>()) / "submission.csv").string());
 }
 
+/// `compe blend RUN RUN ...` in a segmentation workspace: the members' masks voted pixel by pixel.
+void blend_masks(const Workspace& ws, const Common& a, const std::string& name, const std::string& cmdline) {
+  std::unique_ptr<Store> store = open_run_store(a.workspace, a.store);
+  const blend::MaskBlendRecorded rec =
+      blend::record_mask_blend(ws, *store, {.runs = a.inputs, .name = name, .command_line = cmdline});
+  if (a.json) {
+    print_json(run_record(*store, rec.run_id));
+    return;
+  }
+  for (std::size_t i = 0; i < rec.members.size(); ++i)
+    fmt::print("member {}: oof {}, weight {}\n", rec.members[i], fmt_score(rec.member_scores[i]), rec.vote.weights[i]);
+  fmt::print("vote threshold {}: in-sample oof {}\n", rec.vote.threshold, fmt_score(rec.in_sample));
+  fmt::print("recorded run {} (vote): cv {} (nested over the folds)\n", rec.run_id, fmt_score(rec.cv));
+}
+
 void run_blend(Common& a, const std::string& name, bool thresholds, const std::string& cmdline) {
   if (a.inputs.empty())
     fail(ErrorCode::kInvalidArgument, "compe blend: give the runs to blend (two or more)");
   (void)blend::find(a.method);
   read_model_params(a);
   Workspace ws = open_workspace(a.workspace);
+  if (ws.config().task == metric::kDetection)
+    fail(ErrorCode::kInvalidArgument,
+         "compe blend: {} is a detection competition: its runs' boxes are fused, not blended; use compe wbf tune "
+         "RUN RUN ... (docs/DETECTION.md)",
+         ws.config().name);
+  if (ws.config().task == metric::kSegmentation) {
+    blend_masks(ws, a, name, cmdline);
+    return;
+  }
   blend::OofSet set = load(ws, a);
   if (thresholds && !blend::scores_labels(set.ref.metric))
     fail(ErrorCode::kInvalidArgument,

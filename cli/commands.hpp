@@ -13,7 +13,7 @@ void add_audit_command(CLI::App& app);
 void add_run_command(CLI::App& app, int argc, char** argv);
 void add_runs_command(CLI::App& app);
 void add_track_commands(CLI::App& app, int argc, char** argv);
-void add_wbf_command(CLI::App& app);
+void add_wbf_command(CLI::App& app, int argc, char** argv);
 void add_ui_command(CLI::App& app);
 void add_blend_commands(CLI::App& app, int argc, char** argv);
 void add_oof_commands(CLI::App& app, int argc, char** argv);

@@ -59,7 +59,7 @@ int main(int argc, char** argv) {
   compe::cli::add_track_commands(app, argc, argv);
   compe::cli::add_score_command(app);
   compe::cli::add_list_command(app);
-  compe::cli::add_wbf_command(app);
+  compe::cli::add_wbf_command(app, argc, argv);
   compe::cli::add_ui_command(app);
   compe::cli::add_blend_commands(app, argc, argv);
   compe::cli::add_oof_commands(app, argc, argv);

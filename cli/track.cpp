@@ -13,10 +13,12 @@
 #include "compe/error.hpp"
 #include "compe/pseudo.hpp"
 #include "compe/blend.hpp"
+#include "compe/mask_blend.hpp"
 #include "compe/folds.hpp"
 #include "compe/metric.hpp"
 #include "compe/run.hpp"
 #include "compe/track.hpp"
+#include "compe/tune/fusion.hpp"
 #include "compe/util.hpp"
 #include "output.hpp"
 #include "workspace_option.hpp"
@@ -372,6 +374,14 @@ void add_rerun_command(CLI::App& app, const std::string& cmdline) {
       run::Summary s = run::run_experiment(w, x, o, nullptr);
       new_id = s.run_id;
       cv = s.cv;
+    } else if (blend::is_mask_blend(r)) {
+      const blend::MaskBlendRecorded rec = blend::rerun_mask_blend(w, *store, r, "", cmdline);
+      new_id = rec.run_id;
+      cv = rec.cv;
+    } else if (detect::is_fusion_run(r)) {
+      const detect::FusionRecorded rec = detect::rerun_fusion(w, *store, r, "", cmdline);
+      new_id = rec.run_id;
+      cv = rec.cv;
     } else {
       blend::RunOptions ro;
       ro.store = a->store;

@@ -14,6 +14,7 @@
 #include "compe/util.hpp"
 #include "output.hpp"
 #include "progress.hpp"
+#include "workspace_option.hpp"
 
 namespace compe::cli {
 namespace {
@@ -101,6 +102,53 @@ std::string params_text(const detect::Info& info, const detect::Params& p) {
   return s;
 }
 
+/// `compe wbf fuse|tune RUN RUN ...`: the fused runs recorded as a run, printed as the Run
+/// record (--json) or a summary.
+struct RunForm {
+  std::string workspace, store, name;
+  bool json = false;
+};
+
+void add_run_form_options(CLI::App* cmd, RunForm& f) {
+  add_workspace_option(cmd, f.workspace);
+  add_store_option(cmd, f.store);
+  cmd->add_option("--name", f.name, "RUN form: name of the recorded run (default wbf-tuned or wbf-fused)");
+}
+
+void record_runs_fusion(const RunForm& f, detect::FusionRunRequest req, const std::string& cmdline) {
+  Workspace ws = open_workspace(f.workspace);
+  std::unique_ptr<Store> store = open_run_store(f.workspace, f.store);
+  req.name = f.name;
+  req.command_line = cmdline;
+  TerminalProgress bar(stdout, !f.json && stdout_is_tty());
+  req.progress = &bar;
+  const detect::FusionRecorded rec = detect::record_fusion(ws, *store, req);
+  if (f.json) {
+    print_json(run_record(*store, rec.run_id));
+    return;
+  }
+  const detect::Info& info = detect::find(req.method);
+  for (std::size_t i = 0; i < rec.members.size(); ++i)
+    fmt::print("member {}: oof {}\n", rec.members[i], fmt_score(rec.member_scores[i]));
+  if (rec.tuned) {
+    for (std::size_t k = 0; k < rec.tuned->folds.size(); ++k)
+      fmt::print("fold {}: tuned on the other folds:{}{} -> {}\n", rec.tuned->folds[k],
+                 params_text(info, rec.tuned->fold_best[k].params).starts_with(" ") ? "" : " ",
+                 params_text(info, rec.tuned->fold_best[k].params), fmt_score(rec.tuned->fold_scores[k]));
+  }
+  fmt::print("final settings:{}{}\n", params_text(info, rec.params).starts_with(" ") ? "" : " ",
+             params_text(info, rec.params));
+  fmt::print("recorded run {} ({}): cv {}{}\n", rec.run_id, info.name, fmt_score(rec.cv),
+             rec.tuned ? " (nested over the folds)" : "");
+}
+
+/// Whether the positional arguments of fuse/tune are files (the file form) or run ids.
+bool all_files(const std::vector<std::string>& args) {
+  for (const auto& a : args)
+    if (!std::filesystem::is_regular_file(a)) return false;
+  return true;
+}
+
 void add_methods(CLI::App* group) {
   auto* methods = group->add_subcommand("methods", "List the fusion methods");
   auto json_methods = std::make_shared<bool>(false);
@@ -127,8 +175,9 @@ void add_methods(CLI::App* group) {
   });
 }
 
-void add_fuse(CLI::App* group) {
+void add_fuse(CLI::App* group, const std::string& cmdline) {
   struct Args {
+    RunForm rf;
     std::vector<std::string> files;
     std::string method = "wbf", weights, conf_type, format = "xyxy", out, soft_method;
     std::optional<double> iou_thr;
@@ -140,7 +189,9 @@ void add_fuse(CLI::App* group) {
   auto a = std::make_shared<Args>();
   auto* cmd =
       group->add_subcommand("fuse", "Fuse the detections of several models, image by image");
-  cmd->add_option("MODEL_FILES", a->files, "One CSV per model: image_id,x1,y1,x2,y2,score,label")
+  cmd->add_option("MODEL_FILES", a->files,
+                  "One CSV per model: image_id,x1,y1,x2,y2,score,label; or, without -o, detection runs "
+                  "(ids or unique prefixes) fused and recorded as a run")
       ->required();
   cmd->add_option("--method", a->method, "wbf, nms, soft_nms or nmw (see `compe wbf methods`)");
   cmd->add_option("--weights", a->weights, "Per-model weights W1,W2,... (one per file)");
@@ -159,14 +210,33 @@ void add_fuse(CLI::App* group) {
   cmd->add_option("--format", a->format, "Box columns of inputs and output: xyxy or xywh");
   cmd->add_option("--threads", a->threads, "Threads (0 = all cores)");
   cmd->add_option("-o,--output", a->out,
-                  "Output of fused boxes: CSV, or COCO results JSON when the name ends in .json")
-      ->required();
+                  "Output of fused boxes: CSV, or COCO results JSON when the name ends in .json "
+                  "(required with files; the RUN form records a run instead)");
+  add_run_form_options(cmd, a->rf);
   cmd->add_flag("--prediction-string", a->prediction_string,
                 "Write Kaggle's image_id,PredictionString ('score x y w h ...') instead of rows");
   cmd->add_flag("--with-label", a->with_label,
                 "--prediction-string: groups 'label score x y w h'");
   cmd->add_flag("--json", a->json, "Print the report as one JSON document");
-  cmd->callback([a] {
+  cmd->callback([a, cmdline] {
+    if (a->out.empty()) {
+      if (all_files(a->files))
+        fail(ErrorCode::kInvalidArgument, "wbf fuse: -o is required when fusing files (RUN arguments are run ids)");
+      detect::FusionRunRequest req;
+      req.runs = a->files;
+      req.method = a->method;
+      req.threads = a->threads;
+      detect::Params p;
+      if (!a->weights.empty()) p.weights = parse_weights(a->weights);
+      p.iou_thr = a->iou_thr;
+      p.skip_box_thr = a->skip_thr;
+      if (!a->conf_type.empty()) p.conf_type = detect::parse_conf_type(a->conf_type);
+      p.corrected_conf = a->corrected_conf;
+      req.params = p;
+      a->rf.json = a->json;
+      record_runs_fusion(a->rf, req, cmdline);
+      return;
+    }
     detect::FuseFilesRequest req;
     req.files.assign(a->files.begin(), a->files.end());
     req.method = a->method;
@@ -285,8 +355,20 @@ void add_eval(CLI::App* group) {
   });
 }
 
-void add_tune(CLI::App* group) {
+void tune_runs(const RunForm& rf, const std::vector<std::string>& runs, const std::string& method,
+               std::int64_t trials, std::uint64_t seed, std::size_t threads, const std::string& cmdline) {
+  detect::FusionRunRequest req;
+  req.runs = runs;
+  req.method = method;
+  req.trials = trials;
+  req.seed = seed;
+  req.threads = threads;
+  record_runs_fusion(rf, req, cmdline);
+}
+
+void add_tune(CLI::App* group, const std::string& cmdline) {
   struct TuneArgs {
+    RunForm rf;
     std::vector<std::string> files;
     std::string gt, metric = "coco_map", method = "wbf", out;
     BoxInput in;
@@ -298,9 +380,13 @@ void add_tune(CLI::App* group) {
   auto ta = std::make_shared<TuneArgs>();
   auto* tcmd = group->add_subcommand(
       "tune", "Tune fusion weights, iou_thr, skip_box_thr and conf_type against a metric");
-  tcmd->add_option("MODEL_FILES", ta->files, "One detections file per model (as for fuse)")
+  tcmd->add_option("MODEL_FILES", ta->files,
+                   "One detections file per model (as for fuse); or, without --gt, detection runs (ids "
+                   "or unique prefixes): tuned on their OOF boxes with a nested check over the folds "
+                   "and recorded as a run")
       ->required();
-  tcmd->add_option("--gt", ta->gt, "Ground truth: CSV or COCO annotations JSON")->required();
+  tcmd->add_option("--gt", ta->gt, "Ground truth: CSV or COCO annotations JSON (required with files)");
+  add_run_form_options(tcmd, ta->rf);
   tcmd->add_option("--metric", ta->metric,
                    "coco_map (default; short name map), coco_map50 (map50), kaggle_map[@min_score], "
                    "det_fbeta[@beta] (fbeta[@beta])");
@@ -312,7 +398,15 @@ void add_tune(CLI::App* group) {
   tcmd->add_option("-o,--output", ta->out, "Write the fused boxes with the best parameters (CSV)");
   add_box_input(tcmd, ta->in);
   tcmd->add_flag("--json", ta->json, "Print one JSON document");
-  tcmd->callback([ta] {
+  tcmd->callback([ta, cmdline] {
+    if (ta->gt.empty()) {
+      if (all_files(ta->files))
+        fail(ErrorCode::kInvalidArgument, "wbf tune: --gt is required when tuning files (RUN arguments are run ids)");
+      RunForm rf = ta->rf;
+      rf.json = ta->json;
+      tune_runs(rf, ta->files, ta->method, ta->trials, ta->seed, ta->threads, cmdline);
+      return;
+    }
     detect::TuneFilesRequest req;
     req.files.assign(ta->files.begin(), ta->files.end());
     req.ground_truth = ta->gt;
@@ -384,13 +478,14 @@ void add_tune(CLI::App* group) {
 
 }  // namespace
 
-void add_wbf_command(CLI::App& app) {
+void add_wbf_command(CLI::App& app, int argc, char** argv) {
+  const std::string cmdline = command_line(argc, argv);
   auto* group = app.add_subcommand("wbf", "Object-detection box fusion: WBF, NMS, soft-NMS, NMW");
   group->require_subcommand(1);
   add_methods(group);
-  add_fuse(group);
+  add_fuse(group, cmdline);
   add_eval(group);
-  add_tune(group);
+  add_tune(group, cmdline);
 }
 
 }  // namespace compe::cli

@@ -88,6 +88,9 @@ struct FinishOptions {
   nlohmann::json cv_details = nlohmann::json::object();  ///< Meta::cv_details
   nlohmann::json meta_extra = nlohmann::json::object();  ///< Meta::extra
   double model_seconds = 0;  ///< reported in Summary::model_seconds
+  /// Image runs: the test boxes or masks (aligned on every test image) when no fold gave any
+  /// (a fusion or blend of members' test predictions); test_*_folds.csv is then not written.
+  const images::Predictions* image_test = nullptr;
 };
 
 class RunWriter {

@@ -195,6 +195,15 @@ void RunWriter::finish_images(const FinishOptions& opt, Summary& sum) {
   }
   sum.oof = dir_ / fmt::format("oof_{}.csv", stem);
   write_file_atomic(sum.oof, text);
+  if (opt.image_test) {
+    text = header(ref_.task, false);
+    append_predictions(text, img, img.test, *opt.image_test, "");
+    sum.test = dir_ / fmt::format("test_{}.csv", stem);
+    write_file_atomic(sum.test, text);
+    sum.submission = dir_ / "submission.csv";
+    write_file_atomic(sum.submission, submission_text(ws_.read_sample_submission(), img, *opt.image_test));
+    return;
+  }
   if (image_test_.empty()) return;
 
   text = header(ref_.task, true);

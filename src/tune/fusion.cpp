@@ -135,12 +135,9 @@ TunedFusion run_study(const Subset& s, const Info& info, std::size_t models, boo
   return {params_of(info, ext, models), *b->value};
 }
 
-}  // namespace
-
-TuneFusionResult tune_fusion(std::span<const ImageDetections> images, const metric::BoxLists& gt,
-                             const TuneFusionOptions& o) {
-  auto m = metric::make(o.metric);
-  if (!m->info().accepts(metric::kDetection)) {
+void check_tune_inputs(std::span<const ImageDetections> images, const metric::BoxLists& gt,
+                       const TuneFusionOptions& o, const metric::Metric& m) {
+  if (!m.info().accepts(metric::kDetection)) {
     fail(ErrorCode::kInvalidArgument, "wbf tune: metric '{}' does not score detections", o.metric);
   }
   if (gt.rows() != images.size()) {
@@ -153,6 +150,14 @@ TuneFusionResult tune_fusion(std::span<const ImageDetections> images, const metr
   }
   if (o.trials < 1) fail(ErrorCode::kInvalidArgument, "wbf tune: --trials must be >= 1");
   if (images.empty()) fail(ErrorCode::kInvalidArgument, "wbf tune: no images");
+}
+
+}  // namespace
+
+TuneFusionResult tune_fusion(std::span<const ImageDetections> images, const metric::BoxLists& gt,
+                             const TuneFusionOptions& o) {
+  auto m = metric::make(o.metric);
+  check_tune_inputs(images, gt, o, *m);
   const std::size_t models = images.front().size();
   const Info& info = find(o.method);
   const bool maximize = m->info().greater_is_better();
@@ -191,6 +196,75 @@ TuneFusionResult tune_fusion(std::span<const ImageDetections> images, const metr
       if (better) r.best_single = k;
     }
   }
+  r.best = run_study(whole, info, models, maximize, scorer, o, "all");
+  return r;
+}
+
+std::vector<std::vector<Box>> fuse_with(const std::string& method, const Params& params,
+                                        std::span<const ImageDetections> images, std::size_t threads) {
+  auto fuser = make(method, params);
+  return fuse_batch(*fuser, images, nullptr, threads);
+}
+
+double score_fused(const std::string& metric, std::span<const std::vector<Box>> fused, const metric::BoxLists& gt,
+                   std::span<const ImageSize> scale, std::span<const std::size_t> idx) {
+  std::vector<std::vector<Box>> boxes;
+  metric::BoxLists truth;
+  std::vector<ImageSize> sizes;
+  std::vector<std::size_t> all;
+  if (idx.empty()) {
+    all.resize(fused.size());
+    std::iota(all.begin(), all.end(), 0);
+    idx = all;
+  }
+  for (std::size_t i : idx) {
+    boxes.push_back(fused[i]);
+    truth.push_row(gt.row(i));
+    if (!scale.empty()) sizes.push_back(scale[i]);
+  }
+  const metric::BoxLists pred = to_box_lists(boxes, sizes);
+  metric::Inputs in;
+  in.true_boxes = &truth;
+  in.pred_boxes = &pred;
+  return metric::score(metric, in);
+}
+
+FoldTunedFusion tune_fusion_folds(std::span<const ImageDetections> images, const metric::BoxLists& gt,
+                                  std::span<const int> folds, const TuneFusionOptions& o) {
+  auto m = metric::make(o.metric);
+  check_tune_inputs(images, gt, o, *m);
+  if (folds.size() != images.size())
+    fail(ErrorCode::kInvalidArgument, "wbf tune: {} folds for {} images", folds.size(), images.size());
+  const std::size_t models = images.front().size();
+  const Info& info = find(o.method);
+  const bool maximize = m->info().greater_is_better();
+  const Scorer scorer(o, *m);
+  FoldTunedFusion r;
+  for (int f : folds) {
+    if (f < 0) fail(ErrorCode::kInvalidArgument, "wbf tune: every image needs a fold (got {})", f);
+    if (std::find(r.folds.begin(), r.folds.end(), f) == r.folds.end()) r.folds.push_back(f);
+  }
+  std::sort(r.folds.begin(), r.folds.end());
+  if (r.folds.size() < 2) fail(ErrorCode::kInvalidArgument, "wbf tune: the nested check needs at least 2 folds");
+  std::vector<std::size_t> all(images.size());
+  std::iota(all.begin(), all.end(), 0);
+  const Subset whole = take(images, gt, o.scale, all);
+  for (std::size_t k = 0; k < models; ++k) r.single_all.push_back(scorer.single(whole, k));
+  r.default_all = scorer.fused(whole, Params{});
+  r.nested_boxes.resize(images.size());
+  for (int f : r.folds) {
+    std::vector<std::size_t> inner, outer;
+    for (std::size_t i = 0; i < images.size(); ++i) (folds[i] == f ? outer : inner).push_back(i);
+    const Subset tune_on = take(images, gt, o.scale, inner);
+    TunedFusion best = run_study(tune_on, info, models, maximize, scorer, o, fmt::format("fold {}", f));
+    std::vector<ImageDetections> held;
+    for (std::size_t i : outer) held.push_back(images[i]);
+    auto fused = fuse_with(o.method, best.params, held, o.threads);
+    for (std::size_t j = 0; j < outer.size(); ++j) r.nested_boxes[outer[j]] = std::move(fused[j]);
+    r.fold_scores.push_back(score_fused(o.metric, r.nested_boxes, gt, o.scale, outer));
+    r.fold_best.push_back(std::move(best));
+  }
+  r.nested = score_fused(o.metric, r.nested_boxes, gt, o.scale);
   r.best = run_study(whole, info, models, maximize, scorer, o, "all");
   return r;
 }

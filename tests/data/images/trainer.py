@@ -10,7 +10,12 @@ import json
 import os
 
 env = os.environ
-mode = json.loads(env.get("COMPE_PARAMS_JSON") or "{}").get("mode", "truth")
+params = json.loads(env.get("COMPE_PARAMS_JSON") or "{}")
+mode = params.get("mode", "truth")
+# Detection: "score" is the score of the true boxes (default 0.9); "false_box_score", when given,
+# adds a wrong box (0,0,2,2, label 0) with that score to every validation image, so that runs
+# trained with different params differ and fusion has something to tune.
+score, false_box_score = str(params.get("score", 0.9)), params.get("false_box_score")
 task, classes = env["COMPE_TASK"], json.loads(env["COMPE_CLASSES"])
 ids = lambda var: [r[env["COMPE_ID_COLUMN"]] for r in csv.DictReader(open(env[var]))]  # noqa: E731
 valid, train, test = ids("COMPE_VALID_CSV"), ids("COMPE_TRAIN_CSV"), ids("COMPE_TEST_CSV")
@@ -21,8 +26,10 @@ out = env["COMPE_OUTPUT_DIR"]
 if task == "detection":
     header = ["image_id", "x1", "y1", "x2", "y2", "score", "label"]
     truth = [r for r in csv.DictReader(open(env["COMPE_BOXES_CSV"])) if r["x1"] != ""]
-    oof = [[r["image_id"], r["x1"], r["y1"], r["x2"], r["y2"], "0.9", r["label"]] for r in truth
+    oof = [[r["image_id"], r["x1"], r["y1"], r["x2"], r["y2"], score, r["label"]] for r in truth
            if r["image_id"] in valid]
+    if false_box_score is not None:
+        oof += [[i, "0", "0", "2", "2", str(false_box_score), "0"] for i in valid]
     tst = [[i, "1", "1", "6", "5", "0.5", "0"] for i in test]
     if mode == "bad_score":
         oof[0][5] = "1.5"
