@@ -12,10 +12,8 @@ import { COMPE } from './setup.mjs';
 export const FIXTURE = process.env.COMPE_IMAGE_RUN_FIXTURE ||
   path.join(path.dirname(COMPE || '.'), 'tests', 'compe_image_run_fixture');
 
-// The segmentation task is parsed once the segmentation runs land; until then the segmentation
-// workspace declares a task this branch knows (the pages read the run's files, not the task).
-export const SEGMENTATION_TASK = 'detection';
-export const SEGMENTATION_METRIC = 'coco_map50';
+export const SEGMENTATION_TASK = 'segmentation';
+export const SEGMENTATION_METRIC = 'dice';
 
 const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
   let c = n;
@@ -84,7 +82,7 @@ export function recordRun(ws, name, metric, cv, foldScores, files) {
 
 function workspace(ws, task, metric, dataKeys, ids, W, H) {
   write(path.join(ws, 'compe.toml'), `[competition]\nname = "shapes"\ntask = "${task}"\nmetric = "${metric}"\n` +
-    `id = "image_id"\ntarget = "objects"\nclasses = ["square", "bar"]\n\n[data]\ntrain = "data/train.csv"\n` +
+    `id = "image_id"\nclasses = ["square", "bar"]\n\n[data]\ntrain = "data/train.csv"\n` +
     `test = "data/test.csv"\nsample_submission = "data/sample_submission.csv"\n${dataKeys}`);
   write(path.join(ws, 'data/train.csv'), csv('image_id,width,height', ids.map(id => [id, W, H])));
   write(path.join(ws, 'data/test.csv'), csv('image_id,width,height', [['t0', W, H]]));

@@ -87,11 +87,13 @@ struct ImageWorkspace {
   std::string run_id;
 
   explicit ImageWorkspace(const std::string& task = "detection") {
-    write(ws / "compe.toml", "[competition]\nname = \"shapes\"\ntask = \"" + task +
-                                 "\"\nmetric = \"coco_map50\"\nid = \"image_id\"\ntarget = \"boxes\"\n"
-                                 "classes = [\"cat\", \"dog_big\"]\n\n[data]\ntrain = \"data/train.csv\"\n"
-                                 "test = \"data/test.csv\"\nsample_submission = \"data/sample_submission.csv\"\n"
-                                 "boxes = \"data/boxes.csv\"\nmasks = \"data/masks.csv\"\n");
+    const bool seg = task == "segmentation";
+    write(ws / "compe.toml", "[competition]\nname = \"shapes\"\ntask = \"" + task + "\"\nmetric = \"" +
+                                 (seg ? "dice" : "coco_map50") +
+                                 "\"\nid = \"image_id\"\nclasses = [\"cat\", \"dog_big\"]\n\n[data]\n"
+                                 "train = \"data/train.csv\"\ntest = \"data/test.csv\"\n"
+                                 "sample_submission = \"data/sample_submission.csv\"\n" +
+                                 (seg ? "masks = \"data/masks.csv\"\n" : "boxes = \"data/boxes.csv\"\n"));
     write(ws / "data/train.csv", "image_id,width,height\na,200,100\nb,100,100\nc,40,30\n");
     write(ws / "data/images/a.png", server::png::encode(halves(200, 100)));
     write(ws / "data/images/b.png", server::png::encode(halves(100, 100)));
@@ -298,7 +300,7 @@ TEST(RunImages, DetectionOofAgainstTruthWithErrorsApAndPaging) {
 }
 
 TEST(RunImages, SegmentationMasksAndDiceWorstFirst) {
-  ImageWorkspace t;  // task detection until this branch knows the segmentation task
+  ImageWorkspace t("segmentation");
   // a: the cat's 10 pixels predicted as 1..5 (Dice 2*5/15); b: the dog predicted exactly; c: both empty.
   t.oof("oof_masks.csv",
         "image_id,label,EncodedPixels,fold\na,cat,1 5,0\na,dog_big,,0\nb,cat,,1\nb,dog_big,101 100,1\n"
