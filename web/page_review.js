@@ -242,12 +242,12 @@ function boxEditor(item) {
   const svg = s('svg', { id: 'review-boxes', viewBox: `0 0 ${size.w} ${size.h}`, preserveAspectRatio: 'none' });
   const wrap = h('div', { class: 'review-canvas' }, img, fallback, svg);
   wrap.style.aspectRatio = `${size.w} / ${size.h}`;  // CSSOM: the page's CSP allows no style attributes
-  drawBoxes(svg);
+  drawReviewBoxes(svg);
   attachBoxDrag(svg);
   return wrap;
 }
 
-function drawBoxes(svg) {
+function drawReviewBoxes(svg) {
   svg.replaceChildren();
   review.boxes.forEach((b, i) => {
     svg.append(s('rect', { x: b.x1, y: b.y1, width: b.x2 - b.x1, height: b.y2 - b.y1, 'data-box': i,
@@ -277,7 +277,7 @@ function attachBoxDrag(svg) {
       drag = { mode: 'draw', start: p };
     }
     svg.setPointerCapture(ev.pointerId);
-    drawBoxes(svg);
+    drawReviewBoxes(svg);
     ev.preventDefault();
   });
   svg.addEventListener('pointermove', ev => {
@@ -292,7 +292,7 @@ function attachBoxDrag(svg) {
     } else {
       Object.assign(b, { x1: Math.min(drag.start.x, p.x), x2: Math.max(drag.start.x, p.x), y1: Math.min(drag.start.y, p.y), y2: Math.max(drag.start.y, p.y) });
     }
-    drawBoxes(svg);
+    drawReviewBoxes(svg);
   });
   const end = () => {
     if (drag && drag.mode === 'draw') {
@@ -300,7 +300,7 @@ function attachBoxDrag(svg) {
       if (b.x2 - b.x1 < 2 || b.y2 - b.y1 < 2) { review.boxes.splice(review.selected, 1); review.selected = -1; }
     }
     drag = null;
-    drawBoxes(svg);
+    drawReviewBoxes(svg);
   };
   svg.addEventListener('pointerup', end);
   svg.addEventListener('pointercancel', end);
@@ -311,7 +311,7 @@ function deleteSelectedBox() {
   review.boxes.splice(review.selected, 1);
   review.selected = -1;
   const svg = document.getElementById('review-boxes');
-  if (svg) drawBoxes(svg);
+  if (svg) drawReviewBoxes(svg);
 }
 
 function saveBoxes() {
@@ -331,7 +331,7 @@ document.addEventListener('keydown', ev => {
   let handled = true;
   if (/^[0-9]$/.test(k) && isBoxes && review.selected >= 0) {
     review.boxes[review.selected].label = Number(k);
-    drawBoxes(document.getElementById('review-boxes'));
+    drawReviewBoxes(document.getElementById('review-boxes'));
   } else if (/^[0-9]$/.test(k) && !isBoxes && classNames()[Number(k)] !== undefined) saveEdit('relabel', classNames()[Number(k)]);
   else if ((k === 'Enter' || k === 'a') && !isBoxes) saveEdit('accept', suggestedLabel(item));
   else if (k === 's') saveEdit('skip');
