@@ -168,18 +168,8 @@ class FoldLoop {
     }
     FoldRows rows = fold_rows(s_.ws, p, f);
     const std::size_t tc = p.true_cols();
-    std::vector<double> va_true(rows.valid.size() * tc);
-    for (std::size_t i = 0; i < rows.valid.size(); ++i)
-      std::copy_n(p.y_true.begin() + static_cast<std::ptrdiff_t>(rows.valid[i] * tc), tc,
-                  va_true.begin() + static_cast<std::ptrdiff_t>(i * tc));
-    model::Evaluator ev;
-    ev.name = p.metric->spec();
-    ev.greater_is_better = p.metric->info().greater_is_better();
-    ev.score = [&](std::span<const double> pred, std::size_t c) {
-      std::vector<double> q(pred.begin(), pred.end());
-      p.target.inverse_transform(q);
-      return p.metric->score({.y_true = va_true, .true_cols = tc, .y_pred = q, .pred_cols = c});
-    };
+    const std::vector<double> va_true = valid_truth(rows);
+    const model::Evaluator ev = evaluator(va_true);
     model::FoldData d = fold_data(f, rows, &ev);
     emit({.kind = Event::kFoldStart, .fold = f, .num_folds = planned()});
     auto fit_start = std::chrono::steady_clock::now();
@@ -192,6 +182,32 @@ class FoldLoop {
     record(f, rows, res, d, score, fit_seconds);
     emit({.kind = Event::kFoldEnd, .fold = f, .num_folds = planned(), .score = score});
     if (s_.opt.after_fold && s_.opt.after_fold(f, score)) throw Pruned(f);
+  }
+
+  // The fold's validation rows' true values (rows x true_cols), in rows.valid's order.
+  std::vector<double> valid_truth(const FoldRows& rows) const {
+    const Plan& p = s_.plan;
+    const std::size_t tc = p.true_cols();
+    std::vector<double> out(rows.valid.size() * tc);
+    for (std::size_t i = 0; i < rows.valid.size(); ++i)
+      std::copy_n(p.y_true.begin() + static_cast<std::ptrdiff_t>(rows.valid[i] * tc), tc,
+                  out.begin() + static_cast<std::ptrdiff_t>(i * tc));
+    return out;
+  }
+
+  // The metric on those rows for the backends (model-scale predictions are inverse-transformed
+  // first); `truth` must outlive the evaluator.
+  model::Evaluator evaluator(const std::vector<double>& truth) const {
+    const Plan& p = s_.plan;
+    model::Evaluator ev;
+    ev.name = p.metric->spec();
+    ev.greater_is_better = p.metric->info().greater_is_better();
+    ev.score = [&p, &truth](std::span<const double> pred, std::size_t c) {
+      std::vector<double> q(pred.begin(), pred.end());
+      p.target.inverse_transform(q);
+      return p.metric->score({.y_true = truth, .true_cols = p.true_cols(), .y_pred = q, .pred_cols = c});
+    };
+    return ev;
   }
 
   model::FoldData fold_data(int f, const FoldRows& rows, const model::Evaluator* ev) const {
@@ -251,18 +267,8 @@ class FoldLoop {
     const Plan& p = s_.plan;
     FoldRows rows = fold_rows(s_.ws, p, f, r);
     const std::size_t tc = p.true_cols(), k = p.target.prediction_columns();
-    std::vector<double> va_true(rows.valid.size() * tc);
-    for (std::size_t i = 0; i < rows.valid.size(); ++i)
-      std::copy_n(p.y_true.begin() + static_cast<std::ptrdiff_t>(rows.valid[i] * tc), tc,
-                  va_true.begin() + static_cast<std::ptrdiff_t>(i * tc));
-    model::Evaluator ev;
-    ev.name = p.metric->spec();
-    ev.greater_is_better = p.metric->info().greater_is_better();
-    ev.score = [&](std::span<const double> pred, std::size_t c) {
-      std::vector<double> q(pred.begin(), pred.end());
-      p.target.inverse_transform(q);
-      return p.metric->score({.y_true = va_true, .true_cols = tc, .y_pred = q, .pred_cols = c});
-    };
+    const std::vector<double> va_true = valid_truth(rows);
+    const model::Evaluator ev = evaluator(va_true);
     model::FoldData d = fold_data(f, rows, &ev);
     auto fit_start = std::chrono::steady_clock::now();
     model::FoldResult res = fit_seeds(d, ev);
