@@ -35,32 +35,9 @@ CLI::App* review_command(CLI::App* group, const char* name, const char* help, Re
   return cmd;
 }
 
-json queue_json(const ReviewQueue& q) {
-  return {{"name", q.name},   {"kind", q.kind},   {"runs", q.source_runs},
-          {"rules", q.rules}, {"info", q.info},   {"items", q.items},
-          {"reviewed", q.reviewed}, {"created", iso8601_utc(q.created_ms)}};
-}
-
-json item_json(const ReviewItem& it) {
-  return {{"key", it.key},
-          {"rank", it.rank},
-          {"label", it.label},
-          {"original", it.original},
-          {"status", it.status},
-          {"reasons", it.reasons},
-          {"predictions", it.predictions},
-          {"data", it.data},
-          {"last_edit", it.last_edit},
-          {"last_reviewer", it.last_reviewer}};
-}
-
-json edit_json(const ReviewEdit& e) {
-  json out = {{"id", e.id},         {"key", e.key},           {"action", e.action},
-              {"old", e.old_value}, {"new", e.new_value},     {"reviewer", e.reviewer},
-              {"time", iso8601_utc(e.time_ms)}};
-  if (e.undoes) out["undoes"] = e.undoes;
-  return out;
-}
+using review::edit_json;
+using review::item_json;
+using review::queue_json;
 
 std::string short_text(const json& v) {
   std::string s = v.is_string() ? v.get<std::string>() : v.dump();

@@ -58,4 +58,10 @@ struct ExportResult {
 ExportResult export_queue(Store& store, const std::string& name, const std::filesystem::path& out,
                           const std::filesystem::path& coco);
 
+/// The JSON shapes of a queue, an item (with its last edit's time, null before any) and an edit,
+/// shared by `compe review ... --json` and the review page's API.
+nlohmann::json queue_json(const ReviewQueue& q);
+nlohmann::json item_json(const ReviewItem& it);
+nlohmann::json edit_json(const ReviewEdit& e);
+
 }  // namespace compe::review

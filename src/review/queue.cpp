@@ -214,4 +214,32 @@ ReviewQueue build_queue(Store& store, const Workspace& ws, const BuildOptions& g
   return store.create_review_queue(queue, items);
 }
 
+json edit_json(const ReviewEdit& e) {
+  json out = {{"id", e.id},         {"key", e.key},       {"action", e.action},
+              {"old", e.old_value}, {"new", e.new_value}, {"reviewer", e.reviewer},
+              {"time", iso8601_utc(e.time_ms)}};
+  if (e.undoes) out["undoes"] = e.undoes;
+  return out;
+}
+
+json item_json(const ReviewItem& it) {
+  return {{"key", it.key},
+          {"rank", it.rank},
+          {"label", it.label},
+          {"original", it.original},
+          {"status", it.status},
+          {"reasons", it.reasons},
+          {"predictions", it.predictions},
+          {"data", it.data},
+          {"last_edit", it.last_edit},
+          {"last_reviewer", it.last_reviewer},
+          {"last_edit_time", it.last_edit_ms ? json(iso8601_utc(it.last_edit_ms)) : json(nullptr)}};
+}
+
+json queue_json(const ReviewQueue& q) {
+  return {{"name", q.name},   {"kind", q.kind},         {"runs", q.source_runs},
+          {"rules", q.rules}, {"info", q.info},         {"items", q.items},
+          {"reviewed", q.reviewed}, {"created", iso8601_utc(q.created_ms)}};
+}
+
 }  // namespace compe::review

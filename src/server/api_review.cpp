@@ -14,34 +14,6 @@ namespace {
 
 using json = nlohmann::json;
 
-json edit_doc(const ReviewEdit& e) {
-  json out = {{"id", e.id},         {"key", e.key},       {"action", e.action},
-              {"old", e.old_value}, {"new", e.new_value}, {"reviewer", e.reviewer},
-              {"time", iso8601_utc(e.time_ms)}};
-  if (e.undoes) out["undoes"] = e.undoes;
-  return out;
-}
-
-json item_doc(const ReviewItem& it) {
-  return {{"key", it.key},
-          {"rank", it.rank},
-          {"label", it.label},
-          {"original", it.original},
-          {"status", it.status},
-          {"reasons", it.reasons},
-          {"predictions", it.predictions},
-          {"data", it.data},
-          {"last_edit", it.last_edit},
-          {"last_reviewer", it.last_reviewer},
-          {"last_edit_time", it.last_edit_ms ? json(iso8601_utc(it.last_edit_ms)) : json(nullptr)}};
-}
-
-json queue_doc(const ReviewQueue& q) {
-  return {{"name", q.name},   {"kind", q.kind},         {"runs", q.source_runs},
-          {"rules", q.rules}, {"info", q.info},         {"items", q.items},
-          {"reviewed", q.reviewed}, {"created", iso8601_utc(q.created_ms)}};
-}
-
 std::string reviewer_of(const JsonAt& body) {
   std::string r = body.at("reviewer", "the reviewer's name").string();
   const bool printable = std::all_of(r.begin(), r.end(), [](char c) {
@@ -56,23 +28,23 @@ std::string reviewer_of(const JsonAt& body) {
 
 json review_queues_json(Store& store) {
   json out = json::array();
-  for (const ReviewQueue& q : store.list_review_queues()) out.push_back(queue_doc(q));
+  for (const ReviewQueue& q : store.list_review_queues()) out.push_back(review::queue_json(q));
   return {{"queues", out}};
 }
 
 json review_queue_json(Store& store, const std::string& queue) {
   ReviewQueue q = store.get_review_queue(queue);
   json items = json::array();
-  for (const ReviewItem& it : store.list_review_items(queue)) items.push_back(item_doc(it));
-  return {{"queue", queue_doc(q)}, {"items", items}};
+  for (const ReviewItem& it : store.list_review_items(queue)) items.push_back(review::item_json(it));
+  return {{"queue", review::queue_json(q)}, {"items", items}};
 }
 
 json review_item_json(Store& store, const std::string& queue, const std::string& key) {
   if (key.empty()) fail(ErrorCode::kInvalidArgument, "key: expected the item's id (?key=...)");
   json history = json::array();
   ReviewItem it = store.get_review_item(queue, key);
-  for (const ReviewEdit& e : store.review_history(queue, key)) history.push_back(edit_doc(e));
-  return {{"item", item_doc(it)}, {"history", history}};
+  for (const ReviewEdit& e : store.review_history(queue, key)) history.push_back(review::edit_json(e));
+  return {{"item", review::item_json(it)}, {"history", history}};
 }
 
 json review_edit_json(Store& store, const std::string& queue, const std::string& body) {
@@ -91,9 +63,9 @@ json review_edit_json(Store& store, const std::string& queue, const std::string&
   if (e.action == "boxes") e.new_value = review::check_boxes(e.new_value, "request body: /value");
   ReviewEditResult r = store.edit_review_item(e);
   json overridden = json::array();
-  for (const ReviewEdit& o : r.overridden) overridden.push_back(edit_doc(o));
-  return {{"edit", edit_doc(r.edit)},
-          {"item", item_doc(store.get_review_item(queue, e.key))},
+  for (const ReviewEdit& o : r.overridden) overridden.push_back(review::edit_json(o));
+  return {{"edit", review::edit_json(r.edit)},
+          {"item", review::item_json(store.get_review_item(queue, e.key))},
           {"overridden", overridden}};
 }
 
